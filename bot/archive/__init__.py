@@ -1,0 +1,7 @@
+"""The archive: SQLite through sqlite-utils, the single source of truth."""
+
+from .records import ItemRow, SessionRow, StoredMessage
+from .search import SearchHit, search
+from .store import Archive
+
+__all__ = ["Archive", "ItemRow", "SearchHit", "SessionRow", "StoredMessage", "search"]

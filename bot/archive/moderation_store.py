@@ -1,0 +1,185 @@
+"""SQL for moderation: events and the review queue, message state reads, and erasure.
+
+Only `archive/` writes SQL; bot/moderation calls these functions. Moderation events store
+offsets and a reason, never the matched text, so the moderation tables do not become a
+second copy of the identifiers they exist to keep out of sight.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from .schema import migrations
+from .store import Archive, dumps, iso
+
+__all__ = [
+    "add_events", "anonymise_author", "author_message_keys", "close_events", "ensure_schema",
+    "event", "events_for_message", "message_state", "open_events", "remove_author",
+    "set_state",
+]
+
+_ready: weakref.WeakSet[Archive] = weakref.WeakSet()
+
+
+@migrations()
+def m101_moderation_review(db: Database) -> None:
+    table = db["moderation_events"]
+    if "decided_at" not in table.columns_dict:
+        table.add_column("decided_at", str)
+    table.create_index(["platform", "message_id"], if_not_exists=True)
+    table.create_index(["session_id", "status"], if_not_exists=True)
+
+
+def ensure_schema(archive: Archive) -> None:
+    """Apply this module's migration if the archive was opened before it was imported."""
+    if archive not in _ready:
+        migrations.apply(archive.db)
+        _ready.add(archive)
+
+
+# -- message state ---------------------------------------------------------------------------
+
+def message_state(archive: Archive, platform: str, message_id: str) -> dict[str, Any] | None:
+    """The moderation-relevant columns of one message (held is not in StoredMessage)."""
+    row = archive.db.execute(
+        "select text, hidden, held, deleted, redacted_text, session_id, author_id, author_name, "
+        "is_host, edited from messages where platform = ? and id = ?",
+        [platform, message_id],
+    ).fetchone()
+    if row is None:
+        return None
+    keys = ("text", "hidden", "held", "deleted", "redacted_text", "session_id", "author_id",
+            "author_name", "is_host", "edited")
+    state = dict(zip(keys, row, strict=True))
+    for flag in ("hidden", "held", "deleted", "is_host"):
+        state[flag] = bool(state[flag])
+    return state
+
+
+def set_state(archive: Archive, platform: str, message_id: str, *, hidden: bool, held: bool,
+              redacted_text: str | None) -> None:
+    """Set all three moderation columns at once through Archive.set_moderation_state (which
+    keeps public_text in step); passing every value avoids its partial-update defaults."""
+    archive.set_moderation_state(
+        platform, message_id, hidden=hidden, held=held, redacted_text=redacted_text,
+        clear_redaction=redacted_text is None,
+    )
+
+
+# -- events ----------------------------------------------------------------------------------
+
+def events_for_message(archive: Archive, platform: str, message_id: str) -> list[dict[str, Any]]:
+    ensure_schema(archive)
+    return list(archive.db["moderation_events"].rows_where(
+        "platform = ? and message_id = ?", [platform, message_id], order_by="id"))
+
+
+def add_events(archive: Archive, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert moderation events (spans given as a list, stored as JSON); returns their ids."""
+    ensure_schema(archive)
+    ids = []
+    with archive.db.atomic():
+        table = archive.db["moderation_events"]
+        for row in rows:
+            values = dict(row)
+            values["spans"] = dumps(values.get("spans") or [])
+            values["at"] = iso(values["at"]) if isinstance(values["at"], datetime) else values["at"]
+            table.insert(values)
+            ids.append(int(table.last_pk))  # type: ignore[arg-type]
+    return ids
+
+
+def event(archive: Archive, event_id: int) -> dict[str, Any] | None:
+    ensure_schema(archive)
+    return next(archive.db["moderation_events"].rows_where("id = ?", [event_id]), None)
+
+
+def open_events(archive: Archive, session_id: int | None = None) -> list[dict[str, Any]]:
+    """Open events with their message (text, author, state), oldest first."""
+    ensure_schema(archive)
+    sql = (
+        "select e.*, m.text as message_text, m.author_id, m.author_name, m.author_handle, "
+        "m.hidden, m.held, m.deleted, m.redacted_text, m.public_text "
+        "from moderation_events e left join messages m "
+        "on m.platform = e.platform and m.id = e.message_id where e.status = 'open'"
+    )
+    args: list[Any] = []
+    if session_id is not None:
+        sql += " and e.session_id = ?"
+        args.append(session_id)
+    return list(archive.db.query(sql + " order by e.at, e.id", args))
+
+
+def close_events(archive: Archive, platform: str, message_id: str, *, also: int | None,
+                 status: str, actor: str, at: datetime) -> int:
+    """Close every open event of a message (and event `also`, open or not)."""
+    ensure_schema(archive)
+    with archive.db.atomic():
+        cur = archive.db.execute(
+            "update moderation_events set status = ?, actor = ?, decided_at = ? "
+            "where platform = ? and message_id = ? and (status = 'open' or id = ?)",
+            [status, actor, iso(at), platform, message_id, also if also is not None else -1],
+        )
+        return cur.rowcount
+
+
+# -- erasure ---------------------------------------------------------------------------------
+
+def author_message_keys(archive: Archive, platform: str, author_id: str
+                        ) -> list[tuple[str, int | None]]:
+    return [
+        (r[0], r[1]) for r in archive.db.execute(
+            "select id, session_id from messages where platform = ? and author_id = ?",
+            [platform, author_id],
+        ).fetchall()
+    ]
+
+
+def _forget_common(archive: Archive, platform: str, ids: Iterable[str], author_id: str,
+                   at: datetime) -> None:
+    id_list = list(ids)
+    for start in range(0, len(id_list), 500):
+        chunk = id_list[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        # Edit history holds old text; event spans point into text that no longer exists.
+        archive.db.execute(
+            f"delete from message_edits where platform = ? and id in ({marks})", [platform, *chunk])
+        archive.db.execute(
+            f"update moderation_events set spans = '[]', "
+            f"status = case when status = 'open' then 'done' else status end, "
+            f"decided_at = coalesce(decided_at, ?) where platform = ? and message_id in ({marks})",
+            [iso(at), platform, *chunk],
+        )
+    archive.db.execute("delete from participants where platform = ? and id = ?",
+                       [platform, author_id])
+
+
+def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id: str,
+                     name: str, placeholder: str, at: datetime) -> int:
+    """Keep the rows (so reply trees stay whole) with no text, name, handle or payload."""
+    ensure_schema(archive)
+    ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
+    with archive.db.atomic():
+        archive.db.execute(
+            "update messages set text = ?, public_text = ?, redacted_text = null, raw = null, "
+            "author_id = ?, author_name = ?, author_handle = null, url = null "
+            "where platform = ? and author_id = ?",
+            [placeholder, placeholder, new_id, name, platform, author_id],
+        )
+        _forget_common(archive, platform, ids, author_id, at)
+    return len(ids)
+
+
+def remove_author(archive: Archive, platform: str, author_id: str, *, at: datetime) -> int:
+    ensure_schema(archive)
+    ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
+    with archive.db.atomic():
+        archive.db.execute("delete from messages where platform = ? and author_id = ?",
+                           [platform, author_id])
+        _forget_common(archive, platform, ids, author_id, at)
+    return len(ids)

@@ -1,0 +1,172 @@
+"""The archive's schema, as sqlite-utils Migrations: each step runs once, in order, in a
+transaction, so an archive created by any earlier version upgrades itself on open."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("tweetchat")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db["chats"].create(
+        {
+            "id": str,
+            "title": str,
+            "hashtag": str,
+            "timezone": str,
+            "script_path": str,
+            "script_hash": str,
+            "first_seen": str,
+            "updated": str,
+        },
+        pk="id",
+    )
+    db["sessions"].create(
+        {
+            "id": int,
+            "chat_id": str,
+            "occurrence": str,  # chat:UTC-start for scheduled sessions, unique; rehearsals get a nonce
+            "title": str,
+            "hashtag": str,
+            "timezone": str,
+            "scheduled_start": str,
+            "duration_minutes": int,
+            "status": str,
+            "rehearsal": int,
+            "pace": float,
+            "origin": str,  # wall time of script second 0 (moves with pause/resume)
+            "platforms": str,
+            "started_at": str,
+            "ended_at": str,
+            "host_name": str,
+            "tag_style": str,
+            "joined_late": int,
+            "notes": str,
+        },
+        pk="id",
+        not_null={"chat_id", "occurrence", "status"},
+    )
+    db["sessions"].create_index(["occurrence"], unique=True)
+    db["sessions"].create_index(["chat_id", "scheduled_start"])
+    db["items"].create(
+        {
+            "session_id": int,
+            "key": str,
+            "position": int,
+            "number": int,
+            "text": str,
+            "due_offset": float,
+            "status": str,
+            "posted_at": str,
+        },
+        pk=("session_id", "key"),
+    )
+    # The outbox: one row per (item, platform), written before the send, marked after.
+    db["posts"].create(
+        {
+            "session_id": int,
+            "item_key": str,
+            "platform": str,
+            "status": str,
+            "attempts": int,
+            "last_error": str,
+            "platform_id": str,
+            "thread_id": str,
+            "url": str,
+            "sent_at": str,
+        },
+        pk=("session_id", "item_key", "platform"),
+    )
+    db["messages"].create(
+        {
+            "platform": str,
+            "id": str,
+            "session_id": int,
+            "chat_id": str,
+            "author_id": str,
+            "author_name": str,
+            "author_handle": str,
+            "text": str,
+            "public_text": str,  # what search and transcripts may show ("" when hidden/deleted)
+            "created": str,
+            "reply_to": str,
+            "thread_id": str,
+            "channel_id": str,
+            "edited": str,
+            "deleted": int,
+            "deleted_at": str,
+            "hidden": int,
+            "held": int,
+            "redacted_text": str,
+            "reactions": int,
+            "is_host": int,
+            "url": str,
+            "kind": str,
+            "question": int,
+            "section": str,
+            "method": str,
+            "confidence": float,
+            "extra_questions": str,
+            "raw": str,
+            "received_at": str,
+        },
+        pk=("platform", "id"),
+        defaults={"deleted": 0, "hidden": 0, "held": 0, "reactions": 0, "is_host": 0},
+    )
+    db["messages"].create_index(["session_id", "created"])
+    db["messages"].create_index(["platform", "author_id"])
+    db["message_edits"].create(
+        {"platform": str, "id": str, "at": str, "old_text": str, "new_text": str}
+    )
+    db["message_edits"].create_index(["platform", "id"])
+    db["participants"].create(
+        {
+            "platform": str,
+            "id": str,
+            "name": str,
+            "handle": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk=("platform", "id"),
+    )
+    db["moderation_events"].create(
+        {
+            "id": int,
+            "platform": str,
+            "message_id": str,
+            "session_id": int,
+            "check_name": str,
+            "action": str,
+            "spans": str,
+            "reason": str,
+            "status": str,  # open (in the review queue), approved, hidden, redacted, done
+            "actor": str,
+            "at": str,
+        },
+        pk="id",
+    )
+    db["moderation_events"].create_index(["status"])
+    db["audit_log"].create(
+        {"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str},
+        pk="id",
+    )
+    db["session_log"].create(
+        {"id": int, "session_id": int, "at": str, "kind": str, "detail": str}, pk="id"
+    )
+    db["session_log"].create_index(["session_id"])
+    db["cursors"].create(
+        {"chat_id": str, "platform": str, "key": str, "value": str, "updated": str},
+        pk=("chat_id", "platform", "key"),
+    )
+    # Full-text search over what the public may see; triggers keep it in step.
+    db["messages"].enable_fts(
+        ["public_text", "author_name", "author_handle"], create_triggers=True, tokenize="unicode61"
+    )
+
+
+def migrate(db: Database) -> None:
+    migrations.apply(db)

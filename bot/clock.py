@@ -1,0 +1,92 @@
+"""Clocks. Everything that waits or asks "now" takes one, so a one-hour chat can be
+rehearsed (or tested) in seconds and nothing in a unit test sleeps for real.
+
+Session time is measured in *script seconds*: seconds since the session's start as the
+script sees them. A paced clock runs script time `pace` times faster than the wall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Clock:
+    """Real time. `now()` is timezone-aware UTC."""
+
+    def now(self) -> datetime:
+        return utcnow()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+@dataclass
+class SessionClock:
+    """Maps a session's script time onto the wall clock.
+
+    `origin` is the wall time at which script time 0 happened; `pace` is how many script
+    seconds pass per wall second (1 for a live chat, 60 for a one-minute rehearsal of an
+    hour). Both are stored with the session so a restarted bot resumes the same mapping.
+    """
+
+    origin: datetime
+    pace: float = 1.0
+    clock: Clock = Clock()
+
+    def script_now(self) -> float:
+        return (self.clock.now() - self.origin).total_seconds() * self.pace
+
+    def wall_at(self, script_seconds: float) -> datetime:
+        return self.origin + timedelta(seconds=script_seconds / self.pace)
+
+    async def sleep_until(self, script_seconds: float, *, max_wall: float | None = None) -> None:
+        """Sleep until script time reaches `script_seconds` (capped at `max_wall` real seconds)."""
+        wall = (script_seconds - self.script_now()) / self.pace
+        if max_wall is not None:
+            wall = min(wall, max_wall)
+        await self.clock.sleep(wall)
+
+
+class FakeClock(Clock):
+    """A clock the test moves by hand; sleepers wake as soon as time passes their deadline."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
+        self._changed = asyncio.Event()
+
+    def now(self) -> datetime:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._now.timestamp()
+
+    async def sleep(self, seconds: float) -> None:
+        deadline = self._now + timedelta(seconds=max(0.0, seconds))
+        while self._now < deadline:
+            self._changed.clear()
+            await self._changed.wait()
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+        self._changed.set()
+        # Let sleepers observe the change before the test carries on.
+
+    async def run_for(self, seconds: float, step: float = 1.0) -> None:
+        """Advance in steps, yielding to the loop so woken tasks can act between steps."""
+        moved = 0.0
+        while moved < seconds:
+            delta = min(step, seconds - moved)
+            self.advance(delta)
+            moved += delta
+            for _ in range(5):
+                await asyncio.sleep(0)

@@ -1,0 +1,125 @@
+"""Collects what people say on a platform into the archive: live, and by backfill after a gap.
+
+Events are batched (a flood of answers becomes a few transactions, not hundreds) and
+tagged with the chat's live session, if any. Backfill cursors are stored in the archive
+after each batch, so a restart resumes where the bot stopped and a replay is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from .archive import Archive
+from .clock import Clock
+from .platforms.base import Event, Platform
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+BATCH_SECONDS = 0.2
+
+# Called after each stored batch: moderation screening, live views, ...
+Listener = Callable[[Platform, Sequence[Event], int | None], Awaitable[None]]
+
+
+class Collector:
+    def __init__(
+        self,
+        archive: Archive,
+        chat_id: str,
+        platform: Platform,
+        *,
+        live_session: Callable[[], int | None],
+        clock: Clock | None = None,
+        listeners: Sequence[Listener] = (),
+    ) -> None:
+        self.archive = archive
+        self.chat_id = chat_id
+        self.platform = platform
+        self.live_session = live_session
+        self.clock = clock or Clock()
+        self.listeners = list(listeners)
+        self.stored = 0
+        self._task: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"collect:{self.chat_id}:{self.platform.name}")
+
+    async def stop(self) -> None:
+        """Flush what was received, then stop."""
+        if self._task is None:
+            return
+        self._queue.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=5)
+        self._task.cancel()
+
+    async def _run(self) -> None:
+        reader = asyncio.create_task(self._read())
+        try:
+            while True:
+                batch: list[Event] = []
+                item = await self._queue.get()
+                if item is None:
+                    return
+                batch.append(item)
+                deadline = asyncio.get_running_loop().time() + BATCH_SECONDS
+                while len(batch) < BATCH_SIZE:
+                    timeout = deadline - asyncio.get_running_loop().time()
+                    if timeout <= 0:
+                        break
+                    try:
+                        item = await asyncio.wait_for(self._queue.get(), timeout)
+                    except TimeoutError:
+                        break
+                    if item is None:
+                        await self.store(batch)
+                        return
+                    batch.append(item)
+                await self.store(batch)
+        finally:
+            reader.cancel()
+
+    async def _read(self) -> None:
+        try:
+            async for event in self.platform.events():
+                self._queue.put_nowait(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a platform bug must not take the whole bot down
+            log.exception("%s: the event stream failed; backfill will recover", self.platform.name)
+
+    async def store(self, events: Sequence[Event]) -> int:
+        session_id = self.live_session()
+        changed = self.archive.record_events(events, session_id=session_id, chat_id=self.chat_id)
+        self.stored += changed
+        for listener in self.listeners:
+            try:
+                await listener(self.platform, events, session_id)
+            except Exception:
+                log.exception("a listener failed on a batch of %d events", len(events))
+        return changed
+
+    async def backfill(self) -> int:
+        """Fetch what happened since the stored cursor; store it, then advance the cursor."""
+        cursor = self.archive.cursor(self.chat_id, self.platform.name)
+        try:
+            result = await self.platform.backfill(cursor)
+        except Exception as exc:  # the platform errors: keep the cursor, try again later
+            log.warning("%s: backfill failed (%s); will retry", self.platform.name, exc)
+            return 0
+        changed = 0
+        events = list(result.events)
+        for start in range(0, len(events), BATCH_SIZE):
+            batch = events[start : start + BATCH_SIZE]
+            changed += self.archive.record_events(batch, chat_id=self.chat_id)
+            for listener in self.listeners:
+                await listener(self.platform, batch, None)
+        self.archive.save_cursor(self.chat_id, self.platform.name, result.cursor, self.clock.now())
+        if changed:
+            log.info("%s: backfill stored %d events", self.platform.name, changed)
+        return changed

@@ -1,0 +1,259 @@
+"""Runs one session: posts each scripted item when due, on every platform, exactly once.
+
+Every post goes through the outbox (the `posts` table): marked *sending* before the call
+and *sent* with the platform's id after it. After a crash, a row left in *sending* is
+reconciled against what the platform echoed back into the archive, so a restart neither
+posts an item twice nor skips one still due. A send that fails is retried with backoff;
+one that still cannot go out is recorded and reported to the moderators, never dropped.
+
+Controls (pause, resume, skip, extend, stop) change the remaining due times; each is
+written to the session log, so the transcript and a restarted bot both see it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from .archive import Archive, ItemRow
+from .clock import Clock, SessionClock
+from .platforms.base import Author, Message, Platform, PlatformError, PostRef
+
+log = logging.getLogger(__name__)
+
+CONTROLS = ("pause", "resume", "skip", "extend", "stop")
+
+
+class ControlError(Exception):
+    """A control that makes no sense now (resume when not paused...): one plain line."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    base_seconds: float = 1.0
+
+
+class SessionHost:
+    def __init__(
+        self,
+        archive: Archive,
+        session_id: int,
+        platforms: Mapping[str, Platform],
+        *,
+        clock: Clock | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        on_alert: Callable[[int, str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.archive = archive
+        self.session_id = session_id
+        self.platforms = dict(platforms)
+        self.clock = clock or Clock()
+        self.retry = retry
+        self.on_alert = on_alert
+        self._wake = asyncio.Event()
+        self._stopping = False  # the bot is shutting down: leave the session resumable
+        session = archive.session(session_id)
+        self.chat_id = session.chat_id
+        origin = archive.session_origin(session_id)
+        self.session_clock = SessionClock(origin or self.clock.now(), session.pace, self.clock)
+        self._paused_at: float | None = None
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Host the session until its close has gone out (or it is stopped)."""
+        session = self.archive.session(self.session_id)
+        now = self.clock.now()
+        if self.archive.session_origin(self.session_id) is None:
+            self.archive.update_session(self.session_id, origin=self.session_clock.origin)
+        if session.started_at is None:
+            self.archive.update_session(self.session_id, started_at=now, status="live")
+            self.archive.log_session(self.session_id, "started", self._describe(session), now)
+        else:
+            self.archive.log_session(
+                self.session_id, "resumed", "the bot restarted and resumed this session", now
+            )
+            if session.status == "paused":
+                self._paused_at = self.session_clock.script_now()
+        await self._reconcile_sending()
+        while not self._stopping:
+            pending = self._pending()
+            if not pending:
+                break
+            if self._paused_at is not None:
+                await self._wait(None)
+                continue
+            item = pending[0]
+            wait = item.due_offset - self.session_clock.script_now()
+            if wait > 0:
+                await self._wait(wait / self.session_clock.pace)
+                continue
+            await self._post_item(item)
+        if not self._stopping:
+            ended = self.clock.now()
+            self.archive.update_session(self.session_id, status="ended", ended_at=ended)
+            self.archive.log_session(self.session_id, "ended", "closing post sent", ended)
+
+    def shutdown(self) -> None:
+        """The bot is stopping: finish the current write, leave the session resumable."""
+        self._stopping = True
+        self._wake.set()
+
+    def _describe(self, session) -> str:  # type: ignore[no-untyped-def]
+        kind = f"rehearsal at pace {session.pace:g}" if session.rehearsal else "live"
+        return f"{kind} on {', '.join(self.platforms)}"
+
+    def _pending(self) -> list[ItemRow]:
+        return [i for i in self.archive.items(self.session_id)
+                if i.status in ("pending", "sending", "failed") and not self._given_up(i)]
+
+    def _given_up(self, item: ItemRow) -> bool:
+        rows = self.archive.outbox(self.session_id, item.key)
+        return item.status == "failed" and all(r["status"] in ("failed", "sent", "skipped")
+                                                for r in rows)
+
+    async def _wait(self, wall_seconds: float | None) -> None:
+        self._wake.clear()
+        waiter = asyncio.ensure_future(self._wake.wait())
+        tasks = {waiter}
+        if wall_seconds is not None:
+            tasks.add(asyncio.ensure_future(self.clock.sleep(wall_seconds)))
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    # -- posting ---------------------------------------------------------------------------
+
+    async def _post_item(self, item: ItemRow) -> None:
+        rows = [r for r in self.archive.outbox(self.session_id, item.key)
+                if r["status"] in ("pending", "sending") and r["platform"] in self.platforms]
+        lateness = self.session_clock.script_now() - item.due_offset
+        if lateness > 60 * self.session_clock.pace:
+            self.archive.log_session(
+                self.session_id, "late",
+                f"{item.key} posted {lateness / 60:.1f} script minutes after its due time",
+                self.clock.now(),
+            )
+        results = await asyncio.gather(
+            *(self._send(item, row["platform"]) for row in rows)
+        )
+        now = self.clock.now()
+        if any(results) or not rows:
+            self.archive.set_item_status(self.session_id, item.key, "sent", posted_at=now)
+        else:
+            self.archive.set_item_status(self.session_id, item.key, "failed")
+
+    async def _send(self, item: ItemRow, platform_name: str) -> bool:
+        platform = self.platforms[platform_name]
+        reply_to, thread = None, None
+        if item.number is not None and platform.capabilities.threads:
+            thread = item.text[:90]
+        error = ""
+        for attempt in range(self.retry.attempts):
+            self.archive.mark_sending(self.session_id, item.key, platform_name)
+            try:
+                ref = await platform.post(item.text, reply_to=reply_to, new_thread=thread)
+            except PlatformError as exc:
+                error = str(exc)
+                log.warning("posting %s on %s failed (attempt %d): %s",
+                            item.key, platform_name, attempt + 1, error)
+                if not exc.retryable:
+                    break
+                await self.clock.sleep(self.retry.base_seconds * 2**attempt)
+                continue
+            self.archive.mark_sent(
+                self.session_id, item.key, ref, self.clock.now(),
+                message=self._host_message(ref, item.text),
+            )
+            return True
+        self.archive.mark_failed(self.session_id, item.key, platform_name, error)
+        alert = f"{item.key} could not be posted on {platform_name}: {error}"
+        self.archive.log_session(self.session_id, "post_failed", alert, self.clock.now())
+        log.error("%s (session %s)", alert, self.session_id)
+        if self.on_alert is not None:
+            await self.on_alert(self.session_id, alert)
+        return False
+
+    def _host_message(self, ref: PostRef, text: str) -> Message:
+        return Message(
+            platform=ref.platform, id=ref.id,
+            author=Author(ref.platform, "host", self.archive.session(self.session_id).host_name
+                          or "Host", is_bot=True),
+            text=text, created=self.clock.now(), thread_id=ref.thread_id, url=ref.url,
+            raw={"posted_by": "tweetchat", "ref": ref.__dict__},
+        )
+
+    async def _reconcile_sending(self) -> None:
+        """Rows left in 'sending' by a crash: if the post reached the platform (its echo is
+        in the archive) mark it sent; otherwise leave it pending to be sent again."""
+        session = self.archive.session(self.session_id)
+        for item in self.archive.items(self.session_id):
+            for row in self.archive.outbox(self.session_id, item.key):
+                if row["status"] != "sending":
+                    continue
+                echo = self.archive.db.execute(
+                    "select id, thread_id from messages where platform = ? and text = ? "
+                    "and created >= ? and author_id = 'host' limit 1",
+                    [row["platform"], item.text, session.scheduled_start.isoformat()
+                     if not session.rehearsal else (self.session_clock.origin.isoformat())],
+                ).fetchone()
+                if echo:
+                    ref = PostRef(row["platform"], echo[0], thread_id=echo[1])
+                    self.archive.mark_sent(self.session_id, item.key, ref, self.clock.now())
+                    self.archive.set_item_status(self.session_id, item.key, "sent",
+                                                 posted_at=self.clock.now())
+                    log.info("reconciled %s on %s: it had gone out before the restart",
+                             item.key, row["platform"])
+
+    # -- controls --------------------------------------------------------------------------
+
+    def control(self, command: str, minutes: float | None = None, actor: str = "moderator") -> str:
+        """Apply a moderator's control; returns a one-line description of what changed."""
+        now_script = self.session_clock.script_now()
+        if command == "pause":
+            if self._paused_at is not None:
+                raise ControlError("the session is already paused; use resume")
+            self._paused_at = now_script
+            self.archive.update_session(self.session_id, status="paused")
+            detail = "paused: nothing more is posted until resume"
+        elif command == "resume":
+            if self._paused_at is None:
+                raise ControlError("the session is not paused")
+            gap = now_script - self._paused_at
+            self._paused_at = None
+            self.archive.shift_pending(self.session_id, gap)
+            self.archive.update_session(self.session_id, status="live")
+            detail = f"resumed: remaining posts moved {gap / 60 / self.session_clock.pace:.1f} min later"
+        elif command == "skip":
+            pending = self._pending()
+            if not pending:
+                raise ControlError("nothing left to post")
+            item = pending[0]
+            self.archive.set_item_due(self.session_id, item.key, min(item.due_offset, now_script))
+            detail = f"skip: {item.key} goes out now"
+        elif command == "extend":
+            if not minutes or minutes <= 0:
+                raise ControlError("extend needs a number of minutes, e.g. extend 5")
+            self.archive.shift_pending(self.session_id, minutes * 60)
+            detail = f"extended: remaining posts moved {minutes:g} min later"
+        elif command == "stop":
+            for item in self._pending():
+                if item.key != "close":
+                    self.archive.set_item_status(self.session_id, item.key, "skipped")
+                else:
+                    self.archive.set_item_due(self.session_id, "close", now_script)
+            self._paused_at = None
+            self.archive.update_session(self.session_id, status="live")
+            detail = "stop: remaining questions skipped, the close goes out now"
+        else:
+            raise ControlError(f"unknown control '{command}'; use one of {', '.join(CONTROLS)}")
+        self.archive.log_session(self.session_id, f"control:{command}", f"{detail} (by {actor})",
+                                 self.clock.now())
+        self._wake.set()
+        return detail

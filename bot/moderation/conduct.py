@@ -1,0 +1,99 @@
+"""Conduct: abuse and profanity from the editable word list.
+
+Matching is by whole word (token), never by substring, which is what avoids the
+Scunthorpe problem (Scunthorpe, assessment, class, cocktail, therapist are all fine).
+People dodge filters with leetspeak (sh1t, @ss, $hit), spacing (s h i t, s.h.i.t),
+stretching (shiiiit) and self-censoring (sh*t), so each token is tried in those readings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from .detectors import Finding
+from .wordlist import WordList
+
+__all__ = ["detect_abuse"]
+
+REASON = "abusive or profane language"
+
+_TOKEN = re.compile(r"[A-Za-z0-9@$!|*+']+")
+# Single characters joined by one separator, three or more of them: "s h i t", "s.h.i.t".
+_SPACED = re.compile(
+    r"(?<![A-Za-z0-9@$])(?:[A-Za-z0-9@$!|]([ .\-_*~])){2,}[A-Za-z0-9@$!|](?![A-Za-z0-9@$])"
+)
+_LEET: dict[str, tuple[str, ...]] = {
+    "0": ("o",), "1": ("i", "l"), "3": ("e",), "4": ("a",), "5": ("s",), "7": ("t",),
+    "8": ("b",), "9": ("g",), "@": ("a",), "$": ("s",), "!": ("i",), "|": ("i", "l"),
+    "+": ("t",),
+}
+_STRETCH3 = re.compile(r"([a-z])\1{2,}")
+_STRETCH2 = re.compile(r"([a-z])\1+")
+
+
+def _readings(token: str) -> list[str]:
+    """The plain-letter readings of one token (a few at most)."""
+    token = token.lower().strip("'").strip("!|*+")
+    if not token or token.isdigit() or len(token) < 2:
+        return []
+    if token.isalpha():
+        bases = [token]
+    else:
+        options = [_LEET.get(c, (c,)) for c in token]
+        bases = ["".join(p) for p in itertools.islice(itertools.product(*options), 8)]
+    out: list[str] = []
+    for base in bases:
+        base = base.replace("'", "")
+        for form in (base, _STRETCH3.sub(r"\1\1", base), _STRETCH2.sub(r"\1", base)):
+            if form not in out:
+                out.append(form)
+    return out
+
+
+def _star_match(reading: str, words: WordList) -> bool:
+    """Self-censored spellings: "sh*t", "f**k" — each * stands for one letter."""
+    if "*" not in reading or reading.count("*") * 2 > len(reading):
+        return False
+    pattern = re.compile(reading.replace("*", "[a-z]"))
+    return any(
+        pattern.fullmatch(root) or (root in words.prefixes and pattern.match(root))
+        for root in words.roots()
+        if len(root) <= len(reading) + 4
+    )
+
+
+def _bad(token: str, words: WordList) -> bool:
+    if token.lower() in words.allowed:
+        return False
+    for reading in _readings(token):
+        if "*" in reading:
+            if reading.replace("*", "") in words or _star_match(reading, words):
+                return True
+        elif reading in words:
+            return True
+    return False
+
+
+def detect_abuse(text: str, words: WordList) -> list[Finding]:
+    found: list[Finding] = []
+    tokens = list(_TOKEN.finditer(text))
+    previous: re.Match[str] | None = None
+    for m in tokens:
+        if _bad(m.group(), words):
+            found.append(Finding("abuse", m.start(), m.end(), m.group(), REASON))
+        elif previous is not None and _phrase(previous.group(), m.group(), words):
+            found.append(Finding("abuse", previous.start(), m.end(),
+                                 text[previous.start():m.end()], REASON))
+        previous = m
+    for m in _SPACED.finditer(text):
+        joined = re.sub(r"[ .\-_*~]", "", m.group())
+        if _bad(joined, words) and not any(f.start <= m.start() < f.end for f in found):
+            found.append(Finding("abuse", m.start(), m.end(), m.group(), REASON))
+    found.sort(key=lambda f: f.start)
+    return found
+
+
+def _phrase(first: str, second: str, words: WordList) -> bool:
+    a, b = first.lower().strip("!|*+'"), second.lower().strip("!|*+'")
+    return f"{a} {b}" in words.words

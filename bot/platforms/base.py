@@ -1,0 +1,167 @@
+"""The platform contract: the only shape in which a chat platform meets the rest of the bot.
+
+Everything that crosses this boundary is a frozen, neutral dataclass. No discord.py or
+tweepy object ever reaches the host, the archive or the transcript, so each adapter can be
+tested (and replaced) on its own and the core never learns an SDK's quirks.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+EventKind = Literal["created", "edited", "deleted", "reaction"]
+ActionKind = Literal["hold", "approve", "hide", "restore", "redact", "delete", "timeout", "modlog"]
+
+
+class PlatformError(Exception):
+    """A platform refused or failed an operation. `retryable` says whether backing off may help."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class PlatformSetupError(Exception):
+    """The platform cannot start: missing token, missing permission, unknown channel.
+
+    Raised from `start()` so the problem is reported when the bot starts, not mid-chat.
+    The message is one plain line telling the user what to fix.
+    """
+
+
+@dataclass(frozen=True)
+class Author:
+    platform: str
+    id: str
+    name: str
+    handle: str | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """What a platform returns for a post it made: enough to reply to it or find replies."""
+
+    platform: str
+    id: str
+    thread_id: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    platform: str
+    id: str
+    author: Author
+    text: str
+    created: datetime  # timezone-aware UTC
+    reply_to: str | None = None  # platform id of the message this one replies to
+    thread_id: str | None = None  # platform thread/conversation it was posted in
+    channel_id: str | None = None
+    edited: datetime | None = None
+    reactions: int = 0  # reactions / likes, for "most engaged"
+    url: str | None = None
+    kind: Literal["message", "quote", "retweet"] = "message"
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the payload as received, kept verbatim
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened on a platform. `message` is set for created/edited/reaction."""
+
+    kind: EventKind
+    platform: str
+    message_id: str
+    at: datetime
+    message: Message | None = None
+    reactions: int | None = None
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """Events found after `since`, and the cursor to pass next time (opaque to the core)."""
+
+    events: tuple[Event, ...]
+    cursor: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Action:
+    """A moderation action the policy asks a platform to carry out."""
+
+    kind: ActionKind
+    message_id: str | None = None
+    author_id: str | None = None
+    reason: str = ""
+    minutes: int | None = None  # for timeout
+    text: str | None = None  # replacement text for redact, or the mod-log line
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    done: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    threads: bool = False
+    edits: bool = False
+    deletes: bool = False
+    hiding: bool = False
+    holding: bool = False  # can keep a message unseen until approved
+    max_length: int | None = None
+    weighted_length: bool = False  # X-style weighted counting (URLs 23, wide chars 2)
+    actions: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    """What an adapter knows about the chat it serves: ids and its own per-platform settings."""
+
+    chat_id: str
+    title: str
+    hashtag: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Platform(abc.ABC):
+    """One platform serving one chat. Subclasses implement the verbs below."""
+
+    name: str = "base"
+    capabilities: Capabilities = Capabilities()
+
+    def __init__(self, context: ChatContext) -> None:
+        self.context = context
+
+    async def start(self) -> None:
+        """Connect and check set-up; raise PlatformSetupError with one plain line if unusable."""
+
+    async def stop(self) -> None:
+        """Disconnect; must be safe to call twice."""
+
+    @abc.abstractmethod
+    async def post(
+        self, text: str, *, reply_to: str | None = None, new_thread: str | None = None
+    ) -> PostRef:
+        """Publish `text`; `new_thread` names a thread to open from the post where supported."""
+
+    @abc.abstractmethod
+    def events(self) -> AsyncIterator[Event]:
+        """Live events as they happen, until stop()."""
+
+    async def backfill(self, since: Mapping[str, str]) -> Backfill:
+        """What happened after the cursor `since` (empty on a fresh start)."""
+        return Backfill(events=(), cursor=dict(since))
+
+    async def remind(self, text: str, start: datetime) -> PostRef | None:
+        """Announce an upcoming session (platforms may mention interested members)."""
+        return await self.post(text)
+
+    async def act(self, action: Action) -> ActionResult:
+        """Carry out a moderation action; platforms that cannot say so (never silently nothing)."""
+        return ActionResult(False, f"{self.name} cannot {action.kind}")

@@ -1,0 +1,66 @@
+"""The bot's HTTP server (aiohttp): the web room, its pages, and the control API.
+
+Binds 127.0.0.1:8080 by default. Opening other interfaces exposes the room to the network;
+moderator routes are still guarded by the token, but put TLS in front (see README).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from .api import setup_api
+
+if TYPE_CHECKING:
+    from ...app import App
+
+log = logging.getLogger(__name__)
+
+APP_KEY = web.AppKey("tweetchat_app", object)
+
+
+class WebServer:
+    def __init__(self, bot: App, *, host: str | None = None, port: int | None = None) -> None:
+        self.bot = bot
+        self.host = host or bot.settings.web.host
+        self.port = bot.settings.web.port if port is None else port
+        self.app = web.Application(client_max_size=256 * 1024)
+        self.app[APP_KEY] = bot
+        setup_api(self.app, bot)
+        try:
+            from .routes import setup_room
+        except ImportError:  # the room's pages are optional for API-only use
+            setup_room = None
+        if setup_room is not None:
+            setup_room(self.app, bot)
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            from ...app import BotError
+
+            raise BotError(
+                f"web room: cannot listen on {self.host}:{self.port} ({exc.strerror}); "
+                "is another tweetchat running? Use --port or [web] port in config/settings.toml"
+            ) from None
+        server = site._server  # the real port when 0 was asked for
+        if server is not None and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+        log.info("web room at %s", self.url)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

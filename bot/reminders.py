@@ -1,0 +1,30 @@
+"""Reminder posts: when the next session starts, in the chat's own time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .script import ChatScript
+
+
+def humanise(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return "tomorrow" if days == 1 else f"in {days} days"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "in 1 hour" if hours == 1 else f"in {hours} hours"
+    return f"in {minutes} minutes"
+
+
+def reminder_text(script: ChatScript, start: datetime, before_seconds: float,
+                  public_url: str = "") -> str:
+    local = start.astimezone(script.zone)
+    when = local.strftime("%A %H:%M") + f" {script.model.timezone.split('/')[-1].replace('_', ' ')} time"
+    text = f"Reminder: {script.title} starts {humanise(before_seconds)} ({when})."
+    if public_url:
+        text += f" Join at {public_url.rstrip('/')}/chats/{script.id}"
+    if script.hashtag.lower() not in text.lower():
+        text += f" {script.hashtag}"
+    return text

@@ -1,0 +1,421 @@
+"""The chat script: the contract moderators write, loaded from YAML and validated.
+
+Every problem becomes a `ScriptIssue` naming file:line, what is wrong and how to fix it;
+`load_script` raises `ScriptError` carrying all of them at once, so a moderator fixes a
+broken script in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .archive.records import ItemRow
+from .durations import parse_duration
+from .yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines
+
+DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+KNOWN_PLATFORMS = ("web", "discord", "x", "memory")
+# What each platform accepts in one post (X counts weighted characters, see x_text).
+PLATFORM_LIMITS = {"web": 2000, "discord": 2000, "memory": 100_000, "x": 280}
+
+
+@dataclass(frozen=True)
+class ScriptIssue:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ScriptError(Exception):
+    def __init__(self, issues: list[ScriptIssue]) -> None:
+        super().__init__("\n".join(str(i) for i in issues))
+        self.issues = issues
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Weekly(_Strict):
+    day: str
+    start: time
+
+    @field_validator("day")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        day = value.strip().lower()
+        for full in DAYS:
+            if day == full or day == full[:3]:
+                return full
+        raise ValueError(f"'{value}' is not a day of the week; write e.g. wednesday")
+
+
+class Schedule(_Strict):
+    weekly: Weekly | None = None
+    once: datetime | None = None  # local date-time in the chat's zone
+    duration: str = "60m"
+    first: date | None = None
+    last: date | None = None
+    skip: tuple[date, ...] = ()
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        seconds = parse_duration(value)
+        if seconds <= 0:
+            raise ValueError("the duration must be longer than zero, e.g. 60m")
+        return value
+
+
+class Question(_Strict):
+    number: int = Field(ge=1)
+    at: str
+    text: str
+    notes: str = ""  # for moderators only, never posted
+
+
+class Closing(_Strict):
+    at: str
+    text: str
+
+
+class ScriptModel(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    title: str
+    hashtag: str = Field(pattern=r"^#\w+$")
+    timezone: str
+    schedule: Schedule
+    welcome: str
+    questions: tuple[Question, ...] = Field(min_length=1)
+    closing: Closing
+    platforms: tuple[str, ...] = ("web",)
+    host: str = ""
+    reminders: tuple[str, ...] = ()
+    tag_style: Literal["Q", "T"] = "Q"
+    platform_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ChatScript:
+    """A validated chat script, with its times already parsed."""
+
+    model: ScriptModel
+    path: Path
+    digest: str
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def title(self) -> str:
+        return self.model.title
+
+    @property
+    def hashtag(self) -> str:
+        return self.model.hashtag
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.model.timezone)
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(seconds=parse_duration(self.model.schedule.duration))
+
+    @property
+    def reminders(self) -> list[timedelta]:
+        return [timedelta(seconds=parse_duration(r)) for r in self.model.reminders]
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return self.model.platforms
+
+    def tag(self, number: int) -> str:
+        return f"{'T' if self.model.tag_style == 'T' else 'Q'}{number}"
+
+    def answer_tag(self, number: int) -> str:
+        return f"{'T' if self.model.tag_style == 'T' else 'A'}{number}"
+
+    def question_text(self, question: Question) -> str:
+        """The post as it goes out: the Q tag first (unless the moderator wrote it)."""
+        text = question.text.strip()
+        tag = self.tag(question.number)
+        if re.match(rf"^{tag}\b", text, re.IGNORECASE):
+            return text
+        return f"{tag} {text}"
+
+    def timeline(self) -> list[ItemRow]:
+        """The scripted items in order, with their offsets from the start in seconds."""
+        items = [ItemRow(key="welcome", number=None, text=self.model.welcome.strip(), due_offset=0)]
+        for q in sorted(self.model.questions, key=lambda q: parse_duration(q.at)):
+            items.append(
+                ItemRow(key=f"q{q.number}", number=q.number, text=self.question_text(q),
+                        due_offset=parse_duration(q.at))
+            )
+        items.append(
+            ItemRow(key="close", number=None, text=self.model.closing.text.strip(),
+                    due_offset=parse_duration(self.model.closing.at))
+        )
+        return items
+
+    def settings_for(self, platform: str) -> dict[str, Any]:
+        return dict(self.model.platform_settings.get(platform, {}))
+
+
+def load_script(path: str | Path, *, text: str | None = None) -> ChatScript:
+    """Read and validate a chat script. Raises ScriptError listing every problem found."""
+    path = Path(path)
+    name = str(path)
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ScriptError([ScriptIssue(name, 1, "file not found; check the path")]) from None
+        except UnicodeDecodeError:
+            raise ScriptError([ScriptIssue(name, 1, "not UTF-8 text; save it as UTF-8")]) from None
+    try:
+        data, lines = load_with_lines(text)
+    except YamlSyntaxError as exc:
+        raise ScriptError(
+            [ScriptIssue(name, exc.line, f"YAML syntax: {exc}; check indentation and quotes")]
+        ) from None
+    if not isinstance(data, dict):
+        raise ScriptError(
+            [ScriptIssue(name, 1, "a chat script is a mapping of keys (id, title, hashtag, ...)")]
+        )
+    try:
+        model = ScriptModel.model_validate(data)
+    except ValidationError as exc:
+        raise ScriptError(_pydantic_issues(name, exc, lines)) from None
+    issues = _semantic_issues(name, model, lines)
+    if issues:
+        raise ScriptError(issues)
+    return ChatScript(model=model, path=path, digest=hashlib.sha256(text.encode()).hexdigest())
+
+
+# -- error translation --------------------------------------------------------------------
+
+def _allowed_keys(loc: Path_) -> list[str]:
+    model: Any = ScriptModel
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        for candidate in (Schedule, Weekly, Question, Closing):
+            if candidate is annotation or candidate in getattr(annotation, "__args__", ()):
+                model = candidate
+                break
+        else:
+            return []
+    return list(model.model_fields)
+
+
+def _pydantic_issues(name: str, exc: ValidationError, lines: dict[Path_, int]) -> list[ScriptIssue]:
+    issues = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+        where = ".".join(str(p) for p in loc) or "(top)"
+        line = line_for(lines, loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            close = difflib.get_close_matches(key, _allowed_keys(loc), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else "; remove it"
+            msg = f"unknown key '{key}'{hint}"
+        elif kind == "missing":
+            msg = f"'{where}' is required; add it"
+        elif kind == "string_pattern_mismatch" and loc == ("id",):
+            msg = "id must be a short slug of lower-case letters, digits and dashes, e.g. nhssm"
+        elif kind == "string_pattern_mismatch" and loc == ("hashtag",):
+            msg = "hashtag must start with # and contain letters or digits only, e.g. '#NHSSM'"
+        elif kind == "too_short" and loc == ("questions",):
+            msg = "a chat needs at least one question"
+        else:
+            detail = err["msg"].removeprefix("Value error, ")
+            msg = f"{where}: {detail}"
+            if kind.startswith(("time_", "date", "datetime")):
+                msg += " (times are HH:MM, dates YYYY-MM-DD; quote them)"
+        issues.append(ScriptIssue(name, line, msg))
+    return issues
+
+
+_UNION_TAGS = {"Weekly", "str", "int"}
+
+
+def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[ScriptIssue]:
+    issues: list[ScriptIssue] = []
+
+    def add(path: Path_, msg: str) -> None:
+        issues.append(ScriptIssue(name, line_for(lines, path), msg))
+
+    zone: ZoneInfo | None = None
+    try:
+        zone = ZoneInfo(m.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(m.timezone, sorted(available_timezones()), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else " such as Europe/London"
+        add(("timezone",), f"unknown time zone '{m.timezone}'; use an IANA name{hint}")
+
+    sch = m.schedule
+    if (sch.weekly is None) == (sch.once is None):
+        add(("schedule",), "schedule needs exactly one of 'weekly' (day and start) or 'once'")
+    if sch.first and sch.last and sch.last < sch.first:
+        add(("schedule", "last"), "schedule.last is before schedule.first; swap them")
+    duration = parse_duration(sch.duration)
+
+    for key in ("welcome", "title"):
+        if not getattr(m, key).strip():
+            add((key,), f"{key} is empty; write the text to post")
+
+    for i, reminder in enumerate(m.reminders):
+        try:
+            if parse_duration(reminder) <= 0:
+                raise ValueError("must be before the start")
+        except ValueError as exc:
+            add(("reminders", i), f"reminder '{reminder}': {exc}")
+
+    for i, platform in enumerate(m.platforms):
+        if platform not in KNOWN_PLATFORMS:
+            close = difflib.get_close_matches(platform, KNOWN_PLATFORMS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(KNOWN_PLATFORMS)}"
+            add(("platforms", i), f"unknown platform '{platform}'; {hint}")
+    for key in m.platform_settings:
+        if key not in KNOWN_PLATFORMS:
+            add(("platform_settings", key), f"settings for unknown platform '{key}'; remove them")
+
+    # Questions: numbers 1..n each once; offsets increasing and inside the hour.
+    seen: dict[int, int] = {}
+    previous = 0.0
+    for i, q in enumerate(m.questions):
+        if q.number in seen:
+            add(("questions", i, "number"),
+                f"question number {q.number} is used twice (also item {seen[q.number] + 1}); "
+                "number them 1, 2, 3, ...")
+        seen[q.number] = i
+        if not q.text.strip():
+            add(("questions", i, "text"), f"question {q.number} has no text")
+        try:
+            at = parse_duration(q.at)
+        except ValueError as exc:
+            add(("questions", i, "at"), str(exc))
+            continue
+        if at <= 0:
+            add(("questions", i, "at"), f"question {q.number} must come after the welcome (at > 0)")
+        if at <= previous and i:
+            add(("questions", i, "at"),
+                f"question {q.number} at {q.at} is not after the previous question; "
+                "list questions in time order")
+        if at >= duration:
+            add(("questions", i, "at"),
+                f"question {q.number} at {q.at} is beyond the chat's {sch.duration}")
+        previous = max(previous, at)
+    expected = set(range(1, len(m.questions) + 1))
+    missing = sorted(expected - set(seen))
+    if missing:
+        add(("questions",), f"question number(s) {', '.join(map(str, missing))} missing; "
+                            f"number the {len(m.questions)} questions 1 to {len(m.questions)}")
+    if not m.closing.text.strip():
+        add(("closing", "text"), "closing text is empty; say thanks and where the transcript will be")
+    try:
+        close_at = parse_duration(m.closing.at)
+        if close_at <= previous:
+            add(("closing", "at"), "the closing post must come after the last question")
+        if close_at > duration:
+            add(("closing", "at"), f"closing at {m.closing.at} is beyond the chat's {sch.duration}")
+    except ValueError as exc:
+        add(("closing", "at"), str(exc))
+
+    issues.extend(_length_issues(name, m, lines))
+    if zone is not None and sch.weekly is not None:
+        problem = dst_problem(sch.weekly.day, sch.weekly.start, zone)
+        if problem:
+            add(("schedule", "weekly", "start"), problem)
+    return issues
+
+
+def _length_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[ScriptIssue]:
+    from .platforms.x_text import weighted_length, with_hashtag
+
+    out = []
+    posts: list[tuple[Path_, str]] = [(("welcome",), m.welcome)]
+    tag = "T" if m.tag_style == "T" else "Q"
+    for i, q in enumerate(m.questions):
+        text = q.text.strip()
+        if not re.match(rf"^{tag}{q.number}\b", text, re.IGNORECASE):
+            text = f"{tag}{q.number} {text}"
+        posts.append((("questions", i, "text"), text))
+    posts.append((("closing", "text"), m.closing.text))
+    for platform in m.platforms:
+        limit = PLATFORM_LIMITS.get(platform)
+        if limit is None:
+            continue
+        for path, text in posts:
+            if platform == "x":
+                size = weighted_length(with_hashtag(text.strip(), m.hashtag))
+                unit = "weighted characters with the hashtag (URLs count 23, wide characters 2)"
+            else:
+                size, unit = len(text.strip()), "characters"
+            if size > limit:
+                out.append(ScriptIssue(
+                    name, line_for(lines, path),
+                    f"too long for {platform}: {size} {unit}, the limit is {limit}; shorten it",
+                ))
+    return out
+
+
+def dst_problem(day: str, start: time, zone: ZoneInfo, years: int = 3) -> str | None:
+    """Whether a weekly local start time falls in a daylight-saving gap or overlap."""
+    today = date.today()
+    weekday = DAYS.index(day)
+    d = today + timedelta(days=(weekday - today.weekday()) % 7)
+    end = today + timedelta(days=365 * years)
+    while d < end:
+        naive = datetime.combine(d, start)
+        a = naive.replace(tzinfo=zone, fold=0)
+        b = naive.replace(tzinfo=zone, fold=1)
+        if a.utcoffset() != b.utcoffset():
+            roundtrip = a.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+            hhmm = start.strftime("%H:%M")
+            if roundtrip != naive:
+                return (f"{hhmm} on {day}s does not exist on {d.isoformat()} in {zone.key} "
+                        "(the clocks go forward); pick a start outside the change hour")
+            return (f"{hhmm} on {day}s happens twice on {d.isoformat()} in {zone.key} "
+                    "(the clocks go back); pick a start outside the change hour")
+        d += timedelta(days=7)
+    return None
+
+
+def load_scripts(directory: str | Path) -> tuple[list[ChatScript], list[ScriptIssue]]:
+    """Every *.yaml / *.yml script in a directory; broken ones are reported, not fatal."""
+    scripts, issues = [], []
+    seen: dict[str, Path] = {}
+    for path in sorted(Path(directory).glob("*.y*ml")):
+        try:
+            script = load_script(path)
+        except ScriptError as exc:
+            issues.extend(exc.issues)
+            continue
+        if script.id in seen:
+            issues.append(ScriptIssue(str(path), 1, f"chat id '{script.id}' is also used by "
+                                                    f"{seen[script.id]}; ids must be unique"))
+            continue
+        seen[script.id] = path
+        scripts.append(script)
+    return scripts, issues

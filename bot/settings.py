@@ -1,0 +1,167 @@
+"""Settings: config/settings.toml, then the environment (and .env through python-dotenv).
+
+Read once at start-up into a frozen object and passed down; nothing reads the environment
+at import time. Secrets are SecretStr: they print as '**********' and never reach a log.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+SECRET_VARIABLES = (
+    "MODERATOR_TOKEN",
+    "DISCORD_TOKEN",
+    "X_API_KEY",
+    "X_API_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+    "X_BEARER_TOKEN",
+)
+# Plain settings that the environment may override: variable -> (section, key).
+ENV_OVERRIDES = {
+    "TWEETCHAT_ARCHIVE": ("archive", "path"),
+    "TWEETCHAT_TRANSCRIPTS_DIR": ("archive", "transcripts_dir"),
+    "TWEETCHAT_CHATS_DIR": ("chats", "dir"),
+    "TWEETCHAT_HOST": ("web", "host"),
+    "TWEETCHAT_PORT": ("web", "port"),
+    "TWEETCHAT_PUBLIC_URL": ("web", "public_url"),
+    "TWEETCHAT_MODERATION_POLICY": ("moderation", "policy"),
+    "TWEETCHAT_X_API_BASE": ("x", "api_base"),
+}
+
+
+class SettingsError(Exception):
+    """A problem in settings.toml or the environment, as one plain line."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArchiveSettings(_Section):
+    path: Path = Path("transcripts/archive.db")
+    transcripts_dir: Path = Path("transcripts")
+
+
+class ChatsSettings(_Section):
+    dir: Path = Path("chats")
+
+
+class WebSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str = ""  # how people reach the room, for links in posts and invites
+    max_message_chars: int = 1000
+    messages_per_minute: int = 20  # per participant
+    edit_window_minutes: int = 5
+
+
+class HostSettings(_Section):
+    retry_attempts: int = 5
+    retry_base_seconds: float = 1.0
+    late_window_minutes: int = 120  # late replies still belong to the session
+    lead_in_minutes: int = 15  # messages this long before the start belong to it too
+
+
+class SchedulerSettings(_Section):
+    horizon_days: int = 8  # jobs are planned this far ahead and re-planned daily
+    jobs_db: Path = Path("transcripts/scheduler.db")
+
+
+class ModerationSettings(_Section):
+    policy: Path = Path("config/moderation.toml")
+    enabled: bool = True
+
+
+class DiscordSettings(_Section):
+    guild_id: str = ""
+    channel_id: str = ""
+    moderator_role: str = "Moderator"
+    mod_log_channel_id: str = ""
+
+
+class XSettings(_Section):
+    api_base: str = "https://api.x.com"
+    poll_seconds: float = 15.0
+    backfill_window_minutes: int = 120
+    host_account: str = ""
+
+
+class Secrets(_Section):
+    moderator_token: SecretStr | None = None
+    discord_token: SecretStr | None = None
+    x_api_key: SecretStr | None = None
+    x_api_secret: SecretStr | None = None
+    x_access_token: SecretStr | None = None
+    x_access_token_secret: SecretStr | None = None
+    x_bearer_token: SecretStr | None = None
+
+
+class Settings(_Section):
+    archive: ArchiveSettings = ArchiveSettings()
+    chats: ChatsSettings = ChatsSettings()
+    web: WebSettings = WebSettings()
+    host: HostSettings = HostSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    moderation: ModerationSettings = ModerationSettings()
+    discord: DiscordSettings = DiscordSettings()
+    x: XSettings = XSettings()
+    secrets: Secrets = Secrets()
+    source: str = "defaults"
+
+    def masked(self) -> dict[str, Any]:
+        """Every setting, secrets shown only as set or not set."""
+        data = self.model_dump(mode="json", exclude={"secrets"})
+        data["secrets"] = {
+            name.upper(): ("set (hidden)" if getattr(self.secrets, name) else "not set")
+            for name in Secrets.model_fields
+        }
+        return data
+
+
+def load_settings(
+    config: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    env_file: str | Path | None = ".env",
+) -> Settings:
+    """Build Settings from a TOML file (optional) and the environment (plus .env)."""
+    env: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    env.update(os.environ if environ is None else environ)  # the real environment wins
+
+    path = Path(config or env.get("TWEETCHAT_CONFIG") or "config/settings.toml")
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: {exc}; fix the TOML syntax") from None
+        source = str(path)
+    elif config:
+        raise SettingsError(f"{path}: settings file not found; check the --config path")
+
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        if env.get(variable):
+            data.setdefault(section, {})[key] = env[variable]
+    data["secrets"] = {
+        name.lower(): env[name] for name in SECRET_VARIABLES if env.get(name, "").strip()
+    }
+    data["source"] = source
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise SettingsError(
+            f"{path}: [{where}] {err['msg']}; see config/settings.toml for the allowed keys"
+        ) from None

@@ -1,0 +1,359 @@
+"""The transcript model: a session's public messages arranged for reading.
+
+`build_transcript` is a pure function of archive records. It drops what must never be
+published (deleted and hidden messages, retweets), groups the rest by the section and
+question attribution gave them, rebuilds reply trees from `reply_to` links and hands the
+result to the summary. Every renderer (HTML, Markdown, JSON, CSV) reads only this model,
+so they cannot disagree about what is public.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.archive.records import ItemRow, SessionRow, StoredMessage
+
+if TYPE_CHECKING:
+    from bot.transcript.summary import Summary
+
+log = logging.getLogger(__name__)
+
+Order = Literal["time", "engaged"]
+BlockKind = Literal["welcome", "question", "wrapup", "unplaced"]
+
+# Reply chains deeper than this are shown flat under the deepest shown reply (each one
+# saying whom it answers). Keeps pages readable on a phone and keeps every renderer and
+# orjson (which refuses nesting beyond 255) far away from recursion limits.
+MAX_DEPTH = 6
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    """One public message as the transcript shows it."""
+
+    index: int  # position in session time order; HTML anchors are "m{index}"
+    msg: StoredMessage
+    text: str  # what may be published: the redacted text when a moderator redacted it
+    local: datetime  # `msg.created` in the chat's time zone
+    block: Block | None = None
+    depth: int = 0  # nesting level as shown (0 = an answer / top-level message)
+    replies: list[Entry] = field(default_factory=list)
+    reply_count: int = 0  # public replies anywhere below this message in the real tree
+    # Name of the message this one replies to, when the transcript cannot show it nested
+    # (flattened deep chain, or the parent sits under another question).
+    reply_to_name: str | None = None
+    parent_removed: bool = False  # it answered a message that was deleted or hidden
+
+    @property
+    def engagement(self) -> int:
+        return self.reply_count + self.msg.reactions
+
+    @property
+    def redacted(self) -> bool:
+        return self.msg.redacted_text is not None
+
+    @property
+    def author_key(self) -> tuple[str, str]:
+        return (self.msg.platform, self.msg.author_id)
+
+    @property
+    def label(self) -> str:
+        return self.block.label if self.block is not None else ""
+
+    def walk(self) -> Iterator[Entry]:
+        """This entry and every reply shown below it, depth first, without recursion."""
+        stack = [self]
+        while stack:
+            e = stack.pop()
+            yield e
+            stack.extend(reversed(e.replies))
+
+
+@dataclass(slots=True, eq=False)
+class Block:
+    """A section of the transcript: the welcome, one question, the wrap-up, or unplaced."""
+
+    kind: BlockKind
+    anchor: str  # HTML id: "welcome", "q1", "wrapup", "unplaced"
+    label: str  # "Welcome", "Q1", "Wrap-up", "Unplaced"
+    number: int | None = None
+    item: ItemRow | None = None
+    answers: list[Entry] = field(default_factory=list)  # top-level entries, display order
+    messages: list[Entry] = field(default_factory=list)  # every entry of the block, time order
+    also: list[Entry] = field(default_factory=list)  # placed elsewhere, also answering this one
+
+    @property
+    def prompt(self) -> str:
+        return self.item.text if self.item is not None else ""
+
+    @property
+    def heading(self) -> str:
+        """The prompt without the "Q1" it usually starts with (the label shows that)."""
+        text = self.prompt.strip()
+        if self.number is not None:
+            m = re.match(rf"[QT]{self.number}\b[\s:.)\-–—]*", text, re.IGNORECASE)
+            if m and m.end() < len(text):
+                text = text[m.end():]
+        return text
+
+    @property
+    def posted_at(self) -> datetime | None:
+        return self.item.posted_at if self.item is not None else None
+
+    @property
+    def skipped(self) -> bool:
+        return self.item is not None and self.item.status == "skipped"
+
+
+@dataclass(slots=True, eq=False)
+class Participant:
+    platform: str
+    author_id: str
+    name: str
+    handle: str | None
+    is_host: bool
+    returning: bool
+    entries: list[Entry] = field(default_factory=list)  # time order
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.platform, self.author_id)
+
+    @property
+    def reactions(self) -> int:
+        return sum(e.msg.reactions for e in self.entries)
+
+
+@dataclass(slots=True, eq=False)
+class Transcript:
+    session: SessionRow
+    items: tuple[ItemRow, ...]
+    zone: ZoneInfo
+    local_start: datetime
+    length_minutes: int
+    order: Order
+    multi_platform: bool
+    welcome: Block
+    questions: list[Block]
+    wrapup: Block
+    unplaced: Block
+    entries: list[Entry]  # every public message shown, session time order
+    participants: list[Participant]  # everyone who posted, host included, by first message
+    moderation_counts: dict[str, int]
+    summary: Summary = field(init=False)
+
+    @property
+    def blocks(self) -> list[Block]:
+        return [self.welcome, *self.questions, self.wrapup, self.unplaced]
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        seen = dict.fromkeys(self.session.platforms)
+        seen.update(dict.fromkeys(e.msg.platform for e in self.entries))
+        return tuple(seen)
+
+    @property
+    def tag_prefix(self) -> str:
+        return self.session.tag_style
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.zone)
+
+    @property
+    def hint_number(self) -> int:
+        """The question number used in the "how to tag next time" line."""
+        numbers = [b.number for b in self.questions if b.number is not None]
+        if not numbers:
+            return 1
+        return 3 if 3 in numbers else numbers[-1]
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone %r for a transcript; showing times in UTC", name)
+        return ZoneInfo("UTC")
+
+
+def _item_post_ids(items: Sequence[ItemRow]) -> set[tuple[str, str]]:
+    return {(platform, pid) for item in items for platform, pid in item.refs.items()}
+
+
+def _question_blocks(items: Sequence[ItemRow], prefix: str) -> dict[int, Block]:
+    blocks: dict[int, Block] = {}
+    for item in sorted((i for i in items if i.number is not None), key=lambda i: i.number or 0):
+        assert item.number is not None
+        blocks[item.number] = Block(
+            "question", f"q{item.number}", f"{prefix}{item.number}", item.number, item
+        )
+    return blocks
+
+
+def _host_block(
+    created: datetime, questions: list[Block], close: ItemRow | None, welcome: Block, wrapup: Block
+) -> Block:
+    """Where a host's own running commentary belongs: the question live at that moment."""
+    if close is not None and close.posted_at is not None and created >= close.posted_at:
+        return wrapup
+    current = welcome
+    for b in questions:
+        if b.posted_at is not None and b.posted_at <= created:
+            current = b
+    return current
+
+
+def build_transcript(
+    session: SessionRow,
+    items: Sequence[ItemRow],
+    messages: Sequence[StoredMessage],
+    *,
+    previous_participants: Collection[tuple[str, str]] = (),
+    order: Order = "time",
+    moderation_counts: Mapping[str, int] | None = None,
+) -> Transcript:
+    """Arrange a session's messages into a transcript and compute its summary."""
+    from bot.transcript.summary import summarise  # summary imports this module
+
+    zone = _zone(session.timezone)
+    prefix = session.tag_style
+    item_posts = _item_post_ids(items)
+    close = next((i for i in items if i.key == "close"), None)
+    welcome_item = next((i for i in items if i.key == "welcome"), None)
+    welcome = Block("welcome", "welcome", "Welcome", item=welcome_item)
+    wrapup = Block("wrapup", "wrapup", "Wrap-up", item=close)
+    unplaced = Block("unplaced", "unplaced", "Unplaced")
+    by_number = _question_blocks(items, prefix)
+    questions = list(by_number.values())
+
+    # Everything published, in session time order; the scripted posts themselves are the
+    # headings, so they are not repeated as messages.
+    unique: dict[tuple[str, str], StoredMessage] = {}
+    removed: set[tuple[str, str]] = set()
+    for m in messages:
+        if not m.public:
+            removed.add(m.key)
+            unique.pop(m.key, None)
+        elif m.kind != "retweet" and m.key not in item_posts:
+            unique[m.key] = m
+            removed.discard(m.key)
+    public = sorted(unique.values(), key=lambda m: (m.created, m.platform, m.id))
+
+    entries: list[Entry] = []
+    by_key: dict[tuple[str, str], Entry] = {}
+    for i, m in enumerate(public):
+        e = Entry(i, m, m.public_text, m.created.astimezone(zone))
+        if m.section == "welcome":
+            e.block = welcome
+        elif m.section == "wrapup":
+            e.block = wrapup
+        elif m.section == "question" and m.question in by_number:
+            e.block = by_number[m.question]  # type: ignore[index]
+        elif m.section == "host" or (m.is_host and m.section == "unplaced"):
+            e.block = _host_block(m.created, questions, close, welcome, wrapup)
+        else:
+            e.block = unplaced
+        entries.append(e)
+        by_key[m.key] = e
+
+    _link_replies(entries, by_key, removed)
+
+    for e in entries:
+        assert e.block is not None
+        e.block.messages.append(e)
+        if e.depth == 0:
+            e.block.answers.append(e)
+        for n in e.msg.extra_questions:
+            other = by_number.get(n)
+            if other is not None and other is not e.block:
+                other.also.append(e)
+    if order == "engaged":
+        for b in questions:
+            b.answers.sort(key=lambda e: (-e.engagement, e.index))
+
+    previous = set(previous_participants)
+    people: dict[tuple[str, str], Participant] = {}
+    for e in entries:
+        p = people.get(e.author_key)
+        if p is None:
+            m = e.msg
+            p = people[e.author_key] = Participant(
+                m.platform, m.author_id, m.author_name, m.author_handle, m.is_host,
+                e.author_key in previous,
+            )
+        p.is_host = p.is_host or e.msg.is_host
+        p.entries.append(e)
+
+    start, end = session.started_at, session.ended_at
+    length = (
+        max(0, round((end - start).total_seconds() / 60))
+        if start is not None and end is not None
+        else session.duration_minutes
+    )
+    t = Transcript(
+        session=session,
+        items=tuple(items),
+        zone=zone,
+        local_start=session.scheduled_start.astimezone(zone),
+        length_minutes=length,
+        order=order,
+        multi_platform=len(set(session.platforms) | {e.msg.platform for e in entries}) > 1,
+        welcome=welcome,
+        questions=questions,
+        wrapup=wrapup,
+        unplaced=unplaced,
+        entries=entries,
+        participants=list(people.values()),
+        moderation_counts=dict(moderation_counts or {}),
+    )
+    t.summary = summarise(t)
+    return t
+
+
+def _link_replies(
+    entries: list[Entry], by_key: dict[tuple[str, str], Entry], removed: set[tuple[str, str]]
+) -> None:
+    """Attach each reply under its parent; replies to removed messages stay top-level.
+
+    A reply is nested only when its parent is public and in the same block: a reply that
+    attribution moved to another question is shown there, saying whom it answers. Works in
+    time order without recursion, so a 5,000-long chain cannot blow the stack, and a parent
+    must be older than its reply, so bad data cannot make a cycle.
+    """
+    parent_of: dict[int, Entry] = {}
+    holder: dict[int, Entry] = {}  # entry index -> the entry whose `replies` list holds it
+    for e in entries:  # time order: a parent is always handled before its replies
+        m = e.msg
+        if m.reply_to is None:
+            continue
+        parent_key = (m.platform, m.reply_to)
+        parent = by_key.get(parent_key)
+        if parent is None or parent.index >= e.index:
+            e.parent_removed = parent_key in removed
+            continue
+        parent_of[e.index] = parent
+        if parent.block is not e.block:
+            e.reply_to_name = parent.msg.author_name
+        elif parent.depth < MAX_DEPTH:
+            e.depth = parent.depth + 1
+            parent.replies.append(e)
+            holder[e.index] = parent
+        else:
+            # Flatten: show it beside its parent, saying whom it answers.
+            anchor = holder[parent.index]
+            e.depth = parent.depth
+            e.reply_to_name = parent.msg.author_name
+            anchor.replies.append(e)
+            holder[e.index] = anchor
+    # Engagement counts every public reply below a message in the real tree; newest first
+    # so each reply's own count is complete before it is added to its parent's.
+    for e in reversed(entries):
+        parent = parent_of.get(e.index)
+        if parent is not None:
+            parent.reply_count += 1 + e.reply_count

@@ -1,0 +1,155 @@
+"""The transcript as JSON, schema "tweetchat.transcript/1" (see docs/transcript-schema.md).
+
+Adding a field keeps version 1; renaming, removing or changing the meaning of one means
+"tweetchat.transcript/2". Times are ISO 8601 in UTC; `local_time` adds the chat's zone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from bot.transcript.model import Block, Entry, Transcript
+from bot.transcript.summary import QuestionStats
+
+SCHEMA = "tweetchat.transcript/1"
+
+
+def _iso(dt: Any) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def _message(e: Entry, *, nested: bool = True) -> dict[str, Any]:
+    m = e.msg
+    d: dict[str, Any] = {
+        "platform": m.platform,
+        "id": m.id,
+        "author": {
+            "id": m.author_id,
+            "name": m.author_name,
+            "handle": m.author_handle,
+            "host": m.is_host,
+        },
+        "time": _iso(m.created),
+        "local_time": _iso(e.local),
+        "text": e.text,
+        "edited": _iso(m.edited),
+        "redacted": e.redacted,
+        "url": m.url,
+        "reply_to": m.reply_to,
+        "reply_to_removed": e.parent_removed,
+        "reactions": m.reactions,
+        "reply_count": e.reply_count,
+        "attribution": {
+            "section": m.section,
+            "question": m.question,
+            "extra_questions": list(m.extra_questions),
+            "method": m.method,
+            "confidence": m.confidence,
+        },
+    }
+    if nested:
+        d["replies"] = _replies(e)
+    return d
+
+
+def _replies(root: Entry) -> list[dict[str, Any]]:
+    # Built without recursion; the model caps the shown depth, so orjson never meets deep
+    # nesting either.
+    top = [_message(r, nested=False) for r in root.replies]
+    stack = list(zip(root.replies, top, strict=True))
+    while stack:
+        e, d = stack.pop()
+        kids = [_message(r, nested=False) for r in e.replies]
+        d["replies"] = kids
+        stack.extend(zip(e.replies, kids, strict=True))
+    return top
+
+
+def _ref(e: Entry) -> dict[str, str]:
+    return {"platform": e.msg.platform, "id": e.msg.id}
+
+
+def _block_messages(b: Block) -> list[dict[str, Any]]:
+    return [_message(e) for e in b.answers]
+
+
+def _question(b: Block, q: QuestionStats) -> dict[str, Any]:
+    item = b.item
+    return {
+        "number": b.number,
+        "label": b.label,
+        "text": b.prompt,
+        "posted_at": _iso(b.posted_at),
+        "status": item.status if item is not None else None,
+        "stats": {
+            "answers": q.answers,
+            "participants": q.participants,
+            "median_first_answer_seconds": q.median_first_answer,
+            "key_terms": q.key_terms,
+            "representative": [_ref(e) for e in q.representative],
+            "most_engaged": [_ref(e) | {"engagement": e.engagement} for e in q.most_engaged],
+        },
+        "also_answered_by": [_ref(e) for e in b.also],
+        "answers": _block_messages(b),
+    }
+
+
+def transcript_dict(t: Transcript) -> dict[str, Any]:
+    s, session = t.summary, t.session
+    return {
+        "schema": SCHEMA,
+        "session": {
+            "id": session.id,
+            "chat_id": session.chat_id,
+            "title": session.title,
+            "hashtag": session.hashtag,
+            "timezone": session.timezone,
+            "scheduled_start": _iso(session.scheduled_start),
+            "local_start": _iso(t.local_start),
+            "started_at": _iso(session.started_at),
+            "ended_at": _iso(session.ended_at),
+            "length_minutes": t.length_minutes,
+            "status": session.status,
+            "rehearsal": session.rehearsal,
+            "host": session.host_name,
+            "platforms": list(t.platforms),
+            "tag_style": session.tag_style,
+            "order": t.order,
+        },
+        "summary": {
+            "messages": s.messages,
+            "participants": s.participants,
+            "new_participants": s.new_participants,
+            "returning_participants": s.returning_participants,
+            "host_messages": s.host_messages,
+            "links": [{"url": u, "count": n} for u, n in s.links],
+            "top_contributors": [
+                {"platform": p.platform, "author_id": p.author_id, "name": p.name, "messages": n}
+                for p, n in s.top_contributors
+            ],
+            "activity": {"origin": _iso(s.activity.origin), "per_minute": s.activity.counts},
+            "moderation": dict(s.moderation),
+        },
+        "welcome": {"text": t.welcome.prompt, "messages": _block_messages(t.welcome)},
+        "questions": [_question(b, s.by_number[b.number or 0]) for b in t.questions],
+        "wrapup": {"text": t.wrapup.prompt, "messages": _block_messages(t.wrapup)},
+        "unplaced": _block_messages(t.unplaced),
+        "participants": [
+            {
+                "platform": p.platform,
+                "author_id": p.author_id,
+                "name": p.name,
+                "handle": p.handle,
+                "host": p.is_host,
+                "returning": p.returning,
+                "messages": [e.msg.id for e in p.entries],
+            }
+            for p in t.participants
+        ],
+    }
+
+
+def render_json(t: Transcript) -> bytes:
+    return orjson.dumps(transcript_dict(t), option=orjson.OPT_INDENT_2)

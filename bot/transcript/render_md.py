@@ -1,0 +1,190 @@
+"""Markdown ready to paste into a blog post.
+
+User text is escaped so it stays text in any CommonMark renderer: markdown punctuation is
+backslash-escaped, `<`, `>` and `&` become entities (so `<script>` can never become raw
+HTML), and text holding bidirectional controls is wrapped in FSI...PDI isolates so a
+right-to-left override cannot spill into the rest of the line. Only http(s) links become
+links (as `<https://...>` autolinks).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from bot.transcript.model import Block, Entry, Transcript
+from bot.transcript.render_html import delay, excerpt, length, long_date
+from bot.transcript.summary import URL_RE, trim_link
+
+_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#])")
+_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])", re.MULTILINE)
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+FSI, PDI = "\u2068", "\u2069"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def md_text(text: str) -> str:
+    """Escape a piece of user text (no links in it) for Markdown."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _SPECIAL.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def md_user(text: str) -> str:
+    """User text with http(s) links as autolinks, everything else escaped and isolated."""
+    out: list[str] = []
+    pos = 0
+    if "://" in text:
+        for m in URL_RE.finditer(text):
+            url = trim_link(m.group(0))
+            if not url:
+                continue
+            out.append(md_text(text[pos : m.start()]))
+            out.append(f"<{url}>")
+            pos = m.start() + len(url)
+    out.append(md_text(text[pos:]))
+    s = "".join(out)
+    return f"{FSI}{s}{PDI}" if _BIDI.search(s) else s
+
+
+def _continue(text: str, indent: str) -> str:
+    """Keep a multi-line message inside its list item, with hard line breaks."""
+    lines = text.split("\n")
+    return ("\\\n" + indent).join(line.strip() for line in lines)
+
+
+def _message(t: Transcript, e: Entry, out: list[str], level: int) -> None:
+    indent = "  " * level
+    m = e.msg
+    bits = [f"**{md_user(m.author_name)}**"]
+    if m.author_handle:
+        bits.append(f"@{md_user(m.author_handle)}")
+    meta = [e.local.strftime("%H:%M")]
+    if m.is_host:
+        meta.append("host")
+    if t.multi_platform:
+        meta.append(md_text(m.platform))
+    if e.reply_to_name is not None:
+        meta.append(f"replying to {md_user(e.reply_to_name)}")
+    elif e.parent_removed:
+        meta.append("replying to a removed message")
+    if e.redacted:
+        meta.append("redacted by a moderator")
+    elif m.edited:
+        meta.append("edited")
+    body = _continue(md_user(e.text), indent + "  ")
+    out.append(f"{indent}- {' '.join(bits)} ({', '.join(meta)}): {body}")
+
+
+def _thread(t: Transcript, roots: list[Entry], out: list[str]) -> None:
+    # Iterative depth-first walk: shown depth is capped by the model, but stay stack-free.
+    stack: list[tuple[Entry, int]] = [(e, 0) for e in reversed(roots)]
+    while stack:
+        e, level = stack.pop()
+        _message(t, e, out, level)
+        stack.extend((r, level + 1) for r in reversed(e.replies))
+    out.append("")
+
+
+def _item(t: Transcript, b: Block, out: list[str]) -> None:
+    if b.item is not None and b.item.text:
+        when = f" ({t.local(b.posted_at):%H:%M})" if b.posted_at else ""
+        host = md_user(t.session.host_name or "Host")
+        out += [f"> **{host}**, host{when}: {_continue(md_user(b.item.text), '> ')}", ""]
+
+
+def render_markdown(t: Transcript) -> str:
+    s, session = t.summary, t.session
+    out: list[str] = []
+    out.append(f"# {md_user(session.title)} {md_user(session.hashtag)}")
+    out.append("")
+    if session.rehearsal:
+        out += ["**REHEARSAL** (a practice run, not the live chat)", ""]
+    facts = f"{long_date(t.local_start)} ({md_text(session.timezone)}), {length(t.length_minutes)}"
+    out.append(facts + "  ")
+    host = f"Hosted by {md_user(session.host_name)} on " if session.host_name else "On "
+    out += [host + ", ".join(md_text(p) for p in t.platforms), ""]
+
+    out += ["## Summary", ""]
+    out.append(
+        f"{s.messages} messages from {s.participants} participants "
+        f"({s.new_participants} new, {s.returning_participants} returning)."
+    )
+    busiest = s.activity.busiest()
+    if busiest:
+        at = t.local(s.activity.origin + timedelta(minutes=busiest[0]))
+        out.append(f"Busiest minute: {at:%H:%M}, {plural(busiest[1], 'message')}.")
+    out.append("")
+    out += ["| Question | Answers | People | Median first answer | Key terms |", "|---|--:|--:|--:|---|"]
+    for q in s.questions:
+        terms = ", ".join(md_text(w) for w in q.key_terms)
+        out.append(
+            f"| {q.label} | {q.answers} | {q.participants} | {delay(q.median_first_answer)} "
+            f"| {terms} |"
+        )
+    out.append("")
+    if s.top_contributors:
+        out += ["**Top contributors:** " + ", ".join(
+            f"{md_user(p.name)} ({n})" for p, n in s.top_contributors
+        ), ""]
+    if s.links:
+        out += ["**Links shared:**", ""]
+        out += [f"- <{url}>" + (f" ({n}×)" if n > 1 else "") for url, n in s.links[:50]]
+        out.append("")
+    if s.moderation:
+        out += ["Moderation: " + ", ".join(f"{v} {md_text(k)}" for k, v in s.moderation) + ".", ""]
+
+    if t.welcome.messages or t.welcome.item:
+        out += ["## Welcome", ""]
+        _item(t, t.welcome, out)
+        _thread(t, t.welcome.answers, out)
+    for b in t.questions:
+        q = s.by_number[b.number or 0]
+        out += [f"## {b.label}: {md_user(b.heading)}", ""]
+        people = "person" if q.participants == 1 else "people"
+        line = f"{plural(q.answers, 'answer')} from {q.participants} {people}"
+        if q.median_first_answer is not None:
+            line += f", median first answer after {delay(q.median_first_answer)}"
+        out += [("Skipped. " if b.skipped else "") + line + ".", ""]
+        if q.key_terms:
+            out += ["Key terms: " + ", ".join(md_text(w) for w in q.key_terms), ""]
+        if q.representative:
+            out += ["Representative answers:", ""]
+            out += [
+                f"- {md_user(e.msg.author_name)}: {md_user(excerpt(e.text))}" for e in q.representative
+            ]
+            out.append("")
+        out += ["### Answers" + (", most engaged first" if t.order == "engaged" else ""), ""]
+        if b.answers:
+            _thread(t, b.answers, out)
+        else:
+            out += ["No answers.", ""]
+    if t.wrapup.messages or t.wrapup.item:
+        out += ["## Wrap-up", ""]
+        _item(t, t.wrapup, out)
+        _thread(t, t.wrapup.answers, out)
+    if t.unplaced.messages:
+        n = t.hint_number
+        out += [
+            "## Answers we could not place",
+            "",
+            f"Next time, start your answer with the question's number and the hashtag, for "
+            f"example “A{n} … {md_user(session.hashtag)}” to answer Q{n}, and it will land "
+            "under its question.",
+            "",
+        ]
+        _thread(t, t.unplaced.answers, out)
+    out += ["## Participants", ""]
+    for p in t.participants:
+        labels = sorted(
+            {e.block.label for e in p.entries if e.block is not None and e.block.kind == "question"},
+            key=lambda lbl: int(lbl[1:]) if lbl[1:].isdigit() else 0,
+        )
+        extra = f", answered {', '.join(labels)}" if labels else ""
+        host = ", host" if p.is_host else ""
+        out.append(f"- {md_user(p.name)}{host}: {plural(len(p.entries), 'message')}{extra}")
+    out.append("")
+    return "\n".join(out)

@@ -1,0 +1,294 @@
+"""The summary of a session: counts, per-question statistics, key terms, links, activity.
+
+Pure functions of the transcript model. Definitions (also in docs/transcript-schema.md):
+
+- messages: public messages shown in the transcript (host commentary included, the
+  scripted welcome/question/closing posts not).
+- participants: distinct (platform, author id) among non-host authors. "Returning" ones
+  were in `previous_participants`; the rest are new.
+- answers to a question: public messages attributed to it, replies included; messages
+  tagged for several questions ("A1/A2") count for each.
+- median first answer: for each participant who answered, the delay from the question's
+  posted_at to their first answer (negative delays count as 0); the median of those.
+  Measures how quickly people engage, not just how fast the single quickest typist was.
+- engagement: public replies anywhere below a message plus its reactions.
+- representative answers: extractive. Answers become tf-idf term vectors; the first pick
+  is the answer closest (cosine) to the question's centroid, the next ones maximise
+  closeness to the centroid minus similarity to those already picked (maximal marginal
+  relevance), so the picks cover different points. No external model.
+- key terms: tf-idf of the question's messages against the whole session (document =
+  message), small English stopword list; the hashtag, question tags (A1, Q2, T3), links,
+  mentions and numbers are excluded.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.transcript.model import Block, Entry, Participant, Transcript
+
+URL_RE = re.compile(
+    r"https?://[^\s<>\"'\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]+", re.IGNORECASE
+)
+_TRAILING = ".,;:!?'\"*_~"
+WORD_RE = re.compile(r"[#@]?[^\W\d_][\w'’-]*")
+TAG_RE = re.compile(r"[aqt]\d+[a-z]?$")
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can can't could couldn't did didn't do does doesn't
+    doing don't down during each even ever few for from further get gets got had hadn't has
+    hasn't have haven't having he he'd he'll he's her here here's hers herself him himself his
+    how how's i i'd i'll i'm i've if in into is isn't it it's its itself just let's like lot
+    lots make many may me more most much must mustn't my myself no nor not now of off often
+    on once one only or other ought our ours ourselves out over own really same say says shan't
+    she she'd she'll she's should shouldn't so some such than that that's the their theirs them
+    themselves then there there's these they they'd they'll they're they've thing things think
+    this those though through thanks thank to too under until up us very was wasn't way we we'd
+    we'll we're we've well were weren't what what's when when's where where's which while who
+    who's whom why why's will with won't would wouldn't yes yet you you'd you'll you're you've
+    your yours yourself yourselves rt amp via im dont cant ive youre get got going know yeah
+    """.split()
+)
+
+
+MAX_MINUTES = 24 * 60
+
+
+def find_links(text: str) -> list[str]:
+    """http(s) links in `text`, with sentence punctuation after them left off."""
+    return [trim_link(m.group(0)) for m in URL_RE.finditer(text)]
+
+
+def trim_link(url: str) -> str:
+    url = url.rstrip(_TRAILING)
+    # A closing bracket belongs to the link only if the link opened one ("wiki/Foo_(bar)").
+    while url and url[-1] in ")]}" and url.count(url[-1]) > url.count({")": "(", "]": "[", "}": "{"}[url[-1]]):
+        url = url[:-1].rstrip(_TRAILING)
+    return url
+
+
+def tokens(text: str, hashtag: str) -> list[str]:
+    words = []
+    for w in WORD_RE.findall(URL_RE.sub(" ", text.lower())):
+        if w[0] == "@":
+            continue
+        w = w.lstrip("#").strip("'’-")
+        if not 3 <= len(w) <= 40 or w in STOPWORDS or w == hashtag or TAG_RE.match(w):
+            continue
+        words.append(w)
+    return words
+
+
+@dataclass(slots=True)
+class QuestionStats:
+    number: int
+    label: str
+    answers: int
+    participants: int
+    median_first_answer: float | None  # seconds
+    most_engaged: list[Entry]
+    representative: list[Entry]
+    key_terms: list[str]
+
+
+@dataclass(slots=True)
+class Activity:
+    origin: datetime  # UTC minute of bucket 0
+    counts: list[int]
+
+    @property
+    def peak(self) -> int:
+        return max(self.counts, default=0)
+
+    def busiest(self) -> tuple[int, int] | None:
+        """(minute offset, count) of the busiest minute, first one on a tie."""
+        if not self.counts or self.peak == 0:
+            return None
+        i = self.counts.index(self.peak)
+        return i, self.peak
+
+
+@dataclass(slots=True)
+class Summary:
+    messages: int
+    participants: int
+    new_participants: int
+    returning_participants: int
+    host_messages: int
+    questions: list[QuestionStats]
+    links: list[tuple[str, int]]  # deduplicated, most shared first
+    top_contributors: list[tuple[Participant, int]]
+    activity: Activity
+    moderation: list[tuple[str, int]]
+    by_number: dict[int, QuestionStats] = field(default_factory=dict)
+
+
+def summarise(t: Transcript, *, top: int = 10) -> Summary:
+    hashtag = t.session.hashtag.lstrip("#").lower()
+    people = [p for p in t.participants if not p.is_host]
+    returning = sum(1 for p in people if p.returning)
+
+    # One token list per message, reused by key terms and representative answers.
+    toks: dict[int, list[str]] = {
+        e.index: tokens(e.text, hashtag) for e in t.entries if not e.msg.is_host
+    }
+    df: Counter[str] = Counter()
+    for words in toks.values():
+        df.update(set(words))
+    n_docs = max(1, len(toks))
+    idf = {w: math.log(n_docs / c) for w, c in df.items()}
+
+    questions = [_question_stats(b, toks, idf) for b in t.questions]
+
+    links: Counter[str] = Counter()
+    first_seen: dict[str, int] = {}
+    for e in t.entries:
+        if "http" not in e.text and "HTTP" not in e.text:
+            continue
+        for url in find_links(e.text):
+            links[url] += 1
+            first_seen.setdefault(url, e.index)
+    ranked_links = sorted(links.items(), key=lambda kv: (-kv[1], first_seen[kv[0]]))
+
+    contributors = sorted(
+        ((p, len(p.entries)) for p in people), key=lambda pc: (-pc[1], pc[0].entries[0].index)
+    )[:top]
+
+    s = Summary(
+        messages=len(t.entries),
+        participants=len(people),
+        new_participants=len(people) - returning,
+        returning_participants=returning,
+        host_messages=sum(1 for e in t.entries if e.msg.is_host),
+        questions=questions,
+        links=ranked_links,
+        top_contributors=contributors,
+        activity=activity(t),
+        moderation=sorted((k, v) for k, v in t.moderation_counts.items() if v),
+    )
+    s.by_number = {q.number: q for q in questions}
+    return s
+
+
+def answers_of(b: Block) -> list[Entry]:
+    """Non-host messages answering question `b`, including those tagged for it elsewhere."""
+    own = [e for e in b.messages if not e.msg.is_host]
+    if b.also:
+        own = sorted(own + [e for e in b.also if not e.msg.is_host], key=lambda e: e.index)
+    return own
+
+
+def _question_stats(b: Block, toks: dict[int, list[str]], idf: dict[str, float]) -> QuestionStats:
+    assert b.number is not None
+    answers = answers_of(b)
+    first: dict[tuple[str, str], Entry] = {}
+    for e in answers:
+        first.setdefault(e.author_key, e)
+    median = None
+    if b.posted_at is not None and first:
+        posted = b.posted_at
+        median = statistics.median(
+            max(0.0, (e.msg.created - posted) / timedelta(seconds=1)) for e in first.values()
+        )
+    engaged = sorted((e for e in answers if e.engagement > 0), key=lambda e: (-e.engagement, e.index))
+    return QuestionStats(
+        number=b.number,
+        label=b.label,
+        answers=len(answers),
+        participants=len(first),
+        median_first_answer=median,
+        most_engaged=engaged[:3],
+        representative=representative(answers, toks, idf),
+        key_terms=key_terms(answers, toks, idf),
+    )
+
+
+def key_terms(
+    answers: list[Entry], toks: dict[int, list[str]], idf: dict[str, float], k: int = 6
+) -> list[str]:
+    df_q: Counter[str] = Counter()
+    for e in answers:
+        df_q.update(set(toks.get(e.index, ())))
+    floor = 2 if len(answers) >= 4 else 1  # a term one person used once is not "key"
+    scored = [(c * idf.get(w, 0.0), w) for w, c in df_q.items() if c >= floor]
+    scored = [sw for sw in scored if sw[0] > 0]
+    scored.sort(key=lambda sw: (-sw[0], sw[1]))
+    return [w for _, w in scored[:k]]
+
+
+def _vector(words: list[str], idf: dict[str, float]) -> dict[str, float]:
+    v: dict[str, float] = {}
+    for w in words:
+        v[w] = v.get(w, 0.0) + idf.get(w, 0.0)
+    norm = math.sqrt(sum(x * x for x in v.values()))
+    return {w: x / norm for w, x in v.items()} if norm > 0 else {}
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(x * b.get(w, 0.0) for w, x in a.items())
+
+
+def representative(
+    answers: list[Entry], toks: dict[int, list[str]], idf: dict[str, float], *, lam: float = 0.7
+) -> list[Entry]:
+    """2-3 answers that together cover what was said (maximal marginal relevance)."""
+    pool = [e for e in answers if e.depth == 0 and len(toks.get(e.index, ())) >= 3]
+    if len(pool) < 2:
+        pool = [e for e in answers if len(toks.get(e.index, ())) >= 2]
+    if not pool:
+        return []
+    want = 3 if len(pool) >= 6 else min(2, len(pool))
+    vectors = [(e, _vector(toks[e.index], idf)) for e in pool]
+    vectors = [(e, v) for e, v in vectors if v]
+    centroid: dict[str, float] = {}
+    for _, v in vectors:
+        for w, x in v.items():
+            centroid[w] = centroid.get(w, 0.0) + x
+    cnorm = math.sqrt(sum(x * x for x in centroid.values())) or 1.0
+    relevance = [(_dot(v, centroid) / cnorm, e, v) for e, v in vectors]
+    chosen: list[tuple[Entry, dict[str, float]]] = []
+    redundancy = [0.0] * len(relevance)
+    while len(chosen) < want:
+        best = None
+        best_score = -math.inf
+        for i, (rel, e, v) in enumerate(relevance):
+            if redundancy[i] >= 0.9:  # a near-duplicate of a pick, or a pick itself
+                continue
+            score = lam * rel - (1 - lam) * redundancy[i]
+            if score > best_score:  # strict: the earliest answer wins a tie
+                best, best_score = i, score
+        if best is None:
+            break
+        _, e, v = relevance[best]
+        chosen.append((e, v))
+        redundancy[best] = 1.0
+        for i, (_, _, other) in enumerate(relevance):
+            if redundancy[i] < 1.0:
+                redundancy[i] = max(redundancy[i], _dot(v, other))
+    return sorted((e for e, _ in chosen), key=lambda e: e.index)
+
+
+def activity(t: Transcript) -> Activity:
+    """Public messages per minute from the session's start (or its first message)."""
+    start = t.session.started_at or t.session.scheduled_start
+    first = t.entries[0].msg.created if t.entries else start
+    origin = min(start, first).replace(second=0, microsecond=0)
+    minutes = max(1, t.length_minutes + int((start - origin) / timedelta(minutes=1)))
+    minutes = min(minutes, MAX_MINUTES)
+    counts = [0] * minutes
+    for e in t.entries:
+        # A straggler days later must not make a chart with thousands of empty minutes.
+        i = min(int((e.msg.created - origin) / timedelta(minutes=1)), MAX_MINUTES - 1)
+        if i >= len(counts):
+            counts.extend([0] * (i + 1 - len(counts)))
+        counts[i] += 1
+    return Activity(origin, counts)
