@@ -113,8 +113,9 @@ def publish_indexes(archive: Archive, transcripts_dir: Path, chat_id: str) -> Pa
         if not s.rehearsal:
             seen |= current
         entries.append(SeriesEntry(
-            session_id=s.id, date=s.scheduled_start, rehearsal=s.rehearsal,
-            messages=messages, participants=participants, returning=returning,
+            session_id=s.id, date=s.scheduled_start.astimezone(ZoneInfo(s.timezone)).date(),
+            rehearsal=s.rehearsal, messages=messages, participants=participants,
+            returning_participants=returning,
             link=f"{session_dir(transcripts_dir, s).name}/transcript.html",
         ))
     title = sessions[-1].title if sessions else chat_id

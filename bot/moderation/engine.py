@@ -171,9 +171,13 @@ class ModerationEngine:
                 "status": "open" if check.needs_review else _OUTCOME[check.action],
                 "actor": "bot", "at": now,
             })
-        if not rows:
+        # An edit can keep the same spans but change the text around them: re-mask it.
+        remask = verdict.redacted_text is not None and verdict.redacted_text != state[
+            "redacted_text"]
+        if not rows and not remask:
             return result
-        result.event_ids = store.add_events(archive, rows)
+        if rows:
+            result.event_ids = store.add_events(archive, rows)
 
         action = verdict.action
         hidden = state["hidden"] or action in ("hide", "delete")
@@ -238,7 +242,7 @@ class ModerationEngine:
                 self._clear_stale_redaction(archive, stored)
                 continue
             applied = await self.apply(archive, platform, stored, verdict, now)
-            if applied.event_ids:
+            if applied.event_ids or applied.results:
                 report.actioned.append((msg.platform, msg.id, verdict.action or "flag"))
                 report.notices += applied.notices
         if report.screened:

@@ -164,13 +164,20 @@ def parse_policy(text: str, source: str = "<policy>", *, base: Path | None = Non
             err(("checks", name), f"unknown check {name!r}{_did_you_mean(name, CHECKS)}")
 
     words, deny = WordList(), frozenset[str]()
+    lists = [("abuse", "wordlist"), ("deny_link", "domains_file")]
+    paths = {c: _resolve(checks[c].options[k], base) if c in checks else None for c, k in lists}
+    for c, k in lists:
+        if paths[c] is not None and not paths[c].is_file():  # type: ignore[union-attr]
+            err(("checks", c, k), f"checks.{c}.{k}: no such file {str(paths[c])!r} "
+                                  '(paths are relative to the policy file; "" = bundled list)')
+            paths[c] = None
     try:
         if "abuse" in checks:
-            words = load_wordlist(_resolve(checks["abuse"].options["wordlist"], base))
+            words = load_wordlist(paths["abuse"])
         if "deny_link" in checks:
-            opts = checks["deny_link"].options
-            deny = load_deny_domains(_resolve(opts["domains_file"], base))
-            deny |= parse_deny_domains("\n".join(opts["domains"]), f"{source} checks.deny_link")
+            deny = load_deny_domains(paths["deny_link"])
+            domains = "\n".join(checks["deny_link"].options["domains"])
+            deny |= parse_deny_domains(domains, f"{source}:{lines.find(('checks', 'deny_link', 'domains'))}")
     except ListError as exc:
         errors.append(str(exc))
     if errors:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -192,6 +192,7 @@ class DiscordPlatform(Platform):
         self._where: dict[int, int] = {}
         self._connect_task: asyncio.Task[None] | None = None
         self._listening = False
+        self._bot_handlers: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {}
         self._stopped = False
         self.guild: discord.Guild | None = None
         self.channel: discord.TextChannel | None = None
@@ -215,9 +216,14 @@ class DiscordPlatform(Platform):
                 "and in Developer Portal > Bot > Privileged Gateway Intents"
             )
         self._listen()
-        if self._owns_client:
-            await self._login()
-        self._check_setup()
+        try:
+            if self._owns_client:
+                await self._login()
+            self._check_setup()
+        except PlatformSetupError:
+            if self._owns_client:
+                await self._close_client()  # don't leave a gateway connection behind
+            raise
         log.info(
             "discord: serving #%s (channel %s) in %s",
             self.channel.name if self.channel else "?",
@@ -241,7 +247,7 @@ class DiscordPlatform(Platform):
             timeout=READY_TIMEOUT,
             return_when=asyncio.FIRST_COMPLETED,
         )
-        if ready in done:
+        if ready in done and ready.exception() is None:
             return
         ready.cancel()
         if self._connect_task in done:
@@ -322,12 +328,20 @@ class DiscordPlatform(Platform):
             return
         self._stopped = True
         self._queue.put_nowait(None)
+        if isinstance(self.client, commands.Bot):
+            # A shared bot keeps running for other chats: stop listening on its behalf.
+            for event, handler in self._bot_handlers.items():
+                self.client.remove_listener(handler, event)
         if self._owns_client:
-            await self.client.close()
-            if self._connect_task is not None:
-                self._connect_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._connect_task
+            await self._close_client()
+
+    async def _close_client(self) -> None:
+        await self.client.close()
+        if self._connect_task is not None:
+            self._connect_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._connect_task
+            self._connect_task = None
 
     def is_moderator(self, member: discord.Member) -> bool:
         """Moderators: the configured role, or anyone who can manage messages here."""
@@ -403,7 +417,7 @@ class DiscordPlatform(Platform):
         if self._listening:
             return
         self._listening = True
-        handlers = {
+        handlers: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {
             "on_message": self._on_message,
             "on_raw_message_edit": self._on_raw_edit,
             "on_raw_message_delete": self._on_raw_delete,
@@ -416,6 +430,7 @@ class DiscordPlatform(Platform):
         if isinstance(client, commands.Bot):
             for event, handler in handlers.items():
                 client.add_listener(handler, event)
+            self._bot_handlers = handlers
             return
         # A plain Client dispatches to one attribute per event: chain onto any existing one.
         for event, handler in handlers.items():
@@ -510,7 +525,7 @@ class DiscordPlatform(Platform):
     def _cached(self, message_id: int) -> discord.Message | None:
         return discord.utils.get(self.client.cached_messages, id=message_id)
 
-    async def events(self) -> AsyncIterator[Event]:  # type: ignore[override]
+    async def events(self) -> AsyncIterator[Event]:
         self._listen()
         while True:
             event = await self._queue.get()
@@ -541,7 +556,7 @@ class DiscordPlatform(Platform):
             start = int(after) if after is not None else source_id
             newest = start
             try:
-                async for msg in self._messageable(source_id).history(  # type: ignore[attr-defined]
+                async for msg in self._messageable(source_id).history(
                     limit=None, after=discord.Object(id=start), oldest_first=True
                 ):
                     newest = max(newest, msg.id)

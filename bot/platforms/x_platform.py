@@ -278,6 +278,7 @@ class XPlatform(Platform):
                 f"X: {', '.join(missing)} not set; add {'it' if len(missing) == 1 else 'them'}"
                 " to .env (see config/.env.example), then run `tweetchat x check`"
             )
+        await self._close_session()  # a second start() must not leak the first session
         self._open_client()
         try:
             await self._verify_account()
@@ -318,7 +319,9 @@ class XPlatform(Platform):
 
     def _require_client(self) -> AsyncClient:
         if self._client is None or self._session is None:
-            raise PlatformError("the X adapter is not started (call start() first)", retryable=False)
+            raise PlatformError(
+                "the X adapter is not started (call start() first)", retryable=False
+            )
         return self._client
 
     @property
@@ -355,7 +358,6 @@ class XPlatform(Platform):
             response = await call(*args, **kwargs)
             body = await response.json()
         except tweepy.TooManyRequests as e:
-            self._note_limits(e.response.headers)
             reset = float(e.reset_time) if e.reset_time is not None else None
             raise _RateLimited("X rate limit reached", reset) from e
         except tweepy.TwitterServerError as e:
@@ -501,7 +503,9 @@ class XPlatform(Platform):
         )
         self._conversation_of[tweet_id] = conversation
         self.watch_conversation(conversation)
-        return PostRef(platform="x", id=tweet_id, thread_id=conversation, url=self._url(tweet_id, self._handle))
+        return PostRef(
+            platform="x", id=tweet_id, thread_id=conversation, url=self._url(tweet_id, self._handle)
+        )
 
     @staticmethod
     def _url(tweet_id: str, handle: str | None) -> str:

@@ -56,7 +56,7 @@ def _is_light(cp: int) -> bool:
 
 
 def _is_pictographic(cp: int) -> bool:
-    """Code points that start an emoji presentation (a practical subset of Extended_Pictographic)."""
+    """Code points that start an emoji (a practical subset of Extended_Pictographic)."""
     return (
         0x1F000 <= cp <= 0x1FAFF
         or 0x2600 <= cp <= 0x27BF

@@ -194,7 +194,8 @@ class FakeXServer:
             original = self._by_id[retweet_of]
             op = self.users[original["author_id"]]
             text = f"RT @{op.username}: {original['text']}"
-        return self._store(user, text, reply_to, quote_of, retweet_of, created_at, likes)["id"]
+        tweet = self._store(user, text, reply_to, quote_of, retweet_of, created_at, likes)
+        return str(tweet["id"])
 
     def like(self, tweet_id: str, count: int = 1) -> None:
         self._by_id[tweet_id]["public_metrics"]["like_count"] += count
@@ -392,6 +393,7 @@ class FakeXServer:
         return web.json_response(_problem(failure.status, title, title), status=failure.status)
 
     def _no_search(self) -> web.Response:
+        body: dict[str, Any]
         if self.search_forbidden_style == "client-not-enrolled":
             body = {
                 "client_id": "29000000",

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -182,6 +182,31 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+class _LocalTime:
+    """UTC -> the chat's zone, fast: one zone lookup per UTC hour, then a fixed offset.
+
+    Zone offsets change on whole UTC minutes, so the offset at both ends of an hour being
+    equal means it holds for the whole hour; otherwise fall back to the zone itself.
+    """
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._hours: dict[datetime, tzinfo | None] = {}
+
+    def __call__(self, when: datetime) -> datetime:
+        hour = when.replace(minute=0, second=0, microsecond=0)
+        try:
+            fixed = self._hours[hour]
+        except KeyError:
+            a, b = hour.astimezone(self.zone), (hour + timedelta(minutes=59)).astimezone(self.zone)
+            offset = a.utcoffset()
+            fixed = None
+            if offset is not None and offset == b.utcoffset() and a.tzname() == b.tzname():
+                fixed = timezone(offset, a.tzname())
+            self._hours[hour] = fixed
+        return when.astimezone(fixed if fixed is not None else self.zone)
+
+
 def _item_post_ids(items: Sequence[ItemRow]) -> set[tuple[str, str]]:
     return {(platform, pid) for item in items for platform, pid in item.refs.items()}
 
@@ -237,18 +262,20 @@ def build_transcript(
     unique: dict[tuple[str, str], StoredMessage] = {}
     removed: set[tuple[str, str]] = set()
     for m in messages:
-        if not m.public:
-            removed.add(m.key)
-            unique.pop(m.key, None)
-        elif m.kind != "retweet" and m.key not in item_posts:
-            unique[m.key] = m
-            removed.discard(m.key)
+        key = (m.platform, m.id)
+        if m.deleted or m.hidden:  # not m.public
+            removed.add(key)
+            unique.pop(key, None)
+        elif m.kind != "retweet" and key not in item_posts:
+            unique[key] = m
+            removed.discard(key)
     public = sorted(unique.values(), key=lambda m: (m.created, m.platform, m.id))
 
     entries: list[Entry] = []
     by_key: dict[tuple[str, str], Entry] = {}
+    to_local = _LocalTime(zone)
     for i, m in enumerate(public):
-        e = Entry(i, m, m.public_text, m.created.astimezone(zone))
+        e = Entry(i, m, m.public_text, to_local(m.created))
         if m.section == "welcome":
             e.block = welcome
         elif m.section == "wrapup":
@@ -260,7 +287,7 @@ def build_transcript(
         else:
             e.block = unplaced
         entries.append(e)
-        by_key[m.key] = e
+        by_key[(m.platform, m.id)] = e
 
     _link_replies(entries, by_key, removed)
 

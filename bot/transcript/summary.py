@@ -59,6 +59,8 @@ STOPWORDS = frozenset(
 
 
 MAX_MINUTES = 24 * 60
+POOL_LIMIT = 2000  # answers considered per question for representative picks
+SHORTLIST = 200
 
 
 def find_links(text: str) -> list[str]:
@@ -74,16 +76,42 @@ def trim_link(url: str) -> str:
     return url
 
 
+class Tokenizer:
+    """Content words of a message, normalised once per distinct word.
+
+    The cache makes each word's filtering a dict lookup and shares one string object per
+    word, so 100k messages' token lists cost pointers rather than millions of small strings.
+    """
+
+    def __init__(self, hashtag: str) -> None:
+        self.hashtag = hashtag.lstrip("#").lower()
+        self._cache: dict[str, str] = {}
+
+    def _normalise(self, raw: str) -> str:
+        if raw[0] == "@":
+            return ""
+        w = raw.lstrip("#").strip("'’-")
+        if not 3 <= len(w) <= 40 or w in STOPWORDS or w == self.hashtag or TAG_RE.match(w):
+            return ""
+        return w
+
+    def __call__(self, text: str) -> list[str]:
+        text = text.lower()
+        if "://" in text:
+            text = URL_RE.sub(" ", text)
+        cache = self._cache
+        out = []
+        for raw in WORD_RE.findall(text):
+            w = cache.get(raw)
+            if w is None:
+                w = cache[raw] = self._normalise(raw)
+            if w:
+                out.append(w)
+        return out
+
+
 def tokens(text: str, hashtag: str) -> list[str]:
-    words = []
-    for w in WORD_RE.findall(URL_RE.sub(" ", text.lower())):
-        if w[0] == "@":
-            continue
-        w = w.lstrip("#").strip("'’-")
-        if not 3 <= len(w) <= 40 or w in STOPWORDS or w == hashtag or TAG_RE.match(w):
-            continue
-        words.append(w)
-    return words
+    return Tokenizer(hashtag)(text)
 
 
 @dataclass(slots=True)
@@ -131,13 +159,13 @@ class Summary:
 
 
 def summarise(t: Transcript, *, top: int = 10) -> Summary:
-    hashtag = t.session.hashtag.lstrip("#").lower()
+    tokenize = Tokenizer(t.session.hashtag)
     people = [p for p in t.participants if not p.is_host]
     returning = sum(1 for p in people if p.returning)
 
     # One token list per message, reused by key terms and representative answers.
     toks: dict[int, list[str]] = {
-        e.index: tokens(e.text, hashtag) for e in t.entries if not e.msg.is_host
+        e.index: tokenize(e.text) for e in t.entries if not e.msg.is_host
     }
     df: Counter[str] = Counter()
     for words in toks.values():
@@ -247,6 +275,10 @@ def representative(
     if not pool:
         return []
     want = 3 if len(pool) >= 6 else min(2, len(pool))
+    if len(pool) > POOL_LIMIT:
+        # An even sample across the hour represents a big question as well as all of it
+        # does, and keeps this linear in practice.
+        pool = pool[:: math.ceil(len(pool) / POOL_LIMIT)]
     vectors = [(e, _vector(toks[e.index], idf)) for e in pool]
     vectors = [(e, v) for e, v in vectors if v]
     centroid: dict[str, float] = {}
@@ -255,6 +287,9 @@ def representative(
             centroid[w] = centroid.get(w, 0.0) + x
     cnorm = math.sqrt(sum(x * x for x in centroid.values())) or 1.0
     relevance = [(_dot(v, centroid) / cnorm, e, v) for e, v in vectors]
+    # MMR only needs the front runners.
+    relevance = sorted(relevance, key=lambda r: (-r[0], r[1].index))[:SHORTLIST]
+    relevance.sort(key=lambda r: r[1].index)
     chosen: list[tuple[Entry, dict[str, float]]] = []
     redundancy = [0.0] * len(relevance)
     while len(chosen) < want:

@@ -144,12 +144,51 @@ async def test_rejected_token_is_a_setup_error_and_is_not_echoed() -> None:
     ctx = ChatContext("c", "t", "#t", settings={"guild_id": "1", "channel_id": "2"})
     platform = DiscordPlatform(ctx, token="secret-token-value")
     failure = discord.LoginFailure("Improper token has been passed.")
-    with mock.patch.object(platform.client, "login", side_effect=failure) as login:
+    with mock.patch.object(platform.client, "login", autospec=True, side_effect=failure) as login:
         with pytest.raises(PlatformSetupError, match="token was rejected") as err:
             await platform.start()
     login.assert_awaited_once_with("secret-token-value")
     assert "secret-token-value" not in str(err.value)
     await platform.client.close()
+
+
+async def test_privileged_intent_refused_at_connect_is_a_setup_error() -> None:
+    ctx = ChatContext("c", "t", "#t", settings={"guild_id": "1", "channel_id": "2"})
+    platform = DiscordPlatform(ctx, token="t0ken")
+    client = platform.client
+
+    async def login(token: str) -> None:
+        await client._async_setup_hook()  # what the real login does before any HTTP
+
+    refused = discord.PrivilegedIntentsRequired(shard_id=None)
+    with (
+        mock.patch.object(client, "login", autospec=True, side_effect=login),
+        mock.patch.object(client, "connect", autospec=True, side_effect=refused),
+    ):
+        with pytest.raises(PlatformSetupError, match="Message Content intent is not enabled"):
+            await platform.start()
+    assert client.is_closed()
+
+
+async def test_logged_in_bot_not_in_the_guild_is_told_to_invite_it() -> None:
+    ctx = ChatContext("c", "t", "#t", settings={"guild_id": "1", "channel_id": "2"})
+    platform = DiscordPlatform(ctx, token="t0ken")
+    client = platform.client
+
+    async def login(token: str) -> None:
+        await client._async_setup_hook()
+
+    async def connect(*, reconnect: bool = True) -> None:
+        client._ready.set()  # READY arrived with no guilds
+        await asyncio.Event().wait()
+
+    with (
+        mock.patch.object(client, "login", autospec=True, side_effect=login),
+        mock.patch.object(client, "connect", autospec=True, side_effect=connect),
+    ):
+        with pytest.raises(PlatformSetupError, match="the bot is not in server 1; invite it"):
+            await platform.start()
+    assert client.is_closed() and platform._connect_task is None
 
 
 # --- post() -------------------------------------------------------------------------------
@@ -299,6 +338,7 @@ async def test_events_end_after_stop(world: DiscordWorld) -> None:
     await asyncio.wait_for(seen.task, 5)
     await world.user_message("after the end")
     assert await seen.settle() == []
+    assert all(platform._on_message not in fns for fns in world.bot.extra_events.values())
 
 
 # --- backfill() -----------------------------------------------------------------------------
@@ -363,7 +403,7 @@ async def test_delete_refused_is_reported_not_raised(world: DiscordWorld) -> Non
     platform = await started(world)
     bad = await world.user_message("rude")
     forbidden = discord.Forbidden(dback.FakeRequest(403, "Forbidden"), "Missing Permissions")
-    with mock.patch.object(world.http, "delete_message", side_effect=forbidden):
+    with mock.patch.object(world.http, "delete_message", autospec=True, side_effect=forbidden):
         result = await platform.act(Action("delete", message_id=str(bad.id)))
     assert not result.done and "Missing Permissions" in result.detail
 

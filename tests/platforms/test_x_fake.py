@@ -10,9 +10,7 @@ import pytest
 from bot.testing.fake_x import DUPLICATE_DETAIL, FakeXServer
 
 BEARER = {"Authorization": "Bearer app-token"}
-OAUTH = {
-    "Authorization": 'OAuth oauth_consumer_key="ck", oauth_token="at", oauth_signature="sig"'
-}
+OAUTH = {"Authorization": 'OAuth oauth_consumer_key="ck", oauth_token="at", oauth_signature="sig"'}
 
 
 @pytest.fixture
@@ -22,15 +20,19 @@ async def server() -> Any:
 
 
 async def _get(server: FakeXServer, path: str, headers: dict[str, str], **params: str) -> Any:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(server.base_url + path, params=params, headers=headers) as r:
-            return r.status, dict(r.headers), await r.json()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(server.base_url + path, params=params, headers=headers) as r,
+    ):
+        return r.status, dict(r.headers), await r.json()
 
 
 async def _post(server: FakeXServer, body: dict[str, Any], headers: dict[str, str]) -> Any:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(server.base_url + "/2/tweets", json=body, headers=headers) as r:
-            return r.status, dict(r.headers), await r.json()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(server.base_url + "/2/tweets", json=body, headers=headers) as r,
+    ):
+        return r.status, dict(r.headers), await r.json()
 
 
 async def test_every_response_carries_rate_limit_headers(server: FakeXServer) -> None:

@@ -237,8 +237,10 @@ async def test_crowd_collected_exactly_once(
     assert {u["username"] for u in c.raw["includes"]["users"]} == {"carol", "alice"}
     assert [t["id"] for t in c.raw["includes"]["tweets"]] == [alice]
     assert "result_count" in c.raw["page_meta"]
-    assert any(r.query.get("query") == f"conversation_id:{welcome.id} -is:retweet"
-               for r in server.searches())
+    assert any(
+        r.query.get("query") == f"conversation_id:{welcome.id} -is:retweet"
+        for r in server.searches()
+    )
     assert any("next_token" in r.query for r in server.searches())  # paginated
     cursor = platform.cursor
     assert cursor["hashtag"] == max(late, key=int)

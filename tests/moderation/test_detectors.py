@@ -1,0 +1,101 @@
+"""Table-driven tests for the identifier detectors, known false positives included."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.moderation.detectors import detect_identifiers, nhs_check_digit
+
+
+def checks(text: str) -> list[tuple[str, str]]:
+    return [(f.check, f.matched) for f in detect_identifiers(text)]
+
+
+POSITIVES = [
+    # NHS numbers in any common spacing, valid Modulus 11 only
+    ("my NHS number is 943 476 5919", [("nhs_number", "943 476 5919")]),
+    ("943-476-5919 please check", [("nhs_number", "943-476-5919")]),
+    ("nhs no:9434765919.", [("nhs_number", "9434765919")]),
+    ("patient 401 023 2137 on ward 4", [("nhs_number", "401 023 2137")]),
+    # phones: UK and international
+    ("ring me on 07911 123456", [("phone", "07911 123456")]),
+    ("switchboard 0161 496 0000 ext 22", [("phone", "0161 496 0000 ext 22")]),  # extension too
+    ("call +44 20 7946 0958 today", [("phone", "+44 20 7946 0958")]),
+    ("(0113) 496 0372 is HR", [("phone", "(0113) 496 0372")]),
+    ("+1 202 555 0143 from the US team", [("phone", "+1 202 555 0143")]),
+    ("mob:07911123456", [("phone", "07911123456")]),
+    # emails
+    ("email jo.bloggs@nhs.net for the form", [("email", "jo.bloggs@nhs.net")]),
+    ("<a.b-c+hr@trust.nhs.uk>", [("email", "a.b-c+hr@trust.nhs.uk")]),
+    # postcodes
+    ("she lives at SW1A 1AA", [("postcode", "SW1A 1AA")]),
+    ("M1 1AE is near the station", [("postcode", "M1 1AE")]),
+    ("ls1 4ap", [("postcode", "ls1 4ap")]),
+    ("EC1A1BB", [("postcode", "EC1A1BB")]),
+    # dates of birth in context
+    ("DOB 12/03/1954", [("dob", "12/03/1954")]),
+    ("d.o.b: 1.2.60 and nothing else", [("dob", "1.2.60")]),
+    ("born on 3 March 1954", [("dob", "3 March 1954")]),
+    ("date of birth is 1954-03-12", [("dob", "1954-03-12")]),
+    ("she was born March 3, 1954", [("dob", "March 3, 1954")]),
+    ("Date of birth: 3rd of March 1954", [("dob", "3rd of March 1954")]),
+]
+
+NEGATIVES = [
+    "NHS number 943 476 5918",  # bad check digit
+    "ref 1234567890",  # bad check digit
+    "ticket 9434765910",  # bad check digit
+    "chat starts 20:00 sharp",
+    "see you at 8pm on Wednesday",
+    "Wednesday 12/03 at 8pm",  # a date without DOB context
+    "1,234 staff answered the survey",
+    "back in 2013 NHS Employers published the briefing",
+    "A1 yes we have a policy",
+    "Q3 what next? T2 agreed",
+    "A1 2nd point: training",
+    "N1 1st floor office",
+    "E1 7th time lucky",
+    "score 10 10 10 10 10",
+    "room 101, bed 12, ward 7",
+    "@NHSEmployers @PFDChamps",
+    "see nhsemployers.org/socialmedia",
+    "the 12/03/2013 session",
+    "born in 1954 and proud",  # a year alone is not a date of birth
+    "£1,500,000 budget for 2013/14",
+    "v2.0.1 released",
+    "call extension 4821",
+    "COVID-19 in 2020",
+    "A1 & Q3 & T2 & W1",
+    "Q1 at 20:05, Q2 at 20:10",
+    "123 456 7890",  # invalid check digit and no valid phone reading
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), POSITIVES)
+def test_detects(text: str, expected: list[tuple[str, str]]) -> None:
+    assert checks(text) == expected
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_false_positives_avoided(text: str) -> None:
+    assert checks(text) == []
+
+
+def test_nhs_check_digit_known_values() -> None:
+    assert nhs_check_digit("943476591") == 9
+    assert nhs_check_digit("401023213") == 7
+    assert nhs_check_digit("100000006") == 0  # a remainder of 0 gives check digit 0
+    # 1*10 + 1*2 = 12, 11 - 12 % 11 = 10: no valid NHS number starts with these nine digits
+    assert nhs_check_digit("100000001") is None
+
+
+def test_phone_prefix_wins_over_nhs_reading() -> None:
+    # "+44 161 496 0000" holds ten digits after the country code; it is a phone number.
+    found = detect_identifiers("+44 161 496 0000")
+    assert [f.check for f in found] == ["phone"]
+
+
+def test_spans_point_at_the_text() -> None:
+    text = "A1 my DOB 12/03/1954 and 943 476 5919, email x@y.org"
+    for f in detect_identifiers(text):
+        assert text[f.start:f.end] == f.matched

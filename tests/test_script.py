@@ -1,0 +1,116 @@
+"""Chat scripts: the shipped example is valid, and every mistake is named with file:line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.script import ScriptError, load_script
+from tests.conftest import SMALL_SCRIPT
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def errors(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "chat.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScriptError) as info:
+        load_script(path)
+    return [str(i) for i in info.value.issues]
+
+
+def test_shipped_nhssm_script_is_valid() -> None:
+    script = load_script(ROOT / "chats" / "nhssm.yaml")
+    assert script.id == "nhssm"
+    assert script.model.timezone == "Europe/London"
+    assert script.model.schedule.weekly is not None
+    assert script.model.schedule.weekly.day == "wednesday"
+    assert 6 <= len(script.model.questions) <= 8
+    keys = [i.key for i in script.timeline()]
+    assert keys[0] == "welcome" and keys[-1] == "close"
+    assert all(i.text.startswith(f"Q{i.number} ") for i in script.timeline() if i.number)
+
+
+def test_unquoted_time_is_read_as_a_time_not_sexagesimal(tmp_path: Path) -> None:
+    path = tmp_path / "chat.yaml"
+    path.write_text(SMALL_SCRIPT.replace('"20:00"', "20:00").replace("{id}", "t"))
+    script = load_script(path)
+    assert script.model.schedule.weekly.start.hour == 20
+
+
+CASES = [
+    # (what to change, expected line, expected words)
+    (("title: Test chat", "titel: Test chat"), 2, "unknown key 'titel'; did you mean 'title'?"),
+    (("timezone: Europe/London", "timezone: Europe/Londn"), 4, "did you mean 'Europe/London'"),
+    (("    at: 2m", "    at: 30s"), 18, "not after the previous question"),
+    (("    at: 3m", "    at: 9m"), 21, "beyond the chat's 5m"),
+    (("  - number: 2", "  - number: 1"), 17, "question number 1 is used twice"),
+    (("  - number: 3", "  - number: 5"), 13, "question number(s) 3 missing"),
+    (("    text: Second question?", '    text: "  "'), 19, "question 2 has no text"),
+    (("  at: 4m", "  at: 10m"), 24, "closing at 10m is beyond"),
+    (("    day: wednesday", "    day: wensday"), 8, "not a day of the week"),
+    (("  duration: 5m", "  duration: five"), 10, "not a duration"),
+    (("- number: 1", "- number: one"), 14, "valid integer"),
+    (('hashtag: "#TestChat"', "hashtag: TestChat"), 3, "hashtag must start with #"),
+    (("platforms: [memory]", "platforms: [discrod]"), 11, "did you mean 'discord'"),
+    (("welcome: Welcome to the test chat.", "welcome: ''"), 12, "welcome is empty"),
+]
+
+
+@pytest.mark.parametrize(("change", "line", "words"), CASES)
+def test_each_mistake_is_reported_with_its_line(tmp_path: Path, change, line, words) -> None:
+    text = SMALL_SCRIPT.replace("{id}", "t").replace(*change)
+    found = errors(tmp_path, text)
+    assert any(f"chat.yaml:{line}:" in e and words in e for e in found), found
+
+
+def test_missing_required_key(tmp_path: Path) -> None:
+    text = SMALL_SCRIPT.replace("{id}", "t").replace("timezone: Europe/London\n", "")
+    assert any("'timezone' is required" in e for e in errors(tmp_path, text))
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    text = SMALL_SCRIPT.replace("{id}", "t").replace("title: Test chat", "title: [unclosed")
+    found = errors(tmp_path, text)
+    assert found and "YAML syntax" in found[0]
+    assert ":2:" in found[0] or ":3:" in found[0]
+
+
+def test_post_too_long_for_x_counts_weighted_characters(tmp_path: Path) -> None:
+    # 150 CJK characters weigh 300: too long for X although only 150 characters long.
+    text = SMALL_SCRIPT.replace("{id}", "t").replace("platforms: [memory]", "platforms: [x]")
+    text = text.replace("First question?", "質" * 150)
+    found = errors(tmp_path, text)
+    assert any("too long for x" in e and ":16:" in e for e in found), found
+
+
+def test_url_counts_23_and_hashtag_is_included(tmp_path: Path) -> None:
+    text = SMALL_SCRIPT.replace("{id}", "t").replace("platforms: [memory]", "platforms: [x]")
+    long_url = "https://example.org/" + "a" * 400
+    path = tmp_path / "ok.yaml"
+    path.write_text(text.replace("First question?", f"See {long_url}"))
+    load_script(path)  # a long URL still counts 23: fine
+    over = "x" * 270  # 270 + "Q1 " + " #TestChat" > 280
+    with pytest.raises(ScriptError) as info:
+        load_script(path, text=text.replace("First question?", over))
+    assert "too long for x" in str(info.value)
+
+
+@pytest.mark.parametrize(("zone", "day", "start", "words"), [
+    ("Europe/London", "sunday", "01:30", "does not exist"),
+    ("Europe/London", "sunday", "01:30", "2"),
+    ("America/New_York", "sunday", "01:30", "happens twice"),
+])
+def test_weekly_start_in_a_dst_gap_or_overlap(tmp_path: Path, zone, day, start, words) -> None:
+    text = (SMALL_SCRIPT.replace("{id}", "t").replace("Europe/London", zone)
+            .replace("wednesday", day).replace("20:00", start))
+    found = errors(tmp_path, text)
+    assert any(words in e and ":9:" in e for e in found), found
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    text = (SMALL_SCRIPT.replace("{id}", "t").replace("timezone: Europe/London", "timezone: Mars/Base")
+            .replace("  - number: 3", "  - number: 2"))
+    found = errors(tmp_path, text)
+    assert len(found) >= 2
