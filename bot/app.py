@@ -19,7 +19,7 @@ from .archive import Archive
 from .clock import Clock
 from .collector import Collector
 from .host import ControlError, RetryPolicy, SessionHost
-from .platforms.base import Platform, PlatformSetupError
+from .platforms.base import Platform, PlatformSetupError, Upcoming
 from .platforms.registry import make_platform
 from .publish import publish_session
 from .schedule import ChatScheduler, Occurrence, occurrences_between
@@ -211,7 +211,29 @@ class App:
     async def replan(self) -> dict[str, int]:
         if self.scheduler is None:
             return {"jobs": 0}
-        return self.scheduler.plan([c.script for c in self.chats.values()], self.clock.now())
+        result = self.scheduler.plan([c.script for c in self.chats.values()], self.clock.now())
+        await self.sync_platform_schedules()
+        return result
+
+    async def sync_platform_schedules(self) -> None:
+        """Platforms that mirror the schedule (Discord events) see the next few sessions."""
+        from .schedule import occurrences
+
+        now = self.clock.now()
+        base = self.settings.web.public_url.rstrip("/")
+        for runtime in self.chats.values():
+            script = runtime.script
+            upcoming = [
+                Upcoming(occ.key, occ.start, occ.end, script.title,
+                         script.model.description or script.model.welcome,
+                         f"{base}/chats/{script.id}" if base else None)
+                for occ in occurrences(script, now, 4)
+            ]
+            for name, platform in runtime.platforms.items():
+                try:
+                    await platform.sync_schedule(upcoming)
+                except Exception as exc:
+                    log.warning("%s: could not mirror the schedule: %s", name, exc)
 
     def upcoming(self, count: int = 1) -> list[Occurrence]:
         from .schedule import occurrences
@@ -323,6 +345,24 @@ class App:
             with contextlib.suppress(Exception):
                 await callback(session_id, {"type": "published",
                                             "dir": str(published.directory)})
+        session = self.archive.session(session_id)
+        runtime = self.chats.get(session.chat_id)
+        base = self.settings.web.public_url.rstrip("/")
+        link = f"{base}/archive/{session_id}" if base else None
+        if runtime is not None and not self._published_once(session_id):
+            for name, platform in runtime.platforms.items():
+                try:
+                    await platform.publish_transcript(published.files, link)
+                except Exception as exc:
+                    log.warning("%s: could not share the transcript: %s", name, exc)
+
+    def _published_once(self, session_id: int) -> bool:
+        """Share the transcript on the platforms once; later renders only update files."""
+        done = any(e["kind"] == "shared" for e in self.archive.session_log(session_id))
+        if not done:
+            self.archive.log_session(session_id, "shared", "transcript shared on platforms",
+                                     self.clock.now())
+        return done
 
     async def resume_unfinished(self) -> int:
         """Sessions left live or paused by a stop or a crash are hosted again."""

@@ -51,7 +51,8 @@ def chat_calendar(script: ChatScript, *, now: datetime, room_url: str = "") -> b
                                  for d in skipped])
     for reminder in script.reminders[:1]:
         _add_alarm(event, reminder)
-    cal = Calendar.new(prodid=PRODID, name=model.title, method="PUBLISH")
+    cal = Calendar.new(prodid=PRODID, name=model.title, method="PUBLISH",
+                       uid=f"{script.id}-calendar@tweetchat")
     cal.add_component(event)
     # VTIMEZONE from the zone's transitions around the chat's dates (a few years is plenty).
     cal.add_missing_timezones(first_date=first.date() - timedelta(days=366),

@@ -97,6 +97,9 @@ class Collector:
         session_id = self.live_session()
         changed = self.archive.record_events(events, session_id=session_id, chat_id=self.chat_id)
         self.stored += changed
+        cursor = self.platform.live_cursor()
+        if cursor:
+            self.archive.save_cursor(self.chat_id, self.platform.name, cursor, self.clock.now())
         for listener in self.listeners:
             try:
                 await listener(self.platform, events, session_id)

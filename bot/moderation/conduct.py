@@ -8,6 +8,7 @@ stretching (shiiiit) and self-censoring (sh*t), so each token is tried in those 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
@@ -34,7 +35,9 @@ _STRETCH2 = re.compile(r"([a-z])\1+")
 
 def _readings(token: str) -> list[str]:
     """The plain-letter readings of one token (a few at most)."""
-    token = token.lower().strip("'").strip("!|*+")
+    token = token.lower().strip("'").strip("!|+")
+    # "*" both ends is emphasis (*great*); trailing stars alone are self-censoring (f***).
+    token = token.strip("*") if token.startswith("*") else token
     if not token or token.isdigit() or len(token) < 2:
         return []
     if token.isalpha():
@@ -51,19 +54,21 @@ def _readings(token: str) -> list[str]:
     return out
 
 
+def _wild_eq(reading: str, root: str) -> bool:
+    return len(reading) == len(root) and all(a in ("*", b) for a, b in zip(reading, root))
+
+
 def _star_match(reading: str, words: WordList) -> bool:
-    """Self-censored spellings: "sh*t", "f**k" — each * stands for one letter."""
-    if "*" not in reading or reading.count("*") * 2 > len(reading):
+    """Self-censored spellings: "sh*t", "f**k", "f***" — each * stands for one letter."""
+    if not reading[0].isalpha():
         return False
-    pattern = re.compile(reading.replace("*", "[a-z]"))
-    return any(
-        pattern.fullmatch(root) or (root in words.prefixes and pattern.match(root))
-        for root in words.roots()
-        if len(root) <= len(reading) + 4
-    )
+    return any(_wild_eq(reading, w) for w in words.words) or any(
+        _wild_eq(reading[:len(p)], p) for p in words.prefixes)
 
 
+@functools.lru_cache(maxsize=65536)
 def _bad(token: str, words: WordList) -> bool:
+    """Whether one token reads as a listed word. Cached: a chat's vocabulary repeats."""
     if token.lower() in words.allowed:
         return False
     for reading in _readings(token):
@@ -82,7 +87,8 @@ def detect_abuse(text: str, words: WordList) -> list[Finding]:
     for m in tokens:
         if _bad(m.group(), words):
             found.append(Finding("abuse", m.start(), m.end(), m.group(), REASON))
-        elif previous is not None and _phrase(previous.group(), m.group(), words):
+        elif (previous is not None and words.phrase_heads
+              and previous.group().lower() in words.phrase_heads and _phrase(previous.group(), m.group(), words)):
             found.append(Finding("abuse", previous.start(), m.end(),
                                  text[previous.start():m.end()], REASON))
         previous = m

@@ -16,7 +16,6 @@ decision is one line on stderr and exit status 2.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,7 +106,39 @@ def _item(row: dict[str, Any]) -> ReviewItem:
 
 async def decide(archive: Archive, event_id: int, decision: str, actor: str, now: datetime,
                  platform: Platform | None = None, *, policy: Policy | None = None) -> Decision:
-    """Carry out a moderator's decision on review item `event_id` (see the module doc)."""
+    """Carry out a moderator's decision on review item `event_id` (see the module doc),
+    and ask `platform` (when the bot is running) to do the same."""
+    change = _change(archive, event_id, decision, actor, now, policy)
+    result = None
+    if platform is not None:
+        result = await _act(platform, Action(
+            decision, message_id=change.message_id, author_id=change.author_id,  # type: ignore[arg-type]
+            reason=f"moderator decision on {change.check}", text=change.redacted))
+    return _audit(archive, change, actor, now, platform, result)
+
+
+def decide_sync(archive: Archive, event_id: int, decision: str, actor: str, now: datetime,
+                *, policy: Policy | None = None) -> Decision:
+    """For the CLI, which decides in the archive without a running platform."""
+    change = _change(archive, event_id, decision, actor, now, policy)
+    return _audit(archive, change, actor, now, None, None)
+
+
+@dataclass(frozen=True)
+class _Change:
+    event_id: int
+    decision: str
+    platform: str
+    message_id: str
+    author_id: str | None
+    check: str
+    redacted: str | None
+    closed: int
+    state: str
+
+
+def _change(archive: Archive, event_id: int, decision: str, actor: str, now: datetime,
+            policy: Policy | None) -> _Change:
     if decision not in DECISIONS:
         raise ReviewError(f"unknown decision {decision!r}: use one of {', '.join(DECISIONS)}")
     row = store.event(archive, event_id)
@@ -126,26 +157,22 @@ async def decide(archive: Archive, event_id: int, decision: str, actor: str, now
                     redacted_text=redacted)
     closed = store.close_events(archive, row["platform"], row["message_id"], also=event_id,
                                 status=_STATUS[decision], actor=actor, at=now)
-    result = None
-    if platform is not None:
-        result = await _act(platform, Action(
-            decision, message_id=row["message_id"], author_id=state["author_id"],  # type: ignore[arg-type]
-            reason=f"moderator decision on {row['check_name']}", text=redacted))
     after = _state({"message_text": state["text"], "author_id": state["author_id"],
                     "deleted": state["deleted"], "hidden": hidden, "held": False,
                     "redacted_text": redacted})
-    detail = f"item {event_id} ({row['check_name']}); closed {closed}; now {after}"
-    if result is not None and not result.done:
-        detail += f"; {platform.name} could not {decision}: {result.detail}"  # type: ignore[union-attr]
-    archive.audit(actor=actor, action=f"moderation.{decision}",
-                  target=f"{row['platform']}:{row['message_id']}", detail=detail, at=now)
-    return Decision(event_id, decision, row["platform"], row["message_id"], closed, after, result)
+    return _Change(event_id, decision, row["platform"], row["message_id"], state["author_id"],
+                   row["check_name"], redacted, closed, after)
 
 
-def decide_sync(archive: Archive, event_id: int, decision: str, actor: str,
-                now: datetime) -> Decision:
-    """For the CLI, which decides without a running platform."""
-    return asyncio.run(decide(archive, event_id, decision, actor, now))
+def _audit(archive: Archive, change: _Change, actor: str, now: datetime,
+           platform: Platform | None, result: ActionResult | None) -> Decision:
+    detail = f"item {change.event_id} ({change.check}); closed {change.closed}; now {change.state}"
+    if platform is not None and result is not None and not result.done:
+        detail += f"; {platform.name} could not {change.decision}: {result.detail}"
+    archive.audit(actor=actor, action=f"moderation.{change.decision}",
+                  target=f"{change.platform}:{change.message_id}", detail=detail, at=now)
+    return Decision(change.event_id, change.decision, change.platform, change.message_id,
+                    change.closed, change.state, result)
 
 
 def _redact(text: str, policy: Policy) -> str:

@@ -62,7 +62,10 @@ class SpamContext:
 
     def remember(self, author_key: str, message_key: str, at: datetime, text: str) -> deque[_Entry]:
         entries = self.history.setdefault(author_key, deque(maxlen=self.max_per_author))
-        if not any(e.key == message_key for e in entries):
+        # Live messages arrive in time order, so only an out-of-order one (a replay or a
+        # backfill) needs the scan for a message already counted.
+        fresh = not entries or entries[-1].at < at.timestamp()
+        if fresh or not any(e.key == message_key for e in entries):
             entries.append(_Entry(message_key, at.timestamp(), normalise_for_repeat(text)))
         return entries
 

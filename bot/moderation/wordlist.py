@@ -35,11 +35,14 @@ class WordList:
     allowed: frozenset[str] = frozenset()
     # Lengths of the prefixes, so a token is checked with a few slices, not a loop over all.
     prefix_lengths: tuple[int, ...] = field(default=())
+    # Two-word entries ("piss off") are checked on word pairs starting with one of these.
+    phrase_heads: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, words: set[str], prefixes: set[str], allowed: set[str]) -> WordList:
         return cls(frozenset(words), frozenset(prefixes), frozenset(allowed),
-                   tuple(sorted({len(p) for p in prefixes})))
+                   tuple(sorted({len(p) for p in prefixes})),
+                   frozenset(w.split()[0] for w in words if " " in w))
 
     def __contains__(self, word: str) -> bool:
         if word in self.allowed:

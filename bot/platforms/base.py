@@ -8,9 +8,10 @@ tested (and replaced) on its own and the core never learns an SDK's quirks.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 EventKind = Literal["created", "edited", "deleted", "reaction"]
@@ -120,6 +121,18 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class Upcoming:
+    """A scheduled session, for platforms that mirror the schedule (Discord events)."""
+
+    key: str  # stable id of the occurrence: "<chat>:<UTC start ISO>"
+    start: datetime
+    end: datetime
+    title: str
+    description: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class ChatContext:
     """What an adapter knows about the chat it serves: ids and its own per-platform settings."""
 
@@ -161,6 +174,17 @@ class Platform(abc.ABC):
     async def remind(self, text: str, start: datetime) -> PostRef | None:
         """Announce an upcoming session (platforms may mention interested members)."""
         return await self.post(text)
+
+    def live_cursor(self) -> Mapping[str, str] | None:
+        """Where live collection has reached, saved after each stored batch so a restart
+        backfills from there (None: the platform needs no cursor)."""
+        return None
+
+    async def sync_schedule(self, upcoming: Sequence[Upcoming]) -> None:
+        """Mirror the upcoming sessions (create, update, cancel); most platforms need not."""
+
+    async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:
+        """Share the finished transcript where the chat happened (files, or a link)."""
 
     async def act(self, action: Action) -> ActionResult:
         """Carry out a moderation action; platforms that cannot say so (never silently nothing)."""

@@ -9,12 +9,14 @@ so they cannot disagree about what is public.
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from bot.transcript.summary import Summary
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 Order = Literal["time", "engaged"]
 BlockKind = Literal["welcome", "question", "wrapup", "unplaced"]
@@ -234,6 +238,29 @@ def _host_block(
     return current
 
 
+def gc_paused(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run `fn` with Python's cyclic garbage collector paused.
+
+    Building or rendering a transcript allocates several objects per message and frees
+    almost none until it is done; the collector would rescan the growing heap over and
+    over (a third of the time at 100k messages). Reference counting still frees as usual,
+    and the collector resumes afterwards.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return wrapper
+
+
+@gc_paused
 def build_transcript(
     session: SessionRow,
     items: Sequence[ItemRow],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.transcript.model import Transcript
+from bot.transcript.model import gc_paused, Transcript
 
 COLUMNS = [
     "time_utc", "local_time", "platform", "id", "author_id", "author_name", "author_handle",
@@ -26,6 +26,7 @@ def _cell(value: str | None) -> str:
     return "'" + value if value.startswith(_FORMULA) else value
 
 
+@gc_paused
 def render_csv(t: Transcript) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from bot.transcript.model import Block, Entry, Transcript
+from bot.transcript.model import gc_paused, Block, Entry, Transcript
 from bot.transcript.summary import QuestionStats
 
 SCHEMA = "tweetchat.transcript/1"
@@ -151,5 +151,6 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
     }
 
 
+@gc_paused
 def render_json(t: Transcript) -> bytes:
     return orjson.dumps(transcript_dict(t), option=orjson.OPT_INDENT_2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.transcript.model import Block, Entry, Transcript
+from bot.transcript.model import gc_paused, Block, Entry, Transcript
 from bot.transcript.render_html import delay, excerpt, length, long_date
 from bot.transcript.summary import URL_RE, trim_link
 
@@ -96,6 +96,7 @@ def _item(t: Transcript, b: Block, out: list[str]) -> None:
         out += [f"> **{host}**, host{when}: {_continue(md_user(b.item.text), '> ')}", ""]
 
 
+@gc_paused
 def render_markdown(t: Transcript) -> str:
     s, session = t.summary, t.session
     out: list[str] = []

@@ -26,8 +26,10 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from datetime import datetime, timedelta
 
 from bot.transcript.model import Block, Entry, Participant, Transcript
@@ -77,37 +79,41 @@ def trim_link(url: str) -> str:
 
 
 class Tokenizer:
-    """Content words of a message, normalised once per distinct word.
+    """Content words of a message, normalised once per distinct whitespace-separated chunk.
 
-    The cache makes each word's filtering a dict lookup and shares one string object per
-    word, so 100k messages' token lists cost pointers rather than millions of small strings.
+    Splitting on whitespace is C-fast; the regex, stopword and tag filtering then runs once
+    per distinct chunk ("nurses," "#NHSSM" "https://...") and is a dict lookup afterwards.
+    The cache also shares one string object per word, so 100k messages' token lists cost
+    pointers rather than millions of small strings.
     """
 
     def __init__(self, hashtag: str) -> None:
         self.hashtag = hashtag.lstrip("#").lower()
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, tuple[str, ...]] = {}
 
-    def _normalise(self, raw: str) -> str:
-        if raw[0] == "@":
-            return ""
-        w = raw.lstrip("#").strip("'’-")
-        if not 3 <= len(w) <= 40 or w in STOPWORDS or w == self.hashtag or TAG_RE.match(w):
-            return ""
-        return w
+    def _normalise(self, chunk: str) -> tuple[str, ...]:
+        if "://" in chunk:
+            chunk = URL_RE.sub(" ", chunk)
+        words = []
+        for raw in WORD_RE.findall(chunk):
+            if raw[0] == "@":
+                continue
+            w = raw.lstrip("#").strip("'’-")
+            if not 3 <= len(w) <= 40 or w in STOPWORDS or w == self.hashtag or TAG_RE.match(w):
+                continue
+            words.append(sys.intern(w))
+        return tuple(words)
 
     def __call__(self, text: str) -> list[str]:
-        text = text.lower()
-        if "://" in text:
-            text = URL_RE.sub(" ", text)
+        chunks = text.lower().split()
         cache = self._cache
-        out = []
-        for raw in WORD_RE.findall(text):
-            w = cache.get(raw)
-            if w is None:
-                w = cache[raw] = self._normalise(raw)
-            if w:
-                out.append(w)
-        return out
+        try:
+            return [w for c in chunks for w in cache[c]]
+        except KeyError:  # new chunks: learn them, then it is lookups again
+            for c in chunks:
+                if c not in cache:
+                    cache[c] = self._normalise(c)
+            return [w for c in chunks for w in cache[c]]
 
 
 def tokens(text: str, hashtag: str) -> list[str]:
@@ -164,12 +170,11 @@ def summarise(t: Transcript, *, top: int = 10) -> Summary:
     returning = sum(1 for p in people if p.returning)
 
     # One token list per message, reused by key terms and representative answers.
-    toks: dict[int, list[str]] = {
-        e.index: tokenize(e.text) for e in t.entries if not e.msg.is_host
+    # Sets: a chat message rarely repeats a word, so binary term weights lose nothing.
+    toks: dict[int, set[str]] = {
+        e.index: set(tokenize(e.text)) for e in t.entries if not e.msg.is_host
     }
-    df: Counter[str] = Counter()
-    for words in toks.values():
-        df.update(set(words))
+    df = Counter(chain.from_iterable(toks.values()))
     n_docs = max(1, len(toks))
     idf = {w: math.log(n_docs / c) for w, c in df.items()}
 
@@ -213,7 +218,7 @@ def answers_of(b: Block) -> list[Entry]:
     return own
 
 
-def _question_stats(b: Block, toks: dict[int, list[str]], idf: dict[str, float]) -> QuestionStats:
+def _question_stats(b: Block, toks: dict[int, set[str]], idf: dict[str, float]) -> QuestionStats:
     assert b.number is not None
     answers = answers_of(b)
     first: dict[tuple[str, str], Entry] = {}
@@ -239,11 +244,9 @@ def _question_stats(b: Block, toks: dict[int, list[str]], idf: dict[str, float])
 
 
 def key_terms(
-    answers: list[Entry], toks: dict[int, list[str]], idf: dict[str, float], k: int = 6
+    answers: list[Entry], toks: dict[int, set[str]], idf: dict[str, float], k: int = 6
 ) -> list[str]:
-    df_q: Counter[str] = Counter()
-    for e in answers:
-        df_q.update(set(toks.get(e.index, ())))
+    df_q = Counter(chain.from_iterable(toks.get(e.index, ()) for e in answers))
     floor = 2 if len(answers) >= 4 else 1  # a term one person used once is not "key"
     scored = [(c * idf.get(w, 0.0), w) for w, c in df_q.items() if c >= floor]
     scored = [sw for sw in scored if sw[0] > 0]
@@ -251,10 +254,8 @@ def key_terms(
     return [w for _, w in scored[:k]]
 
 
-def _vector(words: list[str], idf: dict[str, float]) -> dict[str, float]:
-    v: dict[str, float] = {}
-    for w in words:
-        v[w] = v.get(w, 0.0) + idf.get(w, 0.0)
+def _vector(words: set[str], idf: dict[str, float]) -> dict[str, float]:
+    v = {w: idf.get(w, 0.0) for w in words}
     norm = math.sqrt(sum(x * x for x in v.values()))
     return {w: x / norm for w, x in v.items()} if norm > 0 else {}
 
@@ -262,11 +263,13 @@ def _vector(words: list[str], idf: dict[str, float]) -> dict[str, float]:
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    return sum(x * b.get(w, 0.0) for w, x in a.items())
+    # Rounded: sets iterate in hash order, which varies between runs, and the last bits of
+    # a float sum must not decide which answer is picked.
+    return round(sum(x * b.get(w, 0.0) for w, x in a.items()), 9)
 
 
 def representative(
-    answers: list[Entry], toks: dict[int, list[str]], idf: dict[str, float], *, lam: float = 0.7
+    answers: list[Entry], toks: dict[int, set[str]], idf: dict[str, float], *, lam: float = 0.7
 ) -> list[Entry]:
     """2-3 answers that together cover what was said (maximal marginal relevance)."""
     pool = [e for e in answers if e.depth == 0 and len(toks.get(e.index, ())) >= 3]

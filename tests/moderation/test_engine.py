@@ -184,7 +184,6 @@ async def test_host_posts_and_bots_are_not_screened(chat: Chat) -> None:
     engine = ModerationEngine(Policy.default())
     platform = FakePlatform({"redact"})
     host = chat.event("Q1 call us on 07911 123456")
-    chat.archive.db.execute("pragma foreign_keys")  # archive open
     chat.archive.record_events([host], session_id=chat.session, chat_id="nhssm")
     chat.archive.db["messages"].update(("fake", host.message_id), {"is_host": 1})
     bot_msg = Message(platform="fake", id="b1", author=Author("fake", "bot", "Bot", is_bot=True),

@@ -1,18 +1,21 @@
 """The web room as a platform: the bot's own chat room, where the archive *is* the store.
 
 Every message is written to the archive before it is acknowledged or broadcast, so
-nothing a participant saw can be lost; live listeners (WebSocket clients) are fed after.
+nothing a participant saw can be lost; live listeners (the WebSocket hub) are fed after.
+Message ids sort in the order they were stored, so a reconnecting client asks for
+"everything after the last id I saw" and gets each message once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ...archive.records import StoredMessage
 from ..base import (
     Action,
     ActionResult,
@@ -30,10 +33,24 @@ if TYPE_CHECKING:
 
 Broadcast = Callable[[str, dict], Awaitable[None]]
 
+_id_lock = threading.Lock()
+_last_ms = 0
+_counter = 0
+
 
 def new_id() -> str:
-    """Sortable, unique across restarts: milliseconds then randomness."""
-    return f"{int(time.time() * 1000):012x}{secrets.token_hex(3)}"
+    """Sortable and unique across restarts: milliseconds, a counter within the millisecond
+    (so ids from one process always increase), then randomness."""
+    global _last_ms, _counter
+    with _id_lock:
+        ms = int(time.time() * 1000)
+        if ms > _last_ms:
+            _last_ms, _counter = ms, 0
+        else:  # same millisecond (or the wall clock stepped back): keep increasing
+            _counter += 1
+            if _counter > 0xFFF:
+                _last_ms, _counter = _last_ms + 1, 0
+        return f"{_last_ms:012x}{_counter:03x}{secrets.token_hex(2)}"
 
 
 class WebRoomPlatform(Platform):
@@ -65,8 +82,19 @@ class WebRoomPlatform(Platform):
             session_id=session_id, chat_id=self.context.chat_id)
         self.app.archive.db.execute(
             "update messages set is_host = 1 where platform = ? and id = ?", [self.name, message.id])
-        await self._broadcast("message", message, session_id)
+        payload = message_json(message)
+        payload["item"], payload["question"] = self._item_for(session_id, text)
+        await self._send({"type": "message", "session": session_id, "message": payload})
         return PostRef(self.name, message.id)
+
+    def _item_for(self, session_id: int | None, text: str) -> tuple[str | None, int | None]:
+        """Which scripted item this host post is, so rooms can pin the current question."""
+        if session_id is None:
+            return None, None
+        for item in self.app.archive.items(session_id):
+            if item.text == text and item.status != "sent":
+                return item.key, item.number
+        return None, None
 
     async def receive(self, *, author_id: str, name: str, text: str,
                       reply_to: str | None = None, raw: dict | None = None) -> Message:
@@ -77,20 +105,23 @@ class WebRoomPlatform(Platform):
         session_id = self.app.live_session(self.context.chat_id)
         self.app.archive.record_events([event], session_id=session_id,
                                        chat_id=self.context.chat_id)
-        await self._broadcast("message", message, session_id)
+        await self._send({"type": "message", "session": session_id,
+                          "message": message_json(message)})
         self._queue.put_nowait(event)
         return message
 
     async def edit(self, message_id: str, text: str) -> Message:
         stored = self.app.archive.message(self.name, message_id)
-        assert stored is not None
+        if stored is None:
+            raise KeyError(f"no web message {message_id}")
         now = self.app.clock.now()
         message = Message(self.name, message_id, Author(self.name, stored.author_id,
                           stored.author_name), text, stored.created, reply_to=stored.reply_to,
                           edited=now)
         event = Event("edited", self.name, message_id, now, message)
         self.app.archive.record_events([event], chat_id=self.context.chat_id)
-        await self._broadcast("edited", message, stored.session_id)
+        await self._send({"type": "edited", "session": stored.session_id,
+                          "message": message_json(message)})
         self._queue.put_nowait(event)
         return message
 
@@ -98,8 +129,7 @@ class WebRoomPlatform(Platform):
         now = self.app.clock.now()
         event = Event("deleted", self.name, message_id, now)
         self.app.archive.record_events([event], chat_id=self.context.chat_id)
-        for listener in self.listeners:
-            await listener(self.context.chat_id, {"type": "deleted", "id": message_id})
+        await self._send({"type": "deleted", "id": message_id})
         self._queue.put_nowait(event)
 
     async def events(self) -> AsyncIterator[Event]:  # type: ignore[override]
@@ -110,22 +140,29 @@ class WebRoomPlatform(Platform):
             yield event
 
     async def act(self, action: Action) -> ActionResult:
+        """Moderation reaches every open room at once; the archive state is set by the caller
+        (the moderation engine or the console) before this is called."""
         if action.kind not in self.capabilities.actions or not action.message_id:
             return ActionResult(False, f"the web room cannot {action.kind}")
         kind = {"hold": "hidden", "hide": "hidden", "delete": "hidden", "approve": "restored",
                 "restore": "restored", "redact": "redacted"}[action.kind]
-        for listener in self.listeners:
-            await listener(self.context.chat_id, {"type": kind, "id": action.message_id,
-                                                  "text": action.text})
+        payload: dict[str, Any] = {"type": kind, "id": action.message_id}
+        if kind == "redacted":
+            payload["text"] = action.text or ""
+        elif kind == "restored":
+            stored = self.app.archive.message(self.name, action.message_id)
+            if stored is None or not stored.public or stored.deleted:
+                return ActionResult(True, "still not public")
+            payload["message"] = stored_json(stored)
+        await self._send(payload)
         return ActionResult(True, kind)
 
-    async def _broadcast(self, kind: str, message: Message, session_id: int | None) -> None:
-        payload = {"type": kind, "session": session_id, "message": message_json(message)}
-        for listener in self.listeners:
+    async def _send(self, payload: dict) -> None:
+        for listener in list(self.listeners):
             await listener(self.context.chat_id, payload)
 
 
-def message_json(message: Message) -> dict:
+def message_json(message: Message) -> dict[str, Any]:
     return {
         "id": message.id, "author": message.author.name, "author_id": message.author.id,
         "host": message.author.is_bot, "text": message.text,
@@ -134,4 +171,14 @@ def message_json(message: Message) -> dict:
     }
 
 
-__all__ = ["WebRoomPlatform", "message_json", "new_id", "replace"]
+def stored_json(m: StoredMessage) -> dict[str, Any]:
+    """An archived message as rooms show it: public text only (redactions applied)."""
+    return {
+        "id": m.id, "author": m.author_name, "author_id": m.author_id, "host": m.is_host,
+        "text": m.public_text, "created": m.created.isoformat(), "reply_to": m.reply_to,
+        "edited": m.edited.isoformat() if m.edited else None,
+        "question": m.question if m.is_host else None,
+    }
+
+
+__all__ = ["WebRoomPlatform", "message_json", "new_id", "stored_json"]

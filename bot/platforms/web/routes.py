@@ -1,4 +1,5 @@
-"""The web room's routes (a minimal JSON endpoint; pages and WebSocket come with the room)."""
+"""The web room's routes: pages, the room's WebSocket, a plain JSON endpoint for posting,
+the moderator console and the static files. (The control API lives in api.py.)"""
 
 from __future__ import annotations
 
@@ -7,26 +8,63 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .api import read_json
+from .guard import Refused, author_id_for, clean_name
+from .moderate import setup_moderate
+from .pages import CHAT_RE, setup_pages
+from .service import RoomService
+from .templating import STATIC, make_env, security_headers
+from .ws import room_socket
 
 if TYPE_CHECKING:
     from ...app import App
 
+SERVICE_KEY = web.AppKey("tweetchat_room", RoomService)
 
-def setup_room(app: web.Application, bot: App) -> None:
+
+def setup_room(app: web.Application, bot: App) -> RoomService:
+    service = RoomService(bot)
+    app[SERVICE_KEY] = service
+    env = make_env()
+    app.middlewares.append(security_headers)
+    setup_pages(app, bot, env)
+    setup_moderate(app, bot, env)
+
+    async def socket(request: web.Request) -> web.StreamResponse:
+        return await room_socket(request, service)
+
     async def post_message(request: web.Request) -> web.Response:
+        """For clients without a WebSocket: the same rules, one message per request."""
         chat = request.match_info["chat"]
-        runtime = bot.chats.get(chat)
-        if runtime is None or "web" not in runtime.platforms:
-            raise web.HTTPNotFound(text="no such chat room")
         body = await read_json(request)
-        name = str(body.get("name", "")).strip()[:60]
-        text = str(body.get("text", "")).strip()
-        if not name or not text:
-            return web.json_response({"error": "name and text are required"}, status=400)
-        platform = runtime.platforms["web"]
-        message = await platform.receive(  # type: ignore[attr-defined]
-            author_id=str(body.get("author_id") or name.lower()), name=name, text=text,
-            reply_to=body.get("reply_to"))
-        return web.json_response({"ok": True, "id": message.id})
+        try:
+            service.platform(chat)
+            author_id = author_id_for(body.get("key"))
+            name = clean_name(body.get("name"))
+            result = await service.send(chat, author_id=author_id, name=name,
+                                        text=body.get("text"), reply_to=body.get("reply_to"))
+        except Refused as exc:
+            return web.json_response({"error": str(exc), "code": exc.code}, status=exc.status)
+        return web.json_response({"ok": True, **result})
 
+    async def get_state(request: web.Request) -> web.Response:
+        chat = request.match_info["chat"]
+        try:
+            service.platform(chat)
+            author_id = author_id_for(request.headers["X-Room-Key"]) \
+                if "X-Room-Key" in request.headers else None
+        except Refused as exc:
+            return web.json_response({"error": str(exc), "code": exc.code}, status=exc.status)
+        since = request.query.get("since") or None
+        session = request.query.get("session")
+        return web.json_response(service.state(
+            chat, author_id=author_id, since=since,
+            known_session=int(session) if session and session.isdigit() else None))
+
+    app.router.add_get(r"/chats/{chat:" + CHAT_RE + r"}/ws", socket)
     app.router.add_post("/api/chats/{chat}/messages", post_message)
+    app.router.add_get("/api/chats/{chat}/state", get_state)
+    app.router.add_static("/static/", STATIC, name="static", append_version=False)
+    return service
+
+
+__all__ = ["SERVICE_KEY", "setup_room"]

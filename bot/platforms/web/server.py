@@ -15,10 +15,27 @@ from .api import setup_api
 
 if TYPE_CHECKING:
     from ...app import App
+    from .service import RoomService
 
 log = logging.getLogger(__name__)
 
 APP_KEY = web.AppKey("tweetchat_app", object)
+
+
+def build_app(bot: App) -> tuple[web.Application, RoomService]:
+    """The aiohttp application with every route; tests serve it with aiohttp's TestServer."""
+    from .routes import setup_room
+
+    app = web.Application(client_max_size=256 * 1024)
+    app[APP_KEY] = bot
+    setup_api(app, bot)
+    service = setup_room(app, bot)
+
+    async def close_sockets(_: web.Application) -> None:
+        await service.hub.close_all()  # WebSocket handlers would otherwise hold shutdown up
+
+    app.on_shutdown.append(close_sockets)
+    return app, service
 
 
 class WebServer:
@@ -26,21 +43,13 @@ class WebServer:
         self.bot = bot
         self.host = host or bot.settings.web.host
         self.port = bot.settings.web.port if port is None else port
-        self.app = web.Application(client_max_size=256 * 1024)
-        self.app[APP_KEY] = bot
-        setup_api(self.app, bot)
-        try:
-            from .routes import setup_room
-        except ImportError:  # the room's pages are optional for API-only use
-            setup_room = None
-        if setup_room is not None:
-            setup_room(self.app, bot)
+        self.app, self.room = build_app(bot)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=2048)
         try:
             await site.start()
         except OSError as exc:

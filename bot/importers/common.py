@@ -1,0 +1,184 @@
+"""Turn a stream of past messages into archived sessions, exactly as if hosted live.
+
+Messages are written to the archive in batches as they stream in (memory stays flat for
+any file size); only the host's posts are kept aside. Afterwards the host's posts are
+grouped into sessions, matched to the script's items (Q tags), and every message in each
+session's window is attributed. Everything is keyed on platform ids, so importing the same
+file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ..archive import Archive
+from ..platforms.base import Event, Message, PostRef
+from ..publish import attribute_session, claim_window
+from ..schedule import occurrences_between
+from ..script import ChatScript
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+SESSION_GAP = timedelta(hours=3)  # host posts further apart than this are separate sessions
+
+
+@dataclass
+class ImportReport:
+    read: int = 0  # lines (or records) read
+    messages: int = 0  # messages found
+    changed: int = 0  # rows the archive did not already have in this form
+    bad_lines: list[int] = field(default_factory=list)
+    sessions: list[int] = field(default_factory=list)
+    host_posts: int = 0
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What an importer's parser yields: a message, or the number of a line it could not read."""
+
+    line: int
+    message: Message | None = None
+    error: str = ""
+
+
+def is_host(message: Message, host_names: set[str]) -> bool:
+    names = {message.author.id.lower(), message.author.name.lower()}
+    if message.author.handle:
+        names.add(message.author.handle.lower().lstrip("@"))
+    return bool(names & host_names)
+
+
+def host_names_for(script: ChatScript, platform: str, extra: Iterable[str] = ()) -> set[str]:
+    names = {n.lower().lstrip("@") for n in extra if n}
+    if script.model.host:
+        names.add(script.model.host.lower().lstrip("@"))
+    account = script.settings_for(platform).get("host_account")
+    if account:
+        names.add(str(account).lower().lstrip("@"))
+    return names
+
+
+def import_stream(
+    archive: Archive,
+    script: ChatScript,
+    parsed: Iterable[Parsed],
+    *,
+    platform: str,
+    host_names: set[str],
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    report = ImportReport()
+    host_posts: list[Message] = []
+    batch: list[Event] = []
+
+    def flush() -> None:
+        if batch:
+            report.changed += archive.record_events(batch, chat_id=script.id)
+            batch.clear()
+
+    for item in parsed:
+        report.read += 1
+        if progress is not None:
+            progress(1)
+        if item.message is None:
+            report.bad_lines.append(item.line)
+            continue
+        msg = item.message
+        report.messages += 1
+        if is_host(msg, host_names):
+            host_posts.append(msg)
+        else:
+            batch.append(Event("created", msg.platform, msg.id, msg.created, msg))
+            if len(batch) >= BATCH:
+                flush()
+    flush()
+    report.host_posts = len(host_posts)
+    for group in _group(host_posts):
+        report.sessions.append(_session_for(archive, script, platform, group))
+    return report
+
+
+def _group(posts: list[Message]) -> list[list[Message]]:
+    groups: list[list[Message]] = []
+    for msg in sorted(posts, key=lambda m: m.created):
+        if groups and msg.created - groups[-1][-1].created <= SESSION_GAP:
+            groups[-1].append(msg)
+        else:
+            groups.append([msg])
+    return groups
+
+
+def _match_items(script: ChatScript, posts: list[Message]) -> dict[str, Message]:
+    """Which host post is which scripted item: Q tags first, then welcome and close by time."""
+    tag = "T" if script.model.tag_style == "T" else "Q"
+    numbers = {q.number for q in script.model.questions}
+    matched: dict[str, Message] = {}
+    for msg in posts:
+        m = re.match(rf"^\s*(?:@\w+\s+)*{tag}\s?\.?(\d+)\b", msg.text, re.IGNORECASE)
+        if m and int(m.group(1)) in numbers and f"q{m.group(1)}" not in matched:
+            matched[f"q{int(m.group(1))}"] = msg
+    questions = sorted(matched.values(), key=lambda m: m.created)
+    if questions:
+        before = [p for p in posts if p.created < questions[0].created]
+        after = [p for p in posts if p.created > questions[-1].created
+                 and p not in questions]
+        if before:
+            matched["welcome"] = before[0]
+        if after:
+            matched["close"] = after[-1]
+    return matched
+
+
+def _session_for(archive: Archive, script: ChatScript, platform: str,
+                 posts: list[Message]) -> int:
+    matched = _match_items(script, posts)
+    timeline = script.timeline()
+    start = _start_time(script, posts, matched)
+    session_id = archive.create_session(
+        chat_id=script.id, title=script.title, hashtag=script.hashtag,
+        timezone=script.model.timezone, scheduled_start=start,
+        duration_minutes=int(script.duration.total_seconds() // 60), platforms=[platform],
+        items=timeline, host_name=script.model.host, tag_style=script.model.tag_style,
+    )
+    for item in timeline:
+        msg = matched.get(item.key)
+        if msg is None:
+            continue
+        ref = PostRef(platform, msg.id, thread_id=msg.thread_id, url=msg.url)
+        archive.mark_sent(session_id, item.key, ref, msg.created, message=msg)
+        archive.set_item_status(session_id, item.key, "sent", posted_at=msg.created)
+    # Host posts that are not scripted items (thanks, follow-ups) are kept as host messages.
+    extra = [p for p in posts if p not in matched.values()]
+    if extra:
+        archive.record_events([Event("created", p.platform, p.id, p.created, p) for p in extra],
+                              session_id=session_id, chat_id=script.id)
+    session = archive.session(session_id)
+    last = max(p.created for p in posts)
+    ended = max(last, start + script.duration)
+    archive.update_session(session_id, status="ended", origin=start, started_at=start,
+                           ended_at=ended, notes="imported")
+    claim_window(archive, archive.session(session_id), lead_in_minutes=15,
+                 late_window_minutes=120)
+    attribute_session(archive, session.id)
+    return session_id
+
+
+def _start_time(script: ChatScript, posts: list[Message], matched: dict[str, Message]
+                ) -> datetime:
+    """The scheduled occurrence nearest the host's posts, else the welcome's time."""
+    first = min(p.created for p in posts)
+    for occ in occurrences_between(script, first - timedelta(hours=2), first + timedelta(hours=2)):
+        if abs(occ.start - first) <= timedelta(hours=1):
+            return occ.start
+    if "welcome" in matched:
+        return matched["welcome"].created
+    # No welcome: work back from the first question's scripted offset.
+    for item in script.timeline():
+        if item.key in matched:
+            return matched[item.key].created - timedelta(seconds=item.due_offset)
+    return first

@@ -1,0 +1,91 @@
+"""What the room accepts from a participant: who they are, what they may say, how often.
+
+Identity is a per-browser secret key (kept in the browser's localStorage) hashed into the
+author id, so a display name never proves anything and nobody can edit another person's
+message by choosing the same name. Every refusal is one sentence a participant can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import deque
+from dataclasses import dataclass
+
+from ...clock import Clock
+
+NAME_MAX = 60
+KEY_MIN, KEY_MAX = 16, 200
+# C0/C1 controls other than newline and tab: never meaningful in a chat message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class Refused(Exception):
+    """A participant's request the room declines; str(exc) is shown to them as is."""
+
+    def __init__(self, message: str, *, code: str = "refused", status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+def author_id_for(key: object) -> str:
+    """The public author id for a browser's secret key (the key itself never leaves us)."""
+    if not isinstance(key, str) or not KEY_MIN <= len(key) <= KEY_MAX:
+        raise Refused("Your browser did not send a valid identity key; reload the page.",
+                      code="bad_key")
+    digest = hashlib.sha256(b"tweetchat-web-author:" + key.encode()).hexdigest()
+    return "w" + digest[:24]
+
+
+def clean_name(value: object) -> str:
+    name = _CONTROL.sub("", unicodedata.normalize("NFC", str(value or ""))).strip()
+    name = " ".join(name.split())
+    if not name:
+        raise Refused("Choose a display name before joining.", code="bad_name")
+    if len(name) > NAME_MAX:
+        raise Refused(f"Display names can be at most {NAME_MAX} characters.", code="bad_name")
+    if name.lower() in {"host", "moderator", "tweetchat"}:
+        raise Refused("That name is kept for the chat's host; choose another.", code="bad_name")
+    return name
+
+
+def clean_text(value: object, max_chars: int) -> str:
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", str(value or ""))).strip()
+    if not text:
+        raise Refused("Type a message first.", code="empty")
+    if len(text) > max_chars:
+        raise Refused(
+            f"Your message is {len(text)} characters; the limit is {max_chars}. "
+            "Shorten it and send again.", code="too_long", status=413)
+    return text
+
+
+@dataclass
+class RateLimiter:
+    """At most `per_minute` messages per author in any sliding minute."""
+
+    per_minute: int
+    clock: Clock
+
+    def __post_init__(self) -> None:
+        self._sent: dict[str, deque[float]] = {}
+
+    def check(self, author_id: str) -> None:
+        now = self.clock.monotonic()
+        times = self._sent.setdefault(author_id, deque())
+        while times and now - times[0] >= 60:
+            times.popleft()
+        if len(times) >= self.per_minute:
+            wait = max(1, int(60 - (now - times[0])) + 1)
+            raise Refused(
+                f"You are sending messages too fast (at most {self.per_minute} a minute); "
+                f"wait about {wait} seconds.", code="rate_limited", status=429)
+        times.append(now)
+        if len(self._sent) > 50_000:  # forget idle authors so the map stays small
+            for key in [k for k, v in self._sent.items() if not v or now - v[-1] > 60][:10_000]:
+                del self._sent[key]
+
+
+__all__ = ["RateLimiter", "Refused", "author_id_for", "clean_name", "clean_text"]

@@ -1,0 +1,261 @@
+"""The moderator console: /moderate.
+
+Sign in with the moderator token (kept in an HttpOnly, SameSite=Strict cookie). Every POST
+needs the token and, when the token came from the cookie, a CSRF field derived from the
+token plus a same-origin Origin header, so another site cannot drive the console through a
+moderator's browser. Plain forms with redirect-after-post: it works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+from aiohttp import web
+from jinja2 import Environment
+
+from ...host import CONTROLS, ControlError
+from ...platforms.base import Action
+from ...script import ScriptError, ScriptIssue, load_script
+from .api import token_ok
+from .templating import render
+
+if TYPE_CHECKING:
+    from ...app import App
+
+log = logging.getLogger(__name__)
+
+COOKIE = "tweetchat_mod"
+MAX_SCRIPT_BYTES = 128 * 1024
+LOGIN_FAILURES = 10  # per client address in ten minutes, then sign-in is refused for a while
+
+
+def csrf_token(bot: App) -> str:
+    return hmac.new(bot.moderator_token.encode(), b"tweetchat-csrf", hashlib.sha256).hexdigest()
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if not origin:
+        return True  # old browsers send neither on same-origin posts; the CSRF field still counts
+    parts = urlsplit(origin)
+    return parts.netloc == request.host
+
+
+async def require_console(request: web.Request, bot: App) -> dict[str, Any]:
+    """Token and CSRF checks for a console POST; returns the form fields."""
+    if not token_ok(request, bot):
+        raise web.HTTPForbidden(text="Moderator sign-in needed: the token is missing or wrong.")
+    form = dict(await request.post())
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return form  # a script holding the token: no browser cookie to ride on
+    supplied = str(form.get("csrf", ""))
+    if not _same_origin(request) or not hmac.compare_digest(supplied, csrf_token(bot)):
+        raise web.HTTPForbidden(text="Refused: this form did not come from the console page "
+                                     "(cross-site request). Reload /moderate and try again.")
+    return form
+
+
+def _back(message: str = "", error: str = "", session: object = None) -> web.HTTPSeeOther:
+    query = {k: v for k, v in {"msg": message, "err": error,
+                               "session": session or ""}.items() if v}
+    return web.HTTPSeeOther("/moderate" + (f"?{urlencode(query)}" if query else ""))
+
+
+def setup_moderate(app: web.Application, bot: App, env: Environment) -> None:
+    routes = web.RouteTableDef()
+    failures: dict[str, list[float]] = {}
+
+    def console(request: web.Request, *, status: int = 200, upload_text: str = "",
+                upload_issues: list[ScriptIssue] | None = None) -> web.Response:
+        from ...moderation import review as review_mod
+
+        live = [bot.archive.session(sid) for sid, task in bot.host_tasks.items()
+                if not task.done()]
+        selected = None
+        wanted = request.query.get("session")
+        if wanted and wanted.isdigit():
+            try:
+                selected = bot.archive.session(int(wanted))
+            except KeyError:
+                selected = None
+        if selected is None and live:
+            selected = live[0]
+        messages = []
+        if selected is not None:
+            messages = bot.archive.messages(selected.id)[-200:]
+            messages.reverse()
+        recent = list(reversed(bot.archive.sessions()))[:15]
+        return render(
+            env, "moderate.html.j2", status=status, csrf=csrf_token(bot), live=live,
+            selected=selected, messages=messages, recent=recent, chats=sorted(bot.chats),
+            controls=CONTROLS, alerts=list(reversed(bot.alerts))[:20],
+            queue=review_mod.review_queue(bot.archive), decisions=review_mod.DECISIONS,
+            issues=bot.script_issues, msg=request.query.get("msg", ""),
+            err=request.query.get("err", ""), upload_text=upload_text,
+            upload_issues=upload_issues or [], items=(bot.archive.items(selected.id)
+                                                      if selected else []),
+        )
+
+    @routes.get("/moderate")
+    async def page(request: web.Request) -> web.Response:
+        if not token_ok(request, bot):
+            return render(env, "login.html.j2", error="")
+        return console(request)
+
+    @routes.post("/moderate/login")
+    async def login(request: web.Request) -> web.Response:
+        peer = request.remote or "?"
+        now = time.monotonic()
+        recent = [t for t in failures.get(peer, []) if now - t < 600]
+        failures[peer] = recent
+        if len(recent) >= LOGIN_FAILURES:
+            return render(env, "login.html.j2", status=429,
+                          error="Too many wrong tokens from here; wait ten minutes.")
+        if not _same_origin(request):
+            raise web.HTTPForbidden(text="Refused: sign in from the console page itself.")
+        form = await request.post()
+        supplied = str(form.get("token", "")).strip()
+        if not supplied or not hmac.compare_digest(supplied.encode(),
+                                                   bot.moderator_token.encode()):
+            recent.append(now)
+            log.warning("a moderator sign-in with a wrong token from %s", peer)
+            return render(env, "login.html.j2", status=403,
+                          error="That token is not right. It is MODERATOR_TOKEN, or the file "
+                                "transcripts/.moderator-token on the bot's machine.")
+        response = web.HTTPSeeOther("/moderate")
+        response.set_cookie(COOKIE, supplied, httponly=True, samesite="Strict", path="/",
+                            secure=request.secure, max_age=12 * 3600)
+        raise response
+
+    @routes.post("/moderate/logout")
+    async def logout(request: web.Request) -> web.Response:
+        await require_console(request, bot)
+        response = web.HTTPSeeOther("/moderate")
+        response.del_cookie(COOKIE, path="/")
+        raise response
+
+    @routes.post("/moderate/control")
+    async def control(request: web.Request) -> web.Response:
+        form = await require_console(request, bot)
+        command = str(form.get("command", ""))
+        session = int(form["session"]) if str(form.get("session", "")).isdigit() else None
+        try:
+            minutes = float(form["minutes"]) if form.get("minutes") else None
+            if command not in CONTROLS:
+                raise ControlError(f"unknown control '{command}'")
+            detail = bot.control(command, minutes, session_id=session, actor="console")
+        except (ControlError, ValueError) as exc:
+            raise _back(error=str(exc), session=session) from None
+        raise _back(message=detail, session=session)
+
+    @routes.post("/moderate/start")
+    async def start(request: web.Request) -> web.Response:
+        form = await require_console(request, bot)
+        chat = str(form.get("chat", ""))
+        rehearsal = form.get("rehearsal") == "on"
+        try:
+            pace = float(form.get("pace") or 1) if rehearsal else 1.0
+            if not 1 <= pace <= 3600:
+                raise ValueError("the pace must be between 1 and 3600")
+            sid = await bot.start_session(chat, pace=pace, rehearsal=rehearsal)
+        except (ControlError, ValueError) as exc:
+            raise _back(error=str(exc)) from None
+        kind = f"rehearsal at pace {pace:g}" if rehearsal else "live session"
+        raise _back(message=f"started session {sid} of {chat} ({kind})", session=sid)
+
+    @routes.post("/moderate/script")
+    async def upload(request: web.Request) -> web.Response:
+        form = await require_console(request, bot)
+        text = form.get("text") or ""
+        upload_file = form.get("file")
+        if hasattr(upload_file, "file") and getattr(upload_file, "filename", ""):
+            raw = upload_file.file.read(MAX_SCRIPT_BYTES + 1)  # type: ignore[union-attr]
+            if len(raw) > MAX_SCRIPT_BYTES:
+                raise _back(error="That file is too big for a chat script (128 KB at most).")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _back(error="That file is not UTF-8 text; save it as UTF-8.") from None
+        text = str(text).replace("\r\n", "\n")
+        if not text.strip():
+            raise _back(error="Paste a chat script or choose a file first.")
+        chats_dir = Path(bot.settings.chats.dir)
+        try:
+            script = load_script(chats_dir / "uploaded.yaml", text=text)
+        except ScriptError as exc:
+            return console(request, status=422, upload_text=text, upload_issues=exc.issues)
+        chats_dir.mkdir(parents=True, exist_ok=True)
+        target = chats_dir / f"{script.id}.yaml"
+        target.write_text(text, encoding="utf-8")
+        bot.archive.audit(actor="console", action="script.upload", target=str(target),
+                          detail=f"{script.title} ({script.hashtag})", at=bot.clock.now())
+        result = await bot.reload()
+        raise _back(message=f"saved {target} and reloaded ({result})")
+
+    async def moderate_message(request: web.Request, hide: bool) -> web.Response:
+        form = await require_console(request, bot)
+        platform_name, message_id = str(form.get("platform", "")), str(form.get("id", ""))
+        stored = bot.archive.message(platform_name, message_id)
+        if stored is None:
+            raise _back(error=f"no message {platform_name}:{message_id}")
+        bot.archive.set_moderation_state(platform_name, message_id, hidden=hide,
+                                         held=False if not hide else None)
+        verb = "hide" if hide else "restore"
+        bot.archive.audit(actor="console", action=f"message.{verb}",
+                          target=f"{platform_name}:{message_id}", detail="", at=bot.clock.now())
+        note = f"{verb}: {platform_name}:{message_id}"
+        chat = bot.archive.session(stored.session_id).chat_id if stored.session_id else None
+        runtime = bot.chats.get(chat) if chat else None
+        platform = runtime.platforms.get(platform_name) if runtime else None
+        if platform is not None:
+            result = await platform.act(Action(verb, message_id=message_id,
+                                               reason="moderator console"))
+            if not result.done:
+                note += f" (on {platform_name}: {result.detail})"
+        if stored.session_id is not None and \
+                bot.archive.session(stored.session_id).status == "ended":
+            await bot.publish(stored.session_id)  # the published transcript follows
+        raise _back(message=note, session=stored.session_id)
+
+    @routes.post("/moderate/hide")
+    async def hide(request: web.Request) -> web.Response:
+        return await moderate_message(request, True)
+
+    @routes.post("/moderate/restore")
+    async def restore(request: web.Request) -> web.Response:
+        return await moderate_message(request, False)
+
+    @routes.post("/moderate/review")
+    async def review(request: web.Request) -> web.Response:
+        from ...moderation.review import ReviewError, decide, review_queue
+
+        form = await require_console(request, bot)
+        try:
+            event_id = int(str(form.get("event", "")))
+        except ValueError:
+            raise _back(error="no review item was chosen") from None
+        item = next((i for i in review_queue(bot.archive) if i.event_id == event_id), None)
+        platform = None
+        if item is not None and item.session_id is not None:
+            runtime = bot.chats.get(bot.archive.session(item.session_id).chat_id)
+            platform = runtime.platforms.get(item.platform) if runtime else None
+        try:
+            decision = await decide(bot.archive, event_id, str(form.get("decision", "")),
+                                    "console", bot.clock.now(), platform)
+        except ReviewError as exc:
+            raise _back(error=str(exc)) from None
+        if item is not None and item.session_id is not None and \
+                bot.archive.session(item.session_id).status == "ended":
+            await bot.publish(item.session_id)
+        raise _back(message=f"item {event_id}: {decision.decision}; now {decision.state}")
+
+    app.add_routes(routes)
+
+
+__all__ = ["COOKIE", "csrf_token", "setup_moderate"]

@@ -1,0 +1,162 @@
+"""The public pages: home (upcoming chats), each chat's room, calendar invites, and the
+archive (sessions, transcripts, search). Server-rendered; the one script only enhances."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from jinja2 import Environment
+
+from ...archive import search
+from ...archive.records import SessionRow
+from ...calendar import chat_calendar
+from ...publish import publish_session, session_dir
+from ...schedule import Occurrence, occurrences
+from ...script import ChatScript
+from .templating import TRANSCRIPT_CSP, render
+
+if TYPE_CHECKING:
+    from ...app import App
+
+log = logging.getLogger(__name__)
+
+CHAT_RE = r"[a-z0-9][a-z0-9-]{0,62}"
+
+
+@dataclass(frozen=True)
+class ChatCard:
+    script: ChatScript
+    next: Occurrence | None
+    live_session: int | None
+
+    @property
+    def local_text(self) -> str:
+        return self.next.local_start.strftime("%A %d %B %Y, %H:%M") if self.next else ""
+
+
+@dataclass(frozen=True)
+class SessionCard:
+    session: SessionRow
+    messages: int
+    participants: int
+    local_start: datetime
+
+
+def chat_or_404(bot: App, chat_id: str) -> ChatScript:
+    runtime = bot.chats.get(chat_id)
+    if runtime is None:
+        raise web.HTTPNotFound(text=f"There is no chat called '{chat_id}'.")
+    return runtime.script
+
+
+def public_url(request: web.Request, bot: App) -> str:
+    return (bot.settings.web.public_url or f"{request.scheme}://{request.host}").rstrip("/")
+
+
+def setup_pages(app: web.Application, bot: App, env: Environment) -> None:
+    routes = web.RouteTableDef()
+
+    @routes.get("/")
+    async def home(request: web.Request) -> web.Response:
+        now = bot.clock.now()
+        cards = []
+        for chat_id in sorted(bot.chats):
+            script = bot.chats[chat_id].script
+            nxt = occurrences(script, now, 1)
+            cards.append(ChatCard(script, nxt[0] if nxt else None, bot.live_session(chat_id)))
+        cards.sort(key=lambda c: (c.live_session is None,
+                                  c.next.start if c.next else datetime.max.replace(tzinfo=now.tzinfo)))
+        return render(env, "home.html.j2", cards=cards, now=now)
+
+    @routes.get(r"/chats/{chat:" + CHAT_RE + r"}.ics")
+    async def invite(request: web.Request) -> web.Response:
+        script = chat_or_404(bot, request.match_info["chat"])
+        body = chat_calendar(script, now=bot.clock.now(),
+                             room_url=f"{public_url(request, bot)}/chats/{script.id}")
+        return web.Response(body=body, content_type="text/calendar", charset="utf-8",
+                            headers={"Content-Disposition":
+                                     f'attachment; filename="{script.id}.ics"'})
+
+    @routes.get(r"/chats/{chat:" + CHAT_RE + r"}")
+    async def room(request: web.Request) -> web.Response:
+        script = chat_or_404(bot, request.match_info["chat"])
+        if "web" not in bot.chats[script.id].platforms:
+            raise web.HTTPNotFound(text=f"The chat '{script.id}' has no web room.")
+        now = bot.clock.now()
+        nxt = occurrences(script, now, 1)
+        return render(env, "room.html.j2", script=script, next=nxt[0] if nxt else None,
+                      live=bot.live_session(script.id) is not None)
+
+    @routes.get("/archive")
+    async def archive_index(request: web.Request) -> web.Response:
+        chat = request.query.get("chat") or None
+        if chat is not None and chat not in bot.chats and not bot.archive.sessions(chat_id=chat):
+            raise web.HTTPNotFound(text=f"There is no chat called '{chat}'.")
+        stats = bot.archive.session_stats()
+        cards = []
+        for s in reversed(bot.archive.sessions(chat_id=chat, statuses=("ended",))):
+            messages, people = stats.get(s.id, (0, 0))
+            cards.append(SessionCard(s, messages, people, _local(s)))
+        return render(env, "archive.html.j2", cards=cards, chat=chat, chats=sorted(bot.chats))
+
+    @routes.get("/archive/search")
+    async def archive_search(request: web.Request) -> web.Response:
+        query = request.query.get("q", "").strip()[:200]
+        chat = request.query.get("chat") or None
+        hits = search(bot.archive, query, chat_id=chat) if query else []
+        rows = [(hit, _marked(hit.snippet)) for hit in hits]
+        return render(env, "search.html.j2", query=query, chat=chat, rows=rows,
+                      chats=sorted(bot.chats))
+
+    @routes.get(r"/archive/{session:\d+}")
+    async def transcript(request: web.Request) -> web.StreamResponse:
+        try:
+            session = bot.archive.session(int(request.match_info["session"]))
+        except KeyError:
+            raise web.HTTPNotFound(text="There is no such session in the archive.") from None
+        if session.status != "ended":
+            raise web.HTTPNotFound(text="This session has not ended yet; its transcript "
+                                        "appears when it closes.")
+        path = session_dir(bot.transcripts_dir, session) / "transcript.html"
+        if not path.is_file():
+            publish_session(bot.archive, session.id, bot.transcripts_dir,
+                            lead_in_minutes=bot.settings.host.lead_in_minutes,
+                            late_window_minutes=bot.settings.host.late_window_minutes)
+        return web.FileResponse(path, headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": TRANSCRIPT_CSP, "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-cache",
+        })
+
+    app.add_routes(routes)
+
+
+def _local(session: SessionRow) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return session.scheduled_start.astimezone(ZoneInfo(session.timezone))
+
+
+_MARK = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _marked(snippet: str) -> list[tuple[str, bool]]:
+    """Split a search snippet into (text, is_match) parts; the template escapes each part."""
+    parts: list[tuple[str, bool]] = []
+    pos = 0
+    for m in _MARK.finditer(snippet):
+        if m.start() > pos:
+            parts.append((snippet[pos:m.start()], False))
+        parts.append((m.group(1), True))
+        pos = m.end()
+    if pos < len(snippet):
+        parts.append((snippet[pos:], False))
+    return parts
+
+
+__all__ = ["setup_pages"]

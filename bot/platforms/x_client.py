@@ -1,0 +1,308 @@
+"""The HTTP side of the X adapter: credentials, log redaction, the redirected session, and
+one place where tweepy's responses and errors become our own.
+
+Pointing at another server: tweepy hard-codes https://api.twitter.com, so when the base URL
+names something else (the fake server in tests and rehearsals) the client's aiohttp session
+is wrapped to send the same requests there. With the default base URL nothing is wrapped
+and tweepy runs exactly as shipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import tweepy
+from tweepy.asynchronous import AsyncClient
+from yarl import URL
+
+from bot.clock import Clock
+from bot.platforms.base import PlatformError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.x.com"
+PRODUCTION_HOSTS = {"api.x.com", "api.twitter.com"}
+
+
+class Transient(PlatformError):
+    """A 5xx, a timeout or a dropped connection: backing off may help."""
+
+
+class RateLimited(PlatformError):
+    def __init__(self, message: str, reset: float | None) -> None:
+        super().__init__(message, retryable=True)
+        self.reset = reset
+
+
+class Stopped(PlatformError):
+    """stop() was called while the adapter was waiting."""
+
+
+@dataclass(frozen=True)
+class XCredentials:
+    """The five secrets. Never logged: repr shows only which ones are present."""
+
+    api_key: str | None = None
+    api_secret: str | None = None
+    access_token: str | None = None
+    access_token_secret: str | None = None
+    bearer_token: str | None = None
+
+    def missing(self) -> list[str]:
+        names = {
+            "X_API_KEY": self.api_key,
+            "X_API_SECRET": self.api_secret,
+            "X_ACCESS_TOKEN": self.access_token,
+            "X_ACCESS_TOKEN_SECRET": self.access_token_secret,
+            "X_BEARER_TOKEN": self.bearer_token,
+        }
+        return [name for name, value in names.items() if not (value and value.strip())]
+
+    def values(self) -> list[str]:
+        return [
+            v
+            for v in (
+                self.api_key,
+                self.api_secret,
+                self.access_token,
+                self.access_token_secret,
+                self.bearer_token,
+            )
+            if v
+        ]
+
+    @classmethod
+    def from_secrets(cls, secrets: Any) -> XCredentials:
+        """From settings.secrets (pydantic SecretStr fields, any of them may be None)."""
+
+        def reveal(name: str) -> str | None:
+            value = getattr(secrets, name, None)
+            return value.get_secret_value() if value is not None else None
+
+        return cls(
+            reveal("x_api_key"),
+            reveal("x_api_secret"),
+            reveal("x_access_token"),
+            reveal("x_access_token_secret"),
+            reveal("x_bearer_token"),
+        )
+
+    def __repr__(self) -> str:
+        return f"XCredentials(<hidden>, missing={self.missing()})"
+
+
+@dataclass(frozen=True)
+class XAccountReport:
+    """What `tweetchat x check` prints."""
+
+    user_id: str
+    handle: str
+    name: str
+    can_search: bool
+    search_detail: str
+
+
+class _RebasedSession:
+    """An aiohttp session that sends tweepy's api.twitter.com requests to another base URL.
+
+    tweepy only calls `request(...)` (as an async context manager) and never reads other
+    session attributes, so this small wrapper is all the redirection needs. OAuth 1 is
+    signed for the production URL before we rewrite it; the fake server accepts any
+    signature, and the real API is never reached through this path.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+        self._session = session
+        self._base = URL(base_url)
+
+    def request(self, method: str, url: str | URL, **kwargs: Any) -> Any:
+        target = url if isinstance(url, URL) else URL(url)
+        if target.host in PRODUCTION_HOSTS:
+            target = (
+                target.with_scheme(self._base.scheme)
+                .with_host(self._base.host or "127.0.0.1")
+                .with_port(self._base.port)
+            )
+        return self._session.request(method, target, **kwargs)
+
+    @property
+    def closed(self) -> bool:
+        return self._session.closed
+
+    async def close(self) -> None:
+        await self._session.close()
+
+
+class _RedactSecrets(logging.Filter):
+    """Blank out credentials in third-party debug logs.
+
+    tweepy logs request headers (the bearer token, OAuth parameters) and oauthlib logs the
+    consumer key and access token while signing. Both patterns and the exact values of
+    every credential an adapter was given are replaced before any handler sees them.
+    """
+
+    _PATTERNS = (
+        re.compile(r"(Bearer )[^\s'\"]+"),
+        re.compile(r'(oauth_(?:consumer_key|token|signature)=")[^"]*'),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's problem, not ours
+            return True
+        redacted = message
+        for pattern in self._PATTERNS:
+            redacted = pattern.sub(r"\1<redacted>", redacted)
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, "<redacted>")
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+_REDACTOR = _RedactSecrets()
+# Filters on a logger only see records logged to that very logger, so name each one.
+_CHATTY_LOGGERS = ("tweepy.asynchronous.client", "tweepy.client", "oauthlib.oauth1.rfc5849")
+
+
+def install_redaction(credentials: XCredentials) -> None:
+    # Never blank out a stray short word.
+    _REDACTOR.secrets.update(v for v in credentials.values() if len(v) >= 4)
+    for name in _CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACTOR not in logger.filters:
+            logger.addFilter(_REDACTOR)
+
+
+def api_message(error: tweepy.HTTPException) -> str:
+    return "; ".join(str(m) for m in error.api_messages) or str(error).replace("\n", " ")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class XClient:
+    """tweepy's AsyncClient on our own aiohttp session, plus the rate-limit state it reports.
+
+    Every call goes through `send`, which returns the JSON body and headers or raises one of
+    tweepy's 4xx exceptions (for the caller to judge), RateLimited or Transient.
+    """
+
+    def __init__(
+        self,
+        credentials: XCredentials,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout: float = 20.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.clock = clock or Clock()
+        self.remaining: int | None = None
+        self.reset: float | None = None
+        self._api: AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
+        install_redaction(credentials)
+
+    @property
+    def host(self) -> str:
+        return URL(self.base_url).host or self.base_url
+
+    @property
+    def is_open(self) -> bool:
+        return self._session is not None
+
+    def open(self) -> None:
+        c = self.credentials
+        self._api = AsyncClient(
+            bearer_token=c.bearer_token,
+            consumer_key=c.api_key,
+            consumer_secret=c.api_secret,
+            access_token=c.access_token,
+            access_token_secret=c.access_token_secret,
+            return_type=aiohttp.ClientResponse,  # keeps headers (rate limits) and the raw JSON
+        )
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        if self.host in PRODUCTION_HOSTS:
+            self._api.session = self._session
+        else:
+            self._api.session = _RebasedSession(self._session, self.base_url)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def api(self) -> AsyncClient:
+        if self._api is None or self._session is None:
+            raise PlatformError(
+                "the X adapter is not started (call start() first)", retryable=False
+            )
+        return self._api
+
+    async def send(
+        self, call: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any
+    ) -> tuple[dict[str, Any], Mapping[str, str]]:
+        """One API call: the JSON body and headers, or a typed failure.
+
+        tweepy raises BadRequest/Unauthorized/Forbidden/NotFound for the caller to judge;
+        rate limits and transient failures become RateLimited/Transient here, in one place.
+        """
+        try:
+            response = await call(*args, **kwargs)
+            body = await response.json()
+        except tweepy.TooManyRequests as e:
+            reset = float(e.reset_time) if e.reset_time is not None else None
+            raise RateLimited("X rate limit reached", reset) from e
+        except tweepy.TwitterServerError as e:
+            raise Transient(f"X server error ({api_message(e)})") from e
+        except (TimeoutError, aiohttp.ClientError) as e:
+            reason = type(e).__name__ if isinstance(e, TimeoutError) else str(e) or type(e).__name__
+            raise Transient(f"no answer from X ({reason})") from e
+        return body, response.headers
+
+    async def search(self, query: str, **params: Any) -> dict[str, Any]:
+        """Recent search with the app's bearer token; remembers the search rate-limit window
+        (the only window polling has to fit in)."""
+        body, headers = await self.send(
+            self.api.search_recent_tweets, query, user_auth=False, **params
+        )
+        self._note_limits(headers)
+        return body
+
+    def _note_limits(self, headers: Mapping[str, str]) -> None:
+        try:
+            self.remaining = int(headers["x-rate-limit-remaining"])
+            self.reset = float(headers["x-rate-limit-reset"])
+        except (KeyError, ValueError):
+            pass
+
+    def until_reset(self, reset: float | None) -> float:
+        if reset is None:
+            return 60.0  # no header: a conservative guess, shorter than X's 15-minute window
+        return max(1.0, reset - self.clock.now().timestamp() + 1.0)
+
+    def next_interval(self, minimum: float, requests_per_cycle: int) -> float:
+        """Spread the remaining requests of this rate-limit window over the time left in it."""
+        if self.remaining is None or self.reset is None:
+            return minimum
+        left = max(0.0, self.reset - self.clock.now().timestamp())
+        cycles = self.remaining // max(1, requests_per_cycle)
+        if cycles <= 0:
+            return max(minimum, left + 1.0)
+        return max(minimum, left / cycles)

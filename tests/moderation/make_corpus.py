@@ -1,0 +1,383 @@
+"""Regenerate tests/moderation/corpus.jsonl: `python -m tests.moderation.make_corpus`.
+
+The labels come from construction (which identifier was put where), never from the
+detectors under test. Identifiers are synthetic: NHS numbers are random with a valid
+Modulus 11 check digit, phone numbers are random numbers that libphonenumber calls valid,
+emails and postcodes are made up in the real formats.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import orjson
+import phonenumbers
+
+OUT = Path(__file__).with_name("corpus.jsonl")
+rng = random.Random(2013)
+
+
+def nhs_check(nine: str) -> int | None:
+    c = 11 - sum(int(d) * w for d, w in zip(nine, range(10, 1, -1), strict=True)) % 11
+    return 0 if c == 11 else (None if c == 10 else c)
+
+
+def nhs(valid: bool = True) -> str:
+    while True:
+        nine = rng.choice("4679") + "".join(rng.choice("0123456789") for _ in range(8))
+        check = nhs_check(nine)
+        if check is None:
+            continue
+        digit = check if valid else (check + rng.randint(1, 9)) % 10
+        if not valid and nhs_check(nine) == digit:
+            continue
+        d = nine + str(digit)
+        return rng.choice([f"{d[:3]} {d[3:6]} {d[6:]}", f"{d[:3]}-{d[3:6]}-{d[6:]}", d])
+
+
+def _valid(national: str, region: str = "GB") -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(national, region))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def uk_phone() -> str:
+    while True:
+        kind = rng.random()
+        if kind < 0.45:
+            n = "07" + rng.choice("345789") + "".join(rng.choice("0123456789") for _ in range(8))
+            fmt = rng.choice([f"{n[:5]} {n[5:]}", f"{n[:5]} {n[5:8]} {n[8:]}", n])
+        elif kind < 0.7:
+            n = "01" + rng.choice(["13", "61", "21", "17", "31", "41", "51"]) + "".join(
+                rng.choice("0123456789") for _ in range(7))
+            n = n[:4] + rng.choice("2345789") + n[5:]
+            fmt = rng.choice([f"{n[:4]} {n[4:7]} {n[7:]}", f"({n[:4]}) {n[4:7]} {n[7:]}",
+                              f"{n[:4]}-{n[4:7]}-{n[7:]}"])
+        elif kind < 0.85:
+            n = "020" + rng.choice("378") + "".join(rng.choice("0123456789") for _ in range(7))
+            fmt = rng.choice([f"{n[:3]} {n[3:7]} {n[7:]}", f"+44 20 {n[3:7]} {n[7:]}",
+                              f"+44 (0)20 {n[3:7]} {n[7:]}"])
+        else:
+            n = "07" + rng.choice("4579") + "".join(rng.choice("0123456789") for _ in range(8))
+            fmt = rng.choice([f"+44 {n[1:5]} {n[5:]}", f"+44{n[1:]}"])
+        if _valid(n):
+            return fmt
+
+
+def intl_phone() -> str:
+    while True:
+        region, prefix, digits = rng.choice([("US", "+1", 10), ("FR", "+33", 9), ("IE", "+353", 9),
+                                             ("AU", "+61", 9)])
+        body = "".join(rng.choice("0123456789") for _ in range(digits))
+        if region == "US":
+            body = rng.choice("2345689") + body[1:3] + rng.choice("2345689") + body[4:]
+        if region == "FR":
+            body = rng.choice("1234567") + body[1:]
+        if region == "IE":
+            body = "8" + rng.choice("35679") + body[2:]
+        if region == "AU":
+            body = "4" + body[1:]
+        if _valid(prefix + body, region):
+            return f"{prefix} {body[:3]} {body[3:6]} {body[6:]}"
+
+
+FIRST = ["jo", "sam", "priya", "tom", "aisha", "gareth", "mei", "olu", "kate", "dan"]
+LAST = ["bloggs", "patel", "jones", "okafor", "smith", "nguyen", "evans", "khan"]
+DOMAINS = ["nhs.net", "trust.nhs.uk", "gmail.com", "hotmail.co.uk", "nhsemployers.org",
+           "example.ac.uk", "outlook.com"]
+
+
+def email() -> str:
+    f, last = rng.choice(FIRST), rng.choice(LAST)
+    local = rng.choice([f"{f}.{last}", f"{f}{last}{rng.randint(1, 99)}", f"{f[0]}{last}",
+                        f"hr-{last}", f"{f}_{last}"])
+    return f"{local}@{rng.choice(DOMAINS)}"
+
+
+AREAS = ["SW", "SE", "M", "LS", "B", "E", "N", "NW", "BS", "CF", "EH", "G", "L", "NE", "S",
+         "OX", "CB", "BN", "PL", "EX"]
+INWARD = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+def postcode() -> str:
+    area = rng.choice(AREAS)
+    district = str(rng.randint(1, 19 if len(area) == 2 else 9))
+    inward = f"{rng.randint(0, 9)}{rng.choice(INWARD)}{rng.choice(INWARD)}"
+    pc = f"{area}{district} {inward}"
+    r = rng.random()
+    return pc if r < 0.8 else (pc.replace(" ", "") if r < 0.9 else pc.lower())
+
+
+MONTHS = ["January", "February", "March", "April", "June", "July", "September", "October",
+          "December", "Mar", "Sept", "Nov"]
+
+
+def dob_date() -> str:
+    d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1930, 2005)
+    return rng.choice([f"{d:02d}/{m:02d}/{y}", f"{d}/{m}/{y}", f"{d}.{m}.{str(y)[2:]}",
+                       f"{d} {rng.choice(MONTHS)} {y}", f"{y}-{m:02d}-{d:02d}",
+                       f"{rng.choice(MONTHS)} {d}, {y}", f"{d}-{m}-{y}"])
+
+
+def tag() -> str:
+    return rng.choice(["A1", "A2", "A3", "A4", "A5", "A6", ""]) + " "
+
+
+NHS_T = ["{t}my patient's NHS number is {x} - can I share that with the ward?",
+         "{t}a colleague posted {x} on Facebook last week, that's an NHS no!",
+         "NHS no {x} keeps appearing in our Yammer group #NHSSM",
+         "{t}example of what NOT to tweet: 'pt {x} discharged today'",
+         "Please check {x} for me when you get a sec",
+         "{t}nhs number: {x}. awful breach, reported to IG",
+         "ref {x} on the referral letter"]
+PHONE_T = ["{t}ring me on {x} if you want our policy",
+           "{t}our comms team is on {x} #NHSSM",
+           "call HR on {x} for advice",
+           "{t}the ward number {x} was tweeted by a patient's relative",
+           "text me {x} after the chat",
+           "{t}helpline {x} (9-5 weekdays)"]
+EMAIL_T = ["{t}email me at {x} and I'll send our guidance",
+           "{t}drop a line to {x} #NHSSM",
+           "contact {x} for the slides",
+           "{t}send your case studies to {x}, thanks!",
+           "My work address is {x}"]
+POST_T = ["{t}our office is at {x}, pop in",
+          "{t}she lives near {x}, posted a photo of the house",
+          "the patient's postcode {x} was on the screenshot",
+          "{t}send the forms to the trust HQ, {x}",
+          "Event venue: {x} #NHSSM"]
+DOB_T = ["{t}a nurse tweeted 'DOB {x}' with a photo of the wristband",
+         "patient born on {x} - shouldn't be online",
+         "{t}date of birth: {x} was visible in the screenshot",
+         "d.o.b {x} again on the ward whiteboard photo",
+         "{t}her date of birth is {x}, happy birthday!",
+         "Born {x}, retiring next month after 40 years in the NHS"]
+ABUSE = [("{t}this policy is total shit", "shit"), ("{t}HR can f*** off", "f***"),
+         ("what a load of bollocks from the board", "bollocks"),
+         ("{t}you absolute tw@t", "tw@t"), ("{t}sh1t guidance as usual", "sh1t"),
+         ("managers are such a$$holes about Twitter", "a$$holes"),
+         ("{t}f u c k this rota", "f u c k"), ("{t}stop being a d1ckhead", "d1ckhead"),
+         ("bullshit, nobody reads the policy", "bullshit"), ("{t}what a wanker", "wanker"),
+         ("{t}s.h.i.t.e response from comms", "s.h.i.t.e"), ("piss off with the jargon", "piss off"),
+         ("{t}shiiiiit I missed Q2", "shiiiiit"), ("{t}that's fucking brilliant", "fucking"),
+         ("{t}my manager is a total arsehole about this", "arsehole"),
+         ("{t}you're a moron", "moron"), ("absolute FUCKWIT move by the trust", "FUCKWIT")]
+
+NEGATIVES = """A1 Yes, our trust has a social media policy but most staff have never read it #NHSSM
+A2 We use Twitter for recruitment and it works really well
+A3 The canteen rule: if you wouldn't say it in the canteen, don't type it!
+Welcome everyone to tonight's #NHSSM chat, 8pm-9pm
+Q1 How does your HR department treat social media use by staff? #NHSSM
+Q2 Should staff be allowed to say where they work in their bio?
+Q3 What training do you give on confidentiality online?
+A1 about 1,234 staff follow our account now
+A2 we had 2013 new followers last year, coincidence?
+A4 the 2013 briefing from NHS Employers is still worth reading
+Chat starts at 20:00, see you there
+Meeting moved to 8pm Wednesday 23/01
+Wednesday 12/03 is our next training day
+A1 see nhsemployers.org for the guidance
+A2 our policy is at https://www.nhsemployers.org/social-media #NHSSM
+Great point @NHSEmployers, thanks
+A3 follow @NHSflufighter for the flu campaign
+A1 Q3 T2, sorry getting my tags muddled
+A5 totally agree with @PFDChamps
+I work at Scunthorpe General and we block Twitter on site
+Our assessment process includes a class on social media
+The cocktail of policies is confusing for new starters
+Therapists in our trust blog a lot
+Essex and Middlesex trusts share a comms team
+A1 2nd point: managers need training too
+A2 1st time joining the chat, hello all!
+A3 3rd year running we've done this
+N1 1st floor training room is booked
+Room 101 for the induction, bed 12 on ward 7
+Extension 4821 is the IG team, bleep 1234 for on call
+ref 1234567890 is our internal ticket
+Order number 5551234567 never arrived
+Budget of £1,500,000 for 2013/14 digital work
+Version 2.0.1 of the app is out
+COVID-19 changed everything in 2020
+Q1 at 20:05, Q2 at 20:10, Q3 at 20:15
+Score: 10 10 10 10 10
+A4 yes! 100% agree
+A1 the NHS number should never be shared online, full stop
+A2 date of birth, address, NHS number: all confidential
+A3 someone shared a DOB on our page once, we removed it within minutes
+A4 I was born in 1974 and still learning Twitter
+A5 my birthday is in March, does that count as data? ha
+A1 phone numbers of wards are public anyway
+A2 we share the switchboard number on our website
+A3 email is still king for internal comms
+A4 postcodes in photos are a real risk
+A6 retweets are not endorsements, as everyone's bio says
+Thanks all for a great chat tonight #NHSSM
+Transcript will be up tomorrow
+A1 we have 12 trusts in our network
+A2 24/7 support from the comms team
+A3 our staff survey had a 45% response rate
+A1 see you at the 12.30 session
+Top tip: check the privacy settings on Facebook
+A2 LinkedIn is better for professional networking
+Anyone else using YouTube for training videos?
+A3 The Personal, Fair and Diverse campaign is great
+A1 I'm new here, lurking mostly
+A2 our policy was written in 2009, needs an update
+A3 social media supports high quality patient care
+A4 patients use it to understand healthcare choices
+A5 staff engagement improves quality of care
+A6 it lets us spot concerns about care quickly
+Q4 What new arrangements could help managers?
+Q5 How do you handle a staff member posting about a patient?
+Q6 Final question: one thing you'll do differently?
+A4 we'd start with a conversation, not a disciplinary
+A5 escalate to IG within 24 hours
+A6 read more blogs from colleagues
+A1 the #nhssm hashtag has been brilliant for me
+A2 sign up to quality social media sites for news
+A3 Linked In and YouTube both work for us
+A1 I'd rather have clarity than a blanket ban
+A2 60 managers trained so far, 40 to go
+A3 yes we run sessions every 3 months
+A4 about 300-400 staff per year
+A5 call it what it is: fear of the unknown
+A6 love this chat, every Wednesday 8-9pm
+A1 ward 10 and ward 11 both have Twitter accounts
+A2 1 in 5 staff are on Twitter
+A3 our CEO tweets at 7am every day
+A4 the phone policy and the social media policy overlap
+A1 I think the real issue is trust, not tech
+A2 Shiitake soup in the canteen tonight, to stay on topic
+A3 Arsenal fan here but I'll stay professional
+A4 Dickens would have loved Twitter
+A5 Sussex Partnership do this really well
+A1 grass roots adoption beats top-down policy
+A2 needle prick injuries are a big topic on our ward account
+A3 the class of 2013 nursing students all use Twitter
+A1 Hancock's 2018 tech vision mentioned social media too
+A2 no comment :)
+A3 +1 to what Jo said
+A4 +100 this
+A5 :-) great chat
+A1 question tags A1, A2, A3 make the transcript easy
+A2 T1 or Q1? we use Q
+A3 4.5 out of 5 for tonight's chat
+A1 our last survey: 87.5% satisfied
+A2 code 12345 for the room door, only joking
+A3 check out bit ly slash something, no
+A4 e.g. our comms team, i.e. the 3 of us
+A1 I.T. blocks Facebook on our wards
+A2 the ICO fined a trust £200,000 in 2012
+A3 nurses' pay band 5 and band 6 both covered
+A1 CQC rating: good. Twitter rating: outstanding
+A2 M&S in the hospital foyer sells good coffee
+A3 the 9:30 and 14:00 slots are free
+A4 the room is B12, second floor
+A5 see table 3 in the briefing, page 14
+A6 our number of followers: 3,210 and counting
+A1 reply to Q1: yes
+A2 lots of HR teams are still cautious
+A3 I've shared the 2013 briefing with my team
+A4 the briefing paper is worth downloading
+A1 patient stories are powerful with consent
+A2 consent forms are key, we use a 2-page one
+A3 the 10 commandments of NHS tweeting, anyone?
+A4 date of the next chat: 23 January
+A5 born and bred in Leeds, working in Manchester
+A6 my DOB is none of Twitter's business!
+A1 our trust number is on the website, that's fine
+A2 extension numbers change every year
+A3 the email template is in the appendix
+A4 postcode lottery of care is a real issue
+A1 E1 through E10 are our ward codes
+A2 we label questions W1, W2 on Wednesdays
+A3 S1 to S9 for our staff survey sections
+A1 the M1 was closed so I'm late, sorry
+A2 the A1 road, not answer 1, was closed too
+A3 M6 toll is worth it
+A4 band 7 and 8a managers need the most support
+Anyone else joining from Wales?
+A1 chatting from the night shift, 2am break
+A2 12 hour shifts make it hard to join
+A3 1pm lunch chats might work better
+A4 4-6pm is our quiet time
+RT @NHSEmployers: join the #NHSSM chat tonight at 8pm
+MT @someone great guidance on social media #NHSSM
+A1 it's a 10-minute read, honestly
+A2 we trained 1,000+ staff in 2012/13
+A3 our handbook v3.2 covers it
+A4 the 0.5 FTE comms role is not enough
+A1 ISBN 9780141036144 is a good book on this
+A2 ward phone extension 2345, but use the switchboard
+A3 order ref 4567890123 from the print shop
+A5 tracking no 7771234560 hasn't arrived
+A6 serial 9876543211 on the laptop
+A1 7 days a week, 365 days a year
+A2 the 111 service tweets too
+A3 999 is for emergencies, not Twitter DMs
+A4 NHS 70 celebrations were great on social
+A1 see slide 12 of 40
+A2 born to tweet, apparently
+A3 the birth of the #NHSSM chat was 2012
+A4 our maternity unit had 5,000 births last year
+A1 date of birth fields should be masked in screenshots
+A2 remind staff: no DOBs, no NHS numbers, no names
+A3 "DOB" is a column name in every PAS screenshot
+A4 we blur the date column in training photos
+A1 class act, @NHSEmployers
+A2 hats off to the comms team
+A3 I assess posts against the canteen rule
+A4 the title of the policy is 'Social Media: Dos and Don'ts'
+A5 do's and don'ts are clearer than 40 pages
+A6 honest answer: we don't know yet""".splitlines()
+
+TRICKY_NHS_NEGATIVE = ["NHS number {x} (invalid, I made it up)", "is {x} a real NHS no?",
+                       "{t}ref {x} on the form"]
+
+
+def build() -> list[dict]:
+    rows: list[dict] = []
+
+    def add(template: str, check: str, value: str) -> None:
+        rows.append({"text": template.format(t=tag(), x=value).strip(),
+                     "labels": [{"check": check, "match": value}]})
+
+    for i in range(45):
+        add(NHS_T[i % len(NHS_T)], "nhs_number", nhs())
+    for i in range(40):
+        add(PHONE_T[i % len(PHONE_T)], "phone", uk_phone())
+    for i in range(8):
+        add(PHONE_T[i % len(PHONE_T)], "phone", intl_phone())
+    for i in range(35):
+        add(EMAIL_T[i % len(EMAIL_T)], "email", email())
+    for i in range(30):
+        add(POST_T[i % len(POST_T)], "postcode", postcode())
+    for i in range(30):
+        add(DOB_T[i % len(DOB_T)], "dob", dob_date())
+    for template, word in ABUSE:
+        rows.append({"text": template.format(t=tag()).strip(),
+                     "labels": [{"check": "abuse", "match": word}]})
+    for _ in range(12):  # several identifiers in one message
+        n, p, e = nhs(), uk_phone(), email()
+        rows.append({"text": f"{tag()}pt {n}, NOK on {p} or {e} - please delete!".strip(),
+                     "labels": [{"check": "nhs_number", "match": n},
+                                {"check": "phone", "match": p},
+                                {"check": "email", "match": e}]})
+    for i in range(20):
+        rows.append({"text": TRICKY_NHS_NEGATIVE[i % 3].format(t=tag(), x=nhs(valid=False))
+                     .strip(), "labels": []})
+    rows += [{"text": line.strip(), "labels": []} for line in NEGATIVES if line.strip()]
+    rng.shuffle(rows)
+    return rows
+
+
+def main() -> None:
+    rows = build()
+    OUT.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    print(f"wrote {len(rows)} lines to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
