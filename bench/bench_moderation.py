@@ -67,7 +67,7 @@ def stream(n: int, seed: int = 7) -> list[tuple[str, str, datetime]]:
         pool = DIRTY if rng.random() < 0.05 else CLEAN
         text = rng.choice(pool).format(q=rng.randint(1, 8), mm=f"{rng.randint(0, 59):02d}")
         text += " " + " ".join(rng.sample(TAIL, rng.randint(0, 4)))
-        author = f"user{rng.randint(1, 400)}"
+        author = f"user{rng.randint(1, 5000)}"
         out.append((text, author, t0 + timedelta(seconds=i * 0.036)))  # 100k in one hour
     return out
 

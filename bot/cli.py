@@ -19,6 +19,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from .settings import Settings, SettingsError, load_settings
@@ -86,7 +87,8 @@ def check(
             script = load_script(path)
         except ScriptError as exc:
             for issue in exc.issues:
-                err_console.print(f"[red]{issue}[/red]", highlight=False, soft_wrap=True)
+                err_console.print(f"[red]{escape(str(issue))}[/red]", highlight=False,
+                                  soft_wrap=True)
             failed.append(path)
             continue
         console.print(f"[green]OK[/green] {path}: [bold]{script.title}[/bold] "
@@ -121,9 +123,10 @@ def run(
     port: Annotated[int | None, typer.Option(help="Port for the web room.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Run the bot: schedule every chat in chats/, host each session when due, serve the
-    web room, and publish transcripts. Ctrl-C or SIGTERM stops it cleanly; SIGHUP (or
-    saving a script) reloads chats/.
+    """Run the bot: schedule every chat in chats/ and host each session when due.
+
+    Serves the web room and publishes transcripts. Ctrl-C or SIGTERM stops it cleanly,
+    finishing every write; SIGHUP (or saving a script in chats/) reloads the scripts.
 
     Examples:
 
@@ -154,7 +157,7 @@ def run(
             await bot.stop()
             raise
         for issue in bot.script_issues:
-            err_console.print(f"[yellow]skipped: {issue}[/yellow]", highlight=False)
+            err_console.print(f"[yellow]skipped: {escape(str(issue))}[/yellow]", highlight=False)
         chats = ", ".join(sorted(bot.chats)) or "none (add a script to chats/)"
         url = bot.web.url if bot.web else "(web room off)"
         console.print(f"[bold green]tweetchat is running[/bold green] - chats: {chats}; "
@@ -444,14 +447,16 @@ def main() -> None:
 
     _register_extensions()
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)
     except ScriptError as exc:
         for issue in exc.issues:
-            err_console.print(f"[red]{issue}[/red]", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]{escape(str(issue))}[/red]", highlight=False,
+                              soft_wrap=True)
         sys.exit(2)
     except (UserError, SettingsError, BotError, ControlError, PlatformSetupError,
             ControlClientError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -464,6 +469,8 @@ def main() -> None:
             exc.show()
             sys.exit(2)
         raise
+    if isinstance(status, int) and status:
+        sys.exit(status)
 
 
 if __name__ == "__main__":  # pragma: no cover

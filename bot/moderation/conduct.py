@@ -87,8 +87,8 @@ def detect_abuse(text: str, words: WordList) -> list[Finding]:
     for m in tokens:
         if _bad(m.group(), words):
             found.append(Finding("abuse", m.start(), m.end(), m.group(), REASON))
-        elif (previous is not None and words.phrase_heads
-              and previous.group().lower() in words.phrase_heads and _phrase(previous.group(), m.group(), words)):
+        elif (previous is not None and previous.group().lower() in words.phrase_heads
+              and _phrase(previous.group(), m.group(), words)):
             found.append(Finding("abuse", previous.start(), m.end(),
                                  text[previous.start():m.end()], REASON))
         previous = m

@@ -49,7 +49,12 @@ def nhs_check_digit(nine: str) -> int | None:
     return None if check == 10 else check
 
 
+_NHS_HINT = re.compile(r"\d[\d .\-\u00a0]{8,}\d")
+
+
 def detect_nhs_numbers(text: str) -> list[Finding]:
+    if not _NHS_HINT.search(text):  # a cheap look for ten digits' worth before the real one
+        return []
     found = []
     for m in _NHS.finditer(text):
         digits = re.sub(r"\D", "", m.group())
@@ -112,7 +117,12 @@ _POSTCODE = re.compile(
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)", re.IGNORECASE)
 
 
+_INWARD_HINT = re.compile(r"\d[A-Za-z]{2}(?![A-Za-z])")
+
+
 def detect_postcodes(text: str) -> list[Finding]:
+    if not _INWARD_HINT.search(text):  # every postcode ends digit-letter-letter
+        return []
     found = []
     for m in _POSTCODE.finditer(text):
         if m.group(1) is not None:

@@ -26,8 +26,13 @@ from ..platforms.base import Action, ActionResult, Event, Platform
 from .conduct import detect_abuse
 from .detectors import Finding, detect_identifiers
 from .policy import ACTIONS, Policy
-from .spam import (SpamContext, detect_deny_links, detect_link_only, detect_mass_mentions,
-                   detect_repeats_and_floods)
+from .spam import (
+    SpamContext,
+    detect_deny_links,
+    detect_link_only,
+    detect_mass_mentions,
+    detect_repeats_and_floods,
+)
 
 __all__ = ["ApplyResult", "ModerationEngine", "Notice", "ScreenReport", "Verdict", "mask_text"]
 

@@ -58,7 +58,8 @@ def forget(archive: Archive, platform: Platform | str, user_id: str, actor: str,
     else:
         count = store.remove_author(archive, name, user_id, at=now)
     archive.audit(
-        actor=actor, action=f"erasure.{mode}", target=f"{name}:subject:{subject_hash(name, user_id)}",
+        actor=actor, action=f"erasure.{mode}",
+        target=f"{name}:subject:{subject_hash(name, user_id)}",
         detail=f"{mode} {count} messages in {len(sessions)} sessions "
                f"({', '.join(map(str, sessions)) or 'none'})",
         at=now,

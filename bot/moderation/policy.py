@@ -177,7 +177,8 @@ def parse_policy(text: str, source: str = "<policy>", *, base: Path | None = Non
         if "deny_link" in checks:
             deny = load_deny_domains(paths["deny_link"])
             domains = "\n".join(checks["deny_link"].options["domains"])
-            deny |= parse_deny_domains(domains, f"{source}:{lines.find(('checks', 'deny_link', 'domains'))}")
+            where = lines.find(("checks", "deny_link", "domains"))
+            deny |= parse_deny_domains(domains, f"{source}:{where}")
     except ListError as exc:
         errors.append(str(exc))
     if errors:

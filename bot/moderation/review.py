@@ -111,9 +111,10 @@ async def decide(archive: Archive, event_id: int, decision: str, actor: str, now
     change = _change(archive, event_id, decision, actor, now, policy)
     result = None
     if platform is not None:
-        result = await _act(platform, Action(
-            decision, message_id=change.message_id, author_id=change.author_id,  # type: ignore[arg-type]
-            reason=f"moderator decision on {change.check}", text=change.redacted))
+        action = Action(decision, message_id=change.message_id,  # type: ignore[arg-type]
+                        author_id=change.author_id, text=change.redacted,
+                        reason=f"moderator decision on {change.check}")
+        result = await _act(platform, action)
     return _audit(archive, change, actor, now, platform, result)
 
 
@@ -166,7 +167,8 @@ def _change(archive: Archive, event_id: int, decision: str, actor: str, now: dat
 
 def _audit(archive: Archive, change: _Change, actor: str, now: datetime,
            platform: Platform | None, result: ActionResult | None) -> Decision:
-    detail = f"item {change.event_id} ({change.check}); closed {change.closed}; now {change.state}"
+    detail = (f"item {change.event_id} ({change.check}); closed {change.closed}; "
+              f"now {change.state}")
     if platform is not None and result is not None and not result.done:
         detail += f"; {platform.name} could not {change.decision}: {result.detail}"
     archive.audit(actor=actor, action=f"moderation.{change.decision}",

@@ -8,15 +8,17 @@ so the scheduler never handles a discord.py object beyond the guild it was given
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import discord
 
-from bot.platforms.base import Author, PlatformError
+from bot.platforms.base import Author, PlatformError, Upcoming
 from bot.platforms.discord_platform import MAX_LENGTH, PLATFORM, discord_time
 
 log = logging.getLogger(__name__)
@@ -174,22 +176,7 @@ def reminder_text(
     body = f"Reminder: **{title}**{f' {hashtag}' if hashtag else ''} starts {when}."
     if url:
         body += f"\n{url}"
-    if role_id is not None:
-        return f"<@&{role_id}> {body}"
-    if not users:
-        return body
-    mentions: list[str] = []
-    room = MAX_LENGTH - len(body) - len("\n… and 9999 more")
-    for user in users:
-        tag = f"<@{user.id}>"
-        if sum(len(m) + 1 for m in mentions) + len(tag) + 1 > room:
-            break
-        mentions.append(tag)
-    extra = len(users) - len(mentions)
-    text = " ".join(mentions) + "\n" + body
-    if extra:
-        text += f"\n… and {extra} more"
-    return text
+    return with_mentions(body, role_id=role_id, users=users)
 
 
 async def send_reminder(
@@ -211,3 +198,193 @@ async def send_reminder(
     except discord.HTTPException as e:
         raise PlatformError(f"Discord: reminder not sent: {e}", retryable=e.status >= 500) from e
     return str(sent.id)
+
+
+# ------------------------------------------------------------------ keeping events in step
+
+EVENTS_CURSOR = "discord-events"  # archive cursor "platform" holding occurrence -> event
+OPTINS_CURSOR = "discord-optins"  # archive cursor "platform" holding user id -> "1"/"0"
+
+
+class CursorStore(Protocol):
+    """The two archive methods the mirror needs (only archive/ writes SQL)."""
+
+    def cursor(self, chat_id: str, platform: str) -> dict[str, str]: ...
+
+    def save_cursor(
+        self, chat_id: str, platform: str, cursor: Mapping[str, str], now: datetime
+    ) -> None: ...
+
+
+class MemoryStore:
+    """A CursorStore for a platform running without an archive (scripts, tests)."""
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], dict[str, str]] = {}
+
+    def cursor(self, chat_id: str, platform: str) -> dict[str, str]:
+        return dict(self.data.get((chat_id, platform), {}))
+
+    def save_cursor(
+        self, chat_id: str, platform: str, cursor: Mapping[str, str], now: datetime
+    ) -> None:
+        self.data.setdefault((chat_id, platform), {}).update(cursor)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    created: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+
+
+def occurrence_start(key: str) -> datetime | None:
+    """The UTC start inside an occurrence key "<chat>:<UTC start ISO>" (chat ids hold no ':')."""
+    try:
+        return datetime.fromisoformat(key.split(":", 1)[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def spec_for(upcoming: Upcoming, channel_id: int) -> EventSpec:
+    description = upcoming.description.strip()
+    if upcoming.url:
+        description = f"{description}\n\n{upcoming.url}".strip()
+    return EventSpec(
+        name=upcoming.title,
+        start=upcoming.start,
+        end=upcoming.end,
+        description=description,
+        channel_id=channel_id,
+    )
+
+
+def _signature(spec: EventSpec) -> str:
+    # Stored beside the event id so an unchanged occurrence costs no API call on each replan.
+    text = "\x1f".join(
+        [spec.name, spec.start.isoformat(), spec.end.isoformat(), spec.description]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class ScheduleMirror:
+    """One chat's upcoming occurrences as Discord scheduled events, keyed by occurrence key.
+
+    The key -> event id map lives in the archive (cursors table), so a restarted bot
+    updates the events it made instead of creating them again.
+    """
+
+    def __init__(
+        self, guild: discord.Guild, chat_id: str, channel_id: int, store: CursorStore
+    ) -> None:
+        self.guild = guild
+        self.chat_id = chat_id
+        self.channel_id = channel_id
+        self.store = store
+
+    def mapping(self) -> dict[str, tuple[str, str]]:
+        """occurrence key -> (event id, signature), for events the bot still looks after."""
+        found: dict[str, tuple[str, str]] = {}
+        for key, value in self.store.cursor(self.chat_id, EVENTS_CURSOR).items():
+            if not value:
+                continue  # forgotten (cancelled or over); the cursor table only upserts
+            try:
+                record = json.loads(value)
+                found[key] = (str(record["id"]), str(record.get("sig", "")))
+            except (ValueError, KeyError, TypeError):
+                log.warning("discord: unreadable event record for %s; ignoring it", key)
+        return found
+
+    def event_id(self, key: str) -> str | None:
+        entry = self.mapping().get(key)
+        return entry[0] if entry else None
+
+    def _save(self, key: str, event_id: str | None, sig: str, now: datetime) -> None:
+        value = json.dumps({"id": event_id, "sig": sig}) if event_id else ""
+        self.store.save_cursor(self.chat_id, EVENTS_CURSOR, {key: value}, now)
+
+    async def sync(self, upcoming: Sequence[Upcoming], now: datetime) -> SyncResult:
+        known = self.mapping()
+        created, updated, cancelled, unchanged = [], [], [], []
+        wanted = {u.key: u for u in upcoming}
+        for key, item in wanted.items():
+            spec = spec_for(item, self.channel_id)
+            sig = _signature(spec)
+            entry = known.get(key)
+            if entry is None:
+                event_id = await create_event(self.guild, spec, reason="chat scheduled")
+                created.append(key)
+            elif entry[1] == sig:
+                unchanged.append(key)
+                continue
+            else:
+                event_id = await update_event(self.guild, entry[0], spec, reason="chat changed")
+                updated.append(key)
+            self._save(key, event_id, sig, now)
+        for key, (event_id, _sig) in known.items():
+            if key in wanted:
+                continue
+            start = occurrence_start(key)
+            if start is not None and start <= now:
+                # The hour has passed: end it if it is still shown as running, never mark a
+                # chat that took place as cancelled.
+                event = await _get(self.guild, event_id)
+                if event is not None and event.status is discord.EventStatus.active:
+                    await cancel_event(self.guild, event_id, reason="chat over")
+            else:
+                # Still in the future but no longer planned: the script or session changed.
+                if await cancel_event(self.guild, event_id, reason="chat no longer scheduled"):
+                    cancelled.append(key)
+            self._save(key, None, "", now)
+        return SyncResult(tuple(created), tuple(updated), tuple(cancelled), tuple(unchanged))
+
+    # -- reminder opt-ins ----------------------------------------------------------------
+
+    def opted_in(self) -> list[str]:
+        return [
+            uid for uid, on in self.store.cursor(self.chat_id, OPTINS_CURSOR).items() if on == "1"
+        ]
+
+    def set_opt_in(self, user_id: str, on: bool, now: datetime) -> bool:
+        """Record (or withdraw) a reminder opt-in; returns False if nothing changed."""
+        before = user_id in self.opted_in()
+        self.store.save_cursor(self.chat_id, OPTINS_CURSOR, {user_id: "1" if on else "0"}, now)
+        return before != on
+
+    async def audience(self, start: datetime) -> list[Author]:
+        """Who a reminder for the session starting at `start` mentions: everyone interested
+        in its event, then everyone who opted in with /chat join, each once."""
+        people: list[Author] = []
+        key = f"{self.chat_id}:{start.astimezone(UTC).isoformat()}"
+        event_id = self.event_id(key)
+        if event_id is not None:
+            people.extend(await interested_users(self.guild, event_id))
+        seen = {p.id for p in people}
+        for uid in self.opted_in():
+            if uid not in seen:
+                people.append(Author(platform=PLATFORM, id=uid, name=""))
+                seen.add(uid)
+        return people
+
+
+def with_mentions(
+    text: str, *, role_id: int | None = None, users: Sequence[Author] = ()
+) -> str:
+    """Put the pings in front of `text`, within Discord's 2000 characters."""
+    if role_id is not None:
+        return f"<@&{role_id}> {text}"[:MAX_LENGTH]
+    if not users:
+        return text[:MAX_LENGTH]
+    mentions: list[str] = []
+    room = MAX_LENGTH - len(text) - len("\n… and 9999 more") - 1
+    for user in users:
+        tag = f"<@{user.id}>"
+        if sum(len(m) + 1 for m in mentions) + len(tag) + 1 > room:
+            break
+        mentions.append(tag)
+    extra = len(users) - len(mentions)
+    out = " ".join(mentions) + "\n" + text if mentions else text
+    if extra:
+        out += f"\n… and {extra} more"
+    return out[:MAX_LENGTH]

@@ -4,8 +4,8 @@ Live capture listens to discord.py's *raw* events, so edits, deletes and reactio
 messages that are not in discord.py's message cache still reach the archive. Everything
 handed to the core is a neutral `Message`/`Event`; no discord.py object leaves this module.
 
-The /chat commands cog lives elsewhere; it can reuse this adapter's client and
-`is_moderator()`.
+The /chat commands live in discord_cog.py and are added to the client when the adapter
+starts with an App; scheduled events and reminders are in discord_events.py.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord.ext import commands
@@ -34,7 +35,13 @@ from bot.platforms.base import (
     PlatformError,
     PlatformSetupError,
     PostRef,
+    Upcoming,
 )
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.platforms.discord_events import ScheduleMirror
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +151,17 @@ def _snowflake(value: Any, what: str) -> int:
         ) from None
 
 
+def settings_defaults(settings: Settings) -> dict[str, Any]:
+    """config/settings.toml [discord] values, which a script's platform_settings override."""
+    d = settings.discord
+    return {
+        "guild_id": d.guild_id,
+        "channel_id": d.channel_id,
+        "moderator_role": d.moderator_role,
+        "mod_log_channel_id": d.mod_log_channel_id,
+    }
+
+
 class DiscordPlatform(Platform):
     name = PLATFORM
     capabilities = Capabilities(
@@ -162,6 +180,7 @@ class DiscordPlatform(Platform):
         token: str | None = None,
         client: discord.Client | None = None,
         clock: Clock | None = None,
+        app: App | None = None,
     ) -> None:
         super().__init__(context)
         s = context.settings
@@ -199,6 +218,29 @@ class DiscordPlatform(Platform):
         self.mod_log: discord.TextChannel | None = None
         self.moderator_role: discord.Role | None = None
         self.reminder_role: discord.Role | None = None
+        self.app = app  # set when the bot runs: the /chat commands drive it
+        self.mirror: ScheduleMirror | None = None
+        # source ("channel" / "thread:<id>") -> newest message id seen live, for live_cursor()
+        self._seen: dict[str, int] = {}
+
+    @classmethod
+    def from_app(cls, context: ChatContext, app: App) -> DiscordPlatform:
+        """The adapter as the running bot builds it. `app.discord_client`, when set, is used
+        instead of logging in (tests hand in dpytest's client; one client can serve all)."""
+        client = getattr(app, "discord_client", None)
+        token = app.settings.secrets.discord_token
+        if client is None and token is None:
+            raise PlatformSetupError(
+                "Discord: DISCORD_TOKEN is not set; put the bot token in the environment or "
+                ".env (see docs/discord.md)"
+            )
+        return cls(
+            context,
+            token=token.get_secret_value() if token is not None else None,
+            client=client,
+            clock=app.clock,
+            app=app,
+        )
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -220,6 +262,7 @@ class DiscordPlatform(Platform):
             if self._owns_client:
                 await self._login()
             self._check_setup()
+            await self._install_commands()
         except PlatformSetupError:
             if self._owns_client:
                 await self._close_client()  # don't leave a gateway connection behind
@@ -230,6 +273,18 @@ class DiscordPlatform(Platform):
             self.channel_id,
             self.guild.name if self.guild else "?",
         )
+
+    async def _install_commands(self) -> None:
+        from bot.platforms.discord_events import MemoryStore, ScheduleMirror
+
+        assert self.guild is not None
+        store = self.app.archive if self.app is not None else MemoryStore()
+        self.mirror = ScheduleMirror(self.guild, self.context.chat_id, self.channel_id, store)
+        if self.app is None:
+            return
+        from bot.platforms.discord_cog import install
+
+        await install(self.client, self.app, self.guild)
 
     async def _login(self) -> None:
         assert self._token
@@ -451,16 +506,37 @@ class DiscordPlatform(Platform):
 
     def _convert(self, msg: discord.Message) -> Message | None:
         place = self._placement(msg.channel.id, msg.channel)
-        if place is None or msg.type not in CONTENT_TYPES:
+        if place is None:
             return None
         self._where[msg.id] = msg.channel.id
+        if msg.type not in CONTENT_TYPES or self._is_self(msg.author):
+            return None
         return to_message(msg, channel_id=place[0], thread_id=place[1])
+
+    def _is_self(self, author: discord.abc.User) -> bool:
+        # The host stores its own posts when it sends them; reminders, transcripts and
+        # mod-log lines are not chat content. So the bot's own messages are never collected.
+        me = self.client.user
+        return me is not None and author.id == me.id
+
+    def _mark_seen(self, msg: discord.Message) -> None:
+        place = self._placement(msg.channel.id, msg.channel)
+        if place is None:
+            return
+        source = "channel" if place[1] is None else f"thread:{place[1]}"
+        if msg.id > self._seen.get(source, 0):
+            self._seen[source] = msg.id
+
+    def live_cursor(self) -> Mapping[str, str] | None:
+        """Newest message seen live in the channel and each thread (backfill resumes there)."""
+        return {source: str(mid) for source, mid in self._seen.items()} or None
 
     def _emit(self, event: Event) -> None:
         if not self._stopped:
             self._queue.put_nowait(event)
 
     async def _on_message(self, msg: discord.Message) -> None:
+        self._mark_seen(msg)
         neutral = self._convert(msg)
         if neutral is None:
             return
@@ -560,7 +636,7 @@ class DiscordPlatform(Platform):
                     limit=None, after=discord.Object(id=start), oldest_first=True
                 ):
                     newest = max(newest, msg.id)
-                    if msg.type not in CONTENT_TYPES:
+                    if msg.type not in CONTENT_TYPES or self._is_self(msg.author):
                         continue
                     self._where[msg.id] = source_id
                     neutral = to_message(msg, channel_id=self.channel_id, thread_id=thread_id)
@@ -581,6 +657,58 @@ class DiscordPlatform(Platform):
             cursor[key] = str(newest)
         found.sort(key=lambda e: int(e.message_id))
         return Backfill(events=tuple(found), cursor=cursor)
+
+    # ---------------------------------------------------------------- schedule, reminders
+
+    def _mirror(self) -> ScheduleMirror:
+        if self.mirror is None:
+            raise PlatformError("Discord: start() has not run", retryable=False)
+        return self.mirror
+
+    async def sync_schedule(self, upcoming: Sequence[Upcoming]) -> None:
+        result = await self._mirror().sync(upcoming, self.clock.now())
+        if result.created or result.updated or result.cancelled:
+            log.info(
+                "discord events for %s: %d created, %d updated, %d cancelled",
+                self.context.chat_id,
+                len(result.created),
+                len(result.updated),
+                len(result.cancelled),
+            )
+
+    async def remind(self, text: str, start: datetime) -> PostRef | None:
+        """The reminder, with each reader's own local time, pinging the reminder role if one
+        is set, else everyone interested in the event or opted in with /chat join."""
+        from bot.platforms.discord_events import send_reminder, with_mentions
+
+        text = f"{text}\nYour time: {discord_time(start, 'F')} ({discord_time(start, 'R')})"
+        role_id = self.reminder_role.id if self.reminder_role is not None else None
+        users = [] if role_id is not None else (await self._mirror().audience(start))[:100]
+        body = with_mentions(text, role_id=role_id, users=users)
+        sent = await send_reminder(self._channel(), body, role_id=role_id, users=users)
+        return PostRef(platform=PLATFORM, id=sent)
+
+    async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:
+        """Post the HTML and Markdown transcript where the chat happened (and the link)."""
+        channel = self._channel()
+        limit = channel.guild.filesize_limit
+        wanted = [Path(f) for f in files if Path(f).suffix in (".html", ".md")]
+        fits = [f for f in wanted if f.is_file() and f.stat().st_size <= limit]
+        text = f"The transcript of **{self.context.title}** is ready."
+        if link:
+            text += f" Read it online: {link}"
+        if len(fits) < len(wanted):
+            text += f" ({len(wanted) - len(fits)} file(s) too large to attach here.)"
+        try:
+            await channel.send(
+                text[:MAX_LENGTH],
+                files=[discord.File(f, filename=f.name) for f in fits],
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException as e:
+            raise PlatformError(
+                f"Discord: transcript not shared: {e}", retryable=e.status >= 500
+            ) from e
 
     # ---------------------------------------------------------------- moderation
 

@@ -22,7 +22,7 @@ from tweepy.asynchronous import AsyncClient
 from yarl import URL
 
 from bot.clock import Clock
-from bot.platforms.base import PlatformError
+from bot.platforms.base import PlatformError, PlatformSetupError
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,15 @@ class XCredentials:
 
     def __repr__(self) -> str:
         return f"XCredentials(<hidden>, missing={self.missing()})"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How failed searches are retried."""
+
+    base: float = 1.0
+    cap: float = 300.0
+    attempts: int = 5  # for a backfill; live polling retries for ever
 
 
 @dataclass(frozen=True)
@@ -306,3 +315,138 @@ class XClient:
         if cycles <= 0:
             return max(minimum, left + 1.0)
         return max(minimum, left / cycles)
+
+    # ----------------------------------------------------------------- the calls we make
+
+    async def verify_account(self, backoff_base: float = 1.0) -> tuple[str, str, str]:
+        """(user id, handle, display name) of the access token; PlatformSetupError if refused."""
+        for attempt in range(3):
+            try:
+                body, _ = await self.send(self.api.get_me, user_auth=True)
+                break
+            except tweepy.Unauthorized as e:
+                raise PlatformSetupError(
+                    "X: the API key/secret or access token/secret were rejected (401); check "
+                    "X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET in .env"
+                ) from e
+            except tweepy.HTTPException as e:
+                raise PlatformSetupError(f"X: checking the account failed: {api_message(e)}") from e
+            except (Transient, RateLimited) as e:
+                if attempt == 2:
+                    raise PlatformSetupError(f"X: cannot verify the account at {self.host}: {e}") from e
+                await self.clock.sleep(backoff_base * 2**attempt)
+        data = body["data"]
+        handle = data.get("username", "")
+        return str(data["id"]), handle, data.get("name", handle)
+
+    async def probe_search(self, query: str) -> tuple[bool, str]:
+        """Whether this access level may search: (can_search, what X said)."""
+        try:
+            await self.search(query, max_results=10)
+        except tweepy.Unauthorized as e:
+            raise PlatformSetupError(
+                "X: X_BEARER_TOKEN was rejected (401); copy the app's bearer token into .env"
+            ) from e
+        except tweepy.Forbidden as e:
+            return False, api_message(e)
+        except (Transient, RateLimited) as e:
+            # A rate limit means the endpoint exists for this tier; a 5xx proves nothing.
+            return True, f"search not verified ({e})"
+        return True, "recent search works"
+
+    async def search_retrying(
+        self,
+        query: str,
+        *,
+        sleep: Callable[[float], Awaitable[None]],
+        backoff: Backoff,
+        persistent: bool,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """One search page, retried: a 429 waits for the reset; 5xx and timeouts back off
+        exponentially (capped), for ever when `persistent`, else `backoff.attempts` times."""
+        failures = 0
+        while True:
+            try:
+                return await self.search(query, **params)
+            except RateLimited as e:
+                wait = self.until_reset(e.reset)
+                log.info("X: search rate limit reached; waiting %.0f s for the reset", wait)
+                await sleep(wait)
+            except Transient as e:
+                failures += 1
+                if not persistent and failures >= backoff.attempts:
+                    raise
+                delay = min(backoff.cap, backoff.base * 2 ** (failures - 1))
+                log.warning("X: search failed, %s; retrying in %.1f s", e, delay)
+                await sleep(delay)
+
+    async def create_tweet(self, text: str, reply_to: str | None) -> str:
+        """Post; returns the new tweet's id. Every failure is a PlatformError that says
+        whether retrying can help (the host's outbox retries those that can)."""
+        try:
+            body, _ = await self.send(
+                self.api.create_tweet, text=text, in_reply_to_tweet_id=reply_to, user_auth=True
+            )
+        except RateLimited as e:
+            wait = self.until_reset(e.reset)
+            raise PlatformError(
+                f"X rate limit for posting reached; it resets in {wait:.0f} s", retryable=True
+            ) from e
+        except tweepy.Forbidden as e:
+            message = api_message(e)
+            if "duplicate" in message.lower():
+                raise PlatformError(
+                    "X refused the post as a duplicate of a tweet already posted; change its "
+                    "text to post it again",
+                    retryable=False,
+                ) from e
+            raise PlatformError(f"X refused the post: {message}", retryable=False) from e
+        except tweepy.Unauthorized as e:
+            raise PlatformError(
+                "X rejected the access token while posting; run `tweetchat x check`",
+                retryable=False,
+            ) from e
+        except tweepy.HTTPException as e:
+            raise PlatformError(f"X rejected the post: {api_message(e)}", retryable=False) from e
+        return str(body["data"]["id"])
+
+    async def set_hidden(self, tweet_id: str, hidden: bool) -> str | None:
+        """Hide or unhide a reply; None when done, else why not."""
+        call = self.api.hide_reply if hidden else self.api.unhide_reply
+        try:
+            await self.send(call, tweet_id, user_auth=True)
+        except tweepy.HTTPException as e:
+            return api_message(e)
+        except (Transient, RateLimited) as e:
+            return str(e)
+        return None
+
+
+async def check_credentials(
+    credentials: XCredentials,
+    *,
+    hashtag: str = "",
+    base_url: str | None = None,
+    clock: Clock | None = None,
+) -> XAccountReport:
+    """For `tweetchat x check`: who the keys post as, and whether this tier can search.
+
+    Raises PlatformSetupError (one plain line) when a token is missing or rejected.
+    """
+    missing = credentials.missing()
+    if missing:
+        raise PlatformSetupError(
+            f"X: {', '.join(missing)} not set; add {'it' if len(missing) == 1 else 'them'}"
+            " to .env (see config/.env.example and docs/x.md)"
+        )
+    client = XClient(credentials, base_url or DEFAULT_BASE_URL, clock=clock)
+    client.open()
+    try:
+        user_id, handle, name = await client.verify_account()
+        tag = hashtag.strip()
+        query = f"{tag if tag.startswith('#') else '#' + tag}" if tag else f"from:{handle}"
+        can_search, detail = await client.probe_search(f"{query} -is:retweet")
+    finally:
+        await client.close()
+    return XAccountReport(user_id, handle, name, can_search, detail)

@@ -1,14 +1,16 @@
 """One CSV row per public message, in time order, with the question it answers.
 
-Cells a spreadsheet would run as a formula (starting with = + - @, tab or carriage return)
-get a leading apostrophe, the usual guard against CSV injection; consumers that need the
-exact text should read the JSON.
+Text cells a spreadsheet would run as a formula (name, handle, url and text starting with
+= + - @, tab or carriage return) get a leading apostrophe, the usual guard against CSV
+injection; consumers that need the exact text should read the JSON. Platform ids are
+written as they are.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from bot.transcript.model import gc_paused, Transcript
 
@@ -28,35 +30,44 @@ def _cell(value: str | None) -> str:
 
 @gc_paused
 def render_csv(t: Transcript) -> str:
+    return "".join(iter_csv(t))
+
+
+def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
+    """The CSV in chunks of rows, so it can be streamed to disk."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
-    for e in t.entries:
+    for n, e in enumerate(t.entries, 1):
         m = e.msg
         b = e.block
         w.writerow(
-            [
+            (
                 m.created.isoformat(),
                 e.local.isoformat(),
                 m.platform,
-                _cell(m.id),
-                _cell(m.author_id),
+                m.id,
+                m.author_id,
                 _cell(m.author_name),
                 _cell(m.author_handle),
-                int(m.is_host),
+                1 if m.is_host else 0,
                 b.kind if b is not None else "unplaced",
                 b.label if b is not None and b.kind == "question" else "",
-                "/".join(str(n) for n in m.extra_questions),
+                "/".join(map(str, m.extra_questions)),
                 m.method,
-                f"{m.confidence:.2f}",
-                _cell(m.reply_to),
+                round(m.confidence, 2),
+                m.reply_to or "",
                 e.depth,
                 m.edited.isoformat() if m.edited else "",
-                int(e.redacted),
+                1 if m.redacted_text is not None else 0,
                 m.reactions,
                 e.reply_count,
                 _cell(m.url),
                 _cell(e.text),
-            ]
+            )
         )
-    return buf.getvalue()
+        if n % rows_per_chunk == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()

@@ -6,6 +6,7 @@ Adding a field keeps version 1; renaming, removing or changing the meaning of on
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -31,10 +32,10 @@ def _message(e: Entry, *, nested: bool = True) -> dict[str, Any]:
             "handle": m.author_handle,
             "host": m.is_host,
         },
-        "time": _iso(m.created),
-        "local_time": _iso(e.local),
+        "time": m.created,  # orjson writes datetimes as RFC 3339, faster than isoformat()
+        "local_time": e.local,
         "text": e.text,
-        "edited": _iso(m.edited),
+        "edited": m.edited,
         "redacted": e.redacted,
         "url": m.url,
         "reply_to": m.reply_to,
@@ -71,8 +72,8 @@ def _ref(e: Entry) -> dict[str, str]:
     return {"platform": e.msg.platform, "id": e.msg.id}
 
 
-def _block_messages(b: Block) -> list[dict[str, Any]]:
-    return [_message(e) for e in b.answers]
+def _block_messages(b: Block) -> Stream:
+    return Stream(_message(e) for e in b.answers)
 
 
 def _question(b: Block, q: QuestionStats) -> dict[str, Any]:
@@ -133,10 +134,10 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
             "moderation": dict(s.moderation),
         },
         "welcome": {"text": t.welcome.prompt, "messages": _block_messages(t.welcome)},
-        "questions": [_question(b, s.by_number[b.number or 0]) for b in t.questions],
+        "questions": Stream(_question(b, s.by_number[b.number or 0]) for b in t.questions),
         "wrapup": {"text": t.wrapup.prompt, "messages": _block_messages(t.wrapup)},
         "unplaced": _block_messages(t.unplaced),
-        "participants": [
+        "participants": Stream(
             {
                 "platform": p.platform,
                 "author_id": p.author_id,
@@ -147,10 +148,63 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
                 "messages": [e.msg.id for e in p.entries],
             }
             for p in t.participants
-        ],
+        ),
     }
+
+
+class Stream:
+    """A JSON array whose items are made and serialised one at a time.
+
+    A 100k-message transcript as one dict tree costs hundreds of MB; streamed, only one
+    answer (with its replies) exists as Python objects at a time.
+    """
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+
+
+def _dumps(value: Any, level: int) -> bytes:
+    data = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    return data.replace(b"\n", b"\n" + b"  " * level) if level else data
+
+
+def _contains_stream(value: Any) -> bool:
+    if isinstance(value, Stream):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_stream(v) for v in value.values())
+    return False
+
+
+def _emit(value: Any, level: int) -> Iterator[bytes]:
+    """Serialise like orjson's OPT_INDENT_2, streaming through `Stream` values."""
+    pad = b"  " * level
+    if isinstance(value, Stream):
+        empty = True
+        for item in value.items:
+            yield (b"[\n" if empty else b",\n") + pad + b"  "
+            yield from _emit(item, level + 1)
+            empty = False
+        yield b"[]" if empty else b"\n" + pad + b"]"
+    elif isinstance(value, dict) and _contains_stream(value):
+        if not value:
+            yield b"{}"
+            return
+        first = True
+        for k, v in value.items():
+            yield (b"{\n" if first else b",\n") + pad + b"  " + orjson.dumps(k) + b": "
+            yield from _emit(v, level + 1)
+            first = False
+        yield b"\n" + pad + b"}"
+    else:
+        yield _dumps(value, level)
+
+
+def iter_json(t: Transcript) -> Iterator[bytes]:
+    """The transcript as JSON, in pieces (write_transcript streams them to disk)."""
+    yield from _emit(transcript_dict(t), 0)
 
 
 @gc_paused
 def render_json(t: Transcript) -> bytes:
-    return orjson.dumps(transcript_dict(t), option=orjson.OPT_INDENT_2)
+    return b"".join(iter_json(t))

@@ -9,16 +9,24 @@ links (as `<https://...>` autolinks).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 from bot.transcript.model import gc_paused, Block, Entry, Transcript
 from bot.transcript.render_html import delay, excerpt, length, long_date
 from bot.transcript.summary import URL_RE, trim_link
 
-_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#])")
-_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])", re.MULTILINE)
+# Inline punctuation that means something to CommonMark/GFM anywhere in a line. `#`,
+# `+`, `-`, `=`, `>` and "1." only matter at the start of a line (_LINE_START).
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_LINE_START = re.compile(r"^(\s*)([-+=>#]|\d+[.)])", re.MULTILINE)
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Anything that needs work; most chat messages contain none of it and pass untouched.
+_NEEDS_WORK = re.compile(
+    r"[\\`*_\[\]|~&<>\n\r\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|://|^\s*(?:[-+=>#]|\d+[.)])"
+)
 FSI, PDI = "\u2068", "\u2069"
 
 
@@ -35,6 +43,10 @@ def md_text(text: str) -> str:
 
 def md_user(text: str) -> str:
     """User text with http(s) links as autolinks, everything else escaped and isolated."""
+    if not _NEEDS_WORK.search(text):
+        return text
+    if "\r" in text:  # CommonMark line endings are \n, \r and \r\n: make them all \n
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
     pos = 0
     if "://" in text:
@@ -50,8 +62,16 @@ def md_user(text: str) -> str:
     return f"{FSI}{s}{PDI}" if _BIDI.search(s) else s
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def md_name(name: str) -> str:
+    """md_user for names, which repeat on every message of a person."""
+    return md_user(name)
+
+
 def _continue(text: str, indent: str) -> str:
     """Keep a multi-line message inside its list item, with hard line breaks."""
+    if "\n" not in text:
+        return text
     lines = text.split("\n")
     return ("\\\n" + indent).join(line.strip() for line in lines)
 
@@ -59,10 +79,10 @@ def _continue(text: str, indent: str) -> str:
 def _message(t: Transcript, e: Entry, out: list[str], level: int) -> None:
     indent = "  " * level
     m = e.msg
-    bits = [f"**{md_user(m.author_name)}**"]
+    bits = [f"**{md_name(m.author_name)}**"]
     if m.author_handle:
-        bits.append(f"@{md_user(m.author_handle)}")
-    meta = [e.local.strftime("%H:%M")]
+        bits.append(f"@{md_name(m.author_handle)}")
+    meta = [f"{e.local.hour:02d}:{e.local.minute:02d}"]
     if m.is_host:
         meta.append("host")
     if t.multi_platform:
@@ -98,6 +118,17 @@ def _item(t: Transcript, b: Block, out: list[str]) -> None:
 
 @gc_paused
 def render_markdown(t: Transcript) -> str:
+    return "".join(iter_markdown(t))
+
+
+def _flush(out: list[str]) -> str:
+    chunk = "\n".join(out) + "\n"
+    out.clear()
+    return chunk
+
+
+def iter_markdown(t: Transcript) -> Iterator[str]:
+    """The Markdown in chunks (one per section), so it can be streamed to disk."""
     s, session = t.summary, t.session
     out: list[str] = []
     out.append(f"# {md_user(session.title)} {md_user(session.hashtag)}")
@@ -142,6 +173,7 @@ def render_markdown(t: Transcript) -> str:
         out += ["## Welcome", ""]
         _item(t, t.welcome, out)
         _thread(t, t.welcome.answers, out)
+    yield _flush(out)
     for b in t.questions:
         q = s.by_number[b.number or 0]
         out += [f"## {b.label}: {md_user(b.heading)}", ""]
@@ -163,6 +195,7 @@ def render_markdown(t: Transcript) -> str:
             _thread(t, b.answers, out)
         else:
             out += ["No answers.", ""]
+        yield _flush(out)
     if t.wrapup.messages or t.wrapup.item:
         out += ["## Wrap-up", ""]
         _item(t, t.wrapup, out)
@@ -178,6 +211,7 @@ def render_markdown(t: Transcript) -> str:
             "",
         ]
         _thread(t, t.unplaced.answers, out)
+    yield _flush(out)
     out += ["## Participants", ""]
     for p in t.participants:
         labels = sorted(
@@ -187,5 +221,4 @@ def render_markdown(t: Transcript) -> str:
         extra = f", answered {', '.join(labels)}" if labels else ""
         host = ", host" if p.is_host else ""
         out.append(f"- {md_user(p.name)}{host}: {plural(len(p.entries), 'message')}{extra}")
-    out.append("")
-    return "\n".join(out)
+    yield _flush(out)

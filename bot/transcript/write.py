@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 from pathlib import Path
 
 from bot.transcript.charts import bar_chart_png
-from bot.transcript.model import Transcript
+from bot.transcript.model import Transcript, gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -22,33 +23,47 @@ FILENAMES = {
 }
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | Iterable[bytes | str]) -> None:
+    """Write `data` (bytes, or chunks streamed one by one) to `path` via a temporary file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if isinstance(data, bytes):
+                f.write(data)
+            else:
+                for chunk in data:
+                    f.write(chunk.encode() if isinstance(chunk, str) else chunk)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def render(t: Transcript, fmt: str) -> bytes:
+def chunks(t: Transcript, fmt: str) -> Iterator[bytes | str]:
+    """One format as a stream of pieces: a 100k-message transcript never sits in memory
+    as one string."""
     # Imported here so importing the package stays cheap for callers that need one format.
-    from bot.transcript.render_csv import render_csv
-    from bot.transcript.render_html import render_html
-    from bot.transcript.render_json import render_json
-    from bot.transcript.render_md import render_markdown
+    from bot.transcript.render_csv import iter_csv
+    from bot.transcript.render_html import generate_html
+    from bot.transcript.render_json import iter_json
+    from bot.transcript.render_md import iter_markdown
 
-    if fmt == "html":
-        return render_html(t).encode()
-    if fmt == "md":
-        return render_markdown(t).encode()
-    if fmt == "json":
-        return render_json(t)
-    if fmt == "csv":
-        return render_csv(t).encode()
-    raise ValueError(f"unknown transcript format {fmt!r}: choose from {', '.join(FORMATS)}")
+    makers: dict[str, Callable[[Transcript], Iterator[Any]]] = {
+        "html": generate_html,
+        "md": iter_markdown,
+        "json": iter_json,
+        "csv": iter_csv,
+    }
+    if fmt not in makers:
+        raise ValueError(f"unknown transcript format {fmt!r}: choose from {', '.join(FORMATS)}")
+    return makers[fmt](t)
+
+
+@gc_paused
+def write_format(t: Transcript, fmt: str, out_dir: Path) -> Path:
+    path = out_dir / FILENAMES[fmt]
+    write_atomic(path, chunks(t, fmt))
+    return path
 
 
 def write_transcript(
@@ -60,11 +75,7 @@ def write_transcript(
         if fmt not in FILENAMES:
             raise ValueError(f"unknown transcript format {fmt!r}: choose from {', '.join(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt in wanted:
-        path = out_dir / FILENAMES[fmt]
-        write_atomic(path, render(t, fmt))
-        written.append(path)
+    written = [write_format(t, fmt, out_dir) for fmt in wanted]
     png = out_dir / "activity.png"
     write_atomic(png, bar_chart_png(t.summary.activity.counts))
     written.append(png)

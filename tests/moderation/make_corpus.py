@@ -160,7 +160,8 @@ ABUSE = [("{t}this policy is total shit", "shit"), ("{t}HR can f*** off", "f***"
          ("managers are such a$$holes about Twitter", "a$$holes"),
          ("{t}f u c k this rota", "f u c k"), ("{t}stop being a d1ckhead", "d1ckhead"),
          ("bullshit, nobody reads the policy", "bullshit"), ("{t}what a wanker", "wanker"),
-         ("{t}s.h.i.t.e response from comms", "s.h.i.t.e"), ("piss off with the jargon", "piss off"),
+         ("{t}s.h.i.t.e response from comms", "s.h.i.t.e"),
+         ("piss off with the jargon", "piss off"),
          ("{t}shiiiiit I missed Q2", "shiiiiit"), ("{t}that's fucking brilliant", "fucking"),
          ("{t}my manager is a total arsehole about this", "arsehole"),
          ("{t}you're a moron", "moron"), ("absolute FUCKWIT move by the trust", "FUCKWIT")]

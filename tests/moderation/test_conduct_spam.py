@@ -7,9 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.moderation.conduct import detect_abuse
-from bot.moderation.spam import (SpamContext, SpamSettings, detect_deny_links,
-                                 detect_link_only, detect_mass_mentions,
-                                 detect_repeats_and_floods)
+from bot.moderation.spam import (
+    SpamContext,
+    SpamSettings,
+    detect_deny_links,
+    detect_link_only,
+    detect_mass_mentions,
+    detect_repeats_and_floods,
+)
 from bot.moderation.wordlist import ListError, load_wordlist, parse_deny_domains, parse_wordlist
 
 WORDS = load_wordlist()
@@ -75,12 +80,14 @@ def test_repeats_and_floods_per_author() -> None:
             "Join my webinar!!", "x:1", f"m{i}", T0 + timedelta(seconds=20 * i), ctx)])
     assert seen == [[], [], ["spam_repeat"]]
     # a replay of the same message id is not counted again
-    again = detect_repeats_and_floods("Join my webinar!!", "x:1", "m2", T0 + timedelta(seconds=40), ctx)
+    at = T0 + timedelta(seconds=40)
+    again = detect_repeats_and_floods("Join my webinar!!", "x:1", "m2", at, ctx)
     assert [f.check for f in again] == ["spam_repeat"]
     assert len(ctx.history["x:1"]) == 3
     # a different author is not affected; a fourth message within 60 s is a flood
     assert detect_repeats_and_floods("hello", "x:2", "n1", T0, ctx) == []
-    flood = detect_repeats_and_floods("something else", "x:1", "m3", T0 + timedelta(seconds=50), ctx)
+    at = T0 + timedelta(seconds=50)
+    flood = detect_repeats_and_floods("something else", "x:1", "m3", at, ctx)
     assert [f.check for f in flood] == ["spam_flood"]
     # long after, nothing
     later = detect_repeats_and_floods("Join my webinar", "x:1", "m9", T0 + timedelta(hours=1), ctx)

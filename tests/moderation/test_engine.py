@@ -13,8 +13,17 @@ from bot.archive import moderation_store as store
 from bot.archive.records import ItemRow
 from bot.moderation.engine import ModerationEngine
 from bot.moderation.policy import Policy
-from bot.platforms.base import (Action, ActionResult, Author, Capabilities, ChatContext, Event,
-                                Message, Platform, PostRef)
+from bot.platforms.base import (
+    Action,
+    ActionResult,
+    Author,
+    Capabilities,
+    ChatContext,
+    Event,
+    Message,
+    Platform,
+    PostRef,
+)
 
 T0 = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
 
@@ -67,7 +76,8 @@ class Chat:
                                                               f"user{author}"),
                       text=text, created=at, edited=at if kind == "edited" else None,
                       raw={"text": text})
-        return Event(kind=kind, platform="fake", message_id=mid, at=at, message=msg)  # type: ignore[arg-type]
+        return Event(kind=kind, platform="fake", message_id=mid,  # type: ignore[arg-type]
+                     at=at, message=msg)
 
     def store(self, *events: Event) -> list[Event]:
         self.archive.record_events(list(events), session_id=self.session, chat_id="nhssm")

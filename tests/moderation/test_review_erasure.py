@@ -52,7 +52,8 @@ async def test_approve_keeps_redaction_restore_drops_it(chat: Chat) -> None:
     assert review_queue(chat.archive) == []
     assert chat.public("m1") == "NHS no [NHS number removed], DOB [date of birth removed]"
     decision = await decide(chat.archive, items[0].event_id, "restore", "mod:sam", T0)
-    assert decision.state == "visible" and chat.public("m1") == "NHS no 943 476 5919, DOB 12/03/1954"
+    assert decision.state == "visible"
+    assert chat.public("m1") == "NHS no 943 476 5919, DOB 12/03/1954"
     assert [a[1] for a in _audit(chat)] == ["moderation.approve", "moderation.restore"]
     assert _audit(chat)[0][:3] == ("mod:sam", "moderation.approve", "fake:m1")
 
@@ -93,7 +94,8 @@ async def test_forget_a_participant(chat: Chat, mode: str) -> None:
     await _screen(chat, "A1 agree with jo", author="sam")
     edit = chat.event("A2 we train all staff yearly", author="jo", kind="edited", mid="m2")
     chat.store(edit)
-    report = forget(chat.archive, "fake", "jo", "dpo@trust", T0, mode=mode)  # type: ignore[arg-type]
+    report = forget(chat.archive, "fake", "jo", "dpo@trust", T0,
+                    mode=mode)  # type: ignore[arg-type]
     assert (report.messages, report.sessions_affected) == (2, (chat.session,))
     db = chat.archive.db
     left = list(db.query("select * from messages where session_id = ? order by id",

@@ -1,0 +1,140 @@
+"""The `tweetchat` command as a person meets it: help with examples everywhere, one-line
+errors with exit status 2 and never a traceback, secrets never printed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SMALL_SCRIPT, write_script
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tweetchat(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {
+        **os.environ,
+        "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
+        "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
+        "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
+        "COLUMNS": "200",
+        **env,
+    }
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True,
+                          text=True, env=environ, cwd=tmp_path, timeout=60)
+
+
+def commands() -> list[list[str]]:
+    from bot.cli import _register_extensions, app
+
+    _register_extensions()
+    import typer.main
+
+    click_app = typer.main.get_command(app)
+    found = []
+
+    def walk(group, prefix):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                walk(command, [*prefix, name])
+            else:
+                found.append([*prefix, name])
+
+    walk(click_app, [])
+    return found
+
+
+def test_every_command_has_help_with_examples(tmp_path: Path) -> None:
+    from bot.cli import _register_extensions, app
+    import typer.main
+
+    _register_extensions()
+    click_app = typer.main.get_command(app)
+    missing = []
+    for path in commands():
+        command = click_app
+        for part in path:
+            command = command.commands[part]
+        if "Examples" not in (command.help or ""):
+            missing.append(" ".join(path))
+    assert not missing, f"commands without examples in --help: {missing}"
+    assert {"check", "run", "start", "sessions", "transcript", "control", "config",
+            "search"} <= {p[0] for p in commands()}
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    undocumented = [" ".join(p) for p in commands() if f"tweetchat {' '.join(p)}" not in readme]
+    assert not undocumented, f"add these to the README: {undocumented}"
+
+
+def test_check_prints_occurrences_and_due_times(tmp_path: Path) -> None:
+    result = tweetchat(tmp_path, "check", str(ROOT / "chats" / "nhssm.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "Next occurrences" in result.stdout and "UTC" in result.stdout
+    assert result.stdout.count("Wed ") >= 10  # five occurrences, local and UTC
+    assert "+5m" in result.stdout and "q1" in result.stdout
+
+
+def test_broken_script_is_one_line_per_problem_exit_2(tmp_path: Path) -> None:
+    bad = write_script(tmp_path, SMALL_SCRIPT.replace("title:", "titel:"))
+    result = tweetchat(tmp_path, "check", str(bad))
+    assert result.returncode == 2
+    assert "test.yaml:2: unknown key 'titel'; did you mean 'title'?" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["start", "chats/missing.yaml", "--now"], "file not found"),
+    (["start", "chats/test.yaml"], "add --now"),
+    (["transcript", "99"], "no session 99"),
+    (["transcript", "1", "--format", "pdf"], "--format pdf"),
+    (["control", "pause", "--url", "http://127.0.0.1:9"], "cannot reach the bot"),
+])
+def test_user_mistakes_are_one_plain_line(tmp_path: Path, args, words) -> None:
+    write_script(tmp_path / "chats")
+    result = tweetchat(tmp_path, *args, MODERATOR_TOKEN="t0ken")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) <= 2
+
+
+def test_bad_settings_file_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text("[web]\nport = 'eighty'\n")
+    result = tweetchat(tmp_path, "config", "--config", str(config))
+    assert result.returncode == 2
+    assert "web.port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_config_masks_every_secret(tmp_path: Path) -> None:
+    secrets = {"MODERATOR_TOKEN": "mod-SECRET-1", "DISCORD_TOKEN": "disc-SECRET-2",
+               "X_BEARER_TOKEN": "bearer-SECRET-3"}
+    (tmp_path / ".env").write_text("X_API_KEY=key-SECRET-4\n")
+    result = tweetchat(tmp_path, "config", **secrets)
+    assert result.returncode == 0, result.stderr
+    for value in [*secrets.values(), "key-SECRET-4"]:
+        assert value not in result.stdout + result.stderr
+    assert "set (hidden)" in result.stdout and "X_API_KEY" in result.stdout
+
+
+def test_sessions_json_after_a_rehearsal(tmp_path: Path) -> None:
+    script = write_script(tmp_path / "chats")
+    run = tweetchat(tmp_path, "start", str(script), "--now", "--pace", "600",
+                    "--platform", "memory", TWEETCHAT_PORT="0")
+    assert run.returncode == 0, run.stderr
+    listed = tweetchat(tmp_path, "sessions", "--json")
+    rows = json.loads(listed.stdout)
+    assert len(rows) == 1 and rows[0]["status"] == "ended" and rows[0]["rehearsal"] is True
+    table = tweetchat(tmp_path, "sessions")
+    assert "rehearsal" in table.stdout
+    rendered = tweetchat(tmp_path, "transcript", str(rows[0]["id"]), "--format", "md",
+                         "--out", str(tmp_path / "out"))
+    assert rendered.returncode == 0, rendered.stderr
+    assert (tmp_path / "out" / "transcript.md").read_text().strip()
