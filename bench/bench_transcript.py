@@ -90,14 +90,11 @@ def generate(n: int, seed: int = 7):  # type: ignore[no-untyped-def]
     return session, items, msgs
 
 
-def run_one(n: int) -> dict[str, float]:
-    """In the child: generate, then time each stage once."""
+def run_one(n: int) -> dict[str, object]:
+    """In the child: generate, then time each stage once, writing files as the bot does."""
     from bot.transcript import build_transcript
     from bot.transcript.charts import bar_chart_png
-    from bot.transcript.render_csv import render_csv
-    from bot.transcript.render_html import render_html
-    from bot.transcript.render_json import render_json
-    from bot.transcript.render_md import render_markdown
+    from bot.transcript.write import FILENAMES, write_atomic, write_format
 
     session, items, msgs = generate(n)
     rss_input = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -107,19 +104,15 @@ def run_one(n: int) -> dict[str, float]:
     t = build_transcript(session, items, msgs, previous_participants={("web", "u1")})
     times["build+summary"] = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
-        for name, fn in (
-            ("html", lambda: render_html(t).encode()),
-            ("md", lambda: render_markdown(t).encode()),
-            ("json", lambda: render_json(t)),
-            ("csv", lambda: render_csv(t).encode()),
-            ("png", lambda: bar_chart_png(t.summary.activity.counts)),
-        ):
+        out = Path(tmp)
+        for fmt in FILENAMES:
             s = time.perf_counter()
-            data = fn()
-            (Path(tmp) / name).write_bytes(data)
-            times[name] = time.perf_counter() - s
-            sizes[name] = len(data)
-            del data
+            path = write_format(t, fmt, out)
+            times[fmt] = time.perf_counter() - s
+            sizes[fmt] = path.stat().st_size
+        s = time.perf_counter()
+        write_atomic(out / "activity.png", bar_chart_png(t.summary.activity.counts))
+        times["png"] = time.perf_counter() - s
     times["total"] = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {"messages": n, "seconds": times, "peak_rss_mb": round(peak, 1),
@@ -145,18 +138,19 @@ def main() -> None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title="transcript: build + summary + html/md/json/csv/png")
-        for col in ("messages", "build+summary s", "html s", "md s", "json s", "csv s",
-                    "png s", "total s", "peak RSS MB", "µs/msg"):
+        table = Table(title="transcript: build + summary + write html/md/json/csv/png (seconds)")
+        for col in ("messages", "build", "html", "md", "json", "csv", "png", "total",
+                    "peak RSS MB", "input RSS MB", "µs/msg"):
             table.add_column(col, justify="right")
         for r in rows:
             s = r["seconds"]
             table.add_row(
                 f"{r['messages']:,}", *(f"{s[k]:.3f}" for k in
                                        ("build+summary", "html", "md", "json", "csv", "png", "total")),
-                f"{r['peak_rss_mb']:.0f}", f"{1e6 * s['total'] / r['messages']:.1f}",
+                f"{r['peak_rss_mb']:.0f}", f"{r['rss_after_input_mb']:.0f}",
+                f"{1e6 * s['total'] / r['messages']:.1f}",
             )
-        Console().print(table)
+        Console(width=120).print(table)
     except ImportError:  # rich is a dependency, but a plain table will do
         for r in rows:
             print(r["messages"], r["seconds"]["total"], r["peak_rss_mb"])

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -102,12 +102,19 @@ def check(
             table.add_row(str(i), f"{occ.local_start:%a %d %b %Y %H:%M %Z}",
                           f"{occ.start:%a %d %b %Y %H:%M}")
         console.print(table)
+        upcoming = occurrences(script, datetime.now(UTC), 1)
         posts = Table(title="Posts", title_justify="left")
         posts.add_column("Due", justify="right")
+        if upcoming:
+            posts.add_column(f"Next ({upcoming[0].local_start:%d %b})", justify="right")
         posts.add_column("Item")
         posts.add_column("Text", overflow="fold")
         for item in script.timeline():
-            posts.add_row(f"+{format_duration(item.due_offset)}", item.key, item.text)
+            due = [f"+{format_duration(item.due_offset)}"]
+            if upcoming:
+                at = upcoming[0].local_start + timedelta(seconds=item.due_offset)
+                due.append(f"{at:%H:%M}")
+            posts.add_row(*due, item.key, item.text)
         console.print(posts)
     if failed:
         raise typer.Exit(2)
@@ -207,7 +214,8 @@ def start(
     """Host one session now, in this process, until its close; then publish its transcript.
 
     --pace 60 runs a 60-minute chat in one minute: the moderators' rehearsal. Rehearsals are
-    marked as such in the archive, listings and transcripts.
+    marked as such in the archive, listings and transcripts. When `tweetchat run` is already
+    running with this chat, the session is handed to it (without --platform).
 
     Examples:
 
@@ -224,6 +232,16 @@ def start(
     _setup_logging(verbose)
     settings = _settings(config)
     chat = load_script(script)
+    if not platform:
+        from .control_client import running_bot_chats, start_remote
+
+        hosted = running_bot_chats(settings)
+        if hosted is not None and chat.id in hosted:
+            session = start_remote(settings, chat.id, pace, rehearsal or pace != 1)
+            console.print(f"the running bot started session {session['id']} of {chat.id} "
+                          f"(pace {pace:g}); follow it at http://{settings.web.host}:"
+                          f"{settings.web.port}/chats/{chat.id}", highlight=False)
+            return
 
     async def main() -> None:
         bot = App(settings, scripts=[chat], platform_override=platform or None,

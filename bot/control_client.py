@@ -51,3 +51,43 @@ def send_control(settings: Settings, command: str, minutes: float | None, *,
         return str(data["detail"])
 
     return asyncio.run(call())
+
+
+def running_bot_chats(settings: Settings, url: str | None = None) -> list[str] | None:
+    """The chats a bot already running on this machine hosts, or None if none answers."""
+    base = url or f"http://{settings.web.host}:{settings.web.port}"
+    if settings.web.port == 0:
+        return None
+
+    async def call() -> list[str] | None:
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1.5)) as s:
+                async with s.get(f"{base}/api/status") as resp:
+                    if resp.status != 200:
+                        return None
+                    return list((await resp.json()).get("chats", []))
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
+
+    return asyncio.run(call())
+
+
+def start_remote(settings: Settings, chat_id: str, pace: float, rehearsal: bool,
+                 url: str | None = None) -> dict:
+    """Ask the running bot to host a session now (so two bots never fight over a port)."""
+    base = url or f"http://{settings.web.host}:{settings.web.port}"
+    token = moderator_token(settings)
+
+    async def call() -> dict:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as s:
+            async with s.post(f"{base}/api/sessions", json={
+                    "chat": chat_id, "pace": pace, "rehearsal": rehearsal},
+                    headers={"Authorization": f"Bearer {token}"}) as resp:
+                data = await resp.json(content_type=None)
+        if resp.status == 403:
+            raise ControlClientError("the running bot refused the moderator token")
+        if resp.status != 200:
+            raise ControlClientError(data.get("error", f"HTTP {resp.status}"))
+        return dict(data["session"])
+
+    return asyncio.run(call())

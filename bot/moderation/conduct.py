@@ -55,7 +55,9 @@ def _readings(token: str) -> list[str]:
 
 
 def _wild_eq(reading: str, root: str) -> bool:
-    return len(reading) == len(root) and all(a in ("*", b) for a, b in zip(reading, root))
+    if len(reading) != len(root):
+        return False
+    return all(a in ("*", b) for a, b in zip(reading, root, strict=True))
 
 
 def _star_match(reading: str, words: WordList) -> bool:

@@ -194,8 +194,8 @@ class ModerationEngine:
 
         reason = ", ".join(f.reason for f in _first_per_check(verdict.findings))
         if platform_obj is not None and action != "flag":
-            wanted = [Action(action, message_id=msg.id, author_id=msg.author_id, reason=reason,
-                             text=redacted)]  # type: ignore[arg-type]
+            wanted = [Action(action, message_id=msg.id,  # type: ignore[arg-type]
+                             author_id=msg.author_id, reason=reason, text=redacted)]
             minutes = self.policy.checks.get("spam_flood")
             if "spam_flood" in by_check and minutes and minutes.options.get("timeout_minutes"):
                 wanted.append(Action("timeout", author_id=msg.author_id, reason=reason,

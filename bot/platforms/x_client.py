@@ -202,6 +202,20 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def as_float(value: Any, default: float) -> float:
+    """A number from per-chat settings, which may arrive as text from YAML or TOML."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 class XClient:
     """tweepy's AsyncClient on our own aiohttp session, plus the rate-limit state it reports.
 

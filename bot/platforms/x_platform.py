@@ -23,29 +23,12 @@ import tweepy
 
 from bot.clock import Clock
 from bot.platforms.base import (
-    Action,
-    ActionResult,
-    Author,
-    Backfill,
-    Capabilities,
-    ChatContext,
-    Event,
-    Message,
-    Platform,
-    PlatformError,
-    PlatformSetupError,
-    PostRef,
+    Action, ActionResult, Author, Backfill, Capabilities, ChatContext, Event, Message, Platform,
+    PlatformError, PlatformSetupError, PostRef,
 )
 from bot.platforms.x_client import (
-    DEFAULT_BASE_URL,
-    Backoff,
-    Stopped,
-    XAccountReport,
-    XClient,
-    XCredentials,
-    api_message,
-    check_credentials,
-    parse_time,
+    DEFAULT_BASE_URL, Backoff, Stopped, XAccountReport, XClient, XCredentials, api_message,
+    as_bool, as_float, check_credentials, parse_time,
 )
 from bot.platforms.x_text import MAX_WEIGHTED, weighted_length, with_hashtag
 
@@ -56,15 +39,9 @@ __all__ = ["XAccountReport", "XCredentials", "XPlatform", "check_credentials", "
 
 log = logging.getLogger(__name__)
 
-TWEET_FIELDS = [
-    "created_at",
-    "author_id",
-    "conversation_id",
-    "referenced_tweets",
-    "public_metrics",
-    "in_reply_to_user_id",
-    "lang",
-]
+TWEET_FIELDS = (
+    "created_at author_id conversation_id referenced_tweets public_metrics in_reply_to_user_id lang"
+).split()
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["username", "name"]
 NO_SEARCH_WARNING = (
@@ -123,19 +100,6 @@ def v2_message(
     )
 
 
-def _as_float(value: Any, default: float) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 class XPlatform(Platform):
     name = "x"
     capabilities = Capabilities(
@@ -165,22 +129,22 @@ class XPlatform(Platform):
         self.x = XClient(
             creds,
             base_url or s.get("base_url") or DEFAULT_BASE_URL,
-            timeout=_as_float(s.get("request_timeout"), 20.0),
+            timeout=as_float(s.get("request_timeout"), 20.0),
             clock=self._clock,
         )
-        self._poll_interval = _as_float(s.get("poll_interval"), 15.0)
+        self._poll_interval = as_float(s.get("poll_interval"), 15.0)
         self._backoff = Backoff(
-            base=_as_float(s.get("backoff_base"), 1.0),
-            cap=_as_float(s.get("backoff_cap"), 300.0),
-            attempts=int(_as_float(s.get("backfill_attempts"), 5)),
+            base=as_float(s.get("backoff_base"), 1.0),
+            cap=as_float(s.get("backoff_cap"), 300.0),
+            attempts=int(as_float(s.get("backfill_attempts"), 5)),
         )
-        self._lookback = _as_float(s.get("lookback_seconds"), 0.0)
-        self._page_size = int(_as_float(s.get("page_size"), 100))
+        self._lookback = as_float(s.get("lookback_seconds"), 0.0)
+        self._page_size = int(as_float(s.get("page_size"), 100))
         # Conversations stop being searched this long after the host's post (X's recent
         # search only reaches back 7 days anyway; a week-old chat needs no polling).
-        self._watch_seconds = _as_float(s.get("watch_hours"), 6.0) * 3600
-        self._thread_questions = _as_bool(s.get("thread_questions", False))
-        self._share_transcript = _as_bool(s.get("share_transcript", True))
+        self._watch_seconds = as_float(s.get("watch_hours"), 6.0) * 3600
+        self._thread_questions = as_bool(s.get("thread_questions", False))
+        self._share_transcript = as_bool(s.get("share_transcript", True))
         self._host_account = str(s.get("host_account") or "").lstrip("@")
 
         self._stopping = asyncio.Event()

@@ -134,7 +134,9 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
             "moderation": dict(s.moderation),
         },
         "welcome": {"text": t.welcome.prompt, "messages": _block_messages(t.welcome)},
-        "questions": Stream(_question(b, s.by_number[b.number or 0]) for b in t.questions),
+        "questions": Stream(
+            (_question(b, s.by_number[b.number or 0]) for b in t.questions), flat=False
+        ),
         "wrapup": {"text": t.wrapup.prompt, "messages": _block_messages(t.wrapup)},
         "unplaced": _block_messages(t.unplaced),
         "participants": Stream(
@@ -159,8 +161,9 @@ class Stream:
     answer (with its replies) exists as Python objects at a time.
     """
 
-    def __init__(self, items: Iterable[Any]) -> None:
+    def __init__(self, items: Iterable[Any], *, flat: bool = True) -> None:
         self.items = items
+        self.flat = flat  # items hold no Stream themselves: dump each one whole
 
 
 def _dumps(value: Any, level: int) -> bytes:
@@ -183,7 +186,10 @@ def _emit(value: Any, level: int) -> Iterator[bytes]:
         empty = True
         for item in value.items:
             yield (b"[\n" if empty else b",\n") + pad + b"  "
-            yield from _emit(item, level + 1)
+            if value.flat:
+                yield _dumps(item, level + 1)
+            else:
+                yield from _emit(item, level + 1)
             empty = False
         yield b"[]" if empty else b"\n" + pad + b"]"
     elif isinstance(value, dict) and _contains_stream(value):

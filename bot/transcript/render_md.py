@@ -24,9 +24,8 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LINE_START = re.compile(r"^(\s*)([-+=>#]|\d+[.)])", re.MULTILINE)
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Anything that needs work; most chat messages contain none of it and pass untouched.
-_NEEDS_WORK = re.compile(
-    r"[\\`*_\[\]|~&<>\n\r\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|://|^\s*(?:[-+=>#]|\d+[.)])"
-)
+_NEEDS_WORK = re.compile(r"[\\`*_\[\]|~&<>\n\r\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_STARTS_BLOCK = re.compile(r"\s*(?:[-+=>#]|\d+[.)])")
 FSI, PDI = "\u2068", "\u2069"
 
 
@@ -43,7 +42,7 @@ def md_text(text: str) -> str:
 
 def md_user(text: str) -> str:
     """User text with http(s) links as autolinks, everything else escaped and isolated."""
-    if not _NEEDS_WORK.search(text):
+    if not (_NEEDS_WORK.search(text) or "://" in text or _STARTS_BLOCK.match(text)):
         return text
     if "\r" in text:  # CommonMark line endings are \n, \r and \r\n: make them all \n
         text = text.replace("\r\n", "\n").replace("\r", "\n")

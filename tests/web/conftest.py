@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
+from bot.clock import Clock, FakeClock
 from bot.platforms.web.server import build_app
 from bot.script import ChatScript, load_script
 from bot.settings import ArchiveSettings, ChatsSettings, SchedulerSettings, Secrets, Settings, WebSettings
@@ -62,9 +65,9 @@ def make_settings(tmp: Path, **web: object) -> Settings:
 
 @contextlib.asynccontextmanager
 async def running_app(tmp: Path, *, scripts: list[ChatScript] | None = None,
-                      **web: object) -> AsyncIterator[tuple[App, TestClient]]:
+                      clock: Clock | None = None, **web: object) -> AsyncIterator[tuple[App, TestClient]]:
     settings = make_settings(tmp, **web)
-    bot = App(settings, scripts=scripts if scripts is not None else [make_script(tmp)],
+    bot = App(settings, clock=clock, scripts=scripts if scripts is not None else [make_script(tmp)],
               with_scheduler=False, with_web=False)
     await bot.start()
     app, _ = build_app(bot)
@@ -77,7 +80,57 @@ async def running_app(tmp: Path, *, scripts: list[ChatScript] | None = None,
         await bot.stop()
 
 
+async def until(condition, *, tries: int = 500, what: str = "condition"):  # type: ignore[no-untyped-def]
+    """Wait for `condition()` to be truthy, yielding to the loop between looks."""
+    for _ in range(tries):
+        value = condition()
+        if value:
+            return value
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def frames_until(ws, kind: str, *, where=None, limit: int = 50) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Read frames until one of type `kind` (matching `where`) arrives; returns all read."""
+    seen = []
+    for _ in range(limit):
+        frame = await ws.receive_json(timeout=10)
+        seen.append(frame)
+        if frame.get("type") == kind and (where is None or where(frame)):
+            return seen
+    raise AssertionError(f"no {kind!r} frame among {seen}")
+
+
+async def join(client: TestClient, name: str = "Ann", key: str | None = None,
+               chat: str = "webtest", **extra: object):  # type: ignore[no-untyped-def]
+    ws = await client.ws_connect(f"/chats/{chat}/ws")
+    await ws.send_json({"type": "join", "key": key or (name.lower() * 20)[:24], "name": name,
+                        **extra})
+    state = await ws.receive_json(timeout=10)
+    assert state["type"] == "state", state
+    return ws, state
+
+
 @pytest.fixture
-async def room(tmp_path: Path) -> AsyncIterator[tuple[App, TestClient]]:
-    async with running_app(tmp_path) as pair:
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 1, 7, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def room(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[App, TestClient]]:
+    async with running_app(tmp_path, clock=clock) as pair:
         yield pair
+
+
+@pytest.fixture
+async def live(room: tuple[App, TestClient], clock: FakeClock
+               ) -> AsyncIterator[tuple[App, TestClient, int]]:
+    """A live session whose welcome and Q1 have gone out."""
+    bot, client = room
+    sid = await bot.start_session("webtest")
+    await until(lambda: any(i.key == "welcome" and i.status == "sent"
+                            for i in bot.archive.items(sid)), what="welcome")
+    await clock.run_for(61, step=61)
+    await until(lambda: any(i.key == "q1" and i.status == "sent"
+                            for i in bot.archive.items(sid)), what="Q1")
+    yield bot, client, sid
