@@ -387,7 +387,7 @@ class App:
         for runtime in self.chats.values():
             script = runtime.script
             first_seen = self.archive.chat_first_seen(script.id) or now
-            for occ in occurrences_between(script, now - timedelta(days=7), now):
+            for occ in occurrences_between(script, now - timedelta(days=28), now):
                 if occ.start < first_seen:
                     continue
                 existing = self.archive.session_by_occurrence(occ.key)

@@ -1,7 +1,7 @@
 """Turn a stream of past messages into archived sessions, exactly as if hosted live.
 
 Messages are written to the archive in batches as they stream in (memory stays flat for
-any file size); only the host's posts are kept aside. Afterwards the host's posts are
+any file size), through the archive's bulk path; only the host's posts are kept aside. Afterwards the host's posts are
 grouped into sessions, matched to the script's items (Q tags), and every message in each
 session's window is attributed. Everything is keyed on platform ids, so importing the same
 file twice changes nothing.
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..archive import Archive
+from ..archive.bulk import ensure_fts_update_trigger, store_messages
 from ..platforms.base import Event, Message, PostRef
 from ..publish import attribute_session, claim_window
 from ..schedule import occurrences_between
@@ -32,9 +33,10 @@ class ImportReport:
     read: int = 0  # lines (or records) read
     messages: int = 0  # messages found
     changed: int = 0  # rows the archive did not already have in this form
-    bad_lines: list[int] = field(default_factory=list)
+    bad_lines: list[int] = field(default_factory=list)  # each bad line once, in file order
     sessions: list[int] = field(default_factory=list)
     host_posts: int = 0
+    skipped: int = 0  # records deliberately left out (retweets, empty result pages)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Parsed:
     line: int
     message: Message | None = None
     error: str = ""
+    skipped: bool = False  # read fine but nothing to keep (a retweet): neither bad nor a message
 
 
 def is_host(message: Message, host_names: set[str]) -> bool:
@@ -74,26 +77,37 @@ def import_stream(
 ) -> ImportReport:
     report = ImportReport()
     host_posts: list[Message] = []
-    batch: list[Event] = []
+    batch: list[Message] = []
+    last_line = None
+    ensure_fts_update_trigger(archive)
 
     def flush() -> None:
         if batch:
-            report.changed += archive.record_events(batch, chat_id=script.id)
+            report.changed += store_messages(archive, batch, chat_id=script.id)
             batch.clear()
 
     for item in parsed:
-        report.read += 1
-        if progress is not None:
-            progress(1)
+        # Several records may share a line (an API page holds up to 100 tweets).
+        if item.line != last_line:
+            last_line = item.line
+            report.read += 1
+            if progress is not None:
+                progress(1)
+            new_line = True
+        else:
+            new_line = False
         if item.message is None:
-            report.bad_lines.append(item.line)
+            if item.skipped:
+                report.skipped += 1
+            elif new_line or not report.bad_lines or report.bad_lines[-1] != item.line:
+                report.bad_lines.append(item.line)
             continue
         msg = item.message
         report.messages += 1
         if is_host(msg, host_names):
             host_posts.append(msg)
         else:
-            batch.append(Event("created", msg.platform, msg.id, msg.created, msg))
+            batch.append(msg)
             if len(batch) >= BATCH:
                 flush()
     flush()

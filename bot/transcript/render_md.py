@@ -85,7 +85,7 @@ def _message(t: Transcript, e: Entry, out: list[str], level: int) -> None:
     if m.is_host:
         meta.append("host")
     if t.multi_platform:
-        meta.append(md_text(m.platform))
+        meta.append(md_name(m.platform))
     if e.reply_to_name is not None:
         meta.append(f"replying to {md_user(e.reply_to_name)}")
     elif e.parent_removed:

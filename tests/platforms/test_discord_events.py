@@ -1,9 +1,10 @@
 """Scheduled events and reminders, against a fake of Discord's scheduled-event routes.
 
-dpytest has no scheduled events, so `FakeEventRoutes` replaces those HTTPClient methods
-with functions that keep events as Discord's JSON payloads and enforce the rules Discord
-does (Manage Events, external events need a location and an end, status transitions).
-discord.py builds its real ScheduledEvent objects from them, so a misuse of its API fails.
+dpytest has no scheduled events, so `FakeEventRoutes` (tests/platforms/conftest.py)
+replaces those HTTPClient methods with functions that keep events as Discord's JSON payloads
+and enforce the rules Discord does (Manage Events, external events need a location and an
+end, status transitions). discord.py builds its real ScheduledEvent objects from them, so a
+misuse of its API fails.
 """
 
 from __future__ import annotations
@@ -27,131 +28,10 @@ from bot.platforms.discord_events import (
     send_reminder,
     update_event,
 )
-from tests.platforms import test_discord_harness as harness
-from tests.platforms.test_discord_harness import BOT_PERMISSIONS, DiscordWorld
-
-world = harness.world  # the shared dpytest fixture
+from tests.platforms.conftest import BOT_PERMISSIONS, DiscordWorld, FakeEventRoutes
 
 START = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
 END = START + timedelta(hours=1)
-
-
-def _bad_request(message: str) -> discord.HTTPException:
-    return discord.HTTPException(dback.FakeRequest(400, "Bad Request"), message)
-
-
-class FakeEventRoutes:
-    def __init__(self, world: DiscordWorld) -> None:
-        self.world = world
-        self.events: dict[int, dict[str, Any]] = {}
-        self.interested: dict[int, list[discord.abc.User]] = {}
-        self.reasons: list[str | None] = []
-        http = world.http
-        for name in (
-            "create_guild_scheduled_event",
-            "get_scheduled_event",
-            "edit_scheduled_event",
-            "get_scheduled_event_users",
-        ):
-            setattr(http, name, types.MethodType(getattr(type(self), name), self))
-
-    def _check_permission(self) -> None:
-        if not self.world.guild.me.guild_permissions.manage_events:
-            raise discord.Forbidden(dback.FakeRequest(403, "Forbidden"), "Missing Permissions")
-
-    def _validate(self, data: dict[str, Any]) -> None:
-        if data["entity_type"] == discord.EntityType.external.value:
-            if not (data.get("entity_metadata") or {}).get("location"):
-                raise _bad_request("entity_metadata.location is required for external events")
-            if not data.get("scheduled_end_time"):
-                raise _bad_request("scheduled_end_time is required for external events")
-            if data.get("channel_id") is not None:
-                raise _bad_request("external events have no channel")
-        elif data.get("channel_id") is None:
-            raise _bad_request("channel_id is required")
-
-    async def create_guild_scheduled_event(
-        self, guild_id: int, *, reason: str | None = None, **payload: Any
-    ) -> dict[str, Any]:
-        self._check_permission()
-        self.reasons.append(reason)
-        event_id = facts.make_id()
-        data = {
-            "id": str(event_id),
-            "guild_id": str(guild_id),
-            "channel_id": str(payload["channel_id"]) if payload.get("channel_id") else None,
-            "creator_id": str(self.world.state.user.id),
-            "name": payload["name"],
-            "description": payload.get("description"),
-            "scheduled_start_time": payload["scheduled_start_time"],
-            "scheduled_end_time": payload.get("scheduled_end_time"),
-            "privacy_level": payload.get("privacy_level", 2),
-            "status": discord.EventStatus.scheduled.value,
-            "entity_type": payload.get("entity_type", discord.EntityType.external.value),
-            "entity_id": None,
-            "entity_metadata": payload.get("entity_metadata"),
-            "user_count": 0,
-        }
-        self._validate(data)
-        self.events[event_id] = data
-        return dict(data)
-
-    async def get_scheduled_event(
-        self, guild_id: int, event_id: int, with_user_count: bool
-    ) -> dict[str, Any]:
-        if int(event_id) not in self.events:
-            raise discord.NotFound(
-                dback.FakeRequest(404, "Not Found"), "Unknown Guild Scheduled Event"
-            )
-        data = dict(self.events[int(event_id)])
-        if with_user_count:
-            data["user_count"] = len(self.interested.get(int(event_id), []))
-        return data
-
-    async def edit_scheduled_event(
-        self, guild_id: int, event_id: int, *, reason: str | None = None, **payload: Any
-    ) -> dict[str, Any]:
-        self._check_permission()
-        self.reasons.append(reason)
-        data = self.events[int(event_id)]
-        status = payload.get("status")
-        allowed = {
-            discord.EventStatus.scheduled.value: {
-                discord.EventStatus.active.value,
-                discord.EventStatus.cancelled.value,
-            },
-            discord.EventStatus.active.value: {discord.EventStatus.completed.value},
-        }
-        if status is not None and status not in allowed.get(data["status"], set()):
-            raise _bad_request(f"cannot move event from status {data['status']} to {status}")
-        updated = {**data, **payload}
-        if updated.get("channel_id") is not None:
-            updated["channel_id"] = str(updated["channel_id"])
-        self._validate(updated)
-        self.events[int(event_id)] = updated
-        return dict(updated)
-
-    async def get_scheduled_event_users(
-        self,
-        guild_id: int,
-        event_id: int,
-        limit: int,
-        with_member: bool,
-        before: int | None = None,
-        after: int | None = None,
-    ) -> list[dict[str, Any]]:
-        users = sorted(self.interested.get(int(event_id), []), key=lambda u: u.id, reverse=True)
-        if before is not None:
-            users = [u for u in users if u.id < int(before)]
-        return [
-            {"guild_scheduled_event_id": str(event_id), "user": facts.dict_from_user(u)}
-            for u in users[:limit]
-        ]
-
-
-@pytest.fixture
-def routes(world: DiscordWorld) -> FakeEventRoutes:
-    return FakeEventRoutes(world)
 
 
 def spec(world: DiscordWorld, **changes: Any) -> EventSpec:

@@ -10,7 +10,7 @@ from icalendar import Calendar
 from bot.calendar import chat_calendar
 from bot.script import load_script
 
-from .conftest import SCRIPT, frames_until, join, until
+from .conftest import SCRIPT, advance_until, frames_until, join, until
 
 
 async def test_home_lists_the_chat_with_times_and_links(room):
@@ -92,9 +92,8 @@ async def test_unknown_chat_is_404_everywhere(room):
 async def test_archive_transcript_and_search_after_a_session(room, clock):
     bot, client = room
     sid = await bot.start_session("webtest", rehearsal=True, pace=1)
-    await clock.run_for(61, step=61)
-    await until(lambda: any(i.key == "q1" and i.status == "sent"
-                            for i in bot.archive.items(sid)), what="Q1")
+    await advance_until(clock, lambda: any(i.key == "q1" and i.status == "sent"
+                                           for i in bot.archive.items(sid)), what="Q1")
     ws, _ = await join(client, "Ann")
     await ws.send_json({"type": "send", "text": "A1 <b>bold</b> canteen rule #WebTest",
                         "nonce": "1"})

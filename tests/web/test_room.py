@@ -8,7 +8,7 @@ import asyncio
 from bot.platforms.web.guard import author_id_for
 from bot.platforms.web.routes import SERVICE_KEY
 
-from .conftest import frames_until, join, running_app, until
+from .conftest import advance_until, frames_until, join, running_app, until
 
 
 async def test_join_before_the_chat_shows_the_countdown_and_refuses_messages(room):
@@ -48,8 +48,7 @@ async def test_two_participants_answer_and_reply_in_a_thread(live):
     assert reply["message"]["reply_to"] == seen["id"]
     assert bot.archive.message("web", reply["message"]["id"]).reply_to == seen["id"]
     # The next question is broadcast with its number, for the pinned banner.
-    clock = bot.clock
-    await clock.run_for(60, step=60)
+    await advance_until(bot.clock, lambda: bot.archive.items(sid)[2].status == "sent", what="Q2")
     q2 = (await frames_until(bo, "message", where=lambda f: f["message"]["host"]))[-1]["message"]
     assert q2["host"] and q2["question"] == 2 and q2["item"] == "q2"
     for ws in (ann, bo):
@@ -146,6 +145,7 @@ async def test_edit_and_delete_own_messages_within_the_window(live):
     await ann.send_json({"type": "delete", "id": second, "nonce": "4"})
     assert (await frames_until(bo, "deleted"))[-1]["id"] == second
     assert bot.archive.message("web", second).deleted
+    print("BEFORE", bot.archive.message("web", mid))
     bot.clock.advance(6 * 60)  # past the five-minute window
     await ann.send_json({"type": "edit", "id": mid, "text": "A1 too late", "nonce": "5"})
     error = (await frames_until(ann, "error"))[-1]
