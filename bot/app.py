@@ -76,12 +76,14 @@ class App:
         self.moderator_token = self._moderator_token()
         self.stopped = asyncio.Event()
         self._background: set[asyncio.Task[object]] = set()
-        self.moderation = None  # set in start() when the moderation package is configured
+        self.moderation = None  # the screening listener, set in start() unless disabled
+        self.moderation_engine = None
         self.session_listeners: list = []  # callables(session_id, event) for live views
 
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.moderation = self._moderation_listener()
         await self._load_chats()
         if self.with_web:
             from .platforms.web.server import WebServer
@@ -177,6 +179,31 @@ class App:
             await collector.backfill()
             collector.start()
             runtime.collectors.append(collector)
+
+    def _moderation_listener(self):  # type: ignore[no-untyped-def]
+        """Screen every stored batch against the policy (the canteen rule)."""
+        if not self.settings.moderation.enabled:
+            return None
+        from .moderation import ModerationEngine, PolicyError, load_policy
+
+        path = Path(self.settings.moderation.policy)
+        try:
+            policy = load_policy(path) if path.is_file() else None
+        except PolicyError as exc:
+            raise BotError(str(exc).splitlines()[0] + " (fix the moderation policy)") from None
+        if policy is None:
+            log.warning("moderation policy %s not found; using the built-in NHS defaults", path)
+        self.moderation_engine = ModerationEngine(policy)
+        engine = self.moderation_engine
+
+        async def screen(platform: Platform, events, session_id):  # type: ignore[no-untyped-def]
+            report = await engine.screen(self.archive, platform, events, session_id,
+                                         self.clock.now())
+            for notice in report.notices:
+                if notice.to == "moderators":
+                    await self._alert(session_id, notice.text)
+
+        return screen
 
     def _listeners(self) -> list:
         listeners = []

@@ -14,6 +14,7 @@ from bot.host import ControlError
 from bot.platforms.memory import MemoryPlatform
 from bot.publish import session_dir
 from bot.testing.crowd import Crowd
+from tests.conftest import make_settings
 
 PACE = 240  # a script minute takes a quarter of a second
 
@@ -28,7 +29,13 @@ async def wait_for(predicate, timeout: float = 20.0) -> None:
 
 
 @pytest.fixture
-async def bot(settings, small_script):
+async def bot(tmp_path, small_script):
+    # A rehearsal squeezes an hour into seconds, so everyone looks like a flood: these tests
+    # keep the confidentiality checks and turn the rate-based spam checks off.
+    policy = tmp_path / "moderation.toml"
+    policy.write_text("[checks.spam_flood]\nenabled = false\n"
+                      "[checks.spam_repeat]\nenabled = false\n")
+    settings = make_settings(tmp_path, TWEETCHAT_MODERATION_POLICY=str(policy))
     app = App(settings, scripts=[small_script], platform_override=["memory"],
               with_scheduler=False, with_web=False)
     await app.start()
@@ -51,6 +58,8 @@ async def test_paced_session_with_a_crowd(bot: App, settings) -> None:
         await wait_for(lambda n=number: any(p.text.startswith(f"Q{n} ") for p in platform.posts))
         post = next(p for p in platform.posts if p.text.startswith(f"Q{number} "))
         crowd.answer(number, question_post_id=post.id)
+        if number == 2:
+            leak = platform.say("Gus", "A2 my patient, NHS number 943 476 5919, agreed")
         if number == 3:
             crowd.late_answer(1)
     await asyncio.wait_for(bot.host_tasks[session_id], 30)
@@ -64,12 +73,13 @@ async def test_paced_session_with_a_crowd(bot: App, settings) -> None:
 
     # Every message the crowd said is in the archive; edits final, deletes kept and flagged.
     stored = {m.id: m for m in bot.archive.messages(session_id) if not m.is_host}
-    assert set(stored) == set(crowd.ledger.said)
+    assert set(stored) == set(crowd.ledger.said) | {leak.id}
     for mid, text in crowd.ledger.edited.items():
         assert stored[mid].text == text and stored[mid].edited is not None
     for mid in crowd.ledger.deleted:
         assert stored[mid].deleted
     # Attribution matches what people meant, by tag, reply and late tag.
+    assert stored[leak.id].question == 2
     for mid, number in crowd.ledger.answers.items():
         if mid not in crowd.ledger.deleted:
             assert stored[mid].question == number, (stored[mid].text, stored[mid].method)
@@ -77,6 +87,12 @@ async def test_paced_session_with_a_crowd(bot: App, settings) -> None:
     # The JSON transcript nests replies under their answers and leaves deletions out.
     directory = session_dir(bot.transcripts_dir, session)
     data = json.loads((directory / "transcript.json").read_text())
+    # Confidentiality first: the identifier is masked in every format, the answer kept.
+    for name in ("transcript.json", "transcript.html", "transcript.md", "transcript.csv"):
+        body = (directory / name).read_text()
+        assert "943 476 5919" not in body and "9434765919" not in body, name
+    assert bot.archive.message("memory", leak.id).redacted_text is not None
+    assert leak.id in set(_message_ids(data))
     ids = set(_message_ids(data))
     assert ids  # the walk found the messages
     assert not ids & crowd.ledger.deleted

@@ -3,5 +3,6 @@
 from .records import ItemRow, SessionRow, StoredMessage
 from .search import SearchHit, search
 from .store import Archive
+from . import moderation_store  # noqa: F401  (registers its migrations before any open)
 
 __all__ = ["Archive", "ItemRow", "SearchHit", "SessionRow", "StoredMessage", "search"]

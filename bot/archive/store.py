@@ -427,25 +427,22 @@ class Archive:
         self, platform: str, message_id: str, *, hidden: bool | None = None,
         held: bool | None = None, redacted_text: str | None = None, clear_redaction: bool = False,
     ) -> None:
-        row = self.message(platform, message_id)
+        """Change what the public may see of a message; unnamed flags keep their stored value."""
+        row = next(self.db.query(
+            "select text, deleted, hidden, held, redacted_text from messages "
+            "where platform = ? and id = ?", [platform, message_id]), None)
         if row is None:
             raise KeyError(f"no message {platform}:{message_id}")
-        values: dict[str, Any] = {}
+        merged = dict(row)
         if hidden is not None:
-            values["hidden"] = int(hidden)
+            merged["hidden"] = int(hidden)
         if held is not None:
-            values["held"] = int(held)
+            merged["held"] = int(held)
         if redacted_text is not None:
-            values["redacted_text"] = redacted_text
+            merged["redacted_text"] = redacted_text
         if clear_redaction:
-            values["redacted_text"] = None
-        merged = {
-            "text": row.text,
-            "deleted": row.deleted,
-            "hidden": values.get("hidden", row.hidden),
-            "held": values.get("held", False),
-            "redacted_text": values.get("redacted_text", row.redacted_text),
-        }
+            merged["redacted_text"] = None
+        values = {k: merged[k] for k in ("hidden", "held", "redacted_text")}
         values["public_text"] = _public_text(merged)
         with self.db.atomic():
             self.db["messages"].update((platform, message_id), values)

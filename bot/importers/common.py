@@ -76,7 +76,7 @@ def import_stream(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     report = ImportReport()
-    host_posts: list[Message] = []
+    host_posts: dict[str, Message] = {}  # by id: overlapping searches repeat tweets
     batch: list[Message] = []
     last_line = None
     ensure_fts_update_trigger(archive)
@@ -93,26 +93,23 @@ def import_stream(
             report.read += 1
             if progress is not None:
                 progress(1)
-            new_line = True
-        else:
-            new_line = False
         if item.message is None:
             if item.skipped:
                 report.skipped += 1
-            elif new_line or not report.bad_lines or report.bad_lines[-1] != item.line:
+            elif not report.bad_lines or report.bad_lines[-1] != item.line:
                 report.bad_lines.append(item.line)
             continue
         msg = item.message
         report.messages += 1
         if is_host(msg, host_names):
-            host_posts.append(msg)
+            host_posts.setdefault(msg.id, msg)
         else:
             batch.append(msg)
             if len(batch) >= BATCH:
                 flush()
     flush()
     report.host_posts = len(host_posts)
-    for group in _group(host_posts):
+    for group in _group(list(host_posts.values())):
         report.sessions.append(_session_for(archive, script, platform, group))
     return report
 

@@ -271,9 +271,9 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
         except (Refusal, ControlError) as exc:
             await self.reply(interaction, str(exc))
             return
-        kind = f"rehearsal at pace {pace:g}" if pace is not None else "live session"
+        kind = f"a rehearsal at pace {pace:g}" if pace is not None else "live"
         log.info("/chat start by %s: session %s (%s)", interaction.user.name, session_id, kind)
-        await self.reply(interaction, f"Started {kind} {session_id} of `{chat_id}`.")
+        await self.reply(interaction, f"Started session {session_id} of `{chat_id}`, {kind}.")
 
     @app_commands.command(name="pause", description="Moderators: hold the remaining posts")
     async def pause(self, interaction: discord.Interaction, chat: str | None = None) -> None:

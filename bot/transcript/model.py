@@ -302,31 +302,35 @@ def build_transcript(
     by_key: dict[tuple[str, str], Entry] = {}
     to_local = _LocalTime(zone)
     for i, m in enumerate(public):
-        e = Entry(i, m, m.public_text, to_local(m.created))
-        if m.section == "welcome":
-            e.block = welcome
-        elif m.section == "wrapup":
-            e.block = wrapup
-        elif m.section == "question" and m.question in by_number:
-            e.block = by_number[m.question]  # type: ignore[index]
-        elif m.section == "host" or (m.is_host and m.section == "unplaced"):
-            e.block = _host_block(m.created, questions, close, welcome, wrapup)
+        section = m.section
+        if section == "question" and m.question in by_number:
+            block = by_number[m.question]  # type: ignore[index]
+        elif section == "welcome":
+            block = welcome
+        elif section == "wrapup":
+            block = wrapup
+        elif section == "host" or (m.is_host and section == "unplaced"):
+            block = _host_block(m.created, questions, close, welcome, wrapup)
         else:
-            e.block = unplaced
+            block = unplaced
+        text = m.text if m.redacted_text is None else m.redacted_text
+        e = Entry(i, m, text, to_local(m.created), block)
         entries.append(e)
         by_key[(m.platform, m.id)] = e
 
     _link_replies(entries, by_key, removed)
 
     for e in entries:
-        assert e.block is not None
-        e.block.messages.append(e)
-        if e.depth == 0:
-            e.block.answers.append(e)
-        for n in e.msg.extra_questions:
-            other = by_number.get(n)
-            if other is not None and other is not e.block:
-                other.also.append(e)
+        block = e.block
+        assert block is not None
+        block.messages.append(e)
+        if not e.depth:
+            block.answers.append(e)
+        if e.msg.extra_questions:
+            for n in e.msg.extra_questions:
+                other = by_number.get(n)
+                if other is not None and other is not block:
+                    other.also.append(e)
     if order == "engaged":
         for b in questions:
             b.answers.sort(key=lambda e: (-e.engagement, e.index))
@@ -334,14 +338,16 @@ def build_transcript(
     previous = set(previous_participants)
     people: dict[tuple[str, str], Participant] = {}
     for e in entries:
-        p = people.get(e.author_key)
+        m = e.msg
+        key = (m.platform, m.author_id)
+        p = people.get(key)
         if p is None:
-            m = e.msg
-            p = people[e.author_key] = Participant(
+            p = people[key] = Participant(
                 m.platform, m.author_id, m.author_name, m.author_handle, m.is_host,
-                e.author_key in previous,
+                key in previous,
             )
-        p.is_host = p.is_host or e.msg.is_host
+        elif m.is_host:
+            p.is_host = True
         p.entries.append(e)
 
     start, end = session.started_at, session.ended_at

@@ -21,7 +21,7 @@ from bot.transcript.summary import URL_RE, trim_link
 # Inline punctuation that means something to CommonMark/GFM anywhere in a line. `#`,
 # `+`, `-`, `=`, `>` and "1." only matter at the start of a line (_LINE_START).
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_LINE_START = re.compile(r"^(\s*)([-+=>#]|\d+[.)])", re.MULTILINE)
+_LINE_START = re.compile(r"^(\s*)(?:([-+=#])|(\d+)([.)]))", re.MULTILINE)
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Anything that needs work; most chat messages contain none of it and pass untouched.
 _NEEDS_WORK = re.compile(r"[\\`*_\[\]|~&<>\n\r\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -37,7 +37,14 @@ def md_text(text: str) -> str:
     """Escape a piece of user text (no links in it) for Markdown."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _SPECIAL.sub(r"\\\1", text)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return _LINE_START.sub(_escape_line_start, text)
+
+
+def _escape_line_start(m: re.Match[str]) -> str:
+    # Backslash escapes only work on punctuation: "\#", but "1\." rather than "\1.".
+    if m.group(2):
+        return f"{m.group(1)}\\{m.group(2)}"
+    return f"{m.group(1)}{m.group(3)}\\{m.group(4)}"
 
 
 def md_user(text: str) -> str:

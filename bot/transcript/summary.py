@@ -323,9 +323,10 @@ def activity(t: Transcript) -> Activity:
     minutes = max(1, t.length_minutes + int((start - origin) / timedelta(minutes=1)))
     minutes = min(minutes, MAX_MINUTES)
     counts = [0] * minutes
+    base = origin.timestamp()
     for e in t.entries:
         # A straggler days later must not make a chart with thousands of empty minutes.
-        i = min(int((e.msg.created - origin) / timedelta(minutes=1)), MAX_MINUTES - 1)
+        i = min(int((e.msg.created.timestamp() - base) // 60), MAX_MINUTES - 1)
         if i >= len(counts):
             counts.extend([0] * (i + 1 - len(counts)))
         counts[i] += 1

@@ -38,6 +38,7 @@ Fixtures `world` and `routes` are available to every test in this folder.
 
 from __future__ import annotations
 
+import json
 import types
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -115,12 +116,17 @@ class DiscordWorld:
             setattr(self.state, name, _with_reaction_type(getattr(self.state, name)))
         self.uploads: dict[int, dict[str, bytes]] = {}  # message id -> filename -> bytes
         self.http.uploads = self.uploads  # type: ignore[attr-defined]
+        self.sent_payloads: dict[int, dict[str, Any]] = {}  # message id -> JSON as sent
+        self.http.sent_payloads = self.sent_payloads  # type: ignore[attr-defined]
         self.published_commands: dict[int, list[dict[str, Any]]] = {}
         self.http.published_commands = self.published_commands  # type: ignore[attr-defined]
         self.state.application_id = facts.make_id()
         self.http.bulk_upsert_guild_commands = types.MethodType(  # type: ignore[method-assign]
             _bulk_upsert_guild_commands, self.http
         )
+        # The command tree kept the HTTP client the bot was built with, before dpytest
+        # swapped in its fake; point it at the fake so nothing can reach the network.
+        bot.tree._http = self.http
 
     def settings(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -245,7 +251,12 @@ async def _send_message(self: Any, channel_id: int, *, params: Any) -> dict[str,
     )
     if not allowed:
         raise discord.Forbidden(dback.FakeRequest(403, "Forbidden"), "Missing Permissions")
-    payload = params.payload or {}
+    payload = params.payload
+    if payload is None and params.multipart:
+        # With files discord.py sends multipart/form-data; the JSON rides in "payload_json".
+        part = next(p for p in params.multipart if p["name"] == "payload_json")
+        payload = json.loads(part["value"])
+    payload = payload or {}
     data = _message_data(channel, state.user, payload.get("content") or "")
     if params.files:
         stored: dict[str, bytes] = {}
@@ -264,6 +275,7 @@ async def _send_message(self: Any, channel_id: int, *, params: Any) -> dict[str,
     if ref:
         data["type"] = discord.MessageType.reply.value
         data["message_reference"] = dict(ref)
+    self.sent_payloads[int(data["id"])] = payload  # e.g. to check allowed_mentions
     state.parse_message_create(data)
     _store(int(channel_id)).append(data)
     sent = state._get_message(int(data["id"]))
@@ -498,3 +510,90 @@ def replies(inter: Any) -> list[tuple[str, dict[str, Any]]]:
         text = call.args[0] if call.args else call.kwargs.get("content", "")
         said.append((text, {k: v for k, v in call.kwargs.items() if k != "content"}))
     return said
+
+
+# --- the real App on the fake guild -----------------------------------------------------------
+
+DISCORD_SCRIPT = """\
+id: {id}
+title: Test chat
+hashtag: "#TestChat"
+timezone: Europe/London
+host: Host
+schedule:
+  weekly:
+    day: wednesday
+    start: "20:00"
+  duration: 5m
+platforms: [discord]
+platform_settings:
+  discord:
+    guild_id: "{guild}"
+    channel_id: "{channel}"
+    moderator_role: Moderator
+welcome: Welcome to the test chat.
+questions:
+  - number: 1
+    at: 1m
+    text: First question?
+  - number: 2
+    at: 2m
+    text: Second question?
+  - number: 3
+    at: 3m
+    text: Third question?
+closing:
+  at: 4m
+  text: Thanks all.
+"""
+
+
+def discord_script_text(world: DiscordWorld, chat_id: str = "test") -> str:
+    return (DISCORD_SCRIPT.replace("{id}", chat_id).replace("{guild}", str(world.guild.id))
+            .replace("{channel}", str(world.chat.id)))
+
+
+@pytest.fixture
+async def discord_app(
+    world: DiscordWorld, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Any]:
+    """`await discord_app(clock=...)`: a started App whose chat runs on the fake guild.
+
+    The App gets dpytest's client through `app.discord_client`; `DiscordPlatform.from_app`
+    uses it instead of logging in. Until registry.py routes "discord" through `from_app`,
+    the App's `make_platform` is pointed at it here (the change asked of the lead).
+    """
+    import bot.app as app_module
+    from bot.app import App
+    from bot.platforms import registry
+    from bot.platforms.discord_platform import DiscordPlatform, settings_defaults
+    from bot.script import load_script
+    from tests.conftest import make_settings
+
+    def make_platform(name: str, script: Any, app: Any) -> Any:
+        if name == "discord":
+            context = registry.context_for(script, name, settings_defaults(app.settings))
+            return DiscordPlatform.from_app(context, app)
+        return registry.make_platform(name, script, app)
+
+    monkeypatch.setattr(app_module, "make_platform", make_platform)
+    moderator = dback.make_role("Moderator", world.guild)
+    dback.update_member(world.ben, roles=[moderator])
+    apps: list[Any] = []
+
+    async def make(*, clock: Any = None, from_dir: bool = False) -> Any:
+        settings = make_settings(tmp_path)
+        chats = tmp_path / "chats"
+        chats.mkdir(exist_ok=True)
+        path = chats / "test.yaml"
+        path.write_text(discord_script_text(world), encoding="utf-8")
+        scripts = None if from_dir else [load_script(path)]
+        app = App(settings, clock=clock, scripts=scripts, with_scheduler=False, with_web=False)
+        app.discord_client = world.bot  # type: ignore[attr-defined]
+        await app.start()
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        await app.stop()

@@ -9,16 +9,20 @@ misuse of its API fails.
 
 from __future__ import annotations
 
-import types
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import discord
+import discord.ext.test as dpytest
 import pytest
 from discord.ext.test import backend as dback
 from discord.ext.test import factories as facts
 
-from bot.platforms.base import Author, PlatformError
+from bot.archive import Archive
+from bot.clock import FakeClock
+from bot.platforms.base import Author, ChatContext, PlatformError, Upcoming
+from bot.platforms.discord_platform import DiscordPlatform
 from bot.platforms.discord_events import (
     EventSpec,
     cancel_event,
@@ -207,3 +211,123 @@ async def test_send_reminder_allows_only_the_intended_pings(world: DiscordWorld)
     await send_reminder(world.chat, "hi", role_id=42)
     assert payloads[0]["allowed_mentions"] == {"parse": [], "users": [int(ANN.id)]}
     assert payloads[1]["allowed_mentions"] == {"parse": [], "roles": [42]}
+
+
+# --- the adapter keeps events in step with the schedule ---------------------------------------
+
+
+def upcoming(*starts: datetime, title: str = "#NHSSM chat") -> list[Upcoming]:
+    return [
+        Upcoming(f"nhssm:{s.isoformat()}", s, s + timedelta(hours=1), title,
+                 "Weekly chat.", "https://chat.example/chats/nhssm")
+        for s in starts
+    ]
+
+
+async def started_platform(world: DiscordWorld, archive: Archive, **settings: Any
+                           ) -> DiscordPlatform:
+    ctx = ChatContext("nhssm", "#NHSSM chat", "#NHSSM", settings=world.settings(**settings))
+    platform = DiscordPlatform(ctx, client=world.bot, clock=FakeClock(START - timedelta(days=1)))
+    await platform.start()
+    assert platform.mirror is not None
+    platform.mirror.store = archive  # the archive keeps the occurrence -> event map
+    return platform
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    return Archive(tmp_path / "archive.db")
+
+
+async def test_sync_creates_then_leaves_unchanged_events_alone(
+    world: DiscordWorld, routes: FakeEventRoutes, archive: Archive
+) -> None:
+    platform = await started_platform(world, archive)
+    week = timedelta(days=7)
+    await platform.sync_schedule(upcoming(START, START + week))
+    assert len(routes.events) == 2
+    stored = sorted(routes.events.values(), key=lambda d: d["scheduled_start_time"])
+    assert [d["scheduled_start_time"] for d in stored] == [START.isoformat(),
+                                                          (START + week).isoformat()]
+    assert "https://chat.example/chats/nhssm" in stored[0]["description"]
+    edits = len(routes.reasons)
+    # A replan with nothing changed costs no API call, even after a restart (map in archive).
+    again = await started_platform(world, archive)
+    await again.sync_schedule(upcoming(START, START + week))
+    assert len(routes.reasons) == edits and len(routes.events) == 2
+
+
+async def test_sync_updates_a_changed_title_and_cancels_a_dropped_occurrence(
+    world: DiscordWorld, routes: FakeEventRoutes, archive: Archive
+) -> None:
+    platform = await started_platform(world, archive)
+    week = timedelta(days=7)
+    await platform.sync_schedule(upcoming(START, START + week))
+    first, second = (platform.mirror.event_id(u.key) for u in upcoming(START, START + week))
+    # The script changed: the title is new and the second week is no longer planned.
+    await platform.sync_schedule(upcoming(START, title="#NHSSM special"))
+    assert routes.events[int(first)]["name"] == "#NHSSM special"
+    assert routes.events[int(first)]["status"] == discord.EventStatus.scheduled.value
+    assert routes.events[int(second)]["status"] == discord.EventStatus.cancelled.value
+    assert platform.mirror.event_id(upcoming(START + week)[0].key) is None
+    assert routes.reasons[-2:] == ["chat changed", "chat no longer scheduled"]
+
+
+async def test_a_past_occurrence_is_ended_not_cancelled(
+    world: DiscordWorld, routes: FakeEventRoutes, archive: Archive
+) -> None:
+    platform = await started_platform(world, archive)
+    await platform.sync_schedule(upcoming(START))
+    event_id = platform.mirror.event_id(upcoming(START)[0].key)
+    routes.events[int(event_id)]["status"] = discord.EventStatus.active.value  # it ran
+    platform.clock.advance(2 * 86400)  # type: ignore[attr-defined]
+    await platform.sync_schedule([])
+    assert routes.events[int(event_id)]["status"] == discord.EventStatus.completed.value
+
+
+async def test_reminder_mentions_the_interested_and_the_opted_in(
+    world: DiscordWorld, routes: FakeEventRoutes, archive: Archive
+) -> None:
+    platform = await started_platform(world, archive)
+    await platform.sync_schedule(upcoming(START))
+    event_id = platform.mirror.event_id(upcoming(START)[0].key)
+    routes.interested[int(event_id)] = [world.ann, world.guild.me]
+    platform.mirror.set_opt_in(str(world.ben.id), True, START)
+    platform.mirror.set_opt_in(str(world.ann.id), True, START)  # interested too: pinged once
+    ref = await platform.remind("Reminder: #NHSSM chat starts in 1 hour.", START)
+    sent = dpytest.get_message()
+    assert ref is not None and ref.id == str(sent.id)
+    assert sent.content.splitlines()[0] == f"<@{world.ann.id}> <@{world.ben.id}>"
+    assert f"<t:{int(START.timestamp())}:F>" in sent.content
+    allowed = world.sent_payloads[sent.id]["allowed_mentions"]
+    assert sorted(allowed["users"]) == sorted([world.ann.id, world.ben.id])
+    assert allowed["parse"] == []  # no @everyone, no roles
+
+
+async def test_reminder_with_a_reminder_role_pings_only_the_role(
+    world: DiscordWorld, routes: FakeEventRoutes, archive: Archive
+) -> None:
+    role = dback.make_role("chat-reminders", world.guild)
+    platform = await started_platform(world, archive, reminder_role="chat-reminders")
+    platform.mirror.set_opt_in(str(world.ben.id), True, START)
+    await platform.remind("Reminder: #NHSSM chat starts in 1 hour.", START)
+    sent = dpytest.get_message()
+    assert sent.content.startswith(f"<@&{role.id}> Reminder:")
+    assert f"<@{world.ben.id}>" not in sent.content
+    assert world.sent_payloads[sent.id]["allowed_mentions"]["roles"] == [role.id]
+
+
+async def test_transcript_files_are_posted_in_the_channel(
+    world: DiscordWorld, archive: Archive, tmp_path: Path
+) -> None:
+    platform = await started_platform(world, archive)
+    html, md, csv = tmp_path / "transcript.html", tmp_path / "transcript.md", tmp_path / "t.csv"
+    html.write_text("<h1>Q1</h1>")
+    md.write_text("# Q1")
+    csv.write_text("id\n")
+    await platform.publish_transcript([html, md, csv], "https://chat.example/archive/3")
+    sent = dpytest.get_message()
+    assert sent.channel == world.chat
+    assert "https://chat.example/archive/3" in sent.content
+    assert [a.filename for a in sent.attachments] == ["transcript.html", "transcript.md"]
+    assert world.uploads[sent.id] == {"transcript.html": b"<h1>Q1</h1>", "transcript.md": b"# Q1"}

@@ -88,3 +88,27 @@ def test_structure_isolation_and_inert_hostile_text(page_at) -> None:  # type: i
     phone.screenshot(path=str(OUTPUT / "transcript-phone.png"), full_page=False)
     phone.locator("#q1").scroll_into_view_if_needed()
     phone.screenshot(path=str(OUTPUT / "transcript-phone-q1.png"))
+
+
+def test_series_index_renders_offline(page_at, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from bot.transcript import SeriesEntry, render_series_index
+
+    browser, _ = page_at
+    entries = [
+        SeriesEntry(i, date(2026, 1, 7 + 7 * i), i == 2, 80 + 15 * i, 20 + i, 3 * i,
+                    f"2026-01-{7 + 7 * i:02d}/transcript.html")
+        for i in range(4)
+    ]
+    path = render_series_index("nhssm", "NHS Social Media chat", entries, tmp_path / "series")
+    page = browser.new_page(viewport={"width": 900, "height": 900})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    assert requests == [path.as_uri()]
+    assert page.locator("h1").count() == 1
+    assert page.locator("tbody tr").count() == 4
+    assert page.locator("svg.chart").count() == 2
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "series-index.png"), full_page=True)

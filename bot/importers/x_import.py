@@ -1,0 +1,181 @@
+"""Archived tweets (JSON lines) -> the archive, attributed exactly as if hosted live.
+
+Three kinds of line are recognised, each line on its own, so concatenated files mix freely:
+
+- a twarc2 response page: `{"data": [...], "includes": {"users": [...], "tweets": [...]},
+  "meta": {...}, "__twarc": {...}}` (what `twarc2 search` writes);
+- a flattened twarc2 tweet (`twarc2 flatten`): one v2 tweet with `author` expanded inline;
+- a v1.1 tweet (older archives, `twarc1`, the 2013 chats): `id_str`, `created_at` as
+  "Wed Jan 23 20:05:00 +0000 2013", `full_text`/`text`, `user{...}`.
+
+The file is read one line at a time (memory stays flat for any size), and a line that
+cannot be read is counted with its number without stopping the import. Retweets are left
+out, as live. v2 tweets go through the live adapter's own converter (`v2_message`), so an
+imported tweet is stored exactly as collection would have stored it; the original JSON is
+kept in `Message.raw`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..archive import Archive
+from ..platforms.base import Author, Message
+from ..platforms.x_platform import tweet_url, v2_message
+from ..script import ChatScript
+from .common import ImportReport, Parsed, host_names_for, import_stream
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "x"
+_V1_TIME = "%a %b %d %H:%M:%S %z %Y"
+
+
+class _BadRecord(ValueError):
+    """A line (or a tweet in it) that is JSON but not a usable tweet."""
+
+
+def import_x(
+    archive: Archive,
+    path: str | Path,
+    script: ChatScript,
+    progress: Callable[[int], None] | None = None,
+    *,
+    host_accounts: Iterable[str] = (),
+) -> ImportReport:
+    """Import a JSONL file of tweets for `script`'s chat.
+
+    `progress(n)` is called with the number of bytes read since the last call (for a
+    progress bar sized to the file). `host_accounts` adds handles or ids whose tweets are
+    the host's (the settings' `[x] host_account`); the script's own are always included.
+    """
+    names = host_names_for(script, PLATFORM, host_accounts)
+    return import_stream(
+        archive, script, parse_file(path, progress), platform=PLATFORM, host_names=names
+    )
+
+
+def parse_file(
+    path: str | Path, progress: Callable[[int], None] | None = None
+) -> Iterator[Parsed]:
+    with open(path, "rb") as f:
+        yield from parse_lines(f, progress)
+
+
+def parse_lines(
+    lines: Iterable[bytes], progress: Callable[[int], None] | None = None
+) -> Iterator[Parsed]:
+    pending = 0
+    for number, line in enumerate(lines, 1):
+        if progress is not None:
+            pending += len(line)
+            if pending >= 1 << 20:  # report every megabyte, not every line
+                progress(pending)
+                pending = 0
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            yield Parsed(number, error=f"not JSON ({e})")
+            continue
+        try:
+            yield from _records(number, record)
+        except (_BadRecord, KeyError, TypeError, ValueError, AttributeError) as e:
+            yield Parsed(number, error=str(e) or type(e).__name__)
+    if progress is not None and pending:
+        progress(pending)
+
+
+def _records(number: int, record: Any) -> Iterator[Parsed]:
+    if not isinstance(record, dict):
+        raise _BadRecord("not a JSON object")
+    if "data" in record or ("meta" in record and "id" not in record):
+        yield from _page(number, record)
+    elif "id_str" in record or "user" in record:
+        yield _one(number, _v1_message(record))
+    elif "id" in record and ("author" in record or "author_id" in record):
+        yield _one(number, _flat_message(record))
+    else:
+        raise _BadRecord("neither a twarc2 page, a v2 tweet nor a v1.1 tweet")
+
+
+def _one(number: int, message: Message | None) -> Parsed:
+    return Parsed(number, message) if message is not None else Parsed(number, skipped=True)
+
+
+def _page(number: int, page: Mapping[str, Any]) -> Iterator[Parsed]:
+    data = page.get("data") or []
+    if isinstance(data, dict):  # a single-tweet lookup
+        data = [data]
+    if not data:
+        yield Parsed(number, skipped=True)  # an empty result page is not an error
+        return
+    includes = page.get("includes") or {}
+    users = {str(u["id"]): u for u in includes.get("users") or ()}
+    tweets = {str(t["id"]): t for t in includes.get("tweets") or ()}
+    meta = page.get("meta") or {}
+    twarc = page.get("__twarc")
+    for tweet in data:
+        try:
+            refs = [str(r["id"]) for r in tweet.get("referenced_tweets") or ()]
+            referenced = [tweets[i] for i in refs if i in tweets]
+            wanted = {str(tweet.get("author_id"))}
+            wanted.update(str(t.get("author_id")) for t in referenced)
+            raw: dict[str, Any] = {
+                "data": tweet,
+                "includes": {
+                    "users": [users[u] for u in wanted if u in users],
+                    "tweets": referenced,
+                },
+                "page_meta": meta,
+            }
+            if twarc is not None:
+                raw["__twarc"] = twarc
+            yield _one(number, v2_message(tweet, users, raw))
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            yield Parsed(number, error=f"tweet {tweet.get('id', '?')}: {e}")
+
+
+def _flat_message(tweet: Mapping[str, Any]) -> Message | None:
+    author = tweet.get("author") or {}
+    author_id = str(tweet.get("author_id") or author.get("id") or "")
+    users = {author_id: author} if author else {}
+    return v2_message(tweet, users, tweet)
+
+
+def _v1_message(tweet: Mapping[str, Any]) -> Message | None:
+    if tweet.get("retweeted_status") is not None:
+        return None  # a retweet repeats someone else's words
+    tweet_id = str(tweet.get("id_str") or tweet["id"])
+    user = tweet.get("user") or {}
+    author_id = str(user.get("id_str") or user.get("id") or "")
+    if not author_id:
+        raise _BadRecord(f"tweet {tweet_id}: no user")
+    handle = user.get("screen_name")
+    extended = tweet.get("extended_tweet") or {}
+    text = tweet.get("full_text") or extended.get("full_text") or tweet.get("text") or ""
+    try:
+        created = datetime.strptime(str(tweet["created_at"]), _V1_TIME)
+    except ValueError:
+        raise _BadRecord(f"tweet {tweet_id}: created_at {tweet['created_at']!r}") from None
+    reply_to = tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")
+    quoted = tweet.get("quoted_status") is not None or tweet.get("is_quote_status") is True
+    return Message(
+        platform=PLATFORM,
+        id=tweet_id,
+        author=Author(PLATFORM, author_id, user.get("name") or handle or author_id, handle),
+        text=text,
+        created=created,
+        reply_to=str(reply_to) if reply_to else None,
+        reactions=int(tweet.get("favorite_count") or 0),
+        url=tweet_url(tweet_id, handle),
+        kind="quote" if quoted else "message",
+        raw=tweet,
+    )
