@@ -30,13 +30,66 @@ if str(ROOT) not in sys.path:
 
 RESULTS = ROOT / "bench" / "results" / "transcript.json"
 TARGET_SECONDS, TARGET_MB = 5.0, 300.0
-WORDS = (
-    "patients staff nurse ward social media twitter guidance trust digital team share learn "
-    "support community leadership change listen voice care quality safety data training time "
-    "confidence blog network engage public feedback example policy health service doctor "
-    "students mentor wellbeing burnout rota shift covid vaccine clinic patient experience "
-    "story hospital manager board culture open honest question answer idea project"
-).split()
+WORDS = [
+    "patients",
+    "staff",
+    "nurse",
+    "ward",
+    "social",
+    "media",
+    "twitter",
+    "guidance",
+    "trust",
+    "digital",
+    "team",
+    "share",
+    "learn",
+    "support",
+    "community",
+    "leadership",
+    "change",
+    "listen",
+    "voice",
+    "care",
+    "quality",
+    "safety",
+    "data",
+    "training",
+    "time",
+    "confidence",
+    "blog",
+    "network",
+    "engage",
+    "public",
+    "feedback",
+    "example",
+    "policy",
+    "health",
+    "service",
+    "doctor",
+    "students",
+    "mentor",
+    "wellbeing",
+    "burnout",
+    "rota",
+    "shift",
+    "covid",
+    "vaccine",
+    "clinic",
+    "patient",
+    "experience",
+    "story",
+    "hospital",
+    "manager",
+    "board",
+    "culture",
+    "open",
+    "honest",
+    "question",
+    "answer",
+    "idea",
+    "project",
+]
 
 
 def generate(n: int, seed: int = 7):  # type: ignore[no-untyped-def]
@@ -46,19 +99,45 @@ def generate(n: int, seed: int = 7):  # type: ignore[no-untyped-def]
     rng = random.Random(seed)
     start = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
     session = SessionRow(
-        id=1, chat_id="bench", title="Bench chat", hashtag="#BENCH", timezone="Europe/London",
-        scheduled_start=start, duration_minutes=60, status="ended", rehearsal=False, pace=1.0,
-        platforms=("web", "x"), started_at=start, ended_at=start + timedelta(minutes=60),
+        id=1,
+        chat_id="bench",
+        title="Bench chat",
+        hashtag="#BENCH",
+        timezone="Europe/London",
+        scheduled_start=start,
+        duration_minutes=60,
+        status="ended",
+        rehearsal=False,
+        pace=1.0,
+        platforms=("web", "x"),
+        started_at=start,
+        ended_at=start + timedelta(minutes=60),
         host_name="Host",
     )
     items = [ItemRow("welcome", None, "Welcome to #BENCH", 0, "sent", start, {"web": "i-w"})]
     items += [
-        ItemRow(f"q{q}", q, f"Q{q} What about {WORDS[q]}? #BENCH", 300 + (q - 1) * 420, "sent",
-                start + timedelta(seconds=300 + (q - 1) * 420), {"web": f"i-q{q}"})
+        ItemRow(
+            f"q{q}",
+            q,
+            f"Q{q} What about {WORDS[q]}? #BENCH",
+            300 + (q - 1) * 420,
+            "sent",
+            start + timedelta(seconds=300 + (q - 1) * 420),
+            {"web": f"i-q{q}"},
+        )
         for q in range(1, 9)
     ]
-    items.append(ItemRow("close", None, "Thanks all #BENCH", 3300, "sent",
-                         start + timedelta(seconds=3300), {"web": "i-c"}))
+    items.append(
+        ItemRow(
+            "close",
+            None,
+            "Thanks all #BENCH",
+            3300,
+            "sent",
+            start + timedelta(seconds=3300),
+            {"web": "i-c"},
+        )
+    )
     authors = max(20, n // 20)
     msgs = []
     recent: dict[int, list[str]] = {}
@@ -75,18 +154,28 @@ def generate(n: int, seed: int = 7):  # type: ignore[no-untyped-def]
         a = rng.randrange(authors)
         platform_ = "x" if rng.random() < 0.2 else "web"
         r = rng.random()
-        msgs.append(StoredMessage(
-            platform=platform_, id=str(i), session_id=1, author_id=f"u{a}",
-            author_name=f"Person {a}", author_handle=f"p{a}",
-            text=(f"A{q} " if q and not reply_to else "") + words + " #BENCH",
-            created=start + timedelta(seconds=sec), reply_to=reply_to,
-            edited=start + timedelta(seconds=sec + 30) if r < 0.02 else None,
-            deleted=0.02 <= r < 0.03, hidden=0.03 <= r < 0.035,
-            redacted_text="[removed]" if 0.035 <= r < 0.04 else None,
-            reactions=rng.choice((0, 0, 0, 1, 2, 5)),
-            section="question" if q else "welcome", question=q or None,
-            method="reply" if reply_to else "tag", confidence=0.9,
-        ))
+        msgs.append(
+            StoredMessage(
+                platform=platform_,
+                id=str(i),
+                session_id=1,
+                author_id=f"u{a}",
+                author_name=f"Person {a}",
+                author_handle=f"p{a}",
+                text=(f"A{q} " if q and not reply_to else "") + words + " #BENCH",
+                created=start + timedelta(seconds=sec),
+                reply_to=reply_to,
+                edited=start + timedelta(seconds=sec + 30) if r < 0.02 else None,
+                deleted=0.02 <= r < 0.03,
+                hidden=0.03 <= r < 0.035,
+                redacted_text="[removed]" if 0.035 <= r < 0.04 else None,
+                reactions=rng.choice((0, 0, 0, 1, 2, 5)),
+                section="question" if q else "welcome",
+                question=q or None,
+                method="reply" if reply_to else "tag",
+                confidence=0.9,
+            )
+        )
         pool.append(str(i))
     return session, items, msgs
 
@@ -119,8 +208,13 @@ def run_one(n: int) -> dict[str, object]:
     # CPUeconds too: on a shared machine wall time includes waiting for a core.
     times["cpu_total"] = time.process_time() - cpu0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"messages": n, "seconds": times, "peak_rss_mb": round(peak, 1),
-            "rss_after_input_mb": round(rss_input, 1), "bytes": sizes}
+    return {
+        "messages": n,
+        "seconds": times,
+        "peak_rss_mb": round(peak, 1),
+        "rss_after_input_mb": round(rss_input, 1),
+        "bytes": sizes,
+    }
 
 
 def main() -> None:
@@ -134,8 +228,11 @@ def main() -> None:
     rows = []
     for n in (int(x) for x in args.sizes.split(",")):
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(n)], capture_output=True, text=True,
-            check=True, cwd=ROOT,
+            [sys.executable, __file__, "--child", str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     try:
@@ -143,16 +240,40 @@ def main() -> None:
         from rich.table import Table
 
         table = Table(title="transcript: build + summary + write html/md/json/csv/png (seconds)")
-        for col in ("messages", "build", "html", "md", "json", "csv", "png", "total",
-                    "CPU", "peak RSS MB", "input RSS MB", "µs/msg"):
+        for col in (
+            "messages",
+            "build",
+            "html",
+            "md",
+            "json",
+            "csv",
+            "png",
+            "total",
+            "CPU",
+            "peak RSS MB",
+            "input RSS MB",
+            "µs/msg",
+        ):
             table.add_column(col, justify="right")
         for r in rows:
             s = r["seconds"]
             table.add_row(
-                f"{r['messages']:,}", *(f"{s[k]:.3f}" for k in
-                                       ("build+summary", "html", "md", "json", "csv", "png", "total",
-                                        "cpu_total")),
-                f"{r['peak_rss_mb']:.0f}", f"{r['rss_after_input_mb']:.0f}",
+                f"{r['messages']:,}",
+                *(
+                    f"{s[k]:.3f}"
+                    for k in (
+                        "build+summary",
+                        "html",
+                        "md",
+                        "json",
+                        "csv",
+                        "png",
+                        "total",
+                        "cpu_total",
+                    )
+                ),
+                f"{r['peak_rss_mb']:.0f}",
+                f"{r['rss_after_input_mb']:.0f}",
                 f"{1e6 * s['total'] / r['messages']:.1f}",
             )
         Console(width=120).print(table)
@@ -165,17 +286,29 @@ def main() -> None:
         "seconds_ok": biggest["seconds"]["total"] < TARGET_SECONDS,
         "memory_ok": biggest["peak_rss_mb"] < TARGET_MB,
     }
-    print(f"target for 100k: < {TARGET_SECONDS} s and < {TARGET_MB} MB peak RSS; largest run: {verdict}")
+    print(
+        f"target for 100k: < {TARGET_SECONDS} s and < {TARGET_MB} MB peak RSS; largest run: {verdict}"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "benchmark": "transcript",
-        "memory": "peak RSS (ru_maxrss) of one subprocess per size, input generation included",
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "target": {"seconds": TARGET_SECONDS, "peak_rss_mb": TARGET_MB, "messages": 100_000},
-        "runs": rows,
-        "verdict": verdict,
-    }, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "transcript",
+                "memory": "peak RSS (ru_maxrss) of one subprocess per size, input generation included",
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "target": {
+                    "seconds": TARGET_SECONDS,
+                    "peak_rss_mb": TARGET_MB,
+                    "messages": 100_000,
+                },
+                "runs": rows,
+                "verdict": verdict,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"saved {RESULTS.relative_to(ROOT)}")
 
 

@@ -47,7 +47,8 @@ class Collector:
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"collect:{self.chat_id}:{self.platform.name}")
+        name = f"collect:{self.chat_id}:{self.platform.name}"
+        self._task = asyncio.create_task(self._run(), name=name)
 
     async def stop(self) -> None:
         """Flush what was received, then stop."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 import aiohttp
-import asyncio
 
 from .settings import Settings
 

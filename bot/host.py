@@ -16,7 +16,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 from .archive import Archive, ItemRow
 from .clock import Clock, SessionClock
@@ -229,7 +228,8 @@ class SessionHost:
             self._paused_at = None
             self.archive.shift_pending(self.session_id, gap)
             self.archive.update_session(self.session_id, status="live")
-            detail = f"resumed: remaining posts moved {gap / 60 / self.session_clock.pace:.1f} min later"
+            moved = gap / 60 / self.session_clock.pace
+            detail = f"resumed: remaining posts moved {moved:.1f} min later"
         elif command == "skip":
             pending = self._pending()
             if not pending:

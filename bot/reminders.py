@@ -21,7 +21,8 @@ def humanise(seconds: float) -> str:
 def reminder_text(script: ChatScript, start: datetime, before_seconds: float,
                   public_url: str = "") -> str:
     local = start.astimezone(script.zone)
-    when = local.strftime("%A %H:%M") + f" {script.model.timezone.split('/')[-1].replace('_', ' ')} time"
+    place = script.model.timezone.split("/")[-1].replace("_", " ")
+    when = local.strftime("%A %H:%M") + f" {place} time"
     text = f"Reminder: {script.title} starts {humanise(before_seconds)} ({when})."
     if public_url:
         text += f" Join at {public_url.rstrip('/')}/chats/{script.id}"

@@ -60,7 +60,8 @@ def _iter_occurrences(script: ChatScript, after: datetime) -> Iterator[Occurrenc
     zone = script.zone
     skip = set(sch.skip)
     if sch.once is not None:
-        local = sch.once.replace(tzinfo=zone) if sch.once.tzinfo is None else sch.once.astimezone(zone)
+        once = sch.once
+        local = once.replace(tzinfo=zone) if once.tzinfo is None else once.astimezone(zone)
         occ = _make(script, local)
         if occ.start >= after:
             yield occ

@@ -294,7 +294,8 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
     for i, platform in enumerate(m.platforms):
         if platform not in KNOWN_PLATFORMS:
             close = difflib.get_close_matches(platform, KNOWN_PLATFORMS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(KNOWN_PLATFORMS)}"
+            known = ", ".join(KNOWN_PLATFORMS)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of {known}"
             add(("platforms", i), f"unknown platform '{platform}'; {hint}")
     for key in m.platform_settings:
         if key not in KNOWN_PLATFORMS:
@@ -332,7 +333,8 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
         add(("questions",), f"question number(s) {', '.join(map(str, missing))} missing; "
                             f"number the {len(m.questions)} questions 1 to {len(m.questions)}")
     if not m.closing.text.strip():
-        add(("closing", "text"), "closing text is empty; say thanks and where the transcript will be")
+        add(("closing", "text"),
+            "closing text is empty; say thanks and where the transcript will be")
     try:
         close_at = parse_duration(m.closing.at)
         if close_at <= previous:

@@ -50,8 +50,9 @@ def commands() -> list[list[str]]:
 
 
 def test_every_command_has_help_with_examples(tmp_path: Path) -> None:
-    from bot.cli import _register_extensions, app
     import typer.main
+
+    from bot.cli import _register_extensions, app
 
     _register_extensions()
     click_app = typer.main.get_command(app)

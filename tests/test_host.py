@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
 
@@ -97,7 +96,8 @@ async def test_paced_session_with_a_crowd(bot: App, settings) -> None:
     assert ids  # the walk found the messages
     assert not ids & crowd.ledger.deleted
     assert set(crowd.ledger.said) - crowd.ledger.deleted <= ids
-    assert {"transcript.html", "transcript.md", "transcript.csv"} <= {p.name for p in directory.iterdir()}
+    names = {p.name for p in directory.iterdir()}
+    assert {"transcript.html", "transcript.md", "transcript.csv"} <= names
     assert "rehearsal" in (directory / "transcript.html").read_text().lower()
 
 

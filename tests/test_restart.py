@@ -3,6 +3,7 @@ skipped, and no stored message is lost."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,12 +11,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
-
 import urllib.request
-import json
-
-import pytest
+from pathlib import Path
 
 from tests.conftest import SMALL_SCRIPT, write_script
 

@@ -110,7 +110,8 @@ def test_weekly_start_in_a_dst_gap_or_overlap(tmp_path: Path, zone, day, start, 
 
 
 def test_all_problems_reported_at_once(tmp_path: Path) -> None:
-    text = (SMALL_SCRIPT.replace("{id}", "t").replace("timezone: Europe/London", "timezone: Mars/Base")
+    text = (SMALL_SCRIPT.replace("{id}", "t")
+            .replace("timezone: Europe/London", "timezone: Mars/Base")
             .replace("  - number: 3", "  - number: 2"))
     found = errors(tmp_path, text)
     assert len(found) >= 2

@@ -28,7 +28,8 @@ def m001_core(db: Database) -> None:
         {
             "id": int,
             "chat_id": str,
-            "occurrence": str,  # chat:UTC-start for scheduled sessions, unique; rehearsals get a nonce
+            # chat:UTC-start for scheduled sessions (unique); rehearsals add a nonce
+            "occurrence": str,
             "title": str,
             "hashtag": str,
             "timezone": str,

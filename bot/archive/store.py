@@ -45,7 +45,8 @@ class Archive:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = Database(str(path))
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses nothing committed
+        # Safe with WAL: a crash loses nothing that was committed.
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")  # the CLI may read while the bot writes
         migrate(self.db)
 
@@ -175,7 +176,8 @@ class Archive:
             )
 
     def session_log(self, session_id: int) -> list[dict[str, Any]]:
-        return list(self.db["session_log"].rows_where("session_id = ?", [session_id], order_by="id"))
+        rows = self.db["session_log"].rows_where("session_id = ?", [session_id], order_by="id")
+        return list(rows)
 
     def session_stats(self) -> dict[int, tuple[int, int]]:
         """session id -> (public messages from participants, distinct participants)."""
@@ -410,7 +412,8 @@ class Archive:
         )
         return [_stored(r) for r in rows]
 
-    def save_attribution(self, session_id: int, attributions: Mapping[tuple[str, str], Any]) -> None:
+    def save_attribution(self, session_id: int,
+                         attributions: Mapping[tuple[str, str], Any]) -> None:
         """Store attribution results (objects with question/section/method/confidence)."""
         with self.db.atomic():
             self.db.conn.executemany(

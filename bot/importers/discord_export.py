@@ -143,6 +143,21 @@ def iter_export(source: str | Path | IO[str], *, chunk: int = CHUNK) -> Iterator
         yield from _iter_stream(source, getattr(source, "name", "export"), chunk)
 
 
+def read_info(path: str | Path, *, chunk: int = CHUNK) -> ExportInfo:
+    """Which channel or thread a file holds, reading only its header (files can be huge)."""
+    header: dict[str, Any] = {}
+    with open(path, encoding="utf-8") as fp:
+        for kind, key, value in _Reader(fp, str(path), chunk).document():
+            if kind != "header":
+                break
+            header[key] = value
+            if key == "messages" or ("guild" in header and "channel" in header):
+                break
+    if not isinstance(header.get("channel"), Mapping):
+        raise ExportError(f"{path}: not a DiscordChatExporter JSON export (no channel/messages)")
+    return export_info(header.get("guild") or {}, header["channel"])
+
+
 def iter_exports(sources: Iterable[str | Path]) -> Iterator[Message]:
     """Several exports (a channel and its threads) as one stream of Messages."""
     for source in sources:

@@ -153,9 +153,11 @@ class Platform(abc.ABC):
 
     async def start(self) -> None:
         """Connect and check set-up; raise PlatformSetupError with one plain line if unusable."""
+        return None
 
     async def stop(self) -> None:
         """Disconnect; must be safe to call twice."""
+        return None
 
     @abc.abstractmethod
     async def post(
@@ -182,9 +184,11 @@ class Platform(abc.ABC):
 
     async def sync_schedule(self, upcoming: Sequence[Upcoming]) -> None:
         """Mirror the upcoming sessions (create, update, cancel); most platforms need not."""
+        return None
 
     async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:
         """Share the finished transcript where the chat happened (files, or a link)."""
+        return None
 
     async def act(self, action: Action) -> ActionResult:
         """Carry out a moderation action; platforms that cannot say so (never silently nothing)."""

@@ -1,7 +1,7 @@
 """Transcripts: the model of a finished session, its summary and its renderers.
 
-    t = build_transcript(session, items, messages, previous_participants=seen)
-    write_transcript(t, Path("transcripts/nhssm/2026-01-07"))
+t = build_transcript(session, items, messages, previous_participants=seen)
+write_transcript(t, Path("transcripts/nhssm/2026-01-07"))
 """
 
 from bot.transcript.model import Block, Entry, Participant, Transcript, build_transcript

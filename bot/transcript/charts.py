@@ -29,11 +29,15 @@ def activity_svg(counts: Sequence[int], origin: datetime, zone: ZoneInfo, *, tit
     plot_w, plot_h = width - pad_l - 4, height - pad_b - pad_t
     bw = plot_w / n
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="activity-title" preserveAspectRatio="xMidYMid meet">',
+        (
+            f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+            'aria-labelledby="activity-title" preserveAspectRatio="xMidYMid meet">'
+        ),
         f'<title id="activity-title">{escape(title)}</title>',
-        f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - 4}" y2="{pad_t + plot_h}" '
-        'class="axis"/>',
+        (
+            f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - 4}" y2="{pad_t + plot_h}" '
+            'class="axis"/>'
+        ),
         f'<text x="{pad_l - 4}" y="{pad_t + 8}" text-anchor="end" class="lbl">{peak}</text>',
         f'<text x="{pad_l - 4}" y="{pad_t + plot_h}" text-anchor="end" class="lbl">0</text>',
     ]
@@ -66,13 +70,15 @@ def trend_svg(
 ) -> Markup:
     """Line chart of one or more series (name, css class, values) over sessions."""
     n = len(labels)
-    width, height, pad_l, pad_b, pad_t = 600, 180, 40, 24, 10
-    plot_w, plot_h = width - pad_l - 10, height - pad_b - pad_t
+    width, height, pad_l, pad_b, pad_t, pad_r = 600, 180, 40, 24, 10, 30
+    plot_w, plot_h = width - pad_l - pad_r, height - pad_b - pad_t
     peak = max((v for _, _, vals in series for v in vals), default=0) or 1
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-        f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - 10}" y2="{pad_t + plot_h}" '
-        'class="axis"/>',
+        (
+            f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - pad_r}" '
+            f'y2="{pad_t + plot_h}" class="axis"/>'
+        ),
         f'<text x="{pad_l - 4}" y="{pad_t + 8}" text-anchor="end" class="lbl">{peak}</text>',
         f'<text x="{pad_l - 4}" y="{pad_t + plot_h}" text-anchor="end" class="lbl">0</text>',
     ]
@@ -81,8 +87,12 @@ def trend_svg(
         return pad_l + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
 
     for name, css, values in series:
-        pts = " ".join(f"{x(i):.1f},{pad_t + plot_h - plot_h * v / peak:.1f}" for i, v in enumerate(values))
-        parts.append(f'<polyline class="{escape(css)}" points="{pts}"><title>{escape(name)}</title></polyline>')
+        pts = " ".join(
+            f"{x(i):.1f},{pad_t + plot_h - plot_h * v / peak:.1f}" for i, v in enumerate(values)
+        )
+        parts.append(
+            f'<polyline class="{escape(css)}" points="{pts}"><title>{escape(name)}</title></polyline>'
+        )
         for i, v in enumerate(values):
             parts.append(
                 f'<circle class="{escape(css)}" cx="{x(i):.1f}" '

@@ -103,7 +103,7 @@ class Block:
         if self.number is not None:
             m = re.match(rf"[QT]{self.number}\b[\s:.)\-–—]*", text, re.IGNORECASE)
             if m and m.end() < len(text):
-                text = text[m.end():]
+                text = text[m.end() :]
         return text
 
     @property
@@ -203,10 +203,10 @@ class _LocalTime:
             fixed = self._hours[hour]
         except KeyError:
             a, b = hour.astimezone(self.zone), (hour + timedelta(minutes=59)).astimezone(self.zone)
-            offset = a.utcoffset()
+            offset, name = a.utcoffset(), a.tzname()
             fixed = None
-            if offset is not None and offset == b.utcoffset() and a.tzname() == b.tzname():
-                fixed = timezone(offset, a.tzname())
+            if offset is not None and name and offset == b.utcoffset() and name == b.tzname():
+                fixed = timezone(offset, name)
             self._hours[hour] = fixed
         return when.astimezone(fixed if fixed is not None else self.zone)
 
@@ -321,15 +321,15 @@ def build_transcript(
     _link_replies(entries, by_key, removed)
 
     for e in entries:
-        block = e.block
-        assert block is not None
-        block.messages.append(e)
+        home = e.block
+        assert home is not None
+        home.messages.append(e)
         if not e.depth:
-            block.answers.append(e)
+            home.answers.append(e)
         if e.msg.extra_questions:
             for n in e.msg.extra_questions:
                 other = by_number.get(n)
-                if other is not None and other is not block:
+                if other is not None and other is not home:
                     other.also.append(e)
     if order == "engaged":
         for b in questions:
@@ -343,7 +343,11 @@ def build_transcript(
         p = people.get(key)
         if p is None:
             p = people[key] = Participant(
-                m.platform, m.author_id, m.author_name, m.author_handle, m.is_host,
+                m.platform,
+                m.author_id,
+                m.author_name,
+                m.author_handle,
+                m.is_host,
                 key in previous,
             )
         elif m.is_host:

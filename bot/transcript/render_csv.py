@@ -12,12 +12,30 @@ import csv
 import io
 from collections.abc import Iterator
 
-from bot.transcript.model import gc_paused, Transcript
+from bot.transcript.model import Transcript, gc_paused
 
 COLUMNS = [
-    "time_utc", "local_time", "platform", "id", "author_id", "author_name", "author_handle",
-    "host", "section", "question", "extra_questions", "method", "confidence", "reply_to",
-    "depth", "edited", "redacted", "reactions", "reply_count", "url", "text",
+    "time_utc",
+    "local_time",
+    "platform",
+    "id",
+    "author_id",
+    "author_name",
+    "author_handle",
+    "host",
+    "section",
+    "question",
+    "extra_questions",
+    "method",
+    "confidence",
+    "reply_to",
+    "depth",
+    "edited",
+    "redacted",
+    "reactions",
+    "reply_count",
+    "url",
+    "text",
 ]
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 

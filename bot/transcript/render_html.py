@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from bot.transcript.charts import activity_svg
-from bot.transcript.model import gc_paused, Entry, Participant, Transcript
+from bot.transcript.model import Entry, Participant, Transcript, gc_paused
 from bot.transcript.summary import URL_RE, trim_link
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -116,9 +116,7 @@ class _Fragments:
     def text(self, e: Entry) -> str:
         out = self._text.get(e.index)
         if out is None:
-            out = self._text[e.index] = (
-                str(linkify(e.text)) if "://" in e.text else _esc(e.text)
-            )
+            out = self._text[e.index] = str(linkify(e.text)) if "://" in e.text else _esc(e.text)
         return out
 
     def _open(self, e: Entry, out: list[str]) -> None:
@@ -177,7 +175,9 @@ class _Fragments:
         out = ["<ol>\n"]
         for e in p.entries:
             loc = e.local
-            label = f" {_esc(e.label)}" if e.block is not None and e.block.kind == "question" else ""
+            label = (
+                f" {_esc(e.label)}" if e.block is not None and e.block.kind == "question" else ""
+            )
             out.append(
                 f'<li><a href="#m{e.index}">{loc.hour:02d}:{loc.minute:02d}{label}</a>: '
                 f'<span class="u" dir="auto">{self.text(e)}</span></li>\n'
@@ -203,11 +203,15 @@ def generate_html(t: Transcript) -> Iterator[str]:
         )
     chart = activity_svg(s.activity.counts, s.activity.origin, t.zone, title=chart_title)
     fragments = _Fragments(t)
-    return environment().get_template("transcript.html.j2").generate(
-        t=t,
-        s=s,
-        session=t.session,
-        chart=chart,
-        thread=fragments.thread,
-        participant_messages=fragments.participant,
+    return (
+        environment()
+        .get_template("transcript.html.j2")
+        .generate(
+            t=t,
+            s=s,
+            session=t.session,
+            chart=chart,
+            thread=fragments.thread,
+            participant_messages=fragments.participant,
+        )
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from bot.transcript.model import gc_paused, Block, Entry, Transcript
+from bot.transcript.model import Block, Entry, Transcript, gc_paused
 from bot.transcript.summary import QuestionStats
 
 SCHEMA = "tweetchat.transcript/1"

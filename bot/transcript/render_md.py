@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 
-from bot.transcript.model import gc_paused, Block, Entry, Transcript
+from bot.transcript.model import Block, Entry, Transcript, gc_paused
 from bot.transcript.render_html import delay, excerpt, length, long_date
 from bot.transcript.summary import URL_RE, trim_link
 
@@ -156,7 +156,10 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         at = t.local(s.activity.origin + timedelta(minutes=busiest[0]))
         out.append(f"Busiest minute: {at:%H:%M}, {plural(busiest[1], 'message')}.")
     out.append("")
-    out += ["| Question | Answers | People | Median first answer | Key terms |", "|---|--:|--:|--:|---|"]
+    out += [
+        "| Question | Answers | People | Median first answer | Key terms |",
+        "|---|--:|--:|--:|---|",
+    ]
     for q in s.questions:
         terms = ", ".join(md_text(w) for w in q.key_terms)
         out.append(
@@ -165,9 +168,11 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         )
     out.append("")
     if s.top_contributors:
-        out += ["**Top contributors:** " + ", ".join(
-            f"{md_user(p.name)} ({n})" for p, n in s.top_contributors
-        ), ""]
+        out += [
+            "**Top contributors:** "
+            + ", ".join(f"{md_user(p.name)} ({n})" for p, n in s.top_contributors),
+            "",
+        ]
     if s.links:
         out += ["**Links shared:**", ""]
         out += [f"- <{url}>" + (f" ({n}×)" if n > 1 else "") for url, n in s.links[:50]]
@@ -193,7 +198,8 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         if q.representative:
             out += ["Representative answers:", ""]
             out += [
-                f"- {md_user(e.msg.author_name)}: {md_user(excerpt(e.text))}" for e in q.representative
+                f"- {md_user(e.msg.author_name)}: {md_user(excerpt(e.text))}"
+                for e in q.representative
             ]
             out.append("")
         out += ["### Answers" + (", most engaged first" if t.order == "engaged" else ""), ""]
@@ -211,9 +217,11 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         out += [
             "## Answers we could not place",
             "",
-            f"Next time, start your answer with the question's number and the hashtag, for "
-            f"example “A{n} … {md_user(session.hashtag)}” to answer Q{n}, and it will land "
-            "under its question.",
+            (
+                f"Next time, start your answer with the question's number and the hashtag, for "
+                f"example “A{n} … {md_user(session.hashtag)}” to answer Q{n}, and it will "
+                "land under its question."
+            ),
             "",
         ]
         _thread(t, t.unplaced.answers, out)
@@ -221,7 +229,11 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
     out += ["## Participants", ""]
     for p in t.participants:
         labels = sorted(
-            {e.block.label for e in p.entries if e.block is not None and e.block.kind == "question"},
+            {
+                e.block.label
+                for e in p.entries
+                if e.block is not None and e.block.kind == "question"
+            },
             key=lambda lbl: int(lbl[1:]) if lbl[1:].isdigit() else 0,
         )
         extra = f", answered {', '.join(labels)}" if labels else ""

@@ -46,13 +46,17 @@ def render_series_html(chat_id: str, title: str, sessions: Sequence[SeriesEntry]
     messages = trend_svg(
         labels, [("Messages", "s3", [e.messages for e in live])], title="Messages per session"
     )
-    return environment().get_template("series.html.j2").render(
-        chat_id=chat_id,
-        title=title,
-        sessions=list(reversed(ordered)),
-        live=live,
-        people_chart=people,
-        messages_chart=messages,
+    return (
+        environment()
+        .get_template("series.html.j2")
+        .render(
+            chat_id=chat_id,
+            title=title,
+            sessions=list(reversed(ordered)),
+            live=live,
+            people_chart=people,
+            messages_chart=messages,
+        )
     )
 
 

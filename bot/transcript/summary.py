@@ -29,8 +29,8 @@ import statistics
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
 from datetime import datetime, timedelta
+from itertools import chain
 
 from bot.transcript.model import Block, Entry, Participant, Transcript
 
@@ -42,21 +42,228 @@ WORD_RE = re.compile(r"[#@]?[^\W\d_][\w'’-]*")
 TAG_RE = re.compile(r"[aqt]\d+[a-z]?$")
 
 STOPWORDS = frozenset(
-    """
-    a about above after again against all also am an and any are aren't as at be because been
-    before being below between both but by can can't could couldn't did didn't do does doesn't
-    doing don't down during each even ever few for from further get gets got had hadn't has
-    hasn't have haven't having he he'd he'll he's her here here's hers herself him himself his
-    how how's i i'd i'll i'm i've if in into is isn't it it's its itself just let's like lot
-    lots make many may me more most much must mustn't my myself no nor not now of off often
-    on once one only or other ought our ours ourselves out over own really same say says shan't
-    she she'd she'll she's should shouldn't so some such than that that's the their theirs them
-    themselves then there there's these they they'd they'll they're they've thing things think
-    this those though through thanks thank to too under until up us very was wasn't way we we'd
-    we'll we're we've well were weren't what what's when when's where where's which while who
-    who's whom why why's will with won't would wouldn't yes yet you you'd you'll you're you've
-    your yours yourself yourselves rt amp via im dont cant ive youre get got going know yeah
-    """.split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "aren't",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "can't",
+        "could",
+        "couldn't",
+        "did",
+        "didn't",
+        "do",
+        "does",
+        "doesn't",
+        "doing",
+        "don't",
+        "down",
+        "during",
+        "each",
+        "even",
+        "ever",
+        "few",
+        "for",
+        "from",
+        "further",
+        "get",
+        "gets",
+        "got",
+        "had",
+        "hadn't",
+        "has",
+        "hasn't",
+        "have",
+        "haven't",
+        "having",
+        "he",
+        "he'd",
+        "he'll",
+        "he's",
+        "her",
+        "here",
+        "here's",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "how's",
+        "i",
+        "i'd",
+        "i'll",
+        "i'm",
+        "i've",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn't",
+        "it",
+        "it's",
+        "its",
+        "itself",
+        "just",
+        "let's",
+        "like",
+        "lot",
+        "lots",
+        "make",
+        "many",
+        "may",
+        "me",
+        "more",
+        "most",
+        "much",
+        "must",
+        "mustn't",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "often",
+        "on",
+        "once",
+        "one",
+        "only",
+        "or",
+        "other",
+        "ought",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "really",
+        "same",
+        "say",
+        "says",
+        "shan't",
+        "she",
+        "she'd",
+        "she'll",
+        "she's",
+        "should",
+        "shouldn't",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "that's",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "there's",
+        "these",
+        "they",
+        "they'd",
+        "they'll",
+        "they're",
+        "they've",
+        "thing",
+        "things",
+        "think",
+        "this",
+        "those",
+        "though",
+        "through",
+        "thanks",
+        "thank",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "us",
+        "very",
+        "was",
+        "wasn't",
+        "way",
+        "we",
+        "we'd",
+        "we'll",
+        "we're",
+        "we've",
+        "well",
+        "were",
+        "weren't",
+        "what",
+        "what's",
+        "when",
+        "when's",
+        "where",
+        "where's",
+        "which",
+        "while",
+        "who",
+        "who's",
+        "whom",
+        "why",
+        "why's",
+        "will",
+        "with",
+        "won't",
+        "would",
+        "wouldn't",
+        "yes",
+        "yet",
+        "you",
+        "you'd",
+        "you'll",
+        "you're",
+        "you've",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "rt",
+        "amp",
+        "via",
+        "im",
+        "dont",
+        "cant",
+        "ive",
+        "youre",
+        "get",
+        "got",
+        "going",
+        "know",
+        "yeah",
+    ]
 )
 
 
@@ -73,7 +280,11 @@ def find_links(text: str) -> list[str]:
 def trim_link(url: str) -> str:
     url = url.rstrip(_TRAILING)
     # A closing bracket belongs to the link only if the link opened one ("wiki/Foo_(bar)").
-    while url and url[-1] in ")]}" and url.count(url[-1]) > url.count({")": "(", "]": "[", "}": "{"}[url[-1]]):
+    while (
+        url
+        and url[-1] in ")]}"
+        and url.count(url[-1]) > url.count({")": "(", "]": "[", "}": "{"}[url[-1]])
+    ):
         url = url[:-1].rstrip(_TRAILING)
     return url
 
@@ -230,7 +441,9 @@ def _question_stats(b: Block, toks: dict[int, set[str]], idf: dict[str, float]) 
         median = statistics.median(
             max(0.0, (e.msg.created - posted) / timedelta(seconds=1)) for e in first.values()
         )
-    engaged = sorted((e for e in answers if e.engagement > 0), key=lambda e: (-e.engagement, e.index))
+    engaged = sorted(
+        (e for e in answers if e.engagement > 0), key=lambda e: (-e.engagement, e.index)
+    )
     return QuestionStats(
         number=b.number,
         label=b.label,

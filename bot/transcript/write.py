@@ -6,8 +6,8 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from bot.transcript.charts import bar_chart_png
 from bot.transcript.model import Transcript, gc_paused
@@ -66,9 +66,7 @@ def write_format(t: Transcript, fmt: str, out_dir: Path) -> Path:
     return path
 
 
-def write_transcript(
-    t: Transcript, out_dir: Path, formats: Iterable[str] = FORMATS
-) -> list[Path]:
+def write_transcript(t: Transcript, out_dir: Path, formats: Iterable[str] = FORMATS) -> list[Path]:
     """Render `formats` into `out_dir`, plus activity.png; returns the paths written."""
     wanted = list(formats)
     for fmt in wanted:

@@ -15,7 +15,9 @@ OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium (make browser)"),
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason="needs Debian's chromium (make browser)"
+    ),
 ]
 
 
@@ -24,7 +26,10 @@ def page_at(tmp_path: Path):  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     t = build_transcript(
-        S.session(), S.items(), S.messages(), previous_participants=S.previous(),
+        S.session(),
+        S.items(),
+        S.messages(),
+        previous_participants=S.previous(),
         moderation_counts={"hidden": 1, "redacted": 1},
     )
     html = next(p for p in write_transcript(t, tmp_path, ("html",)) if p.suffix == ".html")
@@ -97,8 +102,15 @@ def test_series_index_renders_offline(page_at, tmp_path: Path) -> None:  # type:
 
     browser, _ = page_at
     entries = [
-        SeriesEntry(i, date(2026, 1, 7 + 7 * i), i == 2, 80 + 15 * i, 20 + i, 3 * i,
-                    f"2026-01-{7 + 7 * i:02d}/transcript.html")
+        SeriesEntry(
+            i,
+            date(2026, 1, 7 + 7 * i),
+            i == 2,
+            80 + 15 * i,
+            20 + i,
+            3 * i,
+            f"2026-01-{7 + 7 * i:02d}/transcript.html",
+        )
         for i in range(4)
     ]
     path = render_series_index("nhssm", "NHS Social Media chat", entries, tmp_path / "series")

@@ -26,7 +26,10 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 def rendered() -> dict[str, bytes]:
     t = build_transcript(
-        S.session(), S.items(), S.messages(), previous_participants=S.previous(),
+        S.session(),
+        S.items(),
+        S.messages(),
+        previous_participants=S.previous(),
         moderation_counts={"hidden": 1, "redacted": 1},
     )
     out = {

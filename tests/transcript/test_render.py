@@ -32,8 +32,12 @@ from tests.transcript import sample as S
 
 def build(**kw: object) -> Transcript:
     return build_transcript(
-        S.session(), S.items(), S.messages(), previous_participants=S.previous(),
-        moderation_counts={"hidden": 1, "redacted": 1}, **kw,  # type: ignore[arg-type]
+        S.session(),
+        S.items(),
+        S.messages(),
+        previous_participants=S.previous(),
+        moderation_counts={"hidden": 1, "redacted": 1},
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -74,7 +78,7 @@ def test_html_is_inert_and_self_contained(outputs: dict[str, str]) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'href="javascript' not in html.lower()
     assert "javascript:alert(1)" in html  # shown as text
-    assert "http-equiv=\"Content-Security-Policy\"" in html
+    assert 'http-equiv="Content-Security-Policy"' in html
     # No external resources of any kind; only http(s) links users shared, and anchors.
     assert "src=" not in html and "<link" not in html and "@import" not in html
     assert html.count("<h1>") == 1 and '<html lang="en">' in html
@@ -88,13 +92,15 @@ def test_html_is_inert_and_self_contained(outputs: dict[str, str]) -> None:
 
 
 def test_linkify_only_http_links() -> None:
-    out = str(linkify('see https://a.example/x?y=1&z="2" and javascript:alert(1) or ftp://f.example'))
+    out = str(
+        linkify('see https://a.example/x?y=1&z="2" and javascript:alert(1) or ftp://f.example')
+    )
     assert out.count("<a ") == 1
     assert 'href="https://a.example/x?y=1&amp;z="' in out
     assert "javascript:alert(1)" in out and "ftp://f.example" in out
     assert str(linkify("<b>hi</b>")) == "&lt;b&gt;hi&lt;/b&gt;"
     # Sentence punctuation and unbalanced brackets stay outside the link.
-    assert 'href="https://w.example/Foo_(bar)"' in str(linkify("(https://w.example/Foo_(bar)).")) 
+    assert 'href="https://w.example/Foo_(bar)"' in str(linkify("(https://w.example/Foo_(bar))."))
 
 
 def test_markdown_escaping() -> None:
@@ -130,7 +136,10 @@ def test_json_schema_shape() -> None:
     assert first["author"] == {"id": "bea", "name": "Bea", "handle": "bea", "host": False}
     assert first["time"] == "2026-01-07T20:06:00+00:00"
     assert first["attribution"] == {
-        "section": "question", "question": 1, "extra_questions": [], "method": "tag",
+        "section": "question",
+        "question": 1,
+        "extra_questions": [],
+        "method": "tag",
         "confidence": 1.0,
     }
     reply = first["replies"][0]
@@ -158,8 +167,10 @@ def test_csv_rows() -> None:
 
 
 def test_csv_formula_guard() -> None:
-    msgs = [S.msg("f1", 6, "=cmd", "=HYPERLINK(\"http://evil\")", **S.q(1))]
-    rows = list(csv.DictReader(io.StringIO(render_csv(build_transcript(S.session(), S.items(), msgs)))))
+    msgs = [S.msg("f1", 6, "=cmd", '=HYPERLINK("http://evil")', **S.q(1))]
+    rows = list(
+        csv.DictReader(io.StringIO(render_csv(build_transcript(S.session(), S.items(), msgs))))
+    )
     assert rows[0]["text"].startswith("'=") and rows[0]["author_name"] == "'=cmd"
 
 
@@ -170,14 +181,18 @@ def test_engaged_order_and_rehearsal_and_t_style() -> None:
     out = all_formats(t)
     assert "REHEARSAL" in out["html"] and "**REHEARSAL**" in out["md"]
     assert '"rehearsal": true' in out["json"]
-    assert "<span class=\"qlabel\">T1</span>" in out["html"] and "## T2: " in out["md"]
+    assert '<span class="qlabel">T1</span>' in out["html"] and "## T2: " in out["md"]
     assert "Answers, most engaged first" in out["html"]
 
 
 def test_write_transcript_files(tmp_path: Path) -> None:
     paths = write_transcript(build(), tmp_path / "nhssm" / "2026-01-07")
     assert [p.name for p in paths] == [
-        "transcript.html", "transcript.md", "transcript.json", "transcript.csv", "activity.png",
+        "transcript.html",
+        "transcript.md",
+        "transcript.json",
+        "transcript.csv",
+        "activity.png",
     ]
     assert all(p.stat().st_size > 0 for p in paths)
     assert not list((tmp_path / "nhssm" / "2026-01-07").glob(".*tmp"))  # no temp files left
@@ -208,7 +223,7 @@ def test_activity_png_is_a_valid_bar_chart() -> None:
     assert (width, height) == (90, 60)
     stride = 1 + width * 3
     assert len(raw) == stride * height
-    pixel = lambda x, y: raw[y * stride + 1 + 3 * x : y * stride + 4 + 3 * x]  # noqa: E731
+    pixel = lambda x, y: raw[y * stride + 1 + 3 * x : y * stride + 4 + 3 * x]
     bar = bytes((0x1F, 0x5F, 0x8B))
     assert pixel(40, 25) == bar  # the middle (tallest) bar
     assert pixel(15, 25) != bar  # the first minute had no messages

@@ -1,0 +1,79 @@
+"""Import DiscordChatExporter JSON exports of past chats into the archive.
+
+A chat held on Discord before the bot existed (or while it was down) is exported with
+DiscordChatExporter: the channel, plus one file per question thread. The files stream
+through `discord_export` into the shared importer, which rebuilds each session exactly as
+if the bot had hosted it: the host's posts become the scripted items, every other message
+is attributed (threads, A-tags, replies). Everything is keyed on Discord's ids, so
+importing the same files again changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from ..archive import Archive
+from ..script import ChatScript
+from .common import ImportReport, Parsed, host_names_for, import_stream, is_host
+from .discord_export import ExportError, iter_export, read_info
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+
+
+def _parsed(paths: Sequence[Path], host_names: set[str], bots_are_hosts: bool
+            ) -> Iterator[Parsed]:
+    """Messages of every file, numbered across files.
+
+    The host is whoever posted for the chat: the script's host, or a bot account. A bot's
+    id is added to `host_names` as soon as it is met, before import_stream (which holds the
+    same set) asks whether that message is the host's.
+    """
+    # A thread opened from a message shares its id. The live adapter reports a question
+    # post together with the thread it opened, so an imported question post gets it too.
+    threads = {info.thread_id for info in map(read_info, paths) if info.thread_id}
+    number = 0
+    for path in paths:
+        for message in iter_export(path):
+            number += 1
+            if bots_are_hosts and message.author.is_bot:
+                host_names.add(message.author.id.lower())
+            if message.thread_id is None and message.id in threads and is_host(
+                message, host_names
+            ):
+                message = replace(message, thread_id=message.id)
+            yield Parsed(number, message)
+
+
+def import_discord(
+    archive: Archive,
+    paths: Iterable[str | Path],
+    script: ChatScript,
+    progress: Callable[[int], None] | None = None,
+    *,
+    extra_hosts: Iterable[str] = (),
+    bots_are_hosts: bool = True,
+) -> ImportReport:
+    """Import exports (a channel and its thread files, in any order) as sessions of `script`.
+
+    Raises ExportError (one line naming the file) for a file that is not an export; the
+    messages already stored stay, and importing again after fixing the file is harmless.
+    """
+    files = [Path(p) for p in paths]
+    for path in files:
+        if not path.is_file():
+            raise ExportError(f"{path}: file not found; check the path")
+    host_names = host_names_for(script, PLATFORM, extra_hosts)
+    report = import_stream(
+        archive, script, _parsed(files, host_names, bots_are_hosts),
+        platform=PLATFORM, host_names=host_names, progress=progress,
+    )
+    log.info(
+        "imported %d Discord messages from %d file(s) into %d session(s) of %s",
+        report.messages, len(files), len(report.sessions), script.id,
+    )
+    return report
