@@ -84,7 +84,7 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 # -- the load: one worker process drives a slice of the clients ------------------------------
@@ -177,7 +177,7 @@ def run_once(clients: int, *, seconds: float, rate: float, workers: int, pace: f
     # Questions spread over the measured window: every `seconds/6` wall seconds.
     step_min = max(1, int(seconds * pace / 60 / 6))
     questions = "\n".join(
-        f"  - {{number: {n}, at: {n * step_min}m, text: Benchmark question {n}?}}"
+        f"  - {{number: {n}, at: {n * step_min}m, text: 'Benchmark question {n}?'}}"
         for n in range(1, 6))
     (tmp / "chats" / f"{CHAT}.yaml").write_text(SCRIPT.format(questions=questions))
     port = free_port()
@@ -187,8 +187,9 @@ def run_once(clients: int, *, seconds: float, rate: float, workers: int, pace: f
            "TWEETCHAT_CHATS_DIR": str(tmp / "chats")}
     env.pop("TWEETCHAT_CONFIG", None)  # no settings file (cwd is empty): defaults + the above
     exe = Path(sys.executable).with_name("tweetchat")
+    log_file = (tmp / "server.log").open("w")
     server = subprocess.Popen([str(exe), "run"], cwd=tmp, env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"))
+                              stdout=subprocess.DEVNULL, stderr=log_file)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_up(url, server)
@@ -238,6 +239,7 @@ def run_once(clients: int, *, seconds: float, rate: float, workers: int, pace: f
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+        log_file.close()
     expected = set(acked)
     lost = 0
     for r in results:

@@ -21,7 +21,8 @@ a fraction of the work); see the note in the module's report to the schema's own
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +55,11 @@ _PARTICIPANT = (
     "values (?, ?, ?, ?, ?, ?) "
     "on conflict(platform, id) do update set name = excluded.name, "
     "handle = excluded.handle, last_seen = max(last_seen, excluded.last_seen)"
+)
+# New rows (rowids above the batch's starting maximum) into the full-text index.
+_INDEX_NEW = (
+    'insert into "messages_fts" (rowid, "public_text", "author_name", "author_handle") '
+    'select rowid, "public_text", "author_name", "author_handle" from messages where rowid > ?'
 )
 _FTS_UPDATE_TRIGGER = """
 CREATE TRIGGER "messages_au" AFTER UPDATE OF "public_text", "author_name", "author_handle"
@@ -101,10 +107,49 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
             participants[(msg.platform, a.id)] = (msg.platform, a.id, a.name, a.handle, first, seen)
     conn = archive.db.conn
     with archive.db.atomic():
+        # Index the batch's new rows in one statement instead of row by row through the
+        # insert trigger: about 20 times less work for FTS5. The trigger is put back inside
+        # the same transaction, so no other connection ever sees the table without it.
+        trigger = conn.execute(
+            "select sql from sqlite_master where type = 'trigger' and name = 'messages_ai'"
+        ).fetchone()
+        before = conn.execute("select coalesce(max(rowid), 0) from messages").fetchone()[0]
+        if trigger is not None:
+            conn.execute('DROP TRIGGER "messages_ai"')
         cursor = conn.executemany(_INSERT, (message_row(m, chat_id, received_at) for m in messages))
         changed = cursor.rowcount
+        if trigger is not None:
+            conn.execute(_INDEX_NEW, [before])
+            conn.execute(trigger[0])
         conn.executemany(_PARTICIPANT, participants.values())
     return max(changed, 0)
+
+
+@contextmanager
+def import_mode(archive: Archive, *, checkpoint_pages: int = 0) -> Iterator[None]:
+    """For the length of an import: no automatic WAL checkpoints on this connection.
+
+    Every commit that finds the write-ahead log over 1,000 pages copies it into the
+    database and syncs both files; an import commits hundreds of times, so it would pay
+    that again and again (on slow disks most of the import's time). The log is copied once
+    at the end instead, as a single big transaction would. Other connections (a running
+    bot) keep their own setting. `checkpoint_pages` > 0 bounds the log instead.
+    """
+    db = archive.db
+    previous = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    db.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA wal_autocheckpoint={int(previous)}")
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+@contextmanager
+def transaction(archive: Archive) -> Iterator[None]:
+    """Many small archive writes as one commit (the archive's own calls nest inside)."""
+    with archive.db.atomic():
+        yield
 
 
 def ensure_fts_update_trigger(archive: Archive) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..archive import Archive
-from ..archive.bulk import ensure_fts_update_trigger, store_messages
+from ..archive.bulk import ensure_fts_update_trigger, import_mode, store_messages, transaction
 from ..platforms.base import Event, Message, PostRef
 from ..publish import attribute_session, claim_window
 from ..schedule import occurrences_between
@@ -75,11 +75,23 @@ def import_stream(
     host_names: set[str],
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
+    ensure_fts_update_trigger(archive)
+    with import_mode(archive):
+        return _import(archive, script, parsed, platform, host_names, progress)
+
+
+def _import(
+    archive: Archive,
+    script: ChatScript,
+    parsed: Iterable[Parsed],
+    platform: str,
+    host_names: set[str],
+    progress: Callable[[int], None] | None,
+) -> ImportReport:
     report = ImportReport()
     host_posts: dict[str, Message] = {}  # by id: overlapping searches repeat tweets
     batch: list[Message] = []
     last_line = None
-    ensure_fts_update_trigger(archive)
 
     def flush() -> None:
         if batch:
@@ -110,7 +122,8 @@ def import_stream(
     flush()
     report.host_posts = len(host_posts)
     for group in _group(list(host_posts.values())):
-        report.sessions.append(_session_for(archive, script, platform, group))
+        with transaction(archive):  # one commit per session, not one per item
+            report.sessions.append(_session_for(archive, script, platform, group))
     return report
 
 

@@ -11,8 +11,8 @@ importing the same files again changes nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..archive import Archive

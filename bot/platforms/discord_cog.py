@@ -80,9 +80,9 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
         if not isinstance(member, discord.Member):
             return False  # a DM: nobody moderates from there
         for platform in self.platforms().values():
-            if platform.guild is not None and platform.guild.id == member.guild.id:
-                if platform.is_moderator(member):
-                    return True
+            here = platform.guild is not None and platform.guild.id == member.guild.id
+            if here and platform.is_moderator(member):
+                return True
         role_name = self.app.settings.discord.moderator_role
         if role_name and any(r.name == role_name or str(r.id) == role_name for r in member.roles):
             return True

@@ -697,7 +697,12 @@ class DiscordPlatform(Platform):
         text = f"The transcript of **{self.context.title}** is ready."
         if link:
             text += f" Read it online: {link}"
-        if len(fits) < len(wanted):
+        if not channel.permissions_for(channel.guild.me).attach_files:
+            log.warning("discord: no 'Attach Files' in #%s; sharing the link only", channel.name)
+            fits = []
+            if not link:
+                return
+        elif len(fits) < len(wanted):
             text += f" ({len(wanted) - len(fits)} file(s) too large to attach here.)"
         try:
             await channel.send(

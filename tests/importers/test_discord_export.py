@@ -146,7 +146,7 @@ def write(tmp_path: Path, name: str, doc: Any) -> Path:
 def test_channel_export_becomes_neutral_messages() -> None:
     messages = parse_export(CHANNEL_EXPORT)
     assert [m.id for m in messages] == ["1001", "1002", "1004", "1005", "1006"]  # no system msgs
-    welcome, question, answer, reply, picture = messages
+    welcome, _question, answer, reply, picture = messages
     assert welcome.platform == "discord" and welcome.author.is_bot
     assert welcome.created == datetime(2026, 1, 7, 20, 0, 0, 120000, tzinfo=UTC)
     assert welcome.channel_id == "100" and welcome.thread_id is None
@@ -212,8 +212,8 @@ def test_messages_before_the_channel_header_still_work() -> None:
         ('{"messages": []}', "not a DiscordChatExporter JSON export"),
         ("[1, 2]", "malformed JSON, expected {"),
         (
-            '{"guild": {}, "channel": {"id": "1"}, "messages": [{"id": "1", "author": {},'
-            ' "timestamp": "yesterday"}]}',
+            ('{"guild": {}, "channel": {"id": "1"}, "messages": [{"id": "1", "author": {},'
+            ' "timestamp": "yesterday"}]}'),
             "message 1: timestamp 'yesterday' is not ISO 8601",
         ),
         ('{"guild": {}, "channel": {"id": "1"}, "messages": [{"id": "1"}]}', "lacks 'author'"),

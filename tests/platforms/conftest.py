@@ -62,6 +62,7 @@ BOT_PERMISSIONS = discord.Permissions(
     manage_events=True,
     create_public_threads=True,
     send_messages_in_threads=True,
+    attach_files=True,
 )
 
 

@@ -247,7 +247,7 @@ async def test_transcript_posts_the_html_and_markdown_files(
     await cog.transcript.callback(cog, inter, chat=None, session=None)
     inter.response.defer.assert_awaited_once_with(thinking=True)
     call = inter.followup.send.await_args
-    assert call.args[0].startswith(f"Transcript of **Test chat** (<t:")
+    assert call.args[0].startswith("Transcript of **Test chat** (<t:")
     assert sorted(f.filename for f in call.kwargs["files"]) == ["transcript.html", "transcript.md"]
 
 

@@ -17,12 +17,10 @@ import discord
 import discord.ext.test as dpytest
 import pytest
 from discord.ext.test import backend as dback
-from discord.ext.test import factories as facts
 
 from bot.archive import Archive
 from bot.clock import FakeClock
 from bot.platforms.base import Author, ChatContext, PlatformError, Upcoming
-from bot.platforms.discord_platform import DiscordPlatform
 from bot.platforms.discord_events import (
     EventSpec,
     cancel_event,
@@ -32,6 +30,7 @@ from bot.platforms.discord_events import (
     send_reminder,
     update_event,
 )
+from bot.platforms.discord_platform import DiscordPlatform
 from tests.platforms.conftest import BOT_PERMISSIONS, DiscordWorld, FakeEventRoutes
 
 START = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
@@ -331,3 +330,17 @@ async def test_transcript_files_are_posted_in_the_channel(
     assert "https://chat.example/archive/3" in sent.content
     assert [a.filename for a in sent.attachments] == ["transcript.html", "transcript.md"]
     assert world.uploads[sent.id] == {"transcript.html": b"<h1>Q1</h1>", "transcript.md": b"# Q1"}
+
+
+async def test_without_attach_files_only_the_link_is_shared(
+    world: DiscordWorld, archive: Archive, tmp_path: Path
+) -> None:
+    platform = await started_platform(world, archive)
+    await dpytest.set_permission_overrides(world.bot_role, world.chat, attach_files=False)
+    html = tmp_path / "transcript.html"
+    html.write_text("<h1>Q1</h1>")
+    await platform.publish_transcript([html], "https://chat.example/archive/3")
+    sent = dpytest.get_message()
+    assert sent.attachments == [] and sent.content.endswith("https://chat.example/archive/3")
+    await platform.publish_transcript([html], None)  # nothing to share: nothing is posted
+    assert dpytest.verify().message().nothing()

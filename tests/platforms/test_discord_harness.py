@@ -7,7 +7,6 @@ import discord.ext.test as dpytest
 
 from tests.platforms.conftest import DiscordWorld
 
-
 # --- the harness itself ---------------------------------------------------------------
 
 

@@ -152,3 +152,27 @@ def test_retweets_and_duplicates() -> None:
 def test_unknown_time_zone_falls_back_to_utc() -> None:
     t = build_transcript(S.session(timezone="Mars/Olympus"), S.items(), S.messages())
     assert t.local_start.utcoffset() is not None and t.local_start.utcoffset().total_seconds() == 0
+
+
+def test_local_times_follow_daylight_saving() -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.transcript.model import _LocalTime
+
+    london = ZoneInfo("Europe/London")
+    to_local = _LocalTime(london)
+    # Clocks go forward at 01:00 UTC on 29 March 2026: walk minute by minute across it.
+    start = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
+    for minute in range(0, 240, 7):
+        when = start + timedelta(minutes=minute, seconds=13)
+        fast, exact = to_local(when), when.astimezone(london)
+        assert (fast.replace(tzinfo=None), fast.utcoffset(), fast.tzname()) == (
+            exact.replace(tzinfo=None),
+            exact.utcoffset(),
+            exact.tzname(),
+        )
+    summer = build_transcript(
+        S.session(scheduled_start=datetime(2026, 7, 1, 19, 0, tzinfo=UTC)), S.items(), []
+    )
+    assert summer.local_start.hour == 20 and summer.local_start.tzname() == "BST"

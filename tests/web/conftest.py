@@ -15,7 +15,14 @@ from bot.app import App
 from bot.clock import Clock, FakeClock
 from bot.platforms.web.server import build_app
 from bot.script import ChatScript, load_script
-from bot.settings import ArchiveSettings, ChatsSettings, SchedulerSettings, Secrets, Settings, WebSettings
+from bot.settings import (
+    ArchiveSettings,
+    ChatsSettings,
+    SchedulerSettings,
+    Secrets,
+    Settings,
+    WebSettings,
+)
 
 TOKEN = "test-moderator-token-0123456789"
 

@@ -87,7 +87,7 @@ async def test_start_control_and_stop_from_the_console(room):
 
 
 async def test_control_api_still_works_with_the_bearer_token(room):
-    bot, client = room
+    _bot, client = room
     r = await client.post("/api/sessions", json={"chat": "webtest", "pace": 60},
                           headers=BEARER)
     assert r.status == 200
@@ -127,7 +127,7 @@ async def test_script_upload_shows_errors_with_line_numbers(room):
 
 
 async def test_hide_and_restore_from_the_console_update_every_room(live):
-    bot, client, sid = live
+    bot, client, _sid = live
     ann, _ = await join(client, "Ann")
     bo, _ = await join(client, "Bo")
     await ann.send_json({"type": "send", "text": "A1 a patient's name", "nonce": "1"})

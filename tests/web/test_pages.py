@@ -14,7 +14,7 @@ from .conftest import SCRIPT, advance_until, frames_until, join, until
 
 
 async def test_home_lists_the_chat_with_times_and_links(room):
-    bot, client = room
+    _bot, client = room
     r = await client.get("/")
     assert r.status == 200
     html = await r.text()

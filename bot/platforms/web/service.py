@@ -69,10 +69,7 @@ class RoomService:
         script = runtime.script
         now = self.bot.clock.now()
         session = self.room_session(chat_id)
-        nxt = occurrences(script, now, 2)
-        upcoming = [o for o in nxt if session is None or o.start > session.scheduled_start
-                    or session.status == "ended"]
-        upcoming = [o for o in upcoming if o.start > now]
+        upcoming = [o for o in occurrences(script, now, 2) if o.start > now]
         state: dict[str, Any] = {
             "type": "state", "chat": chat_id, "title": script.title, "hashtag": script.hashtag,
             "answer_letter": "T" if script.model.tag_style == "T" else "A",

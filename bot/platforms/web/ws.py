@@ -54,9 +54,9 @@ async def room_socket(request: web.Request, service: RoomService) -> web.StreamR
                 continue
             try:
                 data = orjson.loads(msg.data)
-                if not isinstance(data, dict):
-                    raise ValueError
             except ValueError:
+                data = None
+            if not isinstance(data, dict):
                 await _reply(client, joined, {"type": "error", "code": "bad_json",
                                               "error": "The room could not read that request."})
                 continue

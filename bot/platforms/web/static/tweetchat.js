@@ -91,6 +91,8 @@
         case "state": return applyState(d);
         case "message":
           if (d.session && (!session || session.id !== d.session)) {
+            // A new session has begun: the room starts afresh.
+            if (session) { stream.textContent = ""; byId.clear(); lastId = null; }
             session = { id: d.session, closed: false, status: "live" };
             showPhase();
           }
@@ -123,8 +125,8 @@
     }
 
     function showPhase() {
-      const live = session && !session.closed;
-      $("#before").hidden = !!session;
+      const live = !!(session && !session.closed);
+      $("#before").hidden = !!live;
       $("#after").hidden = !(session && session.closed);
       if (session && session.closed) {
         setQuestion(null);

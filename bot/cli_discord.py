@@ -1,0 +1,85 @@
+"""`tweetchat import discord`: load DiscordChatExporter exports of past chats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .cli import ConfigOpt, UserError, _settings, console
+
+
+def register(app: typer.Typer, import_app: typer.Typer) -> None:
+    import_app.command("discord")(import_discord_command)
+
+
+def import_discord_command(
+    exports: Annotated[list[Path], typer.Argument(
+        help="DiscordChatExporter JSON files: the chat channel and its question threads.")],
+    script: Annotated[Path, typer.Option(
+        "--script", help="The chat's script (chats/<chat>.yaml): which chat, which questions.")],
+    host: Annotated[list[str] | None, typer.Option(
+        "--host", help="Another account that posted for the chat (name or id; repeatable).")
+    ] = None,
+    no_bot_host: Annotated[bool, typer.Option(
+        "--no-bot-host", help="Don't treat bot accounts as the host (another bot was there).")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Import past chats from DiscordChatExporter JSON exports.
+
+    Export the chat's channel and each question thread (DiscordChatExporter, format JSON),
+    then import all the files together. Each chat found becomes a session attributed just
+    as if the bot had hosted it live: the host's posts (the bot, or the script's host) are
+    the questions; answers are placed by thread, A-tag and reply. Importing the same files
+    again changes nothing.
+
+    Examples:
+
+      tweetchat import discord exports/nhssm.json exports/nhssm-Q*.json --script chats/nhssm.yaml
+
+      tweetchat import discord export.json --script chats/nhssm.yaml --host "NHS Employers"
+    """
+    from .archive import Archive
+    from .importers.discord_export import ExportError
+    from .importers.discord_import import import_discord
+    from .script import load_script
+
+    loaded = load_script(script)  # a ScriptError is printed as file:line lines by main()
+    missing = [p for p in exports if not p.is_file()]
+    if missing:
+        raise UserError(f"{missing[0]}: file not found; check the path")
+    settings = _settings(config)
+    archive = Archive(settings.archive.path)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
+                      BarColumn(), TextColumn("{task.completed:,} messages"),
+                      TimeElapsedColumn(), console=console, transient=True) as progress:
+            task = progress.add_task(f"Importing {len(exports)} file(s)", total=None)
+            report = import_discord(
+                archive, exports, loaded,
+                progress=lambda n: progress.advance(task, n),
+                extra_hosts=host or (), bots_are_hosts=not no_bot_host,
+            )
+    except ExportError as exc:
+        raise UserError(f"{exc}; export the channel with DiscordChatExporter in JSON format "
+                        "(--format Json)") from None
+    finally:
+        archive.close()
+
+    table = Table(title=f"Imported into {settings.archive.path}", title_justify="left")
+    table.add_column("")
+    table.add_column("", justify="right")
+    table.add_row("Files", str(len(exports)))
+    table.add_row("Messages read", f"{report.messages:,}")
+    table.add_row("Host posts", f"{report.host_posts:,}")
+    table.add_row("New or changed rows", f"{report.changed:,}")
+    table.add_row("Sessions", ", ".join(str(s) for s in report.sessions) or "none")
+    console.print(table)
+    if not report.sessions:
+        console.print(f"No host posts found, so no session was made. Pass the host's account "
+                      f"with --host (the script's host is '{loaded.model.host}').",
+                      highlight=False)
