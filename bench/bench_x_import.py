@@ -1,6 +1,6 @@
 """Benchmark: `tweetchat import x` on generated twarc2 JSONL, against two yardsticks.
 
-For each size three runs, each in its own subprocess (peak memory is that process's own
+For each size four runs, each in its own subprocess (peak memory is that process's own
 ru_maxrss, so sizes and runs never pollute each other):
 
 - tweetchat: `import_x` into a fresh archive: parse, store, group the host's posts into
@@ -8,6 +8,7 @@ ru_maxrss, so sizes and runs never pollute each other):
 - floor: the same rows (same columns, same raw JSON) built with orjson and inserted by plain
   sqlite3 `executemany` in one transaction into a fresh archive (same schema, indexes and
   full-text triggers): what any importer into this archive must pay;
+- bare: the same, with no full-text index at all (the physical lower bound);
 - sqlite-utils: `sqlite-utils insert --nl --alter` of the flattened twarc2 lines (one
   tweet per line, author inline) into a fresh database, a general-purpose JSON loader.
 
@@ -244,7 +245,7 @@ def _floor_rows(pages: Path, received: str):  # type: ignore[no-untyped-def]
                        0.0, "[]", dumps(raw).decode(), received)
 
 
-def run_floor(pages: Path, db: Path) -> dict[str, Any]:
+def run_floor(pages: Path, db: Path, *, bare: bool = False) -> dict[str, Any]:
     from bot.archive import Archive
     from bot.archive.bulk import _COLUMNS
 
@@ -255,6 +256,9 @@ def run_floor(pages: Path, db: Path) -> dict[str, Any]:
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    if bare:  # no full-text index at all: the physical lower bound for these rows
+        for trigger in ("messages_ai", "messages_au", "messages_ad"):
+            conn.execute(f"DROP TRIGGER {trigger}")
     sql = f"insert into messages ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})"
     with conn:
         conn.executemany(sql, _floor_rows(pages, datetime.now(UTC).isoformat()))
@@ -280,6 +284,10 @@ def child(mode: str, data: Path, db: Path, script: Path) -> None:
         info = run_tweetchat(data, db, script)
     elif mode == "floor":
         info = run_floor(data, db)
+    elif mode == "bare":
+        info = run_floor(data, db, bare=True)
+    elif mode == "generate":
+        info = generate(int(script.name), data, db)
     else:
         info = run_sqlite_utils(data, db)
     seconds = time.perf_counter() - started
@@ -328,15 +336,24 @@ def main() -> None:
         meta_path = work / f"meta-{n}.json"
         if not (pages.exists() and flat.exists() and meta_path.exists()):
             print(f"generating {n:,} tweets ...", flush=True)
-            meta_path.write_text(json.dumps(generate(n, pages, flat)))
+            # In a child too: Linux carries a parent's peak RSS into its children's ru_maxrss.
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", "generate", "--data", str(pages),
+                 "--db", str(flat), "--script", str(n)],
+                check=True, capture_output=True, text=True, cwd=ROOT,
+            )
+            info = json.loads(out.stdout.strip().splitlines()[-1])
+            meta_path.write_text(json.dumps({k: info[k] for k in ("tweets", "retweets", "host")}))
         meta = json.loads(meta_path.read_text())
         row: dict[str, Any] = {"tweets": n, "file_mb": round(pages.stat().st_size / 2**20, 1),
                                "bytes_per_tweet": round(pages.stat().st_size / n), **meta}
-        for mode, data in (("tweetchat", pages), ("floor", pages), ("sqlite-utils", flat)):
+        for mode, data in (("tweetchat", pages), ("floor", pages), ("bare", pages),
+                           ("sqlite-utils", flat)):
             print(f"  {n:>9,} {mode} ...", flush=True)
             result = measure(mode, data, script, work)
             result["tweets_per_s"] = round(n / result["seconds"])
             row[mode] = result
+        row["x_bare"] = round(row["tweetchat"]["seconds"] / row["bare"]["seconds"], 2)
         row["x_floor"] = round(row["tweetchat"]["seconds"] / row["floor"]["seconds"], 2)
         row["x_sqlite_utils"] = round(
             row["tweetchat"]["seconds"] / row["sqlite-utils"]["seconds"], 2)
@@ -352,18 +369,19 @@ def main() -> None:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = (f"{'tweets':>9} {'MB':>6} | {'tweetchat t/s':>13} {'s':>7} {'peak MB':>7} | "
-            f"{'floor t/s':>9} {'s':>7} {'peak MB':>7} | {'sqlite-utils t/s':>16} {'s':>7} "
-            f"{'peak MB':>7} | {'x floor':>7} {'x s-u':>6}")
+    modes = ("tweetchat", "floor", "bare", "sqlite-utils")
+    head = f"{'tweets':>9} {'file MB':>7} | " + " | ".join(
+        f"{m + ' t/s':>16} {'s':>6} {'peak MB':>7}" for m in modes
+    ) + f" | {'x floor':>7} {'x bare':>6} {'x s-u':>5}"
     print(head)
     print("-" * len(head))
     for r in rows:
-        t, f, s = r["tweetchat"], r["floor"], r["sqlite-utils"]
-        print(f"{r['tweets']:>9,} {r['file_mb']:>6} | {t['tweets_per_s']:>13,} "
-              f"{t['seconds']:>7.1f} {t['peak_mb']:>7.0f} | {f['tweets_per_s']:>9,} "
-              f"{f['seconds']:>7.1f} {f['peak_mb']:>7.0f} | {s['tweets_per_s']:>16,} "
-              f"{s['seconds']:>7.1f} {s['peak_mb']:>7.0f} | {r['x_floor']:>7} "
-              f"{r['x_sqlite_utils']:>6}")
+        cells = " | ".join(
+            f"{r[m]['tweets_per_s']:>16,} {r[m]['seconds']:>6.1f} {r[m]['peak_mb']:>7.0f}"
+            for m in modes
+        )
+        print(f"{r['tweets']:>9,} {r['file_mb']:>7} | {cells} | {r['x_floor']:>7} "
+              f"{r['x_bare']:>6} {r['x_sqlite_utils']:>5}")
 
 
 if __name__ == "__main__":

@@ -10,14 +10,15 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .archive import Archive
 from .clock import Clock
-from .collector import Collector
+from .collector import Collector, Listener
 from .host import ControlError, RetryPolicy, SessionHost
 from .platforms.base import Platform, PlatformSetupError, Upcoming
 from .platforms.registry import make_platform
@@ -25,6 +26,9 @@ from .publish import publish_session
 from .schedule import ChatScheduler, Occurrence, occurrences_between
 from .script import ChatScript, ScriptIssue, load_script, load_scripts
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .platforms.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +76,16 @@ class App:
         self.host_tasks: dict[int, asyncio.Task[None]] = {}
         self.alerts: list[Alert] = []
         self.scheduler: ChatScheduler | None = None
-        self.web = None
+        self.web: WebServer | None = None
+        # A logged-in discord.py client to share instead of logging in per chat (tests set it).
+        self.discord_client: Any = None
         self.moderator_token = self._moderator_token()
         self.stopped = asyncio.Event()
         self._background: set[asyncio.Task[object]] = set()
         self.moderation = None  # the screening listener, set in start() unless disabled
         self.moderation_engine = None
-        self.session_listeners: list = []  # callables(session_id, event) for live views
+        # Live views (the web room) hear about published transcripts and alerts.
+        self.session_listeners: list[Callable[[int | None, dict[str, Any]], Awaitable[None]]] = []
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -145,7 +152,7 @@ class App:
 
     async def _load_chats(self) -> None:
         if self._fixed_scripts is not None:
-            scripts, issues = self._fixed_scripts, []
+            scripts, issues = self._fixed_scripts, list[ScriptIssue]()
         else:
             scripts, issues = load_scripts(self.settings.chats.dir)
         self.script_issues = issues
@@ -173,7 +180,7 @@ class App:
             runtime.platforms[name] = platform
             collector = Collector(
                 self.archive, runtime.script.id, platform,
-                live_session=lambda chat=runtime.script.id: self.live_session(chat),
+                live_session=self._live_session_of(runtime.script.id),
                 clock=self.clock, listeners=self._listeners(),
             )
             await collector.backfill()
@@ -205,8 +212,11 @@ class App:
 
         return screen
 
-    def _listeners(self) -> list:
-        listeners = []
+    def _live_session_of(self, chat_id: str) -> Callable[[], int | None]:
+        return lambda: self.live_session(chat_id)
+
+    def _listeners(self) -> list[Listener]:
+        listeners: list[Listener] = []
         if self.moderation is not None:
             listeners.append(self.moderation)
         return listeners
@@ -235,7 +245,7 @@ class App:
         log.info("reloaded %d chats (%d scripts with problems)", len(scripts), len(issues))
         return result
 
-    async def replan(self) -> dict[str, int]:
+    async def replan(self) -> dict[str, int]:  # also the scheduler's periodic job
         if self.scheduler is None:
             return {"jobs": 0}
         result = self.scheduler.plan([c.script for c in self.chats.values()], self.clock.now())

@@ -13,7 +13,7 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -297,7 +297,7 @@ def sessions(
 
     archive = Archive(_settings(config).archive.path)
     stats = archive.session_stats()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in archive.sessions(chat_id=chat):
         messages, participants = stats.get(s.id, (0, 0))
         rows.append({

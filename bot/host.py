@@ -117,7 +117,7 @@ class SessionHost:
 
     async def _wait(self, wall_seconds: float | None) -> None:
         self._wake.clear()
-        waiter = asyncio.ensure_future(self._wake.wait())
+        waiter: asyncio.Future[object] = asyncio.ensure_future(self._wake.wait())
         tasks = {waiter}
         if wall_seconds is not None:
             tasks.add(asyncio.ensure_future(self.clock.sleep(wall_seconds)))

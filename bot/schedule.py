@@ -88,7 +88,7 @@ def _make(script: ChatScript, local: datetime) -> Occurrence:
 
 # APScheduler persists jobs by reference to an importable function with picklable
 # arguments, so jobs call these module-level functions, which hand over to the running bot.
-_handlers: dict[str, Callable[..., Awaitable[None]]] = {}
+_handlers: dict[str, Callable[..., Awaitable[object]]] = {}
 
 
 async def fire_session(chat_id: str, start_iso: str) -> None:
@@ -120,7 +120,7 @@ class ChatScheduler:
         *,
         on_session: Callable[[str, datetime], Awaitable[None]],
         on_reminder: Callable[[str, datetime, float], Awaitable[None]],
-        on_replan: Callable[[], Awaitable[None]],
+        on_replan: Callable[[], Awaitable[object]],
         horizon_days: int = 8,
     ) -> None:
         jobs_db.parent.mkdir(parents=True, exist_ok=True)

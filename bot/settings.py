@@ -56,7 +56,7 @@ class ChatsSettings(_Section):
 
 class WebSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
+    port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""  # how people reach the room, for links in posts and invites
     max_message_chars: int = 1000
     messages_per_minute: int = 20  # per participant

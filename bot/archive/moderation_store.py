@@ -28,7 +28,7 @@ _ready: weakref.WeakSet[Archive] = weakref.WeakSet()
 
 @migrations()
 def m101_moderation_review(db: Database) -> None:
-    table = db["moderation_events"]
+    table = db.table("moderation_events")
     if "decided_at" not in table.columns_dict:
         table.add_column("decided_at", str)
     table.create_index(["platform", "message_id"], if_not_exists=True)
@@ -75,7 +75,7 @@ def set_state(archive: Archive, platform: str, message_id: str, *, hidden: bool,
 
 def events_for_message(archive: Archive, platform: str, message_id: str) -> list[dict[str, Any]]:
     ensure_schema(archive)
-    return list(archive.db["moderation_events"].rows_where(
+    return list(archive.db.table("moderation_events").rows_where(
         "platform = ? and message_id = ?", [platform, message_id], order_by="id"))
 
 
@@ -84,7 +84,7 @@ def add_events(archive: Archive, rows: Sequence[dict[str, Any]]) -> list[int]:
     ensure_schema(archive)
     ids = []
     with archive.db.atomic():
-        table = archive.db["moderation_events"]
+        table = archive.db.table("moderation_events")
         for row in rows:
             values = dict(row)
             values["spans"] = dumps(values.get("spans") or [])
@@ -96,7 +96,7 @@ def add_events(archive: Archive, rows: Sequence[dict[str, Any]]) -> list[int]:
 
 def event(archive: Archive, event_id: int) -> dict[str, Any] | None:
     ensure_schema(archive)
-    return next(archive.db["moderation_events"].rows_where("id = ?", [event_id]), None)
+    return next(archive.db.table("moderation_events").rows_where("id = ?", [event_id]), None)
 
 
 def open_events(archive: Archive, session_id: int | None = None) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ migrations = Migrations("tweetchat")
 
 @migrations()
 def m001_core(db: Database) -> None:
-    db["chats"].create(
+    db.table("chats").create(
         {
             "id": str,
             "title": str,
@@ -24,7 +24,7 @@ def m001_core(db: Database) -> None:
         },
         pk="id",
     )
-    db["sessions"].create(
+    db.table("sessions").create(
         {
             "id": int,
             "chat_id": str,
@@ -50,9 +50,9 @@ def m001_core(db: Database) -> None:
         pk="id",
         not_null={"chat_id", "occurrence", "status"},
     )
-    db["sessions"].create_index(["occurrence"], unique=True)
-    db["sessions"].create_index(["chat_id", "scheduled_start"])
-    db["items"].create(
+    db.table("sessions").create_index(["occurrence"], unique=True)
+    db.table("sessions").create_index(["chat_id", "scheduled_start"])
+    db.table("items").create(
         {
             "session_id": int,
             "key": str,
@@ -66,7 +66,7 @@ def m001_core(db: Database) -> None:
         pk=("session_id", "key"),
     )
     # The outbox: one row per (item, platform), written before the send, marked after.
-    db["posts"].create(
+    db.table("posts").create(
         {
             "session_id": int,
             "item_key": str,
@@ -81,7 +81,7 @@ def m001_core(db: Database) -> None:
         },
         pk=("session_id", "item_key", "platform"),
     )
-    db["messages"].create(
+    db.table("messages").create(
         {
             "platform": str,
             "id": str,
@@ -117,13 +117,13 @@ def m001_core(db: Database) -> None:
         pk=("platform", "id"),
         defaults={"deleted": 0, "hidden": 0, "held": 0, "reactions": 0, "is_host": 0},
     )
-    db["messages"].create_index(["session_id", "created"])
-    db["messages"].create_index(["platform", "author_id"])
-    db["message_edits"].create(
+    db.table("messages").create_index(["session_id", "created"])
+    db.table("messages").create_index(["platform", "author_id"])
+    db.table("message_edits").create(
         {"platform": str, "id": str, "at": str, "old_text": str, "new_text": str}
     )
-    db["message_edits"].create_index(["platform", "id"])
-    db["participants"].create(
+    db.table("message_edits").create_index(["platform", "id"])
+    db.table("participants").create(
         {
             "platform": str,
             "id": str,
@@ -134,7 +134,7 @@ def m001_core(db: Database) -> None:
         },
         pk=("platform", "id"),
     )
-    db["moderation_events"].create(
+    db.table("moderation_events").create(
         {
             "id": int,
             "platform": str,
@@ -150,21 +150,21 @@ def m001_core(db: Database) -> None:
         },
         pk="id",
     )
-    db["moderation_events"].create_index(["status"])
-    db["audit_log"].create(
+    db.table("moderation_events").create_index(["status"])
+    db.table("audit_log").create(
         {"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str},
         pk="id",
     )
-    db["session_log"].create(
+    db.table("session_log").create(
         {"id": int, "session_id": int, "at": str, "kind": str, "detail": str}, pk="id"
     )
-    db["session_log"].create_index(["session_id"])
-    db["cursors"].create(
+    db.table("session_log").create_index(["session_id"])
+    db.table("cursors").create(
         {"chat_id": str, "platform": str, "key": str, "value": str, "updated": str},
         pk=("chat_id", "platform", "key"),
     )
     # Full-text search over what the public may see; triggers keep it in step.
-    db["messages"].enable_fts(
+    db.table("messages").enable_fts(
         ["public_text", "author_name", "author_handle"], create_triggers=True, tokenize="unicode61"
     )
 

@@ -59,10 +59,10 @@ class Archive:
         self, *, chat_id: str, title: str, hashtag: str, timezone: str, path: str, digest: str,
         now: datetime,
     ) -> None:
-        existing = self.db["chats"].rows_where("id = ?", [chat_id])
+        existing = self.db.table("chats").rows_where("id = ?", [chat_id])
         first_seen = next((r["first_seen"] for r in existing), None) or iso(now)
         with self.db.atomic():
-            self.db["chats"].upsert(
+            self.db.table("chats").upsert(
                 {
                     "id": chat_id, "title": title, "hashtag": hashtag, "timezone": timezone,
                     "script_path": path, "script_hash": digest, "first_seen": first_seen,
@@ -72,7 +72,7 @@ class Archive:
             )
 
     def chat_first_seen(self, chat_id: str) -> datetime | None:
-        row = next(self.db["chats"].rows_where("id = ?", [chat_id]), None)
+        row = next(self.db.table("chats").rows_where("id = ?", [chat_id]), None)
         return from_iso(row["first_seen"]) if row else None
 
     # -- sessions --------------------------------------------------------------------------
@@ -103,7 +103,7 @@ class Archive:
         if existing is not None:
             return existing.id
         with self.db.atomic():
-            table = self.db["sessions"]
+            table = self.db.table("sessions")
             table.insert(
                 {
                     "chat_id": chat_id, "occurrence": occurrence, "title": title,
@@ -116,7 +116,7 @@ class Archive:
                 }
             )
             session_id = int(table.last_pk)  # type: ignore[arg-type]
-            self.db["items"].insert_all(
+            self.db.table("items").insert_all(
                 {
                     "session_id": session_id, "key": item.key, "position": position,
                     "number": item.number, "text": item.text, "due_offset": item.due_offset,
@@ -124,7 +124,7 @@ class Archive:
                 }
                 for position, item in enumerate(items)
             )
-            self.db["posts"].insert_all(
+            self.db.table("posts").insert_all(
                 {
                     "session_id": session_id, "item_key": item.key, "platform": platform,
                     "status": "pending", "attempts": 0,
@@ -135,11 +135,11 @@ class Archive:
         return session_id
 
     def session_by_occurrence(self, occurrence: str) -> SessionRow | None:
-        row = next(self.db["sessions"].rows_where("occurrence = ?", [occurrence]), None)
+        row = next(self.db.table("sessions").rows_where("occurrence = ?", [occurrence]), None)
         return _session(row) if row else None
 
     def session(self, session_id: int) -> SessionRow:
-        row = next(self.db["sessions"].rows_where("id = ?", [session_id]), None)
+        row = next(self.db.table("sessions").rows_where("id = ?", [session_id]), None)
         if row is None:
             raise KeyError(f"no session {session_id}")
         return _session(row)
@@ -159,7 +159,7 @@ class Archive:
             st = list(statuses)
             where.append(f"status in ({','.join('?' * len(st))})")
             args.extend(st)
-        rows = self.db["sessions"].rows_where(
+        rows = self.db.table("sessions").rows_where(
             " and ".join(where) or None, args, order_by="scheduled_start, id"
         )
         return [_session(r) for r in rows]
@@ -167,16 +167,16 @@ class Archive:
     def update_session(self, session_id: int, **fields: Any) -> None:
         values = {k: iso(v) if isinstance(v, datetime) else v for k, v in fields.items()}
         with self.db.atomic():
-            self.db["sessions"].update(session_id, values)
+            self.db.table("sessions").update(session_id, values)
 
     def log_session(self, session_id: int, kind: str, detail: str, at: datetime) -> None:
         with self.db.atomic():
-            self.db["session_log"].insert(
+            self.db.table("session_log").insert(
                 {"session_id": session_id, "at": iso(at), "kind": kind, "detail": detail}
             )
 
     def session_log(self, session_id: int) -> list[dict[str, Any]]:
-        rows = self.db["session_log"].rows_where("session_id = ?", [session_id], order_by="id")
+        rows = self.db.table("session_log").rows_where("session_id = ?", [session_id], order_by="id")
         return list(rows)
 
     def session_stats(self) -> dict[int, tuple[int, int]]:
@@ -192,10 +192,10 @@ class Archive:
 
     def items(self, session_id: int) -> list[ItemRow]:
         posts: dict[str, list[dict[str, Any]]] = {}
-        for p in self.db["posts"].rows_where("session_id = ?", [session_id]):
+        for p in self.db.table("posts").rows_where("session_id = ?", [session_id]):
             posts.setdefault(p["item_key"], []).append(p)
         out = []
-        for r in self.db["items"].rows_where("session_id = ?", [session_id], order_by="position"):
+        for r in self.db.table("items").rows_where("session_id = ?", [session_id], order_by="position"):
             sent = [p for p in posts.get(r["key"], []) if p["status"] == "sent"]
             out.append(
                 ItemRow(
@@ -210,7 +210,7 @@ class Archive:
 
     def outbox(self, session_id: int, item_key: str) -> list[dict[str, Any]]:
         return list(
-            self.db["posts"].rows_where(
+            self.db.table("posts").rows_where(
                 "session_id = ? and item_key = ?", [session_id, item_key], order_by="platform"
             )
         )
@@ -226,7 +226,7 @@ class Archive:
 
     def set_item_due(self, session_id: int, key: str, due_offset: float) -> None:
         with self.db.atomic():
-            self.db["items"].update((session_id, key), {"due_offset": due_offset})
+            self.db.table("items").update((session_id, key), {"due_offset": due_offset})
 
     def set_item_status(
         self, session_id: int, key: str, status: str, posted_at: datetime | None = None
@@ -235,7 +235,7 @@ class Archive:
         if posted_at is not None:
             values["posted_at"] = iso(posted_at)
         with self.db.atomic():
-            self.db["items"].update((session_id, key), values)
+            self.db.table("items").update((session_id, key), values)
             if status == "skipped":
                 self.db.execute(
                     "update posts set status = 'skipped' where session_id = ? and item_key = ? "
@@ -257,7 +257,7 @@ class Archive:
     ) -> None:
         """Mark the outbox row sent and store the host's post as a message, atomically."""
         with self.db.atomic():
-            self.db["posts"].update(
+            self.db.table("posts").update(
                 (session_id, key, ref.platform),
                 {
                     "status": "sent", "platform_id": ref.id, "thread_id": ref.thread_id,
@@ -272,7 +272,7 @@ class Archive:
 
     def mark_failed(self, session_id: int, key: str, platform: str, error: str) -> None:
         with self.db.atomic():
-            self.db["posts"].update(
+            self.db.table("posts").update(
                 (session_id, key, platform), {"status": "failed", "last_error": error[:500]}
             )
 
@@ -316,7 +316,7 @@ class Archive:
             if new is None:
                 continue
             if row is not None and event.kind == "edited" and row.get("text") != new["text"]:
-                self.db["message_edits"].insert(
+                self.db.table("message_edits").insert(
                     {"platform": key[0], "id": key[1], "at": iso(event.at),
                      "old_text": row.get("text"), "new_text": new["text"]}
                 )
@@ -329,7 +329,7 @@ class Archive:
                     "handle": msg.author.handle, "last_seen": iso(msg.created),
                 }
         if upserts:
-            self.db["messages"].upsert_all(upserts.values(), pk=("platform", "id"))
+            self.db.table("messages").upsert_all(upserts.values(), pk=("platform", "id"))
         if participants:
             self._upsert_participants(participants.values())
         return changed
@@ -448,7 +448,7 @@ class Archive:
         values = {k: merged[k] for k in ("hidden", "held", "redacted_text")}
         values["public_text"] = _public_text(merged)
         with self.db.atomic():
-            self.db["messages"].update((platform, message_id), values)
+            self.db.table("messages").update((platform, message_id), values)
 
     def participants_before(self, chat_id: str, before: datetime) -> set[tuple[str, str]]:
         """Who took part in earlier sessions of this chat: for new vs returning."""
@@ -465,7 +465,7 @@ class Archive:
     def cursor(self, chat_id: str, platform: str) -> dict[str, str]:
         return {
             r["key"]: r["value"]
-            for r in self.db["cursors"].rows_where(
+            for r in self.db.table("cursors").rows_where(
                 "chat_id = ? and platform = ?", [chat_id, platform]
             )
         }
@@ -473,7 +473,7 @@ class Archive:
     def save_cursor(self, chat_id: str, platform: str, cursor: Mapping[str, str],
                     now: datetime) -> None:
         with self.db.atomic():
-            self.db["cursors"].upsert_all(
+            self.db.table("cursors").upsert_all(
                 (
                     {"chat_id": chat_id, "platform": platform, "key": k, "value": v,
                      "updated": iso(now)}
@@ -486,7 +486,7 @@ class Archive:
 
     def audit(self, *, actor: str, action: str, target: str, detail: str, at: datetime) -> None:
         with self.db.atomic():
-            self.db["audit_log"].insert(
+            self.db.table("audit_log").insert(
                 {"at": iso(at), "actor": actor, "action": action, "target": target,
                  "detail": detail}
             )

@@ -33,19 +33,9 @@ def make_platform(name: str, script: ChatScript, app: App) -> Platform:
 
         return WebRoomPlatform(context_for(script, name), app=app)
     if name == "discord":
-        from .discord_platform import DiscordPlatform
+        from .discord_platform import DiscordPlatform, settings_defaults
 
-        token = s.secrets.discord_token
-        if token is None:
-            raise PlatformSetupError(
-                "Discord: DISCORD_TOKEN is not set; put it in the environment or .env "
-                "(see README, 'Discord set-up')"
-            )
-        defaults = {"guild_id": s.discord.guild_id, "channel_id": s.discord.channel_id,
-                    "moderator_role": s.discord.moderator_role,
-                    "mod_log_channel_id": s.discord.mod_log_channel_id}
-        return DiscordPlatform(context_for(script, name, defaults),
-                               token=token.get_secret_value())
+        return DiscordPlatform.from_app(context_for(script, name, settings_defaults(s)), app)
     if name == "x":
         from .x_platform import XPlatform
 

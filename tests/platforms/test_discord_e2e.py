@@ -23,7 +23,7 @@ PACE = 60.0  # one script minute per wall second; the FakeClock moves it by hand
 
 async def until(condition: Callable[[], bool], what: str) -> None:
     """Let the bot's tasks run until `condition` holds (bounded; never a timing assertion)."""
-    for _ in range(1000):
+    for _ in range(4000):  # generous: a loaded CI machine runs the bot's tasks slowly
         if condition():
             return
         await asyncio.sleep(0.005)

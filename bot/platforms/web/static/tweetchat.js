@@ -13,7 +13,7 @@
   document.querySelectorAll("[data-local-time]").forEach((el) => {
     const when = new Date(el.dataset.localTime);
     if (isNaN(when)) return;
-    el.textContent = " · your time: " + fmt.format(when);
+    el.textContent = "Your time: " + fmt.format(when);
     el.hidden = false;
   });
   let clockSkew = 0; // server time minus this browser's, learned from the room's state
