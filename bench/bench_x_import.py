@@ -130,75 +130,85 @@ def _tweet(rng: random.Random, tid: int, author: dict[str, Any], text: str, at: 
     return tweet
 
 
+HOST_ITEMS = [(0.0, "Welcome to #NHSSM")] + [
+    (300.0 + 600 * q, f"Q{q + 1} What about {WORDS[q]}? #NHSSM") for q in range(5)
+] + [(3300.0, "Thanks all #NHSSM")]
+TWARC = {"url": "https://api.twitter.com/2/tweets/search/all?query=%23NHSSM",
+         "version": "2.14.0", "retrieved_at": "2026-01-08T09:00:00+00:00"}
+
+
+def _session(rng: random.Random, users: list[dict[str, Any]], start: datetime, quota: int,
+             first_id: int, counts: dict[str, int]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """One chat hour in time order: the host's seven posts and the crowd."""
+    plan: list[tuple[float, dict[str, Any], str, str, int]] = [
+        (off, HOST, text, "", -1) for off, text in HOST_ITEMS
+    ]
+    for _ in range(quota - len(HOST_ITEMS)):
+        offset = rng.uniform(301, 3599)
+        q = min(5, int((offset - 300) // 600) + 1)
+        roll = rng.random()
+        kind = ("replied_to" if roll < 0.25 else "retweeted" if roll < 0.33
+                else "quoted" if roll < 0.38 else "")
+        if kind == "retweeted":
+            text = f"RT @nhs_host: Q{q} What about {WORDS[q - 1]}? #NHSSM"
+            counts["retweets"] += 1
+        else:
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 30)))
+            text = f"A{q} {words} #NHSSM"
+        plan.append((offset, rng.choice(users), text, kind, q))
+    plan.sort(key=lambda p: p[0])
+    question_ids: dict[int, int] = {}
+    out = []
+    for i, (offset, author, text, kind, q) in enumerate(plan):
+        tid = first_id + i * 1000  # ids grow with time, as X assigns them
+        at = start + timedelta(seconds=offset)
+        if author is HOST:
+            question_ids[len(question_ids)] = tid  # 0 welcome, 1..5 questions, 6 close
+            tweet = _tweet(rng, tid, author, text, at, tid, [])
+        else:
+            target = question_ids[q]
+            refs = [{"type": kind, "id": str(target)}] if kind else []
+            tweet = _tweet(rng, tid, author, text, at,
+                           target if kind == "replied_to" else tid, refs)
+        out.append((tweet, author))
+    return out
+
+
 def generate(n: int, pages_path: Path, flat_path: Path, seed: int = 11) -> dict[str, int]:
-    """n tweets as twarc2 pages (newest first, like `twarc2 search`) and flattened lines."""
+    """n tweets as twarc2 pages (newest first, like `twarc2 search`) and flattened lines,
+    written one session at a time so generating a million needs little memory."""
     rng = random.Random(seed)
     users = [_user(rng, i) for i in range(max(50, n // 40))]
     sessions = max(1, n // PER_SESSION)
     first = datetime(2026, 1, 7, 20, 0, tzinfo=UTC) - timedelta(weeks=sessions)
-    next_id = 1_600_000_000_000_000_000
-    tweets: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    counts = {"tweets": 0, "retweets": 0, "host": 0}
-    made = 0
-    host_items = [(0.0, "Welcome to #NHSSM")] + [
-        (300.0 + 600 * q, f"Q{q + 1} What about {WORDS[q]}? #NHSSM") for q in range(5)
-    ] + [(3300.0, "Thanks all #NHSSM")]
-    for s in range(sessions):
-        start = first + timedelta(weeks=s)
-        if 3 < start.month < 11:  # British Summer Time, roughly: 20:00 London is 19:00 UTC
-            start -= timedelta(hours=1)
-        quota = n - made if s == sessions - 1 else PER_SESSION
-        made += quota
-        # (offset, author, text, ref kind, question index) in time order, ids given after.
-        plan: list[tuple[float, dict[str, Any], str, str, int]] = [
-            (off, HOST, text, "", -1) for off, text in host_items
-        ]
-        for _ in range(quota - len(host_items)):
-            offset = rng.uniform(301, 3599)
-            q = min(5, int((offset - 300) // 600) + 1)
-            roll = rng.random()
-            kind = ("replied_to" if roll < 0.25 else "retweeted" if roll < 0.33
-                    else "quoted" if roll < 0.38 else "")
-            if kind == "retweeted":
-                text = f"RT @nhs_host: Q{q} What about {WORDS[q - 1]}? #NHSSM"
-                counts["retweets"] += 1
-            else:
-                words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 30)))
-                text = f"A{q} {words} #NHSSM"
-            plan.append((offset, rng.choice(users), text, kind, q))
-        plan.sort(key=lambda p: p[0])
-        question_ids: dict[int, int] = {}
-        for offset, author, text, kind, q in plan:
-            next_id += 1000
-            at = start + timedelta(seconds=offset)
-            if author is HOST:
-                question_ids[len(question_ids)] = next_id  # 0 welcome, 1..5 questions, 6 close
-                tweet = _tweet(rng, next_id, author, text, at, next_id, [])
-            else:
-                target = question_ids[q]
-                refs = [{"type": kind, "id": str(target)}] if kind else []
-                conversation = target if kind == "replied_to" else next_id
-                tweet = _tweet(rng, next_id, author, text, at, conversation, refs)
-            tweets.append((tweet, author))
-    counts["tweets"] = len(tweets)
-    counts["host"] = sessions * 7
+    counts = {"tweets": n, "retweets": 0, "host": sessions * len(HOST_ITEMS)}
+    pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def write_page(pages: Any, flat: Any, chunk: list[tuple[dict[str, Any], dict[str, Any]]]
+                   ) -> None:
+        data = [t for t, _ in chunk]
+        pages.write(orjson.dumps({
+            "data": data, "includes": {"users": list({a["id"]: a for _, a in chunk}.values())},
+            "meta": {"newest_id": data[0]["id"], "oldest_id": data[-1]["id"],
+                     "result_count": len(data), "next_token": "b26v89c19zqg8o3f"},
+            "__twarc": TWARC,
+        }) + b"\n")
+        for tweet, author in chunk:
+            flat.write(orjson.dumps({**tweet, "author": author, "__twarc": TWARC}) + b"\n")
+
     with open(pages_path, "wb") as pages, open(flat_path, "wb") as flat:
-        newest_first = tweets[::-1]
-        for i in range(0, len(newest_first), PAGE):
-            chunk = newest_first[i : i + PAGE]
-            page_users = list({a["id"]: a for _, a in chunk}.values())
-            data = [t for t, _ in chunk]
-            pages.write(orjson.dumps({
-                "data": data, "includes": {"users": page_users},
-                "meta": {"newest_id": data[0]["id"], "oldest_id": data[-1]["id"],
-                         "result_count": len(data), "next_token": "b26v89c19zqg8o3f"},
-                "__twarc": {"url": "https://api.twitter.com/2/tweets/search/all?query=%23NHSSM",
-                            "version": "2.14.0", "retrieved_at": "2026-01-08T09:00:00+00:00"},
-            }) + b"\n")
-            for tweet, author in chunk:
-                flat.write(orjson.dumps({**tweet, "author": author, "__twarc": {
-                    "url": "https://api.twitter.com/2/tweets/search/all", "version": "2.14.0",
-                    "retrieved_at": "2026-01-08T09:00:00+00:00"}}) + b"\n")
+        for s in reversed(range(sessions)):  # newest first
+            start = first + timedelta(weeks=s)
+            if 3 < start.month < 11:  # British Summer Time, roughly: 20:00 London = 19:00 UTC
+                start -= timedelta(hours=1)
+            quota = n - PER_SESSION * (sessions - 1) if s == sessions - 1 else PER_SESSION
+            first_id = 1_600_000_000_000_000_000 + s * PER_SESSION * 1000
+            pending += _session(rng, users, start, quota, first_id, counts)[::-1]
+            while len(pending) >= PAGE:
+                write_page(pages, flat, pending[:PAGE])
+                del pending[:PAGE]
+        if pending:
+            write_page(pages, flat, pending)
     return counts
 
 
