@@ -11,7 +11,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from .archive import Archive
 from .clock import Clock
 from .collector import Collector, Listener
 from .host import ControlError, RetryPolicy, SessionHost
-from .platforms.base import Platform, PlatformSetupError, Upcoming
+from .platforms.base import Event, Platform, PlatformSetupError, Upcoming
 from .platforms.registry import make_platform
 from .publish import publish_session
 from .schedule import ChatScheduler, Occurrence, occurrences_between
@@ -204,6 +204,7 @@ class App:
         engine = self.moderation_engine
 
         async def screen(platform: Platform, events, session_id):  # type: ignore[no-untyped-def]
+            events = self._on_script_time(events, session_id)
             report = await engine.screen(self.archive, platform, events, session_id,
                                          self.clock.now())
             for notice in report.notices:
@@ -214,6 +215,23 @@ class App:
 
     def _live_session_of(self, chat_id: str) -> Callable[[], int | None]:
         return lambda: self.live_session(chat_id)
+
+    def _on_script_time(self, events: Sequence[Event], session_id: int | None
+                        ) -> Sequence[Event]:
+        """In a paced rehearsal, restate message times in script time, so rate-based checks
+        (floods, repeats) judge a minute of rehearsal as the hour it stands for."""
+        host = self.hosts.get(session_id) if session_id is not None else None
+        if host is None or host.session_clock.pace == 1:
+            return events
+        clock = host.session_clock
+        origin, pace = clock.origin, clock.pace
+        out = []
+        for event in events:
+            msg = event.message
+            if msg is not None:
+                msg = replace(msg, created=origin + (msg.created - origin) * pace)
+            out.append(replace(event, message=msg))
+        return out
 
     def _listeners(self) -> list[Listener]:
         listeners: list[Listener] = []

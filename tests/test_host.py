@@ -13,7 +13,6 @@ from bot.host import ControlError
 from bot.platforms.memory import MemoryPlatform
 from bot.publish import session_dir
 from bot.testing.crowd import Crowd
-from tests.conftest import make_settings
 
 PACE = 240  # a script minute takes a quarter of a second
 
@@ -28,13 +27,9 @@ async def wait_for(predicate, timeout: float = 20.0) -> None:
 
 
 @pytest.fixture
-async def bot(tmp_path, small_script):
-    # A rehearsal squeezes an hour into seconds, so everyone looks like a flood: these tests
-    # keep the confidentiality checks and turn the rate-based spam checks off.
-    policy = tmp_path / "moderation.toml"
-    policy.write_text("[checks.spam_flood]\nenabled = false\n"
-                      "[checks.spam_repeat]\nenabled = false\n")
-    settings = make_settings(tmp_path, TWEETCHAT_MODERATION_POLICY=str(policy))
+async def bot(settings, small_script):
+    # The default policy, spam checks included: a rehearsal is screened on script time, so
+    # a crowd squeezed into seconds is not mistaken for a flood.
     app = App(settings, scripts=[small_script], platform_override=["memory"],
               with_scheduler=False, with_web=False)
     await app.start()

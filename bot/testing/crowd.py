@@ -43,7 +43,7 @@ class Crowd:
             text = form.format(n=number, t=f"{name} thinks point {number}.{i} {self.hashtag}")
             if question_post_id and i % 5 == 4:
                 # Answers by replying to the question post, without any tag.
-                msg = self.platform.say(name, f"{name} on this one {self.hashtag}",
+                msg = self.platform.say(name, f"{name} on question {number}: yes {self.hashtag}",
                                         reply_to=question_post_id)
             else:
                 msg = self.platform.say(name, text)
@@ -55,14 +55,16 @@ class Crowd:
         # Replies to each other: untagged, they belong to the parent's question.
         for parent in self.rng.sample(answers, k=min(3, len(answers))):
             who = self.rng.choice(self.names)
-            reply = self.platform.say(who, f"@{who} agreed, well put", reply_to=parent)
+            reply = self.platform.say(who, f"@{who} agreed with {parent}, well put",
+                                      reply_to=parent)
             self.ledger.replies[reply.id] = parent
             self.ledger.answers[reply.id] = number
             self.ledger.said.append(reply.id)
             new.append(reply.id)
             # And a reply to the reply: the tree must nest.
             if self.rng.random() < 0.5:
-                deeper = self.platform.say(self.rng.choice(self.names), "+1", reply_to=reply.id)
+                deeper = self.platform.say(self.rng.choice(self.names), f"+1 to {reply.id}",
+                                           reply_to=reply.id)
                 self.ledger.replies[deeper.id] = reply.id
                 self.ledger.answers[deeper.id] = number
                 self.ledger.said.append(deeper.id)

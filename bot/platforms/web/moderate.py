@@ -13,7 +13,7 @@ import hmac
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
@@ -174,8 +174,8 @@ def setup_moderate(app: web.Application, bot: App, env: Environment) -> None:
         form = await require_console(request, bot)
         text = form.get("text") or ""
         upload_file = form.get("file")
-        if hasattr(upload_file, "file") and getattr(upload_file, "filename", ""):
-            raw = upload_file.file.read(MAX_SCRIPT_BYTES + 1)  # type: ignore[union-attr]
+        if isinstance(upload_file, web.FileField) and upload_file.filename:
+            raw = upload_file.file.read(MAX_SCRIPT_BYTES + 1)
             if len(raw) > MAX_SCRIPT_BYTES:
                 raise _back(error="That file is too big for a chat script (128 KB at most).")
             try:
@@ -206,7 +206,7 @@ def setup_moderate(app: web.Application, bot: App, env: Environment) -> None:
             raise _back(error=f"no message {platform_name}:{message_id}")
         bot.archive.set_moderation_state(platform_name, message_id, hidden=hide,
                                          held=False if not hide else None)
-        verb = "hide" if hide else "restore"
+        verb: Literal["hide", "restore"] = "hide" if hide else "restore"
         bot.archive.audit(actor="console", action=f"message.{verb}",
                           target=f"{platform_name}:{message_id}", detail="", at=bot.clock.now())
         note = f"{verb}: {platform_name}:{message_id}"

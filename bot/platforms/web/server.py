@@ -61,8 +61,9 @@ class WebServer:
                 "is another tweetchat running? Use --port or [web] port in config/settings.toml"
             ) from None
         server = site._server  # the real port when 0 was asked for
-        if server is not None and server.sockets:
-            self.port = server.sockets[0].getsockname()[1]
+        sockets = getattr(server, "sockets", None)
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
         log.info("web room at %s", self.url)
 
     @property
