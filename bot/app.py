@@ -216,6 +216,12 @@ class App:
     def _live_session_of(self, chat_id: str) -> Callable[[], int | None]:
         return lambda: self.live_session(chat_id)
 
+    async def screen_now(self, platform: Platform, events: Sequence[Event],
+                         session_id: int | None) -> None:
+        """Screen events at once (the web room does, before it shows a message)."""
+        if self.moderation is not None:
+            await self.moderation(platform, events, session_id)
+
     def _on_script_time(self, events: Sequence[Event], session_id: int | None
                         ) -> Sequence[Event]:
         """In a paced rehearsal, restate message times in script time, so rate-based checks

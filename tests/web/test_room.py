@@ -168,17 +168,17 @@ async def test_json_endpoint_refusals(tmp_path, clock):
         assert r.status == 400 and (await r.json())["code"] == "bad_key"
         r = await client.post(url, json={**body, "text": "y" * 51})
         assert r.status == 413 and "limit is 50" in (await r.json())["error"]
-        for _ in range(3):
-            r = await client.post(url, json=body)
+        for i in range(3):  # different texts: the same one again and again is spam
+            r = await client.post(url, json={**body, "text": f"A1 hello {i}"})
             assert r.status == 200, await r.text()
-        r = await client.post(url, json=body)
+        r = await client.post(url, json={**body, "text": "A1 hello 3"})
         refused = await r.json()
         assert r.status == 429 and refused["code"] == "rate_limited"
         assert "at most 3 a minute" in refused["error"]
         # Another participant is not held back, and the first may write again a minute on.
         assert (await client.post(url, json={**body, "key": "z" * 20})).status == 200
         clock.advance(61)
-        assert (await client.post(url, json=body)).status == 200
+        assert (await client.post(url, json={**body, "text": "A1 hello 4"})).status == 200
         r = await client.get("/api/chats/webtest/state", headers={"X-Room-Key": "k" * 20})
         state = await r.json()
         assert state["me"] == author_id_for("k" * 20)
@@ -223,3 +223,26 @@ async def test_a_slow_client_is_dropped_not_waited_for(live):
     assert (await frames_until(fast, "note"))[-1]["type"] == "note"
     await fast.close()
     await slow_ws.close()
+
+
+async def test_identifiers_and_abuse_are_screened_before_anyone_sees_them(live):
+    """Confidentiality first: no client ever receives an NHS number or a held message."""
+    bot, client, sid = live
+    ann, _ = await join(client, "Ann")
+    bo, _ = await join(client, "Bo")
+    await ann.send_json({"type": "send", "nonce": "n",
+                         "text": "A1 my patient's NHS number is 943 476 5919"})
+    ack = (await frames_until(ann, "ack"))[-1]
+    seen = (await frames_until(bo, "message"))[-1]["message"]
+    assert seen["id"] == ack["id"]
+    assert "943 476 5919" not in seen["text"] and "removed" in seen["text"]
+    # Abuse is held: the author is told, nobody else ever receives it.
+    await ann.send_json({"type": "send", "nonce": "h", "text": "A1 you are a total shit"})
+    held = (await frames_until(ann, "ack"))[-1]
+    assert "waiting for a moderator" in held["held"]
+    await ann.send_json({"type": "send", "nonce": "c", "text": "A1 sorry, clean now"})
+    later = await frames_until(bo, "message", where=lambda f: "clean now" in f["message"]["text"])
+    assert all(f.get("message", {}).get("id") != held["id"] for f in later)
+    assert bot.archive.message("web", held["id"]).hidden
+    for ws in (ann, bo):
+        await ws.close()

@@ -105,10 +105,26 @@ class WebRoomPlatform(Platform):
         session_id = self.app.live_session(self.context.chat_id)
         self.app.archive.record_events([event], session_id=session_id,
                                        chat_id=self.context.chat_id)
-        await self._send({"type": "message", "session": session_id,
-                          "message": message_json(message)})
+        # Confidentiality first: screened before anyone sees it, so a held message is never
+        # shown and a redacted one is only ever shown masked.
+        shown = await self._screened(event, session_id)
+        if shown is not None:
+            await self._send({"type": "message", "session": session_id,
+                              "message": {**message_json(message), "text": shown}})
         self._queue.put_nowait(event)
         return message
+
+    async def _screened(self, event: Event, session_id: int | None) -> str | None:
+        """Run moderation on one event now; the text the public may see, or None if none."""
+        await self.app.screen_now(self, [event], session_id)
+        stored = self.app.archive.message(self.name, event.message_id)
+        if stored is None or not stored.public:
+            return None
+        return stored.public_text
+
+    def held(self, message_id: str) -> bool:
+        stored = self.app.archive.message(self.name, message_id)
+        return stored is not None and not stored.public and not stored.deleted
 
     async def edit(self, message_id: str, text: str) -> Message:
         stored = self.app.archive.message(self.name, message_id)
@@ -120,8 +136,12 @@ class WebRoomPlatform(Platform):
                           edited=now)
         event = Event("edited", self.name, message_id, now, message)
         self.app.archive.record_events([event], chat_id=self.context.chat_id)
-        await self._send({"type": "edited", "session": stored.session_id,
-                          "message": message_json(message)})
+        shown = await self._screened(event, stored.session_id)
+        if shown is not None:
+            await self._send({"type": "edited", "session": stored.session_id,
+                              "message": {**message_json(message), "text": shown}})
+        else:
+            await self._send({"type": "hidden", "id": message_id})
         self._queue.put_nowait(event)
         return message
 

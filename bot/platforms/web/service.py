@@ -137,7 +137,11 @@ class RoomService:
         message = await platform.receive(author_id=author_id, name=name, text=body,
                                          reply_to=parent.id if parent else None,
                                          raw={"source": "web"})
-        return {"id": message.id, "session": session_id}
+        result: dict[str, Any] = {"id": message.id, "session": session_id}
+        if platform.held(message.id):
+            result["held"] = ("Your message is waiting for a moderator: it may identify someone "
+                              "or break the chat's rules.")
+        return result
 
     def _own(self, chat_id: str, author_id: str, message_id: object, verb: str):  # type: ignore[no-untyped-def]
         stored = self.bot.archive.message("web", str(message_id or ""))

@@ -331,6 +331,7 @@
       if (!msg) return;
       text.value = ""; cancelReply(); if (editing) cancelEdit();
       updateCounter();
+      if (d.held) showError(d.held);
     }
     function failed(d) {
       $("#send-button").disabled = false;
