@@ -158,14 +158,16 @@ class App:
         self.script_issues = issues
         for issue in issues:
             log.error("chat script skipped: %s", issue)
-        now = self.clock.now()
         for script in scripts:
-            self.archive.upsert_chat(
-                chat_id=script.id, title=script.title, hashtag=script.hashtag,
-                timezone=script.model.timezone, path=str(script.path), digest=script.digest,
-                now=now,
-            )
+            self._record_chat(script)
             self.chats[script.id] = ChatRuntime(script)
+
+    def _record_chat(self, script: ChatScript) -> None:
+        self.archive.upsert_chat(
+            chat_id=script.id, title=script.title, hashtag=script.hashtag,
+            timezone=script.model.timezone, path=str(script.path), digest=script.digest,
+            now=self.clock.now(),
+        )
 
     def platform_names(self, script: ChatScript) -> tuple[str, ...]:
         return self.platform_override or script.platforms
@@ -183,9 +185,18 @@ class App:
                 live_session=self._live_session_of(runtime.script.id),
                 clock=self.clock, listeners=self._listeners(),
             )
-            await collector.backfill()
+            if await collector.backfill():
+                self._spawn(self._republish_recent(runtime.script.id))
             collector.start()
             runtime.collectors.append(collector)
+
+    async def _republish_recent(self, chat_id: str) -> None:
+        """A backfill after a gap may bring late replies to sessions that ended while the bot
+        was down: render those again."""
+        window = timedelta(minutes=self.settings.host.late_window_minutes)
+        for session in self.archive.sessions(chat_id=chat_id, statuses=("ended",)):
+            if session.ended_at and self.clock.now() - session.ended_at <= window:
+                await self.publish(session.id)
 
     def _moderation_listener(self):  # type: ignore[no-untyped-def]
         """Screen every stored batch against the policy (the canteen rule)."""
@@ -251,13 +262,15 @@ class App:
             return {"chats": len(self.chats)}
         scripts, issues = load_scripts(self.settings.chats.dir)
         self.script_issues = issues
-        now = self.clock.now()
+        broken = {Path(issue.path) for issue in issues}
+        loaded = {script.id for script in scripts}
+        for chat_id, runtime in list(self.chats.items()):
+            # A script with errors keeps its last good schedule; a deleted one is dropped.
+            if chat_id not in loaded and runtime.script.path not in broken \
+                    and self.live_session(chat_id) is None:
+                await self._drop_chat(chat_id)
         for script in scripts:
-            self.archive.upsert_chat(
-                chat_id=script.id, title=script.title, hashtag=script.hashtag,
-                timezone=script.model.timezone, path=str(script.path), digest=script.digest,
-                now=now,
-            )
+            self._record_chat(script)
             runtime = self.chats.get(script.id)
             if runtime is None:
                 runtime = ChatRuntime(script)
@@ -268,6 +281,16 @@ class App:
         result = await self.replan()
         log.info("reloaded %d chats (%d scripts with problems)", len(scripts), len(issues))
         return result
+
+    async def _drop_chat(self, chat_id: str) -> None:
+        runtime = self.chats.pop(chat_id)
+        for collector in runtime.collectors:
+            await collector.stop()
+        for platform in runtime.platforms.values():
+            with contextlib.suppress(Exception):
+                await platform.stop()
+        log.info("chat %s removed: its script is gone from %s", chat_id,
+                 self.settings.chats.dir)
 
     async def replan(self) -> dict[str, int]:  # also the scheduler's periodic job
         if self.scheduler is None:

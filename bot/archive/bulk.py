@@ -166,5 +166,5 @@ def ensure_fts_update_trigger(archive: Archive) -> bool:
     with archive.db.atomic():
         archive.db.execute('DROP TRIGGER "messages_au"')
         archive.db.execute(_FTS_UPDATE_TRIGGER)
-    log.info("narrowed the full-text trigger to the indexed columns")
+    log.debug("narrowed the full-text trigger to the indexed columns")
     return True

@@ -1,0 +1,94 @@
+"""`tweetchat x check` and `tweetchat import x` as a person runs them (real subprocesses)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from bot.testing.fake_x import FakeXServer
+from tests.importers.test_x_import import SCRIPT, chat_tweets, page_lines
+
+KEYS = {
+    "X_API_KEY": "ck-cli-secret",
+    "X_API_SECRET": "cs-cli-secret",
+    "X_ACCESS_TOKEN": "at-cli-secret",
+    "X_ACCESS_TOKEN_SECRET": "ats-cli-secret",
+    "X_BEARER_TOKEN": "bt-cli-secret",
+}
+
+
+def environ(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("X_")}
+    env.update({
+        "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
+        "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
+        "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
+        "COLUMNS": "200",
+        **extra,
+    })
+    return env
+
+
+async def run_async(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    """The CLI in a child process while this loop keeps serving the fake API."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=tmp_path, env=environ(tmp_path, **env),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          env=environ(tmp_path), cwd=tmp_path, timeout=60)
+
+
+async def test_x_check_reports_the_account_and_search(tmp_path: Path) -> None:
+    async with FakeXServer() as server:
+        code, out, err = await run_async(tmp_path, "x", "check", "--hashtag", "#NHSSM",
+                                         TWEETCHAT_X_API_BASE=server.base_url, **KEYS)
+        assert code == 0, err
+        assert "@tweetchat_host" in out and "yes - recent search works" in out
+        server.search_forbidden = True
+        code, out, err = await run_async(tmp_path, "x", "check",
+                                         TWEETCHAT_X_API_BASE=server.base_url, **KEYS)
+    assert code == 1
+    assert "no -" in out and "tweetchat import x" in out
+    assert "cli-secret" not in out + err
+
+
+async def test_x_check_without_keys_is_one_line(tmp_path: Path) -> None:
+    code, out, err = await run_async(tmp_path, "x", "check", X_API_KEY="only-this-one")
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "X_API_SECRET" in lines[0] and "Traceback" not in err
+
+
+def test_import_x_prints_a_summary_and_bad_lines(tmp_path: Path) -> None:
+    tweets, users = chat_tweets()
+    lines = page_lines(tweets, users) + [b"{broken", orjson.dumps({"what": 1})]
+    (tmp_path / "chat.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    (tmp_path / "nhssm.yaml").write_text(SCRIPT.replace("{id}", "nhssm"))
+    done = run(tmp_path, "import", "x", "chat.jsonl", "--script", "nhssm.yaml")
+    assert done.returncode == 0, done.stderr
+    out = " ".join(done.stdout.split())
+    assert "Lines read │ 5" in out and "Messages │ 8 (4 by the host)" in out
+    assert "Bad lines │ 2 (lines 4, 5)" in out and "Sessions │ 1" in out
+    again = run(tmp_path, "import", "x", "chat.jsonl", "--script", "nhssm.yaml")
+    assert "New or changed │ 0" in " ".join(again.stdout.split())
+
+
+def test_import_x_mistakes_are_one_line(tmp_path: Path) -> None:
+    (tmp_path / "nhssm.yaml").write_text(SCRIPT.replace("{id}", "nhssm"))
+    missing = run(tmp_path, "import", "x", "nope.jsonl", "--script", "nhssm.yaml")
+    assert missing.returncode == 2 and "nope.jsonl: no such file" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    (tmp_path / "a.jsonl").write_text("{}\n")
+    bad_script = run(tmp_path, "import", "x", "a.jsonl", "--script", "missing.yaml")
+    assert bad_script.returncode == 2 and "Traceback" not in bad_script.stderr
