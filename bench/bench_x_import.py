@@ -1,10 +1,13 @@
 """Benchmark: `tweetchat import x` on generated twarc2 JSONL, against two yardsticks.
 
-For each size four runs, each in its own subprocess (peak memory is that process's own
+For each size five runs, each in its own subprocess (peak memory is that process's own
 ru_maxrss, so sizes and runs never pollute each other):
 
 - tweetchat: `import_x` into a fresh archive: parse, store, group the host's posts into
   sessions, attribute every message (everything the command does);
+- ingest: the same with no host account in the script, so nothing is grouped or
+  attributed: parse and store (with the full-text index) alone, like for like with
+  sqlite-utils below;
 - floor: the same rows (same columns, same raw JSON) built with orjson and inserted by plain
   sqlite3 `executemany` in one transaction into a fresh archive (same schema, indexes and
   full-text triggers): what any importer into this archive must pay;
@@ -292,6 +295,8 @@ def child(mode: str, data: Path, db: Path, script: Path) -> None:
     started = time.perf_counter()
     if mode == "tweetchat":
         info = run_tweetchat(data, db, script)
+    elif mode == "ingest":
+        info = run_tweetchat(data, db, script.with_name("bench-ingest.yaml"))
     elif mode == "floor":
         info = run_floor(data, db)
     elif mode == "bare":
@@ -340,6 +345,10 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     script = work / "bench.yaml"
     script.write_text(SCRIPT)
+    # No host account: nothing is grouped into sessions, so this measures storing alone.
+    (work / "bench-ingest.yaml").write_text(
+        SCRIPT.replace("host: NHS Employers\n", "").replace(
+            "platform_settings: {x: {host_account: nhs_host}}\n", ""))
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         pages, flat = work / f"pages-{n}.jsonl", work / f"flat-{n}.jsonl"
@@ -357,12 +366,14 @@ def main() -> None:
         meta = json.loads(meta_path.read_text())
         row: dict[str, Any] = {"tweets": n, "file_mb": round(pages.stat().st_size / 2**20, 1),
                                "bytes_per_tweet": round(pages.stat().st_size / n), **meta}
-        for mode, data in (("tweetchat", pages), ("floor", pages), ("bare", pages),
-                           ("sqlite-utils", flat)):
+        for mode, data in (("tweetchat", pages), ("ingest", pages), ("floor", pages),
+                           ("bare", pages), ("sqlite-utils", flat)):
             print(f"  {n:>9,} {mode} ...", flush=True)
             result = measure(mode, data, script, work)
             result["tweets_per_s"] = round(n / result["seconds"])
             row[mode] = result
+        row["ingest_x_sqlite_utils"] = round(
+            row["ingest"]["seconds"] / row["sqlite-utils"]["seconds"], 2)
         row["x_bare"] = round(row["tweetchat"]["seconds"] / row["bare"]["seconds"], 2)
         row["x_floor"] = round(row["tweetchat"]["seconds"] / row["floor"]["seconds"], 2)
         row["x_sqlite_utils"] = round(
@@ -379,10 +390,10 @@ def main() -> None:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    modes = ("tweetchat", "floor", "bare", "sqlite-utils")
+    modes = ("tweetchat", "ingest", "floor", "bare", "sqlite-utils")
     head = f"{'tweets':>9} {'file MB':>7} | " + " | ".join(
         f"{m + ' t/s':>16} {'s':>6} {'peak MB':>7}" for m in modes
-    ) + f" | {'x floor':>7} {'x bare':>6} {'x s-u':>5}"
+    ) + f" | {'x floor':>7} {'x bare':>6} {'x s-u':>5} {'ingest x s-u':>12}"
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -391,7 +402,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             for m in modes
         )
         print(f"{r['tweets']:>9,} {r['file_mb']:>7} | {cells} | {r['x_floor']:>7} "
-              f"{r['x_bare']:>6} {r['x_sqlite_utils']:>5}")
+              f"{r['x_bare']:>6} {r['x_sqlite_utils']:>5} {r['ingest_x_sqlite_utils']:>12}")
 
 
 if __name__ == "__main__":

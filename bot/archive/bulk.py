@@ -21,7 +21,7 @@ a fraction of the work); see the note in the module's report to the schema's own
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +29,8 @@ from typing import Any
 import orjson
 
 from ..platforms.base import Message
-from .store import Archive
+from .records import StoredMessage
+from .store import _MESSAGE_COLUMNS, Archive, _stored
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,45 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
             conn.execute(trigger[0])
         conn.executemany(_PARTICIPANT, participants.values())
     return max(changed, 0)
+
+
+def claim_and_read(
+    archive: Archive, session_id: int, chat_id: str, platforms: Sequence[str],
+    start: datetime, end: datetime,
+) -> list[StoredMessage]:
+    """The session's messages plus the chat's unassigned ones inside [start, end], as the
+    session's: what `publish.claim_window` followed by `Archive.messages` returns, without
+    writing anything yet. `attribute_into` then writes session and attribution together,
+    so each row is rewritten once instead of twice (rows carry their raw payload, so a
+    rewrite costs about as much as the insert did)."""
+    marks = ",".join("?" * len(platforms))
+    rows = archive.db.query(
+        f"select {_MESSAGE_COLUMNS} from messages where session_id = ? "
+        f"union all select {_MESSAGE_COLUMNS} from messages where session_id is null "
+        f"and created >= ? and created <= ? and chat_id = ? and platform in ({marks}) "
+        "order by created, platform, id",
+        [session_id, _iso(start), _iso(end), chat_id, *platforms],
+    )
+    out = []
+    for row in rows:
+        row["session_id"] = session_id
+        out.append(_stored(row))
+    return out
+
+
+def attribute_into(archive: Archive, session_id: int, attributions: Mapping[Any, Any]) -> None:
+    """Give each message its session and its attribution (objects with question, section,
+    method, confidence, extra_questions), in one statement per message."""
+    sql = (
+        "update messages set session_id = ?, question = ?, section = ?, method = ?, "
+        "confidence = ?, extra_questions = ? where platform = ? and id = ?"
+    )
+    with archive.db.atomic():
+        archive.db.conn.executemany(sql, (
+            (session_id, a.question, a.section, a.method, a.confidence,
+             orjson.dumps(list(a.extra_questions)).decode(), platform, mid)
+            for (platform, mid), a in attributions.items()
+        ))
 
 
 @contextmanager

@@ -13,12 +13,14 @@ from tests.transcript import sample as S
 CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason="needs Debian's chromium (make browser)"
-    ),
-]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def chromium_installed() -> None:
+    # Never a silent skip: `make test` installs chromium, so its absence is a failure.
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail("Debian's chromium is missing: run `make test` (it installs it)")
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ XSS_TEXT = 'my answer <b>bold</b><script>window.__xss=2</script>'
 @pytest.fixture
 async def server(tmp_path: Path):
     if shutil.which(CHROMIUM) is None:
-        pytest.skip("chromium is not installed (make browser installs it)")
+        pytest.fail("Debian's chromium is missing: run `make test` (it installs it)")
     bot = App(make_settings(tmp_path), scripts=[make_script(tmp_path)],
               with_scheduler=False, with_web=False)
     await bot.start()
