@@ -31,12 +31,35 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes | str]) -> None:
             if isinstance(data, bytes):
                 f.write(data)
             else:
-                for chunk in data:
-                    f.write(chunk.encode() if isinstance(chunk, str) else chunk)
+                _write_batched(f, data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_batched(f: Any, data: Iterable[bytes | str], limit: int = 1 << 16) -> None:
+    """Renderers yield many small pieces; join them into ~64 KB writes (one encode and one
+    write call per batch instead of one per piece)."""
+    pending: list[Any] = []
+    size = 0
+
+    def flush() -> None:
+        if pending:
+            first = pending[0]
+            f.write(b"".join(pending) if isinstance(first, bytes) else "".join(pending).encode())
+            pending.clear()
+
+    for chunk in data:
+        if pending and type(chunk) is not type(pending[0]):
+            flush()
+            size = 0
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            flush()
+            size = 0
+    flush()
 
 
 def chunks(t: Transcript, fmt: str) -> Iterator[bytes | str]:
