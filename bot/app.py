@@ -22,7 +22,7 @@ from .collector import Collector, Listener
 from .host import ControlError, RetryPolicy, SessionHost
 from .platforms.base import Event, Platform, PlatformSetupError, Upcoming
 from .platforms.registry import make_platform
-from .publish import publish_session
+from .publish import Published, publish_session
 from .schedule import ChatScheduler, Occurrence, occurrences_between
 from .script import ChatScript, ScriptIssue, load_script, load_scripts
 from .settings import Settings
@@ -82,6 +82,7 @@ class App:
         self.moderator_token = self._moderator_token()
         self.stopped = asyncio.Event()
         self._background: set[asyncio.Task[object]] = set()
+        self._publish_lock = asyncio.Lock()  # one render at a time: they share the output files
         self.moderation = None  # the screening listener, set in start() unless disabled
         self.moderation_engine = None
         # Live views (the web room) hear about published transcripts and alerts.
@@ -416,11 +417,11 @@ class App:
 
     async def publish(self, session_id: int) -> None:
         try:
-            published = publish_session(
-                self.archive, session_id, self.transcripts_dir,
-                lead_in_minutes=self.settings.host.lead_in_minutes,
-                late_window_minutes=self.settings.host.late_window_minutes,
-            )
+            # Rendering a large session takes seconds: do it in a worker thread, with its own
+            # SQLite connection (WAL lets it read while the bot keeps writing), so the web
+            # room and the collectors never stall behind it.
+            async with self._publish_lock:
+                published = await asyncio.to_thread(self._publish_blocking, session_id)
         except Exception:
             log.exception("rendering session %s failed", session_id)
             await self._alert(session_id, "the transcript could not be rendered; see the log")
@@ -439,6 +440,17 @@ class App:
                     await platform.publish_transcript(published.files, link)
                 except Exception as exc:
                     log.warning("%s: could not share the transcript: %s", name, exc)
+
+    def _publish_blocking(self, session_id: int) -> Published:
+        archive = Archive(self.settings.archive.path)
+        try:
+            return publish_session(
+                archive, session_id, self.transcripts_dir,
+                lead_in_minutes=self.settings.host.lead_in_minutes,
+                late_window_minutes=self.settings.host.late_window_minutes,
+            )
+        finally:
+            archive.close()
 
     def _published_once(self, session_id: int) -> bool:
         """Share the transcript on the platforms once; later renders only update files."""
