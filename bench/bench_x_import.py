@@ -39,6 +39,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -48,6 +49,7 @@ if str(ROOT) not in sys.path:
 
 RESULTS = ROOT / "bench" / "results" / "x_import.json"
 SQLITE_UTILS = ROOT / ".venv" / "bin" / "sqlite-utils"
+LONDON = ZoneInfo("Europe/London")
 PER_SESSION = 2000
 PAGE = 100
 HOST = {"id": "9000001", "username": "nhs_host", "name": "NHS Employers"}
@@ -183,7 +185,7 @@ def generate(n: int, pages_path: Path, flat_path: Path, seed: int = 11) -> dict[
     rng = random.Random(seed)
     users = [_user(rng, i) for i in range(max(50, n // 40))]
     sessions = max(1, n // PER_SESSION)
-    first = datetime(2026, 1, 7, 20, 0, tzinfo=UTC) - timedelta(weeks=sessions)
+    first = datetime(2026, 1, 7, 20, 0, tzinfo=LONDON) - timedelta(weeks=sessions)
     counts = {"tweets": n, "retweets": 0, "host": sessions * len(HOST_ITEMS)}
     pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
@@ -201,9 +203,8 @@ def generate(n: int, pages_path: Path, flat_path: Path, seed: int = 11) -> dict[
 
     with open(pages_path, "wb") as pages, open(flat_path, "wb") as flat:
         for s in reversed(range(sessions)):  # newest first
-            start = first + timedelta(weeks=s)
-            if 3 < start.month < 11:  # British Summer Time, roughly: 20:00 London = 19:00 UTC
-                start -= timedelta(hours=1)
+            local = first.astimezone(LONDON) + timedelta(weeks=s)  # 20:00 London, any season
+            start = datetime.combine(local.date(), local.time(), LONDON).astimezone(UTC)
             quota = n - PER_SESSION * (sessions - 1) if s == sessions - 1 else PER_SESSION
             first_id = 1_600_000_000_000_000_000 + s * PER_SESSION * 1000
             pending += _session(rng, users, start, quota, first_id, counts)[::-1]

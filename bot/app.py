@@ -272,13 +272,13 @@ class App:
                 await self._drop_chat(chat_id)
         for script in scripts:
             self._record_chat(script)
-            runtime = self.chats.get(script.id)
-            if runtime is None:
-                runtime = ChatRuntime(script)
-                self.chats[script.id] = runtime
-                await self._start_chat(runtime)
+            existing = self.chats.get(script.id)
+            if existing is None:
+                fresh = ChatRuntime(script)
+                self.chats[script.id] = fresh
+                await self._start_chat(fresh)
             else:
-                runtime.script = script
+                existing.script = script
         result = await self.replan()
         log.info("reloaded %d chats (%d scripts with problems)", len(scripts), len(issues))
         return result

@@ -176,7 +176,8 @@ class Archive:
             )
 
     def session_log(self, session_id: int) -> list[dict[str, Any]]:
-        rows = self.db.table("session_log").rows_where("session_id = ?", [session_id], order_by="id")
+        rows = self.db.table("session_log").rows_where(
+            "session_id = ?", [session_id], order_by="id")
         return list(rows)
 
     def session_stats(self) -> dict[int, tuple[int, int]]:
@@ -195,7 +196,9 @@ class Archive:
         for p in self.db.table("posts").rows_where("session_id = ?", [session_id]):
             posts.setdefault(p["item_key"], []).append(p)
         out = []
-        for r in self.db.table("items").rows_where("session_id = ?", [session_id], order_by="position"):
+        rows = self.db.table("items").rows_where(
+            "session_id = ?", [session_id], order_by="position")
+        for r in rows:
             sent = [p for p in posts.get(r["key"], []) if p["status"] == "sent"]
             out.append(
                 ItemRow(
@@ -288,13 +291,15 @@ class Archive:
     # -- messages --------------------------------------------------------------------------
 
     def record_events(
-        self, events: Sequence[Event], *, session_id: int | None = None, chat_id: str | None = None
+        self, events: Sequence[Event], *, session_id: int | None = None,
+        chat_id: str | None = None, host: bool = False,
     ) -> int:
-        """Store a batch of events in one transaction. Returns how many changed the archive."""
+        """Store a batch of events in one transaction. Returns how many changed the archive.
+        `host` marks them as the host's own posts (never screened, never a participant)."""
         if not events:
             return 0
         with self.db.atomic():
-            return self._apply_events(events, session_id=session_id, chat_id=chat_id)
+            return self._apply_events(events, session_id=session_id, chat_id=chat_id, host=host)
 
     def _apply_events(
         self,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +131,7 @@ def _page(number: int, page: Mapping[str, Any]) -> Iterator[Parsed]:
             raw: dict[str, Any] = {
                 "data": tweet,
                 "includes": {
-                    "users": [users[u] for u in wanted if u in users],
+                    "users": [u for uid, u in users.items() if uid in wanted],  # page order
                     "tweets": referenced,
                 },
                 "page_meta": meta,
@@ -162,7 +162,7 @@ def _v1_message(tweet: Mapping[str, Any]) -> Message | None:
     extended = tweet.get("extended_tweet") or {}
     text = tweet.get("full_text") or extended.get("full_text") or tweet.get("text") or ""
     try:
-        created = datetime.strptime(str(tweet["created_at"]), _V1_TIME)
+        created = datetime.strptime(str(tweet["created_at"]), _V1_TIME).astimezone(UTC)
     except ValueError:
         raise _BadRecord(f"tweet {tweet_id}: created_at {tweet['created_at']!r}") from None
     reply_to = tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")

@@ -262,7 +262,8 @@ def spec_for(upcoming: Upcoming, channel_id: int) -> EventSpec:
 
 def _signature(spec: EventSpec) -> str:
     # Stored beside the event id so an unchanged occurrence costs no API call on each replan.
-    text = f"{spec.name}\x1f{spec.start.isoformat()}\x1f{spec.end.isoformat()}\x1f{spec.description}"
+    parts = (spec.name, spec.start.isoformat(), spec.end.isoformat(), spec.description)
+    text = "\x1f".join(parts)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

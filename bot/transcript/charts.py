@@ -74,7 +74,8 @@ def trend_svg(
     plot_w, plot_h = width - pad_l - pad_r, height - pad_b - pad_t
     peak = max((v for _, _, vals in series for v in vals), default=0) or 1
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}">',
         (
             f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - pad_r}" '
             f'y2="{pad_t + plot_h}" class="axis"/>'
@@ -91,7 +92,8 @@ def trend_svg(
             f"{x(i):.1f},{pad_t + plot_h - plot_h * v / peak:.1f}" for i, v in enumerate(values)
         )
         parts.append(
-            f'<polyline class="{escape(css)}" points="{pts}"><title>{escape(name)}</title></polyline>'
+            f'<polyline class="{escape(css)}" points="{pts}">'
+            f"<title>{escape(name)}</title></polyline>"
         )
         for i, v in enumerate(values):
             parts.append(

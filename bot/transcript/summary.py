@@ -313,7 +313,7 @@ def representative(
     while len(chosen) < want:
         best = None
         best_score = -math.inf
-        for i, (rel, e, v) in enumerate(relevance):
+        for i, (rel, _, _) in enumerate(relevance):
             if redundancy[i] >= 0.9:  # a near-duplicate of a pick, or a pick itself
                 continue
             score = lam * rel - (1 - lam) * redundancy[i]

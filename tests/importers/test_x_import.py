@@ -238,3 +238,21 @@ def test_parser_streams_and_reports_progress_in_bytes() -> None:
     rest = list(parsed)
     assert len(rest) == len(lines) - 1
     assert sum(seen) == sum(len(line) for line in lines)
+
+
+def test_imported_tweets_are_searchable_and_the_index_follows_moderation(
+    tmp_path: Path, archive: Archive, script: ChatScript
+) -> None:
+    from bot.archive import search
+
+    tweets, users = chat_tweets()
+    tweets.append(_v2(3300, _user(4), "A2 the canteen rule #NHSSM", 30))
+    import_x(archive, _write(tmp_path / "chat.jsonl", page_lines(tweets, users + [_user(4)])),
+             script)
+    assert [h.message_id for h in search(archive, "canteen")] == ["3300"]
+    assert {h.message_id for h in search(archive, "user1")} >= {"2100"}  # author handles are indexed
+    # Attribution rewrote every row; the index must still hold each message exactly once.
+    fts_rows = archive.db.execute("select count(*) from messages_fts_docsize").fetchone()[0]
+    assert fts_rows == archive.db.execute("select count(*) from messages").fetchone()[0]
+    archive.set_moderation_state("x", "3300", hidden=True)
+    assert search(archive, "canteen") == []

@@ -85,7 +85,8 @@ def setup_api(app: web.Application, bot: App) -> None:
         try:
             minutes = float(body["minutes"]) if body.get("minutes") is not None else None
             detail = bot.control(command, minutes, chat_id=body.get("chat"),
-                                 session_id=body.get("session"), actor=body.get("actor") or "moderator")
+                                 session_id=body.get("session"),
+                                 actor=body.get("actor") or "moderator")
         except (ControlError, ValueError) as exc:
             return web.json_response({"error": str(exc)}, status=409)
         return web.json_response({"ok": True, "detail": detail})

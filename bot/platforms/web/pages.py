@@ -69,8 +69,8 @@ def setup_pages(app: web.Application, bot: App, env: Environment) -> None:
             script = bot.chats[chat_id].script
             nxt = occurrences(script, now, 1)
             cards.append(ChatCard(script, nxt[0] if nxt else None, bot.live_session(chat_id)))
-        cards.sort(key=lambda c: (c.live_session is None,
-                                  c.next.start if c.next else datetime.max.replace(tzinfo=now.tzinfo)))
+        never = datetime.max.replace(tzinfo=now.tzinfo)
+        cards.sort(key=lambda c: (c.live_session is None, c.next.start if c.next else never))
         return render(env, "home.html.j2", cards=cards, now=now)
 
     @routes.get(r"/chats/{chat:" + CHAT_RE + r"}.ics")

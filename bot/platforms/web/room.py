@@ -79,9 +79,7 @@ class WebRoomPlatform(Platform):
         # Stored as the host's own post before anyone sees it (the outbox reconciles on it).
         self.app.archive.record_events(
             [Event("created", self.name, message.id, message.created, message)],
-            session_id=session_id, chat_id=self.context.chat_id)
-        self.app.archive.db.execute(
-            "update messages set is_host = 1 where platform = ? and id = ?", [self.name, message.id])
+            session_id=session_id, chat_id=self.context.chat_id, host=True)
         payload = message_json(message)
         payload["item"], payload["question"] = self._item_for(session_id, text)
         await self._send({"type": "message", "session": session_id, "message": payload})
