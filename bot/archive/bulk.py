@@ -12,10 +12,9 @@ rules are expressed as one `INSERT ... ON CONFLICT DO UPDATE ... WHERE` run by e
 - so importing the same file twice changes nothing, and the returned count is exactly the
   rows inserted or changed.
 
-Full-text search: the messages table's update trigger re-indexed a row on *any* update,
-including the session and attribution columns an import sets on every message afterwards.
-`ensure_fts_update_trigger` narrows it to the three indexed columns (same index contents,
-a fraction of the work); see the note in the module's report to the schema's owner.
+Full-text search: the schema's update trigger re-indexes a row only when an indexed
+column changes (migration m002), so the session and attribution columns an import sets on
+every message afterwards cost no index work.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ import orjson
 
 from ..platforms.base import Message
 from .records import StoredMessage
-from .store import _MESSAGE_COLUMNS, Archive, _stored
+from .store import MESSAGE_COLUMNS, Archive, stored_message
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +61,6 @@ _INDEX_NEW = (
     'insert into "messages_fts" (rowid, "public_text", "author_name", "author_handle") '
     'select rowid, "public_text", "author_name", "author_handle" from messages where rowid > ?'
 )
-_FTS_UPDATE_TRIGGER = """
-CREATE TRIGGER "messages_au" AFTER UPDATE OF "public_text", "author_name", "author_handle"
-ON "messages" BEGIN
-  INSERT INTO "messages_fts" ("messages_fts", rowid, "public_text", "author_name",
-    "author_handle") VALUES('delete', old.rowid, old."public_text", old."author_name",
-    old."author_handle");
-  INSERT INTO "messages_fts" (rowid, "public_text", "author_name", "author_handle")
-    VALUES (new.rowid, new."public_text", new."author_name", new."author_handle");
-END
-"""
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -137,8 +126,8 @@ def claim_and_read(
     rewrite costs about as much as the insert did)."""
     marks = ",".join("?" * len(platforms))
     rows = archive.db.query(
-        f"select {_MESSAGE_COLUMNS} from messages where session_id = ? "
-        f"union all select {_MESSAGE_COLUMNS} from messages where session_id is null "
+        f"select {MESSAGE_COLUMNS} from messages where session_id = ? "
+        f"union all select {MESSAGE_COLUMNS} from messages where session_id is null "
         f"and created >= ? and created <= ? and chat_id = ? and platform in ({marks}) "
         "order by created, platform, id",
         [session_id, _iso(start), _iso(end), chat_id, *platforms],
@@ -146,7 +135,7 @@ def claim_and_read(
     out = []
     for row in rows:
         row["session_id"] = session_id
-        out.append(_stored(row))
+        out.append(stored_message(row))
     return out
 
 
@@ -190,21 +179,3 @@ def transaction(archive: Archive) -> Iterator[None]:
     """Many small archive writes as one commit (the archive's own calls nest inside)."""
     with archive.db.atomic():
         yield
-
-
-def ensure_fts_update_trigger(archive: Archive) -> bool:
-    """Re-index a message only when an indexed column is written (see the module doc).
-
-    Idempotent; returns True when the trigger was replaced. Safe with a bot running on the
-    same archive: the swap is one transaction, and the index's contents do not change.
-    """
-    row = archive.db.execute(
-        "select sql from sqlite_master where type = 'trigger' and name = 'messages_au'"
-    ).fetchone()
-    if row is None or "UPDATE OF" in row[0].upper():
-        return False
-    with archive.db.atomic():
-        archive.db.execute('DROP TRIGGER "messages_au"')
-        archive.db.execute(_FTS_UPDATE_TRIGGER)
-    log.debug("narrowed the full-text trigger to the indexed columns")
-    return True

@@ -169,5 +169,26 @@ def m001_core(db: Database) -> None:
     )
 
 
+# Re-index a message only when an indexed column changes: attribution, session assignment
+# and moderation flags are written to every message after the fact and must not churn the
+# full-text index (sqlite-utils' default trigger fires on any update).
+FTS_UPDATE_TRIGGER = """
+CREATE TRIGGER "messages_au" AFTER UPDATE OF "public_text", "author_name", "author_handle"
+ON "messages" BEGIN
+  INSERT INTO "messages_fts" ("messages_fts", rowid, "public_text", "author_name",
+    "author_handle") VALUES('delete', old.rowid, old."public_text", old."author_name",
+    old."author_handle");
+  INSERT INTO "messages_fts" (rowid, "public_text", "author_name", "author_handle")
+    VALUES (new.rowid, new."public_text", new."author_name", new."author_handle");
+END
+"""
+
+
+@migrations()
+def m002_narrow_fts_update_trigger(db: Database) -> None:
+    db.execute('DROP TRIGGER IF EXISTS "messages_au"')
+    db.execute(FTS_UPDATE_TRIGGER)
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

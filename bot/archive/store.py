@@ -379,19 +379,19 @@ class Archive:
             return cur.rowcount
 
     def messages(self, session_id: int, *, include_raw: bool = False) -> list[StoredMessage]:
-        cols = "*" if include_raw else _MESSAGE_COLUMNS
+        cols = "*" if include_raw else MESSAGE_COLUMNS
         rows = self.db.query(
             f"select {cols} from messages where session_id = ? order by created, platform, id",
             [session_id],
         )
-        return [_stored(r) for r in rows]
+        return [stored_message(r) for r in rows]
 
     def iter_messages(self, session_id: int) -> Iterator[StoredMessage]:
         for row in self.db.query(
-            f"select {_MESSAGE_COLUMNS} from messages where session_id = ? order by created",
+            f"select {MESSAGE_COLUMNS} from messages where session_id = ? order by created",
             [session_id],
         ):
-            yield _stored(row)
+            yield stored_message(row)
 
     def message(self, platform: str, message_id: str) -> StoredMessage | None:
         row = next(
@@ -400,7 +400,7 @@ class Archive:
             ),
             None,
         )
-        return _stored(row) if row else None
+        return stored_message(row) if row else None
 
     def message_count(self, session_id: int) -> int:
         return self.db.execute(
@@ -411,11 +411,11 @@ class Archive:
                        ) -> list[StoredMessage]:
         """Messages received after a point (for a reconnecting web client)."""
         rows = self.db.query(
-            f"select {_MESSAGE_COLUMNS} from messages where session_id = ? and received_at > ? "
+            f"select {MESSAGE_COLUMNS} from messages where session_id = ? and received_at > ? "
             "order by received_at limit ?",
             [session_id, after_received or "", limit],
         )
-        return [_stored(r) for r in rows]
+        return [stored_message(r) for r in rows]
 
     def save_attribution(self, session_id: int,
                          attributions: Mapping[tuple[str, str], Any]) -> None:
@@ -497,7 +497,7 @@ class Archive:
             )
 
 
-_MESSAGE_COLUMNS = (
+MESSAGE_COLUMNS = (
     "platform, id, session_id, author_id, author_name, author_handle, text, created, reply_to, "
     "thread_id, edited, deleted, hidden, held, redacted_text, reactions, is_host, url, kind, "
     "question, section, method, confidence, extra_questions"
@@ -596,7 +596,7 @@ def _session(row: Mapping[str, Any]) -> SessionRow:
     )
 
 
-def _stored(row: Mapping[str, Any]) -> StoredMessage:
+def stored_message(row: Mapping[str, Any]) -> StoredMessage:
     raw = row.get("raw")
     return StoredMessage(
         platform=row["platform"], id=row["id"], session_id=row["session_id"],

@@ -1,9 +1,9 @@
 """Turn a stream of past messages into archived sessions, exactly as if hosted live.
 
 Messages are written to the archive in batches as they stream in (memory stays flat for
-any file size), through the archive's bulk path; only the host's posts are kept aside. Afterwards the host's posts are
-grouped into sessions, matched to the script's items (Q tags), and every message in each
-session's window is attributed. Everything is keyed on platform ids, so importing the same
+any file size), through the archive's bulk path; only the host's posts are kept aside.
+Afterwards the host's posts are grouped into sessions, matched to the script's items
+(Q tags), and every message in each session's window is attributed. Everything is keyed on platform ids, so importing the same
 file twice changes nothing.
 """
 
@@ -19,7 +19,6 @@ from ..archive import Archive
 from ..archive.bulk import (
     attribute_into,
     claim_and_read,
-    ensure_fts_update_trigger,
     import_mode,
     store_messages,
     transaction,
@@ -84,7 +83,6 @@ def import_stream(
     host_names: set[str],
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    ensure_fts_update_trigger(archive)
     with import_mode(archive):
         return _import(archive, script, parsed, platform, host_names, progress)
 

@@ -347,7 +347,8 @@ class XClient:
                 raise PlatformSetupError(f"X: checking the account failed: {api_message(e)}") from e
             except (Transient, RateLimited) as e:
                 if attempt == 2:
-                    raise PlatformSetupError(f"X: cannot verify the account at {self.host}: {e}") from e
+                    raise PlatformSetupError(
+                        f"X: cannot verify the account at {self.host}: {e}") from e
                 await self.clock.sleep(backoff_base * 2**attempt)
         data = body["data"]
         handle = data.get("username", "")

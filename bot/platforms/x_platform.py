@@ -23,12 +23,31 @@ import tweepy
 
 from bot.clock import Clock
 from bot.platforms.base import (
-    Action, ActionResult, Author, Backfill, Capabilities, ChatContext, Event, Message, Platform,
-    PlatformError, PlatformSetupError, PostRef,
+    Action,
+    ActionResult,
+    Author,
+    Backfill,
+    Capabilities,
+    ChatContext,
+    Event,
+    Message,
+    Platform,
+    PlatformError,
+    PlatformSetupError,
+    PostRef,
 )
 from bot.platforms.x_client import (
-    DEFAULT_BASE_URL, Backoff, Stopped, XAccountReport, XClient, XCredentials, api_message,
-    as_bool, as_float, check_credentials, parse_time,
+    DEFAULT_BASE_URL,
+    Backoff,
+    Stopped,
+    XAccountReport,
+    XClient,
+    XCredentials,
+    api_message,
+    as_bool,
+    as_float,
+    check_credentials,
+    parse_time,
 )
 from bot.platforms.x_text import MAX_WEIGHTED, weighted_length, with_hashtag
 
@@ -350,7 +369,8 @@ class XPlatform(Platform):
         tag_query = self._hashtag_query()
         if tag_query:
             queries.append(("hashtag", tag_query))
-        queries += [(f"conv:{c}", f"conversation_id:{c} -is:retweet") for c in self._conversations()]
+        queries += [(f"conv:{c}", f"conversation_id:{c} -is:retweet")
+                    for c in self._conversations()]
         return queries
 
     async def _search_page(
