@@ -3,8 +3,8 @@
 Messages are written to the archive in batches as they stream in (memory stays flat for
 any file size), through the archive's bulk path; only the host's posts are kept aside.
 Afterwards the host's posts are grouped into sessions, matched to the script's items
-(Q tags), and every message in each session's window is attributed. Everything is keyed on platform ids, so importing the same
-file twice changes nothing.
+(Q tags), and every message in each session's window is attributed. Everything is keyed
+on platform ids, so importing the same file twice changes nothing.
 """
 
 from __future__ import annotations
