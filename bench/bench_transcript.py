@@ -4,7 +4,8 @@ Each size runs in its own subprocess so peak memory is that process's own high-w
 (resource.getrusage ru_maxrss: the whole interpreter, imports and the generated input
 included), with no tracemalloc slowdown. Timings are wall-clock (perf_counter) inside the
 child, split by stage, plus the child's CPU time (process_time) for the whole run, which
-is the fairer figure on a shared, busy machine. Prints a table and writes bench/results/transcript.json.
+is the fairer figure on a shared, busy machine. Prints a table and writes
+bench/results/transcript.json.
 
     .venv/bin/python bench/bench_transcript.py                 # 1k, 10k, 100k
     .venv/bin/python bench/bench_transcript.py --sizes 1000,10000
@@ -300,14 +301,16 @@ def main() -> None:
         "memory_ok": biggest["peak_rss_mb"] < TARGET_MB,
     }
     print(
-        f"target for 100k: < {TARGET_SECONDS} s and < {TARGET_MB} MB peak RSS; largest run: {verdict}"
+        f"target for 100k: < {TARGET_SECONDS} s and < {TARGET_MB} MB peak RSS; "
+        f"largest run: {verdict}"
     )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
             {
                 "benchmark": "transcript",
-                "memory": "peak RSS (ru_maxrss) of one subprocess per size, input generation included",
+                "memory": "peak RSS (ru_maxrss) of one subprocess per size, "
+                          "input generation included",
                 "python": platform.python_version(),
                 "machine": platform.machine(),
                 "target": {

@@ -250,7 +250,8 @@ def test_imported_tweets_are_searchable_and_the_index_follows_moderation(
     import_x(archive, _write(tmp_path / "chat.jsonl", page_lines(tweets, users + [_user(4)])),
              script)
     assert [h.message_id for h in search(archive, "canteen")] == ["3300"]
-    assert {h.message_id for h in search(archive, "user1")} >= {"2100"}  # author handles are indexed
+    # Author handles are indexed too.
+    assert {h.message_id for h in search(archive, "user1")} >= {"2100"}
     # Attribution rewrote every row; the index must still hold each message exactly once.
     fts_rows = archive.db.execute("select count(*) from messages_fts_docsize").fetchone()[0]
     assert fts_rows == archive.db.execute("select count(*) from messages").fetchone()[0]

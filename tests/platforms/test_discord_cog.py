@@ -68,7 +68,8 @@ MODERATOR_CALLS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("command", "kwargs"), MODERATOR_CALLS, ids=[c for c, _ in MODERATOR_CALLS])
+@pytest.mark.parametrize(("command", "kwargs"), MODERATOR_CALLS,
+                         ids=[c for c, _ in MODERATOR_CALLS])
 async def test_ordinary_members_are_refused_politely_and_logged(
     world: DiscordWorld, discord_app: Any, command: str, kwargs: dict[str, Any]
 ) -> None:

@@ -223,7 +223,8 @@ def test_activity_png_is_a_valid_bar_chart() -> None:
     assert (width, height) == (90, 60)
     stride = 1 + width * 3
     assert len(raw) == stride * height
-    pixel = lambda x, y: raw[y * stride + 1 + 3 * x : y * stride + 4 + 3 * x]
+    def pixel(x: int, y: int) -> bytes:
+        return raw[y * stride + 1 + 3 * x : y * stride + 4 + 3 * x]
     bar = bytes((0x1F, 0x5F, 0x8B))
     assert pixel(40, 25) == bar  # the middle (tallest) bar
     assert pixel(15, 25) != bar  # the first minute had no messages

@@ -72,7 +72,8 @@ def make_settings(tmp: Path, **web: object) -> Settings:
 
 @contextlib.asynccontextmanager
 async def running_app(tmp: Path, *, scripts: list[ChatScript] | None = None,
-                      clock: Clock | None = None, **web: object) -> AsyncIterator[tuple[App, TestClient]]:
+                      clock: Clock | None = None, **web: object
+                      ) -> AsyncIterator[tuple[App, TestClient]]:
     settings = make_settings(tmp, **web)
     bot = App(settings, clock=clock, scripts=scripts if scripts is not None else [make_script(tmp)],
               with_scheduler=False, with_web=False)
