@@ -196,8 +196,13 @@ class _LocalTime:
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
         self._hours: dict[datetime, tzinfo | None] = {}
+        self._last: tuple[datetime, datetime, tzinfo] | None = None  # [start, end), offset
 
     def __call__(self, when: datetime) -> datetime:
+        # Messages come in time order: most fall in the same hour as the previous one.
+        last = self._last
+        if last is not None and when.tzinfo is last[0].tzinfo and last[0] <= when < last[1]:
+            return when.astimezone(last[2])
         hour = when.replace(minute=0, second=0, microsecond=0)
         try:
             fixed = self._hours[hour]
@@ -208,6 +213,8 @@ class _LocalTime:
             if offset is not None and name and offset == b.utcoffset() and name == b.tzname():
                 fixed = timezone(offset, name)
             self._hours[hour] = fixed
+        if fixed is not None and hour.utcoffset() == timedelta(0):
+            self._last = (hour, hour + timedelta(hours=1), fixed)
         return when.astimezone(fixed if fixed is not None else self.zone)
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from bot.transcript.model import Transcript, gc_paused
+from bot.transcript.model import Block, Transcript, gc_paused
 
 COLUMNS = [
     "time_utc",
@@ -56,24 +57,55 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
-    for n, e in enumerate(t.entries, 1):
+    # Values that repeat across rows (a person's name cells, a block's columns, a zone
+    # offset) are worked out once; at 100k rows the per-row Python work is the cost.
+    cells: dict[str | None, str] = {}
+    blocks: dict[Block | None, tuple[str, str]] = {}
+    utc_like: dict[tzinfo | None, bool] = {}
+    confidences: dict[float, float] = {}
+    rows: list[tuple[object, ...]] = []
+    for e in t.entries:
         m = e.msg
         b = e.block
-        w.writerow(
+        bcols = blocks.get(b)
+        if bcols is None:
+            bcols = blocks[b] = (
+                b.kind if b is not None else "unplaced",
+                b.label if b is not None and b.kind == "question" else "",
+            )
+        name, handle = m.author_name, m.author_handle
+        name_cell = cells.get(name)
+        if name_cell is None:
+            name_cell = cells[name] = _cell(name)
+        handle_cell = cells.get(handle)
+        if handle_cell is None:
+            handle_cell = cells[handle] = _cell(handle)
+        created = m.created.isoformat()
+        loc = e.local
+        zone = loc.tzinfo
+        same = utc_like.get(zone)
+        if same is None:
+            same = utc_like[zone] = _utc_like(zone, loc)
+        # With a zero offset the local time prints exactly like the UTC one.
+        local = created if same and m.created.tzinfo is UTC else loc.isoformat()
+        conf = confidences.get(m.confidence)
+        if conf is None:
+            conf = confidences[m.confidence] = round(m.confidence, 2)
+        rows.append(
             (
-                m.created.isoformat(),
-                e.local.isoformat(),
+                created,
+                local,
                 m.platform,
                 m.id,
                 m.author_id,
-                _cell(m.author_name),
-                _cell(m.author_handle),
+                name_cell,
+                handle_cell,
                 1 if m.is_host else 0,
-                b.kind if b is not None else "unplaced",
-                b.label if b is not None and b.kind == "question" else "",
-                "/".join(map(str, m.extra_questions)),
+                bcols[0],
+                bcols[1],
+                "/".join(map(str, m.extra_questions)) if m.extra_questions else "",
                 m.method,
-                round(m.confidence, 2),
+                conf,
                 m.reply_to or "",
                 e.depth,
                 m.edited.isoformat() if m.edited else "",
@@ -84,8 +116,16 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
                 _cell(e.text),
             )
         )
-        if n % rows_per_chunk == 0:
+        if len(rows) >= rows_per_chunk:
+            w.writerows(rows)
+            rows.clear()
             yield buf.getvalue()
             buf.seek(0)
             buf.truncate()
+    w.writerows(rows)
     yield buf.getvalue()
+
+
+def _utc_like(zone: tzinfo | None, sample: datetime) -> bool:
+    """Whether times in `zone` (a fixed offset from the model's hour cache) print like UTC."""
+    return isinstance(zone, timezone) and zone.utcoffset(sample) == timedelta(0)

@@ -111,7 +111,11 @@ class _Fragments:
 
     def __init__(self, t: Transcript) -> None:
         self.t = t
+        self.multi_platform = t.multi_platform
         self._text: dict[int, str] = {}
+        # "<li ...><div class=meta>" tail per (name, handle, host): the same for every
+        # message of a person, so escaped and joined once.
+        self._who: dict[tuple[str, str | None, bool], str] = {}
 
     def text(self, e: Entry) -> str:
         out = self._text.get(e.index)
@@ -119,37 +123,61 @@ class _Fragments:
             out = self._text[e.index] = str(linkify(e.text)) if "://" in e.text else _esc(e.text)
         return out
 
+    def _author(self, name: str, handle: str | None, host: bool) -> str:
+        key = (name, handle, host)
+        who = self._who.get(key)
+        if who is None:
+            who = f'<bdi class="author">{_esc_name(name)}</bdi>'
+            if handle:
+                who += f' <bdi class="handle">@{_esc_name(handle)}</bdi>'
+            if host:
+                who += ' <span class="badge host">host</span>'
+            self._who[key] = who
+        return who
+
     def _open(self, e: Entry, out: list[str]) -> None:
         m = e.msg
         loc = e.local
-        out.append(
-            f'<li class="{"msg host" if m.is_host else "msg"}" id="m{e.index}">\n'
-            f'<div class="meta"><bdi class="author">{_esc_name(m.author_name)}</bdi>'
-        )
-        if m.author_handle:
-            out.append(f' <bdi class="handle">@{_esc_name(m.author_handle)}</bdi>')
-        if m.is_host:
-            out.append(' <span class="badge host">host</span>')
-        out.append(
-            f'\n · <a href="#m{e.index}"><time datetime="{m.created.isoformat()}">'
+        i = e.index
+        head = (
+            f'<li class="{"msg host" if m.is_host else "msg"}" id="m{i}">\n'
+            f'<div class="meta">{self._author(m.author_name, m.author_handle, m.is_host)}'
+            f'\n · <a href="#m{i}"><time datetime="{m.created.isoformat()}">'
             f"{loc.hour:02d}:{loc.minute:02d}</time></a>"
         )
-        if self.t.multi_platform:
-            out.append(f' · <span class="badge">{_esc_name(m.platform)}</span>')
+        tail = f'</div>\n<p class="text" dir="auto">{self.text(e)}</p>\n'
+        # Most messages have none of the optional bits: one append, no list of parts.
+        if not (
+            self.multi_platform
+            or e.reply_to_name is not None
+            or e.parent_removed
+            or m.redacted_text is not None
+            or m.edited
+            or m.reactions
+            or m.url
+        ):
+            out.append(head + tail)
+            return
+        parts = [head]
+        if self.multi_platform:
+            parts.append(f' · <span class="badge">{_esc_name(m.platform)}</span>')
         if e.reply_to_name is not None:
-            out.append(f" · replying to <bdi>{_esc_name(e.reply_to_name)}</bdi>")
+            parts.append(f" · replying to <bdi>{_esc_name(e.reply_to_name)}</bdi>")
         elif e.parent_removed:
-            out.append(" · replying to a removed message")
-        if e.redacted:
-            out.append(' · <span class="badge">redacted by a moderator</span>')
+            parts.append(" · replying to a removed message")
+        if m.redacted_text is not None:
+            parts.append(' · <span class="badge">redacted by a moderator</span>')
         elif m.edited:
-            out.append(" · <span>edited</span>")
+            parts.append(" · <span>edited</span>")
         if m.reactions:
-            out.append(f" · {m.reactions} reaction{'s' if m.reactions != 1 else ''}")
+            parts.append(f" · {m.reactions} reaction{'s' if m.reactions != 1 else ''}")
         link = safe_url(m.url)
         if link:
-            out.append(f' · <a href="{_esc(link)}" rel="nofollow noopener noreferrer">original</a>')
-        out.append(f'</div>\n<p class="text" dir="auto">{self.text(e)}</p>\n')
+            parts.append(
+                f' · <a href="{_esc(link)}" rel="nofollow noopener noreferrer">original</a>'
+            )
+        parts.append(tail)
+        out.append("".join(parts))
 
     def thread(self, roots: list[Entry]) -> Markup:
         """Top-level messages and their reply trees as nested lists (no recursion)."""

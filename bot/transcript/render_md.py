@@ -82,27 +82,43 @@ def _continue(text: str, indent: str) -> str:
     return ("\\\n" + indent).join(line.strip() for line in lines)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _who(name: str, handle: str | None) -> str:
+    """ "**Name** @handle": the same on every message of a person, so built once."""
+    return f"**{md_name(name)}** @{md_name(handle)}" if handle else f"**{md_name(name)}**"
+
+
 def _message(t: Transcript, e: Entry, out: list[str], level: int) -> None:
     indent = "  " * level
     m = e.msg
-    bits = [f"**{md_name(m.author_name)}**"]
-    if m.author_handle:
-        bits.append(f"@{md_name(m.author_handle)}")
-    meta = [f"{e.local.hour:02d}:{e.local.minute:02d}"]
-    if m.is_host:
-        meta.append("host")
-    if t.multi_platform:
-        meta.append(md_name(m.platform))
-    if e.reply_to_name is not None:
-        meta.append(f"replying to {md_user(e.reply_to_name)}")
-    elif e.parent_removed:
-        meta.append("replying to a removed message")
-    if e.redacted:
-        meta.append("redacted by a moderator")
-    elif m.edited:
-        meta.append("edited")
-    body = _continue(md_user(e.text), indent + "  ")
-    out.append(f"{indent}- {' '.join(bits)} ({', '.join(meta)}): {body}")
+    loc = e.local
+    meta = f"{loc.hour:02d}:{loc.minute:02d}"
+    # Most messages carry nothing but the time: skip the list of meta parts for them.
+    if (
+        m.is_host
+        or t.multi_platform
+        or e.reply_to_name is not None
+        or e.parent_removed
+        or m.redacted_text is not None
+        or m.edited
+    ):
+        parts = [meta]
+        if m.is_host:
+            parts.append("host")
+        if t.multi_platform:
+            parts.append(md_name(m.platform))
+        if e.reply_to_name is not None:
+            parts.append(f"replying to {md_user(e.reply_to_name)}")
+        elif e.parent_removed:
+            parts.append("replying to a removed message")
+        if m.redacted_text is not None:
+            parts.append("redacted by a moderator")
+        elif m.edited:
+            parts.append("edited")
+        meta = ", ".join(parts)
+    text = md_user(e.text)
+    body = _continue(text, indent + "  ") if "\n" in text else text
+    out.append(f"{indent}- {_who(m.author_name, m.author_handle)} ({meta}): {body}")
 
 
 def _thread(t: Transcript, roots: list[Entry], out: list[str]) -> None:

@@ -24,13 +24,15 @@ Pure functions of the transcript model. Definitions (also in docs/transcript-sch
 from __future__ import annotations
 
 import math
+import operator
 import re
 import statistics
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import chain
+from itertools import chain, repeat
 
 from bot.transcript.model import Block, Entry, Participant, Transcript
 
@@ -111,15 +113,24 @@ class Tokenizer:
         return tuple(words)
 
     def __call__(self, text: str) -> list[str]:
+        return list(self.words(text))
+
+    def distinct(self, text: str) -> tuple[str, ...]:
+        """The content words of `text` without repeats, in first-seen order."""
+        return tuple(dict.fromkeys(self.words(text)))
+
+    def words(self, text: str) -> Iterator[str]:
         chunks = text.lower().split()
         cache = self._cache
         try:
-            return [w for c in chunks for w in cache[c]]
+            # map + chain keep the per-word loop in C: this runs once per message.
+            found = list(map(cache.__getitem__, chunks))
         except KeyError:  # new chunks: learn them, then it is lookups again
             for c in chunks:
                 if c not in cache:
                     cache[c] = self._normalise(c)
-            return [w for c in chunks for w in cache[c]]
+            found = list(map(cache.__getitem__, chunks))
+        return chain.from_iterable(found)
 
 
 def tokens(text: str, hashtag: str) -> list[str]:
@@ -171,7 +182,7 @@ class Summary:
 
 
 def summarise(t: Transcript, *, top: int = 10) -> Summary:
-    tokenize = Tokenizer(t.session.hashtag)
+    distinct = Tokenizer(t.session.hashtag).distinct
     people = [p for p in t.participants if not p.is_host]
     returning = sum(1 for p in people if p.returning)
 
@@ -179,7 +190,7 @@ def summarise(t: Transcript, *, top: int = 10) -> Summary:
     # Distinct words only (a chat message rarely repeats one, so binary term weights lose
     # nothing), kept as tuples: a third of the memory of sets at 100k messages.
     toks: dict[int, tuple[str, ...]] = {
-        e.index: tuple(dict.fromkeys(tokenize(e.text))) for e in t.entries if not e.msg.is_host
+        e.index: distinct(e.text) for e in t.entries if not e.msg.is_host
     }
     df = Counter(chain.from_iterable(toks.values()))
     n_docs = max(1, len(toks))
@@ -276,7 +287,8 @@ def _dot(a: dict[str, float], b: dict[str, float]) -> float:
         a, b = b, a
     # Rounded: sets iterate in hash order, which varies between runs, and the last bits of
     # a float sum must not decide which answer is picked.
-    return round(sum(x * b.get(w, 0.0) for w, x in a.items()), 9)
+    # map() keeps the loop in C; same products, same order, so the same sum.
+    return round(sum(map(operator.mul, a.values(), map(b.get, a, repeat(0.0)))), 9)
 
 
 def representative(
