@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 
 def utcnow() -> datetime:
@@ -70,8 +72,12 @@ class FakeClock(Clock):
     def monotonic(self) -> float:
         return self._now.timestamp()
 
-    async def sleep(self, seconds: float) -> None:
-        deadline = self._now + timedelta(seconds=max(0.0, seconds))
+    def sleep(self, seconds: float) -> Coroutine[Any, Any, None]:  # type: ignore[override]
+        # The deadline is fixed when sleep() is *called*, not when the coroutine first runs:
+        # a sleeper wrapped in a task must not lose time that passed before it started.
+        return self._sleep_until(self._now + timedelta(seconds=max(0.0, seconds)))
+
+    async def _sleep_until(self, deadline: datetime) -> None:
         while self._now < deadline:
             self._changed.clear()
             await self._changed.wait()
