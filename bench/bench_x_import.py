@@ -27,6 +27,7 @@ bench/results/x_import.json. Generated files are cached in --data-dir.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -256,7 +257,7 @@ def _floor_rows(pages: Path, received: str):  # type: ignore[no-untyped-def]
                        t["public_metrics"]["like_count"], 0,
                        f"https://x.com/{u.get('username')}/status/{t['id']}",
                        "quote" if "quoted" in refs else "message", None, "unplaced", "none",
-                       0.0, "[]", dumps(raw).decode(), received)
+                       0.0, "[]", received, dumps(raw).decode())
 
 
 def run_floor(pages: Path, db: Path, *, bare: bool = False) -> dict[str, Any]:
@@ -274,8 +275,12 @@ def run_floor(pages: Path, db: Path, *, bare: bool = False) -> dict[str, Any]:
         for trigger in ("messages_ai", "messages_au", "messages_ad"):
             conn.execute(f"DROP TRIGGER {trigger}")
     sql = f"insert into messages ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})"
+    raw_sql = "insert into message_raw (platform, id, raw) values (?, ?, ?)"
+    rows = _floor_rows(pages, datetime.now(UTC).isoformat())
     with conn:
-        conn.executemany(sql, _floor_rows(pages, datetime.now(UTC).isoformat()))
+        while batch := list(itertools.islice(rows, 5000)):  # the payload goes beside (m003)
+            conn.executemany(sql, (r[:-1] for r in batch))
+            conn.executemany(raw_sql, ((r[0], r[1], r[-1]) for r in batch))
     stored = conn.execute("select count(*) from messages").fetchone()[0]
     conn.close()
     return {"stored": stored}

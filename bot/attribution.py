@@ -94,6 +94,7 @@ def _letters(tag_style: str) -> str:
     raise ValueError(f"unknown tag_style {tag_style!r}: use 'Q' (questions) or 'T' (topics)")
 
 
+_ANY_DIGIT = re.compile(r"\d")
 _PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]] = {}
 
 
@@ -118,7 +119,10 @@ def _patterns(tag_style: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Patt
 def parse_tags(text: str, tag_style: str = "Q", max_question: int | None = None) -> tuple[int, ...]:
     """Question numbers a message says it answers, in the order written, without repeats."""
     compact, spaced, digits = _patterns(tag_style)
-    clean = _NOISE.sub(" ", text)
+    if _ANY_DIGIT.search(text) is None:
+        return ()  # every tag has a number: most chatter is settled without the patterns
+    # URLs need ":" or "." and emoji ":": without either there is nothing to remove.
+    clean = _NOISE.sub(" ", text) if ":" in text or "." in text else text
     found: list[int] = []
 
     lead = _LEADING.match(clean)

@@ -6,7 +6,7 @@ edit or moderation decision) and writes through sqlite-utils' generic upsert: ri
 live collector's batches of a few hundred, slow for a million archived tweets. Here the same
 rules are expressed as one `INSERT ... ON CONFLICT DO UPDATE ... WHERE` run by executemany:
 
-- a message the archive lacks is inserted whole (raw payload kept);
+- a message the archive lacks is inserted whole (its raw payload into message_raw);
 - a message it has keeps everything (text, edits, moderation, attribution); only a missing
   chat id is filled in and a changed like count is taken, as `record_events` does;
 - so importing the same file twice changes nothing, and the returned count is exactly the
@@ -37,8 +37,7 @@ _COLUMNS = (
     "platform", "id", "session_id", "chat_id", "author_id", "author_name", "author_handle",
     "text", "public_text", "created", "reply_to", "thread_id", "channel_id", "edited",
     "deleted", "deleted_at", "hidden", "held", "redacted_text", "reactions", "is_host", "url",
-    "kind", "question", "section", "method", "confidence", "extra_questions", "raw",
-    "received_at",
+    "kind", "question", "section", "method", "confidence", "extra_questions", "received_at",
 )
 _INSERT = (
     f"insert into messages ({', '.join(_COLUMNS)}) "
@@ -49,6 +48,12 @@ _INSERT = (
     "else messages.reactions end "
     "where (messages.chat_id is null and excluded.chat_id is not null) "
     "or (excluded.reactions > 0 and excluded.reactions != messages.reactions)"
+)
+# The payload goes beside the message (schema m003). A message the archive already has keeps
+# its payload, or its lack of one after an erasure: never restored by a re-import.
+_INSERT_RAW = (
+    "insert into message_raw (platform, id, raw) values (?, ?, ?) "
+    "on conflict(platform, id) do nothing"
 )
 _PARTICIPANT = (
     "insert into participants (platform, id, name, handle, first_seen, last_seen) "
@@ -68,15 +73,19 @@ def _iso(dt: datetime | None) -> str | None:
 
 
 def message_row(msg: Message, chat_id: str | None, received_at: str) -> tuple[Any, ...]:
-    """The stored row of a new, visible, unattributed message (column order of _COLUMNS)."""
+    """The stored row of a new, visible, unattributed message (column order of _COLUMNS);
+    its payload is `raw_row`'s."""
     author = msg.author
     return (
         msg.platform, msg.id, None, chat_id, author.id, author.name, author.handle,
         msg.text, msg.text, _iso(msg.created), msg.reply_to, msg.thread_id, msg.channel_id,
         _iso(msg.edited), 0, None, 0, 0, None, msg.reactions, 0, msg.url,
-        msg.kind, None, "unplaced", "none", 0.0, "[]",
-        orjson.dumps(msg.raw, default=str).decode(), received_at,
+        msg.kind, None, "unplaced", "none", 0.0, "[]", received_at,
     )
+
+
+def raw_row(msg: Message) -> tuple[str, str, str]:
+    return (msg.platform, msg.id, orjson.dumps(msg.raw, default=str).decode())
 
 
 def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: str | None) -> int:
@@ -108,6 +117,7 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
             conn.execute('DROP TRIGGER "messages_ai"')
         cursor = conn.executemany(_INSERT, (message_row(m, chat_id, received_at) for m in messages))
         changed = cursor.rowcount
+        conn.executemany(_INSERT_RAW, map(raw_row, messages))
         if trigger is not None:
             conn.execute(_INDEX_NEW, [before])
             conn.execute(trigger[0])
@@ -118,39 +128,53 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
 def claim_and_read(
     archive: Archive, session_id: int, chat_id: str, platforms: Sequence[str],
     start: datetime, end: datetime,
-) -> list[StoredMessage]:
+) -> tuple[list[StoredMessage], dict[tuple[str, str], int]]:
     """The session's messages plus the chat's unassigned ones inside [start, end], as the
     session's: what `publish.claim_window` followed by `Archive.messages` returns, without
-    writing anything yet. `attribute_into` then writes session and attribution together,
-    so each row is rewritten once instead of twice (rows carry their raw payload, so a
-    rewrite costs about as much as the insert did)."""
+    writing anything yet, and each message's rowid. `attribute_into` then writes session
+    and attribution together, so each row is rewritten once instead of twice.
+
+    Rows are read as plain tuples (no dict per row, no raw payload): a session of an
+    import holds thousands of messages and this runs once per session."""
     marks = ",".join("?" * len(platforms))
-    rows = archive.db.query(
-        f"select {MESSAGE_COLUMNS} from messages where session_id = ? "
-        f"union all select {MESSAGE_COLUMNS} from messages where session_id is null "
+    cols = f"rowid, {MESSAGE_COLUMNS}"
+    cursor = archive.db.conn.execute(
+        f"select {cols} from messages where session_id = ? "
+        f"union all select {cols} from messages where session_id is null "
         f"and created >= ? and created <= ? and chat_id = ? and platform in ({marks}) "
         "order by created, platform, id",
         [session_id, _iso(start), _iso(end), chat_id, *platforms],
     )
-    out = []
-    for row in rows:
+    names = [d[0] for d in cursor.description]
+    messages: list[StoredMessage] = []
+    rowids: dict[tuple[str, str], int] = {}
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
         row["session_id"] = session_id
-        out.append(stored_message(row))
-    return out
+        msg = stored_message(row)
+        messages.append(msg)
+        rowids[msg.key] = values[0]
+    return messages, rowids
 
 
-def attribute_into(archive: Archive, session_id: int, attributions: Mapping[Any, Any]) -> None:
+def attribute_into(
+    archive: Archive, session_id: int, attributions: Mapping[Any, Any],
+    rowids: Mapping[tuple[str, str], int],
+) -> None:
     """Give each message its session and its attribution (objects with question, section,
-    method, confidence, extra_questions), in one statement per message."""
+    method, confidence, extra_questions), in one statement per message, found by rowid
+    (from `claim_and_read`) rather than through the primary-key index."""
     sql = (
         "update messages set session_id = ?, question = ?, section = ?, method = ?, "
-        "confidence = ?, extra_questions = ? where platform = ? and id = ?"
+        "confidence = ?, extra_questions = ? where rowid = ?"
     )
+    dumps = orjson.dumps
     with archive.db.atomic():
         archive.db.conn.executemany(sql, (
             (session_id, a.question, a.section, a.method, a.confidence,
-             orjson.dumps(list(a.extra_questions)).decode(), platform, mid)
-            for (platform, mid), a in attributions.items()
+             dumps(list(a.extra_questions)).decode() if a.extra_questions else "[]",
+             rowids[key])
+            for key, a in attributions.items() if key in rowids
         ))
 
 

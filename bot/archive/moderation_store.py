@@ -166,7 +166,12 @@ def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id:
     ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
     with archive.db.atomic():
         archive.db.execute(
-            "update messages set text = ?, public_text = ?, redacted_text = null, raw = null, "
+            "update message_raw set raw = null where platform = ? and id in "
+            "(select id from messages where platform = ? and author_id = ?)",
+            [platform, platform, author_id],
+        )
+        archive.db.execute(
+            "update messages set text = ?, public_text = ?, redacted_text = null, "
             "author_id = ?, author_name = ?, author_handle = null, url = null "
             "where platform = ? and author_id = ?",
             [placeholder, placeholder, new_id, name, platform, author_id],

@@ -190,5 +190,25 @@ def m002_narrow_fts_update_trigger(db: Database) -> None:
     db.execute(FTS_UPDATE_TRIGGER)
 
 
+# Each message's original payload (a tweet with its includes is ~2 KB) lives beside the
+# message, not in it: attribution, session assignment and moderation rewrite message rows
+# after the fact, and SQLite rewrites a whole row (here a whole page) on any update. Every
+# message has a row here (raw null when there is none or it was erased); deleting the
+# message deletes it, whoever deletes.
+@migrations()
+def m003_message_raw(db: Database) -> None:
+    db.execute(
+        "create table message_raw (platform text not null, id text not null, raw text, "
+        "primary key (platform, id))"
+    )
+    db.execute("insert into message_raw (platform, id, raw) select platform, id, raw "
+               "from messages order by rowid")
+    db.execute("alter table messages drop column raw")
+    db.execute(
+        'CREATE TRIGGER "messages_raw_ad" AFTER DELETE ON "messages" BEGIN '
+        "DELETE FROM message_raw WHERE platform = old.platform AND id = old.id; END"
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

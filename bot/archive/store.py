@@ -334,7 +334,12 @@ class Archive:
                     "handle": msg.author.handle, "last_seen": iso(msg.created),
                 }
         if upserts:
+            raws = [(k[0], k[1], row.pop("raw", None)) for k, row in upserts.items()]
             self.db.table("messages").upsert_all(upserts.values(), pk=("platform", "id"))
+            self.db.conn.executemany(
+                "insert into message_raw (platform, id, raw) values (?, ?, ?) "
+                "on conflict(platform, id) do update set raw = excluded.raw", raws
+            )
         if participants:
             self._upsert_participants(participants.values())
         return changed
@@ -358,7 +363,7 @@ class Archive:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 sql = (
-                    "select * from messages where platform = ? and id in "
+                    f"select *, {RAW_COLUMN} from messages m where platform = ? and id in "
                     f"({','.join('?' * len(chunk))})"
                 )
                 for row in self.db.query(sql, [platform, *chunk]):
@@ -379,9 +384,10 @@ class Archive:
             return cur.rowcount
 
     def messages(self, session_id: int, *, include_raw: bool = False) -> list[StoredMessage]:
-        cols = "*" if include_raw else MESSAGE_COLUMNS
+        cols = f"{MESSAGE_COLUMNS}, {RAW_COLUMN}" if include_raw else MESSAGE_COLUMNS
         rows = self.db.query(
-            f"select {cols} from messages where session_id = ? order by created, platform, id",
+            f"select {cols} from messages m where session_id = ? "
+            "order by created, platform, id",
             [session_id],
         )
         return [stored_message(r) for r in rows]
@@ -396,7 +402,8 @@ class Archive:
     def message(self, platform: str, message_id: str) -> StoredMessage | None:
         row = next(
             self.db.query(
-                "select * from messages where platform = ? and id = ?", [platform, message_id]
+                f"select {MESSAGE_COLUMNS}, {RAW_COLUMN} from messages m "
+                "where platform = ? and id = ?", [platform, message_id]
             ),
             None,
         )
@@ -502,6 +509,11 @@ MESSAGE_COLUMNS = (
     "thread_id, edited, deleted, hidden, held, redacted_text, reactions, is_host, url, kind, "
     "question, section, method, confidence, extra_questions"
 )
+# A message's payload lives in message_raw (migration m003); select it as a column with
+# the messages table aliased `m`.
+RAW_COLUMN = (
+    "(select r.raw from message_raw r where r.platform = m.platform and r.id = m.id) as raw"
+)
 
 
 def _public_text(row: Mapping[str, Any]) -> str:
@@ -598,6 +610,7 @@ def _session(row: Mapping[str, Any]) -> SessionRow:
 
 def stored_message(row: Mapping[str, Any]) -> StoredMessage:
     raw = row.get("raw")
+    extra = row["extra_questions"]
     return StoredMessage(
         platform=row["platform"], id=row["id"], session_id=row["session_id"],
         author_id=row["author_id"], author_name=row["author_name"] or "",
@@ -609,6 +622,6 @@ def stored_message(row: Mapping[str, Any]) -> StoredMessage:
         is_host=bool(row["is_host"]), url=row["url"], kind=row["kind"] or "message",
         question=row["question"], section=row["section"] or "unplaced",
         method=row["method"] or "none", confidence=row["confidence"] or 0.0,
-        extra_questions=tuple(orjson.loads(row["extra_questions"] or "[]")),
+        extra_questions=(() if extra in (None, "", "[]") else tuple(orjson.loads(extra))),
         raw=orjson.loads(raw) if raw else None,
     )

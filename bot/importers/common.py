@@ -197,11 +197,11 @@ def _session_for(archive: Archive, script: ChatScript, platform: str,
     # claim_window + attribute_session, with each message rewritten once instead of twice.
     # The window also covers a host who began early (an hour off around a clock change).
     opened = min(start, min(p.created for p in posts))
-    messages = claim_and_read(archive, session_id, script.id, [platform],
-                              opened - timedelta(minutes=LEAD_IN_MINUTES),
-                              ended + timedelta(minutes=LATE_WINDOW_MINUTES))
-    attribute_into(archive, session_id, attribute(messages, archive.items(session_id),
-                                                  tag_style=session.tag_style))
+    messages, rowids = claim_and_read(archive, session_id, script.id, [platform],
+                                      opened - timedelta(minutes=LEAD_IN_MINUTES),
+                                      ended + timedelta(minutes=LATE_WINDOW_MINUTES))
+    attributions = attribute(messages, archive.items(session_id), tag_style=session.tag_style)
+    attribute_into(archive, session_id, attributions, rowids)
     return session_id
 
 

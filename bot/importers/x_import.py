@@ -119,6 +119,7 @@ def _page(number: int, page: Mapping[str, Any]) -> Iterator[Parsed]:
         return
     includes = page.get("includes") or {}
     users = {str(u["id"]): u for u in includes.get("users") or ()}
+    position = {uid: i for i, uid in enumerate(users)}  # page order, for each tweet's raw
     tweets = {str(t["id"]): t for t in includes.get("tweets") or ()}
     meta = page.get("meta") or {}
     twarc = page.get("__twarc")
@@ -131,7 +132,9 @@ def _page(number: int, page: Mapping[str, Any]) -> Iterator[Parsed]:
             raw: dict[str, Any] = {
                 "data": tweet,
                 "includes": {
-                    "users": [u for uid, u in users.items() if uid in wanted],  # page order
+                    # The page's order, found without walking every user for every tweet.
+                    "users": [users[uid] for uid in sorted(wanted & position.keys(),
+                                                           key=position.__getitem__)],
                     "tweets": referenced,
                 },
                 "page_meta": meta,

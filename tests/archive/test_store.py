@@ -139,3 +139,40 @@ def test_wal_mode_and_migrations_are_recorded(archive: Archive) -> None:
     assert "m001_core" in names
     Archive(archive.path).close()  # opening again applies nothing twice
     assert [r[0] for r in archive.db.execute("select name from _sqlite_migrations")] == names
+
+
+def test_archive_from_before_m003_upgrades_and_keeps_raw(tmp_path: Path) -> None:
+    """The raw payload moved to its own table: an older archive is upgraded in place."""
+    from sqlite_utils import Database
+
+    from bot.archive import schema
+
+    path = tmp_path / "old.db"
+    db = Database(str(path))
+    schema.migrations.apply(db, stop_before="m003_message_raw")
+    db.table("messages").insert({"platform": "x", "id": "9", "text": "A1 hi", "public_text":
+                                 "A1 hi", "created": T0.isoformat(), "raw": '{"id": "9"}',
+                                 "author_name": "Jo"})
+    db.close()
+    archive = Archive(path)
+    assert "raw" not in archive.db.table("messages").columns_dict
+    assert archive.message("x", "9").raw == {"id": "9"}
+    assert [h.message_id for h in search(archive, "hi")] == []  # no session: not public yet
+    assert archive.db.execute("select count(*) from messages_fts where messages_fts match 'hi'"
+                              ).fetchone()[0] == 1
+    archive.close()
+
+
+def test_erasure_reaches_the_raw_payload(archive: Archive, session_id: int) -> None:
+    from bot.moderation import forget
+
+    archive.record_events([created(msg("1", "A1 my view", who="gus")),
+                           created(msg("2", "A1 other view", who="ivy"))], session_id=session_id)
+    forget(archive, "memory", "gus", "dpo", T0, mode="anonymise")
+    raw = archive.db.execute("select raw from message_raw where id = '1'").fetchone()[0]
+    assert "my view" not in (raw or "") and "gus" not in (raw or "")
+    archive.record_events([created(msg("1", "A1 my view", who="gus"))])  # a replayed event
+    assert "my view" not in (archive.db.execute(
+        "select raw from message_raw where id = '1'").fetchone()[0] or "")
+    forget(archive, "memory", "ivy", "dpo", T0, mode="remove")
+    assert archive.db.execute("select count(*) from message_raw where id = '2'").fetchone()[0] == 0
