@@ -10,33 +10,36 @@ import pytest
 from bot.script import ChatScript, load_script
 from bot.settings import Settings, load_settings
 
-SMALL_SCRIPT = """\
-id: {id}
-title: Test chat
-hashtag: "#TestChat"
-timezone: Europe/London
-host: Host
-schedule:
-  weekly:
-    day: wednesday
-    start: "20:00"
-  duration: 5m
-platforms: [memory]
-welcome: Welcome to the test chat.
-questions:
-  - number: 1
-    at: 1m
-    text: First question?
-  - number: 2
-    at: 2m
-    text: Second question?
-  - number: 3
-    at: 3m
-    text: Third question?
-closing:
-  at: 4m
-  text: Thanks all.
-"""
+
+def chat_script(platforms: str = "[memory]", platform_settings: str = "", *,
+                title: str = "Test chat", welcome: str = "Welcome to the test chat.") -> str:
+    """A five-minute weekly test chat: Q1-Q3 at 1, 2 and 3 minutes, the close at 4.
+    `{id}` stays a placeholder (write_script fills it); platform_settings is YAML text."""
+    return (
+        "id: {id}\n"
+        f"title: {title}\n"
+        'hashtag: "#TestChat"\n'
+        "timezone: Europe/London\n"
+        "host: Host\n"
+        "schedule:\n"
+        "  weekly:\n"
+        "    day: wednesday\n"
+        '    start: "20:00"\n'
+        "  duration: 5m\n"
+        f"platforms: {platforms}\n"
+        f"{platform_settings}"
+        f"welcome: {welcome}\n"
+        "questions:\n"
+        "  - number: 1\n    at: 1m\n    text: First question?\n"
+        "  - number: 2\n    at: 2m\n    text: Second question?\n"
+        "  - number: 3\n    at: 3m\n    text: Third question?\n"
+        "closing:\n"
+        "  at: 4m\n"
+        "  text: Thanks all.\n"
+    )
+
+
+SMALL_SCRIPT = chat_script()
 
 
 def make_settings(tmp_path: Path, **env: str) -> Settings:

@@ -53,6 +53,8 @@ from discord.ext.test import backend as dback
 from discord.ext.test import callbacks as dcallbacks
 from discord.ext.test import factories as facts
 
+from tests.conftest import chat_script
+
 BOT_PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
@@ -515,38 +517,11 @@ def replies(inter: Any) -> list[tuple[str, dict[str, Any]]]:
 
 # --- the real App on the fake guild -----------------------------------------------------------
 
-DISCORD_SCRIPT = """\
-id: {id}
-title: Test chat
-hashtag: "#TestChat"
-timezone: Europe/London
-host: Host
-schedule:
-  weekly:
-    day: wednesday
-    start: "20:00"
-  duration: 5m
-platforms: [discord]
-platform_settings:
-  discord:
-    guild_id: "{guild}"
-    channel_id: "{channel}"
-    moderator_role: Moderator
-welcome: Welcome to the test chat.
-questions:
-  - number: 1
-    at: 1m
-    text: First question?
-  - number: 2
-    at: 2m
-    text: Second question?
-  - number: 3
-    at: 3m
-    text: Third question?
-closing:
-  at: 4m
-  text: Thanks all.
-"""
+DISCORD_SCRIPT = chat_script(
+    "[discord]",
+    'platform_settings:\n  discord:\n    guild_id: "{guild}"\n    channel_id: "{channel}"\n'
+    "    moderator_role: Moderator\n",
+)
 
 
 def discord_script_text(world: DiscordWorld, chat_id: str = "test") -> str:

@@ -21,43 +21,15 @@ from bot.publish import publish_session
 from bot.script import ChatScript, load_script
 from bot.settings import Settings
 from bot.testing.fake_x import FakeXServer
-from tests.conftest import make_settings, write_script
+from tests.conftest import chat_script, make_settings, write_script
 
 PACE = 60.0  # a script minute per wall second: the four-minute chat takes a few seconds
-SCRIPT = """\
-id: {id}
-title: X test chat
-hashtag: "#TestChat"
-timezone: Europe/London
-host: Host
-schedule:
-  weekly:
-    day: wednesday
-    start: "20:00"
-  duration: 5m
-platforms: [x]
-platform_settings:
-  x:
-    poll_interval: 0.05
-    request_timeout: 0.5
-    backoff_base: 0.05
-    backoff_cap: 0.5
-    page_size: 10
-welcome: Welcome to the X test chat.
-questions:
-  - number: 1
-    at: 1m
-    text: First question?
-  - number: 2
-    at: 2m
-    text: Second question?
-  - number: 3
-    at: 3m
-    text: Third question?
-closing:
-  at: 4m
-  text: Thanks all.
-"""
+SCRIPT = chat_script(
+    "[x]",
+    "platform_settings:\n  x:\n    poll_interval: 0.05\n    request_timeout: 0.5\n"
+    "    backoff_base: 0.05\n    backoff_cap: 0.5\n    page_size: 10\n",
+    title="X test chat", welcome="Welcome to the X test chat.",
+)
 SEARCH = "/2/tweets/search"
 
 
