@@ -196,13 +196,10 @@ class SessionHost:
             for row in self.archive.outbox(self.session_id, item.key):
                 if row["status"] != "sending":
                     continue
-                echo = self.archive.db.execute(
-                    "select id, thread_id from messages where platform = ? and text = ? "
-                    "and created >= ? and author_id = 'host' limit 1",
-                    [row["platform"], item.text, session.scheduled_start.isoformat()
-                     if not session.rehearsal else (self.session_clock.origin.isoformat())],
-                ).fetchone()
-                if echo:
+                since = (self.session_clock.origin if session.rehearsal
+                         else session.scheduled_start)
+                echo = self.archive.host_echo(row["platform"], item.text, since)
+                if echo is not None:
                     ref = PostRef(row["platform"], echo[0], thread_id=echo[1])
                     self.archive.mark_sent(self.session_id, item.key, ref, self.clock.now())
                     self.archive.set_item_status(self.session_id, item.key, "sent",

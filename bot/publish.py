@@ -77,7 +77,7 @@ def publish_session(
         archive.messages(session_id),
         previous_participants=archive.participants_before(session.chat_id,
                                                           session.scheduled_start),
-        moderation_counts=moderation_counts(archive, session_id),
+        moderation_counts=archive.moderation_counts(session_id),
     )
     directory = out_dir or session_dir(transcripts_dir, session)
     files = write_transcript(transcript, directory, formats=formats)
@@ -85,16 +85,6 @@ def publish_session(
         publish_indexes(archive, transcripts_dir, session.chat_id)
     log.info("transcript of session %s written to %s", session_id, directory)
     return Published(session_id, directory, tuple(files), archive.message_count(session_id))
-
-
-def moderation_counts(archive: Archive, session_id: int) -> dict[str, int]:
-    """How many messages were held, hidden or redacted: counts only, never content."""
-    row = archive.db.execute(
-        "select sum(held), sum(hidden), sum(redacted_text is not null), sum(deleted) "
-        "from messages where session_id = ?", [session_id],
-    ).fetchone()
-    return {"held": row[0] or 0, "hidden": row[1] or 0, "redacted": row[2] or 0,
-            "deleted": row[3] or 0}
 
 
 def publish_indexes(archive: Archive, transcripts_dir: Path, chat_id: str) -> Path:

@@ -206,3 +206,44 @@ async def test_backfill_after_a_gap_collects_what_was_missed(settings, small_scr
     for mid in said:
         assert app.archive.message("memory", mid) is not None
     await app.stop()
+
+
+async def test_a_send_cut_short_by_a_crash_is_reconciled_not_repeated(settings,
+                                                                       small_script) -> None:
+    """Rows left in 'sending': if the platform's echo of the post reached the archive it
+    went out (mark it sent); if not, it is sent now. Either way exactly once."""
+    from bot.platforms.base import Author, Event, Message
+
+    clock = FakeClock()
+    app = App(settings, scripts=[small_script], platform_override=["memory"],
+              with_scheduler=False, with_web=False, clock=clock)
+    await app.start()
+    try:
+        platform = room(app)
+        script = small_script
+        sid = app.archive.create_session(
+            chat_id="test", title=script.title, hashtag=script.hashtag,
+            timezone="Europe/London", scheduled_start=clock.now(), duration_minutes=5,
+            platforms=["memory"], items=script.timeline(), host_name="Host")
+        app.archive.update_session(sid, origin=clock.now(), started_at=clock.now(),
+                                   status="live")
+        welcome = script.timeline()[0].text
+        # The crash came after the welcome reached the platform (its echo is stored) ...
+        app.archive.mark_sending(sid, "welcome", "memory")
+        echo = Message("memory", "echo-1", Author("memory", "host", "Host", is_bot=True),
+                       welcome, clock.now())
+        app.archive.record_events([Event("created", "memory", "echo-1", clock.now(), echo)],
+                                  session_id=sid, host=True)
+        # ... and while Q1 was being sent, before the platform had it.
+        clock.advance(61)
+        app.archive.mark_sending(sid, "q1", "memory")
+        app._host(sid, app.chats["test"])
+        await clock.run_for(300, step=5)
+        await asyncio.wait_for(app.host_tasks[sid], 5)
+        texts = [p.text.split()[0] for p in platform.posts]
+        assert texts == ["Q1", "Q2", "Q3", "Thanks"]  # the welcome was not posted again
+        rows = {key: app.archive.outbox(sid, key)[0] for key in ("welcome", "q1")}
+        assert rows["welcome"]["status"] == "sent" and rows["welcome"]["platform_id"] == "echo-1"
+        assert rows["q1"]["status"] == "sent" and rows["q1"]["attempts"] == 2
+    finally:
+        await app.stop()

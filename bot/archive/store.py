@@ -273,6 +273,26 @@ class Archive:
                     session_id=session_id, host=True,
                 )
 
+    def host_echo(self, platform: str, text: str, since: datetime
+                  ) -> tuple[str, str | None] | None:
+        """The host's post of `text` on a platform since a time, if it reached the archive
+        (id, thread): how a restart tells a post that went out from one that did not."""
+        row = self.db.execute(
+            "select id, thread_id from messages where platform = ? and text = ? "
+            "and created >= ? and author_id = 'host' limit 1",
+            [platform, text, iso(since)],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def moderation_counts(self, session_id: int) -> dict[str, int]:
+        """How many of a session's messages were held, hidden, redacted or deleted."""
+        row = self.db.execute(
+            "select sum(held), sum(hidden), sum(redacted_text is not null), sum(deleted) "
+            "from messages where session_id = ?", [session_id],
+        ).fetchone()
+        return {"held": row[0] or 0, "hidden": row[1] or 0, "redacted": row[2] or 0,
+                "deleted": row[3] or 0}
+
     def mark_failed(self, session_id: int, key: str, platform: str, error: str) -> None:
         with self.db.atomic():
             self.db.table("posts").update(
