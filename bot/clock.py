@@ -96,3 +96,27 @@ class FakeClock(Clock):
             moved += delta
             for _ in range(5):
                 await asyncio.sleep(0)
+
+
+class JumpClock(Clock):
+    """Real "now" plus every second anyone has slept: waits cost no real time, yet time moves.
+
+    Shared by an adapter and a fake server (bot.testing.fake_x) so rate-limit resets line up;
+    `slept` records what was asked to wait, which tests check (never the wall clock).
+    """
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        return utcnow() + timedelta(seconds=self.offset)
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    async def sleep(self, seconds: float) -> None:
+        seconds = max(0.0, seconds)
+        self.slept.append(seconds)
+        self.offset += seconds
+        await asyncio.sleep(0.002)  # still yield, so the other side can run

@@ -53,6 +53,8 @@ from discord.ext.test import backend as dback
 from discord.ext.test import callbacks as dcallbacks
 from discord.ext.test import factories as facts
 
+from bot.clock import JumpClock
+from bot.testing.fake_x import FakeXServer
 from tests.conftest import chat_script
 
 BOT_PERMISSIONS = discord.Permissions(
@@ -573,3 +575,17 @@ async def discord_app(
     yield make
     for app in apps:
         await app.stop()
+
+
+# --- the X adapter's defaults (a module may define its own) --------------------------------
+
+
+@pytest.fixture
+def clock() -> JumpClock:
+    return JumpClock()
+
+
+@pytest.fixture
+async def server(clock: JumpClock) -> AsyncIterator[FakeXServer]:
+    async with FakeXServer(clock=clock) as s:
+        yield s

@@ -3,28 +3,15 @@ the host's conversations, the cursor the collector saves, sharing the transcript
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-
+from bot.clock import JumpClock
 from bot.platforms.base import ChatContext
 from bot.platforms.x_platform import XPlatform
 from bot.testing.fake_x import FakeXServer
 from tests.conftest import make_settings
-from tests.platforms.test_x_platform import Collector, JumpClock, make_platform
-
-
-@pytest.fixture
-def clock() -> JumpClock:
-    return JumpClock()
-
-
-@pytest.fixture
-async def server(clock: JumpClock) -> AsyncIterator[FakeXServer]:
-    async with FakeXServer(clock=clock) as s:
-        yield s
+from tests.platforms.test_x_platform import Collector, make_platform
 
 
 async def test_from_settings_reads_secrets_base_url_and_script_overrides(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from bot.clock import Clock, utcnow
+from bot.clock import Clock, JumpClock
 from bot.platforms.base import Action, ChatContext, Event, PlatformError, PlatformSetupError
 from bot.platforms.x_platform import XCredentials, XPlatform, check_credentials
 from bot.testing.fake_x import FakeXServer
@@ -23,41 +22,6 @@ TOKENS = {
     "access_token_secret": "ats-hush-4",
     "bearer_token": "bt-hush-5",
 }
-
-
-class JumpClock(Clock):
-    """Real "now" plus every second anyone has slept: waits cost no real time, yet time moves.
-
-    Shared by the adapter and the fake server, so rate-limit resets line up. `slept` records
-    what the adapter asked to wait, which is what the tests check (never the wall clock).
-    """
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-        self.slept: list[float] = []
-
-    def now(self) -> datetime:
-        return utcnow() + timedelta(seconds=self.offset)
-
-    def monotonic(self) -> float:
-        return time.monotonic() + self.offset
-
-    async def sleep(self, seconds: float) -> None:
-        seconds = max(0.0, seconds)
-        self.slept.append(seconds)
-        self.offset += seconds
-        await asyncio.sleep(0.002)
-
-
-@pytest.fixture
-def clock() -> JumpClock:
-    return JumpClock()
-
-
-@pytest.fixture
-async def server(clock: JumpClock) -> AsyncIterator[FakeXServer]:
-    async with FakeXServer(clock=clock) as s:
-        yield s
 
 
 def backoff_run(slept: list[float], expected: list[float]) -> bool:
