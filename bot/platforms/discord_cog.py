@@ -342,7 +342,9 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
 
 
 async def install(client: discord.Client, app: App, guild: discord.Guild) -> None:
-    """Add the /chat commands to the bot (once) and publish them to this server.
+    """Add the /chat commands to the bot (once for the App: one cog answers for all of its
+    chats, finding each command's chat from the channel or the `chat` option) and publish
+    them to this server.
 
     Commands are synced per server, which Discord applies at once (global commands take up
     to an hour). A bot invited without the applications.commands scope still hosts chats;
@@ -352,6 +354,10 @@ async def install(client: discord.Client, app: App, guild: discord.Guild) -> Non
         log.warning("discord: the client is not a commands.Bot; /chat commands are off")
         return
     cog = client.get_cog(COG_NAME)
+    if isinstance(cog, ChatCommands) and cog.app is not app:
+        # Left by an App that used this client before: it must not answer for this one.
+        await _remove(client, cog)
+        cog = None
     if cog is None:
         cog = ChatCommands(app)
         await client.add_cog(cog)
@@ -367,3 +373,23 @@ async def install(client: discord.Client, app: App, guild: discord.Guild) -> Non
             "the applications.commands scope (see docs/discord.md)", guild.name, exc)
         return
     cog.synced.add(guild.id)
+
+
+async def uninstall(client: discord.Client, app: App) -> None:
+    """Take the App's /chat commands off the bot (its last Discord chat has stopped)."""
+    if not isinstance(client, commands.Bot):
+        return
+    cog = client.get_cog(COG_NAME)
+    if isinstance(cog, ChatCommands) and cog.app is app:
+        await _remove(client, cog)
+
+
+async def _remove(client: commands.Bot, cog: ChatCommands) -> None:
+    await client.remove_cog(COG_NAME)
+    # discord.py's remove_cog takes the cog's name ("ChatCommands") out of the command tree,
+    # not its group's ("chat"); without this the group, bound to the old cog, would stay.
+    group = cog.app_command
+    if group is not None:
+        client.tree.remove_command(group.name)
+        for guild_id in cog.synced:
+            client.tree.remove_command(group.name, guild=discord.Object(id=guild_id))

@@ -4,8 +4,12 @@ Live capture listens to discord.py's *raw* events, so edits, deletes and reactio
 messages that are not in discord.py's message cache still reach the archive. Everything
 handed to the core is a neutral `Message`/`Event`; no discord.py object leaves this module.
 
-The /chat commands live in discord_cog.py and are added to the client when the adapter
-starts with an App; scheduled events and reminders are in discord_events.py.
+Every chat of one App shares one discord.py client (`SharedClient`): one gateway
+connection per token, logged in by the first chat that starts and closed when the last one
+stops. Each adapter adds and removes only its own listeners and filters by its channel.
+
+The /chat commands live in discord_cog.py and are added to the shared client once, when the
+first adapter starts with an App; scheduled events and reminders are in discord_events.py.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,6 +167,132 @@ def settings_defaults(settings: Settings) -> dict[str, Any]:
     }
 
 
+Handler = Callable[..., Coroutine[Any, Any, None]]
+
+
+class SharedClient:
+    """One discord.py client shared by every Discord chat of an App.
+
+    Discord allows one gateway connection per token that is worth having: two would each
+    receive every event and every interaction. So the first chat to start logs in, later
+    ones wait for the same login, and the last one to stop closes the client. A client
+    handed in (`token=None`: tests, or a caller that logged in itself) is only borrowed:
+    never logged in or closed here.
+    """
+
+    def __init__(self, client: discord.Client, *, token: str | None, app: App | None = None
+                 ) -> None:
+        self.client = client
+        self._token = token  # never logged
+        self.app = app
+        self.users: set[DiscordPlatform] = set()
+        self.connect_task: asyncio.Task[None] | None = None
+        self.closed = False
+        self._ready: asyncio.Future[None] | None = None
+
+    @property
+    def owned(self) -> bool:
+        return self._token is not None
+
+    async def acquire(self, user: DiscordPlatform) -> None:
+        """Count `user` in; log in if nobody has yet, else wait for that login to finish."""
+        self.users.add(user)
+        if not self.owned:
+            return
+        if self._ready is None:
+            self._ready = asyncio.ensure_future(self._login())
+        # shield: a chat whose start is cancelled must not cancel the login the others share
+        await asyncio.shield(self._ready)
+
+    async def release(self, user: DiscordPlatform) -> None:
+        """Count `user` out; the last one takes the /chat commands away and closes the client."""
+        self.users.discard(user)
+        if self.users or self.closed:
+            return
+        if self.app is not None:
+            from bot.platforms.discord_cog import uninstall
+
+            await uninstall(self.client, self.app)
+        if self.owned and self._ready is not None:
+            await self._close()
+
+    async def _login(self) -> None:
+        assert self._token
+        try:
+            await self.client.login(self._token)
+        except discord.LoginFailure:
+            raise PlatformSetupError(
+                "Discord: the bot token was rejected; set DISCORD_TOKEN to the token "
+                "from Developer Portal > Bot"
+            ) from None
+        self.connect_task = asyncio.create_task(self.client.connect(), name="discord-connect")
+        ready = asyncio.create_task(self.client.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {self.connect_task, ready},
+            timeout=READY_TIMEOUT,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if ready in done and ready.exception() is None:
+            return
+        ready.cancel()
+        if self.connect_task in done:
+            exc = self.connect_task.exception()
+            if isinstance(exc, discord.PrivilegedIntentsRequired):
+                raise PlatformSetupError(
+                    "Discord: the Message Content intent is not enabled for this bot; switch "
+                    "it on in Developer Portal > Bot > Privileged Gateway Intents"
+                )
+            raise PlatformSetupError(f"Discord: could not connect to the gateway ({exc})")
+        raise PlatformSetupError(
+            f"Discord: not ready after {READY_TIMEOUT:.0f}s; check the network and the token"
+        )
+
+    async def _close(self) -> None:
+        self.closed = True
+        app = self.app
+        if app is not None and getattr(app, "discord_client", None) is self.client:
+            app.discord_client = None  # a closed client cannot log in again: the next makes one
+        await self.client.close()
+        if self.connect_task is not None:
+            self.connect_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.connect_task
+            self.connect_task = None
+
+
+# App -> the client its Discord chats share. Weak, so a finished App takes its entry along.
+_SHARES: weakref.WeakKeyDictionary[Any, SharedClient] = weakref.WeakKeyDictionary()
+
+
+def shared_client(app: App) -> SharedClient:
+    """The App's shared client: `app.discord_client` if one is set (borrowed), else one made
+    here, stored on the App and logged in by the first chat that starts."""
+    share = _SHARES.get(app)
+    client = getattr(app, "discord_client", None)
+    if share is not None and not share.closed and share.client is client:
+        return share
+    if client is not None:
+        share = SharedClient(client, token=None, app=app)
+    else:
+        token = app.settings.secrets.discord_token
+        if token is None:
+            raise PlatformSetupError(
+                "Discord: DISCORD_TOKEN is not set; put the bot token in the environment or "
+                ".env (see docs/discord.md)"
+            )
+        share = SharedClient(make_client(), token=token.get_secret_value(), app=app)
+        app.discord_client = share.client
+    _SHARES[app] = share
+    return share
+
+
+def make_client() -> commands.Bot:
+    intents = discord.Intents.default()
+    intents.message_content = True  # privileged: must also be switched on in the portal
+    intents.members = False
+    return commands.Bot(command_prefix=commands.when_mentioned, intents=intents)
+
+
 class DiscordPlatform(Platform):
     name = PLATFORM
     capabilities = Capabilities(
@@ -181,6 +312,7 @@ class DiscordPlatform(Platform):
         client: discord.Client | None = None,
         clock: Clock | None = None,
         app: App | None = None,
+        share: SharedClient | None = None,
     ) -> None:
         super().__init__(context)
         s = context.settings
@@ -196,22 +328,23 @@ class DiscordPlatform(Platform):
         self.reminder_role_setting = s.get("reminder_role")
         mod_log = s.get("mod_log_channel_id")
         self.mod_log_channel_id = _snowflake(mod_log, "mod_log_channel_id") if mod_log else None
-        if client is None and not token:
-            raise PlatformSetupError(
-                "Discord: no bot token; set DISCORD_TOKEN (Developer Portal > Bot > Reset Token)"
-            )
-        self._token = token  # never logged
-        self._owns_client = client is None
-        self.client: discord.Client = client or self._make_client()
+        if share is None:
+            if client is None and not token:
+                raise PlatformSetupError(
+                    "Discord: no bot token; set DISCORD_TOKEN "
+                    "(Developer Portal > Bot > Reset Token)"
+                )
+            # Built on its own (not by an App): a client of its own, or the one handed in.
+            share = SharedClient(client or make_client(), token=None if client else token)
+        self.share = share
+        self.client: discord.Client = share.client
         self.clock = clock or Clock()
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self._threads: set[int] = set()
         self._reactions: dict[int, int] = {}
         # message id -> channel/thread id, for replies and deletes of messages we have seen
         self._where: dict[int, int] = {}
-        self._connect_task: asyncio.Task[None] | None = None
         self._listening = False
-        self._bot_handlers: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {}
         self._stopped = False
         self.guild: discord.Guild | None = None
         self.channel: discord.TextChannel | None = None
@@ -225,31 +358,11 @@ class DiscordPlatform(Platform):
 
     @classmethod
     def from_app(cls, context: ChatContext, app: App) -> DiscordPlatform:
-        """The adapter as the running bot builds it. `app.discord_client`, when set, is used
-        instead of logging in (tests hand in dpytest's client; one client can serve all)."""
-        client = getattr(app, "discord_client", None)
-        token = app.settings.secrets.discord_token
-        if client is None and token is None:
-            raise PlatformSetupError(
-                "Discord: DISCORD_TOKEN is not set; put the bot token in the environment or "
-                ".env (see docs/discord.md)"
-            )
-        return cls(
-            context,
-            token=token.get_secret_value() if token is not None else None,
-            client=client,
-            clock=app.clock,
-            app=app,
-        )
+        """The adapter as the running bot builds it: every chat of the App shares one client
+        (`app.discord_client`; tests hand in dpytest's, else the first chat logs one in)."""
+        return cls(context, clock=app.clock, app=app, share=shared_client(app))
 
     # ---------------------------------------------------------------- lifecycle
-
-    @staticmethod
-    def _make_client() -> commands.Bot:
-        intents = discord.Intents.default()
-        intents.message_content = True  # privileged: must also be switched on in the portal
-        intents.members = False
-        return commands.Bot(command_prefix=commands.when_mentioned, intents=intents)
 
     async def start(self) -> None:
         if not self.client.intents.message_content:
@@ -259,19 +372,21 @@ class DiscordPlatform(Platform):
             )
         self._listen()
         try:
-            if self._owns_client:
-                await self._login()
+            await self.share.acquire(self)
             self._check_setup()
             await self._install_commands()
         except PlatformSetupError:
-            if self._owns_client:
-                await self._close_client()  # don't leave a gateway connection behind
+            # Leave nothing behind: our listeners go, and if no other chat uses the client,
+            # its gateway connection is closed.
+            self._unlisten()
+            await self.share.release(self)
             raise
         log.info(
-            "discord: serving #%s (channel %s) in %s",
+            "discord: serving #%s (channel %s) in %s for %s",
             self.channel.name if self.channel else "?",
             self.channel_id,
             self.guild.name if self.guild else "?",
+            self.context.chat_id,
         )
 
     async def _install_commands(self) -> None:
@@ -284,38 +399,7 @@ class DiscordPlatform(Platform):
             return
         from bot.platforms.discord_cog import install
 
-        await install(self.client, self.app, self.guild)
-
-    async def _login(self) -> None:
-        assert self._token
-        try:
-            await self.client.login(self._token)
-        except discord.LoginFailure:
-            raise PlatformSetupError(
-                "Discord: the bot token was rejected; set DISCORD_TOKEN to the token "
-                "from Developer Portal > Bot"
-            ) from None
-        self._connect_task = asyncio.create_task(self.client.connect(), name="discord-connect")
-        ready = asyncio.create_task(self.client.wait_until_ready())
-        done, _ = await asyncio.wait(
-            {self._connect_task, ready},
-            timeout=READY_TIMEOUT,
-            return_when=asyncio.FIRST_COMPLETED,
-        )
-        if ready in done and ready.exception() is None:
-            return
-        ready.cancel()
-        if self._connect_task in done:
-            exc = self._connect_task.exception()
-            if isinstance(exc, discord.PrivilegedIntentsRequired):
-                raise PlatformSetupError(
-                    "Discord: the Message Content intent is not enabled for this bot; switch "
-                    "it on in Developer Portal > Bot > Privileged Gateway Intents"
-                )
-            raise PlatformSetupError(f"Discord: could not connect to the gateway ({exc})")
-        raise PlatformSetupError(
-            f"Discord: not ready after {READY_TIMEOUT:.0f}s; check the network and the token"
-        )
+        await install(self.client, self.app, self.guild)  # once per App and server
 
     def _check_setup(self) -> None:
         guild = self.client.get_guild(self.guild_id)
@@ -383,20 +467,9 @@ class DiscordPlatform(Platform):
             return
         self._stopped = True
         self._queue.put_nowait(None)
-        if isinstance(self.client, commands.Bot):
-            # A shared bot keeps running for other chats: stop listening on its behalf.
-            for event, handler in self._bot_handlers.items():
-                self.client.remove_listener(handler, event)
-        if self._owns_client:
-            await self._close_client()
-
-    async def _close_client(self) -> None:
-        await self.client.close()
-        if self._connect_task is not None:
-            self._connect_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._connect_task
-            self._connect_task = None
+        # The client keeps running for the other chats: only our own listeners go.
+        self._unlisten()
+        await self.share.release(self)
 
     def is_moderator(self, member: discord.Member) -> bool:
         """Moderators: the configured role, or anyone who can manage messages here."""
@@ -468,11 +541,8 @@ class DiscordPlatform(Platform):
 
     # ---------------------------------------------------------------- live events
 
-    def _listen(self) -> None:
-        if self._listening:
-            return
-        self._listening = True
-        handlers: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {
+    def _handlers(self) -> dict[str, Handler]:
+        return {
             "on_message": self._on_message,
             "on_raw_message_edit": self._on_raw_edit,
             "on_raw_message_delete": self._on_raw_delete,
@@ -481,16 +551,35 @@ class DiscordPlatform(Platform):
             "on_raw_reaction_remove": self._on_reaction_remove,
             "on_thread_create": self._on_thread_create,
         }
-        client = self.client
-        if isinstance(client, commands.Bot):
-            for event, handler in handlers.items():
-                client.add_listener(handler, event)
-            self._bot_handlers = handlers
+
+    def _listen(self) -> None:
+        if self._listening or self._stopped:
             return
-        # A plain Client dispatches to one attribute per event: chain onto any existing one.
-        for event, handler in handlers.items():
-            previous = getattr(client, event, None)
-            setattr(client, event, _chain(previous, handler))
+        self._listening = True
+        client = self.client
+        for event, handler in self._handlers().items():
+            if isinstance(client, commands.Bot):
+                client.add_listener(handler, event)
+                continue
+            # A plain Client dispatches to one attribute per event: share it through a fan-out.
+            fanout = getattr(client, event, None)
+            if not isinstance(fanout, _Fanout):
+                fanout = _Fanout(fanout)
+                setattr(client, event, fanout)
+            fanout.handlers.append(handler)
+
+    def _unlisten(self) -> None:
+        if not self._listening:
+            return
+        self._listening = False
+        client = self.client
+        for event, handler in self._handlers().items():
+            if isinstance(client, commands.Bot):
+                client.remove_listener(handler, event)
+                continue
+            fanout = getattr(client, event, None)
+            if isinstance(fanout, _Fanout) and handler in fanout.handlers:
+                fanout.handlers.remove(handler)
 
     def _placement(self, channel_id: int, channel: Any = None) -> tuple[int, int | None] | None:
         """(channel id, thread id) if this channel belongs to the chat, else None."""
@@ -766,12 +855,13 @@ class DiscordPlatform(Platform):
         return ActionResult(True, "logged")
 
 
-def _chain(previous: Any, handler: Any) -> Any:
-    if previous is None:
-        return handler
+class _Fanout:
+    """The handler a plain discord.Client calls for one event, shared by several chats (and
+    by whatever handler was set before them), each of which can take its own back out."""
 
-    async def both(*args: Any) -> None:
-        await previous(*args)
-        await handler(*args)
+    def __init__(self, previous: Handler | None) -> None:
+        self.handlers: list[Handler] = [previous] if previous is not None else []
 
-    return both
+    async def __call__(self, *args: Any) -> None:
+        for handler in list(self.handlers):
+            await handler(*args)

@@ -526,35 +526,27 @@ DISCORD_SCRIPT = chat_script(
 )
 
 
-def discord_script_text(world: DiscordWorld, chat_id: str = "test") -> str:
+def discord_script_text(world: DiscordWorld, chat_id: str = "test",
+                        channel: discord.abc.Snowflake | None = None) -> str:
+    """A chat script on the fake guild, in `channel` (default: #chat)."""
+    channel_id = (channel or world.chat).id
     return (DISCORD_SCRIPT.replace("{id}", chat_id).replace("{guild}", str(world.guild.id))
-            .replace("{channel}", str(world.chat.id)))
+            .replace("{channel}", str(channel_id)))
 
 
 @pytest.fixture
 async def discord_app(
-    world: DiscordWorld, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    world: DiscordWorld, tmp_path: Any
 ) -> AsyncIterator[Any]:
     """`await discord_app(clock=...)`: a started App whose chat runs on the fake guild.
 
     The App gets dpytest's client through `app.discord_client`; `DiscordPlatform.from_app`
-    uses it instead of logging in. Until registry.py routes "discord" through `from_app`,
-    the App's `make_platform` is pointed at it here (the change asked of the lead).
+    borrows it (shared by all the App's chats) instead of logging in.
     """
-    import bot.app as app_module
     from bot.app import App
-    from bot.platforms import registry
-    from bot.platforms.discord_platform import DiscordPlatform, settings_defaults
     from bot.script import load_script
     from tests.conftest import make_settings
 
-    def make_platform(name: str, script: Any, app: Any) -> Any:
-        if name == "discord":
-            context = registry.context_for(script, name, settings_defaults(app.settings))
-            return DiscordPlatform.from_app(context, app)
-        return registry.make_platform(name, script, app)
-
-    monkeypatch.setattr(app_module, "make_platform", make_platform)
     moderator = dback.make_role("Moderator", world.guild)
     dback.update_member(world.ben, roles=[moderator])
     apps: list[Any] = []

@@ -185,7 +185,7 @@ async def test_logged_in_bot_not_in_the_guild_is_told_to_invite_it() -> None:
     ):
         with pytest.raises(PlatformSetupError, match="the bot is not in server 1; invite it"):
             await platform.start()
-    assert client.is_closed() and platform._connect_task is None
+    assert client.is_closed() and platform.share.connect_task is None
 
 
 # --- post() -------------------------------------------------------------------------------
