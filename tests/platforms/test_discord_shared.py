@@ -20,10 +20,11 @@ from discord.ext.test import backend as dback
 
 from bot.app import App, BotError
 from bot.clock import FakeClock
-from bot.platforms import discord_platform
+from bot.platforms import discord_client
 from bot.platforms.base import ChatContext
+from bot.platforms.discord_client import SharedClient
 from bot.platforms.discord_cog import ChatCommands
-from bot.platforms.discord_platform import DiscordPlatform, SharedClient
+from bot.platforms.discord_platform import DiscordPlatform
 from bot.script import load_script
 from tests.conftest import make_settings
 from tests.platforms.conftest import DiscordWorld, discord_script_text, interaction, replies
@@ -78,7 +79,7 @@ def two_chats(world: DiscordWorld, tmp_path: Path) -> Callable[..., App]:
 def gateway(world: DiscordWorld, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The App makes its own client (it has a token): that client is dpytest's bot, with the
     gateway calls (login, connect, close) recorded instead of made."""
-    monkeypatch.setattr(discord_platform, "make_client", lambda: world.bot)
+    monkeypatch.setattr(discord_client, "make_client", lambda: world.bot)
     bot = world.bot
 
     async def connect(*, reconnect: bool = True) -> None:
