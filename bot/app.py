@@ -24,7 +24,7 @@ from .platforms.base import Event, Platform, PlatformSetupError, Upcoming
 from .platforms.registry import make_platform
 from .publish import Published, publish_session
 from .schedule import ChatScheduler, Occurrence, occurrences_between
-from .script import ChatScript, ScriptIssue, load_script, load_scripts
+from .script import ChatScript, ScriptIssue, load_scripts
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -571,6 +571,3 @@ class App:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-
-def load_one(path: str | Path) -> ChatScript:
-    return load_script(path)

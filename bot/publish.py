@@ -95,10 +95,10 @@ def publish_indexes(archive: Archive, transcripts_dir: Path, chat_id: str) -> Pa
     entries = []
     seen: set[tuple[str, str]] = set()
     sessions = [s for s in archive.sessions(chat_id=chat_id) if s.status == "ended"]
+    people = archive.participants_by_session(chat_id)
     for s in sessions:
         messages, participants = stats.get(s.id, (0, 0))
-        current = {(m.platform, m.author_id) for m in archive.iter_messages(s.id)
-                   if not m.is_host}
+        current = people.get(s.id, set())
         returning = len(current & seen) if not s.rehearsal else 0
         if not s.rehearsal:
             seen |= current

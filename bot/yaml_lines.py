@@ -6,7 +6,6 @@ as `start: 20:00` being read as the sexagesimal integer 1200, or `day: no` as Fa
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -62,6 +61,3 @@ def line_for(lines: dict[Path_, int], path: Path_) -> int:
         path = path[:-1]
     return lines.get((), 1)
 
-
-def read_text(path: Path) -> str:
-    return path.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -299,15 +299,6 @@ class Archive:
                 (session_id, key, platform), {"status": "failed", "last_error": error[:500]}
             )
 
-    def sent_post_ids(self, session_id: int) -> set[tuple[str, str]]:
-        return {
-            (r[0], r[1])
-            for r in self.db.execute(
-                "select platform, platform_id from posts where session_id = ? and status = 'sent'",
-                [session_id],
-            )
-        }
-
     # -- messages --------------------------------------------------------------------------
 
     def record_events(
@@ -412,12 +403,16 @@ class Archive:
         )
         return [stored_message(r) for r in rows]
 
-    def iter_messages(self, session_id: int) -> Iterator[StoredMessage]:
-        for row in self.db.query(
-            f"select {MESSAGE_COLUMNS} from messages where session_id = ? order by created",
-            [session_id],
+    def participants_by_session(self, chat_id: str) -> dict[int, set[tuple[str, str]]]:
+        """Who said anything (host aside) in each session of a chat, in one query."""
+        out: dict[int, set[tuple[str, str]]] = {}
+        for session_id, platform, author_id in self.db.execute(
+            "select distinct m.session_id, m.platform, m.author_id from messages m "
+            "join sessions s on s.id = m.session_id where s.chat_id = ? and m.is_host = 0",
+            [chat_id],
         ):
-            yield stored_message(row)
+            out.setdefault(session_id, set()).add((platform, author_id))
+        return out
 
     def message(self, platform: str, message_id: str) -> StoredMessage | None:
         row = next(
@@ -433,16 +428,6 @@ class Archive:
         return self.db.execute(
             "select count(*) from messages where session_id = ?", [session_id]
         ).fetchone()[0]
-
-    def messages_after(self, session_id: int, after_received: str | None, limit: int = 500
-                       ) -> list[StoredMessage]:
-        """Messages received after a point (for a reconnecting web client)."""
-        rows = self.db.query(
-            f"select {MESSAGE_COLUMNS} from messages where session_id = ? and received_at > ? "
-            "order by received_at limit ?",
-            [session_id, after_received or "", limit],
-        )
-        return [stored_message(r) for r in rows]
 
     def save_attribution(self, session_id: int,
                          attributions: Mapping[tuple[str, str], Any]) -> None:

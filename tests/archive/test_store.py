@@ -176,3 +176,15 @@ def test_erasure_reaches_the_raw_payload(archive: Archive, session_id: int) -> N
         "select raw from message_raw where id = '1'").fetchone()[0] or "")
     forget(archive, "memory", "ivy", "dpo", T0, mode="remove")
     assert archive.db.execute("select count(*) from message_raw where id = '2'").fetchone()[0] == 0
+
+
+def test_participants_by_session_leaves_out_the_host(archive: Archive, session_id: int) -> None:
+    archive.record_events([created(msg("1", "A1 hi", who="ana")),
+                           created(msg("2", "A1 yo", who="ben")),
+                           created(msg("3", "A1 again", who="ana"))],
+                          session_id=session_id, chat_id="c")
+    archive.record_events([created(msg("h", "Q1 x", who="host"))], session_id=session_id,
+                          chat_id="c", host=True)
+    assert archive.participants_by_session("c") == {
+        session_id: {("memory", "ana"), ("memory", "ben")}}
+    assert archive.participants_by_session("other") == {}
