@@ -139,7 +139,7 @@ class App:
             return token.get_secret_value()
         # No token configured: make one for this machine and keep it in a private file, so
         # `tweetchat control` on the same machine finds it and nothing prints it.
-        path = Path(self.settings.archive.transcripts_dir) / ".moderator-token"
+        path = self.settings.moderator_token_file
         if path.is_file():
             return path.read_text().strip()
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -239,8 +239,8 @@ def start(
         if hosted is not None and chat.id in hosted:
             session = start_remote(settings, chat.id, pace, rehearsal or pace != 1)
             console.print(f"the running bot started session {session['id']} of {chat.id} "
-                          f"(pace {pace:g}); follow it at http://{settings.web.host}:"
-                          f"{settings.web.port}/chats/{chat.id}", highlight=False)
+                          f"(pace {pace:g}); follow it at {settings.bot_url}/chats/{chat.id}",
+                          highlight=False)
             return
 
     async def main() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 import aiohttp
 
@@ -18,7 +17,7 @@ class ControlClientError(Exception):
 def moderator_token(settings: Settings) -> str:
     if settings.secrets.moderator_token is not None:
         return settings.secrets.moderator_token.get_secret_value()
-    path = Path(settings.archive.transcripts_dir) / ".moderator-token"
+    path = settings.moderator_token_file
     if path.is_file():
         return path.read_text().strip()
     raise ControlClientError(
@@ -28,8 +27,7 @@ def moderator_token(settings: Settings) -> str:
 
 def send_control(settings: Settings, command: str, minutes: float | None, *,
                  chat: str | None = None, url: str | None = None) -> str:
-    base = url or os.environ.get("TWEETCHAT_URL") or (
-        f"http://{settings.web.host}:{settings.web.port}")
+    base = url or os.environ.get("TWEETCHAT_URL") or settings.bot_url
     token = moderator_token(settings)
 
     async def call() -> str:
@@ -55,7 +53,7 @@ def send_control(settings: Settings, command: str, minutes: float | None, *,
 
 def running_bot_chats(settings: Settings, url: str | None = None) -> list[str] | None:
     """The chats a bot already running on this machine hosts, or None if none answers."""
-    base = url or f"http://{settings.web.host}:{settings.web.port}"
+    base = url or settings.bot_url
     if settings.web.port == 0:
         return None
 
@@ -75,7 +73,7 @@ def running_bot_chats(settings: Settings, url: str | None = None) -> list[str] |
 def start_remote(settings: Settings, chat_id: str, pace: float, rehearsal: bool,
                  url: str | None = None) -> dict:
     """Ask the running bot to host a session now (so two bots never fight over a port)."""
-    base = url or f"http://{settings.web.host}:{settings.web.port}"
+    base = url or settings.bot_url
     token = moderator_token(settings)
 
     async def call() -> dict:

@@ -116,6 +116,16 @@ class Settings(_Section):
     secrets: Secrets = Secrets()
     source: str = "defaults"
 
+    @property
+    def moderator_token_file(self) -> Path:
+        """Where the bot keeps the token it made when MODERATOR_TOKEN is unset (mode 0600)."""
+        return Path(self.archive.transcripts_dir) / ".moderator-token"
+
+    @property
+    def bot_url(self) -> str:
+        """Where this machine's running bot listens (the control API and the web room)."""
+        return f"http://{self.web.host}:{self.web.port}"
+
     def masked(self) -> dict[str, Any]:
         """Every setting, secrets shown only as set or not set."""
         data = self.model_dump(mode="json", exclude={"secrets"})
