@@ -222,7 +222,7 @@ def generate(n: int, pages_path: Path, flat_path: Path, seed: int = 11) -> dict[
 
 def run_tweetchat(pages: Path, db: Path, script_path: Path) -> dict[str, Any]:
     from bot.archive import Archive
-    from bot.importers.x_import import import_x
+    from bot.platforms.x.importer import import_x
     from bot.script import load_script
 
     archive = Archive(db)

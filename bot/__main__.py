@@ -1,3 +1,3 @@
-from .cli import main
+from bot.cli import main
 
 main()

@@ -16,19 +16,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .archive import Archive
-from .clock import Clock
-from .collector import Collector, Listener
-from .host import ControlError, RetryPolicy, SessionHost
-from .platforms.base import Event, Platform, PlatformSetupError, Upcoming
-from .platforms.registry import make_platform
-from .publish import Published, publish_session
-from .schedule import ChatScheduler, Occurrence, occurrences_between
-from .script import ChatScript, ScriptIssue, load_scripts
-from .settings import Settings
+from bot.archive import Archive
+from bot.clock import Clock
+from bot.collector import Collector, Listener
+from bot.host import ControlError, RetryPolicy, SessionHost
+from bot.platforms.base import Platform, PlatformSetupError
+from bot.platforms.registry import make_platform
+from bot.publishing import Published, publish_session
+from bot.records import Event, Upcoming
+from bot.schedule import ChatScheduler, Occurrence, occurrences_between
+from bot.script import ChatScript, ScriptIssue, load_scripts
+from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from .platforms.web.server import WebServer
+    from bot.webapp.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class App:
         self.moderation = self._moderation_listener()
         await self._load_chats()
         if self.with_web:
-            from .platforms.web.server import WebServer
+            from bot.webapp.server import WebServer
 
             self.web = WebServer(self)
             await self.web.start()
@@ -203,7 +204,7 @@ class App:
         """Screen every stored batch against the policy (the canteen rule)."""
         if not self.settings.moderation.enabled:
             return None
-        from .moderation import ModerationEngine, PolicyError, load_policy
+        from bot.moderation import ModerationEngine, PolicyError, load_policy
 
         path = Path(self.settings.moderation.policy)
         try:
@@ -302,7 +303,7 @@ class App:
 
     async def sync_platform_schedules(self) -> None:
         """Platforms that mirror the schedule (Discord events) see the next few sessions."""
-        from .schedule import occurrences
+        from bot.schedule import occurrences
 
         now = self.clock.now()
         base = self.settings.web.public_url.rstrip("/")
@@ -321,7 +322,7 @@ class App:
                     log.warning("%s: could not mirror the schedule: %s", name, exc)
 
     def upcoming(self, count: int = 1) -> list[Occurrence]:
-        from .schedule import occurrences
+        from bot.schedule import occurrences
 
         now = self.clock.now()
         out = []
@@ -527,7 +528,7 @@ class App:
             log.warning("could not start %s: %s", occ.key, exc)
 
     async def on_reminder(self, chat_id: str, start: datetime, before_seconds: float) -> None:
-        from .reminders import reminder_text
+        from bot.reminders import reminder_text
 
         runtime = self.chats.get(chat_id)
         if runtime is None:

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event, vRecur
 
-from .schedule import occurrences
-from .script import DAYS, ChatScript
+from bot.schedule import occurrences
+from bot.script import DAYS, ChatScript
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import importlib
 
 import typer
 
-FEATURES = ("bot.cli_x", "bot.cli_discord", "bot.cli_moderation")
+FEATURES = ("bot.platforms.x.cli", "bot.platforms.discord.cli", "bot.cli.moderation")
 
 
 def register(app: typer.Typer) -> None:

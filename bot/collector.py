@@ -12,9 +12,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from .archive import Archive
-from .clock import Clock
-from .platforms.base import Event, Platform
+from bot.archive import Archive
+from bot.clock import Clock
+from bot.platforms.base import Platform
+from bot.records import Event
 
 log = logging.getLogger(__name__)
 

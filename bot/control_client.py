@@ -7,7 +7,7 @@ import os
 
 import aiohttp
 
-from .settings import Settings
+from bot.settings import Settings
 
 
 class ControlClientError(Exception):

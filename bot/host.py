@@ -17,9 +17,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from .archive import Archive, ItemRow
-from .clock import Clock, SessionClock
-from .platforms.base import Author, Message, Platform, PlatformError, PostRef
+from bot.archive import Archive, ItemRow
+from bot.clock import Clock, SessionClock
+from bot.platforms.base import Platform, PlatformError
+from bot.records import Author, Message, PostRef
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .script import ChatScript
+from bot.script import ChatScript
 
 
 def humanise(seconds: float) -> str:

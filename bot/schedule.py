@@ -18,7 +18,7 @@ from pathlib import Path
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from .script import DAYS, ChatScript
+from bot.script import DAYS, ChatScript
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .archive.records import ItemRow
-from .durations import parse_duration
-from .yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines
+from bot.archive.records import ItemRow
+from bot.durations import parse_duration
+from bot.yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines
 
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 KNOWN_PLATFORMS = ("web", "discord", "x", "memory")
@@ -353,7 +353,7 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
 
 
 def _length_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[ScriptIssue]:
-    from .platforms.x_text import weighted_length, with_hashtag
+    from bot.platforms.x.text import weighted_length, with_hashtag
 
     out = []
     posts: list[tuple[Path_, str]] = [(("welcome",), m.welcome)]

@@ -11,7 +11,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.host import ControlError
 from bot.platforms.memory import MemoryPlatform
-from bot.publish import session_dir
+from bot.publishing import session_dir
 from bot.testing.crowd import Crowd
 
 PACE = 240  # a script minute takes a quarter of a second
@@ -212,7 +212,7 @@ async def test_a_send_cut_short_by_a_crash_is_reconciled_not_repeated(settings,
                                                                        small_script) -> None:
     """Rows left in 'sending': if the platform's echo of the post reached the archive it
     went out (mark it sent); if not, it is sent now. Either way exactly once."""
-    from bot.platforms.base import Author, Event, Message
+    from bot.records import Author, Event, Message
 
     clock = FakeClock()
     app = App(settings, scripts=[small_script], platform_override=["memory"],

@@ -1,8 +1,8 @@
 """The archive: SQLite through sqlite-utils, the single source of truth."""
 
-from . import moderation_store  # noqa: F401  (registers its migrations before any open)
-from .records import ItemRow, SessionRow, StoredMessage
-from .search import SearchHit, search
-from .store import Archive
+from bot.archive import moderation_store  # noqa: F401  (registers its migrations before any open)
+from bot.archive.records import ItemRow, SessionRow, StoredMessage
+from bot.archive.search import SearchHit, search
+from bot.archive.store import Archive
 
 __all__ = ["Archive", "ItemRow", "SearchHit", "SessionRow", "StoredMessage", "search"]

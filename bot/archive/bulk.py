@@ -27,9 +27,9 @@ from typing import Any
 
 import orjson
 
-from ..platforms.base import Message
-from .records import StoredMessage
-from .store import MESSAGE_COLUMNS, Archive, stored_message
+from bot.archive.records import StoredMessage
+from bot.archive.store import MESSAGE_COLUMNS, Archive, stored_message
+from bot.records import Message
 
 log = logging.getLogger(__name__)
 

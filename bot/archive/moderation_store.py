@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .schema import migrations
-from .store import Archive, dumps, iso
+from bot.archive.schema import migrations
+from bot.archive.store import Archive, dumps, iso
 
 __all__ = [
     "add_events", "anonymise_author", "author_message_keys", "close_events", "ensure_schema",

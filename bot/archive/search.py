@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .store import Archive
+from bot.archive.store import Archive
 
 
 @dataclass(frozen=True)

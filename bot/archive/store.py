@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
-from ..platforms.base import Event, Message, PostRef
-from .records import ItemRow, SessionRow, StoredMessage
-from .schema import migrate
+from bot.archive.records import ItemRow, SessionRow, StoredMessage
+from bot.archive.schema import migrate
+from bot.records import Event, Message, PostRef
 
 log = logging.getLogger(__name__)
 

@@ -15,18 +15,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..archive import Archive
-from ..archive.bulk import (
+from bot.archive import Archive
+from bot.archive.bulk import (
     attribute_into,
     claim_and_read,
     import_mode,
     store_messages,
     transaction,
 )
-from ..attribution import attribute
-from ..platforms.base import Event, Message, PostRef
-from ..schedule import occurrences_between
-from ..script import ChatScript
+from bot.attribution import attribute
+from bot.records import Event, Message, PostRef
+from bot.schedule import occurrences_between
+from bot.script import ChatScript
 
 log = logging.getLogger(__name__)
 

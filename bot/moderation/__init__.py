@@ -5,12 +5,19 @@ engine turns verdicts into archive state and platform actions; review, erasure a
 are what the console and the CLI call.
 """
 
-from .detectors import Finding
-from .engine import ModerationEngine, Notice, ScreenReport, Verdict
-from .erasure import ErasureReport, forget
-from .policy import Policy, PolicyError, load_policy, parse_policy
-from .review import Decision, ReviewError, ReviewItem, decide, decide_sync, review_queue
-from .scan import scan_lines
+from bot.moderation.detectors import Finding
+from bot.moderation.engine import ModerationEngine, Notice, ScreenReport, Verdict
+from bot.moderation.erasure import ErasureReport, forget
+from bot.moderation.policy import Policy, PolicyError, load_policy, parse_policy
+from bot.moderation.review import (
+    Decision,
+    ReviewError,
+    ReviewItem,
+    decide,
+    decide_sync,
+    review_queue,
+)
+from bot.moderation.scan import scan_lines
 
 __all__ = [
     "Decision", "ErasureReport", "Finding", "ModerationEngine", "Notice", "Policy",

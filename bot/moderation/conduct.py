@@ -12,8 +12,8 @@ import functools
 import itertools
 import re
 
-from .detectors import Finding
-from .wordlist import WordList
+from bot.moderation.detectors import Finding
+from bot.moderation.wordlist import WordList
 
 __all__ = ["detect_abuse"]
 

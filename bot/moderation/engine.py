@@ -19,20 +19,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..archive import moderation_store as store
-from ..archive.records import StoredMessage
-from ..archive.store import Archive
-from ..platforms.base import Action, ActionResult, Event, Platform
-from .conduct import detect_abuse
-from .detectors import Finding, detect_identifiers
-from .policy import ACTIONS, Policy
-from .spam import (
+from bot.archive import moderation_store as store
+from bot.archive.records import StoredMessage
+from bot.archive.store import Archive
+from bot.moderation.conduct import detect_abuse
+from bot.moderation.detectors import Finding, detect_identifiers
+from bot.moderation.policy import ACTIONS, Policy
+from bot.moderation.spam import (
     SpamContext,
     detect_deny_links,
     detect_link_only,
     detect_mass_mentions,
     detect_repeats_and_floods,
 )
+from bot.platforms.base import Platform
+from bot.records import Action, ActionResult, Event
 
 __all__ = ["ApplyResult", "ModerationEngine", "Notice", "ScreenReport", "Verdict", "mask_text"]
 

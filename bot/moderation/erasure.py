@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from ..archive import moderation_store as store
-from ..archive.store import Archive
-from ..platforms.base import Platform
+from bot.archive import moderation_store as store
+from bot.archive.store import Archive
+from bot.platforms.base import Platform
 
 __all__ = ["ErasureReport", "PLACEHOLDER", "forget", "subject_hash"]
 

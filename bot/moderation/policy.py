@@ -17,8 +17,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .spam import SpamSettings
-from .wordlist import ListError, WordList, load_deny_domains, load_wordlist, parse_deny_domains
+from bot.moderation.spam import SpamSettings
+from bot.moderation.wordlist import (
+    ListError,
+    WordList,
+    load_deny_domains,
+    load_wordlist,
+    parse_deny_domains,
+)
 
 __all__ = ["ACTIONS", "CHECKS", "CheckPolicy", "Policy", "PolicyError", "load_policy",
            "parse_policy"]

@@ -23,13 +23,14 @@ from typing import Any, Literal
 
 import orjson
 
-from ..archive import moderation_store as store
-from ..archive.store import Archive, from_iso
-from ..platforms.base import Action, ActionResult, Platform
-from .conduct import detect_abuse
-from .detectors import detect_identifiers
-from .engine import _act, mask_text
-from .policy import Policy
+from bot.archive import moderation_store as store
+from bot.archive.store import Archive, from_iso
+from bot.moderation.conduct import detect_abuse
+from bot.moderation.detectors import detect_identifiers
+from bot.moderation.engine import _act, mask_text
+from bot.moderation.policy import Policy
+from bot.platforms.base import Platform
+from bot.records import Action, ActionResult
 
 __all__ = ["DECISIONS", "Decision", "ReviewError", "ReviewItem", "decide", "decide_sync",
            "review_queue"]

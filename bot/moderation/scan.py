@@ -21,8 +21,8 @@ from typing import Any
 
 import orjson
 
-from .engine import ModerationEngine
-from .policy import Policy
+from bot.moderation.engine import ModerationEngine
+from bot.moderation.policy import Policy
 
 __all__ = ["scan_lines"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from .detectors import Finding
+from bot.moderation.detectors import Finding
 
 __all__ = [
     "SpamContext", "SpamSettings", "detect_deny_links", "detect_link_only",

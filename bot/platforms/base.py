@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-EventKind = Literal["created", "edited", "deleted", "reaction"]
-ActionKind = Literal["hold", "approve", "hide", "restore", "redact", "delete", "timeout", "modlog"]
+from bot.records import Action, ActionResult, Backfill, Event, PostRef, Upcoming
 
 
 class PlatformError(Exception):
@@ -35,80 +34,6 @@ class PlatformSetupError(Exception):
 
 
 @dataclass(frozen=True)
-class Author:
-    platform: str
-    id: str
-    name: str
-    handle: str | None = None
-    is_bot: bool = False
-
-
-@dataclass(frozen=True)
-class PostRef:
-    """What a platform returns for a post it made: enough to reply to it or find replies."""
-
-    platform: str
-    id: str
-    thread_id: str | None = None
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class Message:
-    platform: str
-    id: str
-    author: Author
-    text: str
-    created: datetime  # timezone-aware UTC
-    reply_to: str | None = None  # platform id of the message this one replies to
-    thread_id: str | None = None  # platform thread/conversation it was posted in
-    channel_id: str | None = None
-    edited: datetime | None = None
-    reactions: int = 0  # reactions / likes, for "most engaged"
-    url: str | None = None
-    kind: Literal["message", "quote", "retweet"] = "message"
-    raw: Mapping[str, Any] = field(default_factory=dict)  # the payload as received, kept verbatim
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened on a platform. `message` is set for created/edited/reaction."""
-
-    kind: EventKind
-    platform: str
-    message_id: str
-    at: datetime
-    message: Message | None = None
-    reactions: int | None = None
-
-
-@dataclass(frozen=True)
-class Backfill:
-    """Events found after `since`, and the cursor to pass next time (opaque to the core)."""
-
-    events: tuple[Event, ...]
-    cursor: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class Action:
-    """A moderation action the policy asks a platform to carry out."""
-
-    kind: ActionKind
-    message_id: str | None = None
-    author_id: str | None = None
-    reason: str = ""
-    minutes: int | None = None  # for timeout
-    text: str | None = None  # replacement text for redact, or the mod-log line
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    done: bool
-    detail: str = ""
-
-
-@dataclass(frozen=True)
 class Capabilities:
     threads: bool = False
     edits: bool = False
@@ -118,18 +43,6 @@ class Capabilities:
     max_length: int | None = None
     weighted_length: bool = False  # X-style weighted counting (URLs 23, wide chars 2)
     actions: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Upcoming:
-    """A scheduled session, for platforms that mirror the schedule (Discord events)."""
-
-    key: str  # stable id of the occurrence: "<chat>:<UTC start ISO>"
-    start: datetime
-    end: datetime
-    title: str
-    description: str = ""
-    url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,9 @@ import itertools
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 
-from ..clock import Clock
-from .base import (
-    Action,
-    ActionResult,
-    Author,
-    Backfill,
-    Capabilities,
-    ChatContext,
-    Event,
-    Message,
-    Platform,
-    PlatformError,
-    PostRef,
-)
+from bot.clock import Clock
+from bot.platforms.base import Capabilities, ChatContext, Platform, PlatformError
+from bot.records import Action, ActionResult, Author, Backfill, Event, Message, PostRef
 
 HOST = Author(platform="memory", id="host", name="Host", is_bot=True)
 

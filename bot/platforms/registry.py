@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import ChatContext, Platform, PlatformSetupError
+from bot.platforms.base import ChatContext, Platform, PlatformSetupError
 
 if TYPE_CHECKING:
-    from ..app import App
-    from ..script import ChatScript
+    from bot.app import App
+    from bot.script import ChatScript
 
 
 def context_for(script: ChatScript, platform: str, defaults: dict[str, Any] | None = None
@@ -25,19 +25,19 @@ def context_for(script: ChatScript, platform: str, defaults: dict[str, Any] | No
 def make_platform(name: str, script: ChatScript, app: App) -> Platform:
     s = app.settings
     if name == "memory":
-        from .memory import MemoryPlatform
+        from bot.platforms.memory import MemoryPlatform
 
         return MemoryPlatform(context_for(script, name), clock=app.clock)
     if name == "web":
-        from .web.room import WebRoomPlatform
+        from bot.platforms.web.room import WebRoomPlatform
 
         return WebRoomPlatform(context_for(script, name), app=app)
     if name == "discord":
-        from .discord_platform import DiscordPlatform, settings_defaults
+        from bot.platforms.discord.adapter import DiscordPlatform, settings_defaults
 
         return DiscordPlatform.from_app(context_for(script, name, settings_defaults(s)), app)
     if name == "x":
-        from .x_platform import XPlatform
+        from bot.platforms.x.adapter import XPlatform
 
         return XPlatform.from_settings(context_for(script, name), s, clock=app.clock)
     raise PlatformSetupError(f"unknown platform '{name}'; use web, discord, x or memory")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from ..platforms.memory import MemoryPlatform
+from bot.platforms.memory import MemoryPlatform
 
 # The forms people really type, from the attribution spec.
 TAG_FORMS = ("A{n} {t}", "A{n}: {t}", "A{n}) {t}", "A.{n} {t}", "a{n} - {t}", "{t} A{n}",

@@ -34,7 +34,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from bot.clock import Clock
-from bot.platforms.x_text import MAX_WEIGHTED, weighted_length
+from bot.platforms.x.text import MAX_WEIGHTED, weighted_length
 
 log = logging.getLogger(__name__)
 

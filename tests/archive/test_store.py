@@ -10,7 +10,7 @@ import pytest
 
 from bot.archive import Archive, ItemRow, search
 from bot.archive.search import fts_query
-from bot.platforms.base import Author, Event, Message, PostRef
+from bot.records import Author, Event, Message, PostRef
 
 T0 = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.importers.discord_export import (
+from bot.platforms.discord.export import (
     ExportError,
     iter_export,
     iter_exports,

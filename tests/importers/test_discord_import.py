@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.archive import Archive
-from bot.importers.discord_export import ExportError
-from bot.importers.discord_import import import_discord
+from bot.platforms.discord.export import ExportError
+from bot.platforms.discord.importer import import_discord
 from bot.script import ChatScript, load_script
 from tests.conftest import write_script
 
@@ -173,7 +173,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 def cli() -> Any:
     import typer
 
-    from bot import cli_discord
+    from bot.platforms.discord import cli as cli_discord
 
     app, import_app = typer.Typer(), typer.Typer()
     app.add_typer(import_app, name="import")

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from bot.archive import Archive
-from bot.importers.x_import import import_x, parse_lines
+from bot.platforms.x.importer import import_x, parse_lines
 from bot.script import ChatScript, load_script
 from tests.conftest import write_script
 

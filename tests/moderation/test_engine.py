@@ -13,17 +13,8 @@ from bot.archive import moderation_store as store
 from bot.archive.records import ItemRow
 from bot.moderation.engine import ModerationEngine
 from bot.moderation.policy import Policy
-from bot.platforms.base import (
-    Action,
-    ActionResult,
-    Author,
-    Capabilities,
-    ChatContext,
-    Event,
-    Message,
-    Platform,
-    PostRef,
-)
+from bot.platforms.base import Capabilities, ChatContext, Platform
+from bot.records import Action, ActionResult, Author, Event, Message, PostRef
 
 T0 = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
 

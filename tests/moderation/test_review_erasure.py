@@ -11,8 +11,7 @@ from bot.moderation.engine import ModerationEngine
 from bot.moderation.erasure import PLACEHOLDER, forget, subject_hash
 from bot.moderation.policy import Policy
 from bot.moderation.review import ReviewError, decide, decide_sync, review_queue
-
-from .test_engine import T0, Chat, FakePlatform
+from tests.moderation.test_engine import T0, Chat, FakePlatform
 
 
 @pytest.fixture

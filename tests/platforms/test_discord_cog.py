@@ -16,7 +16,7 @@ import discord
 import pytest
 
 from bot.clock import FakeClock
-from bot.platforms.discord_cog import COG_NAME, ChatCommands
+from bot.platforms.discord.commands import COG_NAME, ChatCommands
 from tests.platforms.conftest import DiscordWorld, discord_script_text, interaction, replies
 
 

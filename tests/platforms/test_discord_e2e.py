@@ -14,8 +14,8 @@ import orjson
 from discord.ext.test import backend as dback
 
 from bot.clock import FakeClock
-from bot.platforms.discord_cog import COG_NAME
-from bot.publish import publish_session
+from bot.platforms.discord.commands import COG_NAME
+from bot.publishing import publish_session
 from tests.platforms.conftest import DiscordWorld, interaction, replies
 
 PACE = 60.0  # one script minute per wall second; the FakeClock moves it by hand

@@ -20,8 +20,9 @@ from discord.ext.test import backend as dback
 
 from bot.archive import Archive
 from bot.clock import FakeClock
-from bot.platforms.base import Author, ChatContext, PlatformError, Upcoming
-from bot.platforms.discord_events import (
+from bot.platforms.base import ChatContext, PlatformError
+from bot.platforms.discord.adapter import DiscordPlatform
+from bot.platforms.discord.scheduled_events import (
     EventSpec,
     cancel_event,
     create_event,
@@ -30,7 +31,7 @@ from bot.platforms.discord_events import (
     send_reminder,
     update_event,
 )
-from bot.platforms.discord_platform import DiscordPlatform
+from bot.records import Author, Upcoming
 from tests.platforms.conftest import BOT_PERMISSIONS, DiscordWorld, FakeEventRoutes
 
 START = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)

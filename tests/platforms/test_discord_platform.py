@@ -12,15 +12,9 @@ import discord.ext.test as dpytest
 import pytest
 from discord.ext.test import backend as dback
 
-from bot.platforms.base import (
-    Action,
-    ActionResult,
-    ChatContext,
-    Event,
-    PlatformError,
-    PlatformSetupError,
-)
-from bot.platforms.discord_platform import DiscordPlatform, discord_time
+from bot.platforms.base import ChatContext, PlatformError, PlatformSetupError
+from bot.platforms.discord.adapter import DiscordPlatform, discord_time
+from bot.records import Action, ActionResult, Event
 from tests.platforms.conftest import DiscordWorld
 
 

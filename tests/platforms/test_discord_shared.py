@@ -20,11 +20,11 @@ from discord.ext.test import backend as dback
 
 from bot.app import App, BotError
 from bot.clock import FakeClock
-from bot.platforms import discord_client
 from bot.platforms.base import ChatContext
-from bot.platforms.discord_client import SharedClient
-from bot.platforms.discord_cog import ChatCommands
-from bot.platforms.discord_platform import DiscordPlatform
+from bot.platforms.discord import client as discord_client
+from bot.platforms.discord.adapter import DiscordPlatform
+from bot.platforms.discord.client import SharedClient
+from bot.platforms.discord.commands import ChatCommands
 from bot.script import load_script
 from tests.conftest import make_settings
 from tests.platforms.conftest import DiscordWorld, discord_script_text, interaction, replies

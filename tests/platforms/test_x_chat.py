@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.clock import JumpClock
 from bot.platforms.base import ChatContext
-from bot.platforms.x_platform import XPlatform
+from bot.platforms.x.adapter import XPlatform
 from bot.testing.fake_x import FakeXServer
 from tests.conftest import make_settings
 from tests.platforms.test_x_platform import Collector, make_platform

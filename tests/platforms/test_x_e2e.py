@@ -17,7 +17,7 @@ import pytest
 
 from bot.app import App
 from bot.archive import Archive
-from bot.publish import publish_session
+from bot.publishing import publish_session
 from bot.script import ChatScript, load_script
 from bot.settings import Settings
 from bot.testing.fake_x import FakeXServer

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from bot.clock import Clock, JumpClock
-from bot.platforms.base import Action, ChatContext, Event, PlatformError, PlatformSetupError
-from bot.platforms.x_platform import XCredentials, XPlatform, check_credentials
+from bot.platforms.base import ChatContext, PlatformError, PlatformSetupError
+from bot.platforms.x.adapter import XCredentials, XPlatform, check_credentials
+from bot.records import Action, Event
 from bot.testing.fake_x import FakeXServer
 
 TOKENS = {
@@ -369,7 +370,7 @@ async def test_tier_without_search_warns_once_and_still_posts(
     server.search_forbidden = True
     server.search_forbidden_style = style
     p = make_platform(server, clock)
-    with caplog.at_level(logging.WARNING, logger="bot.platforms.x_platform"):
+    with caplog.at_level(logging.WARNING, logger="bot.platforms.x.adapter"):
         await p.start()
         assert p.can_search is False
         collector = Collector(p)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.platforms.x_text import MAX_WEIGHTED, has_hashtag, weighted_length, with_hashtag
+from bot.platforms.x.text import MAX_WEIGHTED, has_hashtag, weighted_length, with_hashtag
 
 LENGTHS = [
     ("", 0),

@@ -13,7 +13,6 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
 from bot.clock import Clock, FakeClock
-from bot.platforms.web.server import build_app
 from bot.script import ChatScript, load_script
 from bot.settings import (
     ArchiveSettings,
@@ -23,6 +22,7 @@ from bot.settings import (
     Settings,
     WebSettings,
 )
+from bot.webapp.server import build_app
 
 TOKEN = "test-moderator-token-0123456789"
 

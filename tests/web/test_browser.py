@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.platforms.web.server import WebServer
-
-from .conftest import TOKEN, make_script, make_settings, until
+from bot.webapp.server import WebServer
+from tests.web.conftest import TOKEN, make_script, make_settings, until
 
 pytestmark = pytest.mark.browser
 

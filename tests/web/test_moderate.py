@@ -4,9 +4,8 @@ script upload with line-numbered errors, hiding and restoring, the review queue.
 from __future__ import annotations
 
 from bot.archive import moderation_store
-from bot.platforms.web.moderate import csrf_token
-
-from .conftest import SCRIPT, TOKEN, frames_until, join, until
+from bot.webapp.console import csrf_token
+from tests.web.conftest import SCRIPT, TOKEN, frames_until, join, until
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 

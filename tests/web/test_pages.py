@@ -9,8 +9,7 @@ from icalendar import Calendar
 
 from bot.calendar import chat_calendar
 from bot.script import load_script
-
-from .conftest import SCRIPT, advance_until, frames_until, join, until
+from tests.web.conftest import SCRIPT, advance_until, frames_until, join, until
 
 
 async def test_home_lists_the_chat_with_times_and_links(room):

@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.platforms.web.guard import author_id_for
-from bot.platforms.web.routes import SERVICE_KEY
-
-from .conftest import advance_until, frames_until, join, running_app, until
+from bot.webapp.routes import SERVICE_KEY
+from tests.web.conftest import advance_until, frames_until, join, running_app, until
 
 
 async def test_join_before_the_chat_shows_the_countdown_and_refuses_messages(room):
@@ -193,7 +192,7 @@ async def test_moderator_hide_and_restore_reach_every_client(live):
     mid = (await frames_until(ann, "ack"))[-1]["id"]
     await frames_until(bo, "message")
     platform = bot.chats["webtest"].platforms["web"]
-    from bot.platforms.base import Action
+    from bot.records import Action
 
     bot.archive.set_moderation_state("web", mid, hidden=True)
     await platform.act(Action("hide", message_id=mid))

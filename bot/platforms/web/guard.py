@@ -13,7 +13,7 @@ import unicodedata
 from collections import deque
 from dataclasses import dataclass
 
-from ...clock import Clock
+from bot.clock import Clock
 
 NAME_MAX = 60
 KEY_MIN, KEY_MAX = 16, 200

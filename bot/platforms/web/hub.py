@@ -19,7 +19,7 @@ import orjson
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from ...app import App
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 

@@ -15,21 +15,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ...archive.records import StoredMessage
-from ..base import (
-    Action,
-    ActionResult,
-    Author,
-    Capabilities,
-    ChatContext,
-    Event,
-    Message,
-    Platform,
-    PostRef,
-)
+from bot.archive.records import StoredMessage
+from bot.platforms.base import Capabilities, ChatContext, Platform
+from bot.records import Action, ActionResult, Author, Event, Message, PostRef
 
 if TYPE_CHECKING:
-    from ...app import App
+    from bot.app import App
 
 Broadcast = Callable[[str, dict], Awaitable[None]]
 

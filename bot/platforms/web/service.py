@@ -12,14 +12,14 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from ...archive.records import SessionRow
-from ...schedule import occurrences
-from .guard import RateLimiter, Refused, clean_text
-from .hub import Hub
-from .room import WebRoomPlatform, stored_json
+from bot.archive.records import SessionRow
+from bot.platforms.web.guard import RateLimiter, Refused, clean_text
+from bot.platforms.web.hub import Hub
+from bot.platforms.web.room import WebRoomPlatform, stored_json
+from bot.schedule import occurrences
 
 if TYPE_CHECKING:
-    from ...app import App
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 

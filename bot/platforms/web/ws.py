@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from .guard import Refused, author_id_for, clean_name
-from .hub import Client
+from bot.platforms.web.guard import Refused, author_id_for, clean_name
+from bot.platforms.web.hub import Client
 
 if TYPE_CHECKING:
-    from .service import RoomService
+    from bot.platforms.web.service import RoomService
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ...host import CONTROLS, ControlError
+from bot.host import CONTROLS, ControlError
 
 if TYPE_CHECKING:
-    from ...app import App
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from bot.platforms.base import PlatformSetupError
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.platforms.discord_platform import DiscordPlatform
+    from bot.platforms.discord.adapter import DiscordPlatform
 
 READY_TIMEOUT = 60.0
 
@@ -67,7 +67,7 @@ class SharedClient:
         if self.users or self.closed:
             return
         if self.app is not None:
-            from bot.platforms.discord_cog import uninstall
+            from bot.platforms.discord.commands import uninstall
 
             await uninstall(self.client, self.app)
         if self.owned and self._ready is not None:

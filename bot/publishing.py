@@ -12,8 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .archive import Archive, SessionRow
-from .attribution import attribute
+from bot.archive import Archive, SessionRow
+from bot.attribution import attribute
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def publish_session(
     lead_in_minutes: int = 15,
     late_window_minutes: int = 120,
 ) -> Published:
-    from .transcript import build_transcript, write_transcript
+    from bot.transcript import build_transcript, write_transcript
 
     session = archive.session(session_id)
     claim_window(archive, session, lead_in_minutes=lead_in_minutes,
@@ -88,7 +88,7 @@ def publish_session(
 
 
 def publish_indexes(archive: Archive, transcripts_dir: Path, chat_id: str) -> Path:
-    from .transcript import SeriesEntry, render_series_index
+    from bot.transcript import SeriesEntry, render_series_index
 
     stats = archive.session_stats()
     chat_dir = transcripts_dir / chat_id

@@ -18,8 +18,9 @@ from typing import Any, Protocol
 
 import discord
 
-from bot.platforms.base import Author, PlatformError, Upcoming
-from bot.platforms.discord_platform import MAX_LENGTH, PLATFORM, discord_time
+from bot.platforms.base import PlatformError
+from bot.platforms.discord.adapter import MAX_LENGTH, PLATFORM, discord_time
+from bot.records import Author, Upcoming
 
 log = logging.getLogger(__name__)
 

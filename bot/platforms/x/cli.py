@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .cli import ConfigOpt, UserError, _settings, _setup_logging, console
+from bot.cli import ConfigOpt, UserError, _settings, _setup_logging, console
 
 BAD_LINES_SHOWN = 20
 
@@ -40,7 +40,7 @@ def x_check(
 
       tweetchat x check --hashtag "#NHSSM"
     """
-    from .platforms.x_client import XCredentials, check_credentials
+    from bot.platforms.x.client import XCredentials, check_credentials
 
     _setup_logging(verbose)
     settings = _settings(config)
@@ -82,9 +82,9 @@ def import_x_command(
 
       tweetchat import x old-2013-chat.jsonl --script chats/nhssm.yaml
     """
-    from .archive import Archive
-    from .importers.x_import import import_x
-    from .script import load_script
+    from bot.archive import Archive
+    from bot.platforms.x.importer import import_x
+    from bot.script import load_script
 
     _setup_logging(verbose)
     if not file.is_file():

@@ -25,11 +25,11 @@ from typing import Any
 
 import orjson
 
-from ..archive import Archive
-from ..platforms.base import Author, Message
-from ..platforms.x_platform import tweet_url, v2_message
-from ..script import ChatScript
-from .common import ImportReport, Parsed, host_names_for, import_stream
+from bot.archive import Archive
+from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream
+from bot.platforms.x.adapter import tweet_url, v2_message
+from bot.records import Author, Message
+from bot.script import ChatScript
 
 log = logging.getLogger(__name__)
 

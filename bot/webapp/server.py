@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .api import setup_api
+from bot.webapp.api import setup_api
 
 if TYPE_CHECKING:
-    from ...app import App
-    from .service import RoomService
+    from bot.app import App
+    from bot.platforms.web.service import RoomService
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ APP_KEY = web.AppKey("tweetchat_app", object)
 
 def build_app(bot: App) -> tuple[web.Application, RoomService]:
     """The aiohttp application with every route; tests serve it with aiohttp's TestServer."""
-    from .routes import setup_room
+    from bot.webapp.routes import setup_room
 
     app = web.Application(client_max_size=256 * 1024)
     app[APP_KEY] = bot
@@ -54,7 +54,7 @@ class WebServer:
             await site.start()
         except OSError as exc:
             await self._runner.cleanup()
-            from ...app import BotError
+            from bot.app import BotError
 
             raise BotError(
                 f"web room: cannot listen on {self.host}:{self.port} ({exc.strerror}); "

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from jinja2 import Environment
 
-from ...archive import search
-from ...archive.records import SessionRow
-from ...calendar import chat_calendar
-from ...publish import publish_session, session_dir
-from ...schedule import Occurrence, occurrences
-from ...script import ChatScript
-from .templating import TRANSCRIPT_CSP, render
+from bot.archive import search
+from bot.archive.records import SessionRow
+from bot.calendar import chat_calendar
+from bot.publishing import publish_session, session_dir
+from bot.schedule import Occurrence, occurrences
+from bot.script import ChatScript
+from bot.webapp.templating import TRANSCRIPT_CSP, render
 
 if TYPE_CHECKING:
-    from ...app import App
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from bot.platforms.base import Author, Message
+from bot.records import Author, Message
 
 log = logging.getLogger(__name__)
 

@@ -26,31 +26,24 @@ from discord.ext import commands
 
 from bot.clock import Clock
 from bot.platforms.base import (
-    Action,
-    ActionResult,
-    Author,
-    Backfill,
     Capabilities,
     ChatContext,
-    Event,
-    Message,
     Platform,
     PlatformError,
     PlatformSetupError,
-    PostRef,
-    Upcoming,
 )
-from bot.platforms.discord_client import (
+from bot.platforms.discord.client import (
     Fanout,
     Handler,
     SharedClient,
     make_client,
     shared_client,
 )
+from bot.records import Action, ActionResult, Author, Backfill, Event, Message, PostRef, Upcoming
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.platforms.discord_events import ScheduleMirror
+    from bot.platforms.discord.scheduled_events import ScheduleMirror
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -268,14 +261,14 @@ class DiscordPlatform(Platform):
         )
 
     async def _install_commands(self) -> None:
-        from bot.platforms.discord_events import MemoryStore, ScheduleMirror
+        from bot.platforms.discord.scheduled_events import MemoryStore, ScheduleMirror
 
         assert self.guild is not None
         store = self.app.archive if self.app is not None else MemoryStore()
         self.mirror = ScheduleMirror(self.guild, self.context.chat_id, self.channel_id, store)
         if self.app is None:
             return
-        from bot.platforms.discord_cog import install
+        from bot.platforms.discord.commands import install
 
         await install(self.client, self.app, self.guild)  # once per App and server
 
@@ -646,7 +639,7 @@ class DiscordPlatform(Platform):
     async def remind(self, text: str, start: datetime) -> PostRef | None:
         """The reminder, with each reader's own local time, pinging the reminder role if one
         is set, else everyone interested in the event or opted in with /chat join."""
-        from bot.platforms.discord_events import send_reminder, with_mentions
+        from bot.platforms.discord.scheduled_events import send_reminder, with_mentions
 
         text = f"{text}\nYour time: {discord_time(start, 'F')} ({discord_time(start, 'R')})"
         role_id = self.reminder_role.id if self.reminder_role is not None else None

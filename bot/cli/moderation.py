@@ -11,12 +11,12 @@ import orjson
 import typer
 from rich.table import Table
 
-from .cli import ConfigOpt, UserError, _settings, console  # typer reads annotations by name
+from bot.cli import ConfigOpt, UserError, _settings, console  # typer reads annotations by name
 
 
 def register(app: typer.Typer, import_app: typer.Typer) -> None:
     def policy_for(settings):  # type: ignore[no-untyped-def]
-        from .moderation import PolicyError, load_policy
+        from bot.moderation import PolicyError, load_policy
 
         path = Path(settings.moderation.policy)
         if not path.is_file():
@@ -49,8 +49,8 @@ def register(app: typer.Typer, import_app: typer.Typer) -> None:
 
           tweetchat review --decide 12=hide --decide 13=approve --actor sam
         """
-        from .archive import Archive
-        from .moderation import ReviewError, decide_sync, review_queue
+        from bot.archive import Archive
+        from bot.moderation import ReviewError, decide_sync, review_queue
 
         settings = _settings(config)
         archive = Archive(settings.archive.path)
@@ -99,9 +99,9 @@ def register(app: typer.Typer, import_app: typer.Typer) -> None:
 
           tweetchat forget discord:1234 --remove --actor dpo
         """
-        from .archive import Archive
-        from .moderation import forget as erase
-        from .publish import publish_session
+        from bot.archive import Archive
+        from bot.moderation import forget as erase
+        from bot.publishing import publish_session
 
         platform, _, user = who.partition(":")
         if platform not in ("web", "discord", "x", "memory") or not user:
@@ -135,7 +135,7 @@ def register(app: typer.Typer, import_app: typer.Typer) -> None:
 
           tweetchat scan export.jsonl --only-matches --config config/settings.toml
         """
-        from .moderation import scan_lines
+        from bot.moderation import scan_lines
 
         settings = _settings(config)
         policy = policy_for(settings)

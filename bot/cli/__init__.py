@@ -22,7 +22,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
-from .settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -77,9 +77,9 @@ def check(
 
       tweetchat check chats/*.yaml --count 10
     """
-    from .durations import format_duration
-    from .schedule import occurrences
-    from .script import ScriptError, load_script
+    from bot.durations import format_duration
+    from bot.schedule import occurrences
+    from bot.script import ScriptError, load_script
 
     failed = []
     for path in scripts:
@@ -143,7 +143,7 @@ def run(
 
       TWEETCHAT_CHATS_DIR=my-chats tweetchat run
     """
-    from .app import App
+    from bot.app import App
 
     _setup_logging(verbose)
     settings = _settings(config)
@@ -223,8 +223,8 @@ def start(
 
       tweetchat start chats/nhssm.yaml --now --platform memory --pace 120
     """
-    from .app import App
-    from .script import load_script
+    from bot.app import App
+    from bot.script import load_script
 
     if not now:
         raise UserError("start: add --now to host a session immediately "
@@ -233,7 +233,7 @@ def start(
     settings = _settings(config)
     chat = load_script(script)
     if not platform:
-        from .control_client import running_bot_chats, start_remote
+        from bot.control_client import running_bot_chats, start_remote
 
         hosted = running_bot_chats(settings)
         if hosted is not None and chat.id in hosted:
@@ -264,7 +264,7 @@ def start(
             waiter.cancel()
             if task.done():
                 session = bot.archive.session(session_id)
-                from .publish import session_dir
+                from bot.publishing import session_dir
 
                 console.print(f"session {session_id} {session.status}; transcript in "
                               f"{session_dir(bot.transcripts_dir, session)}", highlight=False)
@@ -293,7 +293,7 @@ def sessions(
     """
     from zoneinfo import ZoneInfo
 
-    from .archive import Archive
+    from bot.archive import Archive
 
     archive = Archive(_settings(config).archive.path)
     stats = archive.session_stats()
@@ -337,8 +337,8 @@ def transcript(
 
       tweetchat transcript 3 --format md --out /tmp/blog
     """
-    from .archive import Archive
-    from .publish import publish_session
+    from bot.archive import Archive
+    from bot.publishing import publish_session
 
     settings = _settings(config)
     formats = tuple(fmt or ("html", "md", "json", "csv"))
@@ -385,7 +385,7 @@ def control(
 
       tweetchat control stop --chat nhssm
     """
-    from .control_client import send_control
+    from bot.control_client import send_control
 
     settings = _settings(config)
     detail = send_control(settings, command, minutes, chat=chat, url=url)
@@ -425,8 +425,8 @@ def search(
 
       tweetchat search "#NHSSM policy" --chat nhssm --json
     """
-    from .archive import Archive
-    from .archive import search as run_search
+    from bot.archive import Archive
+    from bot.archive import search as run_search
 
     archive = Archive(_settings(config).archive.path)
     hits = run_search(archive, query, chat_id=chat, limit=limit)
@@ -457,11 +457,11 @@ def _register_extensions() -> None:
 
 
 def main() -> None:
-    from .app import BotError
-    from .control_client import ControlClientError
-    from .host import ControlError
-    from .platforms.base import PlatformSetupError
-    from .script import ScriptError
+    from bot.app import BotError
+    from bot.control_client import ControlClientError
+    from bot.host import ControlError
+    from bot.platforms.base import PlatformSetupError
+    from bot.script import ScriptError
 
     _register_extensions()
     try:

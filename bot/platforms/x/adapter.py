@@ -23,20 +23,13 @@ import tweepy
 
 from bot.clock import Clock
 from bot.platforms.base import (
-    Action,
-    ActionResult,
-    Author,
-    Backfill,
     Capabilities,
     ChatContext,
-    Event,
-    Message,
     Platform,
     PlatformError,
     PlatformSetupError,
-    PostRef,
 )
-from bot.platforms.x_client import (
+from bot.platforms.x.client import (
     DEFAULT_BASE_URL,
     Backoff,
     Stopped,
@@ -49,7 +42,8 @@ from bot.platforms.x_client import (
     check_credentials,
     parse_time,
 )
-from bot.platforms.x_text import MAX_WEIGHTED, weighted_length, with_hashtag
+from bot.platforms.x.text import MAX_WEIGHTED, weighted_length, with_hashtag
+from bot.records import Action, ActionResult, Author, Backfill, Event, Message, PostRef
 
 if TYPE_CHECKING:
     from bot.settings import Settings

@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .api import read_json
-from .guard import Refused, author_id_for, clean_name
-from .moderate import setup_moderate
-from .pages import CHAT_RE, setup_pages
-from .service import RoomService
-from .templating import STATIC, make_env, security_headers
-from .ws import room_socket
+from bot.platforms.web.guard import Refused, author_id_for, clean_name
+from bot.platforms.web.service import RoomService
+from bot.platforms.web.ws import room_socket
+from bot.webapp.api import read_json
+from bot.webapp.console import setup_moderate
+from bot.webapp.pages import CHAT_RE, setup_pages
+from bot.webapp.templating import STATIC, make_env, security_headers
 
 if TYPE_CHECKING:
-    from ...app import App
+    from bot.app import App
 
 SERVICE_KEY = web.AppKey("tweetchat_room", RoomService)
 

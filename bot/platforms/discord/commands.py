@@ -20,12 +20,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.host import ControlError
-from bot.platforms.discord_platform import MAX_LENGTH, discord_time
+from bot.platforms.discord.adapter import MAX_LENGTH, discord_time
 from bot.script import ScriptError, load_script
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.platforms.discord_platform import DiscordPlatform
+    from bot.platforms.discord.adapter import DiscordPlatform
 
 log = logging.getLogger(__name__)
 
@@ -304,7 +304,7 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
                          session: int | None = None) -> None:
         if not await self.guard(interaction, "transcript"):
             return
-        from bot.publish import publish_session
+        from bot.publishing import publish_session
 
         archive = self.app.archive
         try:

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..archive import Archive
-from ..script import ChatScript
-from .common import ImportReport, Parsed, host_names_for, import_stream, is_host
-from .discord_export import ExportError, iter_export, read_info
+from bot.archive import Archive
+from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream, is_host
+from bot.platforms.discord.export import ExportError, iter_export, read_info
+from bot.script import ChatScript
 
 log = logging.getLogger(__name__)
 

@@ -19,14 +19,14 @@ from urllib.parse import urlencode, urlsplit
 from aiohttp import web
 from jinja2 import Environment
 
-from ...host import CONTROLS, ControlError
-from ...platforms.base import Action
-from ...script import ScriptError, ScriptIssue, load_script
-from .api import token_ok
-from .templating import render
+from bot.host import CONTROLS, ControlError
+from bot.records import Action
+from bot.script import ScriptError, ScriptIssue, load_script
+from bot.webapp.api import token_ok
+from bot.webapp.templating import render
 
 if TYPE_CHECKING:
-    from ...app import App
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def setup_moderate(app: web.Application, bot: App, env: Environment) -> None:
 
     def console(request: web.Request, *, status: int = 200, upload_text: str = "",
                 upload_issues: list[ScriptIssue] | None = None) -> web.Response:
-        from ...moderation import review as review_mod
+        from bot.moderation import review as review_mod
 
         live = [bot.archive.session(sid) for sid, task in bot.host_tasks.items()
                 if not task.done()]
@@ -233,7 +233,7 @@ def setup_moderate(app: web.Application, bot: App, env: Environment) -> None:
 
     @routes.post("/moderate/review")
     async def review(request: web.Request) -> web.Response:
-        from ...moderation.review import ReviewError, decide, review_queue
+        from bot.moderation.review import ReviewError, decide, review_queue
 
         form = await require_console(request, bot)
         try:

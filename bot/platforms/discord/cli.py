@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .cli import ConfigOpt, UserError, _settings, console
+from bot.cli import ConfigOpt, UserError, _settings, console
 
 
 def register(app: typer.Typer, import_app: typer.Typer) -> None:
@@ -43,10 +43,10 @@ def import_discord_command(
 
       tweetchat import discord export.json --script chats/nhssm.yaml --host "NHS Employers"
     """
-    from .archive import Archive
-    from .importers.discord_export import ExportError
-    from .importers.discord_import import import_discord
-    from .script import load_script
+    from bot.archive import Archive
+    from bot.platforms.discord.export import ExportError
+    from bot.platforms.discord.importer import import_discord
+    from bot.script import load_script
 
     loaded = load_script(script)  # a ScriptError is printed as file:line lines by main()
     missing = [p for p in exports if not p.is_file()]
