@@ -48,16 +48,6 @@ class SessionClock:
     def script_now(self) -> float:
         return (self.clock.now() - self.origin).total_seconds() * self.pace
 
-    def wall_at(self, script_seconds: float) -> datetime:
-        return self.origin + timedelta(seconds=script_seconds / self.pace)
-
-    async def sleep_until(self, script_seconds: float, *, max_wall: float | None = None) -> None:
-        """Sleep until script time reaches `script_seconds` (capped at `max_wall` real seconds)."""
-        wall = (script_seconds - self.script_now()) / self.pace
-        if max_wall is not None:
-            wall = min(wall, max_wall)
-        await self.clock.sleep(wall)
-
 
 class FakeClock(Clock):
     """A clock the test moves by hand; sleepers wake as soon as time passes their deadline."""

@@ -147,9 +147,6 @@ class ChatScript:
     def tag(self, number: int) -> str:
         return f"{'T' if self.model.tag_style == 'T' else 'Q'}{number}"
 
-    def answer_tag(self, number: int) -> str:
-        return f"{'T' if self.model.tag_style == 'T' else 'A'}{number}"
-
     def question_text(self, question: Question) -> str:
         """The post as it goes out: the Q tag first (unless the moderator wrote it)."""
         text = question.text.strip()

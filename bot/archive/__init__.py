@@ -1,6 +1,5 @@
 """The archive: SQLite through sqlite-utils, the single source of truth."""
 
-from bot.archive import moderation_store  # noqa: F401  (registers its migrations before any open)
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
 from bot.archive.search import SearchHit, search
 from bot.archive.store import Archive

@@ -27,8 +27,9 @@ from typing import Any
 
 import orjson
 
-from bot.archive.records import StoredMessage
-from bot.archive.store import MESSAGE_COLUMNS, Archive, stored_message
+from bot.archive.messages import MESSAGE_COLUMNS
+from bot.archive.records import StoredMessage, stored_message
+from bot.archive.store import Archive
 from bot.records import Message
 
 log = logging.getLogger(__name__)

@@ -7,40 +7,18 @@ second copy of the identifiers they exist to keep out of sight.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
-from bot.archive.schema import migrations
-from bot.archive.store import Archive, dumps, iso
+from bot.archive.records import dumps, iso
+from bot.archive.store import Archive
 
 __all__ = [
-    "add_events", "anonymise_author", "author_message_keys", "close_events", "ensure_schema",
+    "add_events", "anonymise_author", "author_message_keys", "close_events",
     "event", "events_for_message", "message_state", "open_events", "remove_author",
     "set_state",
 ]
-
-_ready: weakref.WeakSet[Archive] = weakref.WeakSet()
-
-
-@migrations()
-def m101_moderation_review(db: Database) -> None:
-    table = db.table("moderation_events")
-    if "decided_at" not in table.columns_dict:
-        table.add_column("decided_at", str)
-    table.create_index(["platform", "message_id"], if_not_exists=True)
-    table.create_index(["session_id", "status"], if_not_exists=True)
-
-
-def ensure_schema(archive: Archive) -> None:
-    """Apply this module's migration if the archive was opened before it was imported."""
-    if archive not in _ready:
-        migrations.apply(archive.db)
-        _ready.add(archive)
-
 
 # -- message state ---------------------------------------------------------------------------
 
@@ -74,14 +52,12 @@ def set_state(archive: Archive, platform: str, message_id: str, *, hidden: bool,
 # -- events ----------------------------------------------------------------------------------
 
 def events_for_message(archive: Archive, platform: str, message_id: str) -> list[dict[str, Any]]:
-    ensure_schema(archive)
     return list(archive.db.table("moderation_events").rows_where(
         "platform = ? and message_id = ?", [platform, message_id], order_by="id"))
 
 
 def add_events(archive: Archive, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert moderation events (spans given as a list, stored as JSON); returns their ids."""
-    ensure_schema(archive)
     ids = []
     with archive.db.atomic():
         table = archive.db.table("moderation_events")
@@ -95,13 +71,11 @@ def add_events(archive: Archive, rows: Sequence[dict[str, Any]]) -> list[int]:
 
 
 def event(archive: Archive, event_id: int) -> dict[str, Any] | None:
-    ensure_schema(archive)
     return next(archive.db.table("moderation_events").rows_where("id = ?", [event_id]), None)
 
 
 def open_events(archive: Archive, session_id: int | None = None) -> list[dict[str, Any]]:
     """Open events with their message (text, author, state), oldest first."""
-    ensure_schema(archive)
     sql = (
         "select e.*, m.text as message_text, m.author_id, m.author_name, m.author_handle, "
         "m.hidden, m.held, m.deleted, m.redacted_text, m.public_text "
@@ -118,7 +92,6 @@ def open_events(archive: Archive, session_id: int | None = None) -> list[dict[st
 def close_events(archive: Archive, platform: str, message_id: str, *, also: int | None,
                  status: str, actor: str, at: datetime) -> int:
     """Close every open event of a message (and event `also`, open or not)."""
-    ensure_schema(archive)
     with archive.db.atomic():
         cur = archive.db.execute(
             "update moderation_events set status = ?, actor = ?, decided_at = ? "
@@ -162,7 +135,6 @@ def _forget_common(archive: Archive, platform: str, ids: Iterable[str], author_i
 def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id: str,
                      name: str, placeholder: str, at: datetime) -> int:
     """Keep the rows (so reply trees stay whole) with no text, name, handle or payload."""
-    ensure_schema(archive)
     ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
     with archive.db.atomic():
         archive.db.execute(
@@ -181,7 +153,6 @@ def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id:
 
 
 def remove_author(archive: Archive, platform: str, author_id: str, *, at: datetime) -> int:
-    ensure_schema(archive)
     ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
     with archive.db.atomic():
         archive.db.execute("delete from messages where platform = ? and author_id = ?",

@@ -1,4 +1,6 @@
-"""Rows as the archive hands them out: plain frozen dataclasses, no SQL.
+"""Rows as the archive hands them out: plain frozen dataclasses, and how rows become them.
+
+No SQL here: the store modules query, these types and converters shape the result.
 
 Attribution, the transcript and the summary are pure functions of these records, so they
 can be tested from data alone and rebuilt at any time from the archive.
@@ -6,9 +8,12 @@ can be tested from data alone and rebuilt at any time from the archive.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+import orjson
 
 SessionStatus = Literal["scheduled", "live", "paused", "ended", "missed", "cancelled"]
 Section = Literal["welcome", "question", "wrapup", "unplaced", "host"]
@@ -90,3 +95,47 @@ class StoredMessage:
     @property
     def public(self) -> bool:
         return not (self.deleted or self.hidden)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+def session_row(row: Mapping[str, Any]) -> SessionRow:
+    return SessionRow(
+        id=row["id"], chat_id=row["chat_id"], title=row["title"], hashtag=row["hashtag"],
+        timezone=row["timezone"], scheduled_start=from_iso(row["scheduled_start"]),  # type: ignore[arg-type]
+        duration_minutes=row["duration_minutes"], status=row["status"],
+        rehearsal=bool(row["rehearsal"]), pace=row["pace"] or 1.0,
+        platforms=tuple(orjson.loads(row["platforms"] or "[]")),
+        started_at=from_iso(row["started_at"]), ended_at=from_iso(row["ended_at"]),
+        host_name=row["host_name"] or "", tag_style=row["tag_style"] or "Q",
+        joined_late=bool(row["joined_late"]), notes=row["notes"] or "",
+    )
+
+
+def stored_message(row: Mapping[str, Any]) -> StoredMessage:
+    raw = row.get("raw")
+    extra = row["extra_questions"]
+    return StoredMessage(
+        platform=row["platform"], id=row["id"], session_id=row["session_id"],
+        author_id=row["author_id"], author_name=row["author_name"] or "",
+        author_handle=row["author_handle"], text=row["text"] or "",
+        created=datetime.fromisoformat(row["created"]), reply_to=row["reply_to"],
+        thread_id=row["thread_id"], edited=from_iso(row["edited"]),
+        deleted=bool(row["deleted"]), hidden=bool(row["hidden"] or row["held"]),
+        redacted_text=row["redacted_text"], reactions=row["reactions"] or 0,
+        is_host=bool(row["is_host"]), url=row["url"], kind=row["kind"] or "message",
+        question=row["question"], section=row["section"] or "unplaced",
+        method=row["method"] or "none", confidence=row["confidence"] or 0.0,
+        extra_questions=(() if extra in (None, "", "[]") else tuple(orjson.loads(extra))),
+        raw=orjson.loads(raw) if raw else None,
+    )

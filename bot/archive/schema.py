@@ -1,15 +1,18 @@
-"""The archive's schema, as sqlite-utils Migrations: each step runs once, in order, in a
-transaction, so an archive created by any earlier version upgrades itself on open."""
+"""The archive's schema: every migration, in one ordered list (`STEPS`), applied on open.
+
+sqlite-utils records each step's name in `_sqlite_migrations`, runs each once, in order and
+in a transaction, so an archive created by any earlier version upgrades itself when
+`Archive` opens it. Never rename a step (the name is what is recorded) and only append.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-migrations = Migrations("tweetchat")
 
-
-@migrations()
 def m001_core(db: Database) -> None:
     db.table("chats").create(
         {
@@ -184,7 +187,6 @@ END
 """
 
 
-@migrations()
 def m002_narrow_fts_update_trigger(db: Database) -> None:
     db.execute('DROP TRIGGER IF EXISTS "messages_au"')
     db.execute(FTS_UPDATE_TRIGGER)
@@ -195,7 +197,6 @@ def m002_narrow_fts_update_trigger(db: Database) -> None:
 # after the fact, and SQLite rewrites a whole row (here a whole page) on any update. Every
 # message has a row here (raw null when there is none or it was erased); deleting the
 # message deletes it, whoever deletes.
-@migrations()
 def m003_message_raw(db: Database) -> None:
     db.execute(
         "create table message_raw (platform text not null, id text not null, raw text, "
@@ -210,5 +211,31 @@ def m003_message_raw(db: Database) -> None:
     )
 
 
+# Moderation review: when each event was decided, and the indexes the review queue reads.
+# Numbered 101 because it was first kept beside the moderation code; archives record it
+# under this name, so the name stays.
+def m101_moderation_review(db: Database) -> None:
+    table = db.table("moderation_events")
+    if "decided_at" not in table.columns_dict:
+        table.add_column("decided_at", str)
+    table.create_index(["platform", "message_id"], if_not_exists=True)
+    table.create_index(["session_id", "status"], if_not_exists=True)
+
+
+# The order new archives are built in. Steps are independent of each other's order among
+# those an old archive already has (m101 predates m003, so older archives ran it first).
+STEPS: tuple[Callable[[Database], None], ...] = (
+    m001_core,
+    m002_narrow_fts_update_trigger,
+    m003_message_raw,
+    m101_moderation_review,
+)
+
+migrations = Migrations("tweetchat")
+for _step in STEPS:
+    migrations()(_step)
+
+
 def migrate(db: Database) -> None:
+    """Apply every step this archive has not had yet (run once, by `Archive` on open)."""
     migrations.apply(db)

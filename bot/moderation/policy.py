@@ -13,7 +13,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -105,13 +105,6 @@ class Policy:
     @classmethod
     def default(cls) -> Policy:
         return parse_policy("", "<defaults>")
-
-    def with_checks(self, **actions: str) -> Policy:
-        """A copy with some checks' actions changed (tests, rehearsals)."""
-        checks = dict(self.checks)
-        for name, action in actions.items():
-            checks[name] = replace(checks[name], action=action)
-        return replace(self, checks=checks)
 
 
 def load_policy(path: str | Path) -> Policy:

@@ -24,7 +24,8 @@ from typing import Any, Literal
 import orjson
 
 from bot.archive import moderation_store as store
-from bot.archive.store import Archive, from_iso
+from bot.archive.records import from_iso
+from bot.archive.store import Archive
 from bot.moderation.conduct import detect_abuse
 from bot.moderation.detectors import detect_identifiers
 from bot.moderation.engine import _act, mask_text

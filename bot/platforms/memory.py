@@ -101,11 +101,6 @@ class MemoryPlatform(Platform):
         self.messages.pop(message_id, None)
         self._emit(Event("deleted", self.name, message_id, self.clock.now()))
 
-    def react(self, message_id: str, count: int) -> None:
-        msg = replace(self.messages[message_id], reactions=count)
-        self.messages[message_id] = msg
-        self._emit(Event("reaction", self.name, message_id, self.clock.now(), msg, count))
-
     def _new(self, author: Author, text: str, *, reply_to: str | None = None,
              thread_id: str | None = None) -> Message:
         mid = str(next(self._ids))

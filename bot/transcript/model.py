@@ -1,30 +1,23 @@
-"""The transcript model: a session's public messages arranged for reading.
+"""The transcript model: a session's public messages arranged for reading, and its summary.
 
-`build_transcript` is a pure function of archive records. It drops what must never be
-published (deleted and hidden messages, retweets), groups the rest by the section and
-question attribution gave them, rebuilds reply trees from `reply_to` links and hands the
-result to the summary. Every renderer (HTML, Markdown, JSON, CSV) reads only this model,
-so they cannot disagree about what is public.
+These are the types only; `bot.transcript.build` fills them from archive records and
+`bot.transcript.summary` computes the `Summary`. Every renderer (HTML, Markdown, JSON, CSV)
+reads only this model, so they cannot disagree about what is public.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
-import logging
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
+from typing import Literal, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
 
-if TYPE_CHECKING:
-    from bot.transcript.summary import Summary
-
-log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -134,6 +127,50 @@ class Participant:
         return sum(e.msg.reactions for e in self.entries)
 
 
+@dataclass(slots=True)
+class QuestionStats:
+    number: int
+    label: str
+    answers: int
+    participants: int
+    median_first_answer: float | None  # seconds
+    most_engaged: list[Entry]
+    representative: list[Entry]
+    key_terms: list[str]
+
+
+@dataclass(slots=True)
+class Activity:
+    origin: datetime  # UTC minute of bucket 0
+    counts: list[int]
+
+    @property
+    def peak(self) -> int:
+        return max(self.counts, default=0)
+
+    def busiest(self) -> tuple[int, int] | None:
+        """(minute offset, count) of the busiest minute, first one on a tie."""
+        if not self.counts or self.peak == 0:
+            return None
+        i = self.counts.index(self.peak)
+        return i, self.peak
+
+
+@dataclass(slots=True)
+class Summary:
+    messages: int
+    participants: int
+    new_participants: int
+    returning_participants: int
+    host_messages: int
+    questions: list[QuestionStats]
+    links: list[tuple[str, int]]  # deduplicated, most shared first
+    top_contributors: list[tuple[Participant, int]]
+    activity: Activity
+    moderation: list[tuple[str, int]]
+    by_number: dict[int, QuestionStats] = field(default_factory=dict)
+
+
 @dataclass(slots=True, eq=False)
 class Transcript:
     session: SessionRow
@@ -162,10 +199,6 @@ class Transcript:
         seen.update(dict.fromkeys(e.msg.platform for e in self.entries))
         return tuple(seen)
 
-    @property
-    def tag_prefix(self) -> str:
-        return self.session.tag_style
-
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.zone)
 
@@ -176,73 +209,6 @@ class Transcript:
         if not numbers:
             return 1
         return 3 if 3 in numbers else numbers[-1]
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("unknown time zone %r for a transcript; showing times in UTC", name)
-        return ZoneInfo("UTC")
-
-
-class _LocalTime:
-    """UTC -> the chat's zone, fast: one zone lookup per UTC hour, then a fixed offset.
-
-    Zone offsets change on whole UTC minutes, so the offset at both ends of an hour being
-    equal means it holds for the whole hour; otherwise fall back to the zone itself.
-    """
-
-    def __init__(self, zone: ZoneInfo) -> None:
-        self.zone = zone
-        self._hours: dict[datetime, tzinfo | None] = {}
-        self._last: tuple[datetime, datetime, tzinfo] | None = None  # [start, end), offset
-
-    def __call__(self, when: datetime) -> datetime:
-        # Messages come in time order: most fall in the same hour as the previous one.
-        last = self._last
-        if last is not None and when.tzinfo is last[0].tzinfo and last[0] <= when < last[1]:
-            return when.astimezone(last[2])
-        hour = when.replace(minute=0, second=0, microsecond=0)
-        try:
-            fixed = self._hours[hour]
-        except KeyError:
-            a, b = hour.astimezone(self.zone), (hour + timedelta(minutes=59)).astimezone(self.zone)
-            offset, name = a.utcoffset(), a.tzname()
-            fixed = None
-            if offset is not None and name and offset == b.utcoffset() and name == b.tzname():
-                fixed = timezone(offset, name)
-            self._hours[hour] = fixed
-        if fixed is not None and hour.utcoffset() == timedelta(0):
-            self._last = (hour, hour + timedelta(hours=1), fixed)
-        return when.astimezone(fixed if fixed is not None else self.zone)
-
-
-def _item_post_ids(items: Sequence[ItemRow]) -> set[tuple[str, str]]:
-    return {(platform, pid) for item in items for platform, pid in item.refs.items()}
-
-
-def _question_blocks(items: Sequence[ItemRow], prefix: str) -> dict[int, Block]:
-    blocks: dict[int, Block] = {}
-    for item in sorted((i for i in items if i.number is not None), key=lambda i: i.number or 0):
-        assert item.number is not None
-        blocks[item.number] = Block(
-            "question", f"q{item.number}", f"{prefix}{item.number}", item.number, item
-        )
-    return blocks
-
-
-def _host_block(
-    created: datetime, questions: list[Block], close: ItemRow | None, welcome: Block, wrapup: Block
-) -> Block:
-    """Where a host's own running commentary belongs: the question live at that moment."""
-    if close is not None and close.posted_at is not None and created >= close.posted_at:
-        return wrapup
-    current = welcome
-    for b in questions:
-        if b.posted_at is not None and b.posted_at <= created:
-            current = b
-    return current
 
 
 def gc_paused(fn: Callable[P, R]) -> Callable[P, R]:
@@ -265,166 +231,3 @@ def gc_paused(fn: Callable[P, R]) -> Callable[P, R]:
                 gc.enable()
 
     return wrapper
-
-
-@gc_paused
-def build_transcript(
-    session: SessionRow,
-    items: Sequence[ItemRow],
-    messages: Sequence[StoredMessage],
-    *,
-    previous_participants: Collection[tuple[str, str]] = (),
-    order: Order = "time",
-    moderation_counts: Mapping[str, int] | None = None,
-) -> Transcript:
-    """Arrange a session's messages into a transcript and compute its summary."""
-    from bot.transcript.summary import summarise  # summary imports this module
-
-    zone = _zone(session.timezone)
-    prefix = session.tag_style
-    item_posts = _item_post_ids(items)
-    close = next((i for i in items if i.key == "close"), None)
-    welcome_item = next((i for i in items if i.key == "welcome"), None)
-    welcome = Block("welcome", "welcome", "Welcome", item=welcome_item)
-    wrapup = Block("wrapup", "wrapup", "Wrap-up", item=close)
-    unplaced = Block("unplaced", "unplaced", "Unplaced")
-    by_number = _question_blocks(items, prefix)
-    questions = list(by_number.values())
-
-    # Everything published, in session time order; the scripted posts themselves are the
-    # headings, so they are not repeated as messages.
-    unique: dict[tuple[str, str], StoredMessage] = {}
-    removed: set[tuple[str, str]] = set()
-    for m in messages:
-        key = (m.platform, m.id)
-        if m.deleted or m.hidden:  # not m.public
-            removed.add(key)
-            unique.pop(key, None)
-        elif m.kind != "retweet" and key not in item_posts:
-            unique[key] = m
-            removed.discard(key)
-    public = sorted(unique.values(), key=lambda m: (m.created, m.platform, m.id))
-
-    entries: list[Entry] = []
-    by_key: dict[tuple[str, str], Entry] = {}
-    to_local = _LocalTime(zone)
-    for i, m in enumerate(public):
-        section = m.section
-        if section == "question" and m.question in by_number:
-            block = by_number[m.question]  # type: ignore[index]
-        elif section == "welcome":
-            block = welcome
-        elif section == "wrapup":
-            block = wrapup
-        elif section == "host" or (m.is_host and section == "unplaced"):
-            block = _host_block(m.created, questions, close, welcome, wrapup)
-        else:
-            block = unplaced
-        text = m.text if m.redacted_text is None else m.redacted_text
-        e = Entry(i, m, text, to_local(m.created), block)
-        entries.append(e)
-        by_key[(m.platform, m.id)] = e
-
-    _link_replies(entries, by_key, removed)
-
-    for e in entries:
-        home = e.block
-        assert home is not None
-        home.messages.append(e)
-        if not e.depth:
-            home.answers.append(e)
-        if e.msg.extra_questions:
-            for n in e.msg.extra_questions:
-                other = by_number.get(n)
-                if other is not None and other is not home:
-                    other.also.append(e)
-    if order == "engaged":
-        for b in questions:
-            b.answers.sort(key=lambda e: (-e.engagement, e.index))
-
-    previous = set(previous_participants)
-    people: dict[tuple[str, str], Participant] = {}
-    for e in entries:
-        m = e.msg
-        key = (m.platform, m.author_id)
-        p = people.get(key)
-        if p is None:
-            p = people[key] = Participant(
-                m.platform,
-                m.author_id,
-                m.author_name,
-                m.author_handle,
-                m.is_host,
-                key in previous,
-            )
-        elif m.is_host:
-            p.is_host = True
-        p.entries.append(e)
-
-    start, end = session.started_at, session.ended_at
-    length = (
-        max(0, round((end - start).total_seconds() / 60))
-        if start is not None and end is not None
-        else session.duration_minutes
-    )
-    t = Transcript(
-        session=session,
-        items=tuple(items),
-        zone=zone,
-        local_start=session.scheduled_start.astimezone(zone),
-        length_minutes=length,
-        order=order,
-        multi_platform=len(set(session.platforms) | {e.msg.platform for e in entries}) > 1,
-        welcome=welcome,
-        questions=questions,
-        wrapup=wrapup,
-        unplaced=unplaced,
-        entries=entries,
-        participants=list(people.values()),
-        moderation_counts=dict(moderation_counts or {}),
-    )
-    t.summary = summarise(t)
-    return t
-
-
-def _link_replies(
-    entries: list[Entry], by_key: dict[tuple[str, str], Entry], removed: set[tuple[str, str]]
-) -> None:
-    """Attach each reply under its parent; replies to removed messages stay top-level.
-
-    A reply is nested only when its parent is public and in the same block: a reply that
-    attribution moved to another question is shown there, saying whom it answers. Works in
-    time order without recursion, so a 5,000-long chain cannot blow the stack, and a parent
-    must be older than its reply, so bad data cannot make a cycle.
-    """
-    parent_of: dict[int, Entry] = {}
-    holder: dict[int, Entry] = {}  # entry index -> the entry whose `replies` list holds it
-    for e in entries:  # time order: a parent is always handled before its replies
-        m = e.msg
-        if m.reply_to is None:
-            continue
-        parent_key = (m.platform, m.reply_to)
-        parent = by_key.get(parent_key)
-        if parent is None or parent.index >= e.index:
-            e.parent_removed = parent_key in removed
-            continue
-        parent_of[e.index] = parent
-        if parent.block is not e.block:
-            e.reply_to_name = parent.msg.author_name
-        elif parent.depth < MAX_DEPTH:
-            e.depth = parent.depth + 1
-            parent.replies.append(e)
-            holder[e.index] = parent
-        else:
-            # Flatten: show it beside its parent, saying whom it answers.
-            anchor = holder[parent.index]
-            e.depth = parent.depth
-            e.reply_to_name = parent.msg.author_name
-            anchor.replies.append(e)
-            holder[e.index] = anchor
-    # Engagement counts every public reply below a message in the real tree; newest first
-    # so each reply's own count is complete before it is added to its parent's.
-    for e in reversed(entries):
-        parent = parent_of.get(e.index)
-        if parent is not None:
-            parent.reply_count += 1 + e.reply_count

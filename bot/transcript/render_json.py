@@ -11,8 +11,7 @@ from typing import Any
 
 import orjson
 
-from bot.transcript.model import Block, Entry, Transcript, gc_paused
-from bot.transcript.summary import QuestionStats
+from bot.transcript.model import Block, Entry, QuestionStats, Transcript, gc_paused
 
 SCHEMA = "tweetchat.transcript/1"
 

@@ -30,11 +30,10 @@ import statistics
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from itertools import chain, repeat
 
-from bot.transcript.model import Block, Entry, Participant, Transcript
+from bot.transcript.model import Activity, Block, Entry, QuestionStats, Summary, Transcript
 
 URL_RE = re.compile(
     r"https?://[^\s<>\"'\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]+", re.IGNORECASE
@@ -135,50 +134,6 @@ class Tokenizer:
 
 def tokens(text: str, hashtag: str) -> list[str]:
     return Tokenizer(hashtag)(text)
-
-
-@dataclass(slots=True)
-class QuestionStats:
-    number: int
-    label: str
-    answers: int
-    participants: int
-    median_first_answer: float | None  # seconds
-    most_engaged: list[Entry]
-    representative: list[Entry]
-    key_terms: list[str]
-
-
-@dataclass(slots=True)
-class Activity:
-    origin: datetime  # UTC minute of bucket 0
-    counts: list[int]
-
-    @property
-    def peak(self) -> int:
-        return max(self.counts, default=0)
-
-    def busiest(self) -> tuple[int, int] | None:
-        """(minute offset, count) of the busiest minute, first one on a tie."""
-        if not self.counts or self.peak == 0:
-            return None
-        i = self.counts.index(self.peak)
-        return i, self.peak
-
-
-@dataclass(slots=True)
-class Summary:
-    messages: int
-    participants: int
-    new_participants: int
-    returning_participants: int
-    host_messages: int
-    questions: list[QuestionStats]
-    links: list[tuple[str, int]]  # deduplicated, most shared first
-    top_contributors: list[tuple[Participant, int]]
-    activity: Activity
-    moderation: list[tuple[str, int]]
-    by_number: dict[int, QuestionStats] = field(default_factory=dict)
 
 
 def summarise(t: Transcript, *, top: int = 10) -> Summary:

@@ -158,7 +158,7 @@ def test_local_times_follow_daylight_saving() -> None:
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from bot.transcript.model import _LocalTime
+    from bot.transcript.build import _LocalTime
 
     london = ZoneInfo("Europe/London")
     to_local = _LocalTime(london)

@@ -354,10 +354,6 @@ class DiscordPlatform(Platform):
     def threads(self) -> frozenset[str]:
         return frozenset(str(t) for t in self._threads)
 
-    def watch_thread(self, thread_id: str) -> None:
-        """Collect a thread opened elsewhere (e.g. restored from the archive after a restart)."""
-        self._threads.add(int(thread_id))
-
     # ---------------------------------------------------------------- posting
 
     async def post(

@@ -245,10 +245,6 @@ class XClient:
     def host(self) -> str:
         return URL(self.base_url).host or self.base_url
 
-    @property
-    def is_open(self) -> bool:
-        return self._session is not None
-
     def open(self) -> None:
         c = self.credentials
         self._api = AsyncClient(
