@@ -1,5 +1,7 @@
-"""Clocks. Everything that waits or asks "now" takes one, so a one-hour chat can be
-rehearsed (or tested) in seconds and nothing in a unit test sleeps for real.
+"""Clocks: everything that waits or asks "now" takes one.
+
+So a one-hour chat can be rehearsed (or tested) in seconds and nothing in a unit test
+sleeps for real.
 
 Session time is measured in *script seconds*: seconds since the session's start as the
 script sees them. A paced clock runs script time `pace` times faster than the wall.
@@ -16,6 +18,7 @@ from typing import Any
 
 
 def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
 
 
@@ -23,12 +26,15 @@ class Clock:
     """Real time. `now()` is timezone-aware UTC."""
 
     def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
         return utcnow()
 
     def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (for measuring intervals)."""
         return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` (negative waits return at once)."""
         await asyncio.sleep(max(0.0, seconds))
 
 
@@ -46,6 +52,7 @@ class SessionClock:
     clock: Clock = Clock()
 
     def script_now(self) -> float:
+        """The session's script time now, in script seconds."""
         return (self.clock.now() - self.origin).total_seconds() * self.pace
 
 
@@ -57,12 +64,15 @@ class FakeClock(Clock):
         self._changed = asyncio.Event()
 
     def now(self) -> datetime:
+        """The time the test has moved the clock to."""
         return self._now
 
     def monotonic(self) -> float:
+        """The fake time as a number, so intervals follow `advance`."""
         return self._now.timestamp()
 
     def sleep(self, seconds: float) -> Coroutine[Any, Any, None]:  # type: ignore[override]
+        """Wait until the test has advanced the clock by `seconds`."""
         # The deadline is fixed when sleep() is *called*, not when the coroutine first runs:
         # a sleeper wrapped in a task must not lose time that passed before it started.
         return self._sleep_until(self._now + timedelta(seconds=max(0.0, seconds)))
@@ -73,6 +83,7 @@ class FakeClock(Clock):
             await self._changed.wait()
 
     def advance(self, seconds: float) -> None:
+        """Move time forward and wake every sleeper whose deadline passed."""
         self._now += timedelta(seconds=seconds)
         self._changed.set()
         # Let sleepers observe the change before the test carries on.
@@ -100,12 +111,15 @@ class JumpClock(Clock):
         self.slept: list[float] = []
 
     def now(self) -> datetime:
+        """Real now plus every second slept so far."""
         return utcnow() + timedelta(seconds=self.offset)
 
     def monotonic(self) -> float:
+        """Real monotonic time plus every second slept so far."""
         return time.monotonic() + self.offset
 
     async def sleep(self, seconds: float) -> None:
+        """Record the wait and jump time forward by it, yielding briefly."""
         seconds = max(0.0, seconds)
         self.slept.append(seconds)
         self.offset += seconds

@@ -27,6 +27,8 @@ Listener = Callable[[Platform, Sequence[Event], int | None], Awaitable[None]]
 
 
 class Collector:
+    """Feeds one platform's events for one chat into the archive, in batches."""
+
     def __init__(
         self,
         archive: Archive,
@@ -48,6 +50,7 @@ class Collector:
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
     def start(self) -> None:
+        """Start collecting in a background task."""
         name = f"collect:{self.chat_id}:{self.platform.name}"
         self._task = asyncio.create_task(self._run(), name=name)
 
@@ -96,6 +99,7 @@ class Collector:
             log.exception("%s: the event stream failed; backfill will recover", self.platform.name)
 
     async def store(self, events: Sequence[Event]) -> int:
+        """Store a batch, save the platform's cursor, tell the listeners; returns rows changed."""
         session_id = self.live_session()
         changed = self.archive.record_events(events, session_id=session_id, chat_id=self.chat_id)
         self.stored += changed

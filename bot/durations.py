@@ -21,6 +21,7 @@ def parse_duration(text: str | int | float) -> float:
 
 
 def format_duration(seconds: float) -> str:
+    """Seconds as the shortest duration text that reads back the same: `1h`, `5m`, `90s`."""
     seconds = int(round(seconds))
     if seconds % 3600 == 0 and seconds:
         return f"{seconds // 3600}h"

@@ -1,5 +1,6 @@
-"""Neutral records that cross every boundary: platforms produce them, the host, the archive,
-moderation and transcripts consume them. Frozen, plain, and free of any SDK's types.
+"""Neutral records that cross every boundary: frozen, plain, and free of any SDK's types.
+
+Platforms produce them; the host, the archive, moderation and transcripts consume them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ ActionKind = Literal["hold", "approve", "hide", "restore", "redact", "delete", "
 
 @dataclass(frozen=True)
 class Author:
+    """Who wrote a message: their platform id, display name and handle."""
+
     platform: str
     id: str
     name: str
@@ -34,6 +37,8 @@ class PostRef:
 
 @dataclass(frozen=True)
 class Message:
+    """One message as a platform reported it, with its payload kept verbatim."""
+
     platform: str
     id: str
     author: Author
@@ -83,6 +88,8 @@ class Action:
 
 @dataclass(frozen=True)
 class ActionResult:
+    """Whether a platform carried out a moderation action, and what it said."""
+
     done: bool
     detail: str = ""
 

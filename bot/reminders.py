@@ -8,6 +8,7 @@ from bot.script import ChatScript
 
 
 def humanise(seconds: float) -> str:
+    """How far off a start is, in words: "in 1 hour", "tomorrow", "in 3 days"."""
     minutes = round(seconds / 60)
     if minutes % 1440 == 0:
         days = minutes // 1440
@@ -20,6 +21,7 @@ def humanise(seconds: float) -> str:
 
 def reminder_text(script: ChatScript, start: datetime, before_seconds: float,
                   public_url: str = "") -> str:
+    """The reminder post for a session starting at `start`, `before_seconds` ahead."""
     local = start.astimezone(script.zone)
     place = script.model.timezone.split("/")[-1].replace("_", " ")
     when = local.strftime("%A %H:%M") + f" {place} time"

@@ -15,6 +15,8 @@ _NULLS = {"", "~", "null", "Null", "NULL"}
 
 
 class YamlSyntaxError(ValueError):
+    """YAML that cannot be parsed, with the 1-based line of the problem."""
+
     def __init__(self, message: str, line: int) -> None:
         super().__init__(message)
         self.line = line

@@ -1,5 +1,6 @@
-"""The fast write path for imports: many new messages at once, with the same meaning as
-`Archive.record_events` for "created" events, at close to the speed of a bare INSERT.
+"""The fast write path for imports: many new messages at once, near bare-INSERT speed.
+
+It has the same meaning as `Archive.record_events` for "created" events.
 
 `record_events` reads every row back before writing it (so a replay cannot undo a later
 edit or moderation decision) and writes through sqlite-utils' generic upsert: right for the
@@ -74,8 +75,10 @@ def _iso(dt: datetime | None) -> str | None:
 
 
 def message_row(msg: Message, chat_id: str | None, received_at: str) -> tuple[Any, ...]:
-    """The stored row of a new, visible, unattributed message (column order of _COLUMNS);
-    its payload is `raw_row`'s."""
+    """The stored row of a new, visible, unattributed message (column order of _COLUMNS).
+
+    Its payload is `raw_row`'s.
+    """
     author = msg.author
     return (
         msg.platform, msg.id, None, chat_id, author.id, author.name, author.handle,
@@ -86,6 +89,7 @@ def message_row(msg: Message, chat_id: str | None, received_at: str) -> tuple[An
 
 
 def raw_row(msg: Message) -> tuple[str, str, str]:
+    """The message's payload row for message_raw: (platform, id, JSON)."""
     return (msg.platform, msg.id, orjson.dumps(msg.raw, default=str).decode())
 
 
@@ -130,13 +134,15 @@ def claim_and_read(
     archive: Archive, session_id: int, chat_id: str, platforms: Sequence[str],
     start: datetime, end: datetime,
 ) -> tuple[list[StoredMessage], dict[tuple[str, str], int]]:
-    """The session's messages plus the chat's unassigned ones inside [start, end], as the
-    session's: what `publish.claim_window` followed by `Archive.messages` returns, without
-    writing anything yet, and each message's rowid. `attribute_into` then writes session
+    """The session's messages plus the chat's unassigned ones inside [start, end], by rowid.
+
+    What `publish.claim_window` followed by `Archive.messages` returns, as the session's,
+    without writing anything yet, and each message's rowid. `attribute_into` then writes session
     and attribution together, so each row is rewritten once instead of twice.
 
     Rows are read as plain tuples (no dict per row, no raw payload): a session of an
-    import holds thousands of messages and this runs once per session."""
+    import holds thousands of messages and this runs once per session.
+    """
     marks = ",".join("?" * len(platforms))
     cols = f"rowid, {MESSAGE_COLUMNS}"
     cursor = archive.db.conn.execute(
@@ -162,9 +168,12 @@ def attribute_into(
     archive: Archive, session_id: int, attributions: Mapping[Any, Any],
     rowids: Mapping[tuple[str, str], int],
 ) -> None:
-    """Give each message its session and its attribution (objects with question, section,
-    method, confidence, extra_questions), in one statement per message, found by rowid
-    (from `claim_and_read`) rather than through the primary-key index."""
+    """Give each message its session and its attribution, found by rowid.
+
+    Attributions are objects with question, section, method, confidence and
+    extra_questions; one statement per message, found by rowid (from `claim_and_read`)
+    rather than through the primary-key index.
+    """
     sql = (
         "update messages set session_id = ?, question = ?, section = ?, method = ?, "
         "confidence = ?, extra_questions = ? where rowid = ?"

@@ -37,8 +37,10 @@ class MessageStore:
         self, events: Sequence[Event], *, session_id: int | None = None,
         chat_id: str | None = None, host: bool = False,
     ) -> int:
-        """Store a batch of events in one transaction. Returns how many changed the archive.
-        `host` marks them as the host's own posts (never screened, never a participant)."""
+        """Store a batch of events in one transaction; returns how many changed the archive.
+
+        `host` marks them as the host's own posts (never screened, never a participant).
+        """
         if not events:
             return 0
         with self.db.atomic():
@@ -48,8 +50,10 @@ class MessageStore:
 
     def assign_session(self, session_id: int, chat_id: str, start: datetime, end: datetime,
                        platforms: Sequence[str]) -> int:
-        """Claim unassigned messages of this chat's platforms posted inside the session window
-        (what a backfill brought in after a gap)."""
+        """Claim unassigned messages of this chat's platforms posted in the session window.
+
+        That is what a backfill brought in after a gap.
+        """
         marks = ",".join("?" * len(platforms))
         with self.db.atomic():
             cur = self.db.execute(
@@ -60,6 +64,7 @@ class MessageStore:
             return cur.rowcount
 
     def messages(self, session_id: int, *, include_raw: bool = False) -> list[StoredMessage]:
+        """A session's messages in time order; with payloads only when asked (they are big)."""
         cols = f"{MESSAGE_COLUMNS}, {RAW_COLUMN}" if include_raw else MESSAGE_COLUMNS
         rows = self.db.query(
             f"select {cols} from messages m where session_id = ? "
@@ -80,6 +85,7 @@ class MessageStore:
         return out
 
     def message(self, platform: str, message_id: str) -> StoredMessage | None:
+        """One message with its payload, or None if the archive lacks it."""
         row = next(
             self.db.query(
                 f"select {MESSAGE_COLUMNS}, {RAW_COLUMN} from messages m "
@@ -90,6 +96,7 @@ class MessageStore:
         return stored_message(row) if row else None
 
     def message_count(self, session_id: int) -> int:
+        """How many messages (host posts and hidden ones included) a session holds."""
         return self.db.execute(
             "select count(*) from messages where session_id = ?", [session_id]
         ).fetchone()[0]
@@ -144,8 +151,10 @@ class MessageStore:
 
     def host_echo(self, platform: str, text: str, since: datetime
                   ) -> tuple[str, str | None] | None:
-        """The host's post of `text` on a platform since a time, if it reached the archive
-        (id, thread): how a restart tells a post that went out from one that did not."""
+        """The host's post of `text` on a platform since a time, as (id, thread), if stored.
+
+        How a restart tells a post that went out from one that did not.
+        """
         row = self.db.execute(
             "select id, thread_id from messages where platform = ? and text = ? "
             "and created >= ? and author_id = 'host' limit 1",
@@ -234,6 +243,7 @@ def _rows_by_key(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[st
     return found
 
 def public_text(row: Mapping[str, Any]) -> str:
+    """What search and transcripts may show of a row: blank when deleted, hidden or held."""
     if row.get("deleted") or row.get("hidden") or row.get("held"):
         return ""
     redacted = row.get("redacted_text")
@@ -248,8 +258,11 @@ def _merge(
     chat_id: str | None,
     host: bool,
 ) -> dict[str, Any] | None:
-    """Fold one event into the stored row. Never loses information: a replayed "created"
-    does not undo a later edit, delete or moderation decision."""
+    """Fold one event into the stored row; None when nothing changes.
+
+    Never loses information: a replayed "created" does not undo a later edit, delete or
+    moderation decision.
+    """
     msg = event.message
     if row is None:
         if msg is None:

@@ -41,8 +41,10 @@ def message_state(archive: Archive, platform: str, message_id: str) -> dict[str,
 
 def set_state(archive: Archive, platform: str, message_id: str, *, hidden: bool, held: bool,
               redacted_text: str | None) -> None:
-    """Set all three moderation columns at once through Archive.set_moderation_state (which
-    keeps public_text in step); passing every value avoids its partial-update defaults."""
+    """Set all three moderation columns at once through Archive.set_moderation_state.
+
+    That keeps public_text in step; passing every value avoids its partial-update defaults.
+    """
     archive.set_moderation_state(
         platform, message_id, hidden=hidden, held=held, redacted_text=redacted_text,
         clear_redaction=redacted_text is None,
@@ -52,6 +54,7 @@ def set_state(archive: Archive, platform: str, message_id: str, *, hidden: bool,
 # -- events ----------------------------------------------------------------------------------
 
 def events_for_message(archive: Archive, platform: str, message_id: str) -> list[dict[str, Any]]:
+    """Every moderation event of one message, oldest first."""
     return list(archive.db.table("moderation_events").rows_where(
         "platform = ? and message_id = ?", [platform, message_id], order_by="id"))
 
@@ -71,6 +74,7 @@ def add_events(archive: Archive, rows: Sequence[dict[str, Any]]) -> list[int]:
 
 
 def event(archive: Archive, event_id: int) -> dict[str, Any] | None:
+    """One moderation event by id, or None."""
     return next(archive.db.table("moderation_events").rows_where("id = ?", [event_id]), None)
 
 
@@ -105,6 +109,7 @@ def close_events(archive: Archive, platform: str, message_id: str, *, also: int 
 
 def author_message_keys(archive: Archive, platform: str, author_id: str
                         ) -> list[tuple[str, int | None]]:
+    """(message id, session id) of every message one author wrote on a platform."""
     return [
         (r[0], r[1]) for r in archive.db.execute(
             "select id, session_id from messages where platform = ? and author_id = ?",
@@ -153,6 +158,7 @@ def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id:
 
 
 def remove_author(archive: Archive, platform: str, author_id: str, *, at: datetime) -> int:
+    """Delete an author's messages, their edit history and participant row; returns how many."""
     ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
     with archive.db.atomic():
         archive.db.execute("delete from messages where platform = ? and author_id = ?",

@@ -37,6 +37,8 @@ class ItemRow:
 
 @dataclass(frozen=True)
 class SessionRow:
+    """One session of a chat as stored: its schedule, status and settings."""
+
     id: int
     chat_id: str
     title: str
@@ -58,6 +60,8 @@ class SessionRow:
 
 @dataclass(frozen=True)
 class StoredMessage:
+    """A message as the archive holds it, with its moderation state and attribution."""
+
     platform: str
     id: str
     session_id: int | None
@@ -86,30 +90,37 @@ class StoredMessage:
 
     @property
     def key(self) -> tuple[str, str]:
+        """(platform, platform id): the message's identity in the archive."""
         return (self.platform, self.id)
 
     @property
     def public_text(self) -> str:
+        """The text a reader may see: the redaction when there is one."""
         return self.redacted_text if self.redacted_text is not None else self.text
 
     @property
     def public(self) -> bool:
+        """Whether a transcript may show it at all (not deleted, not hidden)."""
         return not (self.deleted or self.hidden)
 
 
 def iso(dt: datetime | None) -> str | None:
+    """A datetime as stored (ISO 8601 text), None kept as None."""
     return dt.isoformat() if dt is not None else None
 
 
 def from_iso(value: str | None) -> datetime | None:
+    """A stored ISO 8601 text back as a datetime; empty or None gives None."""
     return datetime.fromisoformat(value) if value else None
 
 
 def dumps(value: Any) -> str:
+    """JSON text for a column (orjson; anything it cannot encode becomes str)."""
     return orjson.dumps(value, default=str).decode()
 
 
 def session_row(row: Mapping[str, Any]) -> SessionRow:
+    """A sessions table row as a SessionRow."""
     return SessionRow(
         id=row["id"], chat_id=row["chat_id"], title=row["title"], hashtag=row["hashtag"],
         timezone=row["timezone"], scheduled_start=from_iso(row["scheduled_start"]),  # type: ignore[arg-type]
@@ -123,6 +134,7 @@ def session_row(row: Mapping[str, Any]) -> SessionRow:
 
 
 def stored_message(row: Mapping[str, Any]) -> StoredMessage:
+    """A messages row (with `raw` when selected) as a StoredMessage."""
     raw = row.get("raw")
     extra = row["extra_questions"]
     return StoredMessage(

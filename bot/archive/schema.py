@@ -14,6 +14,7 @@ from sqlite_utils.migrations import Migrations
 
 
 def m001_core(db: Database) -> None:
+    """The first schema: chats, sessions, items, outbox, messages, moderation, logs, search."""
     db.table("chats").create(
         {
             "id": str,
@@ -188,6 +189,7 @@ END
 
 
 def m002_narrow_fts_update_trigger(db: Database) -> None:
+    """Re-index a message only when an indexed column changes."""
     db.execute('DROP TRIGGER IF EXISTS "messages_au"')
     db.execute(FTS_UPDATE_TRIGGER)
 
@@ -198,6 +200,7 @@ def m002_narrow_fts_update_trigger(db: Database) -> None:
 # message has a row here (raw null when there is none or it was erased); deleting the
 # message deletes it, whoever deletes.
 def m003_message_raw(db: Database) -> None:
+    """Move each message's payload out of the row into message_raw."""
     db.execute(
         "create table message_raw (platform text not null, id text not null, raw text, "
         "primary key (platform, id))"
@@ -215,6 +218,7 @@ def m003_message_raw(db: Database) -> None:
 # Numbered 101 because it was first kept beside the moderation code; archives record it
 # under this name, so the name stays.
 def m101_moderation_review(db: Database) -> None:
+    """Record when a moderation event was decided; index the review queue."""
     table = db.table("moderation_events")
     if "decided_at" not in table.columns_dict:
         table.add_column("decided_at", str)

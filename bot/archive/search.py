@@ -16,6 +16,8 @@ from bot.archive.store import Archive
 
 @dataclass(frozen=True)
 class SearchHit:
+    """One matching public message, with the session it belongs to and a snippet."""
+
     session_id: int
     chat_id: str
     session_start: datetime
@@ -40,6 +42,7 @@ def fts_query(text: str) -> str:
 
 def search(archive: Archive, query: str, *, chat_id: str | None = None,
            limit: int = 50) -> list[SearchHit]:
+    """Public messages of sessions matching the words of `query`, best match first."""
     match = fts_query(query)
     if not match:
         return []

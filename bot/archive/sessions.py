@@ -40,8 +40,11 @@ class SessionStore:
         tag_style: str = "Q",
         status: str = "scheduled",
     ) -> int:
-        """Create a session with its items and outbox rows. Idempotent for scheduled sessions:
-        the same chat and start returns the existing session instead of a second one."""
+        """Create a session with its items and outbox rows; returns its id.
+
+        Idempotent for scheduled sessions: the same chat and start returns the existing
+        session instead of a second one.
+        """
         occurrence = f"{chat_id}:{iso(scheduled_start)}"
         if rehearsal:
             occurrence += f":rehearsal:{secrets.token_hex(4)}"
@@ -81,22 +84,26 @@ class SessionStore:
         return session_id
 
     def session_by_occurrence(self, occurrence: str) -> SessionRow | None:
+        """The session of an occurrence key ("chat:UTC start"), or None."""
         row = next(self.db.table("sessions").rows_where("occurrence = ?", [occurrence]), None)
         return session_row(row) if row else None
 
     def session(self, session_id: int) -> SessionRow:
+        """One session by id; KeyError if there is none."""
         row = next(self.db.table("sessions").rows_where("id = ?", [session_id]), None)
         if row is None:
             raise KeyError(f"no session {session_id}")
         return session_row(row)
 
     def session_origin(self, session_id: int) -> datetime | None:
+        """The wall time of the session's script second 0 (moves with pause/resume), if set."""
         row = self.db.execute("select origin from sessions where id = ?", [session_id]).fetchone()
         return from_iso(row[0]) if row else None
 
     def sessions(
         self, *, chat_id: str | None = None, statuses: Iterable[str] | None = None
     ) -> list[SessionRow]:
+        """Sessions, optionally of one chat and in some statuses, in start order."""
         where, args = [], []
         if chat_id:
             where.append("chat_id = ?")
@@ -111,23 +118,26 @@ class SessionStore:
         return [session_row(r) for r in rows]
 
     def update_session(self, session_id: int, **fields: Any) -> None:
+        """Set columns of a session (datetimes are stored as ISO text)."""
         values = {k: iso(v) if isinstance(v, datetime) else v for k, v in fields.items()}
         with self.db.atomic():
             self.db.table("sessions").update(session_id, values)
 
     def log_session(self, session_id: int, kind: str, detail: str, at: datetime) -> None:
+        """Append a line to the session's log (what happened, when)."""
         with self.db.atomic():
             self.db.table("session_log").insert(
                 {"session_id": session_id, "at": iso(at), "kind": kind, "detail": detail}
             )
 
     def session_log(self, session_id: int) -> list[dict[str, Any]]:
+        """The session's log lines, oldest first."""
         rows = self.db.table("session_log").rows_where(
             "session_id = ?", [session_id], order_by="id")
         return list(rows)
 
     def session_stats(self) -> dict[int, tuple[int, int]]:
-        """session id -> (public messages from participants, distinct participants)."""
+        """Session id -> (public messages from participants, distinct participants)."""
         rows = self.db.execute(
             "select session_id, count(*), count(distinct platform || ':' || author_id) "
             "from messages where is_host = 0 and deleted = 0 and hidden = 0 "
@@ -138,6 +148,7 @@ class SessionStore:
     # -- items and the outbox ----------------------------------------------------------------
 
     def items(self, session_id: int) -> list[ItemRow]:
+        """A session's scripted items in order, with where each went out."""
         posts: dict[str, list[dict[str, Any]]] = {}
         for p in self.db.table("posts").rows_where("session_id = ?", [session_id]):
             posts.setdefault(p["item_key"], []).append(p)
@@ -158,6 +169,7 @@ class SessionStore:
         return out
 
     def outbox(self, session_id: int, item_key: str) -> list[dict[str, Any]]:
+        """The outbox rows (one per platform) of one item."""
         return list(
             self.db.table("posts").rows_where(
                 "session_id = ? and item_key = ?", [session_id, item_key], order_by="platform"
@@ -174,12 +186,14 @@ class SessionStore:
             )
 
     def set_item_due(self, session_id: int, key: str, due_offset: float) -> None:
+        """Move one item to a new script time."""
         with self.db.atomic():
             self.db.table("items").update((session_id, key), {"due_offset": due_offset})
 
     def set_item_status(
         self, session_id: int, key: str, status: str, posted_at: datetime | None = None
     ) -> None:
+        """Set an item's status; skipping it also skips its unsent posts."""
         values: dict[str, Any] = {"status": status}
         if posted_at is not None:
             values["posted_at"] = iso(posted_at)
@@ -220,6 +234,7 @@ class SessionStore:
                 )
 
     def mark_failed(self, session_id: int, key: str, platform: str, error: str) -> None:
+        """Record that a post failed on a platform (the error, cut to 500 characters)."""
         with self.db.atomic():
             self.db.table("posts").update(
                 (session_id, key, platform), {"status": "failed", "last_error": error[:500]}

@@ -33,6 +33,7 @@ class Archive(SessionStore, MessageStore):
         migrate(self.db)
 
     def close(self) -> None:
+        """Close the database connection."""
         self.db.close()
 
     # -- chats -----------------------------------------------------------------------------
@@ -41,6 +42,7 @@ class Archive(SessionStore, MessageStore):
         self, *, chat_id: str, title: str, hashtag: str, timezone: str, path: str, digest: str,
         now: datetime,
     ) -> None:
+        """Record a chat's current script (path and digest), keeping when it was first seen."""
         existing = self.db.table("chats").rows_where("id = ?", [chat_id])
         first_seen = next((r["first_seen"] for r in existing), None) or iso(now)
         with self.db.atomic():
@@ -54,12 +56,14 @@ class Archive(SessionStore, MessageStore):
             )
 
     def chat_first_seen(self, chat_id: str) -> datetime | None:
+        """When the archive first saw a chat, or None if never."""
         row = next(self.db.table("chats").rows_where("id = ?", [chat_id]), None)
         return from_iso(row["first_seen"]) if row else None
 
     # -- cursors (backfill positions) ------------------------------------------------------
 
     def cursor(self, chat_id: str, platform: str) -> dict[str, str]:
+        """A platform's backfill position for a chat (empty when there is none yet)."""
         return {
             r["key"]: r["value"]
             for r in self.db.table("cursors").rows_where(
@@ -69,6 +73,7 @@ class Archive(SessionStore, MessageStore):
 
     def save_cursor(self, chat_id: str, platform: str, cursor: Mapping[str, str],
                     now: datetime) -> None:
+        """Store a platform's backfill position for a chat, key by key."""
         with self.db.atomic():
             self.db.table("cursors").upsert_all(
                 (
@@ -82,6 +87,7 @@ class Archive(SessionStore, MessageStore):
     # -- audit -----------------------------------------------------------------------------
 
     def audit(self, *, actor: str, action: str, target: str, detail: str, at: datetime) -> None:
+        """Append who did what to which target to the audit log."""
         with self.db.atomic():
             self.db.table("audit_log").insert(
                 {"at": iso(at), "actor": actor, "action": action, "target": target,

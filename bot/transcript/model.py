@@ -49,18 +49,22 @@ class Entry:
 
     @property
     def engagement(self) -> int:
+        """Public replies anywhere below this message plus its reactions."""
         return self.reply_count + self.msg.reactions
 
     @property
     def redacted(self) -> bool:
+        """Whether a moderator redacted this message."""
         return self.msg.redacted_text is not None
 
     @property
     def author_key(self) -> tuple[str, str]:
+        """(platform, author id): who wrote it."""
         return (self.msg.platform, self.msg.author_id)
 
     @property
     def label(self) -> str:
+        """The label of the block it is shown in ("Q1", "Welcome", ...)."""
         return self.block.label if self.block is not None else ""
 
     def walk(self) -> Iterator[Entry]:
@@ -87,6 +91,7 @@ class Block:
 
     @property
     def prompt(self) -> str:
+        """The scripted post that opened this block (empty for unplaced)."""
         return self.item.text if self.item is not None else ""
 
     @property
@@ -101,15 +106,19 @@ class Block:
 
     @property
     def posted_at(self) -> datetime | None:
+        """When the block's scripted post went out, if it did."""
         return self.item.posted_at if self.item is not None else None
 
     @property
     def skipped(self) -> bool:
+        """Whether the host skipped this block's scripted post."""
         return self.item is not None and self.item.status == "skipped"
 
 
 @dataclass(slots=True, eq=False)
 class Participant:
+    """Someone who posted in the session, with their public messages."""
+
     platform: str
     author_id: str
     name: str
@@ -120,15 +129,19 @@ class Participant:
 
     @property
     def key(self) -> tuple[str, str]:
+        """(platform, author id): who this is."""
         return (self.platform, self.author_id)
 
     @property
     def reactions(self) -> int:
+        """Reactions on all of this person's shown messages."""
         return sum(e.msg.reactions for e in self.entries)
 
 
 @dataclass(slots=True)
 class QuestionStats:
+    """The summary of one question: answers, people, timing, picks and key terms."""
+
     number: int
     label: str
     answers: int
@@ -141,11 +154,14 @@ class QuestionStats:
 
 @dataclass(slots=True)
 class Activity:
+    """Public messages per minute of the session."""
+
     origin: datetime  # UTC minute of bucket 0
     counts: list[int]
 
     @property
     def peak(self) -> int:
+        """The most messages in any one minute."""
         return max(self.counts, default=0)
 
     def busiest(self) -> tuple[int, int] | None:
@@ -158,6 +174,8 @@ class Activity:
 
 @dataclass(slots=True)
 class Summary:
+    """The summary of a session (definitions in docs/transcript-schema.md)."""
+
     messages: int
     participants: int
     new_participants: int
@@ -173,6 +191,8 @@ class Summary:
 
 @dataclass(slots=True, eq=False)
 class Transcript:
+    """A session's public messages arranged for reading, with its summary."""
+
     session: SessionRow
     items: tuple[ItemRow, ...]
     zone: ZoneInfo
@@ -191,15 +211,18 @@ class Transcript:
 
     @property
     def blocks(self) -> list[Block]:
+        """Every block in reading order: welcome, questions, wrap-up, unplaced."""
         return [self.welcome, *self.questions, self.wrapup, self.unplaced]
 
     @property
     def platforms(self) -> tuple[str, ...]:
+        """The session's platforms, then any other a shown message came from."""
         seen = dict.fromkeys(self.session.platforms)
         seen.update(dict.fromkeys(e.msg.platform for e in self.entries))
         return tuple(seen)
 
     def local(self, when: datetime) -> datetime:
+        """A time in the chat's time zone."""
         return when.astimezone(self.zone)
 
     @property

@@ -49,6 +49,7 @@ def _cell(value: str | None) -> str:
 
 @gc_paused
 def render_csv(t: Transcript) -> str:
+    """The transcript as CSV text, one row per shown message."""
     return "".join(iter_csv(t))
 
 

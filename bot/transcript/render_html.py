@@ -51,11 +51,13 @@ def safe_url(url: str | None) -> str | None:
 
 
 def excerpt(text: str, limit: int = 220) -> str:
+    """Text on one line, cut at `limit` characters with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def delay(seconds: float | None) -> str:
+    """A delay in seconds as people say it: "45 s", "3 min 5 s", "1 h 2 min"."""
     if seconds is None:
         return "—"
     s = round(seconds)
@@ -69,6 +71,7 @@ def delay(seconds: float | None) -> str:
 
 
 def length(minutes: int) -> str:
+    """A length in minutes as words: "45 minutes", "1 hour", "1 h 30 min"."""
     h, m = divmod(minutes, 60)
     if not h:
         return f"{m} minutes"
@@ -76,11 +79,13 @@ def length(minutes: int) -> str:
 
 
 def long_date(local: datetime) -> str:
+    """A local time written out: "Wednesday 7 January 2026, 20:00 GMT"."""
     return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} {local.tzname()}"
 
 
 @functools.cache
 def environment() -> Environment:
+    """The Jinja environment for transcript pages (autoescaped, strict, with our filters)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
@@ -216,6 +221,7 @@ class _Fragments:
 
 @gc_paused
 def render_html(t: Transcript) -> str:
+    """The transcript as one HTML page."""
     return "".join(generate_html(t))
 
 

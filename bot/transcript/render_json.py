@@ -97,6 +97,7 @@ def _question(b: Block, q: QuestionStats) -> dict[str, Any]:
 
 
 def transcript_dict(t: Transcript) -> dict[str, Any]:
+    """The transcript as plain data in the published JSON schema."""
     s, session = t.summary, t.session
     return {
         "schema": SCHEMA,
@@ -212,4 +213,5 @@ def iter_json(t: Transcript) -> Iterator[bytes]:
 
 @gc_paused
 def render_json(t: Transcript) -> bytes:
+    """The transcript as JSON bytes."""
     return b"".join(iter_json(t))

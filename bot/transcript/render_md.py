@@ -30,6 +30,7 @@ FSI, PDI = "\u2068", "\u2069"
 
 
 def plural(n: int, word: str) -> str:
+    """`n word`, with an s unless n is 1."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
@@ -84,7 +85,7 @@ def _continue(text: str, indent: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _who(name: str, handle: str | None) -> str:
-    """ "**Name** @handle": the same on every message of a person, so built once."""
+    """The bold name and @handle: the same on every message of a person, so built once."""
     return f"**{md_name(name)}** @{md_name(handle)}" if handle else f"**{md_name(name)}**"
 
 
@@ -140,6 +141,7 @@ def _item(t: Transcript, b: Block, out: list[str]) -> None:
 
 @gc_paused
 def render_markdown(t: Transcript) -> str:
+    """The transcript as Markdown text."""
     return "".join(iter_markdown(t))
 
 

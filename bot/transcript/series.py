@@ -18,6 +18,8 @@ _RELATIVE = re.compile(r"^(?![a-zA-Z][a-zA-Z0-9+.-]*:)(?![/\\])[^\s<>\"']+$")
 
 @dataclass(frozen=True)
 class SeriesEntry:
+    """One session's line on its chat's series index."""
+
     session_id: int
     date: date
     rehearsal: bool
@@ -28,10 +30,12 @@ class SeriesEntry:
 
     @property
     def safe_link(self) -> str | None:
+        """The link when it is relative to the index, else None (never a foreign URL)."""
         return self.link if _RELATIVE.match(self.link) else None
 
 
 def render_series_html(chat_id: str, title: str, sessions: Sequence[SeriesEntry]) -> str:
+    """The series index page of a chat: each session and the trend of who came."""
     ordered = sorted(sessions, key=lambda e: (e.date, e.session_id))
     live = [e for e in ordered if not e.rehearsal]  # rehearsals would distort the trend
     labels = [f"{e.date:%d %b}" for e in live]
@@ -63,6 +67,7 @@ def render_series_html(chat_id: str, title: str, sessions: Sequence[SeriesEntry]
 def render_series_index(
     chat_id: str, title: str, sessions: Sequence[SeriesEntry], out_dir: Path
 ) -> Path:
+    """Write the series index page into `out_dir`; returns its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
     write_atomic(path, render_series_html(chat_id, title, sessions).encode())

@@ -74,6 +74,7 @@ def find_links(text: str) -> list[str]:
 
 
 def trim_link(url: str) -> str:
+    """A link without the punctuation that ended the sentence around it."""
     url = url.rstrip(_TRAILING)
     # A closing bracket belongs to the link only if the link opened one ("wiki/Foo_(bar)").
     while (
@@ -112,6 +113,7 @@ class Tokenizer:
         return tuple(words)
 
     def __call__(self, text: str) -> list[str]:
+        """The content words of `text`, in order, repeats kept."""
         return list(self.words(text))
 
     def distinct(self, text: str) -> tuple[str, ...]:
@@ -119,6 +121,7 @@ class Tokenizer:
         return tuple(dict.fromkeys(self.words(text)))
 
     def words(self, text: str) -> Iterator[str]:
+        """The content words of `text` as an iterator, repeats kept."""
         chunks = text.lower().split()
         cache = self._cache
         try:
@@ -133,10 +136,12 @@ class Tokenizer:
 
 
 def tokens(text: str, hashtag: str) -> list[str]:
+    """The content words of `text`: no stopwords, tags, links, mentions or `hashtag`."""
     return Tokenizer(hashtag)(text)
 
 
 def summarise(t: Transcript, *, top: int = 10) -> Summary:
+    """Compute the summary of a built transcript."""
     distinct = Tokenizer(t.session.hashtag).distinct
     people = [p for p in t.participants if not p.is_host]
     returning = sum(1 for p in people if p.returning)
@@ -223,6 +228,7 @@ def _question_stats(
 def key_terms(
     answers: list[Entry], toks: dict[int, tuple[str, ...]], idf: dict[str, float], k: int = 6
 ) -> list[str]:
+    """The `k` words most particular to these answers (tf-idf against the session)."""
     df_q = Counter(chain.from_iterable(toks.get(e.index, ()) for e in answers))
     floor = 2 if len(answers) >= 4 else 1  # a term one person used once is not "key"
     scored = [(c * idf.get(w, 0.0), w) for w, c in df_q.items() if c >= floor]

@@ -39,8 +39,10 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes | str]) -> None:
 
 
 def _write_batched(f: Any, data: Iterable[bytes | str], limit: int = 1 << 16) -> None:
-    """Renderers yield many small pieces; join them into ~64 KB writes (one encode and one
-    write call per batch instead of one per piece)."""
+    """Join the many small pieces renderers yield into ~64 KB writes.
+
+    One encode and one write call per batch instead of one per piece.
+    """
     pending: list[Any] = []
     size = 0
 
@@ -63,8 +65,10 @@ def _write_batched(f: Any, data: Iterable[bytes | str], limit: int = 1 << 16) ->
 
 
 def chunks(t: Transcript, fmt: str) -> Iterator[bytes | str]:
-    """One format as a stream of pieces: a 100k-message transcript never sits in memory
-    as one string."""
+    """One format as a stream of pieces.
+
+    A 100k-message transcript never sits in memory as one string.
+    """
     # Imported here so importing the package stays cheap for callers that need one format.
     from bot.transcript.render_csv import iter_csv
     from bot.transcript.render_html import generate_html
@@ -84,6 +88,7 @@ def chunks(t: Transcript, fmt: str) -> Iterator[bytes | str]:
 
 @gc_paused
 def write_format(t: Transcript, fmt: str, out_dir: Path) -> Path:
+    """Write one format into `out_dir` (atomically, streamed); returns the path."""
     path = out_dir / FILENAMES[fmt]
     write_atomic(path, chunks(t, fmt))
     return path
