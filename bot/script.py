@@ -102,6 +102,7 @@ class ScriptModel(_Strict):
     closing: Closing
     platforms: tuple[str, ...] = ("web",)
     host: str = ""
+    hosts: tuple[str, ...] = ()  # co-hosts: their posts are host posts, never answers
     reminders: tuple[str, ...] = ()
     tag_style: Literal["Q", "T"] = "Q"
     platform_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)

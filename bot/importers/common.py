@@ -10,7 +10,6 @@ on platform ids, so importing the same file twice changes nothing.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from bot.archive.bulk import (
     transaction,
 )
 from bot.attribution import attribute
+from bot.importers.matching import match_items
 from bot.records import Event, Message, PostRef
 from bot.schedule import occurrences_between
 from bot.script import ChatScript
@@ -58,6 +58,7 @@ class Parsed:
 
 
 def is_host(message: Message, host_names: set[str]) -> bool:
+    """Whether the author is one of the hosts (by id, display name or handle)."""
     names = {message.author.id.lower(), message.author.name.lower()}
     if message.author.handle:
         names.add(message.author.handle.lower().lstrip("@"))
@@ -65,9 +66,9 @@ def is_host(message: Message, host_names: set[str]) -> bool:
 
 
 def host_names_for(script: ChatScript, platform: str, extra: Iterable[str] = ()) -> set[str]:
-    names = {n.lower().lstrip("@") for n in extra if n}
-    if script.model.host:
-        names.add(script.model.host.lower().lstrip("@"))
+    """Every name that means "the host" on a platform: the script's host and co-hosts
+    (`hosts:`), the platform's host account, and any given on the command line."""
+    names = {n.lower().lstrip("@") for n in (*extra, script.model.host, *script.model.hosts) if n}
     account = script.settings_for(platform).get("host_account")
     if account:
         names.add(str(account).lower().lstrip("@"))
@@ -145,24 +146,10 @@ def _group(posts: list[Message]) -> list[list[Message]]:
 
 
 def _match_items(script: ChatScript, posts: list[Message]) -> dict[str, Message]:
-    """Which host post is which scripted item: Q tags first, then welcome and close by time."""
-    tag = "T" if script.model.tag_style == "T" else "Q"
-    numbers = {q.number for q in script.model.questions}
-    matched: dict[str, Message] = {}
-    for msg in posts:
-        m = re.match(rf"^\s*(?:@\w+\s+)*{tag}\s?\.?(\d+)\b", msg.text, re.IGNORECASE)
-        if m and int(m.group(1)) in numbers and f"q{m.group(1)}" not in matched:
-            matched[f"q{int(m.group(1))}"] = msg
-    questions = sorted(matched.values(), key=lambda m: m.created)
-    if questions:
-        before = [p for p in posts if p.created < questions[0].created]
-        asked = {q.id for q in questions}
-        after = [p for p in posts if p.created > questions[-1].created and p.id not in asked]
-        if before:
-            matched["welcome"] = before[0]
-        if after:
-            matched["close"] = after[-1]
-    return matched
+    """Which host post is which scripted item (see bot.importers.matching)."""
+    matched = match_items(script.timeline(), posts, script.model.tag_style)
+    by_id = {p.id: p for p in posts}
+    return {key: by_id[post.id] for key, post in matched.items()}
 
 
 def _session_for(archive: Archive, script: ChatScript, platform: str,
@@ -188,7 +175,7 @@ def _session_for(archive: Archive, script: ChatScript, platform: str,
     extra = [p for p in posts if p.id not in placed]
     if extra:
         archive.record_events([Event("created", p.platform, p.id, p.created, p) for p in extra],
-                              session_id=session_id, chat_id=script.id)
+                              session_id=session_id, chat_id=script.id, host=True)
     session = archive.session(session_id)
     last = max(p.created for p in posts)
     ended = max(last, start + script.duration)

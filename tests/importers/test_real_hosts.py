@@ -1,0 +1,106 @@
+"""Chats hosted the way real hosts write: tag styles, co-hosts, follow-ups, repeats."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.archive import Archive
+from bot.importers.matching import match_items, question_label, similarity
+from bot.platforms.discord.importer import import_discord
+from bot.script import ChatScript, load_script
+from bot.testing.real_chats import (
+    QUESTIONS,
+    SCRIPT_YAML,
+    START,
+    STYLES,
+    discord_export,
+    make_chat,
+)
+from tests.conftest import write_script
+
+
+@dataclass(frozen=True)
+class HostPost:
+    id: str
+    text: str
+    created: datetime
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> ChatScript:
+    return load_script(write_script(tmp_path / "chats", SCRIPT_YAML))
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("**Q1** How does", 1), ("__Q2__ How", 2), ("*Q3* How", 3), ("Q4: How", 4),
+    ("Q5. How", 5), ("Q 6 How", 6), ("Question 7: How", 7), ("Q8/10 How", 8),
+    ("#NHSSM Q9 How", 9), ("@jo Q2 How", 2), ("> **Question 3** How", 3),
+    ("Great answers to Q1 so far", None), ("Q10x", None), ("How does Q1 go", None),
+])
+def test_question_labels_as_hosts_write_them(text: str, number: int | None) -> None:
+    assert question_label(text) == number
+
+
+def test_topic_chats_read_t_labels() -> None:
+    assert question_label("**T2** Next topic", "T") == 2
+    assert question_label("Topic 3: rotas", "T") == 3
+    assert question_label("Q1 ...", "T") is None
+
+
+def test_similarity_is_the_share_of_scripted_words_used() -> None:
+    assert similarity(QUESTIONS[0], "Q1 " + QUESTIONS[0]) == 1.0
+    assert similarity("thanks all", QUESTIONS[0]) < 0.2
+
+
+def import_chat(tmp_path: Path, script: ChatScript, style: str, *, threads: bool = False
+                ) -> tuple[Archive, int, dict[int, int | None]]:
+    chat = make_chat(style, threads=threads)
+    paths = []
+    for i, doc in enumerate(discord_export(chat)):
+        path = tmp_path / f"export-{i}.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        paths.append(path)
+    archive = Archive(tmp_path / "archive.db")
+    report = import_discord(archive, paths, script)
+    assert len(report.sessions) == 1
+    return archive, report.sessions[0], chat.expected
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_every_tag_style_places_the_answers(tmp_path: Path, script: ChatScript, style: str
+                                            ) -> None:
+    archive, sid, expected = import_chat(tmp_path, script, style)
+    items = {i.key: i for i in archive.items(sid)}
+    assert all(items[f"q{n}"].status == "sent" for n in range(1, 5)), style
+    got = {m.id: m for m in archive.messages(sid)}
+    wrong = [(i, q, got[str(i)].question) for i, q in expected.items()
+             if q is not None and got[str(i)].question != q]
+    assert wrong == []
+    # The host's and the co-host's own posts are host messages, never a participant's.
+    hosts = [m for m in got.values() if m.author_id in ("1", "2")]
+    assert hosts and all(m.is_host and m.section == "host" for m in hosts)
+    assert not [m for m in got.values() if m.is_host and m.author_id not in ("1", "2")]
+
+
+def test_answers_inside_question_threads(tmp_path: Path, script: ChatScript) -> None:
+    archive, sid, expected = import_chat(tmp_path, script, "bold", threads=True)
+    got = {m.id: m.question for m in archive.messages(sid)}
+    assert all(got[str(i)] == q for i, q in expected.items() if q is not None)
+
+
+def test_the_repeat_for_latecomers_is_a_host_post_not_q1(tmp_path: Path, script: ChatScript
+                                                          ) -> None:
+    chat = make_chat("bold")
+    posts = [p for p in chat.host_posts if p.author == "bot"]
+
+    as_sent = [HostPost(str(p.id), p.text, START + timedelta(minutes=p.minute)) for p in posts]
+    matched = match_items(script.timeline(), as_sent)
+    assert matched["q1"].id == str(chat.question_posts[1])
+    assert "again" not in matched["q1"].text
+    assert matched["welcome"].text.startswith("Hello everyone")
+    assert matched["close"].text.startswith("That's all")
