@@ -102,11 +102,25 @@ def match_items(items: Sequence[ItemRow], posts: Sequence[Post], tag_style: str 
             window = [p for p in rest if last_q is None or p.created > last_q]
         best = _most_like(scripted.get(key, ""), window)
         if best is None and asked and window:
-            best = window[0] if key == "welcome" else window[-1]
+            best = window[0] if key == "welcome" else _late_enough(items, matched, window)
         if best is not None:
             matched[key] = best
             used.add(best.id)
     return matched
+
+
+def _late_enough(items: Sequence[ItemRow], matched: dict[str, Post], after: Sequence[Post]
+                 ) -> Post | None:
+    """The last post after the questions, if it came late enough to be the close: at least
+    half the scripted gap between the last question asked and the close (a follow-up a
+    few minutes after the last question is not a goodbye)."""
+    offsets = {it.key: it.due_offset for it in items}
+    last_key, last = max(((k, p) for k, p in matched.items() if k.startswith("q")),
+                         key=lambda kp: kp[1].created)
+    gap = offsets.get("close", 0.0) - offsets.get(last_key, 0.0)
+    candidate = after[-1]
+    waited = (candidate.created - last.created).total_seconds()
+    return candidate if waited >= gap / 2 else None
 
 
 def _most_like_item(text: str, items: Sequence[ItemRow]) -> int | None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
+from bot.transcript.kinds import item_entries, kind_of
 from bot.transcript.model import (
     MAX_DEPTH,
     Block,
@@ -117,15 +118,19 @@ def build_transcript(
     questions = list(by_number.values())
 
     # Everything published, in session time order; the scripted posts themselves are the
-    # headings, so they are not repeated as messages.
+    # headings, kept apart as `posts` (the CSV and JSON list them with the messages).
     unique: dict[tuple[str, str], StoredMessage] = {}
     removed: set[tuple[str, str]] = set()
+    posted: dict[tuple[str, str], StoredMessage] = {}
     for m in messages:
         key = (m.platform, m.id)
         if m.deleted or m.hidden:  # not m.public
             removed.add(key)
             unique.pop(key, None)
-        elif m.kind != "retweet" and key not in item_posts:
+            posted.pop(key, None)
+        elif key in item_posts:
+            posted[key] = m
+        elif m.kind != "retweet":
             unique[key] = m
             removed.discard(key)
     public = sorted(unique.values(), key=lambda m: (m.created, m.platform, m.id))
@@ -151,6 +156,9 @@ def build_transcript(
         by_key[(m.platform, m.id)] = e
 
     _link_replies(entries, by_key, removed)
+    posts = item_entries(items, posted, [welcome, *questions, wrapup], to_local)
+    for e in entries:
+        e.kind = kind_of(e, item_posts)
 
     for e in entries:
         home = e.block
@@ -205,6 +213,7 @@ def build_transcript(
         wrapup=wrapup,
         unplaced=unplaced,
         entries=entries,
+        posts=posts,
         participants=list(people.values()),
         moderation_counts=dict(moderation_counts or {}),
     )

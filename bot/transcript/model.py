@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import functools
 import gc
+import heapq
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
+
+if TYPE_CHECKING:
+    from bot.transcript.kinds import MessageKind
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,6 +50,7 @@ class Entry:
     # (flattened deep chain, or the parent sits under another question).
     reply_to_name: str | None = None
     parent_removed: bool = False  # it answered a message that was deleted or hidden
+    kind: MessageKind = "other"
 
     @property
     def engagement(self) -> int:
@@ -88,18 +93,33 @@ class Block:
     answers: list[Entry] = field(default_factory=list)  # top-level entries, display order
     messages: list[Entry] = field(default_factory=list)  # every entry of the block, time order
     also: list[Entry] = field(default_factory=list)  # placed elsewhere, also answering this one
+    post: Entry | None = None  # the host's post of this item, as the archive recorded it
+
+    @property
+    def posted(self) -> bool:
+        """Whether the item really went out (a scripted item never posted is not shown)."""
+        return self.post is not None or (self.item is not None and self.item.status == "sent")
 
     @property
     def prompt(self) -> str:
-        """The scripted post that opened this block (empty for unplaced)."""
+        """What was posted: the archived post's text, else the script's."""
+        if self.post is not None:
+            return self.post.text
         return self.item.text if self.item is not None else ""
+
+    @property
+    def poster(self) -> str:
+        """Who posted the item: the archived post's author, else "" (the session's host)."""
+        return self.post.msg.author_name if self.post is not None else ""
 
     @property
     def heading(self) -> str:
         """The prompt without the "Q1" it usually starts with (the label shows that)."""
         text = self.prompt.strip()
         if self.number is not None:
-            m = re.match(rf"[QT]{self.number}\b[\s:.)\-–—]*", text, re.IGNORECASE)
+            # As hosts write it: "Q1", "**Q1**", "Question 1:", "Q1/6", "T1"...
+            m = re.match(rf"[*_]*(?:question|topic|q|t)\s*\.?\s*{self.number}(?:/\d+)?\b[*_]*"
+                         r"[\s:.)\-–—]*", text, re.IGNORECASE)
             if m and m.end() < len(text):
                 text = text[m.end() :]
         return text
@@ -107,7 +127,9 @@ class Block:
     @property
     def posted_at(self) -> datetime | None:
         """When the block's scripted post went out, if it did."""
-        return self.item.posted_at if self.item is not None else None
+        if self.item is not None and self.item.posted_at is not None:
+            return self.item.posted_at
+        return self.post.msg.created if self.post is not None else None
 
     @property
     def skipped(self) -> bool:
@@ -205,6 +227,7 @@ class Transcript:
     wrapup: Block
     unplaced: Block
     entries: list[Entry]  # every public message shown, session time order
+    posts: list[Entry]  # the host's posts of scripted items (shown as headings), time order
     participants: list[Participant]  # everyone who posted, host included, by first message
     moderation_counts: dict[str, int]
     summary: Summary = field(init=False)
@@ -213,6 +236,11 @@ class Transcript:
     def blocks(self) -> list[Block]:
         """Every block in reading order: welcome, questions, wrap-up, unplaced."""
         return [self.welcome, *self.questions, self.wrapup, self.unplaced]
+
+    def every_message(self) -> Iterator[Entry]:
+        """Every public message, the host's scripted posts included, in time order."""
+        return heapq.merge(self.posts, self.entries,
+                           key=lambda e: (e.msg.created, e.msg.platform, e.msg.id))
 
     @property
     def platforms(self) -> tuple[str, ...]:

@@ -1,5 +1,9 @@
 """One CSV row per public message, in time order, with the question it answers.
 
+The host's scripted posts (welcome, questions, close) are rows too, so a researcher has
+the questions beside their answers; the `kind` column says what each row is (see
+bot.transcript.kinds).
+
 Text cells a spreadsheet would run as a formula (name, handle, url and text starting with
 = + - @, tab or carriage return) get a leading apostrophe, the usual guard against CSV
 injection; consumers that need the exact text should read the JSON. Platform ids are
@@ -25,6 +29,7 @@ COLUMNS = [
     "author_handle",
     "host",
     "section",
+    "kind",
     "question",
     "extra_questions",
     "method",
@@ -65,7 +70,7 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
     utc_like: dict[tzinfo | None, bool] = {}
     confidences: dict[float, float] = {}
     rows: list[tuple[object, ...]] = []
-    for e in t.entries:
+    for e in t.every_message():
         m = e.msg
         b = e.block
         bcols = blocks.get(b)
@@ -103,6 +108,7 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
                 handle_cell,
                 1 if m.is_host else 0,
                 bcols[0],
+                e.kind,
                 bcols[1],
                 "/".join(map(str, m.extra_questions)) if m.extra_questions else "",
                 m.method,

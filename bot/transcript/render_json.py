@@ -34,6 +34,7 @@ def _message(e: Entry, *, nested: bool = True) -> dict[str, Any]:
         "time": m.created,  # orjson writes datetimes as RFC 3339, faster than isoformat()
         "local_time": e.local,
         "text": e.text,
+        "kind": e.kind,
         "edited": m.edited,
         "redacted": e.redacted,
         "url": m.url,
@@ -75,12 +76,19 @@ def _block_messages(b: Block) -> Stream:
     return Stream(_message(e) for e in b.answers)
 
 
-def _question(b: Block, q: QuestionStats) -> dict[str, Any]:
+def _posts(t: Transcript, b: Block) -> list[dict[str, Any]]:
+    """The host's posts of the block's item (one per platform it went out on)."""
+    return [_message(e, nested=False) for e in t.posts if e.block is b]
+
+
+def _question(t: Transcript, b: Block, q: QuestionStats) -> dict[str, Any]:
     item = b.item
     return {
         "number": b.number,
         "label": b.label,
         "text": b.prompt,
+        "posted": b.posted,
+        "posts": _posts(t, b),
         "posted_at": _iso(b.posted_at),
         "status": item.status if item is not None else None,
         "stats": {
@@ -133,11 +141,13 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
             "activity": {"origin": _iso(s.activity.origin), "per_minute": s.activity.counts},
             "moderation": dict(s.moderation),
         },
-        "welcome": {"text": t.welcome.prompt, "messages": _block_messages(t.welcome)},
+        "welcome": {"text": t.welcome.prompt if t.welcome.posted else "",
+                    "posts": _posts(t, t.welcome), "messages": _block_messages(t.welcome)},
         "questions": Stream(
-            (_question(b, s.by_number[b.number or 0]) for b in t.questions), flat=False
+            (_question(t, b, s.by_number[b.number or 0]) for b in t.questions), flat=False
         ),
-        "wrapup": {"text": t.wrapup.prompt, "messages": _block_messages(t.wrapup)},
+        "wrapup": {"text": t.wrapup.prompt if t.wrapup.posted else "",
+                   "posts": _posts(t, t.wrapup), "messages": _block_messages(t.wrapup)},
         "unplaced": _block_messages(t.unplaced),
         "participants": Stream(
             {

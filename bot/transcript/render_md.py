@@ -133,10 +133,11 @@ def _thread(t: Transcript, roots: list[Entry], out: list[str]) -> None:
 
 
 def _item(t: Transcript, b: Block, out: list[str]) -> None:
-    if b.item is not None and b.item.text:
+    """The host's welcome or close as it was posted; nothing when it never went out."""
+    if b.posted and b.prompt:
         when = f" ({t.local(b.posted_at):%H:%M})" if b.posted_at else ""
-        host = md_user(t.session.host_name or "Host")
-        out += [f"> **{host}**, host{when}: {_continue(md_user(b.item.text), '> ')}", ""]
+        host = md_user(b.poster or t.session.host_name or "Host")
+        out += [f"> **{host}**, host{when}: {_continue(md_user(b.prompt), '> ')}", ""]
 
 
 @gc_paused
@@ -210,7 +211,8 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         line = f"{plural(q.answers, 'answer')} from {q.participants} {people}"
         if q.median_first_answer is not None:
             line += f", median first answer after {delay(q.median_first_answer)}"
-        out += [("Skipped. " if b.skipped else "") + line + ".", ""]
+        status = "Skipped. " if b.skipped else "" if b.posted else "Not posted. "
+        out += [status + line + ".", ""]
         if q.key_terms:
             out += ["Key terms: " + ", ".join(md_text(w) for w in q.key_terms), ""]
         if q.representative:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,13 +17,21 @@ from bot.importers.matching import match_items, question_label, similarity
 from bot.platforms.discord.importer import import_discord
 from bot.script import ChatScript, load_script
 from bot.testing.real_chats import (
+    CLOSING,
     QUESTIONS,
     SCRIPT_YAML,
     START,
     STYLES,
+    WELCOME,
     discord_export,
     make_chat,
 )
+from bot.transcript import build_transcript
+from bot.transcript.model import Transcript
+from bot.transcript.render_csv import render_csv
+from bot.transcript.render_html import render_html
+from bot.transcript.render_json import render_json
+from bot.transcript.render_md import render_markdown
 from tests.conftest import write_script
 
 
@@ -104,3 +115,63 @@ def test_the_repeat_for_latecomers_is_a_host_post_not_q1(tmp_path: Path, script:
     assert "again" not in matched["q1"].text
     assert matched["welcome"].text.startswith("Hello everyone")
     assert matched["close"].text.startswith("That's all")
+
+
+def transcript_of(archive: Archive, sid: int) -> Transcript:
+    return build_transcript(archive.session(sid), archive.items(sid), archive.messages(sid))
+
+
+def test_every_message_is_in_the_csv_and_json_with_its_kind(
+    tmp_path: Path, script: ChatScript
+) -> None:
+    archive, sid, _ = import_chat(tmp_path, script, "bold")
+    chat = make_chat("bold")
+    t = transcript_of(archive, sid)
+    rows = list(csv.DictReader(io.StringIO(render_csv(t))))
+    assert {r["id"] for r in rows} == {str(p.id) for p in chat.posts}
+    kinds = {r["id"]: r["kind"] for r in rows}
+    assert {p.id: p.kind for p in chat.posts} == {int(i): k for i, k in kinds.items()}
+    doc = json.loads(render_json(t))
+    in_json: set[str] = set()
+
+    def walk(messages: list[dict[str, Any]]) -> None:
+        for m in messages:
+            in_json.add(m["id"])
+            walk(m.get("replies", []))
+
+    for block in (doc["welcome"], *doc["questions"], doc["wrapup"]):
+        walk(block["posts"])
+        walk(block.get("messages", block.get("answers", [])))
+    walk(doc["unplaced"])
+    assert in_json == {str(p.id) for p in chat.posts}
+    # 0 host posts counted as a participant's.
+    host_ids = {"1", "2"}
+    assert not [p for p in t.participants if p.author_id in host_ids and not p.is_host]
+    assert t.summary.host_messages == sum(1 for p in chat.posts if p.kind == "host")
+
+
+def test_the_transcript_shows_what_the_host_posted(tmp_path: Path, script: ChatScript) -> None:
+    archive, sid, _ = import_chat(tmp_path, script, "plain")
+    md = render_markdown(transcript_of(archive, sid))
+    assert "Hello everyone and welcome!" in md and "That's all for tonight, thank you!" in md
+    assert WELCOME not in md  # the script's own welcome was never posted
+
+
+def test_a_scripted_item_never_posted_is_not_shown_as_posted(
+    tmp_path: Path, script: ChatScript
+) -> None:
+    chat = make_chat("plain")
+    close = next(p for p in chat.posts if p.kind == "close")
+    chat.posts.remove(close)
+    chat.posts[:] = [p for p in chat.posts if p.minute < 39]  # Q4 never went out either
+    paths = []
+    for i, doc in enumerate(discord_export(chat)):
+        paths.append(tmp_path / f"e{i}.json")
+        paths[-1].write_text(json.dumps(doc), encoding="utf-8")
+    archive = Archive(tmp_path / "archive.db")
+    sid = import_discord(archive, paths, script).sessions[0]
+    t = transcript_of(archive, sid)
+    md = render_markdown(t)
+    assert CLOSING not in md and "Not posted." in md
+    assert not t.wrapup.posted and not t.questions[3].posted and t.questions[0].posted
+    assert "Not posted." in render_html(t)

@@ -156,8 +156,10 @@ def test_json_schema_shape() -> None:
 def test_csv_rows() -> None:
     text = render_csv(build())
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert len(rows) == 20  # one per public message
+    assert len(rows) == 21  # one per public message, the host's Q1 post included
     by_id = {r["id"]: r for r in rows}
+    assert (by_id["w-q1"]["kind"], by_id["w-q1"]["host"]) == ("question", "1")
+    assert by_id["m3"]["kind"] == "answer" and by_id["m5"]["kind"] == "reply"
     assert by_id["m3"]["question"] == "Q1" and by_id["m5"]["reply_to"] == "m3"
     assert by_id["m21"]["section"] == "unplaced" and by_id["m21"]["question"] == ""
     assert by_id["d1"]["platform"] == "discord"
