@@ -214,7 +214,7 @@ async def test_load_shows_every_problem_with_its_line_to_the_caller_only(
     assert reply.startswith("broken.yaml was not loaded:\n```\n")
     lines = reply.split("```")[1].strip().splitlines()
     assert any(line.startswith("broken.yaml:3: ") for line in lines)  # the hashtag
-    assert "broken.yaml:5: unknown key 'hots'; did you mean 'host'?" in lines
+    assert "broken.yaml:5: unknown key 'hots'; did you mean 'hosts'?" in lines
     assert not (tmp_path / "chats" / "broken.yaml").exists()
     assert set(app.chats) == {"test"}
 
