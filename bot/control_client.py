@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import secrets
 
 import aiohttp
 
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 class ControlClientError(Exception):
-    pass
+    """The running bot cannot be reached or refused: one plain line."""
+
+
+def ensure_moderator_token(settings: Settings) -> str:
+    """The bot's moderator token: MODERATOR_TOKEN, else the one this machine keeps in a
+    private file, made on first run so `tweetchat control` here finds it and nothing
+    prints it."""
+    token = settings.secrets.moderator_token
+    if token is not None:
+        return token.get_secret_value()
+    path = settings.moderator_token_file
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(24)
+    path.write_text(value)
+    path.chmod(0o600)
+    log.info("no MODERATOR_TOKEN set; generated one in %s", path)
+    return value
 
 
 def moderator_token(settings: Settings) -> str:

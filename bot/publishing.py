@@ -1,25 +1,41 @@
 """After a session: attribute every message, then render its transcript and the series index.
 
 Always rebuilt from the archive, never from memory, so a restart, a late backfill or a
-moderation decision simply means "publish again".
+moderation decision simply means "publish again". `Publisher` is the one way to do it:
+the bot, the web pages, Discord's /chat transcript and the CLI all go through it, so every
+render uses the configured lead-in and late windows, runs one at a time (they share the
+output files) and, from async code, runs in its worker thread, never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.archive import Archive, SessionRow
 from bot.attribution import attribute
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
 log = logging.getLogger(__name__)
+
+
+FORMATS = ("html", "md", "json", "csv")
 
 
 @dataclass(frozen=True)
 class Published:
+    """What one render wrote."""
+
     session_id: int
     directory: Path
     files: tuple[Path, ...]
@@ -60,7 +76,7 @@ def publish_session(
     session_id: int,
     transcripts_dir: Path,
     *,
-    formats: tuple[str, ...] = ("html", "md", "json", "csv"),
+    formats: tuple[str, ...] = FORMATS,
     out_dir: Path | None = None,
     lead_in_minutes: int = 15,
     late_window_minutes: int = 120,
@@ -110,3 +126,55 @@ def publish_indexes(archive: Archive, transcripts_dir: Path, chat_id: str) -> Pa
         ))
     title = sessions[-1].title if sessions else chat_id
     return render_series_index(chat_id, title, entries, chat_dir)
+
+
+class Publisher:
+    """Renders and publishes transcripts: in one worker thread, one at a time, with the
+    configured windows. Each render opens its own SQLite connection (WAL lets it read while
+    the bot keeps writing), so nothing it does touches the event loop's connection."""
+
+    def __init__(self, archive_path: Path, transcripts_dir: Path, *, lead_in_minutes: int = 15,
+                 late_window_minutes: int = 120) -> None:
+        self.archive_path = Path(archive_path)
+        self.transcripts_dir = Path(transcripts_dir)
+        self.lead_in_minutes = lead_in_minutes
+        self.late_window_minutes = late_window_minutes
+        self._worker: ThreadPoolExecutor | None = None
+        self._lock = asyncio.Lock()  # awaiting callers queue here, not in the executor
+        self._blocking = threading.Lock()  # and a sync caller never overlaps a worker render
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Publisher:
+        """The publisher `tweetchat run` and every CLI command use."""
+        return cls(Path(settings.archive.path), Path(settings.archive.transcripts_dir),
+                   lead_in_minutes=settings.host.lead_in_minutes,
+                   late_window_minutes=settings.host.late_window_minutes)
+
+    async def publish(self, session_id: int, *, formats: tuple[str, ...] = FORMATS,
+                      out_dir: Path | None = None) -> Published:
+        """Render in the worker thread; the event loop only waits."""
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publisher")
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            render = partial(self.publish_now, session_id, formats=formats, out_dir=out_dir)
+            return await loop.run_in_executor(self._worker, render)
+
+    def publish_now(self, session_id: int, *, formats: tuple[str, ...] = FORMATS,
+                    out_dir: Path | None = None) -> Published:
+        """Render in this thread (the CLI, or the worker): never call it on the event loop."""
+        with self._blocking:
+            archive = Archive(self.archive_path)
+            try:
+                return publish_session(
+                    archive, session_id, self.transcripts_dir, formats=formats, out_dir=out_dir,
+                    lead_in_minutes=self.lead_in_minutes,
+                    late_window_minutes=self.late_window_minutes)
+            finally:
+                archive.close()
+
+    def close(self) -> None:
+        """Let a render in progress finish, then stop the worker."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None

@@ -20,12 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.archive.records import ItemRow
 from bot.durations import parse_duration
+from bot.platforms import registry
 from bot.yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines
 
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-KNOWN_PLATFORMS = ("web", "discord", "x", "memory")
-# What each platform accepts in one post (X counts weighted characters, see x_text).
-PLATFORM_LIMITS = {"web": 2000, "discord": 2000, "memory": 100_000, "x": 280}
 
 
 @dataclass(frozen=True)
@@ -290,13 +288,10 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
             add(("reminders", i), f"reminder '{reminder}': {exc}")
 
     for i, platform in enumerate(m.platforms):
-        if platform not in KNOWN_PLATFORMS:
-            close = difflib.get_close_matches(platform, KNOWN_PLATFORMS, n=1)
-            known = ", ".join(KNOWN_PLATFORMS)
-            hint = f"did you mean '{close[0]}'?" if close else f"use one of {known}"
-            add(("platforms", i), f"unknown platform '{platform}'; {hint}")
+        if platform not in registry.PLATFORMS:
+            add(("platforms", i), registry.unknown(platform))
     for key in m.platform_settings:
-        if key not in KNOWN_PLATFORMS:
+        if key not in registry.PLATFORMS:
             add(("platform_settings", key), f"settings for unknown platform '{key}'; remove them")
 
     # Questions: numbers 1..n each once; offsets increasing and inside the hour.
@@ -351,8 +346,7 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
 
 
 def _length_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[ScriptIssue]:
-    from bot.platforms.x.text import weighted_length, with_hashtag
-
+    """Every post too long for a platform the chat runs on, as that platform counts it."""
     out = []
     posts: list[tuple[Path_, str]] = [(("welcome",), m.welcome)]
     tag = "T" if m.tag_style == "T" else "Q"
@@ -363,20 +357,13 @@ def _length_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[S
         posts.append((("questions", i, "text"), text))
     posts.append((("closing", "text"), m.closing.text))
     for platform in m.platforms:
-        limit = PLATFORM_LIMITS.get(platform)
-        if limit is None:
+        info = registry.PLATFORMS.get(platform)
+        if info is None:
             continue
         for path, text in posts:
-            if platform == "x":
-                size = weighted_length(with_hashtag(text.strip(), m.hashtag))
-                unit = "weighted characters with the hashtag (URLs count 23, wide characters 2)"
-            else:
-                size, unit = len(text.strip()), "characters"
-            if size > limit:
-                out.append(ScriptIssue(
-                    name, line_for(lines, path),
-                    f"too long for {platform}: {size} {unit}, the limit is {limit}; shorten it",
-                ))
+            problem = info.too_long(text, m.hashtag)
+            if problem is not None:
+                out.append(ScriptIssue(name, line_for(lines, path), problem))
     return out
 
 

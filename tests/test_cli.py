@@ -30,10 +30,9 @@ def tweetchat(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
 
 
 def commands() -> list[list[str]]:
-    from bot.cli import _register_extensions, app
-
-    _register_extensions()
     import typer.main
+
+    from bot.cli import app
 
     click_app = typer.main.get_command(app)
     found = []
@@ -52,9 +51,8 @@ def commands() -> list[list[str]]:
 def test_every_command_has_help_with_examples(tmp_path: Path) -> None:
     import typer.main
 
-    from bot.cli import _register_extensions, app
+    from bot.cli import app
 
-    _register_extensions()
     click_app = typer.main.get_command(app)
     missing = []
     for path in commands():

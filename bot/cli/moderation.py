@@ -5,146 +5,163 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 from rich.table import Table
 
-from bot.cli import ConfigOpt, UserError, _settings, console  # typer reads annotations by name
+from bot.terminal import ConfigOpt, UserError, console, settings_from
+
+if TYPE_CHECKING:
+    from bot.moderation import Policy
+    from bot.settings import Settings
 
 
-def register(app: typer.Typer, import_app: typer.Typer) -> None:
-    def policy_for(settings):  # type: ignore[no-untyped-def]
-        from bot.moderation import PolicyError, load_policy
+def policy_for(settings: Settings) -> Policy | None:
+    """The configured moderation policy (None: the built-in defaults), or a UserError."""
+    from bot.moderation import PolicyError, load_policy
 
-        path = Path(settings.moderation.policy)
-        if not path.is_file():
-            return None
+    path = Path(settings.moderation.policy)
+    if not path.is_file():
+        return None
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+
+
+def review(
+    decide: Annotated[list[str] | None, typer.Option(
+        "--decide", metavar="ID=DECISION",
+        help="Decide an item: approve, restore, hide or redact (repeatable).")] = None,
+    session: Annotated[int | None, typer.Option(help="Only this session.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    actor: Annotated[str, typer.Option(help="Who decides (for the audit log).")] = "cli",
+    config: ConfigOpt = None,
+) -> None:
+    """The moderation review queue: flagged messages waiting for a decision.
+
+    approve shows the message (keeping any redaction); restore shows it unredacted;
+    hide removes it from every transcript; redact masks what the checks found. Every
+    decision is stored with who and when in the audit log; transcripts follow it.
+    A running bot applies decisions made in the web console on the platform too.
+
+    Examples:
+
+      tweetchat review
+
+      tweetchat review --decide 12=hide --decide 13=approve --actor sam
+    """
+    from bot.archive import Archive
+    from bot.moderation import ReviewError, decide_sync, review_queue
+    from bot.publishing import Publisher
+
+    settings = settings_from(config)
+    archive = Archive(settings.archive.path)
+    policy = policy_for(settings)
+    decided: set[int] = set()  # finished sessions whose transcript must follow
+    for item in decide or []:
+        event, _, decision = item.partition("=")
+        if not event.isdigit() or not decision:
+            raise UserError(f"--decide {item}: write it as ID=DECISION, e.g. 12=hide")
         try:
-            return load_policy(path)
-        except PolicyError as exc:
-            raise UserError(str(exc).splitlines()[0]) from None
-
-    @app.command()
-    def review(
-        decide: Annotated[list[str] | None, typer.Option(
-            "--decide", metavar="ID=DECISION",
-            help="Decide an item: approve, restore, hide or redact (repeatable).")] = None,
-        session: Annotated[int | None, typer.Option(help="Only this session.")] = None,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
-        actor: Annotated[str, typer.Option(help="Who decides (for the audit log).")] = "cli",
-        config: ConfigOpt = None,
-    ) -> None:
-        """The moderation review queue: flagged messages waiting for a decision.
-
-        approve shows the message (keeping any redaction); restore shows it unredacted;
-        hide removes it from every transcript; redact masks what the checks found. Every
-        decision is stored with who and when in the audit log; transcripts follow it.
-        A running bot applies decisions made in the web console on the platform too.
-
-        Examples:
-
-          tweetchat review
-
-          tweetchat review --decide 12=hide --decide 13=approve --actor sam
-        """
-        from bot.archive import Archive
-        from bot.moderation import ReviewError, decide_sync, review_queue
-
-        settings = _settings(config)
-        archive = Archive(settings.archive.path)
-        policy = policy_for(settings)
-        for item in decide or []:
-            event, _, decision = item.partition("=")
-            if not event.isdigit() or not decision:
-                raise UserError(f"--decide {item}: write it as ID=DECISION, e.g. 12=hide")
-            try:
-                result = decide_sync(archive, int(event), decision, actor,
-                                     datetime.now(UTC), policy=policy)
-            except ReviewError as exc:
-                raise UserError(str(exc)) from None
-            console.print(f"item {event}: {decision} -> message now {result.state}",
-                          highlight=False)
-        items = review_queue(archive, session)
-        if as_json:
-            sys.stdout.write(orjson.dumps([i.__dict__ for i in items], default=str,
-                                          option=orjson.OPT_INDENT_2).decode() + "\n")
-            return
-        table = Table(title=f"Review queue ({len(items)} open)", title_justify="left")
-        for col in ("ID", "Session", "Check", "Action", "State", "Author", "Text"):
-            table.add_column(col, overflow="fold")
-        for i in items:
-            table.add_row(str(i.event_id), str(i.session_id or ""), i.check, i.action,
-                          i.state, i.author_name or "", i.text or "")
-        console.print(table)
-
-    @app.command()
-    def forget(
-        who: Annotated[str, typer.Argument(metavar="PLATFORM:USER",
-                                           help="e.g. web:w1a2b3, discord:1234, x:98765")],
-        remove: Annotated[bool, typer.Option(
-            "--remove", help="Delete the messages instead of anonymising them.")] = False,
-        actor: Annotated[str, typer.Option(help="Who asked (for the audit log).")] = "cli",
-        config: ConfigOpt = None,
-    ) -> None:
-        """Right to erasure: remove or anonymise one participant's messages everywhere.
-
-        The archive keeps no trace of what they said or who they were (the audit log names
-        them only by a one-way hash); every affected transcript is rendered again.
-
-        Examples:
-
-          tweetchat forget x:98765
-
-          tweetchat forget discord:1234 --remove --actor dpo
-        """
-        from bot.archive import Archive
-        from bot.moderation import forget as erase
-        from bot.publishing import publish_session
-
-        platform, _, user = who.partition(":")
-        if platform not in ("web", "discord", "x", "memory") or not user:
-            raise UserError(f"{who}: write PLATFORM:USER, e.g. x:98765 (platform web, "
-                            "discord or x; the user id as `tweetchat search --json` shows it)")
-        settings = _settings(config)
-        archive = Archive(settings.archive.path)
-        report = erase(archive, platform, user, actor, datetime.now(UTC),
-                       mode="remove" if remove else "anonymise")
-        for session_id in report.sessions_affected:
-            publish_session(archive, session_id, Path(settings.archive.transcripts_dir))
-        console.print(f"{report.mode}: {report.messages} messages in "
-                      f"{len(report.sessions_affected)} sessions; transcripts rendered again",
+            result = decide_sync(archive, int(event), decision, actor,
+                                 datetime.now(UTC), policy=policy)
+        except ReviewError as exc:
+            raise UserError(str(exc)) from None
+        console.print(f"item {event}: {decision} -> message now {result.state}",
                       highlight=False)
+        stored = archive.message(result.platform, result.message_id)
+        if stored is not None and stored.session_id is not None \
+                and archive.session(stored.session_id).status == "ended":
+            decided.add(stored.session_id)
+    publisher = Publisher.from_settings(settings)
+    for session_id in sorted(decided):
+        publisher.publish_now(session_id)
+        console.print(f"session {session_id}: transcript rendered again", highlight=False)
+    items = review_queue(archive, session)
+    if as_json:
+        sys.stdout.write(orjson.dumps([i.__dict__ for i in items], default=str,
+                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table(title=f"Review queue ({len(items)} open)", title_justify="left")
+    for col in ("ID", "Session", "Check", "Action", "State", "Author", "Text"):
+        table.add_column(col, overflow="fold")
+    for i in items:
+        table.add_row(str(i.event_id), str(i.session_id or ""), i.check, i.action,
+                      i.state, i.author_name or "", i.text or "")
+    console.print(table)
 
-    @app.command()
-    def scan(
-        file: Annotated[Path, typer.Argument(help="Text lines, or JSONL with a \"text\" field; "
-                                                  "- for standard input.")],
-        only_matches: Annotated[bool, typer.Option(
-            "--only-matches", help="Print only lines that matched a check.")] = False,
-        config: ConfigOpt = None,
-    ) -> None:
-        """Test the moderation policy: one JSON verdict per line (checks, spans, action).
 
-        The output never repeats what was matched, only where it is, so it is safe to share.
+def forget(
+    who: Annotated[str, typer.Argument(metavar="PLATFORM:USER",
+                                       help="e.g. web:w1a2b3, discord:1234, x:98765")],
+    remove: Annotated[bool, typer.Option(
+        "--remove", help="Delete the messages instead of anonymising them.")] = False,
+    actor: Annotated[str, typer.Option(help="Who asked (for the audit log).")] = "cli",
+    config: ConfigOpt = None,
+) -> None:
+    """Right to erasure: remove or anonymise one participant's messages everywhere.
 
-        Examples:
+    The archive keeps no trace of what they said or who they were (the audit log names
+    them only by a one-way hash); every affected transcript is rendered again.
 
-          tweetchat scan messages.txt
+    Examples:
 
-          tweetchat scan export.jsonl --only-matches --config config/settings.toml
-        """
-        from bot.moderation import scan_lines
+      tweetchat forget x:98765
 
-        settings = _settings(config)
-        policy = policy_for(settings)
-        if str(file) == "-":
-            lines = sys.stdin
-        elif not file.is_file():
-            raise UserError(f"{file}: file not found")
-        else:
-            lines = file.open(encoding="utf-8", errors="replace")
-        out = sys.stdout
-        for verdict in scan_lines(lines, policy, only_matches=only_matches):
-            out.write(orjson.dumps(verdict).decode() + "\n")
+      tweetchat forget discord:1234 --remove --actor dpo
+    """
+    from bot.archive import Archive
+    from bot.moderation import forget as erase
+    from bot.platforms import registry
+    from bot.publishing import Publisher
+
+    platform, _, user = who.partition(":")
+    if platform not in registry.PLATFORMS or not user:
+        people = ", ".join(n for n, row in registry.PLATFORMS.items() if row.for_people)
+        raise UserError(f"{who}: write PLATFORM:USER, e.g. x:98765 (platform {people}; "
+                        "the user id as `tweetchat search --json` shows it)")
+    settings = settings_from(config)
+    archive = Archive(settings.archive.path)
+    report = erase(archive, platform, user, actor, datetime.now(UTC),
+                   mode="remove" if remove else "anonymise")
+    archive.close()
+    publisher = Publisher.from_settings(settings)
+    for session_id in report.sessions_affected:
+        publisher.publish_now(session_id)
+    console.print(f"{report.mode}: {report.messages} messages in "
+                  f"{len(report.sessions_affected)} sessions; transcripts rendered again",
+                  highlight=False)
+
+def scan(
+    file: Annotated[Path, typer.Argument(help="Text lines, or JSONL with a \"text\" field; "
+                                              "- for standard input.")],
+    only_matches: Annotated[bool, typer.Option(
+        "--only-matches", help="Print only lines that matched a check.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Test the moderation policy: one JSON verdict per line (checks, spans, action).
+
+    The output never repeats what was matched, only where it is, so it is safe to share.
+
+    Examples:
+
+      tweetchat scan messages.txt
+
+      tweetchat scan export.jsonl --only-matches --config config/settings.toml
+    """
+    from bot.moderation import scan_lines
+
+    settings = settings_from(config)
+    policy = policy_for(settings)
+    if str(file) == "-":
+        lines = sys.stdin
+    elif not file.is_file():
+        raise UserError(f"{file}: file not found")
+    else:
+        lines = file.open(encoding="utf-8", errors="replace")
+    out = sys.stdout
+    for verdict in scan_lines(lines, policy, only_matches=only_matches):
+        out.write(orjson.dumps(verdict).decode() + "\n")

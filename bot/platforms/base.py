@@ -8,13 +8,21 @@ tested (and replaced) on its own and the core never learns an SDK's quirks.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.platforms import registry
 from bot.records import Action, ActionResult, Backfill, Event, PostRef, Upcoming
+
+if TYPE_CHECKING:
+    from bot.archive import Archive
+    from bot.clock import Clock
+    from bot.publishing import Publisher
+    from bot.script import ChatScript
+    from bot.settings import Settings
 
 
 class PlatformError(Exception):
@@ -53,6 +61,89 @@ class ChatContext:
     title: str
     hashtag: str
     settings: Mapping[str, Any] = field(default_factory=dict)
+    host_name: str = "Host"
+
+
+# Screen stored events now (the moderation engine); a platform that holds messages (the web
+# room) awaits it before showing anything.
+Screen = Callable[["Platform", Sequence[Event], "int | None"], Awaitable[None]]
+
+
+async def _no_screening(platform: Platform, events: Sequence[Event],
+                        session_id: int | None) -> None:
+    return None
+
+
+def _no_session(chat_id: str) -> int | None:
+    return None
+
+
+@dataclass(frozen=True)
+class PlatformServices:
+    """What the running bot lends an adapter: never the bot itself.
+
+    `settings` carries the secrets and each platform's settings section (read once, frozen);
+    `archive` is for adapters whose store is the archive (the web room) or that mirror
+    state there (Discord's scheduled events); `control` is the narrow surface through
+    which a platform's own commands (Discord's /chat) run sessions.
+    """
+
+    settings: Settings
+    clock: Clock
+    archive: Archive | None = None
+    live_session: Callable[[str], int | None] = _no_session
+    screen: Screen = _no_screening
+    control: BotControl | None = None
+
+
+class ChatView(Protocol):
+    """One loaded chat as a control surface sees it."""
+
+    @property
+    def script(self) -> ChatScript: ...
+
+    @property
+    def platforms(self) -> Mapping[str, Platform]: ...
+
+
+SessionListener = Callable[["int | None", dict[str, Any]], Awaitable[None]]
+
+
+class BotControl(Protocol):
+    """The narrow surface through which a platform's own commands and rooms run chats
+    (Discord's /chat, the web room's service): the running bot satisfies it, and no
+    platform module ever names the bot's class."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def archive(self) -> Archive: ...
+
+    @property
+    def chats(self) -> Mapping[str, ChatView]: ...
+
+    @property
+    def session_listeners(self) -> list[SessionListener]: ...
+
+    @property
+    def publisher(self) -> Publisher: ...
+
+    @property
+    def script_issues(self) -> Sequence[object]: ...
+
+    def live_session(self, chat_id: str) -> int | None: ...
+
+    def control(self, command: str, minutes: float | None = None, *, chat_id: str | None = None,
+                session_id: int | None = None, actor: str = "moderator") -> str: ...
+
+    async def start_session(self, chat_id: str, *, occurrence: Any = None, pace: float = 1.0,
+                            rehearsal: bool = False) -> int: ...
+
+    async def reload(self) -> dict[str, int]: ...
 
 
 class Platform(abc.ABC):
@@ -106,3 +197,26 @@ class Platform(abc.ABC):
     async def act(self, action: Action) -> ActionResult:
         """Carry out a moderation action; platforms that cannot say so (never silently nothing)."""
         return ActionResult(False, f"{self.name} cannot {action.kind}")
+
+
+def context_for(script: ChatScript, platform: str, defaults: Mapping[str, Any] | None = None
+                ) -> ChatContext:
+    """The chat as one platform sees it: its settings section, overridden by the script's
+    `platform_settings.<platform>` (empty values do not override)."""
+    settings = dict(defaults or {})
+    settings.update({k: v for k, v in script.settings_for(platform).items()
+                     if v not in ("", None)})
+    return ChatContext(chat_id=script.id, title=script.title, hashtag=script.hashtag,
+                       settings=settings, host_name=script.model.host or "Host")
+
+
+def make_platform(name: str, script: ChatScript, services: PlatformServices) -> Platform:
+    """Build a chat's adapter for `name` through the registry's factory."""
+    info = registry.PLATFORMS.get(name)
+    if info is None:
+        raise PlatformSetupError(registry.unknown(name))
+    # The factory merges its own settings section under the script's values: only it knows
+    # which of its keys the script may spell differently.
+    factory = registry.load(info.factory)
+    platform: Platform = factory(context_for(script, name), services)
+    return platform

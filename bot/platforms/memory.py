@@ -12,7 +12,13 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 
 from bot.clock import Clock
-from bot.platforms.base import Capabilities, ChatContext, Platform, PlatformError
+from bot.platforms.base import (
+    Capabilities,
+    ChatContext,
+    Platform,
+    PlatformError,
+    PlatformServices,
+)
 from bot.records import Action, ActionResult, Author, Backfill, Event, Message, PostRef
 
 HOST = Author(platform="memory", id="host", name="Host", is_bot=True)
@@ -114,3 +120,8 @@ class MemoryPlatform(Platform):
         self._log.append(event)
         if not self._stopped:
             self._queue.put_nowait(event)
+
+
+def build(context: ChatContext, services: PlatformServices) -> MemoryPlatform:
+    """The registry's factory: an in-process room on the bot's clock."""
+    return MemoryPlatform(context, clock=services.clock)

@@ -1,43 +1,103 @@
-"""Builds a chat's platform adapters from its script and the settings.
+"""The one table of platforms: name -> what the rest of the bot needs to know about it.
 
-Adapters are imported lazily: a web-only chat never imports discord.py or tweepy.
+Nothing else in the house names platforms. `tweetchat check` asks it for each platform's
+length rule, the CLI adds each platform's commands and importer from it, moderation reads
+the names, and the App builds adapters through it. Adding a platform is adding a package
+under `bot/platforms/` and a row below.
+
+Factories, CLI groups and importers are named as "module:attribute" and imported only when
+used, so a web-only chat never imports discord.py or tweepy (and this module imports no
+adapter: the chat script, which reads the length rules, stays free of every SDK).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import difflib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from bot.platforms.base import ChatContext, Platform, PlatformSetupError
+from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.script import ChatScript
-
-
-def context_for(script: ChatScript, platform: str, defaults: dict[str, Any] | None = None
-                ) -> ChatContext:
-    settings = dict(defaults or {})
-    settings.update({k: v for k, v in script.settings_for(platform).items() if v not in ("", None)})
-    return ChatContext(chat_id=script.id, title=script.title, hashtag=script.hashtag,
-                       settings=settings)
+from bot.platforms.x.text import MAX_WEIGHTED, weighted_length, with_hashtag
+from bot.settings import DiscordSettings, XSettings
 
 
-def make_platform(name: str, script: ChatScript, app: App) -> Platform:
-    s = app.settings
-    if name == "memory":
-        from bot.platforms.memory import MemoryPlatform
+def plain_length(text: str, hashtag: str) -> int:
+    """Characters as most platforms count them: the text alone, trimmed."""
+    return len(text.strip())
 
-        return MemoryPlatform(context_for(script, name), clock=app.clock)
-    if name == "web":
-        from bot.platforms.web.room import WebRoomPlatform
 
-        return WebRoomPlatform(context_for(script, name), app=app)
-    if name == "discord":
-        from bot.platforms.discord.adapter import DiscordPlatform, settings_defaults
+def x_length(text: str, hashtag: str) -> int:
+    """X's weighted count of what is actually posted: the text with the hashtag appended."""
+    return weighted_length(with_hashtag(text.strip(), hashtag))
 
-        return DiscordPlatform.from_app(context_for(script, name, settings_defaults(s)), app)
-    if name == "x":
-        from bot.platforms.x.adapter import XPlatform
 
-        return XPlatform.from_settings(context_for(script, name), s, clock=app.clock)
-    raise PlatformSetupError(f"unknown platform '{name}'; use web, discord, x or memory")
+@dataclass(frozen=True)
+class PlatformInfo:
+    """One row: how to build the adapter and what the platform accepts."""
+
+    name: str
+    label: str
+    factory: str  # "module:function(chat: ChatContext, services: PlatformServices) -> Platform"
+    max_length: int
+    length: Callable[[str, str], int] = plain_length  # (text, hashtag) -> size as counted
+    length_unit: str = "characters"
+    settings_model: type[BaseModel] | None = None  # its [section] in config/settings.toml
+    cli: str | None = None  # "module:typer app", added as `tweetchat NAME`
+    importer: str | None = None  # "module:command", added as `tweetchat import NAME`
+    for_people: bool = True  # False: in-process only (tests, rehearsals)
+
+    def too_long(self, text: str, hashtag: str) -> str | None:
+        """Why `text` does not fit in one post here, or None when it fits."""
+        size = self.length(text, hashtag)
+        if size <= self.max_length:
+            return None
+        return (f"too long for {self.name}: {size} {self.length_unit}, "
+                f"the limit is {self.max_length}; shorten it")
+
+
+PLATFORMS: dict[str, PlatformInfo] = {
+    row.name: row
+    for row in (
+        PlatformInfo(
+            name="web", label="the web room", factory="bot.platforms.web.room:build",
+            max_length=2000,
+        ),
+        PlatformInfo(
+            name="discord", label="Discord", factory="bot.platforms.discord.adapter:build",
+            max_length=2000, settings_model=DiscordSettings,
+            importer="bot.platforms.discord.cli:import_discord_command",
+        ),
+        PlatformInfo(
+            name="x", label="X", factory="bot.platforms.x.adapter:build",
+            max_length=MAX_WEIGHTED, length=x_length,
+            length_unit="weighted characters with the hashtag (URLs count 23, wide characters 2)",
+            settings_model=XSettings, cli="bot.platforms.x.cli:x_app",
+            importer="bot.platforms.x.cli:import_x_command",
+        ),
+        PlatformInfo(
+            name="memory", label="memory (tests and rehearsals)",
+            factory="bot.platforms.memory:build", max_length=100_000, for_people=False,
+        ),
+    )
+}
+
+
+def names() -> tuple[str, ...]:
+    """Every platform a chat script may name."""
+    return tuple(PLATFORMS)
+
+
+def unknown(name: str) -> str:
+    """The plain-language reason `name` is not a platform, with the closest real name."""
+    close = difflib.get_close_matches(name, PLATFORMS, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(PLATFORMS)}"
+    return f"unknown platform '{name}'; {hint}"
+
+
+def load(ref: str) -> Any:
+    """Import "module:attribute" on first use (adapters pull in their SDKs only then)."""
+    module, _, attribute = ref.partition(":")
+    return getattr(importlib.import_module(module), attribute)

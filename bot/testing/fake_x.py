@@ -26,8 +26,8 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import unquote
 
@@ -35,6 +35,17 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.platforms.x.text import MAX_WEIGHTED, weighted_length
+from bot.testing.fake_x_query import (
+    FakeUser,
+    includes,
+    invalid,
+    iso,
+    matches,
+    not_found,
+    parse_query,
+    problem,
+    shape,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +57,6 @@ NO_SEARCH_453 = (
 )
 # Snowflake-looking ids: big, increasing, strings on the wire.
 _FIRST_ID = 1_876_543_210_000_000_000
-_ALL_TWEET_FIELDS = (
-    "created_at",
-    "author_id",
-    "conversation_id",
-    "referenced_tweets",
-    "public_metrics",
-    "in_reply_to_user_id",
-    "lang",
-)
 _ENDPOINT_LIMITS: dict[str, tuple[int, float]] = {
     # endpoint key: (requests per window, window seconds), X's published defaults.
     "search": (450, 900.0),
@@ -62,16 +64,6 @@ _ENDPOINT_LIMITS: dict[str, tuple[int, float]] = {
     "me": (75, 900.0),
     "hidden": (50, 900.0),
 }
-
-
-@dataclass
-class FakeUser:
-    id: str
-    username: str
-    name: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "username": self.username}
 
 
 @dataclass
@@ -98,21 +90,6 @@ class _Window:
     seconds: float
     remaining: int = 0
     reset: float = 0.0
-
-
-@dataclass
-class _Search:
-    """A parsed search query: all terms must hold."""
-
-    terms: list[tuple[bool, str, str]] = field(default_factory=list)  # (negated, op, value)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
-
-
-def _problem(status: int, title: str, detail: str, type_: str = "about:blank") -> dict[str, Any]:
-    return {"title": title, "detail": detail, "type": type_, "status": status}
 
 
 class FakeXServer:
@@ -245,7 +222,7 @@ class FakeXServer:
             "edit_history_tweet_ids": [tid],
             "author_id": user.id,
             "conversation_id": tid,
-            "created_at": _iso(created_at or self.clock.now()),
+            "created_at": iso(created_at or self.clock.now()),
             "lang": "en",
             "public_metrics": {
                 "retweet_count": 0,
@@ -344,10 +321,10 @@ class FakeXServer:
     ) -> web.Response | None:
         """Auth, injected failures and the rate limit, in the order X applies them."""
         if record.auth is None or record.auth == "other":
-            return web.json_response(_problem(401, "Unauthorized", "Unauthorized"), status=401)
+            return web.json_response(problem(401, "Unauthorized", "Unauthorized"), status=401)
         header = request.headers["Authorization"]
         if self._tokens(header) & self.invalid_tokens:
-            return web.json_response(_problem(401, "Unauthorized", "Unauthorized"), status=401)
+            return web.json_response(problem(401, "Unauthorized", "Unauthorized"), status=401)
         if key != "search" and record.auth != "oauth1":
             detail = (
                 "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint."
@@ -355,7 +332,7 @@ class FakeXServer:
                 " OAuth 2.0 User Context]."
             )
             return web.json_response(
-                _problem(
+                problem(
                     403,
                     "Unsupported Authentication",
                     detail,
@@ -366,7 +343,7 @@ class FakeXServer:
         if key == "search" and record.auth != "bearer":
             # The adapter searches with the app's bearer token; OAuth1 here is a bug in it.
             return web.json_response(
-                _problem(403, "Forbidden", "fake X expects app-only bearer auth for search"),
+                problem(403, "Forbidden", "fake X expects app-only bearer auth for search"),
                 status=403,
             )
         for i, failure in enumerate(self._failures):
@@ -375,7 +352,7 @@ class FakeXServer:
                 return self._failure(failure, window)
         if window.remaining <= 0:
             return web.json_response(
-                _problem(429, "Too Many Requests", "Too Many Requests"), status=429
+                problem(429, "Too Many Requests", "Too Many Requests"), status=429
             )
         if key == "search" and self.search_forbidden:
             return self._no_search()
@@ -386,11 +363,11 @@ class FakeXServer:
             window.remaining = 0
             window.reset = self.clock.now().timestamp() + failure.reset_in
             return web.json_response(
-                _problem(429, "Too Many Requests", "Too Many Requests"), status=429
+                problem(429, "Too Many Requests", "Too Many Requests"), status=429
             )
         titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
         title = titles.get(failure.status, "Error")
-        return web.json_response(_problem(failure.status, title, title), status=failure.status)
+        return web.json_response(problem(failure.status, title, title), status=failure.status)
 
     def _no_search(self) -> web.Response:
         body: dict[str, Any]
@@ -421,22 +398,22 @@ class FakeXServer:
         try:
             body = await request.json()
         except ValueError:
-            return self._invalid("body", "Request body is not valid JSON.")
+            return invalid("body", "Request body is not valid JSON.")
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
-            return self._invalid("text", "text must be a non-empty string.")
+            return invalid("text", "text must be a non-empty string.")
         if weighted_length(text) > MAX_WEIGHTED:
-            return self._invalid(
+            return invalid(
                 "text",
                 "Your Tweet text is too long. For more information on how X determines text "
                 "length see https://github.com/twitter/twitter-text.",
             )
         if any(t["author_id"] == self.me.id and t["text"] == text for t in self.tweets):
-            return web.json_response(_problem(403, "Forbidden", DUPLICATE_DETAIL), status=403)
+            return web.json_response(problem(403, "Forbidden", DUPLICATE_DETAIL), status=403)
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to is not None and str(reply_to) not in self._by_id:
             detail = "You attempted to reply to a Tweet that is deleted or not visible to you."
-            return web.json_response(_problem(403, "Forbidden", detail), status=403)
+            return web.json_response(problem(403, "Forbidden", detail), status=403)
         quote = body.get("quote_tweet_id")
         tweet = self._store(
             self.me,
@@ -455,14 +432,14 @@ class FakeXServer:
         try:
             hidden = bool((await request.json())["hidden"])
         except (ValueError, KeyError, TypeError):
-            return self._invalid("hidden", "hidden must be true or false.")
+            return invalid("hidden", "hidden must be true or false.")
         tweet = self._by_id.get(tid)
         if tweet is None:
-            return web.json_response(self._not_found(tid), status=404)
+            return web.json_response(not_found(tid), status=404)
         root = self._by_id.get(tweet["conversation_id"])
         if tweet["conversation_id"] == tid or root is None or root["author_id"] != self.me.id:
             detail = "You can only hide or unhide replies to conversations you authored."
-            return web.json_response(_problem(403, "Forbidden", detail), status=403)
+            return web.json_response(problem(403, "Forbidden", detail), status=403)
         (self.hidden.add if hidden else self.hidden.discard)(tid)
         return web.json_response({"data": {"hidden": hidden}})
 
@@ -470,12 +447,12 @@ class FakeXServer:
         q = request.query
         query = q.get("query", "")
         try:
-            parsed = self._parse(query)
+            parsed = parse_query(query)
             max_results = int(q.get("max_results", "10"))
         except ValueError as e:
-            return self._invalid("query", str(e))
+            return invalid("query", str(e))
         if not 10 <= max_results <= 100:
-            return self._invalid(
+            return invalid(
                 "max_results",
                 f"The `max_results` query parameter value [{max_results}] is not between 10 "
                 "and 100",
@@ -484,140 +461,32 @@ class FakeXServer:
         until = int(q["until_id"]) if "until_id" in q else None
         if "next_token" in q:
             if q["next_token"] not in self._page_tokens:
-                return self._invalid("next_token", "The `next_token` query parameter is invalid.")
+                return invalid("next_token", "The `next_token` query parameter is invalid.")
             older = self._page_tokens[q["next_token"]]
             until = older if until is None else min(until, older)
         start_time = q.get("start_time")
-        matches = [
+        hits = [
             t
             for t in reversed(self.tweets)  # newest first, as X returns them
             if (since is None or int(t["id"]) > since)
             and (until is None or int(t["id"]) < until)
             and (start_time is None or t["created_at"] >= start_time.replace("Z", ".000Z"))
-            and self._matches(parsed, t)
+            and matches(parsed, t, self.users)
         ]
-        page, rest = matches[:max_results], matches[max_results:]
+        page, rest = hits[:max_results], hits[max_results:]
         fields = [f for f in q.get("tweet.fields", "").split(",") if f]
         expansions = {e for e in q.get("expansions", "").split(",") if e}
         body: dict[str, Any] = {}
         meta: dict[str, Any] = {"result_count": len(page)}
         if page:
-            body["data"] = [self._shape(t, fields) for t in page]
+            body["data"] = [shape(t, fields) for t in page]
             meta["newest_id"], meta["oldest_id"] = page[0]["id"], page[-1]["id"]
-            includes = self._includes(page, fields, expansions)
-            if includes:
-                body["includes"] = includes
+            extra = includes(page, fields, expansions, self._by_id, self.users)
+            if extra:
+                body["includes"] = extra
         if rest:
             token = secrets.token_hex(12)
             self._page_tokens[token] = int(page[-1]["id"])
             meta["next_token"] = token
         body["meta"] = meta
         return web.json_response(body)
-
-    # ----------------------------------------------------------------- search helpers
-
-    @staticmethod
-    def _parse(query: str) -> _Search:
-        if not query.strip():
-            raise ValueError("The `query` query parameter can not be empty")
-        parsed = _Search()
-        for raw in query.split():
-            negated = raw.startswith("-")
-            term = raw[1:] if negated else raw
-            if term.startswith("#"):
-                parsed.terms.append((negated, "hashtag", term[1:].lower()))
-            elif ":" in term:
-                op, _, value = term.partition(":")
-                if op not in ("conversation_id", "from", "is") or not value:
-                    raise ValueError(f"There were errors processing your request: {raw!r}")
-                if op == "is" and value not in ("retweet", "reply", "quote"):
-                    raise ValueError(f"Unknown operator is:{value}")
-                parsed.terms.append((negated, op, value.lower()))
-            elif term.upper() in ("OR", "AND") or "(" in term or ")" in term:
-                raise ValueError(f"The fake X server does not support {raw!r} in queries")
-            else:
-                parsed.terms.append((negated, "word", term.lower()))
-        return parsed
-
-    def _matches(self, parsed: _Search, tweet: dict[str, Any]) -> bool:
-        kinds = {r["type"] for r in tweet.get("referenced_tweets", [])}
-        text = tweet["text"].lower()
-        for negated, op, value in parsed.terms:
-            if op == "hashtag":
-                hit = re.search(rf"(?<![\w#])#{re.escape(value)}(?!\w)", text) is not None
-            elif op == "conversation_id":
-                hit = tweet["conversation_id"] == value
-            elif op == "from":
-                hit = self.users[tweet["author_id"]].username.lower() == value.lstrip("@")
-            elif op == "is":
-                kind = {"retweet": "retweeted", "reply": "replied_to", "quote": "quoted"}[value]
-                hit = kind in kinds
-            else:
-                hit = re.search(rf"\b{re.escape(value)}\b", text) is not None
-            if hit == negated:
-                return False
-        return True
-
-    @staticmethod
-    def _shape(tweet: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-        out = {"id": tweet["id"], "text": tweet["text"]}
-        out["edit_history_tweet_ids"] = list(tweet["edit_history_tweet_ids"])
-        for name in fields:
-            if name not in _ALL_TWEET_FIELDS:
-                continue
-            if name in tweet:
-                value = tweet[name]
-                out[name] = dict(value) if name == "public_metrics" else value
-        return out
-
-    def _includes(
-        self, page: list[dict[str, Any]], fields: list[str], expansions: set[str]
-    ) -> dict[str, Any]:
-        includes: dict[str, Any] = {}
-        user_ids: list[str] = []
-        referenced: list[dict[str, Any]] = []
-        if "referenced_tweets.id" in expansions:
-            seen: set[str] = set()
-            for t in page:
-                for ref in t.get("referenced_tweets", []):
-                    if ref["id"] in self._by_id and ref["id"] not in seen:
-                        seen.add(ref["id"])
-                        referenced.append(self._by_id[ref["id"]])
-            if referenced:
-                includes["tweets"] = [self._shape(t, fields) for t in referenced]
-        if "author_id" in expansions:
-            user_ids += [t["author_id"] for t in page]
-        if "referenced_tweets.id.author_id" in expansions:
-            user_ids += [t["author_id"] for t in referenced]
-        if "in_reply_to_user_id" in expansions:
-            user_ids += [t["in_reply_to_user_id"] for t in page if "in_reply_to_user_id" in t]
-        if user_ids:
-            unique = list(dict.fromkeys(user_ids))
-            includes["users"] = [self.users[u].as_json() for u in unique]
-        return includes
-
-    @staticmethod
-    def _invalid(parameter: str, message: str) -> web.Response:
-        body = {
-            "errors": [{"parameters": {parameter: []}, "message": message}],
-            "title": "Invalid Request",
-            "detail": "One or more parameters to your request was invalid.",
-            "type": "https://api.twitter.com/2/problems/invalid-request",
-        }
-        return web.json_response(body, status=400)
-
-    @staticmethod
-    def _not_found(tid: str) -> dict[str, Any]:
-        return {
-            "errors": [
-                {
-                    "value": tid,
-                    "detail": f"Could not find tweet with id: [{tid}].",
-                    "title": "Not Found Error",
-                    "resource_type": "tweet",
-                    "parameter": "id",
-                    "resource_id": tid,
-                    "type": "https://api.twitter.com/2/problems/resource-not-found",
-                }
-            ]
-        }

@@ -15,19 +15,19 @@ from aiohttp import web
 from bot.host import CONTROLS, ControlError
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core import Core
 
 log = logging.getLogger(__name__)
 
 
-def token_ok(request: web.Request, bot: App) -> bool:
+def token_ok(request: web.Request, bot: Core) -> bool:
     supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not supplied:
         supplied = request.cookies.get("tweetchat_mod", "")
     return bool(supplied) and hmac.compare_digest(supplied.encode(), bot.moderator_token.encode())
 
 
-def require_moderator(request: web.Request, bot: App) -> None:
+def require_moderator(request: web.Request, bot: Core) -> None:
     if not token_ok(request, bot):
         raise web.HTTPForbidden(
             text='{"error": "moderator token missing or wrong"}', content_type="application/json"
@@ -46,7 +46,7 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def session_json(bot: App, session_id: int) -> dict[str, Any]:
+def session_json(bot: Core, session_id: int) -> dict[str, Any]:
     s = bot.archive.session(session_id)
     return {
         "id": s.id, "chat": s.chat_id, "title": s.title, "status": s.status,
@@ -60,7 +60,7 @@ def session_json(bot: App, session_id: int) -> dict[str, Any]:
     }
 
 
-def setup_api(app: web.Application, bot: App) -> None:
+def setup_api(app: web.Application, bot: Core) -> None:
     routes = web.RouteTableDef()
 
     @routes.get("/api/status")

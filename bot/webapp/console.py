@@ -26,7 +26,7 @@ from bot.webapp.api import token_ok
 from bot.webapp.templating import render
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ MAX_SCRIPT_BYTES = 128 * 1024
 LOGIN_FAILURES = 10  # per client address in ten minutes, then sign-in is refused for a while
 
 
-def csrf_token(bot: App) -> str:
+def csrf_token(bot: Core) -> str:
     return hmac.new(bot.moderator_token.encode(), b"tweetchat-csrf", hashlib.sha256).hexdigest()
 
 
@@ -47,7 +47,7 @@ def _same_origin(request: web.Request) -> bool:
     return parts.netloc == request.host
 
 
-async def require_console(request: web.Request, bot: App) -> dict[str, Any]:
+async def require_console(request: web.Request, bot: Core) -> dict[str, Any]:
     """Token and CSRF checks for a console POST; returns the form fields."""
     if not token_ok(request, bot):
         raise web.HTTPForbidden(text="Moderator sign-in needed: the token is missing or wrong.")
@@ -67,7 +67,7 @@ def _back(message: str = "", error: str = "", session: object = None) -> web.HTT
     return web.HTTPSeeOther("/moderate" + (f"?{urlencode(query)}" if query else ""))
 
 
-def setup_moderate(app: web.Application, bot: App, env: Environment) -> None:
+def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
     routes = web.RouteTableDef()
     failures: dict[str, list[float]] = {}
 

@@ -15,13 +15,13 @@ from jinja2 import Environment
 from bot.archive import search
 from bot.archive.records import SessionRow
 from bot.calendar import chat_calendar
-from bot.publishing import publish_session, session_dir
+from bot.publishing import session_dir
 from bot.schedule import Occurrence, occurrences
 from bot.script import ChatScript
 from bot.webapp.templating import TRANSCRIPT_CSP, render
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +47,18 @@ class SessionCard:
     local_start: datetime
 
 
-def chat_or_404(bot: App, chat_id: str) -> ChatScript:
+def chat_or_404(bot: Core, chat_id: str) -> ChatScript:
     runtime = bot.chats.get(chat_id)
     if runtime is None:
         raise web.HTTPNotFound(text=f"There is no chat called '{chat_id}'.")
     return runtime.script
 
 
-def public_url(request: web.Request, bot: App) -> str:
+def public_url(request: web.Request, bot: Core) -> str:
     return (bot.settings.web.public_url or f"{request.scheme}://{request.host}").rstrip("/")
 
 
-def setup_pages(app: web.Application, bot: App, env: Environment) -> None:
+def setup_pages(app: web.Application, bot: Core, env: Environment) -> None:
     routes = web.RouteTableDef()
 
     @routes.get("/")
@@ -124,9 +124,7 @@ def setup_pages(app: web.Application, bot: App, env: Environment) -> None:
                                         "appears when it closes.")
         path = session_dir(bot.transcripts_dir, session) / "transcript.html"
         if not path.is_file():
-            publish_session(bot.archive, session.id, bot.transcripts_dir,
-                            lead_in_minutes=bot.settings.host.lead_in_minutes,
-                            late_window_minutes=bot.settings.host.late_window_minutes)
+            await bot.publisher.publish(session.id)  # in the worker: the loop only waits
         return web.FileResponse(path, headers={
             "Content-Type": "text/html; charset=utf-8",
             "Content-Security-Policy": TRANSCRIPT_CSP, "X-Content-Type-Options": "nosniff",

@@ -16,12 +16,12 @@ from bot.webapp.pages import CHAT_RE, setup_pages
 from bot.webapp.templating import STATIC, make_env, security_headers
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core import Core
 
 SERVICE_KEY = web.AppKey("tweetchat_room", RoomService)
 
 
-def setup_room(app: web.Application, bot: App) -> RoomService:
+def setup_room(app: web.Application, bot: Core) -> RoomService:
     service = RoomService(bot)
     app[SERVICE_KEY] = service
     env = make_env()

@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.webapp.api import setup_api
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core import Core
     from bot.platforms.web.service import RoomService
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("tweetchat_app", object)
 
 
-def build_app(bot: App) -> tuple[web.Application, RoomService]:
+def build_app(bot: Core) -> tuple[web.Application, RoomService]:
     """The aiohttp application with every route; tests serve it with aiohttp's TestServer."""
     from bot.webapp.routes import setup_room
 
@@ -39,7 +39,7 @@ def build_app(bot: App) -> tuple[web.Application, RoomService]:
 
 
 class WebServer:
-    def __init__(self, bot: App, *, host: str | None = None, port: int | None = None) -> None:
+    def __init__(self, bot: Core, *, host: str | None = None, port: int | None = None) -> None:
         self.bot = bot
         self.host = host or bot.settings.web.host
         self.port = bot.settings.web.port if port is None else port
@@ -54,7 +54,7 @@ class WebServer:
             await site.start()
         except OSError as exc:
             await self._runner.cleanup()
-            from bot.app import BotError
+            from bot.core import BotError
 
             raise BotError(
                 f"web room: cannot listen on {self.host}:{self.port} ({exc.strerror}); "

@@ -171,13 +171,8 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 def cli() -> Any:
-    import typer
+    from bot.cli import app
 
-    from bot.platforms.discord import cli as cli_discord
-
-    app, import_app = typer.Typer(), typer.Typer()
-    app.add_typer(import_app, name="import")
-    cli_discord.register(app, import_app)
     return app
 
 
@@ -203,7 +198,7 @@ def test_import_discord_command_mistakes_are_user_errors(
 ) -> None:
     from typer.testing import CliRunner
 
-    from bot.cli import UserError
+    from bot.terminal import UserError
 
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2]", encoding="utf-8")

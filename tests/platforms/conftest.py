@@ -54,6 +54,7 @@ from discord.ext.test import callbacks as dcallbacks
 from discord.ext.test import factories as facts
 
 from bot.clock import JumpClock
+from bot.platforms.discord import client as shared
 from bot.testing.fake_x import FakeXServer
 from tests.conftest import chat_script
 
@@ -348,6 +349,7 @@ async def world(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordWorld]:
     await bot._async_setup_hook()  # what login() would do: creates the loop-bound ready event
     yield DiscordWorld(bot)
     await dpytest.empty_queue()
+    shared.lend(None)  # the Discord package's shared client is process state: leave none
 
 
 # --- scheduled events ------------------------------------------------------------------
@@ -540,8 +542,8 @@ async def discord_app(
 ) -> AsyncIterator[Any]:
     """`await discord_app(clock=...)`: a started App whose chat runs on the fake guild.
 
-    The App gets dpytest's client through `app.discord_client`; `DiscordPlatform.from_app`
-    borrows it (shared by all the App's chats) instead of logging in.
+    dpytest's client is lent to the Discord package (`client.lend`): every chat's adapter
+    borrows it (one shared client) instead of logging in.
     """
     from bot.app import App
     from bot.script import load_script
@@ -559,7 +561,7 @@ async def discord_app(
         path.write_text(discord_script_text(world), encoding="utf-8")
         scripts = None if from_dir else [load_script(path)]
         app = App(settings, clock=clock, scripts=scripts, with_scheduler=False, with_web=False)
-        app.discord_client = world.bot  # type: ignore[attr-defined]
+        shared.lend(world.bot)
         await app.start()
         apps.append(app)
         return app

@@ -107,7 +107,7 @@ async def test_two_chats_share_the_client_and_one_cog_serves_both(
     world: DiscordWorld, two_chats: Callable[..., App], stop_after: list[App]
 ) -> None:
     app = two_chats()
-    app.discord_client = world.bot
+    discord_client.lend(world.bot)
     stop_after.append(app)
     await app.start()
     a = app.chats["a"].platforms["discord"]
@@ -116,7 +116,7 @@ async def test_two_chats_share_the_client_and_one_cog_serves_both(
     assert a.share is b.share and a.client is b.client is world.bot
     assert (a.channel, b.channel) == (world.chat, world.elsewhere)
     (cog,) = chat_cogs(world)
-    assert cog.app is app
+    assert cog.bot is app
     assert [c.name for c in world.bot.tree.get_commands(guild=world.guild)] == ["chat"]
     assert [c["name"] for c in world.published_commands[world.guild.id]] == ["chat"]
 
@@ -156,7 +156,7 @@ async def test_a_client_the_app_makes_logs_in_once_and_closes_after_the_last_cha
     await app.start()
     gateway.login.assert_awaited_once_with("t0ken")
     gateway.connect.assert_awaited_once()
-    assert app.discord_client is world.bot
+    assert discord_client.current() is world.bot
     assert len(chat_cogs(world)) == 1
     assert app.chats["a"].platforms["discord"].share is app.chats["b"].platforms["discord"].share
 
@@ -167,7 +167,7 @@ async def test_a_client_the_app_makes_logs_in_once_and_closes_after_the_last_cha
     await app.stop()
     stop_after.clear()
     gateway.close.assert_awaited_once()
-    assert app.discord_client is None  # a closed client is not reused: the next start makes one
+    assert discord_client.current() is None  # a closed client is not reused: the next makes one
     assert chat_cogs(world) == []
 
 

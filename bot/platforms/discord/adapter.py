@@ -2,14 +2,13 @@
 
 Live capture listens to discord.py's *raw* events, so edits, deletes and reactions on
 messages that are not in discord.py's message cache still reach the archive. Everything
-handed to the core is a neutral `Message`/`Event`; no discord.py object leaves this module.
+handed to the core is a neutral `Message`/`Event`; no discord.py object leaves this package.
 
-Every chat of one App shares one discord.py client (`SharedClient`): one gateway
-connection per token, logged in by the first chat that starts and closed when the last one
-stops. Each adapter adds and removes only its own listeners and filters by its channel.
-
-The /chat commands live in discord_cog.py and are added to the shared client once, when the
-first adapter starts with an App; scheduled events and reminders are in discord_events.py.
+Every chat of the bot shares one discord.py client (`SharedClient`, owned by client.py):
+one gateway connection per token, logged in by the first chat that starts and closed when
+the last one stops. Each adapter adds and removes only its own listeners and filters by
+its channel. Conversion is in messages.py, set-up checks in setup.py, moderation in
+actions.py, the /chat commands in commands.py, scheduled events in scheduled_events.py.
 """
 
 from __future__ import annotations
@@ -17,154 +16,64 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.ext import commands
 
 from bot.clock import Clock
 from bot.platforms.base import (
+    BotControl,
     Capabilities,
     ChatContext,
     Platform,
     PlatformError,
+    PlatformServices,
     PlatformSetupError,
 )
+from bot.platforms.discord import actions
 from bot.platforms.discord.client import (
-    Fanout,
     Handler,
     SharedClient,
+    add_listeners,
     make_client,
+    remove_listeners,
     shared_client,
 )
-from bot.records import Action, ActionResult, Author, Backfill, Event, Message, PostRef, Upcoming
+from bot.platforms.discord.commands import install, uninstall
+from bot.platforms.discord.messages import (
+    CONTENT_TYPES,
+    MAX_LENGTH,
+    PLATFORM,
+    discord_time,
+    send_transcript,
+    to_message,
+)
+from bot.platforms.discord.setup import check_setup, settings_defaults, snowflake
+from bot.records import Action, ActionResult, Backfill, Event, Message, PostRef, Upcoming
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.archive import Archive
     from bot.platforms.discord.scheduled_events import ScheduleMirror
-    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "discord"
-MAX_LENGTH = 2000
 THREAD_NAME_MAX = 100
 
-# Permission attribute -> the label Discord's UI shows, so the setup error names the exact
-# toggle a server admin has to switch on.
-REQUIRED_PERMISSIONS: dict[str, str] = {
-    "view_channel": "View Channel",
-    "send_messages": "Send Messages",
-    "read_message_history": "Read Message History",
-    "manage_messages": "Manage Messages",
-    "moderate_members": "Timeout Members",
-    "manage_events": "Manage Events",
-}
-THREAD_PERMISSIONS: dict[str, str] = {
-    "create_public_threads": "Create Public Threads",
-    "send_messages_in_threads": "Send Messages in Threads",
-}
-# Message types that carry something a person said; joins, pins, "started a thread" don't.
-CONTENT_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
 
-TimestampStyle = Literal["t", "T", "d", "D", "f", "F", "R"]
-
-
-def discord_time(dt: datetime, style: TimestampStyle = "F") -> str:
-    """A Discord timestamp tag: every reader sees `dt` in their own time zone."""
-    if dt.tzinfo is None:
-        raise ValueError("discord_time needs a timezone-aware datetime")
-    return f"<t:{int(dt.timestamp())}:{style}>"
-
-
-def message_payload(msg: discord.Message) -> dict[str, Any]:
-    """A JSON-able record of a message as Discord described it (kept verbatim in the archive)."""
-    ref = msg.reference
-    return {
-        "id": str(msg.id),
-        "type": msg.type.value,
-        "channel_id": str(msg.channel.id),
-        "guild_id": str(msg.guild.id) if msg.guild else None,
-        "author": {
-            "id": str(msg.author.id),
-            "username": msg.author.name,
-            "global_name": getattr(msg.author, "global_name", None),
-            "nick": getattr(msg.author, "nick", None),
-            "bot": msg.author.bot,
-        },
-        "content": msg.content,
-        "timestamp": msg.created_at.isoformat(),
-        "edited_timestamp": msg.edited_at.isoformat() if msg.edited_at else None,
-        "message_reference": (
-            {
-                "message_id": str(ref.message_id) if ref.message_id else None,
-                "channel_id": str(ref.channel_id),
-            }
-            if ref
-            else None
-        ),
-        "reactions": [{"emoji": str(r.emoji), "count": r.count} for r in msg.reactions],
-        "attachments": [
-            {"id": str(a.id), "filename": a.filename, "url": a.url} for a in msg.attachments
-        ],
-    }
-
-
-def to_message(msg: discord.Message, *, channel_id: int, thread_id: int | None) -> Message:
-    """Flatten a discord.py message into the neutral shape (thread/channel decided by caller)."""
-    text = msg.content
-    if msg.attachments:
-        # An image answer is still an answer: keep its link in the text the transcript shows.
-        text = "\n".join([text, *(a.url for a in msg.attachments)]).strip()
-    author = msg.author
-    return Message(
-        platform=PLATFORM,
-        id=str(msg.id),
-        author=Author(
-            platform=PLATFORM,
-            id=str(author.id),
-            name=author.display_name,
-            handle=author.name,
-            is_bot=author.bot,
-        ),
-        text=text,
-        created=msg.created_at.astimezone(UTC),
-        reply_to=str(msg.reference.message_id)
-        if msg.reference and msg.reference.message_id
-        else None,
-        thread_id=str(thread_id) if thread_id else None,
-        channel_id=str(channel_id),
-        edited=msg.edited_at.astimezone(UTC) if msg.edited_at else None,
-        reactions=sum(r.count for r in msg.reactions),
-        url=msg.jump_url,
-        raw=message_payload(msg),
-    )
-
-
-def _snowflake(value: Any, what: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise PlatformSetupError(
-            f"Discord: {what} must be a numeric id, got {value!r}; "
-            "copy it with Developer Mode on (right-click > Copy ID)"
-        ) from None
-
-
-def settings_defaults(settings: Settings) -> dict[str, Any]:
-    """config/settings.toml [discord] values, which a script's platform_settings override."""
-    d = settings.discord
-    return {
-        "guild_id": d.guild_id,
-        "channel_id": d.channel_id,
-        "moderator_role": d.moderator_role,
-        "mod_log_channel_id": d.mod_log_channel_id,
-    }
+def build(context: ChatContext, services: PlatformServices) -> DiscordPlatform:
+    """The registry's factory: [discord] settings under the script's, on the shared client."""
+    merged = {**settings_defaults(services.settings), **context.settings}
+    chat = ChatContext(context.chat_id, context.title, context.hashtag, merged,
+                       context.host_name)
+    return DiscordPlatform(chat, clock=services.clock, control=services.control,
+                           store=services.archive, share=shared_client(services.settings))
 
 
 class DiscordPlatform(Platform):
+    """One chat in one Discord text channel, on the client every chat shares."""
+
     name = PLATFORM
     capabilities = Capabilities(
         threads=True,
@@ -182,7 +91,8 @@ class DiscordPlatform(Platform):
         token: str | None = None,
         client: discord.Client | None = None,
         clock: Clock | None = None,
-        app: App | None = None,
+        control: BotControl | None = None,
+        store: Archive | None = None,
         share: SharedClient | None = None,
     ) -> None:
         super().__init__(context)
@@ -192,20 +102,20 @@ class DiscordPlatform(Platform):
                 f"Discord: chat {context.chat_id!r} needs guild_id and channel_id "
                 "in its discord settings"
             )
-        self.guild_id = _snowflake(s["guild_id"], "guild_id")
-        self.channel_id = _snowflake(s["channel_id"], "channel_id")
+        self.guild_id = snowflake(s["guild_id"], "guild_id")
+        self.channel_id = snowflake(s["channel_id"], "channel_id")
         self.use_threads = bool(s.get("threads", True))
         self.moderator_role_setting = s.get("moderator_role")
         self.reminder_role_setting = s.get("reminder_role")
         mod_log = s.get("mod_log_channel_id")
-        self.mod_log_channel_id = _snowflake(mod_log, "mod_log_channel_id") if mod_log else None
+        self.mod_log_channel_id = snowflake(mod_log, "mod_log_channel_id") if mod_log else None
         if share is None:
             if client is None and not token:
                 raise PlatformSetupError(
                     "Discord: no bot token; set DISCORD_TOKEN "
                     "(Developer Portal > Bot > Reset Token)"
                 )
-            # Built on its own (not by an App): a client of its own, or the one handed in.
+            # Built on its own (not by the bot): a client of its own, or the one handed in.
             share = SharedClient(client or make_client(), token=None if client else token)
         self.share = share
         self.client: discord.Client = share.client
@@ -222,16 +132,12 @@ class DiscordPlatform(Platform):
         self.mod_log: discord.TextChannel | None = None
         self.moderator_role: discord.Role | None = None
         self.reminder_role: discord.Role | None = None
-        self.app = app  # set when the bot runs: the /chat commands drive it
+        self.control = control  # set when the bot runs: the /chat commands drive it
+        self.store = store  # where scheduled events and opt-ins are remembered
         self.mirror: ScheduleMirror | None = None
         # source ("channel" / "thread:<id>") -> newest message id seen live, for live_cursor()
         self._seen: dict[str, int] = {}
 
-    @classmethod
-    def from_app(cls, context: ChatContext, app: App) -> DiscordPlatform:
-        """The adapter as the running bot builds it: every chat of the App shares one client
-        (`app.discord_client`; tests hand in dpytest's, else the first chat logs one in)."""
-        return cls(context, clock=app.clock, app=app, share=shared_client(app))
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -250,7 +156,7 @@ class DiscordPlatform(Platform):
             # Leave nothing behind: our listeners go, and if no other chat uses the client,
             # its gateway connection is closed.
             self._unlisten()
-            await self.share.release(self)
+            await self._leave()
             raise
         log.info(
             "discord: serving #%s (channel %s) in %s for %s",
@@ -264,74 +170,20 @@ class DiscordPlatform(Platform):
         from bot.platforms.discord.scheduled_events import MemoryStore, ScheduleMirror
 
         assert self.guild is not None
-        store = self.app.archive if self.app is not None else MemoryStore()
+        store = self.store if self.store is not None else MemoryStore()
         self.mirror = ScheduleMirror(self.guild, self.context.chat_id, self.channel_id, store)
-        if self.app is None:
+        if self.control is None:
             return
-        from bot.platforms.discord.commands import install
-
-        await install(self.client, self.app, self.guild)  # once per App and server
+        await install(self.client, self.control, self.guild)  # once per bot and server
 
     def _check_setup(self) -> None:
-        guild = self.client.get_guild(self.guild_id)
-        if guild is None:
-            raise PlatformSetupError(
-                f"Discord: the bot is not in server {self.guild_id}; invite it with the "
-                "OAuth2 URL (scopes: bot, applications.commands) or fix guild_id"
-            )
-        channel = guild.get_channel(self.channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            what = "is not a text channel" if channel is not None else "was not found"
-            raise PlatformSetupError(
-                f"Discord: channel {self.channel_id} {what} in server '{guild.name}'; "
-                "set channel_id to a text channel's id"
-            )
-        me = guild.me
-        needed = dict(REQUIRED_PERMISSIONS)
-        if self.use_threads:
-            needed.update(THREAD_PERMISSIONS)
-        perms = channel.permissions_for(me)
-        missing = [label for attr, label in needed.items() if not getattr(perms, attr)]
-        if missing:
-            names = ", ".join(f"'{m}'" for m in missing)
-            raise PlatformSetupError(
-                f"Discord: the bot lacks {names} in #{channel.name} (channel {channel.id}); "
-                "grant it in Server Settings > Roles"
-            )
-        if self.mod_log_channel_id is not None:
-            mod_log = guild.get_channel(self.mod_log_channel_id)
-            if not isinstance(mod_log, discord.TextChannel):
-                raise PlatformSetupError(
-                    f"Discord: mod_log_channel_id {self.mod_log_channel_id} is not a text "
-                    f"channel in server '{guild.name}'; fix it or remove it"
-                )
-            lp = mod_log.permissions_for(me)
-            if not (lp.view_channel and lp.send_messages):
-                raise PlatformSetupError(
-                    f"Discord: the bot lacks 'Send Messages' in #{mod_log.name} "
-                    f"(channel {mod_log.id}); grant it in Server Settings > Roles"
-                )
-            self.mod_log = mod_log
-        self.moderator_role = self._role(guild, self.moderator_role_setting, "moderator_role")
-        self.reminder_role = self._role(guild, self.reminder_role_setting, "reminder_role")
-        self.guild, self.channel = guild, channel
-
-    @staticmethod
-    def _role(guild: discord.Guild, setting: Any, what: str) -> discord.Role | None:
-        if setting in (None, ""):
-            return None
-        text = str(setting)
-        role = (
-            guild.get_role(int(text))
-            if text.isdigit()
-            else discord.utils.get(guild.roles, name=text)
+        placed = check_setup(
+            self.client, guild_id=self.guild_id, channel_id=self.channel_id,
+            threads=self.use_threads, mod_log_channel_id=self.mod_log_channel_id,
+            moderator_role=self.moderator_role_setting, reminder_role=self.reminder_role_setting,
         )
-        if role is None:
-            raise PlatformSetupError(
-                f"Discord: {what} {text!r} is not a role in server '{guild.name}'; "
-                "use the role's exact name or id"
-            )
-        return role
+        self.guild, self.channel, self.mod_log = placed.guild, placed.channel, placed.mod_log
+        self.moderator_role, self.reminder_role = placed.moderator_role, placed.reminder_role
 
     async def stop(self) -> None:
         if self._stopped:
@@ -340,6 +192,12 @@ class DiscordPlatform(Platform):
         self._queue.put_nowait(None)
         # The client keeps running for the other chats: only our own listeners go.
         self._unlisten()
+        await self._leave()
+
+    async def _leave(self) -> None:
+        """Off the shared client; the last chat takes the /chat commands away with it."""
+        if self.control is not None and self.share.is_last(self):
+            await uninstall(self.client, self.control)
         await self.share.release(self)
 
     def is_moderator(self, member: discord.Member) -> bool:
@@ -423,30 +281,13 @@ class DiscordPlatform(Platform):
         if self._listening or self._stopped:
             return
         self._listening = True
-        client = self.client
-        for event, handler in self._handlers().items():
-            if isinstance(client, commands.Bot):
-                client.add_listener(handler, event)
-                continue
-            # A plain Client dispatches to one attribute per event: share it through a fan-out.
-            fanout = getattr(client, event, None)
-            if not isinstance(fanout, Fanout):
-                fanout = Fanout(fanout)
-                setattr(client, event, fanout)
-            fanout.handlers.append(handler)
+        add_listeners(self.client, self._handlers())
 
     def _unlisten(self) -> None:
         if not self._listening:
             return
         self._listening = False
-        client = self.client
-        for event, handler in self._handlers().items():
-            if isinstance(client, commands.Bot):
-                client.remove_listener(handler, event)
-                continue
-            fanout = getattr(client, event, None)
-            if isinstance(fanout, Fanout) and handler in fanout.handlers:
-                fanout.handlers.remove(handler)
+        remove_listeners(self.client, self._handlers())
 
     def _placement(self, channel_id: int, channel: Any = None) -> tuple[int, int | None] | None:
         """(channel id, thread id) if this channel belongs to the chat, else None."""
@@ -646,77 +487,13 @@ class DiscordPlatform(Platform):
 
     async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:
         """Post the HTML and Markdown transcript where the chat happened (and the link)."""
-        channel = self._channel()
-        limit = channel.guild.filesize_limit
-        wanted = [Path(f) for f in files if Path(f).suffix in (".html", ".md")]
-        fits = [f for f in wanted if f.is_file() and f.stat().st_size <= limit]
-        text = f"The transcript of **{self.context.title}** is ready."
-        if link:
-            text += f" Read it online: {link}"
-        if not channel.permissions_for(channel.guild.me).attach_files:
-            log.warning("discord: no 'Attach Files' in #%s; sharing the link only", channel.name)
-            fits = []
-            if not link:
-                return
-        elif len(fits) < len(wanted):
-            text += f" ({len(wanted) - len(fits)} file(s) too large to attach here.)"
-        try:
-            await channel.send(
-                text[:MAX_LENGTH],
-                files=[discord.File(f, filename=f.name) for f in fits],
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        except discord.HTTPException as e:
-            raise PlatformError(
-                f"Discord: transcript not shared: {e}", retryable=e.status >= 500
-            ) from e
+        await send_transcript(self._channel(), self.context.title, files, link)
 
     # ---------------------------------------------------------------- moderation
 
     async def act(self, action: Action) -> ActionResult:
-        try:
-            if action.kind == "delete":
-                return await self._delete(action)
-            if action.kind == "timeout":
-                return await self._timeout(action)
-            if action.kind == "modlog":
-                return await self._modlog(action)
-        except discord.Forbidden as e:
-            return ActionResult(False, f"Discord refused {action.kind}: {e.text}")
-        except discord.HTTPException as e:
-            return ActionResult(False, f"Discord {action.kind} failed: {e}")
-        return ActionResult(False, f"discord cannot {action.kind}; flagged only")
+        def channel_of(message_id: int) -> discord.abc.Messageable:
+            return self._messageable(self._where.get(message_id, self.channel_id))
 
-    async def _delete(self, action: Action) -> ActionResult:
-        if not action.message_id:
-            return ActionResult(False, "delete needs a message id")
-        where = self._where.get(int(action.message_id), self.channel_id)
-        channel = self._messageable(where)
-        try:
-            await channel.get_partial_message(int(action.message_id)).delete()  # type: ignore[attr-defined]
-        except discord.NotFound:
-            return ActionResult(True, "already deleted")
-        return ActionResult(True, "deleted")
-
-    async def _timeout(self, action: Action) -> ActionResult:
-        if not action.author_id:
-            return ActionResult(False, "timeout needs an author id")
-        guild = self.guild
-        if guild is None:
-            return ActionResult(False, "Discord: start() has not run")
-        member = guild.get_member(int(action.author_id))
-        if member is None:
-            try:
-                member = await guild.fetch_member(int(action.author_id))
-            except discord.NotFound:
-                return ActionResult(False, f"member {action.author_id} is not in the server")
-        minutes = action.minutes or 10
-        await member.timeout(timedelta(minutes=minutes), reason=action.reason or None)
-        return ActionResult(True, f"timed out for {minutes} min")
-
-    async def _modlog(self, action: Action) -> ActionResult:
-        if self.mod_log is None:
-            return ActionResult(False, "no mod_log_channel_id set; flagged only")
-        line = action.text or action.reason or "(no detail)"
-        await self.mod_log.send(line[:MAX_LENGTH], allowed_mentions=discord.AllowedMentions.none())
-        return ActionResult(True, "logged")
+        return await actions.act(action, channel_of=channel_of, guild=self.guild,
+                                 mod_log=self.mod_log)

@@ -9,11 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.cli import ConfigOpt, UserError, _settings, console
-
-
-def register(app: typer.Typer, import_app: typer.Typer) -> None:
-    import_app.command("discord")(import_discord_command)
+from bot.terminal import ConfigOpt, UserError, console, settings_from
 
 
 def import_discord_command(
@@ -52,7 +48,7 @@ def import_discord_command(
     missing = [p for p in exports if not p.is_file()]
     if missing:
         raise UserError(f"{missing[0]}: file not found; check the path")
-    settings = _settings(config)
+    settings = settings_from(config)
     archive = Archive(settings.archive.path)
     try:
         with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),

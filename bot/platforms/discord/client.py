@@ -1,15 +1,16 @@
-"""The discord.py client that every Discord chat of one App shares.
+"""The discord.py client that every Discord chat of the bot shares, owned by this package.
 
 Discord allows one gateway connection per token that is worth having: two would each receive
 every event and every interaction. The first chat to start logs in, later ones wait for the
-same login, the last one to stop closes it.
+same login, the last one to stop takes the /chat commands away and closes it. The share is
+this module's state (the bot itself never holds a client); `lend` hands in a client that is
+already logged in (dpytest's in tests), which is borrowed, never logged in or closed here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,7 @@ from discord.ext import commands
 from bot.platforms.base import PlatformSetupError
 
 if TYPE_CHECKING:
-    from bot.app import App
-    from bot.platforms.discord.adapter import DiscordPlatform
+    from bot.settings import Settings
 
 READY_TIMEOUT = 60.0
 
@@ -28,7 +28,7 @@ Handler = Callable[..., Coroutine[Any, Any, None]]
 
 
 class SharedClient:
-    """One discord.py client shared by every Discord chat of an App.
+    """One discord.py client shared by every Discord chat.
 
     Discord allows one gateway connection per token that is worth having: two would each
     receive every event and every interaction. So the first chat to start logs in, later
@@ -37,12 +37,10 @@ class SharedClient:
     never logged in or closed here.
     """
 
-    def __init__(self, client: discord.Client, *, token: str | None, app: App | None = None
-                 ) -> None:
+    def __init__(self, client: discord.Client, *, token: str | None) -> None:
         self.client = client
         self._token = token  # never logged
-        self.app = app
-        self.users: set[DiscordPlatform] = set()
+        self.users: set[object] = set()  # the chats (adapters) using it
         self.connect_task: asyncio.Task[None] | None = None
         self.closed = False
         self._ready: asyncio.Future[None] | None = None
@@ -51,7 +49,7 @@ class SharedClient:
     def owned(self) -> bool:
         return self._token is not None
 
-    async def acquire(self, user: DiscordPlatform) -> None:
+    async def acquire(self, user: object) -> None:
         """Count `user` in; log in if nobody has yet, else wait for that login to finish."""
         self.users.add(user)
         if not self.owned:
@@ -61,15 +59,15 @@ class SharedClient:
         # shield: a chat whose start is cancelled must not cancel the login the others share
         await asyncio.shield(self._ready)
 
-    async def release(self, user: DiscordPlatform) -> None:
-        """Count `user` out; the last one takes the /chat commands away and closes the client."""
+    def is_last(self, user: object) -> bool:
+        """Whether `user` is the only chat still on the client."""
+        return self.users <= {user} and not self.closed
+
+    async def release(self, user: object) -> None:
+        """Count `user` out; the last one closes a client this package logged in."""
         self.users.discard(user)
         if self.users or self.closed:
             return
-        if self.app is not None:
-            from bot.platforms.discord.commands import uninstall
-
-            await uninstall(self.client, self.app)
         if self.owned and self._ready is not None:
             await self._close()
 
@@ -105,10 +103,10 @@ class SharedClient:
         )
 
     async def _close(self) -> None:
+        global _share
         self.closed = True
-        app = self.app
-        if app is not None and getattr(app, "discord_client", None) is self.client:
-            app.discord_client = None  # a closed client cannot log in again: the next makes one
+        if _share is self:
+            _share = None  # a closed client cannot log in again: the next start makes one
         await self.client.close()
         if self.connect_task is not None:
             self.connect_task.cancel()
@@ -117,30 +115,41 @@ class SharedClient:
             self.connect_task = None
 
 
-# App -> the client its Discord chats share. Weak, so a finished App takes its entry along.
-_SHARES: weakref.WeakKeyDictionary[Any, SharedClient] = weakref.WeakKeyDictionary()
+_share: SharedClient | None = None  # the client every Discord chat of this process uses
+_lent: discord.Client | None = None  # a logged-in client handed in with lend()
 
 
-def shared_client(app: App) -> SharedClient:
-    """The App's shared client: `app.discord_client` if one is set (borrowed), else one made
-    here, stored on the App and logged in by the first chat that starts."""
-    share = _SHARES.get(app)
-    client = getattr(app, "discord_client", None)
-    if share is not None and not share.closed and share.client is client:
-        return share
-    if client is not None:
-        share = SharedClient(client, token=None, app=app)
-    else:
-        token = app.settings.secrets.discord_token
-        if token is None:
-            raise PlatformSetupError(
-                "Discord: DISCORD_TOKEN is not set; put the bot token in the environment or "
-                ".env (see docs/discord.md)"
-            )
-        share = SharedClient(make_client(), token=token.get_secret_value(), app=app)
-        app.discord_client = share.client
-    _SHARES[app] = share
-    return share
+def lend(client: discord.Client | None) -> None:
+    """Use this already logged-in client for every Discord chat (tests hand in dpytest's);
+    None goes back to logging in with DISCORD_TOKEN."""
+    global _lent, _share
+    _lent = client
+    if _share is not None and _share.client is not client:
+        _share = None
+
+
+def current() -> discord.Client | None:
+    """The client the Discord chats share right now, if any."""
+    return _share.client if _share is not None and not _share.closed else None
+
+
+def shared_client(settings: Settings) -> SharedClient:
+    """The shared client: the lent one if any, else one made here and logged in (with
+    DISCORD_TOKEN) by the first chat that starts."""
+    global _share
+    if _share is not None and not _share.closed:
+        return _share
+    if _lent is not None:
+        _share = SharedClient(_lent, token=None)
+        return _share
+    token = settings.secrets.discord_token
+    if token is None:
+        raise PlatformSetupError(
+            "Discord: DISCORD_TOKEN is not set; put the bot token in the environment or "
+            ".env (see docs/discord.md)"
+        )
+    _share = SharedClient(make_client(), token=token.get_secret_value())
+    return _share
 
 
 def make_client() -> commands.Bot:
@@ -160,3 +169,28 @@ class Fanout:
     async def __call__(self, *args: Any) -> None:
         for handler in list(self.handlers):
             await handler(*args)
+
+
+def add_listeners(client: discord.Client, handlers: dict[str, Handler]) -> None:
+    """Add one chat's event handlers to the shared client, beside every other chat's."""
+    for event, handler in handlers.items():
+        if isinstance(client, commands.Bot):
+            client.add_listener(handler, event)
+            continue
+        # A plain Client dispatches to one attribute per event: share it through a fan-out.
+        fanout = getattr(client, event, None)
+        if not isinstance(fanout, Fanout):
+            fanout = Fanout(fanout)
+            setattr(client, event, fanout)
+        fanout.handlers.append(handler)
+
+
+def remove_listeners(client: discord.Client, handlers: dict[str, Handler]) -> None:
+    """Take one chat's handlers back out; the other chats keep theirs."""
+    for event, handler in handlers.items():
+        if isinstance(client, commands.Bot):
+            client.remove_listener(handler, event)
+            continue
+        fanout = getattr(client, event, None)
+        if isinstance(fanout, Fanout) and handler in fanout.handlers:
+            fanout.handlers.remove(handler)

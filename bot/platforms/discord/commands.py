@@ -6,31 +6,42 @@ join, leave. A member who tries a moderator command is told so privately, and th
 is logged and written to the archive's audit log.
 
 Replies that only concern the caller (errors, refusals, lists) are ephemeral; a transcript
-is posted for everyone. The cog drives the App exactly as the CLI and the web room do.
+is posted for everyone. The cog drives the bot exactly as the CLI and the web room do.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.host import ControlError
-from bot.platforms.discord.adapter import MAX_LENGTH, discord_time
+from bot.platforms.discord.messages import MAX_LENGTH, discord_time
 from bot.script import ScriptError, load_script
 
 if TYPE_CHECKING:
-    from bot.app import App
-    from bot.platforms.discord.adapter import DiscordPlatform
+    from bot.platforms.base import BotControl
+    from bot.platforms.discord.scheduled_events import ScheduleMirror
 
 log = logging.getLogger(__name__)
 
 COG_NAME = "ChatCommands"
 MAX_SCRIPT_BYTES = 256 * 1024  # a chat script is a page of YAML; refuse anything huge
+
+
+class DiscordChat(Protocol):
+    """What the commands need of a chat's Discord adapter (without importing it)."""
+
+    channel_id: int
+    guild: discord.Guild | None
+    mirror: ScheduleMirror | None
+    reminder_role: discord.Role | None
+
+    def is_moderator(self, member: discord.Member) -> bool: ...
 
 
 class Refusal(Exception):
@@ -43,17 +54,17 @@ def _clip(text: str) -> str:
 
 class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
                    group_description="Run and follow the scheduled chats"):
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, bot: BotControl) -> None:
+        self.bot = bot  # the running bot, through its narrow control surface
         self.synced: set[int] = set()  # guilds whose command list is up to date
         super().__init__()
 
     # ------------------------------------------------------------------ helpers
 
-    def platforms(self) -> dict[str, DiscordPlatform]:
+    def platforms(self) -> dict[str, DiscordChat]:
         """chat id -> its Discord adapter, for every chat that runs on Discord."""
-        found: dict[str, DiscordPlatform] = {}
-        for chat_id, runtime in self.app.chats.items():
+        found: dict[str, DiscordChat] = {}
+        for chat_id, runtime in self.bot.chats.items():
             platform = runtime.platforms.get("discord")
             if platform is not None:
                 found[chat_id] = platform  # type: ignore[assignment]
@@ -62,16 +73,16 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
     def resolve(self, interaction: discord.Interaction, chat: str | None) -> str:
         """The chat a command is about: named, else the one served in this channel."""
         if chat:
-            if chat not in self.app.chats:
+            if chat not in self.bot.chats:
                 raise Refusal(f"There is no chat `{chat}`; `/chat list` shows the loaded chats.")
             return chat
         here = {interaction.channel_id, getattr(interaction.channel, "parent_id", None)}
         matches = [cid for cid, p in self.platforms().items() if p.channel_id in here]
         if len(matches) == 1:
             return matches[0]
-        if len(self.app.chats) == 1:
-            return next(iter(self.app.chats))
-        if not self.app.chats:
+        if len(self.bot.chats) == 1:
+            return next(iter(self.bot.chats))
+        if not self.bot.chats:
             raise Refusal("No chat is loaded yet; a moderator can add one with `/chat load`.")
         raise Refusal("Several chats are loaded; name one with the `chat` option.")
 
@@ -83,7 +94,7 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
             here = platform.guild is not None and platform.guild.id == member.guild.id
             if here and platform.is_moderator(member):
                 return True
-        role_name = self.app.settings.discord.moderator_role
+        role_name = self.bot.settings.discord.moderator_role
         if role_name and any(r.name == role_name or str(r.id) == role_name for r in member.roles):
             return True
         return bool(interaction.permissions.manage_messages)
@@ -94,10 +105,10 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
             return True
         user = interaction.user
         log.warning("refused /chat %s from %s (%s): not a moderator", command, user.name, user.id)
-        self.app.archive.audit(
+        self.bot.archive.audit(
             actor=f"discord:{user.id}", action=f"refused /chat {command}",
             target=str(interaction.channel_id or ""), detail=f"{user.name} is not a moderator",
-            at=self.app.clock.now(),
+            at=self.bot.clock.now(),
         )
         await self.reply(
             interaction,
@@ -121,7 +132,7 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
             return
         try:
             chat_id = self.resolve(interaction, chat)
-            detail = self.app.control(command, minutes, chat_id=chat_id,
+            detail = self.bot.control(command, minutes, chat_id=chat_id,
                                       actor=f"discord:{interaction.user.name}")
         except (Refusal, ControlError) as exc:
             await self.reply(interaction, str(exc))
@@ -132,10 +143,10 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
     def _next_line(self, chat_id: str) -> str:
         from bot.schedule import occurrences
 
-        runtime = self.app.chats[chat_id]
+        runtime = self.bot.chats[chat_id]
         script = runtime.script
-        live = self.app.live_session(chat_id)
-        found = occurrences(script, self.app.clock.now(), 1)
+        live = self.bot.live_session(chat_id)
+        found = occurrences(script, self.bot.clock.now(), 1)
         if live is not None:
             when = "live now"
         elif found:
@@ -146,7 +157,7 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
 
     async def _autocomplete(self, interaction: discord.Interaction, current: str
                             ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=cid, value=cid) for cid in sorted(self.app.chats)
+        return [app_commands.Choice(name=cid, value=cid) for cid in sorted(self.bot.chats)
                 if current.lower() in cid][:25]
 
     # ------------------------------------------------------------------ everyone
@@ -154,13 +165,13 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
     @app_commands.command(name="next", description="When the next chat starts, in your time")
     @app_commands.describe(chat="Which chat (default: the one in this channel, or all)")
     async def next_(self, interaction: discord.Interaction, chat: str | None = None) -> None:
-        if chat and chat not in self.app.chats:
+        if chat and chat not in self.bot.chats:
             await self.reply(interaction, f"There is no chat `{chat}`; try `/chat next`.")
             return
         try:
             chats = [chat] if chat else [self.resolve(interaction, None)]
         except Refusal:
-            chats = sorted(self.app.chats)
+            chats = sorted(self.bot.chats)
         if not chats:
             await self.reply(interaction, "No chat is scheduled yet.")
             return
@@ -186,7 +197,7 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
             return
         role = platform.reminder_role
         member = interaction.user
-        title = self.app.chats[chat_id].script.title
+        title = self.bot.chats[chat_id].script.title
         if role is not None and isinstance(member, discord.Member):
             # The server pings a reminder role: opting in means holding that role.
             try:
@@ -199,7 +210,7 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
                                  "needs Manage Roles and a role above it. Please tell a moderator.")
                 return
         else:
-            platform.mirror.set_opt_in(str(member.id), on, self.app.clock.now())
+            platform.mirror.set_opt_in(str(member.id), on, self.bot.clock.now())
         if on:
             text = f"You'll get a reminder before **{title}**. `/chat leave` stops them."
         else:
@@ -212,8 +223,8 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
     async def list_(self, interaction: discord.Interaction) -> None:
         if not await self.guard(interaction, "list"):
             return
-        lines = [self._next_line(c) for c in sorted(self.app.chats)]
-        problems = [str(i) for i in getattr(self.app, "script_issues", [])]
+        lines = [self._next_line(c) for c in sorted(self.bot.chats)]
+        problems = [str(i) for i in self.bot.script_issues]
         if problems:
             lines.append(f"{len(problems)} script(s) have problems: " + "; ".join(problems[:3]))
         await self.reply(interaction, "\n".join(lines) or "No chat is loaded.")
@@ -245,17 +256,17 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
             issues = "\n".join(str(i) for i in exc.issues)
             await self.reply(interaction, f"{name} was not loaded:\n```\n{issues}\n```")
             return
-        chats_dir = Path(self.app.settings.chats.dir)
-        existing = self.app.chats.get(loaded.id)
+        chats_dir = Path(self.bot.settings.chats.dir)
+        existing = self.bot.chats.get(loaded.id)
         target = (existing.script.path if existing and existing.script.path.parent == chats_dir
                   else chats_dir / f"{loaded.id}.yaml")
         chats_dir.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        self.app.archive.audit(actor=f"discord:{interaction.user.id}", action="load script",
-                               target=loaded.id, detail=str(target), at=self.app.clock.now())
-        await self.app.reload()
+        self.bot.archive.audit(actor=f"discord:{interaction.user.id}", action="load script",
+                               target=loaded.id, detail=str(target), at=self.bot.clock.now())
+        await self.bot.reload()
         verb = "Replaced" if existing else "Loaded"
-        line = self._next_line(loaded.id) if loaded.id in self.app.chats else loaded.title
+        line = self._next_line(loaded.id) if loaded.id in self.bot.chats else loaded.title
         await self.reply(interaction, f"{verb} `{target.name}`. {line}")
 
     @app_commands.command(name="start", description="Moderators: start a session now")
@@ -266,7 +277,7 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
             return
         try:
             chat_id = self.resolve(interaction, chat)
-            session_id = await self.app.start_session(
+            session_id = await self.bot.start_session(
                 chat_id, pace=pace or 1.0, rehearsal=pace is not None)
         except (Refusal, ControlError) as exc:
             await self.reply(interaction, str(exc))
@@ -304,9 +315,7 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
                          session: int | None = None) -> None:
         if not await self.guard(interaction, "transcript"):
             return
-        from bot.publishing import publish_session
-
-        archive = self.app.archive
+        archive = self.bot.archive
         try:
             if session is not None:
                 try:
@@ -323,10 +332,9 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
             await self.reply(interaction, str(exc))
             return
         await interaction.response.defer(thinking=True)  # rendering can take a moment
-        s = self.app.settings.host
-        published = publish_session(archive, row.id, self.app.transcripts_dir,
-                                    lead_in_minutes=s.lead_in_minutes,
-                                    late_window_minutes=s.late_window_minutes)
+        # Rendered in the publisher's worker, one at a time: the loop (and every live chat
+        # on it) only waits.
+        published = await self.bot.publisher.publish(row.id)
         files = [discord.File(p, filename=p.name) for p in published.files
                  if p.suffix in (".html", ".md")]
         when = discord_time(row.scheduled_start, "D")
@@ -341,8 +349,8 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
     del _cmd
 
 
-async def install(client: discord.Client, app: App, guild: discord.Guild) -> None:
-    """Add the /chat commands to the bot (once for the App: one cog answers for all of its
+async def install(client: discord.Client, control: BotControl, guild: discord.Guild) -> None:
+    """Add the /chat commands to the client (once per bot: one cog answers for all of its
     chats, finding each command's chat from the channel or the `chat` option) and publish
     them to this server.
 
@@ -354,12 +362,12 @@ async def install(client: discord.Client, app: App, guild: discord.Guild) -> Non
         log.warning("discord: the client is not a commands.Bot; /chat commands are off")
         return
     cog = client.get_cog(COG_NAME)
-    if isinstance(cog, ChatCommands) and cog.app is not app:
-        # Left by an App that used this client before: it must not answer for this one.
+    if isinstance(cog, ChatCommands) and cog.bot is not control:
+        # Left by a bot that used this client before: it must not answer for this one.
         await _remove(client, cog)
         cog = None
     if cog is None:
-        cog = ChatCommands(app)
+        cog = ChatCommands(control)
         await client.add_cog(cog)
     assert isinstance(cog, ChatCommands)
     if guild.id in cog.synced:
@@ -375,12 +383,12 @@ async def install(client: discord.Client, app: App, guild: discord.Guild) -> Non
     cog.synced.add(guild.id)
 
 
-async def uninstall(client: discord.Client, app: App) -> None:
-    """Take the App's /chat commands off the bot (its last Discord chat has stopped)."""
+async def uninstall(client: discord.Client, control: BotControl) -> None:
+    """Take the bot's /chat commands off the client (its last Discord chat has stopped)."""
     if not isinstance(client, commands.Bot):
         return
     cog = client.get_cog(COG_NAME)
-    if isinstance(cog, ChatCommands) and cog.app is app:
+    if isinstance(cog, ChatCommands) and cog.bot is control:
         await _remove(client, cog)
 
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import discord
 
 from bot.platforms.base import PlatformError
-from bot.platforms.discord.adapter import MAX_LENGTH, PLATFORM, discord_time
+from bot.platforms.discord.messages import MAX_LENGTH, PLATFORM, discord_time
 from bot.records import Author, Upcoming
 
 log = logging.getLogger(__name__)

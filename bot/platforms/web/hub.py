@@ -19,7 +19,7 @@ import orjson
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.platforms.base import BotControl
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Client:
 
 
 class Hub:
-    def __init__(self, bot: App) -> None:
+    def __init__(self, bot: BotControl) -> None:
         self.bot = bot
         self.rooms: dict[str, set[Client]] = {}
         self._subscribed: dict[str, object] = {}  # chat -> the platform object we listen to

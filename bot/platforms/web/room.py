@@ -16,11 +16,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.archive.records import StoredMessage
-from bot.platforms.base import Capabilities, ChatContext, Platform
+from bot.platforms.base import (
+    Capabilities,
+    ChatContext,
+    Platform,
+    PlatformServices,
+    PlatformSetupError,
+)
 from bot.records import Action, ActionResult, Author, Event, Message, PostRef
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.archive import Archive
 
 Broadcast = Callable[[str, dict], Awaitable[None]]
 
@@ -44,16 +50,27 @@ def new_id() -> str:
         return f"{_last_ms:012x}{_counter:03x}{secrets.token_hex(2)}"
 
 
+def build(context: ChatContext, services: PlatformServices) -> WebRoomPlatform:
+    """The registry's factory: the web room keeps its messages in the bot's archive."""
+    return WebRoomPlatform(context, services)
+
+
 class WebRoomPlatform(Platform):
+    """One chat's room: the archive is its store; listeners (the hub) get what it shows."""
+
     name = "web"
     capabilities = Capabilities(
         threads=False, edits=True, deletes=True, hiding=True, holding=True, max_length=2000,
         actions=frozenset({"hold", "approve", "hide", "restore", "redact", "delete"}),
     )
 
-    def __init__(self, context: ChatContext, *, app: App) -> None:
+    def __init__(self, context: ChatContext, services: PlatformServices) -> None:
         super().__init__(context)
-        self.app = app
+        if services.archive is None:
+            raise PlatformSetupError("the web room needs the archive (it is the room's store)")
+        self.archive: Archive = services.archive
+        self.clock = services.clock
+        self.services = services
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self.listeners: list[Broadcast] = []  # the WebSocket hub subscribes here
 
@@ -62,13 +79,12 @@ class WebRoomPlatform(Platform):
 
     async def post(self, text: str, *, reply_to: str | None = None,
                    new_thread: str | None = None) -> PostRef:
-        host = Author(self.name, "host", self.app.chats[self.context.chat_id].script.model.host
-                      or "Host", is_bot=True)
-        message = Message(self.name, new_id(), host, text, self.app.clock.now(),
+        host = Author(self.name, "host", self.context.host_name, is_bot=True)
+        message = Message(self.name, new_id(), host, text, self.clock.now(),
                           reply_to=reply_to, raw={"source": "host"})
-        session_id = self.app.live_session(self.context.chat_id)
+        session_id = self.services.live_session(self.context.chat_id)
         # Stored as the host's own post before anyone sees it (the outbox reconciles on it).
-        self.app.archive.record_events(
+        self.archive.record_events(
             [Event("created", self.name, message.id, message.created, message)],
             session_id=session_id, chat_id=self.context.chat_id, host=True)
         payload = message_json(message)
@@ -80,7 +96,7 @@ class WebRoomPlatform(Platform):
         """Which scripted item this host post is, so rooms can pin the current question."""
         if session_id is None:
             return None, None
-        for item in self.app.archive.items(session_id):
+        for item in self.archive.items(session_id):
             if item.text == text and item.status != "sent":
                 return item.key, item.number
         return None, None
@@ -89,10 +105,10 @@ class WebRoomPlatform(Platform):
                       reply_to: str | None = None, raw: dict | None = None) -> Message:
         """A participant's message: store it, then broadcast, then hand it to the collector."""
         message = Message(self.name, new_id(), Author(self.name, author_id, name), text,
-                          self.app.clock.now(), reply_to=reply_to, raw=raw or {})
+                          self.clock.now(), reply_to=reply_to, raw=raw or {})
         event = Event("created", self.name, message.id, message.created, message)
-        session_id = self.app.live_session(self.context.chat_id)
-        self.app.archive.record_events([event], session_id=session_id,
+        session_id = self.services.live_session(self.context.chat_id)
+        self.archive.record_events([event], session_id=session_id,
                                        chat_id=self.context.chat_id)
         # Confidentiality first: screened before anyone sees it, so a held message is never
         # shown and a redacted one is only ever shown masked.
@@ -105,26 +121,26 @@ class WebRoomPlatform(Platform):
 
     async def _screened(self, event: Event, session_id: int | None) -> str | None:
         """Run moderation on one event now; the text the public may see, or None if none."""
-        await self.app.screen_now(self, [event], session_id)
-        stored = self.app.archive.message(self.name, event.message_id)
+        await self.services.screen(self, [event], session_id)
+        stored = self.archive.message(self.name, event.message_id)
         if stored is None or not stored.public:
             return None
         return stored.public_text
 
     def held(self, message_id: str) -> bool:
-        stored = self.app.archive.message(self.name, message_id)
+        stored = self.archive.message(self.name, message_id)
         return stored is not None and not stored.public and not stored.deleted
 
     async def edit(self, message_id: str, text: str) -> Message:
-        stored = self.app.archive.message(self.name, message_id)
+        stored = self.archive.message(self.name, message_id)
         if stored is None:
             raise KeyError(f"no web message {message_id}")
-        now = self.app.clock.now()
+        now = self.clock.now()
         message = Message(self.name, message_id, Author(self.name, stored.author_id,
                           stored.author_name), text, stored.created, reply_to=stored.reply_to,
                           edited=now)
         event = Event("edited", self.name, message_id, now, message)
-        self.app.archive.record_events([event], chat_id=self.context.chat_id)
+        self.archive.record_events([event], chat_id=self.context.chat_id)
         shown = await self._screened(event, stored.session_id)
         if shown is not None:
             await self._send({"type": "edited", "session": stored.session_id,
@@ -135,9 +151,9 @@ class WebRoomPlatform(Platform):
         return message
 
     async def delete(self, message_id: str) -> None:
-        now = self.app.clock.now()
+        now = self.clock.now()
         event = Event("deleted", self.name, message_id, now)
-        self.app.archive.record_events([event], chat_id=self.context.chat_id)
+        self.archive.record_events([event], chat_id=self.context.chat_id)
         await self._send({"type": "deleted", "id": message_id})
         self._queue.put_nowait(event)
 
@@ -159,7 +175,7 @@ class WebRoomPlatform(Platform):
         if kind == "redacted":
             payload["text"] = action.text or ""
         elif kind == "restored":
-            stored = self.app.archive.message(self.name, action.message_id)
+            stored = self.archive.message(self.name, action.message_id)
             if stored is None or not stored.public or stored.deleted:
                 return ActionResult(True, "still not public")
             payload["message"] = stored_json(stored)

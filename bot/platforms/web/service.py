@@ -19,7 +19,7 @@ from bot.platforms.web.room import WebRoomPlatform, stored_json
 from bot.schedule import occurrences
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.platforms.base import BotControl
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ RECENT_HOURS = 12  # an ended session stays on the room page this long (with its
 
 
 class RoomService:
-    def __init__(self, bot: App) -> None:
+    def __init__(self, bot: BotControl) -> None:
         self.bot = bot
         self.hub = Hub(bot)
         web = bot.settings.web

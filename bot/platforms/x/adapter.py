@@ -27,6 +27,7 @@ from bot.platforms.base import (
     ChatContext,
     Platform,
     PlatformError,
+    PlatformServices,
     PlatformSetupError,
 )
 from bot.platforms.x.client import (
@@ -40,23 +41,24 @@ from bot.platforms.x.client import (
     as_bool,
     as_float,
     check_credentials,
-    parse_time,
 )
 from bot.platforms.x.text import MAX_WEIGHTED, weighted_length, with_hashtag
-from bot.records import Action, ActionResult, Author, Backfill, Event, Message, PostRef
+from bot.platforms.x.tweets import (
+    EXPANSIONS,
+    TWEET_FIELDS,
+    USER_FIELDS,
+    page_messages,
+    tweet_url,
+)
+from bot.records import Action, ActionResult, Backfill, Event, PostRef
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-__all__ = ["XAccountReport", "XCredentials", "XPlatform", "check_credentials", "v2_message"]
+__all__ = ["XAccountReport", "XCredentials", "XPlatform", "build", "check_credentials"]
 
 log = logging.getLogger(__name__)
 
-TWEET_FIELDS = (
-    "created_at author_id conversation_id referenced_tweets public_metrics in_reply_to_user_id lang"
-).split()
-EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
-USER_FIELDS = ["username", "name"]
 NO_SEARCH_WARNING = (
     "X: this app's access level cannot search recent tweets (X's Free tier has no search; "
     "Basic or above does). Posting continues, but replies are not collected live: collect "
@@ -65,55 +67,14 @@ NO_SEARCH_WARNING = (
 )
 
 
-def tweet_url(tweet_id: str, handle: str | None) -> str:
-    return f"https://x.com/{handle or 'i/web'}/status/{tweet_id}"
-
-
-def v2_message(
-    tweet: Mapping[str, Any],
-    users: Mapping[str, Mapping[str, Any]],
-    raw: Mapping[str, Any],
-    *,
-    me_id: str = "",
-    created: datetime | None = None,
-) -> Message | None:
-    """One API v2 tweet as a neutral Message; None for a retweet (it repeats someone else's
-    words, and X counts it on the original). Shared with the importer so an imported tweet
-    is stored exactly as the live adapter would have stored it."""
-    refs = {r["type"]: str(r["id"]) for r in tweet.get("referenced_tweets") or ()}
-    if "retweeted" in refs:
-        return None
-    author_id = str(tweet.get("author_id", ""))
-    user = users.get(author_id, {})
-    handle = user.get("username")
-    tweet_id = str(tweet["id"])
-    conversation = tweet.get("conversation_id")
-    if "created_at" in tweet:
-        created = parse_time(tweet["created_at"])
-    elif created is None:
-        raise ValueError(f"tweet {tweet_id} has no created_at")
-    return Message(
-        platform="x",
-        id=tweet_id,
-        author=Author(
-            platform="x",
-            id=author_id,
-            name=user.get("name") or handle or author_id,
-            handle=handle,
-            is_bot=bool(me_id) and author_id == me_id,
-        ),
-        text=tweet.get("text", ""),
-        created=created,
-        reply_to=refs.get("replied_to"),
-        thread_id=str(conversation) if conversation else None,
-        reactions=int((tweet.get("public_metrics") or {}).get("like_count", 0)),
-        url=tweet_url(tweet_id, handle),
-        kind="quote" if "quoted" in refs else "message",
-        raw=raw,
-    )
+def build(context: ChatContext, services: PlatformServices) -> XPlatform:
+    """The registry's factory: secrets and [x] settings under the script's own values."""
+    return XPlatform.from_settings(context, services.settings, clock=services.clock)
 
 
 class XPlatform(Platform):
+    """One chat on X: posts through OAuth 1.0a, collects by polling recent search."""
+
     name = "x"
     capabilities = Capabilities(
         threads=True,
@@ -410,35 +371,11 @@ class XPlatform(Platform):
         return sorted(fresh, key=lambda e: int(e.message_id))
 
     def _page_events(self, body: Mapping[str, Any], query: str) -> list[Event]:
-        includes = body.get("includes", {})
-        users = {u["id"]: u for u in includes.get("users", [])}
-        tweets = {t["id"]: t for t in includes.get("tweets", [])}
-        meta = body.get("meta", {})
         events = []
-        for tweet in body.get("data", []):
-            refs = [str(r["id"]) for r in tweet.get("referenced_tweets", [])]
-            referenced = [tweets[i] for i in refs if i in tweets]
-            author_id = str(tweet.get("author_id", ""))
-            wanted = {author_id} | {str(t.get("author_id")) for t in referenced}
-            raw = {
-                "data": dict(tweet),
-                "includes": {
-                    "users": [u for uid, u in users.items() if uid in wanted],
-                    "tweets": referenced,
-                },
-                "page_meta": dict(meta),
-                "query": query,
-            }
-            message = v2_message(
-                tweet, users, raw, me_id=self._me_id, created=self._clock.now()
-            )
-            if message is None:
-                continue
+        for message in page_messages(body, query, me_id=self._me_id, now=self._clock.now()):
             if message.thread_id:
                 self._conversation_of[message.id] = message.thread_id
-            events.append(
-                Event("created", "x", message.id, message.created, message=message)
-            )
+            events.append(Event("created", "x", message.id, message.created, message=message))
         return events
 
     async def _collect_guarded(self, key: str, query: str, *, persistent: bool) -> list[Event]:

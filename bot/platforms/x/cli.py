@@ -10,19 +10,16 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bot.cli import ConfigOpt, UserError, _settings, _setup_logging, console
+from bot.terminal import ConfigOpt, UserError, console, settings_from, setup_logging
 
 BAD_LINES_SHOWN = 20
 
 
-def register(app: typer.Typer, import_app: typer.Typer) -> None:
-    x_app = typer.Typer(help="X (Twitter): check the keys and the access level.",
-                        no_args_is_help=True)
-    x_app.command("check")(x_check)
-    app.add_typer(x_app, name="x")
-    import_app.command("x")(import_x_command)
+x_app = typer.Typer(help="X (Twitter): check the keys and the access level.",
+                    no_args_is_help=True)
 
 
+@x_app.command("check")
 def x_check(
     hashtag: Annotated[str, typer.Option(help="Probe search with this hashtag.")] = "",
     config: ConfigOpt = None,
@@ -42,8 +39,8 @@ def x_check(
     """
     from bot.platforms.x.client import XCredentials, check_credentials
 
-    _setup_logging(verbose)
-    settings = _settings(config)
+    setup_logging(verbose)
+    settings = settings_from(config)
     credentials = XCredentials.from_secrets(settings.secrets)
     report = asyncio.run(check_credentials(credentials, hashtag=hashtag,
                                            base_url=settings.x.api_base))
@@ -86,10 +83,10 @@ def import_x_command(
     from bot.platforms.x.importer import import_x
     from bot.script import load_script
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     if not file.is_file():
         raise UserError(f"{file}: no such file; give the path of a .jsonl file of tweets")
-    settings = _settings(config)
+    settings = settings_from(config)
     chat = load_script(script)
     archive = Archive(settings.archive.path)
     columns = (TextColumn("[bold]importing[/bold] {task.fields[name]}"), BarColumn(),

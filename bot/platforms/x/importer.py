@@ -10,7 +10,7 @@ Three kinds of line are recognised, each line on its own, so concatenated files 
 
 The file is read one line at a time (memory stays flat for any size), and a line that
 cannot be read is counted with its number without stopping the import. Retweets are left
-out, as live. v2 tweets go through the live adapter's own converter (`v2_message`), so an
+out, as live. v2 tweets go through the live adapter's own converter (`tweets.v2_message`), so an
 imported tweet is stored exactly as collection would have stored it; the original JSON is
 kept in `Message.raw`.
 """
@@ -27,7 +27,7 @@ import orjson
 
 from bot.archive import Archive
 from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream
-from bot.platforms.x.adapter import tweet_url, v2_message
+from bot.platforms.x.tweets import tweet_url, v2_message
 from bot.records import Author, Message
 from bot.script import ChatScript
 

@@ -1,0 +1,46 @@
+"""`tweetchat search`: full-text search over every session's messages."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import orjson
+import typer
+from rich.table import Table
+
+from bot.terminal import ConfigOpt, console, settings_from
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="Words, #hashtags or @names, as typed.")],
+    chat: Annotated[str | None, typer.Option(help="Only this chat.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    config: ConfigOpt = None,
+) -> None:
+    """Search every session's messages in full text.
+
+    Examples:
+
+      tweetchat search canteen
+
+      tweetchat search "#NHSSM policy" --chat nhssm --json
+    """
+    from bot.archive import Archive
+    from bot.archive import search as run_search
+
+    archive = Archive(settings_from(config).archive.path)
+    hits = run_search(archive, query, chat_id=chat, limit=limit)
+    if as_json:
+        sys.stdout.write(orjson.dumps([h.__dict__ for h in hits],
+                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table(title=f"{len(hits)} matches for {query!r}", title_justify="left")
+    for col in ("Session", "When", "Q", "Who", "Text"):
+        table.add_column(col, overflow="fold")
+    for h in hits:
+        label = f"{h.session_id}" + (" (rehearsal)" if h.rehearsal else "")
+        table.add_row(label, f"{h.created:%Y-%m-%d %H:%M}", f"{h.question or ''}",
+                      h.author_name, h.snippet)
+    console.print(table)

@@ -1,0 +1,92 @@
+"""`tweetchat sessions` and `transcript`: what the archive holds, rendered again."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.table import Table
+
+from bot.terminal import ConfigOpt, UserError, console, settings_from
+
+
+def sessions(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    chat: Annotated[str | None, typer.Option(help="Only this chat.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List sessions: chat, start, status, messages, participants.
+
+    Examples:
+
+      tweetchat sessions
+
+      tweetchat sessions --chat nhssm --json
+    """
+    from zoneinfo import ZoneInfo
+
+    from bot.archive import Archive
+
+    archive = Archive(settings_from(config).archive.path)
+    stats = archive.session_stats()
+    rows: list[dict[str, Any]] = []
+    for s in archive.sessions(chat_id=chat):
+        messages, participants = stats.get(s.id, (0, 0))
+        rows.append({
+            "id": s.id, "chat": s.chat_id, "title": s.title,
+            "start": s.scheduled_start.isoformat(),
+            "local_start": s.scheduled_start.astimezone(ZoneInfo(s.timezone)).isoformat(),
+            "status": s.status, "rehearsal": s.rehearsal, "platforms": list(s.platforms),
+            "messages": messages, "participants": participants,
+        })
+    if as_json:
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table(title=f"Sessions ({len(rows)})", title_justify="left")
+    for col, just in (("ID", "right"), ("Chat", "left"), ("Start (local)", "left"),
+                      ("Status", "left"), ("Messages", "right"), ("People", "right")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in rows:
+        status = r["status"] + (" [magenta](rehearsal)[/magenta]" if r["rehearsal"] else "")
+        table.add_row(str(r["id"]), r["chat"], r["local_start"][:16].replace("T", " "),
+                      status, str(r["messages"]), str(r["participants"]))
+    console.print(table)
+
+
+def transcript(
+    session: Annotated[int, typer.Argument(help="Session id (see `tweetchat sessions`).")],
+    fmt: Annotated[list[str] | None, typer.Option(
+        "--format", help="html, md, json or csv (repeat for several; default all).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Directory to write into.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Render one session's transcript (again), from the archive.
+
+    Examples:
+
+      tweetchat transcript 3
+
+      tweetchat transcript 3 --format md --out /tmp/blog
+    """
+    from bot.archive import Archive
+    from bot.publishing import FORMATS, Publisher
+
+    settings = settings_from(config)
+    formats = tuple(fmt or FORMATS)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise UserError(f"--format {bad[0]}: use html, md, json or csv")
+    archive = Archive(settings.archive.path)
+    try:
+        archive.session(session)
+    except KeyError:
+        raise UserError(f"no session {session}; list them with `tweetchat sessions`") from None
+    finally:
+        archive.close()
+    published = Publisher.from_settings(settings).publish_now(session, formats=formats,
+                                                              out_dir=out)
+    for path in published.files:
+        console.print(str(path), highlight=False)

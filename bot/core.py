@@ -1,0 +1,499 @@
+"""The running bot's core: loads scripts, starts platforms and collectors, schedules and
+hosts sessions, and has transcripts published.
+
+It starts and stops things and knows no platform's details: adapters are built through
+the registry and get `PlatformServices` (never this object); the /chat commands and the
+web room reach it only through the `BotControl` protocol. The web application is built on
+top of it (bot/app.py), so nothing here imports the web application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.archive import Archive
+from bot.clock import Clock
+from bot.collector import Collector
+from bot.control_client import ensure_moderator_token
+from bot.host import ControlError, RetryPolicy, SessionHost
+from bot.platforms.base import Platform, PlatformServices, PlatformSetupError, make_platform
+from bot.publishing import Publisher
+from bot.records import Upcoming
+from bot.schedule import ChatScheduler, Occurrence, occurrences_between
+from bot.screening import PolicyProblem, Screening
+from bot.script import ChatScript, ScriptIssue, load_scripts
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BotError(Exception):
+    """A problem the operator must fix before the bot can run: one plain line."""
+
+
+@dataclass
+class Alert:
+    """Something moderators must know about, raised during a session."""
+
+    at: datetime
+    session_id: int | None
+    text: str
+
+
+@dataclass
+class ChatRuntime:
+    """One loaded chat: its script, its adapters and their collectors."""
+
+    script: ChatScript
+    platforms: dict[str, Platform] = field(default_factory=dict)
+    collectors: list[Collector] = field(default_factory=list)
+
+
+class Core:
+    """Chats, sessions, platforms, the scheduler and publishing: everything but the web."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        scripts: Sequence[ChatScript] | None = None,
+        platform_override: Sequence[str] | None = None,
+        with_scheduler: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.archive = Archive(settings.archive.path)
+        self.transcripts_dir = Path(settings.archive.transcripts_dir)
+        self._fixed_scripts = list(scripts) if scripts is not None else None
+        self.platform_override = tuple(platform_override or ())
+        self.with_scheduler = with_scheduler
+        self.chats: dict[str, ChatRuntime] = {}
+        self.script_issues: list[ScriptIssue] = []
+        self.hosts: dict[int, SessionHost] = {}
+        self.host_tasks: dict[int, asyncio.Task[None]] = {}
+        self.alerts: list[Alert] = []
+        self.scheduler: ChatScheduler | None = None
+        self.moderator_token = ensure_moderator_token(settings)
+        self.stopped = asyncio.Event()
+        self._background: set[asyncio.Task[object]] = set()
+        self.publisher = Publisher.from_settings(settings)
+        self.screening = Screening(settings, self.archive, self.clock, self.hosts, self._alert)
+        # Live views (the web room) hear about published transcripts and alerts.
+        self.session_listeners: list[Callable[[int | None, dict[str, Any]], Awaitable[None]]] = []
+        # What every adapter is lent: never this object, only what it needs.
+        self.services = PlatformServices(
+            settings=settings, clock=self.clock, archive=self.archive,
+            live_session=self.live_session, screen=self.screening.screen_now, control=self,
+        )
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            self.screening.start()
+        except PolicyProblem as exc:
+            raise BotError(str(exc)) from None
+        await self._load_chats()
+        await self._start_front()
+        for runtime in self.chats.values():
+            await self._start_chat(runtime)
+        if self.with_scheduler:
+            self.scheduler = ChatScheduler(
+                Path(self.settings.scheduler.jobs_db),
+                on_session=self.on_session_due, on_reminder=self.on_reminder,
+                on_replan=self.replan, horizon_days=self.settings.scheduler.horizon_days,
+            )
+            self.scheduler.start()
+            await self.replan()
+            await self.reconcile(self.clock.now())
+        await self.resume_unfinished()
+
+    async def stop(self) -> None:
+        """Stop cleanly: hosts leave their sessions resumable, collectors flush, every write
+        finishes before the archive closes."""
+        for host in self.hosts.values():
+            host.shutdown()
+        if self.host_tasks:
+            await asyncio.wait(list(self.host_tasks.values()), timeout=10)
+        for task in list(self._background):
+            task.cancel()
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        for runtime in self.chats.values():
+            for collector in runtime.collectors:
+                await collector.stop()
+            for platform in runtime.platforms.values():
+                with contextlib.suppress(Exception):
+                    await platform.stop()
+        await self._stop_front()
+        await asyncio.to_thread(self.publisher.close)  # a render in progress finishes
+        self.archive.close()
+        self.stopped.set()
+
+    async def _start_front(self) -> None:
+        """What faces people (the web application) starts here, before the chats."""
+
+    async def _stop_front(self) -> None:
+        """And stops here, before the archive closes."""
+
+    # -- chats -----------------------------------------------------------------------------
+
+    async def _load_chats(self) -> None:
+        if self._fixed_scripts is not None:
+            scripts, issues = self._fixed_scripts, list[ScriptIssue]()
+        else:
+            scripts, issues = load_scripts(self.settings.chats.dir)
+        self.script_issues = issues
+        for issue in issues:
+            log.error("chat script skipped: %s", issue)
+        for script in scripts:
+            self._record_chat(script)
+            self.chats[script.id] = ChatRuntime(script)
+
+    def _record_chat(self, script: ChatScript) -> None:
+        self.archive.upsert_chat(
+            chat_id=script.id, title=script.title, hashtag=script.hashtag,
+            timezone=script.model.timezone, path=str(script.path), digest=script.digest,
+            now=self.clock.now(),
+        )
+
+    def platform_names(self, script: ChatScript) -> tuple[str, ...]:
+        return self.platform_override or script.platforms
+
+    async def _start_chat(self, runtime: ChatRuntime) -> None:
+        for name in self.platform_names(runtime.script):
+            try:
+                platform = make_platform(name, runtime.script, self.services)
+                await platform.start()
+            except PlatformSetupError as exc:
+                raise BotError(f"chat '{runtime.script.id}': {exc}") from None
+            runtime.platforms[name] = platform
+            collector = Collector(
+                self.archive, runtime.script.id, platform,
+                live_session=self._live_session_of(runtime.script.id),
+                clock=self.clock, listeners=self.screening.listeners(),
+            )
+            if await collector.backfill():
+                self._spawn(self._republish_recent(runtime.script.id))
+            collector.start()
+            runtime.collectors.append(collector)
+
+    async def _republish_recent(self, chat_id: str) -> None:
+        """A backfill after a gap may bring late replies to sessions that ended while the bot
+        was down: render those again."""
+        window = timedelta(minutes=self.settings.host.late_window_minutes)
+        for session in self.archive.sessions(chat_id=chat_id, statuses=("ended",)):
+            if session.ended_at and self.clock.now() - session.ended_at <= window:
+                await self.publish(session.id)
+
+    def _live_session_of(self, chat_id: str) -> Callable[[], int | None]:
+        return lambda: self.live_session(chat_id)
+
+    async def reload(self) -> dict[str, int]:
+        """Re-read chats/: new and changed scripts are (re)scheduled, without duplicates."""
+        if self._fixed_scripts is not None:
+            return {"chats": len(self.chats)}
+        scripts, issues = load_scripts(self.settings.chats.dir)
+        self.script_issues = issues
+        broken = {Path(issue.path) for issue in issues}
+        loaded = {script.id for script in scripts}
+        for chat_id, runtime in list(self.chats.items()):
+            # A script with errors keeps its last good schedule; a deleted one is dropped.
+            if chat_id not in loaded and runtime.script.path not in broken \
+                    and self.live_session(chat_id) is None:
+                await self._drop_chat(chat_id)
+        for script in scripts:
+            self._record_chat(script)
+            existing = self.chats.get(script.id)
+            if existing is None:
+                fresh = ChatRuntime(script)
+                self.chats[script.id] = fresh
+                await self._start_chat(fresh)
+            else:
+                existing.script = script
+        result = await self.replan()
+        log.info("reloaded %d chats (%d scripts with problems)", len(scripts), len(issues))
+        return result
+
+    async def _drop_chat(self, chat_id: str) -> None:
+        runtime = self.chats.pop(chat_id)
+        for collector in runtime.collectors:
+            await collector.stop()
+        for platform in runtime.platforms.values():
+            with contextlib.suppress(Exception):
+                await platform.stop()
+        log.info("chat %s removed: its script is gone from %s", chat_id,
+                 self.settings.chats.dir)
+
+    async def replan(self) -> dict[str, int]:  # also the scheduler's periodic job
+        if self.scheduler is None:
+            return {"jobs": 0}
+        result = self.scheduler.plan([c.script for c in self.chats.values()], self.clock.now())
+        await self.sync_platform_schedules()
+        return result
+
+    async def sync_platform_schedules(self) -> None:
+        """Platforms that mirror the schedule (Discord events) see the next few sessions."""
+        from bot.schedule import occurrences
+
+        now = self.clock.now()
+        base = self.settings.web.public_url.rstrip("/")
+        for runtime in self.chats.values():
+            script = runtime.script
+            upcoming = [
+                Upcoming(occ.key, occ.start, occ.end, script.title,
+                         script.model.description or script.model.welcome,
+                         f"{base}/chats/{script.id}" if base else None)
+                for occ in occurrences(script, now, 4)
+            ]
+            for name, platform in runtime.platforms.items():
+                try:
+                    await platform.sync_schedule(upcoming)
+                except Exception as exc:
+                    log.warning("%s: could not mirror the schedule: %s", name, exc)
+
+    def upcoming(self, count: int = 1) -> list[Occurrence]:
+        from bot.schedule import occurrences
+
+        now = self.clock.now()
+        out = []
+        for runtime in self.chats.values():
+            out.extend(occurrences(runtime.script, now, count))
+        return sorted(out, key=lambda o: o.start)
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def live_session(self, chat_id: str) -> int | None:
+        for session_id, host in self.hosts.items():
+            if host.chat_id == chat_id and not self.host_tasks[session_id].done():
+                return session_id
+        return None
+
+    async def start_session(
+        self,
+        chat_id: str,
+        *,
+        occurrence: Occurrence | None = None,
+        pace: float = 1.0,
+        rehearsal: bool = False,
+    ) -> int:
+        """Create (or find) the session and host it in the background."""
+        runtime = self.chats.get(chat_id)
+        if runtime is None:
+            raise ControlError(f"no chat '{chat_id}' is loaded; check chats/ or the chat id")
+        if self.live_session(chat_id) is not None:
+            raise ControlError(f"chat '{chat_id}' already has a live session; stop it first")
+        script = runtime.script
+        now = self.clock.now()
+        start = occurrence.start if occurrence else now
+        session_id = self.archive.create_session(
+            chat_id=chat_id, title=script.title, hashtag=script.hashtag,
+            timezone=script.model.timezone, scheduled_start=start,
+            duration_minutes=int(script.duration.total_seconds() // 60),
+            platforms=list(runtime.platforms), items=script.timeline(),
+            rehearsal=rehearsal, pace=pace, host_name=script.model.host,
+            tag_style=script.model.tag_style,
+        )
+        session = self.archive.session(session_id)
+        if session.status in ("ended", "missed", "cancelled"):
+            raise ControlError(f"session {session_id} has already {session.status}")
+        if self.archive.session_origin(session_id) is None:
+            # Live sessions keep the script's wall times even when joined late.
+            self.archive.update_session(session_id, origin=start)
+            if occurrence and now - occurrence.start > timedelta(minutes=1):
+                self.archive.update_session(session_id, joined_late=1)
+                self.archive.log_session(
+                    session_id, "joined_late",
+                    f"the bot joined {(now - occurrence.start).total_seconds() / 60:.0f} min "
+                    "after the start and posts what is still due", now)
+                log.warning("joining %s late; posting what is still due", occurrence.key)
+        self._host(session_id, runtime)
+        return session_id
+
+    def _host(self, session_id: int, runtime: ChatRuntime) -> None:
+        s = self.settings.host
+        host = SessionHost(
+            self.archive, session_id, runtime.platforms, clock=self.clock,
+            retry=RetryPolicy(s.retry_attempts, s.retry_base_seconds), on_alert=self._alert,
+        )
+        self.hosts[session_id] = host
+        task = asyncio.create_task(self._run_host(host), name=f"session:{session_id}")
+        self.host_tasks[session_id] = task
+
+    async def _run_host(self, host: SessionHost) -> None:
+        try:
+            await host.run()
+        except Exception:
+            log.exception("session %s failed; it stays resumable", host.session_id)
+            await self._alert(host.session_id, "the session host failed; see the log")
+            return
+        if self.archive.session(host.session_id).status != "ended":
+            return  # shutting down: resumed on the next start
+        runtime = self.chats[host.chat_id]
+        for collector in runtime.collectors:
+            await collector.backfill()
+        await self.publish(host.session_id)
+        self._spawn(self._late_sweep(host.session_id))
+
+    async def _late_sweep(self, session_id: int) -> None:
+        """Collect late replies after the close, then render again."""
+        session = self.archive.session(session_id)
+        minutes = self.settings.host.late_window_minutes
+        await self.clock.sleep(minutes * 60 / session.pace)
+        runtime = self.chats.get(session.chat_id)
+        if runtime is None:
+            return
+        for collector in runtime.collectors:
+            await collector.backfill()
+        await self.publish(session_id)
+
+    async def publish(self, session_id: int) -> None:
+        """Render (in the publisher's worker), tell live views, share on the platforms once."""
+        try:
+            published = await self.publisher.publish(session_id)
+        except Exception:
+            log.exception("rendering session %s failed", session_id)
+            await self._alert(session_id, "the transcript could not be rendered; see the log")
+            return
+        for callback in self.session_listeners:
+            with contextlib.suppress(Exception):
+                await callback(session_id, {"type": "published",
+                                            "dir": str(published.directory)})
+        session = self.archive.session(session_id)
+        runtime = self.chats.get(session.chat_id)
+        base = self.settings.web.public_url.rstrip("/")
+        link = f"{base}/archive/{session_id}" if base else None
+        if runtime is not None and not self._published_once(session_id):
+            for name, platform in runtime.platforms.items():
+                try:
+                    await platform.publish_transcript(published.files, link)
+                except Exception as exc:
+                    log.warning("%s: could not share the transcript: %s", name, exc)
+
+    def _published_once(self, session_id: int) -> bool:
+        """Share the transcript on the platforms once; later renders only update files."""
+        done = any(e["kind"] == "shared" for e in self.archive.session_log(session_id))
+        if not done:
+            self.archive.log_session(session_id, "shared", "transcript shared on platforms",
+                                     self.clock.now())
+        return done
+
+    async def resume_unfinished(self) -> int:
+        """Sessions left live or paused by a stop or a crash are hosted again."""
+        resumed = 0
+        for session in self.archive.sessions(statuses=("live", "paused")):
+            runtime = self.chats.get(session.chat_id)
+            if runtime is None or session.id in self.hosts:
+                continue
+            end = session.scheduled_start + timedelta(minutes=session.duration_minutes)
+            if not session.rehearsal and self.clock.now() > end + timedelta(minutes=30):
+                self.archive.update_session(session.id, status="ended", ended_at=self.clock.now())
+                self.archive.log_session(session.id, "ended", "the bot came back after the "
+                                         "session's hour; closed without posting", self.clock.now())
+                continue
+            log.info("resuming session %s of %s", session.id, session.chat_id)
+            self._host(session.id, runtime)
+            resumed += 1
+        return resumed
+
+    async def reconcile(self, now: datetime) -> None:
+        """Occurrences that passed while the bot was down: join late or record as missed."""
+        for runtime in self.chats.values():
+            script = runtime.script
+            first_seen = self.archive.chat_first_seen(script.id) or now
+            for occ in occurrences_between(script, now - timedelta(days=28), now):
+                if occ.start < first_seen:
+                    continue
+                existing = self.archive.session_by_occurrence(occ.key)
+                if existing is not None and existing.status != "scheduled":
+                    continue
+                if occ.end > now:
+                    await self.on_session_due(script.id, occ.start)
+                else:
+                    sid = self.archive.create_session(
+                        chat_id=script.id, title=script.title, hashtag=script.hashtag,
+                        timezone=script.model.timezone, scheduled_start=occ.start,
+                        duration_minutes=int(script.duration.total_seconds() // 60),
+                        platforms=list(runtime.platforms), items=script.timeline(),
+                        host_name=script.model.host, tag_style=script.model.tag_style,
+                        status="missed",
+                    )
+                    self.archive.update_session(sid, status="missed")
+                    self.archive.log_session(sid, "missed", "the bot was not running during "
+                                             "this session's hour", now)
+                    log.warning("session %s was missed while the bot was down", occ.key)
+
+    # -- scheduler callbacks ---------------------------------------------------------------
+
+    async def on_session_due(self, chat_id: str, start: datetime) -> None:
+        runtime = self.chats.get(chat_id)
+        if runtime is None:
+            return
+        occ = next((o for o in occurrences_between(runtime.script, start - timedelta(seconds=1),
+                                                    start + timedelta(seconds=1))), None)
+        if occ is None:
+            log.warning("a session job for %s at %s no longer matches the script", chat_id, start)
+            return
+        if self.clock.now() >= occ.end:
+            return
+        existing = self.archive.session_by_occurrence(occ.key)
+        if existing is not None and existing.id in self.hosts:
+            return
+        try:
+            await self.start_session(chat_id, occurrence=occ)
+        except ControlError as exc:
+            log.warning("could not start %s: %s", occ.key, exc)
+
+    async def on_reminder(self, chat_id: str, start: datetime, before_seconds: float) -> None:
+        from bot.reminders import reminder_text
+
+        runtime = self.chats.get(chat_id)
+        if runtime is None:
+            return
+        text = reminder_text(runtime.script, start, before_seconds, self.settings.web.public_url)
+        for name, platform in runtime.platforms.items():
+            try:
+                await platform.remind(text, start)
+            except Exception as exc:
+                log.warning("reminder for %s on %s failed: %s", chat_id, name, exc)
+
+    # -- control ---------------------------------------------------------------------------
+
+    def control(self, command: str, minutes: float | None = None, *, chat_id: str | None = None,
+                session_id: int | None = None, actor: str = "moderator") -> str:
+        host = self._select_host(chat_id, session_id)
+        return host.control(command, minutes, actor=actor)
+
+    def _select_host(self, chat_id: str | None, session_id: int | None) -> SessionHost:
+        live = {sid: h for sid, h in self.hosts.items() if not self.host_tasks[sid].done()}
+        if session_id is not None:
+            if session_id not in live:
+                raise ControlError(f"session {session_id} is not live")
+            return live[session_id]
+        if chat_id is not None:
+            live = {sid: h for sid, h in live.items() if h.chat_id == chat_id}
+        if not live:
+            raise ControlError("no session is live right now")
+        if len(live) > 1:
+            raise ControlError("several sessions are live; name one with --chat")
+        return next(iter(live.values()))
+
+    async def _alert(self, session_id: int | None, text: str) -> None:
+        self.alerts.append(Alert(self.clock.now(), session_id, text))
+        for callback in self.session_listeners:
+            with contextlib.suppress(Exception):
+                await callback(session_id, {"type": "alert", "text": text})
+
+    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+

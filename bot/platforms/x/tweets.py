@@ -1,0 +1,96 @@
+"""X API v2 tweets -> neutral Messages: one converter for live collection and the importer.
+
+An imported tweet is stored exactly as the live adapter would have stored it, because both
+go through `v2_message`; `page_messages` flattens one search response page (twarc's rule:
+each row keeps its own slice of the original page as `raw`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.platforms.x.client import parse_time
+from bot.records import Author, Message
+
+TWEET_FIELDS = (
+    "created_at author_id conversation_id referenced_tweets public_metrics in_reply_to_user_id lang"
+).split()
+EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
+USER_FIELDS = ["username", "name"]
+def tweet_url(tweet_id: str, handle: str | None) -> str:
+    return f"https://x.com/{handle or 'i/web'}/status/{tweet_id}"
+
+
+def v2_message(
+    tweet: Mapping[str, Any],
+    users: Mapping[str, Mapping[str, Any]],
+    raw: Mapping[str, Any],
+    *,
+    me_id: str = "",
+    created: datetime | None = None,
+) -> Message | None:
+    """One API v2 tweet as a neutral Message; None for a retweet (it repeats someone else's
+    words, and X counts it on the original). Shared with the importer so an imported tweet
+    is stored exactly as the live adapter would have stored it."""
+    refs = {r["type"]: str(r["id"]) for r in tweet.get("referenced_tweets") or ()}
+    if "retweeted" in refs:
+        return None
+    author_id = str(tweet.get("author_id", ""))
+    user = users.get(author_id, {})
+    handle = user.get("username")
+    tweet_id = str(tweet["id"])
+    conversation = tweet.get("conversation_id")
+    if "created_at" in tweet:
+        created = parse_time(tweet["created_at"])
+    elif created is None:
+        raise ValueError(f"tweet {tweet_id} has no created_at")
+    return Message(
+        platform="x",
+        id=tweet_id,
+        author=Author(
+            platform="x",
+            id=author_id,
+            name=user.get("name") or handle or author_id,
+            handle=handle,
+            is_bot=bool(me_id) and author_id == me_id,
+        ),
+        text=tweet.get("text", ""),
+        created=created,
+        reply_to=refs.get("replied_to"),
+        thread_id=str(conversation) if conversation else None,
+        reactions=int((tweet.get("public_metrics") or {}).get("like_count", 0)),
+        url=tweet_url(tweet_id, handle),
+        kind="quote" if "quoted" in refs else "message",
+        raw=raw,
+    )
+
+
+def page_messages(body: Mapping[str, Any], query: str, *, me_id: str,
+                  now: datetime) -> list[Message]:
+    """Every tweet of one v2 search page as a Message (retweets left out), each carrying the
+    page's users and referenced tweets it needs, the page's meta and the query."""
+    includes = body.get("includes", {})
+    users = {u["id"]: u for u in includes.get("users", [])}
+    tweets = {t["id"]: t for t in includes.get("tweets", [])}
+    meta = body.get("meta", {})
+    out = []
+    for tweet in body.get("data", []):
+        refs = [str(r["id"]) for r in tweet.get("referenced_tweets", [])]
+        referenced = [tweets[i] for i in refs if i in tweets]
+        author_id = str(tweet.get("author_id", ""))
+        wanted = {author_id} | {str(t.get("author_id")) for t in referenced}
+        raw = {
+            "data": dict(tweet),
+            "includes": {
+                "users": [u for uid, u in users.items() if uid in wanted],
+                "tweets": referenced,
+            },
+            "page_meta": dict(meta),
+            "query": query,
+        }
+        message = v2_message(tweet, users, raw, me_id=me_id, created=now)
+        if message is not None:
+            out.append(message)
+    return out
