@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Literal
 
 from bot.archive.records import ItemRow, StoredMessage
-from bot.transcript.model import Block, Entry
-
-MessageKind = Literal["welcome", "question", "answer", "reply", "close", "host", "other"]
+from bot.transcript.model import Block, Entry, MessageKind
 
 
 def item_entries(

@@ -14,19 +14,19 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+from typing import Literal, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
-
-if TYPE_CHECKING:
-    from bot.transcript.kinds import MessageKind
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 Order = Literal["time", "engaged"]
 BlockKind = Literal["welcome", "question", "wrapup", "unplaced"]
+# What each message is in the transcript (kinds.py decides; defined here, beside Entry,
+# so the model imports nothing from the code that classifies it).
+MessageKind = Literal["welcome", "question", "answer", "reply", "close", "host", "other"]
 
 # Reply chains deeper than this are shown flat under the deepest shown reply (each one
 # saying whom it answers). Keeps pages readable on a phone and keeps every renderer and
