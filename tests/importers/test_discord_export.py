@@ -156,7 +156,7 @@ def test_channel_export_becomes_neutral_messages() -> None:
     assert answer.edited == datetime(2026, 1, 7, 20, 7, 30, tzinfo=UTC)
     assert answer.reactions == 4
     assert reply.reply_to == "1004" and answer.reply_to is None
-    assert picture.text == "https://cdn.example/chart.png"
+    assert picture.text == "[file: chart.png] https://cdn.example/chart.png"
     assert reply.raw["reference"]["messageId"] == "1004"  # the exported payload, verbatim
 
 
@@ -226,3 +226,75 @@ def test_bad_files_give_one_line_naming_the_file(tmp_path: Path, text: str, expe
         list(iter_export(path))
     assert str(err.value).startswith(str(path)) and expected in str(err.value)
     assert "\n" not in str(err.value)
+
+
+# --- what DiscordChatExporter writes beside the content -----------------------------------
+
+
+def one(raw: dict[str, Any], tmp_path: Path | None = None) -> Any:
+    doc = {**CHANNEL_EXPORT, "messages": [raw]}
+    if tmp_path is None:
+        (m,) = parse_export(doc)
+        return m
+    (m,) = list(iter_export(write(tmp_path, "chat.json", doc)))
+    return m
+
+
+TS = "2026-01-07T20:10:00+00:00"
+
+
+def test_a_sticker_only_message_shows_the_sticker() -> None:
+    m = one(message("3001", "", ANN, TS, stickers=[
+        {"id": "55", "name": "Wave", "format": "Png",
+         "sourceUrl": "https://media.discordapp.net/stickers/55.png"}]))
+    assert m.text == "[sticker: Wave] https://media.discordapp.net/stickers/55.png"
+
+
+def test_attachments_show_name_and_link_and_media_paths_resolve_next_to_the_export(
+    tmp_path: Path,
+) -> None:
+    files = [{"id": "8", "url": "chat.json_Files/rota%20plan-1A2B.pdf", "fileName": "rota plan.pdf",
+              "fileSizeBytes": 10}]
+    m = one(message("3002", "our rota", ANN, TS, attachments=files), tmp_path)
+    expected = tmp_path.resolve() / "chat.json_Files" / "rota plan-1A2B.pdf"
+    assert m.text == f"our rota\n[file: rota plan.pdf] {expected}"
+    assert m.raw["attachments"][0]["url"] == "chat.json_Files/rota%20plan-1A2B.pdf"  # raw kept
+
+
+def test_embeds_show_title_and_link_without_repeating_a_typed_link() -> None:
+    rich = {"title": "Q2", "url": None, "description": "What stops staff posting?",
+            "fields": [], "images": [], "inlineEmojis": []}
+    preview = {"title": "NHS social media guidance", "url": "https://www.nhs.uk/guide",
+               "description": "", "fields": [], "images": [], "inlineEmojis": []}
+    bot_post = one(message("3003", "", HOST, TS, embeds=[rich]))
+    assert bot_post.text == "[link: Q2]\nWhat stops staff posting?"
+    shared = one(message("3004", "see https://www.nhs.uk/guide", ANN, TS, embeds=[preview]))
+    assert shared.text == "see https://www.nhs.uk/guide\n[link: NHS social media guidance]"
+    linked = one(message("3005", "", ANN, TS, embeds=[{**preview, "url": "https://x.org/a"}]))
+    assert linked.text == "[link: NHS social media guidance] https://x.org/a"
+
+
+def test_a_forward_is_shown_as_a_forward_not_threaded_as_a_reply() -> None:
+    forward = {
+        **message("3006", "", BEN, TS),
+        "reference": {"type": "Forward", "messageId": "999", "channelId": "555",
+                      "guildId": "900"},
+        "forwardedMessage": {"timestamp": TS, "timestampEdited": None,
+                             "content": "Trust policy: never post patient stories",
+                             "attachments": [], "embeds": [], "stickers": []},
+    }
+    m = one(forward)
+    assert m.text == "[forwarded] Trust policy: never post patient stories"
+    assert m.reply_to is None
+
+
+@pytest.mark.parametrize("kind", ["GuildMemberJoin", "ChannelPinnedMessage", "ThreadCreated",
+                                  "ThreadStarterMessage", "Call", "RecipientAdd"])
+def test_system_messages_are_kept_out(kind: str) -> None:
+    doc = {**CHANNEL_EXPORT, "messages": [{**message("3007", "joined", ANN, TS), "type": kind}]}
+    assert parse_export(doc) == []
+
+
+def test_bot_command_replies_are_messages() -> None:
+    m = one({**message("3008", "Q3 Next question", HOST, TS), "type": "ChatInputCommand"})
+    assert m.text == "Q3 Next question"

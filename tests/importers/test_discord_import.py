@@ -212,3 +212,15 @@ def test_import_discord_command_mistakes_are_user_errors(
                                        str(script.path)], env=cli_env(tmp_path))
         assert isinstance(result.exception, UserError)
         assert str(result.exception).endswith(expected)
+
+
+def test_files_from_different_channels_are_refused_saying_which(
+    tmp_path: Path, script: ChatScript, exports: list[Path]
+) -> None:
+    other = {**CHANNEL, "id": "200", "name": "general"}
+    stray = export(tmp_path / "general.json", other, [msg(5000, 1, ANN, "A1 wrong room")])
+    archive = Archive(tmp_path / "archive.db")
+    with pytest.raises(ExportError, match=r"the files hold 2 channels \(#nhssm \(100\): "
+                       r"q1-thread\.json, chat\.json; #general \(200\): general\.json\)"):
+        import_discord(archive, [*exports, stray], script)
+    assert list(archive.db["messages"].rows) == []

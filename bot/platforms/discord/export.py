@@ -22,13 +22,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from bot.platforms.discord.export_content import is_forward, message_text
 from bot.records import Author, Message
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-# Types that carry something a person said; joins, pins and "started a thread" do not.
-CONTENT_TYPES = frozenset({"Default", "Reply"})
+# Types that carry something a person (or the host bot) said; joins, pins, "started a
+# thread", boosts and calls do not, and are kept out of the chat (never answers).
+CONTENT_TYPES = frozenset({"Default", "Reply", "ChatInputCommand", "ContextMenuCommand"})
 CHUNK = 1 << 16
 
 
@@ -82,9 +84,12 @@ def _time(value: Any, where: str) -> datetime:
 
 
 def to_message(
-    raw: Mapping[str, Any], info: ExportInfo, *, where: str = "export"
+    raw: Mapping[str, Any], info: ExportInfo, *, where: str = "export", base: Path | None = None
 ) -> Message | None:
-    """One exported message as a neutral Message; None for system messages."""
+    """One exported message as a neutral Message; None for system messages.
+
+    `base` is the export file's folder: `--media` file paths are resolved against it.
+    """
     if raw.get("type", "Default") not in CONTENT_TYPES:
         return None
     try:
@@ -94,12 +99,10 @@ def to_message(
     except KeyError as e:
         raise ExportError(f"{where}: a message lacks {e.args[0]!r}") from None
     edited_at = raw.get("timestampEdited")
-    text = str(raw.get("content") or "")
-    attachments = [a.get("url") for a in raw.get("attachments") or () if a.get("url")]
-    if attachments:
-        text = "\n".join([text, *attachments]).strip()  # same rule as the live adapter
+    text = message_text(raw, base)
     reference = raw.get("reference") or {}
-    reply_to = _str_or_none(reference.get("messageId"))
+    # A forward points at the original elsewhere: shown as a forward, not as a reply.
+    reply_to = None if is_forward(raw) else _str_or_none(reference.get("messageId"))
     place = info.thread_id or info.channel_id
     guild = info.guild_id if info.guild_id not in (None, "0") else "@me"
     return Message(
@@ -124,13 +127,15 @@ def to_message(
     )
 
 
-def parse_export(doc: Mapping[str, Any], *, where: str = "export") -> list[Message]:
+def parse_export(doc: Mapping[str, Any], *, where: str = "export", base: Path | None = None
+                 ) -> list[Message]:
     """An already-loaded export document -> its messages, oldest first as exported."""
     messages = doc.get("messages")
     if not isinstance(messages, list) or not isinstance(doc.get("channel"), Mapping):
         raise ExportError(f"{where}: not a DiscordChatExporter JSON export (no channel/messages)")
     info = export_info(doc.get("guild") or {}, doc["channel"])
-    return [m for raw in messages if (m := to_message(raw, info, where=where)) is not None]
+    return [m for raw in messages
+            if (m := to_message(raw, info, where=where, base=base)) is not None]
 
 
 def iter_export(source: str | Path | IO[str], *, chunk: int = CHUNK) -> Iterator[Message]:
@@ -138,9 +143,9 @@ def iter_export(source: str | Path | IO[str], *, chunk: int = CHUNK) -> Iterator
     if isinstance(source, (str, Path)):
         where = str(source)
         with open(source, encoding="utf-8") as fp:
-            yield from _iter_stream(fp, where, chunk)
+            yield from _iter_stream(fp, where, chunk, Path(source).parent)
     else:
-        yield from _iter_stream(source, getattr(source, "name", "export"), chunk)
+        yield from _iter_stream(source, getattr(source, "name", "export"), chunk, None)
 
 
 def read_info(path: str | Path, *, chunk: int = CHUNK) -> ExportInfo:
@@ -164,7 +169,7 @@ def iter_exports(sources: Iterable[str | Path]) -> Iterator[Message]:
         yield from iter_export(source)
 
 
-def _iter_stream(fp: IO[str], where: str, chunk: int) -> Iterator[Message]:
+def _iter_stream(fp: IO[str], where: str, chunk: int, base: Path | None) -> Iterator[Message]:
     header: dict[str, Any] = {}
     info: ExportInfo | None = None
     pending: list[Mapping[str, Any]] = []  # messages seen before the channel header
@@ -177,7 +182,7 @@ def _iter_stream(fp: IO[str], where: str, chunk: int) -> Iterator[Message]:
         if info is None:
             pending.append(value)
             continue
-        message = to_message(value, info, where=where)
+        message = to_message(value, info, where=where, base=base)
         if message is not None:
             yield message
     if "messages" not in header or not isinstance(header.get("channel"), Mapping):
@@ -185,7 +190,7 @@ def _iter_stream(fp: IO[str], where: str, chunk: int) -> Iterator[Message]:
     if pending:
         info = export_info(header.get("guild") or {}, header["channel"])
         for raw in pending:
-            message = to_message(raw, info, where=where)
+            message = to_message(raw, info, where=where, base=base)
             if message is not None:
                 yield message
 

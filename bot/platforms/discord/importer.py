@@ -49,6 +49,25 @@ def _parsed(paths: Sequence[Path], host_names: set[str], bots_are_hosts: bool
             yield Parsed(number, message)
 
 
+def _one_channel(files: Sequence[Path]) -> None:
+    """A session is one channel and its threads: refuse files of different channels at once.
+
+    Merging two channels' messages would attribute one channel's answers to the other's
+    questions; separate imports (one per channel) keep them apart.
+    """
+    channels: dict[str | None, list[str]] = {}
+    names: dict[str | None, str] = {}
+    for path in files:
+        info = read_info(path)
+        channels.setdefault(info.channel_id, []).append(path.name)
+        names.setdefault(info.channel_id, info.channel_name)
+    if len(channels) > 1:
+        listed = "; ".join(f"#{names[c] or '?'} ({c}): {', '.join(paths)}"
+                           for c, paths in channels.items())
+        raise ExportError(f"the files hold {len(channels)} channels ({listed}); import one "
+                          "channel and its threads at a time")
+
+
 def import_discord(
     archive: Archive,
     paths: Iterable[str | Path],
@@ -60,13 +79,16 @@ def import_discord(
 ) -> ImportReport:
     """Import exports (a channel and its thread files, in any order) as sessions of `script`.
 
-    Raises ExportError (one line naming the file) for a file that is not an export; the
-    messages already stored stay, and importing again after fixing the file is harmless.
+    Raises ExportError (one line naming the file) for a file that is not an export, and for
+    files of more than one channel (a session is one channel; a question thread belongs to
+    its parent channel); the messages already stored stay, and importing again after
+    fixing the file is harmless.
     """
     files = [Path(p) for p in paths]
     for path in files:
         if not path.is_file():
             raise ExportError(f"{path}: file not found; check the path")
+    _one_channel(files)
     host_names = host_names_for(script, PLATFORM, extra_hosts)
     report = import_stream(
         archive, script, _parsed(files, host_names, bots_are_hosts),
