@@ -71,15 +71,39 @@ def detect_nhs_numbers(text: str) -> list[Finding]:
 # phonenumbers is thorough but slow (~40us even on clean text), so it only sees messages
 # with a run of seven or more digits, the shortest a real phone number can be.
 _DIGIT_RUN = re.compile(r"\d(?:[\s().\-/]{0,3}\d){6}")
+# In a chat about confidentiality a number shaped like a phone number is one, whether or not
+# libphonenumber calls it "valid": Ofcom's drama ranges (07700 900xxx, 01632 960xxx, 020 7946
+# 0xxx), numbers not yet allocated and new ranges are all "possible" but not "valid". So every
+# possible number is taken when it is written as people write phone numbers: with the UK
+# trunk 0 and 10-11 digits, or with an international prefix (+ or 00) and 8 or more digits.
+# Without that shape (order numbers, ISBNs, NHS numbers, counts, times, 111/999) only a
+# number libphonenumber calls valid counts, as before.
+_TRUNK_DIGITS = (10, 11)
+_INTL_MIN_DIGITS = 8
+
+
+def _phone_shaped(raw: str, number: phonenumbers.PhoneNumber) -> bool:
+    """A possible number written with the UK trunk 0 (10-11 digits) or + / 00 (8 or more)."""
+    head = raw.lstrip("( ")
+    digits = sum(c.isdigit() for c in raw)
+    if head.startswith(("+", "00")):
+        return digits >= _INTL_MIN_DIGITS and phonenumbers.is_possible_number(number)
+    return head.startswith("0") and digits in _TRUNK_DIGITS
 
 
 def detect_phones(text: str, region: str = "GB") -> list[Finding]:
+    """Every valid phone number, and every possible one written as a phone number."""
     if not _DIGIT_RUN.search(text):
         return []
-    found = []
+    found: dict[tuple[int, int], Finding] = {}
     for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-        found.append(Finding("phone", m.start, m.end, m.raw_string, "phone number"))
-    return found
+        found[(m.start, m.end)] = Finding("phone", m.start, m.end, m.raw_string, "phone number")
+    for m in phonenumbers.PhoneNumberMatcher(text, region,
+                                             leniency=phonenumbers.Leniency.POSSIBLE):
+        if (m.start, m.end) not in found and _phone_shaped(m.raw_string, m.number):
+            found[(m.start, m.end)] = Finding("phone", m.start, m.end, m.raw_string,
+                                              "phone number")
+    return sorted(found.values(), key=lambda f: f.start)
 
 
 # -- email addresses -----------------------------------------------------------------------

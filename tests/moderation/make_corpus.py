@@ -2,8 +2,10 @@
 
 The labels come from construction (which identifier was put where), never from the
 detectors under test. Identifiers are synthetic: NHS numbers are random with a valid
-Modulus 11 check digit, phone numbers are random numbers that libphonenumber calls valid,
-emails and postcodes are made up in the real formats.
+Modulus 11 check digit, phone numbers are random numbers that libphonenumber calls valid
+plus numbers it only calls possible (Ofcom's drama ranges such as 07700 900xxx and 01632
+960xxx, ranges not yet allocated, US 555-01xx), emails and postcodes are made up in the
+real formats.
 """
 
 from __future__ import annotations
@@ -81,6 +83,54 @@ def intl_phone() -> str:
             body = "4" + body[1:]
         if _valid(prefix + body, region):
             return f"{prefix} {body[:3]} {body[3:6]} {body[6:]}"
+
+
+# Ofcom's ranges for drama and examples: possible, never valid, and exactly what a careful
+# person types when they mean "a phone number" (and what a careless one may paste).
+DRAMA = ["07700 900{d3}", "07700900{d3}", "01632 960{d3}", "(01632) 960 {d3}",
+         "0113 496 0{d3}", "0114 496 0{d3}", "0117 496 0{d3}", "0121 496 0{d3}",
+         "0131 496 0{d3}", "0141 496 0{d3}", "0151 496 0{d3}", "0161 496 0{d3}",
+         "0191 498 0{d3}", "020 7946 0{d3}", "028 9649 6{d3}", "029 2018 0{d3}",
+         "0306 999 0{d3}", "0808 157 0{d3}", "0909 879 0{d3}", "+44 7700 900{d3}",
+         "+44 (0)1632 960{d3}", "0044 7700 900{d3}"]
+
+
+def possible_uk_phone() -> str:
+    """A UK number libphonenumber calls possible but not valid."""
+    while True:
+        if rng.random() < 0.8:
+            text = rng.choice(DRAMA).format(d3=f"{rng.randint(0, 999):03d}")
+        else:  # an unallocated mobile block: 07 + 9 digits, not valid today
+            n = "07" + rng.choice("45") + "".join(rng.choice("0123456789") for _ in range(8))
+            text = f"{n[:5]} {n[5:]}"
+        digits = "".join(c for c in text if c.isdigit() or c == "+")
+        try:
+            number = phonenumbers.parse(digits.replace("0044", "+44", 1), "GB")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(number) and not phonenumbers.is_valid_number(number):
+            return text
+
+
+def possible_intl_phone() -> str:
+    """US fictional 555-01xx numbers: possible, not valid."""
+    return f"+1 {rng.choice(['202', '312', '415'])} 555 01{rng.randint(0, 99):02d}"
+
+
+# Numbers that look a little like phones and are not: the new "possible" rule must leave
+# them alone (no trunk 0 or + before them, or the wrong length).
+PHONE_NEGATIVES = """A1 we went from 0 to 1500 followers in a year
+A2 version 0.9.1 of the rota app still crashes
+A3 the 08:00 and 09:30 handovers are the busiest
+A4 room 0113 on the ground floor
+A5 score was 0-0 at half time, I checked mid-chat
+A6 the 0800 line is free from mobiles now
+A1 budget 0.5% of the total, about 12,000 pounds
+A2 lol 007 would never post a patient's details
+A3 the 2019/20 and 2020/21 surveys both asked this
+A4 ward 10, bay 4, bed 0 (the side room)
+A5 call 111 first, or 999 in an emergency
+A6 we answer in 0 to 48 hours, target 24""".splitlines()
 
 
 FIRST = ["jo", "sam", "priya", "tom", "aisha", "gareth", "mei", "olu", "kate", "dan"]
@@ -370,6 +420,11 @@ def build() -> list[dict]:
         rows.append({"text": TRICKY_NHS_NEGATIVE[i % 3].format(t=tag(), x=nhs(valid=False))
                      .strip(), "labels": []})
     rows += [{"text": line.strip(), "labels": []} for line in NEGATIVES if line.strip()]
+    for i in range(60):
+        add(PHONE_T[i % len(PHONE_T)], "phone", possible_uk_phone())
+    for i in range(6):
+        add(PHONE_T[i % len(PHONE_T)], "phone", possible_intl_phone())
+    rows += [{"text": line.strip(), "labels": []} for line in PHONE_NEGATIVES]
     rng.shuffle(rows)
     return rows
 

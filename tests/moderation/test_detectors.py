@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.moderation.detectors import detect_identifiers, nhs_check_digit
 
@@ -99,3 +102,32 @@ def test_spans_point_at_the_text() -> None:
     text = "A1 my DOB 12/03/1954 and 943 476 5919, email x@y.org"
     for f in detect_identifiers(text):
         assert text[f.start:f.end] == f.matched
+
+
+# Ofcom's drama ranges and unallocated blocks: possible numbers libphonenumber calls invalid.
+POSSIBLE_UK = ["07700 900{}", "01632 960{}", "0113 496 0{}", "020 7946 0{}", "0161 496 0{}",
+               "028 9649 6{}", "0808 157 0{}", "+44 7700 900{}", "+44 (0)1632 960{}"]
+
+
+@given(st.sampled_from(POSSIBLE_UK), st.integers(0, 999),
+       st.sampled_from(["ring me on {}", "{} is the ward", "NOK: {}.", "text {} pls"]))
+def test_every_possible_uk_number_is_a_phone(shape: str, n: int, template: str) -> None:
+    number = shape.format(f"{n:03d}")
+    parsed = phonenumbers.parse(number, "GB")
+    assert phonenumbers.is_possible_number(parsed)  # most, not all, are "invalid"
+    text = template.format(number)
+    found = [(f.check, f.matched) for f in detect_identifiers(text)]
+    assert found == [("phone", number)]
+
+
+@pytest.mark.parametrize("text", [
+    "call 111 or 999", "ref 1234567890", "order 5551234567", "at 20:00 and 21:30",
+    "1,234 staff and 2013/14", "version 0.9.1", "room 0113", "0 to 1500 followers",
+    "ISBN 9780141036144",
+])
+def test_numbers_that_are_not_phones_stay(text: str) -> None:
+    assert [f for f in detect_identifiers(text) if f.check == "phone"] == []
+
+
+def test_an_nhs_number_is_not_read_as_a_possible_phone() -> None:
+    assert [f.check for f in detect_identifiers("pt 943 476 5919 on the ward")] == ["nhs_number"]
