@@ -153,12 +153,13 @@ async def test_hide_and_restore_from_the_console_update_every_room(live):
 async def test_review_queue_decisions(live):
     bot, client, sid = live
     ann, _ = await join(client, "Ann")
-    await ann.send_json({"type": "send", "text": "A1 call 07700 900123", "nonce": "1"})
+    # Something the detectors let through (07700 900123 no longer is: it is a phone number).
+    await ann.send_json({"type": "send", "text": "A1 ring bleep 4821 now", "nonce": "1"})
     mid = (await frames_until(ann, "ack"))[-1]["id"]
     bot.archive.set_moderation_state("web", mid, held=True)
     [event_id] = moderation_store.add_events(bot.archive, [{
         "platform": "web", "message_id": mid, "session_id": sid, "check_name": "phone",
-        "action": "hold", "spans": [[8, 20]], "reason": "a phone number", "status": "open",
+        "action": "hold", "spans": [[8, 18]], "reason": "a phone number", "status": "open",
         "actor": "bot", "at": bot.clock.now()}])
     await sign_in(client)
     page = await (await client.get("/moderate")).text()
@@ -168,7 +169,7 @@ async def test_review_queue_decisions(live):
                                                     "csrf": csrf_token(bot)})
     assert r.status == 200 and "now redacted" in await r.text()
     redacted = (await frames_until(ann, "redacted"))[-1]
-    assert redacted["id"] == mid and "07700" not in redacted["text"]
+    assert redacted["id"] == mid and "4821" not in redacted["text"]
     assert "Review queue (0)" in await (await client.get("/moderate")).text()
     r = await client.post("/moderate/review", data={"event": "999", "decision": "hide",
                                                     "csrf": csrf_token(bot)})
