@@ -1,4 +1,5 @@
-"""A simulated crowd for rehearsals and tests: answers each question as real people do.
+"""A simulated crowd for rehearsals and tests: answers each question as real people do
+(and, for benchmarks, a big past session already in the archive).
 
 Deterministic for a given seed, and it keeps a ledger of what it did, so a test can check
 the archive and the transcript against what "really" happened.
@@ -8,8 +9,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from bot.archive import Archive
 from bot.platforms.memory import MemoryPlatform
+from bot.records import Author, Event, Message
+from bot.script import ChatScript
 
 # The forms people really type, from the attribution spec.
 TAG_FORMS = ("A{n} {t}", "A{n}: {t}", "A{n}) {t}", "A.{n} {t}", "a{n} - {t}", "{t} A{n}",
@@ -86,3 +91,27 @@ class Crowd:
         self.ledger.answers[msg.id] = number
         self.ledger.said.append(msg.id)
         return msg.id
+
+
+def archived_session(archive: Archive, script: ChatScript, messages: int, *,
+                     start: datetime, people: int = 200) -> int:
+    """An ended session of `script` holding `messages` answers (spread over its questions
+    and `people` participants), stored as the bot would have stored them; its id."""
+    minutes = int(script.duration.total_seconds() // 60)
+    session_id = archive.create_session(
+        chat_id=script.id, title=script.title, hashtag=script.hashtag,
+        timezone=script.model.timezone, scheduled_start=start, duration_minutes=minutes,
+        platforms=["web"], items=script.timeline(), host_name=script.model.host,
+    )
+    questions = [q.number for q in script.model.questions]
+    step = script.duration.total_seconds() / (messages + 1)
+    events = []
+    for i in range(messages):
+        author = Author("web", f"person{i % people}", f"Person {i % people}")
+        text = f"A{questions[i % len(questions)]} answer number {i} {script.hashtag}"
+        created = start + timedelta(seconds=step * (i + 1))
+        message = Message("web", f"seed{i:08d}", author, text, created)
+        events.append(Event("created", "web", message.id, created, message))
+    archive.record_events(events, session_id=session_id, chat_id=script.id)
+    archive.update_session(session_id, status="ended", ended_at=start + script.duration)
+    return session_id
