@@ -17,7 +17,9 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.platforms.discord.commands import COG_NAME, ChatCommands
-from tests.platforms.conftest import DiscordWorld, discord_script_text, interaction, replies
+from bot.testing.fake_discord import DiscordWorld
+from bot.testing.fake_discord_events import interaction, replies
+from tests.platforms.conftest import discord_script_text
 
 
 def cog_of(world: DiscordWorld) -> ChatCommands:

@@ -16,7 +16,8 @@ from discord.ext.test import backend as dback
 from bot.clock import FakeClock
 from bot.platforms.discord.commands import COG_NAME
 from bot.publishing import publish_session
-from tests.platforms.conftest import DiscordWorld, interaction, replies
+from bot.testing.fake_discord import DiscordWorld
+from bot.testing.fake_discord_events import interaction, replies
 
 PACE = 60.0  # one script minute per wall second; the FakeClock moves it by hand
 

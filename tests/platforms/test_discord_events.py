@@ -32,7 +32,8 @@ from bot.platforms.discord.scheduled_events import (
     update_event,
 )
 from bot.records import Author, Upcoming
-from tests.platforms.conftest import BOT_PERMISSIONS, DiscordWorld, FakeEventRoutes
+from bot.testing.fake_discord import BOT_PERMISSIONS, DiscordWorld
+from bot.testing.fake_discord_events import FakeEventRoutes
 
 START = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
 END = START + timedelta(hours=1)

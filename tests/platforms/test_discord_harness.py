@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 import discord.ext.test as dpytest
 
-from tests.platforms.conftest import DiscordWorld
+from bot.testing.fake_discord import DiscordWorld
 
 # --- the harness itself ---------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from discord.ext.test import backend as dback
 from bot.platforms.base import ChatContext, PlatformError, PlatformSetupError
 from bot.platforms.discord.adapter import DiscordPlatform, discord_time
 from bot.records import Action, ActionResult, Event
-from tests.platforms.conftest import DiscordWorld
+from bot.testing.fake_discord import DiscordWorld
 
 
 def make(world: DiscordWorld, **settings: Any) -> DiscordPlatform:

@@ -26,8 +26,10 @@ from bot.platforms.discord.adapter import DiscordPlatform
 from bot.platforms.discord.client import SharedClient
 from bot.platforms.discord.commands import ChatCommands
 from bot.script import load_script
+from bot.testing.fake_discord import DiscordWorld
+from bot.testing.fake_discord_events import interaction, replies
 from tests.conftest import make_settings
-from tests.platforms.conftest import DiscordWorld, discord_script_text, interaction, replies
+from tests.platforms.conftest import discord_script_text
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:
