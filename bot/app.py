@@ -1,6 +1,7 @@
-"""The running bot as people meet it: the core (chats, sessions, platforms, publishing) with
-the web application on top (public pages, the archive, the moderator console, the JSON
-API and the web room's socket).
+"""The running bot as people meet it: the core with the web application on top.
+
+The core runs chats, sessions, platforms and publishing; the web application serves the
+public pages, the archive, the moderator console, the JSON API and the web room's socket.
 
 The CLI and the tests drive the bot through this one object. The web application may know
 it; the core and the platforms never do.
@@ -38,10 +39,12 @@ class App(Core):
         self.web: WebServer | None = None
 
     async def _start_front(self) -> None:
+        """Serve the web application before the chats start (the web room needs it)."""
         if self.with_web:
             self.web = WebServer(self)
             await self.web.start()
 
     async def _stop_front(self) -> None:
+        """Stop serving before the archive closes."""
         if self.web is not None:
             await self.web.stop()

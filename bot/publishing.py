@@ -64,6 +64,7 @@ def claim_window(archive: Archive, session: SessionRow, *, lead_in_minutes: int,
 
 
 def attribute_session(archive: Archive, session_id: int) -> int:
+    """Attribute every message of the session to its question; how many were attributed."""
     session = archive.session(session_id)
     messages = archive.messages(session_id)
     result = attribute(messages, archive.items(session_id), tag_style=session.tag_style)
@@ -81,6 +82,10 @@ def publish_session(
     lead_in_minutes: int = 15,
     late_window_minutes: int = 120,
 ) -> Published:
+    """Claim, attribute, render and write one session's transcript (call it from a thread).
+
+    Only `Publisher` calls this: it picks the thread, the lock and the settings.
+    """
     from bot.transcript import build_transcript, write_transcript
 
     session = archive.session(session_id)
@@ -104,6 +109,7 @@ def publish_session(
 
 
 def publish_indexes(archive: Archive, transcripts_dir: Path, chat_id: str) -> Path:
+    """Write the chat's series index (every ended session, with returning participants)."""
     from bot.transcript import SeriesEntry, render_series_index
 
     stats = archive.session_stats()
@@ -129,9 +135,12 @@ def publish_indexes(archive: Archive, transcripts_dir: Path, chat_id: str) -> Pa
 
 
 class Publisher:
-    """Renders and publishes transcripts: in one worker thread, one at a time, with the
-    configured windows. Each render opens its own SQLite connection (WAL lets it read while
-    the bot keeps writing), so nothing it does touches the event loop's connection."""
+    """Renders and publishes transcripts: in one worker thread, one at a time.
+
+    Every render uses the configured lead-in and late windows and opens its own SQLite
+    connection (WAL lets it read while the bot keeps writing), so nothing it does touches
+    the event loop's connection.
+    """
 
     def __init__(self, archive_path: Path, transcripts_dir: Path, *, lead_in_minutes: int = 15,
                  late_window_minutes: int = 120) -> None:

@@ -79,8 +79,11 @@ class Screening:
 
     def on_script_time(self, events: Sequence[Event], session_id: int | None
                        ) -> Sequence[Event]:
-        """In a paced rehearsal, restate message times in script time, so rate-based checks
-        (floods, repeats) judge a minute of rehearsal as the hour it stands for."""
+        """In a paced rehearsal, restate message times in script time.
+
+        So rate-based checks (floods, repeats) judge a minute of rehearsal as the hour it
+        stands for.
+        """
         host = self.hosts.get(session_id) if session_id is not None else None
         if host is None or host.session_clock.pace == 1:
             return events

@@ -1,5 +1,6 @@
-"""What every `tweetchat` command shares, the platforms' own commands included: the
-consoles, the --config option, user errors, settings loading and logging set-up.
+"""What every `tweetchat` command shares, the platforms' own commands included.
+
+The consoles, the --config option, user errors, settings loading and logging set-up.
 
 It lives outside bot/cli/ because the CLI package adds the platforms' commands (through the
 registry) and those commands use these helpers: inside the package, that would be a circle.

@@ -46,6 +46,7 @@ for _info in registry.PLATFORMS.values():
 
 
 def main() -> None:
+    """Run the command; a user's mistake is one line and exit status 2, never a traceback."""
     from bot.control_client import ControlClientError
     from bot.core import BotError
     from bot.host import ControlError

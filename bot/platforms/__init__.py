@@ -1,0 +1,1 @@
+"""The chat platforms: the contract, the registry, and one package per platform."""

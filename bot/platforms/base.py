@@ -43,6 +43,7 @@ class PlatformSetupError(Exception):
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What a platform can do; the host and moderation adapt to it."""
     threads: bool = False
     edits: bool = False
     deletes: bool = False
@@ -100,50 +101,65 @@ class ChatView(Protocol):
     """One loaded chat as a control surface sees it."""
 
     @property
-    def script(self) -> ChatScript: ...
+    def script(self) -> ChatScript:
+        """The chat's script."""
 
     @property
-    def platforms(self) -> Mapping[str, Platform]: ...
+    def platforms(self) -> Mapping[str, Platform]:
+        """The chat's adapters by platform name."""
 
 
 SessionListener = Callable[["int | None", dict[str, Any]], Awaitable[None]]
 
 
 class BotControl(Protocol):
-    """The narrow surface through which a platform's own commands and rooms run chats
-    (Discord's /chat, the web room's service): the running bot satisfies it, and no
-    platform module ever names the bot's class."""
+    """The narrow surface through which a platform's own commands and rooms run chats.
+
+    Discord's /chat and the web room's service use it; the running bot satisfies it, and no
+    platform module ever names the bot's class.
+    """
 
     @property
-    def settings(self) -> Settings: ...
+    def settings(self) -> Settings:
+        """The settings the bot runs with."""
 
     @property
-    def clock(self) -> Clock: ...
+    def clock(self) -> Clock:
+        """The bot's clock."""
 
     @property
-    def archive(self) -> Archive: ...
+    def archive(self) -> Archive:
+        """The archive (the bot's own connection, on the event loop)."""
 
     @property
-    def chats(self) -> Mapping[str, ChatView]: ...
+    def chats(self) -> Mapping[str, ChatView]:
+        """Every loaded chat by id."""
 
     @property
-    def session_listeners(self) -> list[SessionListener]: ...
+    def session_listeners(self) -> list[SessionListener]:
+        """Live views told about published transcripts and alerts."""
 
     @property
-    def publisher(self) -> Publisher: ...
+    def publisher(self) -> Publisher:
+        """The one way to render a transcript (off the event loop)."""
 
     @property
-    def script_issues(self) -> Sequence[object]: ...
+    def script_issues(self) -> Sequence[object]:
+        """Scripts in chats/ that could not be loaded, and why."""
 
-    def live_session(self, chat_id: str) -> int | None: ...
+    def live_session(self, chat_id: str) -> int | None:
+        """The chat's live session id, if one is running."""
 
     def control(self, command: str, minutes: float | None = None, *, chat_id: str | None = None,
-                session_id: int | None = None, actor: str = "moderator") -> str: ...
+                session_id: int | None = None, actor: str = "moderator") -> str:
+        """Pause, resume, skip, extend or stop a live session; what happened."""
 
     async def start_session(self, chat_id: str, *, occurrence: Any = None, pace: float = 1.0,
-                            rehearsal: bool = False) -> int: ...
+                            rehearsal: bool = False) -> int:
+        """Start hosting a session of the chat now; its id."""
 
-    async def reload(self) -> dict[str, int]: ...
+    async def reload(self) -> dict[str, int]:
+        """Re-read chats/ and reschedule."""
 
 
 class Platform(abc.ABC):
@@ -182,8 +198,10 @@ class Platform(abc.ABC):
         return await self.post(text)
 
     def live_cursor(self) -> Mapping[str, str] | None:
-        """Where live collection has reached, saved after each stored batch so a restart
-        backfills from there (None: the platform needs no cursor)."""
+        """Where live collection has reached (None: the platform needs no cursor).
+
+        Saved after each stored batch, so a restart backfills from there.
+        """
         return None
 
     async def sync_schedule(self, upcoming: Sequence[Upcoming]) -> None:
@@ -201,8 +219,11 @@ class Platform(abc.ABC):
 
 def context_for(script: ChatScript, platform: str, defaults: Mapping[str, Any] | None = None
                 ) -> ChatContext:
-    """The chat as one platform sees it: its settings section, overridden by the script's
-    `platform_settings.<platform>` (empty values do not override)."""
+    """The chat as one platform sees it.
+
+    The script's `platform_settings.<platform>` (empty values do not override), with the
+    host's name for the platform's own posts.
+    """
     settings = dict(defaults or {})
     settings.update({k: v for k, v in script.settings_for(platform).items()
                      if v not in ("", None)})

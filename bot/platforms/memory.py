@@ -25,6 +25,7 @@ HOST = Author(platform="memory", id="host", name="Host", is_bot=True)
 
 
 class MemoryPlatform(Platform):
+    """A chat room in memory: the host's posts and the crowd's messages, nothing sent anywhere."""
     name = "memory"
     capabilities = Capabilities(
         threads=True, edits=True, deletes=True, hiding=True, holding=True, max_length=100_000,
@@ -45,6 +46,7 @@ class MemoryPlatform(Platform):
         self._stopped = False
 
     async def stop(self) -> None:
+        """End the event stream."""
         if not self._stopped:
             self._stopped = True
             self._queue.put_nowait(None)
@@ -52,6 +54,7 @@ class MemoryPlatform(Platform):
     async def post(
         self, text: str, *, reply_to: str | None = None, new_thread: str | None = None
     ) -> PostRef:
+        """Record the host's post (failing on demand, for retry tests)."""
         if self.fail_next_posts > 0:
             self.fail_next_posts -= 1
             raise PlatformError("memory: simulated outage")
@@ -64,6 +67,7 @@ class MemoryPlatform(Platform):
         return PostRef(self.name, msg.id, thread_id=thread)
 
     async def events(self) -> AsyncIterator[Event]:  # type: ignore[override]
+        """What the room's people do, as it happens, until stop()."""
         while True:
             event = await self._queue.get()
             if event is None:
@@ -71,11 +75,13 @@ class MemoryPlatform(Platform):
             yield event
 
     async def backfill(self, since: Mapping[str, str]) -> Backfill:
+        """Everything logged after the cursor's sequence number."""
         after = int(since.get("seq", "0"))
         events = tuple(self._log[after:])
         return Backfill(events=events, cursor={"seq": str(len(self._log))})
 
     async def act(self, action: Action) -> ActionResult:
+        """Record the action and apply hide/restore; always succeeds."""
         self.actions.append(action)
         if action.kind not in self.capabilities.actions:
             return ActionResult(False, f"memory cannot {action.kind}")
@@ -90,6 +96,7 @@ class MemoryPlatform(Platform):
 
     def say(self, who: str, text: str, *, reply_to: str | None = None,
             thread_id: str | None = None) -> Message:
+        """Someone posts in the room (optionally replying or in a thread)."""
         author = Author(self.name, who.lower(), who)
         msg = self._new(author, text, reply_to=reply_to, thread_id=thread_id)
         self.messages[msg.id] = msg
@@ -97,6 +104,7 @@ class MemoryPlatform(Platform):
         return msg
 
     def edit(self, message_id: str, text: str) -> Message:
+        """Its author edits a message."""
         now = self.clock.now()
         msg = replace(self.messages[message_id], text=text, edited=now)
         self.messages[message_id] = msg
@@ -104,6 +112,7 @@ class MemoryPlatform(Platform):
         return msg
 
     def delete(self, message_id: str) -> None:
+        """Its author deletes a message."""
         self.messages.pop(message_id, None)
         self._emit(Event("deleted", self.name, message_id, self.clock.now()))
 

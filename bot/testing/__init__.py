@@ -1,0 +1,1 @@
+"""Fakes shipped with the package: one per platform, speaking its real JSON."""

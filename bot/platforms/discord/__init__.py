@@ -1,0 +1,1 @@
+"""Discord: the adapter, its shared client, the /chat commands, events, importer, CLI."""

@@ -47,6 +47,7 @@ class SharedClient:
 
     @property
     def owned(self) -> bool:
+        """Whether this package logged the client in (and so closes it)."""
         return self._token is not None
 
     async def acquire(self, user: object) -> None:
@@ -120,8 +121,10 @@ _lent: discord.Client | None = None  # a logged-in client handed in with lend()
 
 
 def lend(client: discord.Client | None) -> None:
-    """Use this already logged-in client for every Discord chat (tests hand in dpytest's);
-    None goes back to logging in with DISCORD_TOKEN."""
+    """Use this already logged-in client for every Discord chat (tests hand in dpytest's).
+
+    None goes back to logging in with DISCORD_TOKEN.
+    """
     global _lent, _share
     _lent = client
     if _share is not None and _share.client is not client:
@@ -134,8 +137,10 @@ def current() -> discord.Client | None:
 
 
 def shared_client(settings: Settings) -> SharedClient:
-    """The shared client: the lent one if any, else one made here and logged in (with
-    DISCORD_TOKEN) by the first chat that starts."""
+    """The shared client: the lent one if any, else one made here.
+
+    A client made here is logged in (with DISCORD_TOKEN) by the first chat that starts.
+    """
     global _share
     if _share is not None and not _share.closed:
         return _share
@@ -153,6 +158,7 @@ def shared_client(settings: Settings) -> SharedClient:
 
 
 def make_client() -> commands.Bot:
+    """A new client with the intents the chats need (message content: privileged)."""
     intents = discord.Intents.default()
     intents.message_content = True  # privileged: must also be switched on in the portal
     intents.members = False
@@ -160,13 +166,16 @@ def make_client() -> commands.Bot:
 
 
 class Fanout:
-    """The handler a plain discord.Client calls for one event, shared by several chats (and
-    by whatever handler was set before them), each of which can take its own back out."""
+    """The handler a plain discord.Client calls for one event, shared by several chats.
+
+    Whatever handler was set before them is kept; each chat can take its own back out.
+    """
 
     def __init__(self, previous: Handler | None) -> None:
         self.handlers: list[Handler] = [previous] if previous is not None else []
 
     async def __call__(self, *args: Any) -> None:
+        """Hand the event to every handler, in the order they were added."""
         for handler in list(self.handlers):
             await handler(*args)
 

@@ -101,8 +101,10 @@ def to_message(msg: discord.Message, *, channel_id: int, thread_id: int | None) 
 
 async def send_transcript(channel: discord.TextChannel, title: str, files: Sequence[Path],
                           link: str | None) -> None:
-    """Post the HTML and Markdown transcript (those that fit Discord's upload limit) and
-    the link; only the link when the bot may not attach files here."""
+    """Post the HTML and Markdown transcript (those that fit the upload limit) and the link.
+
+    Only the link when the bot may not attach files here.
+    """
     limit = channel.guild.filesize_limit
     wanted = [Path(f) for f in files if Path(f).suffix in (".html", ".md")]
     fits = [f for f in wanted if f.is_file() and f.stat().st_size <= limit]

@@ -1,0 +1,1 @@
+"""The web room as a platform: room, service, hub, WebSocket and guard."""

@@ -40,6 +40,7 @@ def author_id_for(key: object) -> str:
 
 
 def clean_name(value: object) -> str:
+    """A display name: normalised, control characters out; Refused if empty, long or reserved."""
     name = _CONTROL.sub("", unicodedata.normalize("NFC", str(value or ""))).strip()
     name = " ".join(name.split())
     if not name:
@@ -52,6 +53,7 @@ def clean_name(value: object) -> str:
 
 
 def clean_text(value: object, max_chars: int) -> str:
+    """A message body: normalised, control characters out; Refused if empty or too long."""
     text = _CONTROL.sub("", unicodedata.normalize("NFC", str(value or ""))).strip()
     if not text:
         raise Refused("Type a message first.", code="empty")
@@ -73,6 +75,7 @@ class RateLimiter:
         self._sent: dict[str, deque[float]] = {}
 
     def check(self, author_id: str) -> None:
+        """Count one message; Refused (429) when the author is over the rate."""
         now = self.clock.monotonic()
         times = self._sent.setdefault(author_id, deque())
         while times and now - times[0] >= 60:

@@ -28,6 +28,7 @@ QUEUE_LIMIT = 2000  # frames a client may fall behind before it is told to recon
 
 @dataclass(eq=False)
 class Client:
+    """One open WebSocket: its room, who it is, and its own bounded outbox."""
     chat_id: str
     ws: web.WebSocketResponse
     author_id: str = ""
@@ -36,6 +37,7 @@ class Client:
     writer: asyncio.Task[None] | None = None
 
     def send(self, frame: str) -> bool:
+        """Queue a frame; False when the client has fallen too far behind."""
         try:
             self.queue.put_nowait(frame)
             return True
@@ -44,6 +46,7 @@ class Client:
 
 
 class Hub:
+    """Who is in which room; fans out what the room platforms show."""
     def __init__(self, bot: BotControl) -> None:
         self.bot = bot
         self.rooms: dict[str, set[Client]] = {}
@@ -62,13 +65,17 @@ class Hub:
         self._subscribed[chat_id] = platform
 
     def add(self, client: Client, first_frame: str) -> None:
-        """Register a client with its first frame queued, in one step with no await, so the
-        state it was sent and the broadcasts it receives meet without a gap or overlap."""
+        """Register a client with its first frame queued, in one step with no await.
+
+        So the state it was sent and the broadcasts it receives meet without a gap or
+        overlap.
+        """
         client.send(first_frame)
         self.rooms.setdefault(client.chat_id, set()).add(client)
         client.writer = asyncio.create_task(self._write(client))
 
     async def remove(self, client: Client) -> None:
+        """Take a client out of its room and stop its writer."""
         room = self.rooms.get(client.chat_id)
         if room is not None:
             room.discard(client)
@@ -78,15 +85,18 @@ class Hub:
                 await client.writer
 
     def count(self, chat_id: str) -> int:
+        """How many clients are in the room."""
         return len(self.rooms.get(chat_id, ()))
 
     # -- fan-out ---------------------------------------------------------------------------
 
     async def broadcast(self, chat_id: str, payload: dict[str, Any]) -> None:
+        """The room platform's listener: show `payload` to everyone in the room."""
         self.send_all(chat_id, payload)
 
     def send_all(self, chat_id: str, payload: dict[str, Any],
                  only: Callable[[Client], bool] | None = None) -> int:
+        """Send to every client in the room (or those `only` picks); how many got it."""
         frame = orjson.dumps(payload).decode()  # serialised once for every client
         sent = 0
         for client in list(self.rooms.get(chat_id, ())):
@@ -125,6 +135,7 @@ class Hub:
                                             "url": f"/archive/{session_id}"})
 
     async def close_all(self) -> None:
+        """Close every client's socket (the server is stopping)."""
         for room in list(self.rooms.values()):
             for client in list(room):
                 with contextlib.suppress(Exception):

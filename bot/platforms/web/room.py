@@ -36,8 +36,11 @@ _counter = 0
 
 
 def new_id() -> str:
-    """Sortable and unique across restarts: milliseconds, a counter within the millisecond
-    (so ids from one process always increase), then randomness."""
+    """A message id, sortable and unique across restarts.
+
+    Milliseconds, a counter within the millisecond (so ids from one process always
+    increase), then randomness.
+    """
     global _last_ms, _counter
     with _id_lock:
         ms = int(time.time() * 1000)
@@ -75,10 +78,12 @@ class WebRoomPlatform(Platform):
         self.listeners: list[Broadcast] = []  # the WebSocket hub subscribes here
 
     async def stop(self) -> None:
+        """End the event stream (the room's messages stay in the archive)."""
         self._queue.put_nowait(None)
 
     async def post(self, text: str, *, reply_to: str | None = None,
                    new_thread: str | None = None) -> PostRef:
+        """The host's post: stored first, then shown in every open room."""
         host = Author(self.name, "host", self.context.host_name, is_bot=True)
         message = Message(self.name, new_id(), host, text, self.clock.now(),
                           reply_to=reply_to, raw={"source": "host"})
@@ -128,10 +133,12 @@ class WebRoomPlatform(Platform):
         return stored.public_text
 
     def held(self, message_id: str) -> bool:
+        """Whether moderation holds the message back from the room."""
         stored = self.archive.message(self.name, message_id)
         return stored is not None and not stored.public and not stored.deleted
 
     async def edit(self, message_id: str, text: str) -> Message:
+        """A participant's edit: stored, screened again, then shown (or hidden)."""
         stored = self.archive.message(self.name, message_id)
         if stored is None:
             raise KeyError(f"no web message {message_id}")
@@ -151,6 +158,7 @@ class WebRoomPlatform(Platform):
         return message
 
     async def delete(self, message_id: str) -> None:
+        """A participant's delete: stored, then gone from every open room."""
         now = self.clock.now()
         event = Event("deleted", self.name, message_id, now)
         self.archive.record_events([event], chat_id=self.context.chat_id)
@@ -158,6 +166,7 @@ class WebRoomPlatform(Platform):
         self._queue.put_nowait(event)
 
     async def events(self) -> AsyncIterator[Event]:  # type: ignore[override]
+        """What participants do, as it happens, until stop()."""
         while True:
             event = await self._queue.get()
             if event is None:
@@ -165,8 +174,11 @@ class WebRoomPlatform(Platform):
             yield event
 
     async def act(self, action: Action) -> ActionResult:
-        """Moderation reaches every open room at once; the archive state is set by the caller
-        (the moderation engine or the console) before this is called."""
+        """Moderation reaches every open room at once.
+
+        The archive state is set by the caller (the moderation engine or the console)
+        before this is called.
+        """
         if action.kind not in self.capabilities.actions or not action.message_id:
             return ActionResult(False, f"the web room cannot {action.kind}")
         kind = {"hold": "hidden", "hide": "hidden", "delete": "hidden", "approve": "restored",
@@ -188,6 +200,7 @@ class WebRoomPlatform(Platform):
 
 
 def message_json(message: Message) -> dict[str, Any]:
+    """A message as rooms show it, straight from the platform (before any redaction)."""
     return {
         "id": message.id, "author": message.author.name, "author_id": message.author.id,
         "host": message.author.is_bot, "text": message.text,

@@ -1,5 +1,6 @@
-"""The room's rules, shared by the WebSocket and the plain JSON endpoint: what a joining
-client is shown, and what a participant may send, edit or delete.
+"""The room's rules, shared by the WebSocket and the plain JSON endpoint.
+
+What a joining client is shown, and what a participant may send, edit or delete.
 
 The archive is read for every join, so a client's view is always rebuilt from the single
 source of truth: after a reconnect it gets the messages after the last id it saw (once),
@@ -27,6 +28,7 @@ RECENT_HOURS = 12  # an ended session stays on the room page this long (with its
 
 
 class RoomService:
+    """The rules of every web room, for the WebSocket and the JSON endpoint alike."""
     def __init__(self, bot: BotControl) -> None:
         self.bot = bot
         self.hub = Hub(bot)
@@ -39,6 +41,7 @@ class RoomService:
     # -- lookup ----------------------------------------------------------------------------
 
     def platform(self, chat_id: str) -> WebRoomPlatform:
+        """The chat's web room, subscribed to the hub; Refused (404) if there is none."""
         runtime = self.bot.chats.get(chat_id)
         platform = runtime.platforms.get("web") if runtime else None
         if not isinstance(platform, WebRoomPlatform):
@@ -65,6 +68,7 @@ class RoomService:
 
     def state(self, chat_id: str, *, author_id: str | None, since: str | None = None,
               known_session: int | None = None) -> dict[str, Any]:
+        """What a joining (or reconnecting) client is shown, rebuilt from the archive."""
         runtime = self.bot.chats[chat_id]
         script = runtime.script
         now = self.bot.clock.now()
@@ -121,6 +125,7 @@ class RoomService:
 
     async def send(self, chat_id: str, *, author_id: str, name: str, text: object,
                    reply_to: object = None) -> dict[str, Any]:
+        """A participant's message, checked and rate-limited, then handed to the room."""
         platform = self.platform(chat_id)
         session_id = self.bot.live_session(chat_id)
         if session_id is None:
@@ -161,6 +166,7 @@ class RoomService:
 
     async def edit(self, chat_id: str, *, author_id: str, message_id: object,
                    text: object) -> dict[str, Any]:
+        """A participant edits their own message, within the edit window."""
         platform = self.platform(chat_id)
         stored = self._own(chat_id, author_id, message_id, "edit")
         body = clean_text(text, self.max_chars)
@@ -169,6 +175,7 @@ class RoomService:
         return {"id": stored.id}
 
     async def delete(self, chat_id: str, *, author_id: str, message_id: object) -> dict[str, Any]:
+        """A participant deletes their own message, within the edit window."""
         platform = self.platform(chat_id)
         stored = self._own(chat_id, author_id, message_id, "delete")
         await platform.delete(stored.id)

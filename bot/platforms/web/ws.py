@@ -37,6 +37,7 @@ def _frame(payload: dict[str, Any]) -> str:
 
 
 async def room_socket(request: web.Request, service: RoomService) -> web.StreamResponse:
+    """One participant's WebSocket: join, then send/edit/delete frames, each checked."""
     chat_id = request.match_info["chat"]
     try:
         service.platform(chat_id)

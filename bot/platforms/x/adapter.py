@@ -140,8 +140,11 @@ class XPlatform(Platform):
     def from_settings(
         cls, context: ChatContext, settings: Settings, *, clock: Clock | None = None
     ) -> XPlatform:
-        """The adapter as `tweetchat run` builds it: secrets and [x] settings, with the chat
-        script's `platform_settings.x` (already in `context.settings`) taking precedence."""
+        """The adapter as `tweetchat run` builds it: secrets and [x] settings.
+
+        The chat script's `platform_settings.x` (already in `context.settings`) takes
+        precedence.
+        """
         creds = XCredentials.from_secrets(settings.secrets)
         x = settings.x
         merged: dict[str, Any] = {
@@ -167,6 +170,7 @@ class XPlatform(Platform):
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
+        """Check the keys, find the account, probe whether search works here."""
         missing = self.x.credentials.missing()
         if missing:
             raise PlatformSetupError(
@@ -185,6 +189,7 @@ class XPlatform(Platform):
         self._start_time = self._clock.now() - timedelta(seconds=self._lookback)
 
     async def stop(self) -> None:
+        """Stop polling and close the HTTP session."""
         self._stopping.set()
         await self.x.close()
 
@@ -204,10 +209,12 @@ class XPlatform(Platform):
 
     @property
     def handle(self) -> str:
+        """The @handle the keys post as (known after start)."""
         return self._handle
 
     @property
     def user_id(self) -> str:
+        """The posting account's id (known after start)."""
         return self._me_id
 
     def watch_conversation(self, conversation_id: str) -> None:
@@ -278,6 +285,7 @@ class XPlatform(Platform):
     async def post(
         self, text: str, *, reply_to: str | None = None, new_thread: str | None = None
     ) -> PostRef:
+        """Tweet `text` with the hashtag; questions may thread under the welcome."""
         # X has no named threads. A question (new_thread set) replies to the welcome when
         # the chat asks for `thread_questions`; otherwise it starts its own conversation.
         if reply_to is None and new_thread is not None and self._thread_questions:
@@ -289,6 +297,7 @@ class XPlatform(Platform):
         return ref
 
     async def remind(self, text: str, start: datetime) -> PostRef | None:
+        """Tweet a reminder outside the chat's conversations."""
         # A reminder is not part of the chat: no conversation to watch, no thread root.
         return await self._create(text, None)
 
@@ -391,6 +400,7 @@ class XPlatform(Platform):
             ) from e
 
     async def events(self) -> AsyncIterator[Event]:
+        """Poll recent search (the hashtag and each watched conversation) until stop()."""
         self.x.api  # noqa: B018 - raises the plain "not started" error early
         try:
             while not self._stopping.is_set():
@@ -410,6 +420,7 @@ class XPlatform(Platform):
             return
 
     async def backfill(self, since: Mapping[str, str]) -> Backfill:
+        """Everything after the saved since_id cursors, oldest first."""
         self.x.api  # noqa: B018
         for key, value in since.items():
             if key.startswith("conv:"):
@@ -431,6 +442,7 @@ class XPlatform(Platform):
     # ----------------------------------------------------------------- moderation
 
     async def act(self, action: Action) -> ActionResult:
+        """Hide or show a reply again (X's hidden replies); anything else is flagged only."""
         if action.kind not in ("hide", "restore"):
             return ActionResult(False, f"X cannot {action.kind}; flagged only")
         if not action.message_id:

@@ -20,6 +20,7 @@ TWEET_FIELDS = (
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["username", "name"]
 def tweet_url(tweet_id: str, handle: str | None) -> str:
+    """The tweet's public address."""
     return f"https://x.com/{handle or 'i/web'}/status/{tweet_id}"
 
 
@@ -31,9 +32,11 @@ def v2_message(
     me_id: str = "",
     created: datetime | None = None,
 ) -> Message | None:
-    """One API v2 tweet as a neutral Message; None for a retweet (it repeats someone else's
-    words, and X counts it on the original). Shared with the importer so an imported tweet
-    is stored exactly as the live adapter would have stored it."""
+    """One API v2 tweet as a neutral Message; None for a retweet.
+
+    A retweet repeats someone else's words, and X counts it on the original. Shared with
+    the importer, so an imported tweet is stored exactly as the live adapter stores it.
+    """
     refs = {r["type"]: str(r["id"]) for r in tweet.get("referenced_tweets") or ()}
     if "retweeted" in refs:
         return None
@@ -69,8 +72,11 @@ def v2_message(
 
 def page_messages(body: Mapping[str, Any], query: str, *, me_id: str,
                   now: datetime) -> list[Message]:
-    """Every tweet of one v2 search page as a Message (retweets left out), each carrying the
-    page's users and referenced tweets it needs, the page's meta and the query."""
+    """Every tweet of one v2 search page as a Message (retweets left out).
+
+    Each carries the page's users and referenced tweets it needs, the page's meta and the
+    query, as its `raw`.
+    """
     includes = body.get("includes", {})
     users = {u["id"]: u for u in includes.get("users", [])}
     tweets = {t["id"]: t for t in includes.get("tweets", [])}
