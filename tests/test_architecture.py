@@ -161,6 +161,30 @@ def test_the_sql_finder_finds_sql(tmp_path: Path) -> None:
     assert sql_uses(path) == ["line 1: import sqlite3", "line 3: .executemany("]
 
 
+def test_only_the_publisher_renders_transcripts() -> None:
+    """Every render goes through `Publisher` (its worker, its lock, its settings): nothing
+    else in bot/ calls the render functions it wraps."""
+    wrapped = {"publish_session", "build_transcript", "write_transcript"}
+    callers = {}
+    for name, path in MODULES.items():
+        if name in ("bot.publishing", "bot.transcript") or name.startswith("bot.transcript."):
+            continue
+        calls = {node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+                 for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute)}
+        if calls & wrapped:
+            callers[name] = sorted(calls & wrapped)
+    assert callers == {}
+
+
+def test_each_registry_settings_model_is_that_platforms_settings_section() -> None:
+    from bot.settings import Settings
+
+    for name, info in registry.PLATFORMS.items():
+        if info.settings_model is not None:
+            assert Settings.model_fields[name].annotation is info.settings_model, name
+
+
 def test_every_registry_row_resolves() -> None:
     """The registry names its parts as strings (imported when used): each must exist."""
     for info in registry.PLATFORMS.values():

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from bot.platforms import registry
 from bot.terminal import (
     ConfigOpt,
     UserError,
@@ -163,8 +164,8 @@ def start(
     pace: Annotated[float, typer.Option(help="Run N times faster (a rehearsal).", min=0.1,
                                         max=3600)] = 1.0,
     platform: Annotated[list[str] | None, typer.Option(
-        "--platform", help="Platform(s) for this run, overriding the script (memory, web, "
-        "discord, x).")] = None,
+        "--platform", help="Platform(s) for this run, overriding the script "
+        f"({', '.join(registry.names())}).")] = None,
     rehearsal: Annotated[bool, typer.Option(help="Mark as a rehearsal even at pace 1.")] = False,
     config: ConfigOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
