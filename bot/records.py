@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 EventKind = Literal["created", "edited", "deleted", "reaction"]
-ActionKind = Literal["hold", "approve", "hide", "restore", "redact", "delete", "timeout", "modlog"]
+ActionKind = Literal["hold", "approve", "hide", "restore", "redact", "delete", "timeout", "modlog",
+                     "signpost"]  # signpost: a private, kind message to the author
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from bot.archive import moderation_store as store
 from bot.archive.records import StoredMessage
 from bot.archive.store import Archive
 from bot.moderation.conduct import detect_abuse
+from bot.moderation.crisis import detect_crisis
 from bot.moderation.detectors import Finding, detect_identifiers
 from bot.moderation.policy import ACTIONS, Policy
 from bot.moderation.spam import (
@@ -108,6 +109,8 @@ def mask_text(text: str, findings: Sequence[Finding], masks: dict[str, str]) -> 
 class ModerationEngine:
     def __init__(self, policy: Policy | None = None) -> None:
         self.policy = policy or Policy.default()
+        # chat id -> the chat script's own signpost text (the policy's is the default)
+        self.signposts: dict[str, str] = {}
         self.context = SpamContext(self.policy.spam)
         self._keys = itertools.count()
         self._severity = {a: i for i, a in enumerate(ACTIONS)}
@@ -138,6 +141,8 @@ class ModerationEngine:
             found += detect_mass_mentions(text, self.policy.spam.max_mentions)
         if "deny_link" in checks:
             found += detect_deny_links(text, self.policy.deny_domains)
+        if "crisis" in checks:
+            found += detect_crisis(text)
         if not found:
             return Verdict((), None, None)
         fired = [checks[c] for c in dict.fromkeys(f.check for f in found)]
@@ -215,12 +220,26 @@ class ModerationEngine:
                     }])
         line = (f"{action}: {reason} in message {msg.platform}:{msg.id} by {msg.author_name}"
                 + (f" (session {msg.session_id})" if msg.session_id is not None else ""))
+        crisis = "crisis" in by_check and any(r["check_name"] == "crisis" for r in rows)
+        signpost = self.signpost_for(platform_obj) if crisis else ""
+        if crisis:
+            # Moderators need the words to judge how to reach out (masked where the policy
+            # masks); the log never gets them.
+            can = platform_obj is not None and "signpost" in platform_obj.capabilities.actions
+            line += (f': "{redacted if redacted is not None else msg.text}". The signpost was '
+                     + ("sent to them privately." if can else "not sent (this platform has "
+                        "no private channel): please reach out another way."))
+            if platform_obj is not None:
+                act = Action("signpost", message_id=msg.id, author_id=msg.author_id,
+                             reason="crisis", text=signpost)
+                result.results.append((act, await _act(platform_obj, act)))
         for to in verdict.notify:
-            result.notices.append(Notice(to, msg.platform, msg.id, msg.author_id,
-                                         line if to == "moderators" else _author_line(action)))
+            text = line if to == "moderators" else (signpost or _author_line(action))
+            result.notices.append(Notice(to, msg.platform, msg.id, msg.author_id, text))
         if platform_obj is not None and "moderators" in verdict.notify:
             await _act(platform_obj, Action("modlog", message_id=msg.id, text=line))
-        log.info("moderation %s", line)  # names the checks, never the matched text
+        log.info("moderation %s: %s in message %s:%s", action, ", ".join(by_check),
+                 msg.platform, msg.id)  # names the checks, never the text
         return result
 
     async def screen(self, archive: Archive, platform: Platform | None, events: Sequence[Event],
@@ -254,6 +273,13 @@ class ModerationEngine:
         if report.screened:
             self.context.prune(now)
         return report
+
+    def signpost_for(self, platform_obj: Platform | None) -> str:
+        """The signpost text: the chat script's own, else the policy's."""
+        chat = platform_obj.context.chat_id if platform_obj is not None else ""
+        check = self.policy.checks.get("crisis")
+        default = str(check.options.get("signpost", "")) if check else ""
+        return self.signposts.get(chat) or default
 
     def _clear_stale_redaction(self, archive: Archive, stored: StoredMessage) -> None:
         """An edit removed what was masked: show the new text rather than a stale mask."""

@@ -26,17 +26,26 @@ from bot.moderation.wordlist import (
     parse_deny_domains,
 )
 
-__all__ = ["ACTIONS", "CHECKS", "CheckPolicy", "Policy", "PolicyError", "load_policy",
-           "parse_policy"]
+__all__ = ["ACTIONS", "CHECKS", "DEFAULT_SIGNPOST", "CheckPolicy", "Policy", "PolicyError",
+           "load_policy", "parse_policy"]
 
 # Most severe first: when several checks fire, the message gets the most severe action.
 ACTIONS = ("delete", "hide", "hold", "redact", "flag")
 NOTIFY = ("moderators", "author")
 
 
+# Sent privately to someone whose message suggests they may be at risk (the crisis check).
+DEFAULT_SIGNPOST = (
+    "It sounds like things may be really hard right now, and you don't have to face this "
+    "alone. If you are in danger now, call 999. For urgent help, call NHS 111 (option 2 "
+    "for mental health). Samaritans are there day and night on 116 123 (free), or text "
+    "SHOUT to 85258. A moderator of this chat has been told and may get in touch privately."
+)
+
+
 @dataclass(frozen=True)
 class CheckSpec:
-    group: str  # identifiers | conduct | spam
+    group: str  # identifiers | conduct | spam | safety
     action: str
     review: bool
     notify: tuple[str, ...]
@@ -63,6 +72,10 @@ CHECKS: dict[str, CheckSpec] = {
                               {"max_mentions": 5}),
     "deny_link": CheckSpec("spam", "hide", False, ("moderators",), "[link removed]",
                            {"domains_file": "", "domains": []}),
+    # Holds nothing (a person in distress must not be silenced): a private signpost to the
+    # writer and an alert to moderators.
+    "crisis": CheckSpec("safety", "flag", True, ("moderators", "author"), "",
+                        {"signpost": DEFAULT_SIGNPOST}),
 }
 _COMMON_KEYS = ("enabled", "action", "review", "notify", "mask")
 _TOP_KEYS = ("moderation", "checks")

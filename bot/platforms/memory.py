@@ -29,7 +29,8 @@ class MemoryPlatform(Platform):
     name = "memory"
     capabilities = Capabilities(
         threads=True, edits=True, deletes=True, hiding=True, holding=True, max_length=100_000,
-        actions=frozenset({"hold", "approve", "hide", "restore", "redact", "delete"}),
+        actions=frozenset({"hold", "approve", "hide", "restore", "redact", "delete",
+                           "signpost"}),
     )
 
     def __init__(self, context: ChatContext, clock: Clock | None = None) -> None:
