@@ -182,8 +182,64 @@ class Publisher:
             finally:
                 archive.close()
 
+    async def certificate(self, session_id: int, platform: str, user: str
+                          ) -> tuple[str, str]:
+        """One participant's certificate (file name, HTML), rendered in the worker thread."""
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publisher")
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            render = partial(self._certificate, session_id, platform, user)
+            return await loop.run_in_executor(self._worker, render)
+
+    def certificate_now(self, session_id: int, platform: str, user: str, out_dir: Path) -> Path:
+        """Write certificate-<user>.html into `out_dir` in this thread (the CLI)."""
+        from bot.transcript.write import write_atomic
+
+        name, page = self._certificate(session_id, platform, user)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / name
+        write_atomic(path, page.encode())
+        return path
+
+    def _certificate(self, session_id: int, platform: str, user: str) -> tuple[str, str]:
+        with self._blocking:
+            archive = Archive(self.archive_path)
+            try:
+                return build_certificate(archive, session_id, platform, user)
+            finally:
+                archive.close()
+
     def close(self) -> None:
         """Let a render in progress finish, then stop the worker."""
         if self._worker is not None:
             self._worker.shutdown(wait=True)
             self._worker = None
+
+
+def build_certificate(archive: Archive, session_id: int, platform: str, user: str
+                      ) -> tuple[str, str]:
+    """One participant's CPD certificate: (file name, HTML). Blocking: call off the loop.
+
+    Built from the archive like every transcript, so it shows exactly what the public
+    transcript shows of them (redactions applied, hidden and deleted messages left out).
+    Raises CertificateError when the person posted nothing public in the session.
+    """
+    from bot.transcript import build_transcript
+    from bot.transcript.certificate import (
+        certificate_filename,
+        find_participant,
+        render_certificate,
+    )
+
+    session = archive.session(session_id)
+    attribute_session(archive, session_id)  # as publishing does: the same grouping
+    transcript = build_transcript(
+        session, archive.items(session_id), archive.messages(session_id),
+        previous_participants=archive.participants_before(session.chat_id,
+                                                          session.scheduled_start),
+        moderation_counts=archive.moderation_counts(session_id),
+    )
+    person = find_participant(transcript, platform, user)
+    return certificate_filename(person.author_id), render_certificate(transcript, person)
+

@@ -23,6 +23,8 @@ def tweetchat(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
         "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
         "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
         "COLUMNS": "200",
+        # This checkout's `bot`, not whichever one the venv's editable install points at.
+        "PYTHONPATH": str(ROOT),
         **env,
     }
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True,

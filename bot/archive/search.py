@@ -28,6 +28,7 @@ class SearchHit:
     created: datetime
     snippet: str  # public text, with [matches] marked by brackets
     question: int | None
+    author_id: str = ""  # what `forget` and `certificate` take as PLATFORM:USER
 
 
 def fts_query(text: str) -> str:
@@ -49,7 +50,7 @@ def search(archive: Archive, query: str, *, chat_id: str | None = None,
     sql = (
         "select m.session_id, s.chat_id, s.scheduled_start, s.rehearsal, m.platform, m.id, "
         "m.author_name, m.created, m.question, "
-        "snippet(messages_fts, 0, '[', ']', '…', 16) as snip "
+        "snippet(messages_fts, 0, '[', ']', '…', 16) as snip, m.author_id "
         "from messages_fts join messages m on m.rowid = messages_fts.rowid "
         "join sessions s on s.id = m.session_id "
         "where messages_fts match ? and m.public_text != '' "
@@ -65,6 +66,7 @@ def search(archive: Archive, query: str, *, chat_id: str | None = None,
             session_id=r[0], chat_id=r[1], session_start=datetime.fromisoformat(r[2]),
             rehearsal=bool(r[3]), platform=r[4], message_id=r[5], author_name=r[6] or "",
             created=datetime.fromisoformat(r[7]), question=r[8], snippet=r[9] or "",
+            author_id=r[10] or "",
         )
         for r in archive.db.execute(sql, args)
     ]

@@ -1,6 +1,7 @@
 """The `tweetchat` command: parses, calls, prints. No business logic lives here.
 
-One module per group of commands (run, sessions, control, search, moderation, imports);
+One module per group of commands (run, sessions, control, search, moderation, imports,
+certificate);
 each platform's own commands (`tweetchat x check`) come from the platform registry. A
 user's mistake (bad script, bad flag, missing token) is one red line naming what, where
 and how to fix it, with exit status 2 and no traceback. A bug still gets its traceback.
@@ -13,7 +14,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from bot.cli import control, moderation, run, search, sessions
+from bot.cli import certificate, control, moderation, run, search, sessions
 from bot.cli.imports import import_app
 from bot.platforms import registry
 from bot.settings import SettingsError
@@ -39,6 +40,7 @@ app.command()(search.search)
 app.command()(moderation.review)
 app.command()(moderation.forget)
 app.command()(moderation.scan)
+app.command()(certificate.certificate)
 app.add_typer(import_app, name="import")
 for _info in registry.PLATFORMS.values():
     if _info.cli is not None:

@@ -27,6 +27,9 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes | str]) -> None:
     """Write `data` (bytes, or chunks streamed one by one) to `path` via a temporary file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes 0600 files; a transcript is published, so a web server running as
+        # another user must be able to read it (as with any file made with umask 022).
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as f:
             if isinstance(data, bytes):
                 f.write(data)

@@ -1,0 +1,102 @@
+"""A CPD certificate of participation for one person in one session.
+
+Nurses and midwives keep evidence of participatory CPD and write reflective accounts for
+NMC revalidation (other professions do the same for the HCPC or a GMC appraisal); until
+now they screenshot their own tweets. The certificate is one self-contained, printable
+HTML page: who took part, in which chat, when and for how long, every message they
+posted under the question it answered, and the NMC's four reflective prompts left for
+them to fill in. Pure: a function of the transcript model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.transcript.model import Block, Entry, Participant, Transcript
+from bot.transcript.render_html import environment
+
+__all__ = ["NMC_PROMPTS", "CertificateError", "certificate_filename", "find_participant",
+           "render_certificate"]
+
+# The four prompts of the NMC's reflective account form (revalidation).
+NMC_PROMPTS = (
+    "What was the nature of the CPD activity or practice-related feedback, or the event or "
+    "experience in your practice?",
+    "What did you learn from the CPD activity, feedback, event or experience?",
+    "How did you change or improve your practice as a result?",
+    "How is this relevant to the Code? Select one or more themes: Prioritise people, "
+    "Practise effectively, Preserve safety, Promote professionalism and trust.",
+)
+
+
+class CertificateError(LookupError):
+    """The person did not post in the session (one plain line for the user)."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """The person's messages under one heading (a question, the welcome, the wrap-up)."""
+
+    label: str
+    prompt: str
+    entries: tuple[Entry, ...]
+
+
+def find_participant(t: Transcript, platform: str, user: str) -> Participant:
+    """The participant named by platform and user id (or @handle, case-insensitive)."""
+    wanted = user.strip().removeprefix("@").lower()
+    for p in t.participants:
+        if p.platform == platform and p.author_id.lower() == wanted and not p.is_host:
+            return p
+    for p in t.participants:
+        if p.platform == platform and (p.handle or "").lower() == wanted and not p.is_host:
+            return p
+    raise CertificateError(
+        f"{platform}:{user} posted nothing public in session {t.session.id}; check the id "
+        "with `tweetchat search --json` (a certificate needs at least one message)")
+
+
+def certificate_filename(user: str) -> str:
+    """certificate-<user>.html, with the user id made safe for any file system."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", user.removeprefix("@")).strip(".-")[:60]
+    return f"certificate-{safe or 'participant'}.html"
+
+
+def sections(t: Transcript, person: Participant) -> list[Section]:
+    """The person's messages grouped under the block each belongs to, in reading order."""
+    order = {id(b): i for i, b in enumerate(t.blocks)}
+    grouped: dict[int, list[Entry]] = {}
+    blocks: dict[int, Block] = {}
+    for e in person.entries:
+        if e.block is None:
+            continue
+        grouped.setdefault(id(e.block), []).append(e)
+        blocks[id(e.block)] = e.block
+    out = []
+    for key in sorted(grouped, key=order.__getitem__):
+        block = blocks[key]
+        label = block.label if block.kind != "unplaced" else "Other messages"
+        prompt = block.heading if block.kind == "question" else ""
+        out.append(Section(label, prompt, tuple(grouped[key])))
+    return out
+
+
+def render_certificate(t: Transcript, person: Participant) -> str:
+    """The certificate as one self-contained HTML page (inline CSS, no scripts)."""
+    parts = sections(t, person)
+    answered = [b.label for b in t.questions
+                if any(e.block is b or b.number in e.msg.extra_questions
+                       for e in person.entries)]
+    end = t.local_start + timedelta(minutes=t.length_minutes)
+    return environment().get_template("certificate.html.j2").render(
+        t=t, s=t.session, person=person, sections=parts, answered=answered,
+        end=end, prompts=NMC_PROMPTS, hours=_hours(t.length_minutes),
+    )
+
+
+def _hours(minutes: int) -> str:
+    """CPD time as logs want it: "1 hour", "1.5 hours", "0.75 hours"."""
+    h = round(minutes / 60, 2)
+    return "1 hour" if h == 1 else f"{h:g} hours"

@@ -1,0 +1,80 @@
+"""The CPD certificate: what it holds for one person, and who it refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.transcript import build_transcript
+from bot.transcript.certificate import (
+    NMC_PROMPTS,
+    CertificateError,
+    certificate_filename,
+    find_participant,
+    render_certificate,
+    sections,
+)
+from tests.transcript import sample as S
+
+
+def transcript():  # type: ignore[no-untyped-def]
+    return build_transcript(S.session(), S.items(), S.messages(),
+                            previous_participants=S.previous(),
+                            moderation_counts={"hidden": 1, "redacted": 1})
+
+
+def test_sections_follow_the_questions_in_time_order() -> None:
+    t = transcript()
+    bea = find_participant(t, "web", "bea")
+    got = [(s.label, [e.msg.id for e in s.entries]) for s in sections(t, bea)]
+    assert got[0] == ("Welcome", ["m1"])
+    assert got[1] == ("Q1", ["m3", "m6"])  # her answer, then her reply under it
+    assert got[2:] == [("Q2", ["m11", "m16"]), ("Wrap-up", ["m22"])]
+    assert sections(t, bea)[1].prompt == "How do you use social media at work? #NHSSM"
+
+
+def test_page_holds_the_facts_every_message_and_the_four_prompts() -> None:
+    t = transcript()
+    cal = find_participant(t, "web", "cal")
+    page = render_certificate(t, cal)
+    assert "Cal" in page and "NHS Social Media chat" in page and "#NHSSM" in page
+    assert "Wednesday 7 January 2026, 20:00 GMT" in page and "1 hour" in page
+    for e in cal.entries:
+        assert S.DELETED_TEXT not in page  # deleted messages are not evidence
+        assert e.text.split()[0] in page
+    assert f"posting {len(cal.entries)} messages" in page
+    for prompt in NMC_PROMPTS:
+        assert prompt in page
+    assert "<script" not in page and "http://" not in page.split("<body>")[0]
+
+
+def test_public_text_only_redactions_stay_masked() -> None:
+    t = transcript()
+    page = render_certificate(t, find_participant(t, "web", "finn"))
+    assert S.REDACTED_PUBLIC in page and S.REDACTED_ORIGINAL not in page
+
+
+def test_hostile_text_is_escaped() -> None:
+    t = transcript()
+    page = render_certificate(t, find_participant(t, "web", "@BEA"))  # handle, any case
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_nobody_and_the_host_get_no_certificate() -> None:
+    t = transcript()
+    with pytest.raises(CertificateError, match="web:zed posted nothing public in session 42"):
+        find_participant(t, "web", "zed")
+    with pytest.raises(CertificateError):
+        find_participant(t, "web", "alex host")
+    with pytest.raises(CertificateError):
+        find_participant(t, "x", "bea")  # same id, other platform: someone else
+
+
+@pytest.mark.parametrize(("user", "name"), [
+    ("w1a2b3", "certificate-w1a2b3.html"),
+    ("../../etc/passwd", "certificate-etc-passwd.html"),
+    ("@Jo Bloggs", "certificate-Jo-Bloggs.html"),
+    ("...", "certificate-participant.html"),
+])
+def test_file_names_are_safe(user: str, name: str) -> None:
+    assert certificate_filename(user) == name
