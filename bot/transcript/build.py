@@ -122,6 +122,7 @@ def build_transcript(
     unique: dict[tuple[str, str], StoredMessage] = {}
     removed: set[tuple[str, str]] = set()
     posted: dict[tuple[str, str], StoredMessage] = {}
+    reposts: set[tuple[str, str]] = set()
     for m in messages:
         key = (m.platform, m.id)
         if m.deleted or m.hidden:  # not m.public
@@ -133,6 +134,8 @@ def build_transcript(
         elif m.kind != "retweet":
             unique[key] = m
             removed.discard(key)
+        else:
+            reposts.add(key)
     public = sorted(unique.values(), key=lambda m: (m.created, m.platform, m.id))
 
     entries: list[Entry] = []
@@ -216,6 +219,7 @@ def build_transcript(
         posts=posts,
         participants=list(people.values()),
         moderation_counts=dict(moderation_counts or {}),
+        reposts=len(reposts - removed),
     )
     t.summary = summarise(t)
     return t

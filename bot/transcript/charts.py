@@ -48,11 +48,21 @@ def activity_svg(counts: Sequence[int], origin: datetime, zone: ZoneInfo, *, tit
                 f'<rect x="{pad_l + i * bw:.1f}" y="{pad_t + plot_h - h:.1f}" '
                 f'width="{max(bw - 1, 0.6):.1f}" height="{h:.1f}"/>'
             )
+    # A tick and a time every 5, 10, 15... minutes, and at the end, so the axis reads as
+    # a clock: "20:00 20:10 20:20 ... 21:00" (centred on its tick, kept inside the frame).
     step = _tick_step(n)
-    for i in range(0, n, step):
+    ticks = list(range(0, n + 1, step))
+    if n - ticks[-1] >= step / 2:
+        ticks.append(n)
+    for i in ticks:
+        x = pad_l + i * bw
         local = (origin + timedelta(minutes=i)).astimezone(zone)
+        anchor = "start" if i == 0 else "end" if x > width - 20 else "middle"
         parts.append(
-            f'<text x="{pad_l + i * bw:.1f}" y="{height - 6}" class="lbl">{local:%H:%M}</text>'
+            f'<line x1="{x:.1f}" y1="{pad_t + plot_h}" x2="{x:.1f}" y2="{pad_t + plot_h + 4}" '
+            'class="axis"/>'
+            f'<text x="{x:.1f}" y="{height - 6}" text-anchor="{anchor}" class="lbl">'
+            f"{local:%H:%M}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

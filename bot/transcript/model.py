@@ -208,6 +208,10 @@ class Summary:
     top_contributors: list[tuple[Participant, int]]
     activity: Activity
     moderation: list[tuple[str, int]]
+    messages_per_participant: float = 0.0
+    top_replied: list[tuple[Participant, int]] = field(default_factory=list)  # replies received
+    reposts: int = 0  # retweets/reposts of the chat's messages, never shown in the thread
+    script_time: bool = False  # a paced rehearsal: delays and minutes are script time
     by_number: dict[int, QuestionStats] = field(default_factory=dict)
 
 
@@ -230,6 +234,7 @@ class Transcript:
     posts: list[Entry]  # the host's posts of scripted items (shown as headings), time order
     participants: list[Participant]  # everyone who posted, host included, by first message
     moderation_counts: dict[str, int]
+    reposts: int = 0  # public retweets/reposts in the session (left out of the thread)
     summary: Summary = field(init=False)
 
     @property

@@ -171,7 +171,7 @@ class _Fragments:
         elif e.parent_removed:
             parts.append(" · replying to a removed message")
         if m.redacted_text is not None:
-            parts.append(' · <span class="badge">redacted by a moderator</span>')
+            parts.append(' · <span class="badge">redacted</span>')
         elif m.edited:
             parts.append(" · <span>edited</span>")
         if m.reactions:
@@ -236,6 +236,12 @@ def generate_html(t: Transcript) -> Iterator[str]:
             "s" if busiest[1] != 1 else ""
         )
     chart = activity_svg(s.activity.counts, s.activity.origin, t.zone, title=chart_title)
+    # The chart's words for those who cannot see it (and for copying): busy minutes only.
+    origin = s.activity.origin
+    activity_rows = [
+        (f"{t.local(origin + timedelta(minutes=i)):%H:%M}", n)
+        for i, n in enumerate(s.activity.counts) if n
+    ]
     fragments = _Fragments(t)
     return (
         environment()
@@ -245,6 +251,7 @@ def generate_html(t: Transcript) -> Iterator[str]:
             s=s,
             session=t.session,
             chart=chart,
+            activity_rows=activity_rows,
             thread=fragments.thread,
             participant_messages=fragments.participant,
         )

@@ -133,10 +133,17 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
             "new_participants": s.new_participants,
             "returning_participants": s.returning_participants,
             "host_messages": s.host_messages,
+            "messages_per_participant": s.messages_per_participant,
+            "reposts": s.reposts,
+            "script_time": s.script_time,
             "links": [{"url": u, "count": n} for u, n in s.links],
             "top_contributors": [
                 {"platform": p.platform, "author_id": p.author_id, "name": p.name, "messages": n}
                 for p, n in s.top_contributors
+            ],
+            "top_replied": [
+                {"platform": p.platform, "author_id": p.author_id, "name": p.name, "replies": n}
+                for p, n in s.top_replied
             ],
             "activity": {"origin": _iso(s.activity.origin), "per_minute": s.activity.counts},
             "moderation": dict(s.moderation),

@@ -113,7 +113,7 @@ def _message(t: Transcript, e: Entry, out: list[str], level: int) -> None:
         elif e.parent_removed:
             parts.append("replying to a removed message")
         if m.redacted_text is not None:
-            parts.append("redacted by a moderator")
+            parts.append("redacted")
         elif m.edited:
             parts.append("edited")
         meta = ", ".join(parts)
@@ -156,7 +156,10 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
     """The Markdown in chunks (one per section), so it can be streamed to disk."""
     s, session = t.summary, t.session
     out: list[str] = []
-    out.append(f"# {md_user(session.title)} {md_user(session.hashtag)}")
+    title = md_user(session.title)
+    if session.hashtag.lower() not in session.title.lower():  # "#NHSSM: ..." says it already
+        title += f" {md_user(session.hashtag)}"
+    out.append(f"# {title}")
     out.append("")
     if session.rehearsal:
         out += ["**REHEARSAL** (a practice run, not the live chat)", ""]
@@ -168,8 +171,13 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
     out += ["## Summary", ""]
     out.append(
         f"{s.messages} messages from {s.participants} participants "
-        f"({s.new_participants} new, {s.returning_participants} returning)."
+        f"({s.new_participants} new, {s.returning_participants} returning), "
+        f"{s.messages_per_participant} messages per participant"
+        + (f"; {plural(s.reposts, 'repost')} not shown in the thread" if s.reposts else "")
+        + "."
     )
+    if s.script_time:
+        out.append(f"A rehearsal at {session.pace:g}× speed: times are in script time.")
     busiest = s.activity.busiest()
     if busiest:
         at = t.local(s.activity.origin + timedelta(minutes=busiest[0]))
@@ -190,6 +198,12 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         out += [
             "**Top contributors:** "
             + ", ".join(f"{md_user(p.name)} ({n})" for p, n in s.top_contributors),
+            "",
+        ]
+    if s.top_replied:
+        out += [
+            "**Most replied to:** "
+            + ", ".join(f"{md_user(p.name)} ({n})" for p, n in s.top_replied),
             "",
         ]
     if s.links:

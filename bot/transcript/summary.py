@@ -11,14 +11,23 @@ Pure functions of the transcript model. Definitions (also in docs/transcript-sch
 - median first answer: for each participant who answered, the delay from the question's
   posted_at to their first answer (negative delays count as 0); the median of those.
   Measures how quickly people engage, not just how fast the single quickest typist was.
+  In a paced rehearsal, delays and the activity chart are in script time (real time x
+  pace), so a one-minute rehearsal of an hour-long chat reads like the hour.
 - engagement: public replies anywhere below a message plus its reactions.
-- representative answers: extractive. Answers become tf-idf term vectors; the first pick
+- representative answers: extractive, from top-level answers only, and only when there
+  are at least three to choose from. Answers become tf-idf term vectors; the first pick
   is the answer closest (cosine) to the question's centroid, the next ones maximise
   closeness to the centroid minus similarity to those already picked (maximal marginal
-  relevance), so the picks cover different points. No external model.
-- key terms: tf-idf of the question's messages against the whole session (document =
-  message), small English stopword list; the hashtag, question tags (A1, Q2, T3), links,
-  mentions and numbers are excluded.
+  relevance), never a near-duplicate and, while others are left, never the same person
+  twice. No external model.
+- key terms: from top-level answers only (replies are mostly small talk), weighted
+  against the other questions (document = one question's answers), so a term says what
+  was particular to this question. Excluded: stopwords and chat small talk, the chat's
+  own vocabulary (hashtag, question tags such as A1, Q2, T3), markup (HTML tags,
+  entities, Markdown links), links, mentions and numbers.
+- messages per participant: non-host messages / participants.
+- top contributors: by messages, and by replies received (public replies from others).
+- reposts: retweets/reposts of the chat's messages, counted apart (never in the thread).
 """
 
 from __future__ import annotations
@@ -59,6 +68,11 @@ STOPWORDS = frozenset(
     while who who's whom why why's will with won't would wouldn't yes yet you you'd
     you'll you're you've your yours yourself yourselves rt amp via im dont cant ive
     youre get got going know yeah
+    hi hello evening morning welcome everyone everybody all tonight chat chats question
+    questions answer answers great good agree agreed absolutely totally definitely love
+    lovely happy share sharing far point points true exactly yes yep nope sure see
+    thanks thank thx cheers glad brilliant fab fantastic amazing nice interesting
+    nbsp quot href http https www html bold italic strong span div script alert
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
@@ -84,6 +98,19 @@ def trim_link(url: str) -> str:
     ):
         url = url[:-1].rstrip(_TRAILING)
     return url
+
+
+# Markup people paste or platforms leave behind: it is not what anyone said.
+_MARKUP = re.compile(
+    r"<(script|style)\b[^>]*>.*?</\1\s*>|</?[a-zA-Z][^<>]{0,200}>|&[#\w]{1,10};|"
+    r"\[([^\]\n]{1,200})\]\((?:https?://)?[^)\s]{1,500}\)", re.IGNORECASE | re.DOTALL)
+
+
+def strip_markup(text: str) -> str:
+    """Text without HTML tags (and script/style contents), entities and Markdown links."""
+    if "<" not in text and "&" not in text and "](" not in text:
+        return text
+    return _MARKUP.sub(lambda m: f" {m.group(2) or ''} ", text)
 
 
 class Tokenizer:
@@ -150,13 +177,18 @@ def summarise(t: Transcript, *, top: int = 10) -> Summary:
     # Distinct words only (a chat message rarely repeats one, so binary term weights lose
     # nothing), kept as tuples: a third of the memory of sets at 100k messages.
     toks: dict[int, tuple[str, ...]] = {
-        e.index: distinct(e.text) for e in t.entries if not e.msg.is_host
+        e.index: distinct(strip_markup(e.text)) for e in t.entries if not e.msg.is_host
     }
     df = Counter(chain.from_iterable(toks.values()))
     n_docs = max(1, len(toks))
     idf = {w: math.log(n_docs / c) for w, c in df.items()}
+    pace = t.session.pace if t.session.rehearsal and t.session.pace > 0 else 1.0
 
-    questions = [_question_stats(b, toks, idf) for b in t.questions]
+    answer_words = {b.number: _answer_words(b, toks) for b in t.questions}
+    q_df = Counter(chain.from_iterable(set(c) for c in answer_words.values()))
+    q_idf = {w: math.log((len(answer_words) + 1) / (c + 0.5)) for w, c in q_df.items()}
+    questions = [_question_stats(b, toks, idf, answer_words[b.number], q_idf, pace)
+                 for b in t.questions]
 
     links: Counter[str] = Counter()
     first_seen: dict[str, int] = {}
@@ -171,6 +203,11 @@ def summarise(t: Transcript, *, top: int = 10) -> Summary:
     contributors = sorted(
         ((p, len(p.entries)) for p in people), key=lambda pc: (-pc[1], pc[0].entries[0].index)
     )[:top]
+    received = replies_received(t)
+    replied = sorted(
+        ((p, received.get(p.key, 0)) for p in people if received.get(p.key, 0)),
+        key=lambda pc: (-pc[1], pc[0].entries[0].index))[:top]
+    from_people = sum(len(p.entries) for p in people)
 
     s = Summary(
         messages=len(t.entries),
@@ -181,8 +218,12 @@ def summarise(t: Transcript, *, top: int = 10) -> Summary:
         questions=questions,
         links=ranked_links,
         top_contributors=contributors,
-        activity=activity(t),
+        activity=activity(t, pace),
         moderation=sorted((k, v) for k, v in t.moderation_counts.items() if v),
+        messages_per_participant=round(from_people / len(people), 1) if people else 0.0,
+        top_replied=replied,
+        reposts=t.reposts,
+        script_time=pace != 1.0,
     )
     s.by_number = {q.number: q for q in questions}
     return s
@@ -196,8 +237,28 @@ def answers_of(b: Block) -> list[Entry]:
     return own
 
 
+def replies_received(t: Transcript) -> Counter[tuple[str, str]]:
+    """Public replies each person received from someone else."""
+    author = {(e.msg.platform, e.msg.id): e.author_key for e in t.entries}
+    got: Counter[tuple[str, str]] = Counter()
+    for e in t.entries:
+        if e.msg.reply_to is None:
+            continue
+        parent = author.get((e.msg.platform, e.msg.reply_to))
+        if parent is not None and parent != e.author_key:
+            got[parent] += 1
+    return got
+
+
+def _answer_words(b: Block, toks: dict[int, tuple[str, ...]]) -> Counter[str]:
+    """How many top-level answers to `b` use each word."""
+    return Counter(chain.from_iterable(
+        toks.get(e.index, ()) for e in answers_of(b) if e.depth == 0))
+
+
 def _question_stats(
-    b: Block, toks: dict[int, tuple[str, ...]], idf: dict[str, float]
+    b: Block, toks: dict[int, tuple[str, ...]], idf: dict[str, float],
+    words: Counter[str], q_idf: dict[str, float], pace: float = 1.0,
 ) -> QuestionStats:
     assert b.number is not None
     answers = answers_of(b)
@@ -208,7 +269,8 @@ def _question_stats(
     if b.posted_at is not None and first:
         posted = b.posted_at
         median = statistics.median(
-            max(0.0, (e.msg.created - posted) / timedelta(seconds=1)) for e in first.values()
+            max(0.0, (e.msg.created - posted) / timedelta(seconds=1)) * pace
+            for e in first.values()
         )
     engaged = sorted(
         (e for e in answers if e.engagement > 0), key=lambda e: (-e.engagement, e.index)
@@ -221,17 +283,19 @@ def _question_stats(
         median_first_answer=median,
         most_engaged=engaged[:3],
         representative=representative(answers, toks, idf),
-        key_terms=key_terms(answers, toks, idf),
+        key_terms=key_terms(words, q_idf, sum(1 for e in answers if e.depth == 0)),
     )
 
 
-def key_terms(
-    answers: list[Entry], toks: dict[int, tuple[str, ...]], idf: dict[str, float], k: int = 6
-) -> list[str]:
-    """The `k` words most particular to these answers (tf-idf against the session)."""
-    df_q = Counter(chain.from_iterable(toks.get(e.index, ()) for e in answers))
-    floor = 2 if len(answers) >= 4 else 1  # a term one person used once is not "key"
-    scored = [(c * idf.get(w, 0.0), w) for w, c in df_q.items() if c >= floor]
+def key_terms(words: Counter[str], q_idf: dict[str, float], n_answers: int, k: int = 6
+              ) -> list[str]:
+    """The `k` words most particular to one question's answers.
+
+    `words` counts the answers using each word; `q_idf` weighs it against the other
+    questions (a word every question's answers use says nothing about this one).
+    """
+    floor = 2 if n_answers >= 4 else 1  # a term one person used once is not "key"
+    scored = [(c * q_idf.get(w, 0.0), w) for w, c in words.items() if c >= floor]
     scored = [sw for sw in scored if sw[0] > 0]
     scored.sort(key=lambda sw: (-sw[0], sw[1]))
     return [w for _, w in scored[:k]]
@@ -259,13 +323,14 @@ def representative(
     *,
     lam: float = 0.7,
 ) -> list[Entry]:
-    """2-3 answers that together cover what was said (maximal marginal relevance)."""
-    pool = [e for e in answers if e.depth == 0 and len(toks.get(e.index, ())) >= 3]
-    if len(pool) < 2:
-        pool = [e for e in answers if len(toks.get(e.index, ())) >= 2]
-    if not pool:
+    """2-3 different answers, from different people, that together cover what was said.
+
+    Maximal marginal relevance; none when there are fewer than three to choose from.
+    """
+    pool = [e for e in answers if e.depth == 0 and len(toks.get(e.index, ())) >= 2]
+    if len({toks[e.index] for e in pool}) < 3:
         return []
-    want = 3 if len(pool) >= 6 else min(2, len(pool))
+    want = 3 if len(pool) >= 6 else 2
     if len(pool) > POOL_LIMIT:
         # An even sample across the hour represents a big question as well as all of it
         # does, and keeps this linear in practice.
@@ -283,12 +348,16 @@ def representative(
     relevance.sort(key=lambda r: r[1].index)
     chosen: list[tuple[Entry, dict[str, float]]] = []
     redundancy = [0.0] * len(relevance)
+    people = {e.author_key for _, e, _ in relevance}
     while len(chosen) < want:
         best = None
         best_score = -math.inf
-        for i, (rel, _, _) in enumerate(relevance):
+        picked = {e.author_key for e, _ in chosen}
+        for i, (rel, e, _) in enumerate(relevance):
             if redundancy[i] >= 0.9:  # a near-duplicate of a pick, or a pick itself
                 continue
+            if e.author_key in picked and len(picked) < len(people):
+                continue  # another person's voice first
             score = lam * rel - (1 - lam) * redundancy[i]
             if score > best_score:  # strict: the earliest answer wins a tie
                 best, best_score = i, score
@@ -303,8 +372,12 @@ def representative(
     return sorted((e for e, _ in chosen), key=lambda e: e.index)
 
 
-def activity(t: Transcript) -> Activity:
-    """Public messages per minute from the session's start (or its first message)."""
+def activity(t: Transcript, pace: float = 1.0) -> Activity:
+    """Public messages per minute from the session's start (or its first message).
+
+    In a paced rehearsal the minutes are script minutes: a message 1 s into a rehearsal at
+    pace 60 falls in minute 1, as it would have in the live hour.
+    """
     start = t.session.started_at or t.session.scheduled_start
     first = t.entries[0].msg.created if t.entries else start
     origin = min(start, first).replace(second=0, microsecond=0)
@@ -312,9 +385,10 @@ def activity(t: Transcript) -> Activity:
     minutes = min(minutes, MAX_MINUTES)
     counts = [0] * minutes
     base = origin.timestamp()
+    per_minute = 60 / pace
     for e in t.entries:
         # A straggler days later must not make a chart with thousands of empty minutes.
-        i = min(int((e.msg.created.timestamp() - base) // 60), MAX_MINUTES - 1)
+        i = min(int((e.msg.created.timestamp() - base) // per_minute), MAX_MINUTES - 1)
         if i >= len(counts):
             counts.extend([0] * (i + 1 - len(counts)))
         counts[i] += 1
