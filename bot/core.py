@@ -164,6 +164,7 @@ class Core:
             timezone=script.model.timezone, path=str(script.path), digest=script.digest,
             now=self.clock.now(),
         )
+        self.screening.signposts[script.id] = script.model.signpost  # "" = the policy's
 
     def platform_names(self, script: ChatScript) -> tuple[str, ...]:
         return self.platform_override or script.platforms

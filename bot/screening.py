@@ -44,6 +44,8 @@ class Screening:
         self.hosts = hosts  # the bot's live hosts: a paced rehearsal's clock lives there
         self.alert = alert
         self.engine: ModerationEngine | None = None
+        # chat id -> the script's own safety signpost text (shared with the engine)
+        self.signposts: dict[str, str] = {}
 
     def start(self) -> None:
         """Load the policy (the built-in NHS defaults when the file is missing)."""
@@ -60,6 +62,7 @@ class Screening:
         if policy is None:
             log.warning("moderation policy %s not found; using the built-in NHS defaults", path)
         self.engine = ModerationEngine(policy)
+        self.engine.signposts = self.signposts
 
     def listeners(self) -> list[Listener]:
         """What a collector calls after each stored batch (nothing when moderation is off)."""

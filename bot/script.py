@@ -105,6 +105,11 @@ class ScriptModel(_Strict):
     tag_style: Literal["Q", "T"] = "Q"
     platform_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
     description: str = ""
+    # Posted with the welcome and pinned in the web room, e.g. "This chat is not for
+    # personal medical advice; in an emergency call 999."
+    disclaimer: str = ""
+    # This chat's own words for the private safety signpost (crisis check); "" = the policy's.
+    signpost: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,9 +159,15 @@ class ChatScript:
             return text
         return f"{tag} {text}"
 
+    def welcome_text(self) -> str:
+        """The welcome as it goes out: with the chat's disclaimer, when it has one."""
+        welcome = self.model.welcome.strip()
+        disclaimer = self.model.disclaimer.strip()
+        return f"{welcome}\n\n{disclaimer}" if disclaimer else welcome
+
     def timeline(self) -> list[ItemRow]:
         """The scripted items in order, with their offsets from the start in seconds."""
-        items = [ItemRow(key="welcome", number=None, text=self.model.welcome.strip(), due_offset=0)]
+        items = [ItemRow(key="welcome", number=None, text=self.welcome_text(), due_offset=0)]
         for q in sorted(self.model.questions, key=lambda q: parse_duration(q.at)):
             items.append(
                 ItemRow(key=f"q{q.number}", number=q.number, text=self.question_text(q),
@@ -348,7 +359,9 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
 def _length_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[ScriptIssue]:
     """Every post too long for a platform the chat runs on, as that platform counts it."""
     out = []
-    posts: list[tuple[Path_, str]] = [(("welcome",), m.welcome)]
+    welcome = f"{m.welcome.strip()}\n\n{m.disclaimer.strip()}" if m.disclaimer.strip() \
+        else m.welcome
+    posts: list[tuple[Path_, str]] = [(("welcome",), welcome)]
     tag = "T" if m.tag_style == "T" else "Q"
     for i, q in enumerate(m.questions):
         text = q.text.strip()

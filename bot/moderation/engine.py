@@ -223,16 +223,22 @@ class ModerationEngine:
         crisis = "crisis" in by_check and any(r["check_name"] == "crisis" for r in rows)
         signpost = self.signpost_for(platform_obj) if crisis else ""
         if crisis:
-            # Moderators need the words to judge how to reach out (masked where the policy
-            # masks); the log never gets them.
-            can = platform_obj is not None and "signpost" in platform_obj.capabilities.actions
-            line += (f': "{redacted if redacted is not None else msg.text}". The signpost was '
-                     + ("sent to them privately." if can else "not sent (this platform has "
-                        "no private channel): please reach out another way."))
+            sent = ActionResult(False, "no platform")
             if platform_obj is not None:
                 act = Action("signpost", message_id=msg.id, author_id=msg.author_id,
                              reason="crisis", text=signpost)
-                result.results.append((act, await _act(platform_obj, act)))
+                sent = await _act(platform_obj, act)
+                result.results.append((act, sent))
+            # Moderators need the words to judge how to reach out (masked where the policy
+            # masks); the log never gets them.
+            other = f"{line}. " if len(by_check) > 1 else ""  # the other checks' verdict
+            where = f"message {msg.platform}:{msg.id}" + (
+                f", session {msg.session_id}" if msg.session_id is not None else "")
+            said = redacted if redacted is not None else msg.text
+            line = (f'{other}crisis: {msg.author_name} may be at risk ({where}): "{said}". '
+                    "The signpost was " + ("sent to them privately." if sent.done else
+                                          f"not sent ({sent.detail}): please reach out "
+                                          "another way."))
         for to in verdict.notify:
             text = line if to == "moderators" else (signpost or _author_line(action))
             result.notices.append(Notice(to, msg.platform, msg.id, msg.author_id, text))

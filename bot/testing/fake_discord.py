@@ -258,13 +258,15 @@ async def _send_message(self: Any, channel_id: int, *, params: Any) -> dict[str,
     channel = state.get_channel(int(channel_id)) or state._get_guild(
         dpytest.get_config().guilds[0].id
     ).get_thread(int(channel_id))
-    me = channel.guild.me
-    perms = channel.permissions_for(me)
-    allowed = (
-        perms.send_messages_in_threads
-        if isinstance(channel, discord.Thread)
-        else perms.send_messages
-    )
+    if isinstance(channel, discord.DMChannel):
+        allowed = True  # a direct message: no guild permissions apply
+    else:
+        perms = channel.permissions_for(channel.guild.me)
+        allowed = (
+            perms.send_messages_in_threads
+            if isinstance(channel, discord.Thread)
+            else perms.send_messages
+        )
     if not allowed:
         raise discord.Forbidden(fake_response(403, "Forbidden"), "Missing Permissions")
     payload = params.payload

@@ -60,7 +60,42 @@ def setup_room(app: web.Application, bot: Core) -> RoomService:
             chat, author_id=author_id, since=since,
             known_session=int(session) if session and session.isdigit() else None))
 
+    async def certificate(request: web.Request) -> web.Response:
+        """A participant's own CPD certificate for a closed session: the room knows them by
+        their browser's key, posted in a form (never in a URL, so never in a log)."""
+        chat = request.match_info["chat"]
+        size = request.content_length or 0
+        if size > 4096:
+            raise web.HTTPRequestEntityTooLarge(max_size=4096, actual_size=size)
+        form = await request.post()
+        session_text = str(form.get("session", ""))
+        try:
+            author_id = author_id_for(form.get("key"))
+        except Refused as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        session_id = int(session_text) if session_text.isdigit() and len(session_text) < 12 \
+            else -1
+        try:
+            session = bot.archive.session(session_id)
+        except KeyError:
+            session = None
+        if session is None or session.chat_id != chat:
+            raise web.HTTPNotFound(text="No such session in this chat.")
+        if session.status not in ("ended", "missed"):
+            raise web.HTTPConflict(text="Certificates are ready once the chat has closed.")
+        from bot.transcript.certificate import CertificateError
+
+        try:
+            name, page = await bot.publisher.certificate(session_id, "web", author_id)
+        except CertificateError:
+            raise web.HTTPNotFound(text="You posted nothing public in this session, so there "
+                                        "is no certificate to download.") from None
+        return web.Response(text=page, content_type="text/html", headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store"})
+
     app.router.add_get(r"/chats/{chat:" + CHAT_RE + r"}/ws", socket)
+    app.router.add_post(r"/chats/{chat:" + CHAT_RE + r"}/certificate", certificate)
     app.router.add_post("/api/chats/{chat}/messages", post_message)
     app.router.add_get("/api/chats/{chat}/state", get_state)
     app.router.add_static("/static/", STATIC, name="static", append_version=False)

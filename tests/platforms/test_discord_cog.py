@@ -54,7 +54,7 @@ async def test_starting_the_bot_publishes_the_chat_commands(
     assert published["name"] == "chat"
     names = {option["name"] for option in published["options"]}
     assert names == {"list", "load", "start", "pause", "resume", "skip", "extend", "stop",
-                     "transcript", "next", "join", "leave"}
+                     "transcript", "next", "join", "leave", "certificate"}
 
 
 MODERATOR_CALLS: list[tuple[str, dict[str, Any]]] = [
@@ -264,3 +264,44 @@ async def test_a_command_in_a_question_thread_finds_its_chat(
     inter = interaction(world, world.ben, channel=thread)
     assert cog.resolve(inter, None) == "test"
     assert set(app.chats) == {"test"}
+
+
+async def test_certificate_is_sent_privately_to_the_member_or_a_moderator(
+    world: DiscordWorld, discord_app: Any
+) -> None:
+    from bot.records import Author, Event, Message
+
+    app = await discord_app(clock=FakeClock())
+    cog = cog_of(world)
+    script = app.chats["test"].script
+    session_id = app.archive.create_session(
+        chat_id="test", title=script.title, hashtag=script.hashtag, timezone="Europe/London",
+        scheduled_start=app.clock.now(), duration_minutes=5, platforms=["discord"],
+        items=script.timeline(), host_name="Host")
+    said = Message("discord", "901", Author("discord", str(world.ann.id), "Ann"),
+                   "A1 listening events on every ward", app.clock.now())
+    app.archive.record_events([Event("created", "discord", "901", said.created, said)],
+                              session_id=session_id, chat_id="test")
+    app.archive.update_session(session_id, status="ended", ended_at=app.clock.now())
+
+    inter = interaction(world, world.ann)  # Ann, her own
+    await cog.certificate.callback(cog, inter, chat=None, session=None, member=None)
+    inter.response.defer.assert_awaited_once_with(ephemeral=True, thinking=True)
+    text, kwargs = only_reply(inter)
+    assert kwargs["ephemeral"] is True and text.startswith("CPD certificate for **")
+    page = kwargs["file"].fp.read().decode()
+    assert kwargs["file"].filename == f"certificate-{world.ann.id}.html"
+    assert "listening events on every ward" in page and "Reflective account" in page
+
+    inter = interaction(world, world.ann)  # Ann asking for Ben's: refused, privately
+    await cog.certificate.callback(cog, inter, chat=None, session=None, member=world.ben)
+    text, kwargs = only_reply(inter)
+    assert "for the chat's moderators" in text and kwargs["ephemeral"] is True
+
+    inter = interaction(world, world.ben)  # Ben (a moderator) asking for Ann's
+    await cog.certificate.callback(cog, inter, chat=None, session=None, member=world.ann)
+    assert "listening events" in only_reply(inter)[1]["file"].fp.read().decode()
+
+    inter = interaction(world, world.ben)  # Ben's own: he posted nothing
+    await cog.certificate.callback(cog, inter, chat=None, session=session_id, member=None)
+    assert "posted nothing public" in only_reply(inter)[0]

@@ -56,7 +56,7 @@ async def test_start_accepts_a_correct_setup(world: DiscordWorld) -> None:
     assert platform.mod_log is world.mod_log
     assert platform.moderator_role is world.bot_role
     assert platform.capabilities.max_length == 2000
-    assert platform.capabilities.actions == {"delete", "timeout", "modlog"}
+    assert platform.capabilities.actions == {"delete", "timeout", "modlog", "signpost"}
     assert not platform.capabilities.hiding
 
 
@@ -461,3 +461,23 @@ def test_discord_time_needs_an_aware_datetime() -> None:
     assert discord_time(datetime(2026, 1, 7, 20, tzinfo=UTC), "R") == "<t:1767816000:R>"
     with pytest.raises(ValueError):
         discord_time(datetime(2026, 1, 7, 20))
+
+
+async def test_signpost_goes_by_direct_message_and_closed_dms_are_reported(
+    world: DiscordWorld,
+) -> None:
+    platform = await started(world)
+    text = "It sounds hard right now. Samaritans: 116 123."
+    result = await platform.act(Action("signpost", message_id="1", author_id=str(world.ann.id),
+                                       text=text))
+    assert result == ActionResult(True, "sent by direct message")
+    sent = dpytest.get_message()
+    assert isinstance(sent.channel, discord.DMChannel) and sent.content == text
+    assert world.ann.dm_channel is not None and sent.channel.id == world.ann.dm_channel.id
+    forbidden = discord.Forbidden(mock.Mock(status=403, reason="Forbidden"),
+                                  {"code": 50007, "message": "Cannot send messages to this user"})
+    with mock.patch.object(discord.Member, "send", autospec=True, side_effect=forbidden):
+        closed = await platform.act(Action("signpost", author_id=str(world.ann.id), text=text))
+    assert not closed.done and closed.detail == "their direct messages are closed"
+    gone = await platform.act(Action("signpost", author_id="123456789012345678", text=text))
+    assert not gone.done and "not in the server" in gone.detail

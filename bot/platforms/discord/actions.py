@@ -27,6 +27,8 @@ async def act(action: Action, *, channel_of: Callable[[int], discord.abc.Message
             return await _timeout(action, guild)
         if action.kind == "modlog":
             return await _modlog(action, mod_log)
+        if action.kind == "signpost":
+            return await _signpost(action, guild)
     except discord.Forbidden as e:
         return ActionResult(False, f"Discord refused {action.kind}: {e.text}")
     except discord.HTTPException as e:
@@ -49,17 +51,41 @@ async def _delete(action: Action, channel_of: Callable[[int], discord.abc.Messag
 async def _timeout(action: Action, guild: discord.Guild | None) -> ActionResult:
     if not action.author_id:
         return ActionResult(False, "timeout needs an author id")
-    if guild is None:
-        return ActionResult(False, "Discord: start() has not run")
-    member = guild.get_member(int(action.author_id))
-    if member is None:
-        try:
-            member = await guild.fetch_member(int(action.author_id))
-        except discord.NotFound:
-            return ActionResult(False, f"member {action.author_id} is not in the server")
+    member = await _member(guild, action.author_id)
+    if isinstance(member, ActionResult):
+        return member
     minutes = action.minutes or 10
     await member.timeout(timedelta(minutes=minutes), reason=action.reason or None)
     return ActionResult(True, f"timed out for {minutes} min")
+
+
+async def _member(guild: discord.Guild | None, author_id: str
+                  ) -> discord.Member | ActionResult:
+    """The member, from the cache or the API, or why not (as the action's result)."""
+    if guild is None:
+        return ActionResult(False, "Discord: start() has not run")
+    member = guild.get_member(int(author_id))
+    if member is None:
+        try:
+            member = await guild.fetch_member(int(author_id))
+        except discord.NotFound:
+            return ActionResult(False, f"member {author_id} is not in the server")
+    return member
+
+
+async def _signpost(action: Action, guild: discord.Guild | None) -> ActionResult:
+    """The safety signpost, privately: a direct message (a plain message has no ephemeral
+    reply). Someone whose DMs are closed is not reached; the caller tells moderators."""
+    if not action.author_id or not action.text:
+        return ActionResult(False, "signpost needs an author and a text")
+    member = await _member(guild, action.author_id)
+    if isinstance(member, ActionResult):
+        return member
+    try:
+        await member.send(action.text[:MAX_LENGTH], allowed_mentions=discord.AllowedMentions.none())
+    except discord.Forbidden:
+        return ActionResult(False, "their direct messages are closed")
+    return ActionResult(True, "sent by direct message")
 
 
 async def _modlog(action: Action, mod_log: discord.TextChannel | None) -> ActionResult:

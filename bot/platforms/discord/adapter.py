@@ -81,7 +81,7 @@ class DiscordPlatform(Platform):
         deletes=True,
         hiding=False,  # Discord cannot hide a message from others: moderation deletes instead
         max_length=MAX_LENGTH,
-        actions=frozenset({"delete", "timeout", "modlog"}),
+        actions=frozenset({"delete", "timeout", "modlog", "signpost"}),
     )
 
     def __init__(

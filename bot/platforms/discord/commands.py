@@ -2,7 +2,8 @@
 
 Moderator commands (the configured moderator role, or Manage Messages in the chat's
 channel): list, load, start, pause, resume, skip, extend, stop, transcript. Everyone: next,
-join, leave. A member who tries a moderator command is told so privately, and the attempt
+join, leave, and certificate (your own CPD certificate, privately; a moderator may ask for
+a member's). A member who tries a moderator command is told so privately, and the attempt
 is logged and written to the archive's audit log.
 
 Replies that only concern the caller (errors, refusals, lists) are ephemeral; a transcript
@@ -11,6 +12,7 @@ is posted for everyone. The cog drives the bot exactly as the CLI and the web ro
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -315,19 +317,8 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
                          session: int | None = None) -> None:
         if not await self.guard(interaction, "transcript"):
             return
-        archive = self.bot.archive
         try:
-            if session is not None:
-                try:
-                    row = archive.session(session)
-                except KeyError:
-                    raise Refusal(f"There is no session {session}.") from None
-            else:
-                chat_id = self.resolve(interaction, chat)
-                ended = archive.sessions(chat_id=chat_id, statuses=("ended",))
-                if not ended:
-                    raise Refusal(f"`{chat_id}` has no finished session yet.")
-                row = ended[-1]
+            row = self._finished(interaction, chat, session)
         except Refusal as exc:
             await self.reply(interaction, str(exc))
             return
@@ -343,8 +334,55 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
             f"{published.messages} messages.",
             files=files, allowed_mentions=discord.AllowedMentions.none())
 
+    @app_commands.command(name="certificate",
+                          description="Your CPD certificate for a chat you took part in")
+    @app_commands.describe(session="Session id (default: the chat's latest finished session)",
+                           member="Moderators: someone else's certificate")
+    async def certificate(self, interaction: discord.Interaction, chat: str | None = None,
+                          session: int | None = None, member: discord.Member | None = None
+                          ) -> None:
+        """Sent only to the caller (ephemeral): a certificate is personal."""
+        who = member or interaction.user
+        if who.id != interaction.user.id and not await self.guard(interaction, "certificate"):
+            return  # only the person, or a moderator, gets someone's certificate
+        from bot.transcript.certificate import CertificateError
+
+        try:
+            row = self._finished(interaction, chat, session)
+        except Refusal as exc:
+            await self.reply(interaction, str(exc))
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            name, page = await self.bot.publisher.certificate(row.id, "discord", str(who.id))
+        except CertificateError:
+            await self.reply(interaction, f"{who.display_name} posted nothing public in "
+                                          f"session {row.id}, so there is no certificate.")
+            return
+        await self.reply(
+            interaction, f"CPD certificate for **{who.display_name}**: {row.title}, "
+            f"{discord_time(row.scheduled_start, 'D')} (session {row.id}). Open it in a "
+            "browser to print it or save it as PDF.",
+            file=discord.File(io.BytesIO(page.encode()), filename=name))
+
+    def _finished(self, interaction: discord.Interaction, chat: str | None,
+                  session: int | None) -> Any:
+        """The session named, or the chat's latest finished one."""
+        archive = self.bot.archive
+        if session is not None:
+            try:
+                return archive.session(session)
+            except KeyError:
+                raise Refusal(f"There is no session {session}.") from None
+        chat_id = self.resolve(interaction, chat)
+        ended = archive.sessions(chat_id=chat_id, statuses=("ended",))
+        if not ended:
+            raise Refusal(f"`{chat_id}` has no finished session yet.")
+        return ended[-1]
+
     # Autocomplete of the chat option, on every command that has one.
-    for _cmd in (next_, join, leave, start, pause, resume, skip, extend, stop, transcript):
+    for _cmd in (next_, join, leave, start, pause, resume, skip, extend, stop, transcript,
+                 certificate):
         _cmd.autocomplete("chat")(_autocomplete)
     del _cmd
 

@@ -91,8 +91,17 @@ class Hub:
     # -- fan-out ---------------------------------------------------------------------------
 
     async def broadcast(self, chat_id: str, payload: dict[str, Any]) -> None:
-        """The room platform's listener: show `payload` to everyone in the room."""
-        self.send_all(chat_id, payload)
+        """Show `payload` to everyone in the room, or to one participant's pages.
+
+        When the payload names "to" (a private notice such as a safety signpost), only that
+        participant's open pages get it, without the "to".
+        """
+        to = payload.get("to")
+        if to is None:
+            self.send_all(chat_id, payload)
+            return
+        private = {k: v for k, v in payload.items() if k != "to"}
+        self.send_all(chat_id, private, only=lambda client: client.author_id == to)
 
     def send_all(self, chat_id: str, payload: dict[str, Any],
                  only: Callable[[Client], bool] | None = None) -> int:

@@ -64,7 +64,8 @@ class WebRoomPlatform(Platform):
     name = "web"
     capabilities = Capabilities(
         threads=False, edits=True, deletes=True, hiding=True, holding=True, max_length=2000,
-        actions=frozenset({"hold", "approve", "hide", "restore", "redact", "delete"}),
+        actions=frozenset({"hold", "approve", "hide", "restore", "redact", "delete",
+                           "signpost"}),
     )
 
     def __init__(self, context: ChatContext, services: PlatformServices) -> None:
@@ -179,6 +180,11 @@ class WebRoomPlatform(Platform):
         The archive state is set by the caller (the moderation engine or the console)
         before this is called.
         """
+        if action.kind == "signpost" and action.author_id and action.text:
+            # To that participant's open pages only ("to" is read by the hub, never sent).
+            await self._send({"type": "private_notice", "to": action.author_id,
+                              "text": action.text})
+            return ActionResult(True, "private notice")
         if action.kind not in self.capabilities.actions or not action.message_id:
             return ActionResult(False, f"the web room cannot {action.kind}")
         kind = {"hold": "hidden", "hide": "hidden", "delete": "hidden", "approve": "restored",

@@ -106,10 +106,19 @@
             session.closed = true; session.transcript = d.url; showPhase();
           }
           return;
+        case "private_notice": return privateNotice(d.text);
         case "ack": return acked(d);
         case "error": return failed(d);
       }
     }
+
+    function privateNotice(text) {
+      const box = $("#private");
+      $("#private-text").textContent = String(text || "");
+      box.hidden = false;
+      box.scrollIntoView({ block: "nearest" });
+    }
+    $("#private-close").addEventListener("click", () => { $("#private").hidden = true; });
 
     function applyState(s) {
       me = s.me; maxChars = s.max_chars; editSeconds = s.edit_seconds;
@@ -131,6 +140,11 @@
       if (session && session.closed) {
         setQuestion(null);
         const link = $("#transcript-link");
+        if (me) {  // you posted: your CPD certificate, known to the server by your key
+          $("#certificate-key").value = key;
+          $("#certificate-session").value = String(session.id);
+          $("#certificate-form").hidden = false;
+        }
         if (session.transcript) {
           link.href = session.transcript; link.hidden = false;
           $("#after-text").textContent = "Thank you for joining. The transcript is ready.";
