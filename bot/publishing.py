@@ -99,6 +99,7 @@ def publish_session(
         previous_participants=archive.participants_before(session.chat_id,
                                                           session.scheduled_start),
         moderation_counts=archive.moderation_counts(session_id),
+        roles=archive.roles(session.chat_id),
     )
     directory = out_dir or session_dir(transcripts_dir, session)
     files = write_transcript(transcript, directory, formats=formats)
@@ -239,6 +240,7 @@ def build_certificate(archive: Archive, session_id: int, platform: str, user: st
         previous_participants=archive.participants_before(session.chat_id,
                                                           session.scheduled_start),
         moderation_counts=archive.moderation_counts(session_id),
+        roles=archive.roles(session.chat_id),
     )
     person = find_participant(transcript, platform, user)
     return certificate_filename(person.author_id), render_certificate(transcript, person)

@@ -24,6 +24,9 @@ from bot.platforms import registry
 from bot.yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines
 
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# Who speaks in a health chat; a script may offer its own list (roles: [...]).
+DEFAULT_ROLES = ("Patient", "Carer", "Nurse", "Midwife", "Doctor", "Allied health professional",
+                 "Manager", "HR", "Student", "Other")
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,16 @@ class ScriptModel(_Strict):
     disclaimer: str = ""
     # This chat's own words for the private safety signpost (crisis check); "" = the policy's.
     signpost: str = ""
+    # The roles participants may declare (optional for them); [] offers none.
+    roles: tuple[str, ...] = DEFAULT_ROLES
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(dict.fromkeys(" ".join(r.split()) for r in value if r.strip()))
+        if len(cleaned) > 25 or any(len(r) > 40 for r in cleaned):
+            raise ValueError("at most 25 roles of at most 40 characters each")
+        return cleaned
 
 
 @dataclass(frozen=True)

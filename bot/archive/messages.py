@@ -139,6 +139,27 @@ class MessageStore:
         with self.db.atomic():
             self.db.table("messages").update((platform, message_id), values)
 
+    def set_role(self, chat_id: str, platform: str, author_id: str, role: str,
+                 at: datetime) -> None:
+        """Record the role someone declares in a chat; "" takes it back."""
+        with self.db.atomic():
+            if role:
+                self.db.execute(
+                    "insert into participant_roles (chat_id, platform, author_id, role, "
+                    "declared_at) values (?, ?, ?, ?, ?) on conflict (chat_id, platform, "
+                    "author_id) do update set role = excluded.role, "
+                    "declared_at = excluded.declared_at",
+                    [chat_id, platform, author_id, role, iso(at)])
+            else:
+                self.db.execute("delete from participant_roles where chat_id = ? and "
+                                "platform = ? and author_id = ?", [chat_id, platform, author_id])
+
+    def roles(self, chat_id: str) -> dict[tuple[str, str], str]:
+        """(platform, author id) -> the role they declared in this chat."""
+        return {(r[0], r[1]): r[2] for r in self.db.execute(
+            "select platform, author_id, role from participant_roles where chat_id = ?",
+            [chat_id])}
+
     def participants_before(self, chat_id: str, before: datetime) -> set[tuple[str, str]]:
         """Who took part in earlier sessions of this chat: for new vs returning."""
         rows = self.db.execute(

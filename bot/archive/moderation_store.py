@@ -135,6 +135,8 @@ def _forget_common(archive: Archive, platform: str, ids: Iterable[str], author_i
         )
     archive.db.execute("delete from participants where platform = ? and id = ?",
                        [platform, author_id])
+    archive.db.execute("delete from participant_roles where platform = ? and author_id = ?",
+                       [platform, author_id])
 
 
 def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id: str,

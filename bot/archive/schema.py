@@ -226,6 +226,17 @@ def m101_moderation_review(db: Database) -> None:
     table.create_index(["session_id", "status"], if_not_exists=True)
 
 
+# The role a participant declares in a chat (patient, nurse, HR ...): optional, one per
+# person and chat, so the summary can say whose voices were heard.
+def m004_participant_roles(db: Database) -> None:
+    """A table of declared roles, keyed by chat and person."""
+    db.execute(
+        "create table if not exists participant_roles (chat_id text not null, "
+        "platform text not null, author_id text not null, role text not null, "
+        "declared_at text not null, primary key (chat_id, platform, author_id))"
+    )
+
+
 # The order new archives are built in. Steps are independent of each other's order among
 # those an old archive already has (m101 predates m003, so older archives ran it first).
 STEPS: tuple[Callable[[Database], None], ...] = (
@@ -233,6 +244,7 @@ STEPS: tuple[Callable[[Database], None], ...] = (
     m002_narrow_fts_update_trigger,
     m003_message_raw,
     m101_moderation_review,
+    m004_participant_roles,
 )
 
 migrations = Migrations("tweetchat")

@@ -104,6 +104,7 @@ def build_transcript(
     previous_participants: Collection[tuple[str, str]] = (),
     order: Order = "time",
     moderation_counts: Mapping[str, int] | None = None,
+    roles: Mapping[tuple[str, str], str] | None = None,
 ) -> Transcript:
     """Arrange a session's messages into a transcript and compute its summary."""
     zone = _zone(session.timezone)
@@ -192,10 +193,12 @@ def build_transcript(
                 m.author_handle,
                 m.is_host,
                 key in previous,
+                role=(roles or {}).get(key, ""),
             )
         elif m.is_host:
             p.is_host = True
         p.entries.append(e)
+        e.role = p.role
 
     start, end = session.started_at, session.ended_at
     length = (
@@ -220,6 +223,7 @@ def build_transcript(
         participants=list(people.values()),
         moderation_counts=dict(moderation_counts or {}),
         reposts=len(reposts - removed),
+        roles=dict(roles or {}),
     )
     t.summary = summarise(t)
     return t

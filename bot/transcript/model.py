@@ -51,6 +51,7 @@ class Entry:
     reply_to_name: str | None = None
     parent_removed: bool = False  # it answered a message that was deleted or hidden
     kind: MessageKind = "other"
+    role: str = ""  # the role its author declared in the chat, if any
 
     @property
     def engagement(self) -> int:
@@ -148,6 +149,7 @@ class Participant:
     is_host: bool
     returning: bool
     entries: list[Entry] = field(default_factory=list)  # time order
+    role: str = ""  # the role they declared in the chat (patient, nurse, ...), if any
 
     @property
     def key(self) -> tuple[str, str]:
@@ -172,6 +174,8 @@ class QuestionStats:
     most_engaged: list[Entry]
     representative: list[Entry]
     key_terms: list[str]
+    # whose voices: (role, people who answered) most first, "" for those who gave none
+    roles: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -235,6 +239,7 @@ class Transcript:
     participants: list[Participant]  # everyone who posted, host included, by first message
     moderation_counts: dict[str, int]
     reposts: int = 0  # public retweets/reposts in the session (left out of the thread)
+    roles: dict[tuple[str, str], str] = field(default_factory=dict)  # (platform, author) -> role
     summary: Summary = field(init=False)
 
     @property

@@ -120,7 +120,10 @@ class _Fragments:
         self._text: dict[int, str] = {}
         # "<li ...><div class=meta>" tail per (name, handle, host): the same for every
         # message of a person, so escaped and joined once.
-        self._who: dict[tuple[str, str | None, bool], str] = {}
+        self._who: dict[tuple[str, str | None, bool, str], str] = {}
+        # Declared roles become data-role="r<i>" (an index, never the user's words, so the
+        # filter's CSS cannot be injected into) and a badge with the role's name.
+        self.role_index = role_index(t)
 
     def text(self, e: Entry) -> str:
         out = self._text.get(e.index)
@@ -128,8 +131,8 @@ class _Fragments:
             out = self._text[e.index] = str(linkify(e.text)) if "://" in e.text else _esc(e.text)
         return out
 
-    def _author(self, name: str, handle: str | None, host: bool) -> str:
-        key = (name, handle, host)
+    def _author(self, name: str, handle: str | None, host: bool, role: str = "") -> str:
+        key = (name, handle, host, role)
         who = self._who.get(key)
         if who is None:
             who = f'<bdi class="author">{_esc_name(name)}</bdi>'
@@ -137,6 +140,8 @@ class _Fragments:
                 who += f' <bdi class="handle">@{_esc_name(handle)}</bdi>'
             if host:
                 who += ' <span class="badge host">host</span>'
+            if role:
+                who += f' <span class="badge role">{_esc_name(role)}</span>'
             self._who[key] = who
         return who
 
@@ -144,9 +149,11 @@ class _Fragments:
         m = e.msg
         loc = e.local
         i = e.index
+        role = e.role
+        data_role = f' data-role="r{self.role_index[role]}"' if role else ""
         head = (
-            f'<li class="{"msg host" if m.is_host else "msg"}" id="m{i}">\n'
-            f'<div class="meta">{self._author(m.author_name, m.author_handle, m.is_host)}'
+            f'<li class="{"msg host" if m.is_host else "msg"}" id="m{i}"{data_role}>\n'
+            f'<div class="meta">{self._author(m.author_name, m.author_handle, m.is_host, role)}'
             f'\n · <a href="#m{i}"><time datetime="{m.created.isoformat()}">'
             f"{loc.hour:02d}:{loc.minute:02d}</time></a>"
         )
@@ -219,6 +226,12 @@ class _Fragments:
         return Markup("".join(out))
 
 
+def role_index(t: Transcript) -> dict[str, int]:
+    """Each role someone in this session declared -> its number in the filter."""
+    present = sorted({p.role for p in t.participants if p.role})
+    return {r: i for i, r in enumerate(present)}
+
+
 @gc_paused
 def render_html(t: Transcript) -> str:
     """The transcript as one HTML page."""
@@ -252,6 +265,7 @@ def generate_html(t: Transcript) -> Iterator[str]:
             session=t.session,
             chart=chart,
             activity_rows=activity_rows,
+            role_filter=sorted(fragments.role_index.items(), key=lambda ri: ri[1]),
             thread=fragments.thread,
             participant_messages=fragments.participant,
         )

@@ -30,6 +30,7 @@ def _message(e: Entry, *, nested: bool = True) -> dict[str, Any]:
             "name": m.author_name,
             "handle": m.author_handle,
             "host": m.is_host,
+            "role": e.role or None,
         },
         "time": m.created,  # orjson writes datetimes as RFC 3339, faster than isoformat()
         "local_time": e.local,
@@ -98,6 +99,7 @@ def _question(t: Transcript, b: Block, q: QuestionStats) -> dict[str, Any]:
             "key_terms": q.key_terms,
             "representative": [_ref(e) for e in q.representative],
             "most_engaged": [_ref(e) | {"engagement": e.engagement} for e in q.most_engaged],
+            "roles": [list(rn) for rn in q.roles],
         },
         "also_answered_by": [_ref(e) for e in b.also],
         "answers": _block_messages(b),

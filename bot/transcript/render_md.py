@@ -229,6 +229,9 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         out += [status + line + ".", ""]
         if q.key_terms:
             out += ["Key terms: " + ", ".join(md_text(w) for w in q.key_terms), ""]
+        if q.roles:
+            out += ["Whose voices: " + ", ".join(f"{n} {md_text(r or 'not stated')}"
+                                                 for r, n in q.roles) + ".", ""]
         if q.representative:
             out += ["Representative answers:", ""]
             out += [

@@ -38,7 +38,7 @@ import re
 import statistics
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import timedelta
 from itertools import chain, repeat
 
@@ -187,7 +187,7 @@ def summarise(t: Transcript, *, top: int = 10) -> Summary:
     answer_words = {b.number: _answer_words(b, toks) for b in t.questions}
     q_df = Counter(chain.from_iterable(set(c) for c in answer_words.values()))
     q_idf = {w: math.log((len(answer_words) + 1) / (c + 0.5)) for w, c in q_df.items()}
-    questions = [_question_stats(b, toks, idf, answer_words[b.number], q_idf, pace)
+    questions = [_question_stats(b, toks, idf, answer_words[b.number], q_idf, pace, t.roles)
                  for b in t.questions]
 
     links: Counter[str] = Counter()
@@ -256,9 +256,19 @@ def _answer_words(b: Block, toks: dict[int, tuple[str, ...]]) -> Counter[str]:
         toks.get(e.index, ()) for e in answers_of(b) if e.depth == 0))
 
 
+def role_mix(people: Collection[tuple[str, str]], roles: Mapping[tuple[str, str], str]
+             ) -> list[tuple[str, int]]:
+    """How many of these people declared each role ("" for none), most first."""
+    if not roles:
+        return []
+    mix = Counter(roles.get(p, "") for p in people)
+    return sorted(mix.items(), key=lambda rn: (rn[0] == "", -rn[1], rn[0]))
+
+
 def _question_stats(
     b: Block, toks: dict[int, tuple[str, ...]], idf: dict[str, float],
     words: Counter[str], q_idf: dict[str, float], pace: float = 1.0,
+    roles: Mapping[tuple[str, str], str] | None = None,
 ) -> QuestionStats:
     assert b.number is not None
     answers = answers_of(b)
@@ -283,6 +293,7 @@ def _question_stats(
         median_first_answer=median,
         most_engaged=engaged[:3],
         representative=representative(answers, toks, idf),
+        roles=role_mix(first, roles or {}),
         key_terms=key_terms(words, q_idf, sum(1 for e in answers if e.depth == 0)),
     )
 

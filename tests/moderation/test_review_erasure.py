@@ -93,6 +93,8 @@ async def test_forget_a_participant(chat: Chat, mode: str) -> None:
     await _screen(chat, "A1 agree with jo", author="sam")
     edit = chat.event("A2 we train all staff yearly", author="jo", kind="edited", mid="m2")
     chat.store(edit)
+    chat.archive.set_role("nhssm", "fake", "jo", "Nurse", T0)
+    chat.archive.set_role("nhssm", "fake", "sam", "Patient", T0)
     report = forget(chat.archive, "fake", "jo", "dpo@trust", T0,
                     mode=mode)  # type: ignore[arg-type]
     assert (report.messages, report.sessions_affected) == (2, (chat.session,))
@@ -110,6 +112,7 @@ async def test_forget_a_participant(chat: Chat, mode: str) -> None:
         assert [r["id"] for r in left] == ["m3"]
     assert db.execute("select count(*) from message_edits").fetchone()[0] == 0
     assert [r["id"] for r in db["participants"].rows] == ["sam"]
+    assert chat.archive.roles("nhssm") == {("fake", "sam"): "Patient"}  # jo's role is gone
     assert db.execute("select count(*) from messages_fts where messages_fts match '\"train\"'"
                       ).fetchone()[0] == 0
     assert review_queue(chat.archive) == []

@@ -54,7 +54,7 @@ async def test_starting_the_bot_publishes_the_chat_commands(
     assert published["name"] == "chat"
     names = {option["name"] for option in published["options"]}
     assert names == {"list", "load", "start", "pause", "resume", "skip", "extend", "stop",
-                     "transcript", "next", "join", "leave", "certificate"}
+                     "transcript", "next", "join", "leave", "certificate", "role"}
 
 
 MODERATOR_CALLS: list[tuple[str, dict[str, Any]]] = [
@@ -305,3 +305,22 @@ async def test_certificate_is_sent_privately_to_the_member_or_a_moderator(
     inter = interaction(world, world.ben)  # Ben's own: he posted nothing
     await cog.certificate.callback(cog, inter, chat=None, session=session_id, member=None)
     assert "posted nothing public" in only_reply(inter)[0]
+
+
+async def test_role_is_declared_from_the_chats_list(world: DiscordWorld, discord_app: Any
+                                                    ) -> None:
+    app = await discord_app()
+    cog = cog_of(world)
+    inter = interaction(world, world.ann)
+    await cog.role.callback(cog, inter, role="nurse", chat=None)
+    assert only_reply(inter)[0] == "Your role in `test`: **Nurse**."
+    assert app.archive.roles("test") == {("discord", str(world.ann.id)): "Nurse"}
+    inter = interaction(world, world.ann)
+    await cog.role.callback(cog, inter, role="Astronaut", chat=None)
+    text, kwargs = only_reply(inter)
+    assert text.startswith("`Astronaut` is not one of this chat's roles") and kwargs["ephemeral"]
+    inter = interaction(world, world.ann)
+    await cog.role.callback(cog, inter, role=None, chat=None)
+    assert app.archive.roles("test") == {}
+    choices = await cog._role_choices(interaction(world, world.ann), "mid")
+    assert [c.value for c in choices] == ["Midwife"]

@@ -134,7 +134,8 @@ def test_json_schema_shape() -> None:
     assert q1["stats"]["answers"] == 7 and q1["stats"]["median_first_answer_seconds"] == 180
     first = q1["answers"][0]
     assert first["id"] == "m3" and first["platform"] == "web"
-    assert first["author"] == {"id": "bea", "name": "Bea", "handle": "bea", "host": False}
+    assert first["author"] == {"id": "bea", "name": "Bea", "handle": "bea", "host": False,
+                               "role": None}
     assert first["time"] == "2026-01-07T20:06:00+00:00"
     assert first["attribution"] == {
         "section": "question",

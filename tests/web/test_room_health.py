@@ -80,3 +80,26 @@ async def test_disclaimer_goes_with_the_welcome_and_stays_pinned_and_signpost_is
         notice = (await frames_until(ann, "private_notice"))[-1]
         assert notice["text"] == "Our words: Samaritans 116 123, day or night."
         await ann.close()
+
+
+async def test_a_participant_may_declare_a_role_from_the_chats_list(live):
+    bot, client, sid = live
+    ann, state = await join(client, "Ann")
+    assert state["role"] == ""
+    page = await (await client.get("/chats/webtest")).text()
+    assert 'id="join-role"' in page and ">Prefer not to say<" in page and ">Nurse<" in page
+    await ann.send_json({"type": "role", "role": "Nurse", "nonce": "r"})
+    ack = (await frames_until(ann, "ack"))[-1]
+    assert ack["role"] == "Nurse"
+    assert bot.archive.roles("webtest") == {("web", state["me"]): "Nurse"}
+    for bad in ("Astronaut", 7, {"x": 1}):
+        await ann.send_json({"type": "role", "role": bad, "nonce": "b"})
+        error = (await frames_until(ann, "error"))[-1]
+        assert error["code"] == "bad_role"
+    again, state2 = await join(client, "Ann")  # remembered for the chat
+    assert state2["role"] == "Nurse"
+    await again.send_json({"type": "role", "role": "", "nonce": "c"})
+    await frames_until(again, "ack")
+    assert bot.archive.roles("webtest") == {}
+    for ws in (ann, again):
+        await ws.close()

@@ -2,9 +2,10 @@
 
 Moderator commands (the configured moderator role, or Manage Messages in the chat's
 channel): list, load, start, pause, resume, skip, extend, stop, transcript. Everyone: next,
-join, leave, and certificate (your own CPD certificate, privately; a moderator may ask for
-a member's). A member who tries a moderator command is told so privately, and the attempt
-is logged and written to the archive's audit log.
+join, leave, role (declare yours: patient, nurse, ...; shown as a badge in the transcript),
+and certificate (your own CPD certificate, privately; a moderator may ask for a member's).
+A member who tries a moderator command is told so privately, and the attempt is logged and
+written to the archive's audit log.
 
 Replies that only concern the caller (errors, refusals, lists) are ephemeral; a transcript
 is posted for everyone. The cog drives the bot exactly as the CLI and the web room do.
@@ -365,6 +366,34 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
             "browser to print it or save it as PDF.",
             file=discord.File(io.BytesIO(page.encode()), filename=name))
 
+    @app_commands.command(name="role", description="Say who you are in this chat (optional)")
+    @app_commands.describe(role="Patient, carer, nurse ... (leave empty to remove yours)")
+    async def role(self, interaction: discord.Interaction, role: str | None = None,
+                   chat: str | None = None) -> None:
+        """Declare (or remove) your role; it is shown as a badge and counted in the summary."""
+        try:
+            chat_id = self.resolve(interaction, chat)
+            roles = self.bot.chats[chat_id].script.model.roles
+            wanted = next((r for r in roles if r.lower() == (role or "").strip().lower()), "")
+            if role and not wanted:
+                raise Refusal(f"`{role}` is not one of this chat's roles: {', '.join(roles)}.")
+        except Refusal as exc:
+            await self.reply(interaction, str(exc))
+            return
+        self.bot.archive.set_role(chat_id, "discord", str(interaction.user.id), wanted,
+                                  self.bot.clock.now())
+        await self.reply(interaction, f"Your role in `{chat_id}`: **{wanted}**." if wanted
+                         else f"You have no role in `{chat_id}` now.")
+
+    @role.autocomplete("role")
+    async def _role_choices(self, interaction: discord.Interaction, current: str
+                            ) -> list[app_commands.Choice[str]]:
+        roles: list[str] = []
+        for runtime in self.bot.chats.values():
+            roles += [r for r in runtime.script.model.roles if r not in roles]
+        return [app_commands.Choice(name=r, value=r) for r in roles
+                if current.lower() in r.lower()][:25]
+
     def _finished(self, interaction: discord.Interaction, chat: str | None,
                   session: int | None) -> Any:
         """The session named, or the chat's latest finished one."""
@@ -382,7 +411,7 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
 
     # Autocomplete of the chat option, on every command that has one.
     for _cmd in (next_, join, leave, start, pause, resume, skip, extend, stop, transcript,
-                 certificate):
+                 certificate, role):
         _cmd.autocomplete("chat")(_autocomplete)
     del _cmd
 

@@ -78,6 +78,7 @@ class RoomService:
             "type": "state", "chat": chat_id, "title": script.title, "hashtag": script.hashtag,
             "answer_letter": "T" if script.model.tag_style == "T" else "A",
             "me": author_id, "max_chars": self.max_chars,
+            "role": self.bot.archive.roles(chat_id).get(("web", author_id or ""), ""),
             "edit_seconds": int(self.edit_window.total_seconds()),
             "now": now.isoformat(), "session": None, "question": None, "messages": [],
             "hidden": [], "edited": [], "reset": True,
@@ -122,6 +123,14 @@ class RoomService:
         return state
 
     # -- what participants do ----------------------------------------------------------------
+
+    def set_role(self, chat_id: str, author_id: str, role: object) -> str:
+        """Record the role a participant declares (optional; one of the chat's roles)."""
+        roles = self.bot.chats[chat_id].script.model.roles
+        if not isinstance(role, str) or (role and role not in roles):
+            raise Refused("Choose a role from the list, or none.", code="bad_role")
+        self.bot.archive.set_role(chat_id, "web", author_id, role, self.bot.clock.now())
+        return role
 
     async def send(self, chat_id: str, *, author_id: str, name: str, text: object,
                    reply_to: object = None) -> dict[str, Any]:

@@ -4,6 +4,7 @@ Client -> server (JSON text frames):
     {"type": "join", "key": <browser secret>, "name": <display name or "">,
      "since": <last message id seen or null>, "session": <session id it was viewing or null>}
     {"type": "name", "name": ...}
+    {"type": "role", "role": <one of the chat's roles, or "" for none>, "nonce": ...}
     {"type": "send", "text": ..., "reply_to": <id or null>, "nonce": <client's own tag>}
     {"type": "edit", "id": ..., "text": ..., "nonce": ...}
     {"type": "delete", "id": ..., "nonce": ...}
@@ -84,6 +85,9 @@ async def room_socket(request: web.Request, service: RoomService) -> web.StreamR
                 elif kind == "name":
                     client.name = clean_name(data.get("name"))
                     client.send(_frame({"type": "ack", "nonce": nonce, "name": client.name}))
+                elif kind == "role":
+                    role = service.set_role(chat_id, client.author_id, data.get("role"))
+                    client.send(_frame({"type": "ack", "nonce": nonce, "role": role}))
                 elif kind == "send":
                     if not client.name:
                         raise Refused("Choose a display name before you write.", code="bad_name")

@@ -122,6 +122,7 @@
 
     function applyState(s) {
       me = s.me; maxChars = s.max_chars; editSeconds = s.edit_seconds;
+      if ($("#join-role") && s.role !== undefined) $("#join-role").value = s.role || "";
       answerLetter = s.answer_letter;
       clockSkew = new Date(s.now) - Date.now();
       if (s.reset) { stream.textContent = ""; byId.clear(); lastId = null; }
@@ -366,6 +367,8 @@
       name = v;
       localStorage.setItem("tweetchat.name", name);
       send({ type: "name", name, nonce: "n" + ++nonce });
+      const roleSelect = $("#join-role");
+      if (roleSelect) send({ type: "role", role: roleSelect.value, nonce: "r" + ++nonce });
       showPhase();
       if (!$("#compose").hidden) text.focus();
     });
