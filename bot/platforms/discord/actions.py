@@ -74,8 +74,11 @@ async def _member(guild: discord.Guild | None, author_id: str
 
 
 async def _signpost(action: Action, guild: discord.Guild | None) -> ActionResult:
-    """The safety signpost, privately: a direct message (a plain message has no ephemeral
-    reply). Someone whose DMs are closed is not reached; the caller tells moderators."""
+    """Send the safety signpost privately, by direct message.
+
+    A plain message has no ephemeral reply. Someone whose DMs are closed is not reached;
+    the caller tells the moderators.
+    """
     if not action.author_id or not action.text:
         return ActionResult(False, "signpost needs an author and a text")
     member = await _member(guild, action.author_id)
