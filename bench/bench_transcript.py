@@ -1,332 +1,147 @@
-"""Benchmark: build a transcript (model + summary) and render every format.
+"""Benchmark: `tweetchat transcript SID --out DIR` (every format) as a user runs it.
 
-Each size runs in its own subprocess so peak memory is that process's own high-water mark
-(resource.getrusage ru_maxrss: the whole interpreter, imports and the generated input
-included), with no tracemalloc slowdown. Timings are wall-clock (perf_counter) inside the
-child, split by stage, plus the child's CPU time (process_time) for the whole run, which
-is the fairer figure on a shared, busy machine. Prints a table and writes
-bench/results/transcript.json.
+The archive holds one generated session of N tweets (bench/gen_x.py, imported once with
+`import_x` and cached in --data-dir, with 1% of messages hidden and 1% redacted by a
+moderator). Each run copies the cached archive, then, each in its own process, repeated
+(median kept):
 
-    .venv/bin/python bench/bench_transcript.py                 # 1k, 10k, 100k
-    .venv/bin/python bench/bench_transcript.py --sizes 1000,10000
+- tweetchat: the real command, `python -m bot transcript 1 --out DIR`: claim the window,
+  attribute, read the session, build the model and summary, write html, md, json, csv
+  and the activity chart; interpreter start-up and imports included;
+- floor: read the session's rows in order with plain sqlite3 and write files of the
+  same sizes as tweetchat's (bench/floors.py): what any renderer must pay.
+
+Prints a Rich table and writes bench/results/transcript.json.
+
+    .venv/bin/python bench/bench_transcript.py                      # 100k
+    .venv/bin/python bench/bench_transcript.py --sizes 10000,100000 --repeat 3
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
-import random
-import resource
+import shutil
 import subprocess
 import sys
-import tempfile
-import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-RESULTS = ROOT / "bench" / "results" / "transcript.json"
-TARGET_SECONDS, TARGET_MB = 5.0, 300.0
-WORDS = [
-    "patients",
-    "staff",
-    "nurse",
-    "ward",
-    "social",
-    "media",
-    "twitter",
-    "guidance",
-    "trust",
-    "digital",
-    "team",
-    "share",
-    "learn",
-    "support",
-    "community",
-    "leadership",
-    "change",
-    "listen",
-    "voice",
-    "care",
-    "quality",
-    "safety",
-    "data",
-    "training",
-    "time",
-    "confidence",
-    "blog",
-    "network",
-    "engage",
-    "public",
-    "feedback",
-    "example",
-    "policy",
-    "health",
-    "service",
-    "doctor",
-    "students",
-    "mentor",
-    "wellbeing",
-    "burnout",
-    "rota",
-    "shift",
-    "covid",
-    "vaccine",
-    "clinic",
-    "patient",
-    "experience",
-    "story",
-    "hospital",
-    "manager",
-    "board",
-    "culture",
-    "open",
-    "honest",
-    "question",
-    "answer",
-    "idea",
-    "project",
-]
+from bench import harness  # noqa: E402
+
+TARGET_X_FLOOR, TARGET_PEAK_MB = 1.5, 300.0
+SESSION = 1
 
 
-def generate(n: int, seed: int = 7):  # type: ignore[no-untyped-def]
-    """A realistic-looking hour: 8 questions, ~30% replies, some links, a few removed."""
-    from bot.archive.records import ItemRow, SessionRow, StoredMessage
+def ensure_archive(n: int, work: Path) -> Path:
+    """An archive with one session of n generated tweets, made once and cached."""
+    cached = work / f"transcript-archive-{n}.db"
+    if cached.exists():
+        return cached
+    from bench.gen_x import SCRIPT, generate_x
+    from bot.archive import Archive
+    from bot.platforms.x.importer import import_x
+    from bot.script import load_script
 
-    rng = random.Random(seed)
-    start = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
-    session = SessionRow(
-        id=1,
-        chat_id="bench",
-        title="Bench chat",
-        hashtag="#BENCH",
-        timezone="Europe/London",
-        scheduled_start=start,
-        duration_minutes=60,
-        status="ended",
-        rehearsal=False,
-        pace=1.0,
-        platforms=("web", "x"),
-        started_at=start,
-        ended_at=start + timedelta(minutes=60),
-        host_name="Host",
-    )
-    items = [ItemRow("welcome", None, "Welcome to #BENCH", 0, "sent", start, {"web": "i-w"})]
-    items += [
-        ItemRow(
-            f"q{q}",
-            q,
-            f"Q{q} What about {WORDS[q]}? #BENCH",
-            300 + (q - 1) * 420,
-            "sent",
-            start + timedelta(seconds=300 + (q - 1) * 420),
-            {"web": f"i-q{q}"},
-        )
-        for q in range(1, 9)
-    ]
-    items.append(
-        ItemRow(
-            "close",
-            None,
-            "Thanks all #BENCH",
-            3300,
-            "sent",
-            start + timedelta(seconds=3300),
-            {"web": "i-c"},
-        )
-    )
-    authors = max(20, n // 20)
-    msgs = []
-    recent: dict[int, list[str]] = {}
-    for i in range(n):
-        sec = 60 + 3240 * i / n
-        q = min(8, max(0, int((sec - 300) // 420) + 1))
-        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 30)))
-        if rng.random() < 0.05:
-            words += f" https://example.org/{rng.randint(1, 200)}"
-        reply_to = None
-        pool = recent.setdefault(q, [])
-        if pool and rng.random() < 0.3:
-            reply_to = rng.choice(pool[-50:])
-        a = rng.randrange(authors)
-        platform_ = "x" if rng.random() < 0.2 else "web"
-        r = rng.random()
-        msgs.append(
-            StoredMessage(
-                platform=platform_,
-                id=str(i),
-                session_id=1,
-                author_id=f"u{a}",
-                author_name=f"Person {a}",
-                author_handle=f"p{a}",
-                text=(f"A{q} " if q and not reply_to else "") + words + " #BENCH",
-                created=start + timedelta(seconds=sec),
-                reply_to=reply_to,
-                edited=start + timedelta(seconds=sec + 30) if r < 0.02 else None,
-                deleted=0.02 <= r < 0.03,
-                hidden=0.03 <= r < 0.035,
-                redacted_text="[removed]" if 0.035 <= r < 0.04 else None,
-                reactions=rng.choice((0, 0, 0, 1, 2, 5)),
-                section="question" if q else "welcome",
-                question=q or None,
-                method="reply" if reply_to else "tag",
-                confidence=0.9,
-            )
-        )
-        pool.append(str(i))
-    return session, items, msgs
+    print(f"building an archive with one session of {n:,} tweets in {work} ...", flush=True)
+    pages, flat = work / f"one-session-{n}.jsonl", work / f"one-session-flat-{n}.jsonl"
+    generate_x(n, pages, flat, per_session=n)
+    script = work / "bench.yaml"
+    script.write_text(SCRIPT)
+    part = harness.fresh(work / f"transcript-archive-{n}.part")
+    archive = Archive(part)
+    report = import_x(archive, pages, load_script(script))
+    assert report.sessions == [SESSION], report.sessions
+    keys = [m.key for m in archive.messages(SESSION) if not m.is_host]
+    for i, (platform, mid) in enumerate(keys[::50]):  # 2%: half hidden, half redacted
+        if i % 2:
+            archive.set_moderation_state(platform, mid, hidden=True)
+        else:
+            archive.set_moderation_state(platform, mid, redacted_text="[removed by moderator]")
+    archive.close()
+    for path in (pages, flat):
+        path.unlink()
+    part.rename(cached)
+    return cached
 
 
-def run_one(n: int) -> dict[str, object]:
-    """In the child: generate, then time each stage once, writing files as the bot does."""
-    from bot.transcript import build_transcript
-    from bot.transcript.charts import bar_chart_png
-    from bot.transcript.write import FILENAMES, write_atomic, write_format
+def measure(n: int, work: Path, times: int) -> dict[str, Any]:
+    cached = ensure_archive(n, work)
+    db = work / "transcript.db"
+    out = work / "transcript-out"
+    config = harness.settings_file(work, db, work / "transcripts")
+    py = sys.executable
 
-    session, items, msgs = generate(n)
-    rss_input = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    times: dict[str, float] = {}
-    sizes: dict[str, int] = {}
-    cpu0 = time.process_time()
-    t0 = time.perf_counter()
-    t = build_transcript(session, items, msgs, previous_participants={("web", "u1")})
-    times["build+summary"] = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
-        for fmt in FILENAMES:
-            s = time.perf_counter()
-            path = write_format(t, fmt, out)
-            times[fmt] = time.perf_counter() - s
-            sizes[fmt] = path.stat().st_size
-        s = time.perf_counter()
-        write_atomic(out / "activity.png", bar_chart_png(t.summary.activity.counts))
-        times["png"] = time.perf_counter() - s
-    times["total"] = time.perf_counter() - t0
-    # CPUeconds too: on a shared machine wall time includes waiting for a core.
-    times["cpu_total"] = time.process_time() - cpu0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {
-        "messages": n,
-        "seconds": times,
-        "peak_rss_mb": round(peak, 1),
-        "rss_after_input_mb": round(rss_input, 1),
-        "bytes": sizes,
-    }
+    def prepare_tweetchat() -> list[str]:
+        shutil.copyfile(cached, harness.fresh(db))
+        shutil.rmtree(out, ignore_errors=True)
+        return [py, "-m", "bot", "transcript", str(SESSION), "--out", str(out)]
 
+    print(f"  transcript {n:,}: tweetchat", flush=True)
+    row: dict[str, Any] = {"messages": n}
+    row["tweetchat"] = harness.repeat(times, prepare_tweetchat,
+                                      env={"TWEETCHAT_CONFIG": str(config)})
+    row["tweetchat"].pop("stdout")
+    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
+    row["bytes"] = sizes
+    floor_out = work / "floor-out"
 
-def calibrate() -> float:
-    """Seconds for a fixed pure-Python loop: says how fast this machine is right now
-    (about 0.4 s on an idle 2020s desktop core with CPython 3.11)."""
-    start = time.perf_counter()
-    x = 0
-    for i in range(10_000_000):
-        x += i
-    return time.perf_counter() - start
+    def prepare_floor() -> list[str]:
+        shutil.copyfile(cached, harness.fresh(db))
+        shutil.rmtree(floor_out, ignore_errors=True)
+        return [py, str(ROOT / "bench" / "floors.py"), "transcript", str(db), str(SESSION),
+                str(floor_out), json.dumps(sizes)]
+
+    print(f"  transcript {n:,}: floor", flush=True)
+    row["floor"] = harness.repeat(times, prepare_floor)
+    row["floor"].pop("stdout")
+    row["x_floor"] = harness.ratio(row["tweetchat"]["seconds"], row["floor"]["seconds"])
+    # CPU seconds too: on a busy shared machine wall time is mostly waiting for a core.
+    row["cpu_x_floor"] = harness.ratio(row["tweetchat"]["cpu"], row["floor"]["cpu"])
+    for path in (out, floor_out):
+        shutil.rmtree(path, ignore_errors=True)
+    harness.fresh(db)
+    return row
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="1000,10000,100000")
-    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        print(json.dumps(run_one(args.child)))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data-dir", type=Path, default=harness.DEFAULT_DATA_DIR)
+    parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    work = args.data_dir
+    work.mkdir(parents=True, exist_ok=True)
+    if args.build:
+        ensure_archive(args.build, work)
         return
-    before = calibrate()
-    rows = []
-    for n in (int(x) for x in args.sizes.split(",")):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", str(n)],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    try:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title="transcript: build + summary + write html/md/json/csv/png (seconds)")
-        for col in (
-            "messages",
-            "build",
-            "html",
-            "md",
-            "json",
-            "csv",
-            "png",
-            "total",
-            "CPU",
-            "peak RSS MB",
-            "input RSS MB",
-            "µs/msg",
-        ):
-            table.add_column(col, justify="right")
-        for r in rows:
-            s = r["seconds"]
-            table.add_row(
-                f"{r['messages']:,}",
-                *(
-                    f"{s[k]:.3f}"
-                    for k in (
-                        "build+summary",
-                        "html",
-                        "md",
-                        "json",
-                        "csv",
-                        "png",
-                        "total",
-                        "cpu_total",
-                    )
-                ),
-                f"{r['peak_rss_mb']:.0f}",
-                f"{r['rss_after_input_mb']:.0f}",
-                f"{1e6 * s['total'] / r['messages']:.1f}",
-            )
-        Console(width=120).print(table)
-    except ImportError:  # rich is a dependency, but a plain table will do
-        for r in rows:
-            print(r["messages"], r["seconds"]["total"], r["peak_rss_mb"])
-    speed = (before + calibrate()) / 2
-    print(f"machine speed: a 10M-step Python loop took {speed:.2f} s (idle desktop: ~0.4 s)")
-    biggest = max(rows, key=lambda r: r["messages"])
-    verdict = {
-        "messages": biggest["messages"],
-        "seconds_ok": biggest["seconds"]["total"] < TARGET_SECONDS,
-        "memory_ok": biggest["peak_rss_mb"] < TARGET_MB,
-    }
-    print(
-        f"target for 100k: < {TARGET_SECONDS} s and < {TARGET_MB} MB peak RSS; "
-        f"largest run: {verdict}"
+    for n in args.sizes.split(","):
+        # Built before timing anything (it is slow), in another process: a child started
+        # from a big parent would report the parent's peak memory as its own.
+        subprocess.run([sys.executable, __file__, "--build", n, "--data-dir", str(work)],
+                       check=True)
+    speed = harness.calibrate()
+    rows = [measure(int(n), work, args.repeat) for n in args.sizes.split(",")]
+    speed = round((speed + harness.calibrate()) / 2, 3)
+    harness.print_table(
+        f"transcript, all formats, median of {args.repeat} "
+        f"(machine: 10M-step loop {speed} s; idle ~0.4 s)",
+        ["command", "messages", "output MB", "tweetchat s", "CPU s", "peak MB", "floor s",
+         "CPU s", "x floor", "x floor CPU", "all tweetchat runs"],
+        [("transcript", f"{r['messages']:,}", round(sum(r["bytes"].values()) / 2**20, 1),
+          r["tweetchat"]["seconds"], r["tweetchat"]["cpu"], r["tweetchat"]["peak_mb"],
+          r["floor"]["seconds"], r["floor"]["cpu"], r["x_floor"], r["cpu_x_floor"],
+          " ".join(str(s) for s in r["tweetchat"]["all_seconds"])) for r in rows],
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "benchmark": "transcript",
-                "memory": "peak RSS (ru_maxrss) of one subprocess per size, "
-                          "input generation included",
-                "python": platform.python_version(),
-                "machine": platform.machine(),
-                "target": {
-                    "seconds": TARGET_SECONDS,
-                    "peak_rss_mb": TARGET_MB,
-                    "messages": 100_000,
-                },
-                "calibration_loop_10M_seconds": round(speed, 3),
-                "runs": rows,
-                "verdict": verdict,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"saved {RESULTS.relative_to(ROOT)}")
+    harness.save("transcript", {"calibration_loop_10M_seconds": speed, "repeat": args.repeat,
+                        "target": {"x_floor_max": TARGET_X_FLOOR,
+                                   "peak_mb_max_at_1m": TARGET_PEAK_MB},
+                        "rows": rows})
 
 
 if __name__ == "__main__":

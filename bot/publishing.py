@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.archive import Archive, SessionRow
+from bot.archive.records import ItemRow, StoredMessage
+from bot.archive.rows import placement, with_attribution
 from bot.attribution import attribute
 
 if TYPE_CHECKING:
@@ -66,10 +69,28 @@ def claim_window(archive: Archive, session: SessionRow, *, lead_in_minutes: int,
 def attribute_session(archive: Archive, session_id: int) -> int:
     """Attribute every message of the session to its question; how many were attributed."""
     session = archive.session(session_id)
-    messages = archive.messages(session_id)
-    result = attribute(messages, archive.items(session_id), tag_style=session.tag_style)
-    archive.save_attribution(session_id, result)
-    return len(result)
+    return len(attributed_messages(archive, session, archive.items(session_id)))
+
+
+def attributed_messages(archive: Archive, session: SessionRow, items: Sequence[ItemRow]
+                        ) -> list[StoredMessage]:
+    """The session's messages, read once, attributed, in time order; the archive is written
+    only where the attribution changed (a re-render after a moderation decision or a late
+    backfill rewrites a handful of rows, not the whole session)."""
+    messages = archive.messages(session.id)
+    result = attribute(messages, items, tag_style=session.tag_style)
+    changed = {}
+    out = []
+    for m in messages:
+        a = result[m.key]
+        if placement(m) != placement(a):
+            changed[m.key] = a
+            m = with_attribution(m, a.question, a.section, a.method, a.confidence,
+                                 a.extra_questions)
+        out.append(m)
+    if changed:
+        archive.save_attribution(session.id, changed)
+    return out
 
 
 def publish_session(
@@ -91,11 +112,11 @@ def publish_session(
     session = archive.session(session_id)
     claim_window(archive, session, lead_in_minutes=lead_in_minutes,
                  late_window_minutes=late_window_minutes)
-    attribute_session(archive, session_id)
+    items = archive.items(session_id)
     transcript = build_transcript(
         session,
-        archive.items(session_id),
-        archive.messages(session_id),
+        items,
+        attributed_messages(archive, session, items),
         previous_participants=archive.participants_before(session.chat_id,
                                                           session.scheduled_start),
         moderation_counts=archive.moderation_counts(session_id),

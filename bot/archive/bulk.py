@@ -28,8 +28,8 @@ from typing import Any
 
 import orjson
 
-from bot.archive.messages import MESSAGE_COLUMNS
-from bot.archive.records import StoredMessage, stored_message
+from bot.archive.records import StoredMessage
+from bot.archive.rows import COLUMNS, message_from_values
 from bot.archive.store import Archive
 from bot.records import Message
 
@@ -133,35 +133,38 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
 def claim_and_read(
     archive: Archive, session_id: int, chat_id: str, platforms: Sequence[str],
     start: datetime, end: datetime,
-) -> tuple[list[StoredMessage], dict[tuple[str, str], int]]:
+) -> tuple[list[StoredMessage], dict[tuple[str, str], int], set[tuple[str, str]]]:
     """The session's messages plus the chat's unassigned ones inside [start, end], by rowid.
 
     What `publish.claim_window` followed by `Archive.messages` returns, as the session's,
-    without writing anything yet, and each message's rowid. `attribute_into` then writes session
-    and attribution together, so each row is rewritten once instead of twice.
+    without writing anything yet, each message's rowid, and the keys of those claimed (not
+    yet the session's). `attribute_into` then writes session and attribution together, so
+    each row is rewritten once instead of twice.
 
-    Rows are read as plain tuples (no dict per row, no raw payload): a session of an
-    import holds thousands of messages and this runs once per session.
+    Rows are read as plain tuples straight into records (no dict per row, no raw payload):
+    a session of an import holds thousands of messages and this runs once per session.
     """
     marks = ",".join("?" * len(platforms))
-    cols = f"rowid, {MESSAGE_COLUMNS}"
+    # Every row comes back as the session's: claimed rows are not written until
+    # `attribute_into`, so the session id is selected as a constant.
+    cols = "rowid, session_id is null, " + COLUMNS.replace("session_id", "? as session_id", 1)
     cursor = archive.db.conn.execute(
         f"select {cols} from messages where session_id = ? "
         f"union all select {cols} from messages where session_id is null "
         f"and created >= ? and created <= ? and chat_id = ? and platform in ({marks}) "
         "order by created, platform, id",
-        [session_id, _iso(start), _iso(end), chat_id, *platforms],
+        [session_id, session_id, session_id, _iso(start), _iso(end), chat_id, *platforms],
     )
-    names = [d[0] for d in cursor.description]
     messages: list[StoredMessage] = []
     rowids: dict[tuple[str, str], int] = {}
+    claimed: set[tuple[str, str]] = set()
     for values in cursor:
-        row = dict(zip(names, values, strict=True))
-        row["session_id"] = session_id
-        msg = stored_message(row)
+        msg = message_from_values(values[2:])
         messages.append(msg)
         rowids[msg.key] = values[0]
-    return messages, rowids
+        if values[1]:
+            claimed.add(msg.key)
+    return messages, rowids, claimed
 
 
 def attribute_into(

@@ -14,13 +14,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.archive.records import StoredMessage, dumps, from_iso, iso, stored_message
+from bot.archive.rows import COLUMNS, session_messages
 from bot.records import Event, Message
 
-MESSAGE_COLUMNS = (
-    "platform, id, session_id, author_id, author_name, author_handle, text, created, reply_to, "
-    "thread_id, edited, deleted, hidden, held, redacted_text, reactions, is_host, url, kind, "
-    "question, section, method, confidence, extra_questions"
-)
+MESSAGE_COLUMNS = COLUMNS
 # A message's payload lives in message_raw (migration m003); select it as a column with
 # the messages table aliased `m`.
 RAW_COLUMN = (
@@ -65,7 +62,9 @@ class MessageStore:
 
     def messages(self, session_id: int, *, include_raw: bool = False) -> list[StoredMessage]:
         """A session's messages in time order; with payloads only when asked (they are big)."""
-        cols = f"{MESSAGE_COLUMNS}, {RAW_COLUMN}" if include_raw else MESSAGE_COLUMNS
+        if not include_raw:  # the common, big read: plain tuples, no dict per row
+            return list(session_messages(self.db.conn, session_id))
+        cols = f"{MESSAGE_COLUMNS}, {RAW_COLUMN}"
         rows = self.db.query(
             f"select {cols} from messages m where session_id = ? "
             "order by created, platform, id",

@@ -22,7 +22,9 @@ from bot.archive.bulk import (
     store_messages,
     transaction,
 )
+from bot.archive.rows import placement
 from bot.attribution import attribute
+from bot.gc_pause import collector_paused
 from bot.importers.matching import match_items
 from bot.records import Event, Message, PostRef
 from bot.schedule import occurrences_between
@@ -59,10 +61,11 @@ class Parsed:
 
 def is_host(message: Message, host_names: set[str]) -> bool:
     """Whether the author is one of the hosts (by id, display name or handle)."""
-    names = {message.author.id.lower(), message.author.name.lower()}
-    if message.author.handle:
-        names.add(message.author.handle.lower().lstrip("@"))
-    return bool(names & host_names)
+    author = message.author  # no set built per message: this runs for every one imported
+    handle = author.handle
+    if handle and handle.lower().lstrip("@") in host_names:
+        return True
+    return author.id.lower() in host_names or author.name.lower() in host_names
 
 
 def host_names_for(script: ChatScript, platform: str, extra: Iterable[str] = ()) -> set[str]:
@@ -84,7 +87,7 @@ def import_stream(
     host_names: set[str],
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    with import_mode(archive):
+    with import_mode(archive), collector_paused():
         return _import(archive, script, parsed, platform, host_names, progress)
 
 
@@ -184,11 +187,16 @@ def _session_for(archive: Archive, script: ChatScript, platform: str,
     # claim_window + attribute_session, with each message rewritten once instead of twice.
     # The window also covers a host who began early (an hour off around a clock change).
     opened = min(start, min(p.created for p in posts))
-    messages, rowids = claim_and_read(archive, session_id, script.id, [platform],
-                                      opened - timedelta(minutes=LEAD_IN_MINUTES),
-                                      ended + timedelta(minutes=LATE_WINDOW_MINUTES))
+    messages, rowids, claimed = claim_and_read(
+        archive, session_id, script.id, [platform],
+        opened - timedelta(minutes=LEAD_IN_MINUTES), ended + timedelta(minutes=LATE_WINDOW_MINUTES))
     attributions = attribute(messages, archive.items(session_id), tag_style=session.tag_style)
-    attribute_into(archive, session_id, attributions, rowids)
+    # Only rows that change are written: importing the same file again rewrites nothing.
+    changed = {
+        m.key: attributions[m.key] for m in messages
+        if m.key in claimed or placement(m) != placement(attributions[m.key])
+    }
+    attribute_into(archive, session_id, changed, rowids)
     return session_id
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
+from bot.gc_pause import gc_paused
 from bot.transcript.kinds import item_entries, kind_of
 from bot.transcript.model import (
     MAX_DEPTH,
@@ -21,7 +22,6 @@ from bot.transcript.model import (
     Order,
     Participant,
     Transcript,
-    gc_paused,
 )
 from bot.transcript.summary import summarise
 

@@ -7,20 +7,15 @@ reads only this model, so they cannot disagree about what is public.
 
 from __future__ import annotations
 
-import functools
-import gc
 import heapq
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, ParamSpec, TypeVar
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 Order = Literal["time", "engaged"]
 BlockKind = Literal["welcome", "question", "wrapup", "unplaced"]
@@ -272,23 +267,3 @@ class Transcript:
         return 3 if 3 in numbers else numbers[-1]
 
 
-def gc_paused(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run `fn` with Python's cyclic garbage collector paused.
-
-    Building or rendering a transcript allocates several objects per message and frees
-    almost none until it is done; the collector would rescan the growing heap over and
-    over (a third of the time at 100k messages). Reference counting still frees as usual,
-    and the collector resumes afterwards.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return wrapper

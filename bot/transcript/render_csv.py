@@ -17,7 +17,8 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from bot.transcript.model import Block, Transcript, gc_paused
+from bot.gc_pause import gc_paused
+from bot.transcript.model import Block, Transcript
 
 COLUMNS = [
     "time_utc",

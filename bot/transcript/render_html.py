@@ -16,8 +16,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from bot.gc_pause import gc_paused
 from bot.transcript.charts import activity_svg
-from bot.transcript.model import Entry, Participant, Transcript, gc_paused
+from bot.transcript.model import Entry, Participant, Transcript
 from bot.transcript.summary import URL_RE, trim_link
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -11,7 +11,8 @@ from typing import Any
 
 import orjson
 
-from bot.transcript.model import Block, Entry, QuestionStats, Transcript, gc_paused
+from bot.gc_pause import gc_paused
+from bot.transcript.model import Block, Entry, QuestionStats, Transcript
 
 SCHEMA = "tweetchat.transcript/1"
 

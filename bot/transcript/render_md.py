@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 
-from bot.transcript.model import Block, Entry, Transcript, gc_paused
+from bot.gc_pause import gc_paused
+from bot.transcript.model import Block, Entry, Transcript
 from bot.transcript.render_html import delay, excerpt, length, long_date
 from bot.transcript.summary import URL_RE, trim_link
 

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bot.gc_pause import gc_paused
 from bot.transcript.charts import bar_chart_png
-from bot.transcript.model import Transcript, gc_paused
+from bot.transcript.model import Transcript
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,108 @@
+"""What every command benchmark shares: run a command in its own process as a user would,
+timing its wall clock and reading its own peak memory; then a Rich table and a JSON file.
+
+Peak memory is the child's ru_maxrss from `os.wait4`, so nothing the benchmark itself holds
+(or an earlier run) is counted. Each measurement is repeated and the median kept: the
+machine is shared, so ratios to the floor timed in the same run are the figures to read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "tweetchat-bench"
+
+
+def run(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+        ) -> dict[str, Any]:
+    """Run one command to completion: wall seconds, CPU seconds and peak RSS (MB) of it alone."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(list(argv), env=full_env, cwd=cwd or ROOT, stdout=out,
+                                stderr=err)
+        # wait4, not proc.wait(): it returns this child's own resource usage.
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}):\n{stderr[-3000:]}")
+    return {"seconds": round(seconds, 3), "cpu": round(usage.ru_utime + usage.ru_stime, 3),
+            "peak_mb": round(usage.ru_maxrss / 1024, 1), "stdout": stdout}
+
+
+def repeat(times: int, prepare: Callable[[], Sequence[str]], *,
+           env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, Any]:
+    """`times` runs of the command `prepare()` returns (it resets state first); the median."""
+    runs = [run(prepare(), env=env, cwd=cwd) for _ in range(times)]
+    runs.sort(key=lambda r: r["seconds"])
+    mid = runs[len(runs) // 2]
+    return {"seconds": mid["seconds"], "cpu": mid["cpu"],
+            "peak_mb": max(r["peak_mb"] for r in runs),
+            "all_seconds": [r["seconds"] for r in runs], "stdout": mid["stdout"]}
+
+
+def calibrate() -> float:
+    """Seconds for a fixed 10M-step Python loop: how fast this shared machine is right now."""
+    start = time.perf_counter()
+    x = 0
+    for i in range(10_000_000):
+        x += i
+    return round(time.perf_counter() - start, 3)
+
+
+def ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else float("inf")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*(str(c) for c in row))
+    Console(width=160).print(table)
+
+
+def save(name: str, payload: dict[str, Any]) -> Path:
+    """bench/results/<name>.json with the machine's description and speed."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps({
+        "benchmark": name, "python": platform.python_version(), "machine": platform.machine(),
+        "cpus": os.cpu_count(), "load_average": os.getloadavg(), **payload,
+    }, indent=2) + "\n")
+    print(f"saved {path.relative_to(ROOT)}")
+    return path
+
+
+def settings_file(work: Path, archive: Path, transcripts: Path) -> Path:
+    """A settings.toml that points the CLI at a benchmark's own archive."""
+    path = work / "settings.toml"
+    path.write_text(f'[archive]\npath = "{archive}"\ntranscripts_dir = "{transcripts}"\n')
+    return path
+
+
+def fresh(path: Path) -> Path:
+    """Remove a database and its WAL files so the next run starts from nothing."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
