@@ -96,7 +96,7 @@ def save(name: str, payload: dict[str, Any]) -> Path:
 
 def settings_file(work: Path, archive: Path, transcripts: Path) -> Path:
     """A settings.toml that points the CLI at a benchmark's own archive."""
-    path = work / "settings.toml"
+    path = work / f"settings-{archive.stem}.toml"
     path.write_text(f'[archive]\npath = "{archive}"\ntranscripts_dir = "{transcripts}"\n')
     return path
 

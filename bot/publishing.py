@@ -74,9 +74,11 @@ def attribute_session(archive: Archive, session_id: int) -> int:
 
 def attributed_messages(archive: Archive, session: SessionRow, items: Sequence[ItemRow]
                         ) -> list[StoredMessage]:
-    """The session's messages, read once, attributed, in time order; the archive is written
-    only where the attribution changed (a re-render after a moderation decision or a late
-    backfill rewrites a handful of rows, not the whole session)."""
+    """The session's messages, read once and attributed, in time order.
+
+    The archive is written only where the attribution changed: a re-render after a
+    moderation decision or a late backfill rewrites a handful of rows, not the session.
+    """
     messages = archive.messages(session.id)
     result = attribute(messages, items, tag_style=session.tag_style)
     changed = {}

@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from bot.script import DAYS, ChatScript
 
 log = logging.getLogger(__name__)
@@ -123,6 +120,11 @@ class ChatScheduler:
         on_replan: Callable[[], Awaitable[object]],
         horizon_days: int = 8,
     ) -> None:
+        # Imported here: APScheduler brings SQLAlchemy (a third of a second), and commands
+        # that only need occurrences (imports, calendars) should not pay for it.
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         jobs_db.parent.mkdir(parents=True, exist_ok=True)
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{jobs_db}")},

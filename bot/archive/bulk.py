@@ -192,22 +192,30 @@ def attribute_into(
 
 
 @contextmanager
-def import_mode(archive: Archive, *, checkpoint_pages: int = 16384) -> Iterator[None]:
-    """For the length of an import: WAL checkpoints every 64 MB instead of every 4 MB.
+def import_mode(archive: Archive, *, checkpoint_pages: int = 16384,
+                cache_kib: int = 65536) -> Iterator[None]:
+    """Bulk-load settings for the length of an import, restored afterwards.
 
-    With SQLite's default (1,000 pages) an import's big batches each end in a checkpoint
+    WAL checkpoints every 64 MB instead of every 4 MB, and a 64 MB page cache instead of
+    2 MB. With SQLite's default (1,000 pages) an import's big batches each end in a checkpoint
     that copies the log into the database and syncs both files; measured, a quarter of the
     import's time. Not checkpointing at all is worse for big files: the log then grows to
-    several times the database and every page read searches its index. Other connections
-    (a running bot) keep their own setting.
+    several times the database and every page read searches its index. The bigger cache
+    keeps the indexes' pages (authors, sessions, the full-text index) in memory while rows
+    arrive in no useful order for them. Durability is unchanged (WAL, synchronous=NORMAL):
+    a crash loses at most the batch being written, and importing again repairs that. Other
+    connections (a running bot) keep their own settings.
     """
     db = archive.db
-    previous = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    checkpoint = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
+    db.execute(f"PRAGMA cache_size={-int(cache_kib)}")
     try:
         yield
     finally:
-        db.execute(f"PRAGMA wal_autocheckpoint={int(previous)}")
+        db.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint)}")
+        db.execute(f"PRAGMA cache_size={int(cache)}")
         db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 

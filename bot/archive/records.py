@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 import orjson
@@ -88,9 +89,13 @@ class StoredMessage:
     extra_questions: tuple[int, ...] = ()  # "A1/A2" answers more than one question
     raw: dict[str, Any] | None = None
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str]:
-        """(platform, platform id): the message's identity in the archive."""
+        """(platform, platform id): the message's identity in the archive.
+
+        Cached: attribution and the transcript ask each message for its key a dozen times
+        (a million calls for a big import). Not a field, so equality ignores it.
+        """
         return (self.platform, self.id)
 
     @property
