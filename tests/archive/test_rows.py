@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from bot.archive import Archive, ItemRow
 from bot.archive.bulk import import_mode
+from bot.archive.records import stored_message
 from bot.archive.rows import COLUMNS, message_from_values
-from bot.archive.store import stored_message
 from bot.attribution import attribute
 from bot.publishing import attributed_messages
 from bot.records import Author, Event, Message, PostRef
