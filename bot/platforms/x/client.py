@@ -13,7 +13,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -196,10 +195,6 @@ def install_redaction(credentials: XCredentials) -> None:
 
 def api_message(error: tweepy.HTTPException) -> str:
     return "; ".join(str(m) for m in error.api_messages) or str(error).replace("\n", " ")
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def as_float(value: Any, default: float) -> float:

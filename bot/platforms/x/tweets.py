@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.platforms.x.client import parse_time
 from bot.records import Author, Message
 
 TWEET_FIELDS = (
@@ -19,6 +18,16 @@ TWEET_FIELDS = (
 ).split()
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["username", "name"]
+
+
+def parse_time(value: str) -> datetime:
+    """X's "2026-01-07T20:05:00.000Z" as an aware datetime.
+
+    Kept here, not in client.py: importing archived tweets must not load tweepy and aiohttp.
+    """
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def tweet_url(tweet_id: str, handle: str | None) -> str:
     """The tweet's public address."""
     return f"https://x.com/{handle or 'i/web'}/status/{tweet_id}"
