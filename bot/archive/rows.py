@@ -47,6 +47,8 @@ def message_from_values(values: tuple[Any, ...]) -> StoredMessage:
         is_host=bool(is_host), url=url, kind=kind or "message", question=question,
         section=section or "unplaced", method=method or "none", confidence=confidence or 0.0,
         extra_questions=() if extra in (None, "", "[]") else tuple(_loads(extra)), raw=None,
+        # `key` is a cached_property: filled here, its (locking, on 3.11) first call is skipped.
+        key=(platform, id_),
     )
     return msg
 
