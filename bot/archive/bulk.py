@@ -74,23 +74,33 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
-def message_row(msg: Message, chat_id: str | None, received_at: str) -> tuple[Any, ...]:
-    """The stored row of a new, visible, unattributed message (column order of _COLUMNS).
+def rows_of(messages: Sequence[Message], chat_id: str | None, received_at: str
+            ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str]], list[tuple[Any, ...]]]:
+    """The batch's message rows, payload rows and participant rows, in one pass.
 
-    Its payload is `raw_row`'s.
+    A message row is a new, visible, unattributed message in `_COLUMNS` order; its payload
+    goes to message_raw; each author is one participant row (first and last seen).
     """
-    author = msg.author
-    return (
-        msg.platform, msg.id, None, chat_id, author.id, author.name, author.handle,
-        msg.text, msg.text, _iso(msg.created), msg.reply_to, msg.thread_id, msg.channel_id,
-        _iso(msg.edited), 0, None, 0, 0, None, msg.reactions, 0, msg.url,
-        msg.kind, None, "unplaced", "none", 0.0, "[]", received_at,
-    )
-
-
-def raw_row(msg: Message) -> tuple[str, str, str]:
-    """The message's payload row for message_raw: (platform, id, JSON)."""
-    return (msg.platform, msg.id, orjson.dumps(msg.raw, default=str).decode())
+    dumps = orjson.dumps
+    rows: list[tuple[Any, ...]] = []
+    raws: list[tuple[str, str, str]] = []
+    participants: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for msg in messages:
+        author = msg.author
+        platform, seen = msg.platform, msg.created.isoformat()
+        rows.append((
+            platform, msg.id, None, chat_id, author.id, author.name, author.handle,
+            msg.text, msg.text, seen, msg.reply_to, msg.thread_id, msg.channel_id,
+            _iso(msg.edited), 0, None, 0, 0, None, msg.reactions, 0, msg.url,
+            msg.kind, None, "unplaced", "none", 0.0, "[]", received_at,
+        ))
+        raws.append((platform, msg.id, dumps(msg.raw, default=str).decode()))
+        old = participants.get((platform, author.id))
+        if old is None or seen > old[5]:
+            first = old[4] if old is not None and old[4] < seen else seen
+            participants[(platform, author.id)] = (
+                platform, author.id, author.name, author.handle, first, seen)
+    return rows, raws, list(participants.values())
 
 
 def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: str | None) -> int:
@@ -100,15 +110,7 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
     """
     if not messages:
         return 0
-    received_at = datetime.now(UTC).isoformat()
-    participants: dict[tuple[str, str], tuple[Any, ...]] = {}
-    for msg in messages:
-        a = msg.author
-        seen = _iso(msg.created)
-        old = participants.get((msg.platform, a.id))
-        if old is None or (seen or "") > (old[5] or ""):
-            first = old[4] if old is not None and (old[4] or "") < (seen or "") else seen
-            participants[(msg.platform, a.id)] = (msg.platform, a.id, a.name, a.handle, first, seen)
+    rows, raws, participants = rows_of(messages, chat_id, datetime.now(UTC).isoformat())
     conn = archive.db.conn
     with archive.db.atomic():
         # Index the batch's new rows in one statement instead of row by row through the
@@ -120,13 +122,12 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
         before = conn.execute("select coalesce(max(rowid), 0) from messages").fetchone()[0]
         if trigger is not None:
             conn.execute('DROP TRIGGER "messages_ai"')
-        cursor = conn.executemany(_INSERT, (message_row(m, chat_id, received_at) for m in messages))
-        changed = cursor.rowcount
-        conn.executemany(_INSERT_RAW, map(raw_row, messages))
+        changed = conn.executemany(_INSERT, rows).rowcount
+        conn.executemany(_INSERT_RAW, raws)
         if trigger is not None:
             conn.execute(_INDEX_NEW, [before])
             conn.execute(trigger[0])
-        conn.executemany(_PARTICIPANT, participants.values())
+        conn.executemany(_PARTICIPANT, participants)
     return max(changed, 0)
 
 
