@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
 from bench import harness  # noqa: E402
 
 TARGET_X_FLOOR, TARGET_PEAK_MB = 2.0, 300.0
+MODES = ("tweetchat", "floor", "sqlite-utils")
 
 
 def ensure_data(platform: str, n: int, work: Path) -> tuple[Path, Path]:
@@ -54,7 +55,8 @@ def ensure_data(platform: str, n: int, work: Path) -> tuple[Path, Path]:
     return data, flat
 
 
-def measure(platform: str, n: int, work: Path, times: int) -> dict[str, Any]:
+def measure(platform: str, n: int, work: Path, times: int,
+            modes: tuple[str, ...] = MODES) -> dict[str, Any]:
     from bench.gen_x import SCRIPT
 
     data, flat = ensure_data(platform, n, work)
@@ -76,6 +78,8 @@ def measure(platform: str, n: int, work: Path, times: int) -> dict[str, Any]:
                                  "messages", str(flat), "--nl", "--pk", "id"]),
     }
     for mode, (target, argv) in commands.items():
+        if mode not in modes:
+            continue
         print(f"  {platform} {n:,}: {mode}", flush=True)
         # Each run starts from no database at all.
         row[mode] = harness.repeat(times, lambda t=target, a=argv: (harness.fresh(t), a)[1],
@@ -83,13 +87,15 @@ def measure(platform: str, n: int, work: Path, times: int) -> dict[str, Any]:
         out = row[mode].pop("stdout")
         if mode == "tweetchat":
             row[mode]["summary"] = out[-600:]
-    ratio = harness.ratio
-    row["x_floor"] = ratio(row["tweetchat"]["seconds"], row["floor"]["seconds"])
-    row["x_sqlite_utils"] = ratio(row["tweetchat"]["seconds"], row["sqlite-utils"]["seconds"])
-    # CPU seconds too: on a busy shared machine wall time is mostly waiting for a core.
-    row["cpu_x_floor"] = ratio(row["tweetchat"]["cpu"], row["floor"]["cpu"])
-    row["cpu_x_sqlite_utils"] = ratio(row["tweetchat"]["cpu"], row["sqlite-utils"]["cpu"])
-    for mode in ("tweetchat", "floor", "sqlite-utils"):
+    if set(MODES) <= set(modes):
+        ratio = harness.ratio
+        row["x_floor"] = ratio(row["tweetchat"]["seconds"], row["floor"]["seconds"])
+        row["x_sqlite_utils"] = ratio(row["tweetchat"]["seconds"],
+                                      row["sqlite-utils"]["seconds"])
+        # CPU seconds too: on a busy shared machine wall time is mostly waiting for a core.
+        row["cpu_x_floor"] = ratio(row["tweetchat"]["cpu"], row["floor"]["cpu"])
+        row["cpu_x_sqlite_utils"] = ratio(row["tweetchat"]["cpu"], row["sqlite-utils"]["cpu"])
+    for mode in modes:
         row[mode]["per_s"] = round(n / row[mode]["seconds"])
     for path in (db, floor_db, su_db):
         harness.fresh(path)
@@ -102,6 +108,8 @@ def main() -> None:
     parser.add_argument("--platforms", default="x,discord")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=harness.DEFAULT_DATA_DIR)
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="which of tweetchat,floor,sqlite-utils to run (ratios need all)")
     parser.add_argument("--generate", help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = args.data_dir
@@ -117,26 +125,37 @@ def main() -> None:
             subprocess.run([sys.executable, __file__, "--generate", f"{p}:{n}", "--data-dir",
                             str(work)], check=True)
     speed = harness.calibrate()
-    rows = [measure(p, int(n), work, args.repeat)
+    modes = tuple(m for m in MODES if m in args.modes.split(","))
+    rows = [measure(p, int(n), work, args.repeat, modes)
             for p in args.platforms.split(",") for n in args.sizes.split(",")]
     speed = round((speed + harness.calibrate()) / 2, 3)
+
+    def cell(row: dict[str, Any], *path: str) -> Any:
+        value: Any = row
+        for key in path:
+            value = value.get(key, {}) if isinstance(value, dict) else {}
+        return "-" if value == {} else value
+
     harness.print_table(
         f"import, median of {args.repeat} (machine: 10M-step loop {speed} s; idle ~0.4 s)",
         ["command", "messages", "MB", "tweetchat s", "CPU s", "peak MB", "floor s", "CPU s",
          "sqlite-utils s", "CPU s", "x floor", "x floor CPU", "x s-u", "x s-u CPU",
          "all tweetchat runs"],
         [(f"import {r['platform']}", f"{r['messages']:,}", r["file_mb"],
-          r["tweetchat"]["seconds"], r["tweetchat"]["cpu"], r["tweetchat"]["peak_mb"],
-          r["floor"]["seconds"], r["floor"]["cpu"], r["sqlite-utils"]["seconds"],
-          r["sqlite-utils"]["cpu"], r["x_floor"], r["cpu_x_floor"], r["x_sqlite_utils"],
-          r["cpu_x_sqlite_utils"], " ".join(str(s) for s in r["tweetchat"]["all_seconds"]))
+          cell(r, "tweetchat", "seconds"), cell(r, "tweetchat", "cpu"),
+          cell(r, "tweetchat", "peak_mb"), cell(r, "floor", "seconds"), cell(r, "floor", "cpu"),
+          cell(r, "sqlite-utils", "seconds"), cell(r, "sqlite-utils", "cpu"),
+          cell(r, "x_floor"), cell(r, "cpu_x_floor"), cell(r, "x_sqlite_utils"),
+          cell(r, "cpu_x_sqlite_utils"),
+          " ".join(str(s) for s in r.get("tweetchat", {}).get("all_seconds", ())))
          for r in rows],
     )
-    harness.save("import", {"calibration_loop_10M_seconds": speed, "repeat": args.repeat,
-                    "target": {"x_floor_max": TARGET_X_FLOOR, "faster_than": "sqlite-utils",
-                               "peak_mb_max_at_1m": TARGET_PEAK_MB},
-                    "rows": rows})
-
+    # A partial run (some modes only, e.g. memory at 1M) keeps the full run's file intact.
+    name = "import" if modes == MODES else "import-" + "-".join(modes)
+    harness.save(name, {"calibration_loop_10M_seconds": speed, "repeat": args.repeat,
+                        "target": {"x_floor_max": TARGET_X_FLOOR, "faster_than": "sqlite-utils",
+                                   "peak_mb_max_at_1m": TARGET_PEAK_MB},
+                        "rows": rows})
 
 if __name__ == "__main__":
     main()
