@@ -98,6 +98,14 @@ async def test_a_participant_may_declare_a_role_from_the_chats_list(live):
         assert error["code"] == "bad_role"
     again, state2 = await join(client, "Ann")  # remembered for the chat
     assert state2["role"] == "Nurse"
+    # Shown as a badge: with each new message, and in the state a joining page gets.
+    bo, _ = await join(client, "Bo")
+    await ann.send_json({"type": "send", "nonce": "m", "text": "A1 from a nurse"})
+    seen = (await frames_until(bo, "message", where=lambda f: "nurse" in f["message"]["text"]))
+    assert seen[-1]["message"]["role"] == "Nurse"
+    _, state3 = await join(client, "Cy")
+    assert [m["role"] for m in state3["messages"] if m["text"] == "A1 from a nurse"] == ["Nurse"]
+    await bo.close()
     await again.send_json({"type": "role", "role": "", "nonce": "c"})
     await frames_until(again, "ack")
     assert bot.archive.roles("webtest") == {}

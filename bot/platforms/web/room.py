@@ -120,8 +120,11 @@ class WebRoomPlatform(Platform):
         # shown and a redacted one is only ever shown masked.
         shown = await self._screened(event, session_id)
         if shown is not None:
+            # The role they declared in this chat, for the badge beside their name.
+            role = self.archive.roles(self.context.chat_id).get((self.name, author_id), "")
             await self._send({"type": "message", "session": session_id,
-                              "message": {**message_json(message), "text": shown}})
+                              "message": {**message_json(message), "text": shown,
+                                          "role": role}})
         self._queue.put_nowait(event)
         return message
 

@@ -102,6 +102,7 @@ class RoomService:
             q = sent_questions[-1]
             state["question"] = {"number": q.number, "text": q.text}
         incremental = since is not None and known_session == session.id
+        roles = self.bot.archive.roles(chat_id)
         state["reset"] = not incremental
         for m in self.bot.archive.messages(session.id):
             if m.platform != "web":
@@ -116,6 +117,7 @@ class RoomService:
                 continue
             if visible:
                 row = stored_json(m)
+                row["role"] = roles.get(("web", m.author_id), "")
                 if m.is_host:
                     row["question"] = numbers.get(m.text)
                 state["messages"].append(row)

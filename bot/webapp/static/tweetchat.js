@@ -198,6 +198,11 @@
         b.className = "badge host"; b.textContent = "host";
         meta.append(" ", b);
       }
+      if (m.role) {  // the role they declared (text only: never markup)
+        const r = document.createElement("span");
+        r.className = "badge role"; r.textContent = String(m.role);
+        meta.append(" ", r);
+      }
       const t = document.createElement("time");
       t.dateTime = m.created; t.textContent = hhmm(m.created);
       meta.append(" · ", t);
