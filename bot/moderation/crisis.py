@@ -36,11 +36,15 @@ _WANT = r"(?:want(?:ed|ing)?\s+to|wanna)"
 _I = r"(?:i|i'?m|i'?ve|i'?d|i'?ll|me|my|myself)"
 _GAP = r"(?:\s+\S+){0,5}?\s+"  # up to five words between the speaker and the verb
 
+# How people say they were hurt by accident: "I hurt myself moving a patient".
+_INJURY = (r"playing|lifting|moving|handling|carrying|at|on|with|when|while|during|falling|"
+           r"slipping|running|cooking|in\s+the")
+
 # Each pattern, and whether a "not"/"never" inside it turns it around ("I'm not suicidal").
 _RAW: list[tuple[str, bool]] = [
     # kill / hurt / harm myself; end my life; end it all
     (r"\b(?:kill|killing|hurt|hurting|harm|harming|cut|cutting|burn|burning|end|ending)"
-     r"\s+myself\b(?!\s+(?:a|an|some|off|free|short|in\s+on|into)\b)", False),
+     rf"\s+myself\b(?!\s+(?:a|an|some|off|free|short|in\s+on|into|{_INJURY})\b)", False),
     (r"\b(?:end|ending|take|taking|took)\s+my\s+(?:own\s+)?life\b", False),
     (r"\b(?:end|ending)\s+it\s+all\b(?!\s+(?:with|on|there|here|now|for|by|off)\b)",
      False),
@@ -56,7 +60,10 @@ _RAW: list[tuple[str, bool]] = [
      r"about)\s+(?:commit(?:ting)?\s+)?suicide\b", True),
     # want to die, wish I were dead, better off without me
     (rf"\b{_I}\b{_GAP}(?:{_WANT}|ready\s+to|going\s+to)\s+die\b(?!\s+(?:of|from)\s+"
-     r"(?:boredom|embarrassment|shame|laughing|laughter))", True),
+     r"(?:boredom|embarrassment|shame|laughing|laughter|old\s+age))"
+     # a wish about the end of life, not now: "I want to die at home when my time comes"
+     r"(?!\s+(?:peacefully|at\s+home|in\s+my\s+(?:sleep|own\s+bed)|with\s+dignity|"
+     r"surrounded|when\s+my\s+time|old|in\s+a\s+hospice))", True),
     (r"\bwish\s+i\s+(?:was|were)\s+dead\b", False),
     (r"\bwish\s+i\s+(?:wasn'?t|was\s+not|weren'?t|were\s+not)\s+(?:here|alive|around|"
      r"born)\b", False),
@@ -91,15 +98,25 @@ _RAW: list[tuple[str, bool]] = [
      r"(?!\s+(?:with|after|before|on\s+time|at|every|each|as|in\s+the\s+morning))", False),
     (r"\b(?:i|i'?ve|i'?m)(?:\s+(?:been|started|keep|kept|still|also|really|just|have|"
      r"was|am|do|often|sometimes|secretly|always|again)){0,3}\s+(?:self[\s-]?harm(?:ing|ed)?|cut(?:ting)?\s+(?:myself|again|my\s+"
-     r"(?:arms?|legs?|wrists?)))\b(?!\s+(?:a|an|some|off|free|short)\b)", True),
+     rf"(?:arms?|legs?|wrists?)))\b(?!\s+(?:a|an|some|off|free|short|{_INJURY})\b)", True),
     (r"\bmy\s+self[\s-]?harm(?:ing)?\b(?!\s+(?:training|module|policy|teaching|"
      r"research|project|lecture|talk|workshop|session))", False),
+    (r"\b(?:want|wanna|wish|like)\b[^.!?]{0,30}\bsleep\s+and\s+(?:never|not)\s+wake\s+up\b",
+     False),
+    (r"\b(?:i'?m\s+having|i\s+have|i'?ve\s+had|i\s+get|having|my)\s+(?:\w+\s+)?thoughts?\s+"
+     r"(?:of|about)\s+(?:suicide|killing\s+myself|ending\s+(?:my\s+life|it)|dying)\b", True),
+    (r"\b(?:took|taken|take|taking|swallowed)\s+(?:way\s+)?(?:too\s+many|loads|a\s+load)\s+"
+     r"(?:of\s+)?(?:my\s+)?(?:pills|tablets|meds|medication|paracetamol)\b", False),
+    (r"(?:^|[.!?]\s)\W*(?:\w+\W+){0,1}?(?:been|started|still)\s+self[\s-]?harm(?:ing)?\b",
+     False),
+    (rf"\b{_DONT}\s+think\s+i\s+can\s+(?:go|carry)\s+on\b", False),
     (r"\b(?:urge|urges)\s+to\s+(?:cut|self[\s-]?harm|hurt\s+myself)\b", True),
     (rf"\b{_I}\b{_GAP}(?:jump|jumping)\s+(?:off|in\s+front\s+of)\b", True),
     (r"\b(?:thought|thinking|think)\s+about\s+(?:jumping|throwing\s+myself)\s+(?:off|"
      r"in\s+front\s+of|from|under)\b", True),
     (rf"\b{_WONT}\s+be\s+(?:here|around)\s+(?:tomorrow|much\s+longer|for\s+long|any\s*more)"
-     r"\b(?!\s+(?:at|on|for\s+the|because|as|due))", False),
+     r"\b(?!\s+(?:at|on|for\s+the|because|as|due|tonight|today|this\s+(?:evening|"
+     r"morning|afternoon|week)))", False),
     (r"\b(?:this\s+is|these\s+are)\s+my\s+(?:last|final)\s+(?:words|message|post|goodbye)\b"
      r"(?!\s+(?:tonight|today|for|of|before|in|on|here|from|as))", False),
 ]
@@ -116,6 +133,13 @@ _IDIOM_AFTER = re.compile(
     r"(?:rota|audit|form|deadline|essay|exam|job)|trying\s+to)\b",
     re.I,
 )
+# Someone other than the writer is the subject right before the phrase: "we can't go on
+# ignoring staff wellbeing", "the service can't carry on like this".
+_OTHER_SUBJECT = re.compile(
+    r"\b(?:we|you|they|staff|people|nurses|doctors|patients|teams?|services?|wards?|"
+    r"trusts?|the\s+nhs|nhs|it|this|that|things|managers|hr|project|programme|plan|"
+    r"system|policy|rota|unit|department|hospital|organisation|business)\s+(?:just\s+|really\s+|"
+    r"simply\s+)?$", re.I)
 # A joke marker or an everyday reason in the same sentence: "I'm suicidal about the car
 # park lol", "I won't be around tomorrow, annual leave".
 _LIGHT = re.compile(r"\b(?:lol|lmao|haha+|jk|joking|kidding|annual\s+leave|on\s+leave|"
@@ -152,7 +176,7 @@ _CUES = frozenset(
     "here around born disappear can't cant cannot future overdose od pills "
     "tablets meds medication harm harming harmed selfharm selfharming cut cutting urge urges "
     "jump jumping won't wont last final end ending".split())
-_CUE_PAIRS = ("can not", "will not", "no point", "way out")
+_CUE_PAIRS = ("can not", "will not", "no point", "way out", "can go on", "can carry on")
 _WORD = re.compile(r"[a-z']+")
 
 
@@ -181,6 +205,8 @@ def scan_all(text: str) -> list[Finding]:
                 continue
             # The match itself may open with the speaker ("my patient said he wanted...").
             if _REPORTED.search(clause + m.group()) or _YOU.search(clause):
+                continue
+            if _OTHER_SUBJECT.search(clause):
                 continue
             start, end = m.span()
             found.append(Finding("crisis", start, end, text[start:end], REASON))

@@ -303,9 +303,10 @@ LOOK_ALIKE = [
     "I'm done, signing off",
 ]
 
-# Written after the detector was tuned on the lists above, and never tuned on: the bench
-# reports these apart ("held out"), as the fairer estimate of how it does on new wording.
-HELD_OUT_AT_RISK = [
+# Round 2: written after the detector was tuned on the lists above and first measured as
+# held out (precision 88.2%, recall 100%); its four false alarms were then fixed, so it
+# is tuned on now.
+ROUND2_AT_RISK = [
     "i honestly want to die right now",
     "I don't want to be alive any more, I'm so tired of everything",
     "I feel like everyone would be better off without me at home and at work",
@@ -337,7 +338,7 @@ HELD_OUT_AT_RISK = [
     "I dont see a future for me",
     "I'm self harming again",
 ]
-HELD_OUT_LOOK_ALIKE = [
+ROUND2_LOOK_ALIKE = [
     "the audit is killing me slowly",
     "I would kill for a day off",
     "I'm dying to see the new staff room",
@@ -380,6 +381,141 @@ HELD_OUT_LOOK_ALIKE = [
     "I won't be around much longer tonight, early start",
 ]
 
+# Round 3: written after round 2's fixes, before the detector saw them; first measured as
+# held out (precision 89.3%, recall 83.3%), then its misses and false alarms were fixed,
+# so it is tuned on now.
+ROUND3_AT_RISK = [
+    "I don't think I can go on much longer",
+    "i've got nothing left to live for",
+    "tbh i want to die",
+    "Some days I feel like killing myself",
+    "I've been thinking about suicide a lot",
+    "i keep thinking everyone would be better off without me",
+    "I've planned to end my life this weekend",
+    "I can't cope anymore, I'm done with everything",
+    "I wish I was dead every morning when the alarm goes",
+    "I don't want to wake up tomorrow",
+    "I want to kill myself and I don't know who to tell",
+    "I'm suicidal and still working nights",
+    "I took too many of my tablets on purpose last night",
+    "I've started cutting myself again",
+    "I can't go on like this anymore",
+    "I feel suicidal when I think about the inquest",
+    "I honestly don't want to be alive",
+    "I'm going to take my own life",
+    "I'm ready to end it all",
+    "I think my family would be better off if I wasn't here",
+    "Been self harming since March",
+    "I want to end my life, sorry",
+    "no point in living anymore",
+    "I can't see a way out of this",
+    "I just want to go to sleep and not wake up",
+    "i wanna kill myself",
+    "I'm having thoughts of suicide again",
+    "I'm stockpiling my meds",
+    "I thought about jumping in front of a bus today",
+    "I don't want to exist anymore",
+]
+ROUND3_LOOK_ALIKE = [
+    "the new IT system is killing me",
+    "I'd kill for a bank holiday",
+    "these shoes are killing my feet",
+    "I'm dying to try the new coffee machine",
+    "our trust launched a suicide prevention campaign today",
+    "how do we talk to patients who have suicidal thoughts?",
+    "I teach self-harm awareness to teachers",
+    "I lead on suicide prevention in primary care",
+    "a student told me she wanted to end her life and I didn't know where to turn",
+    "my patient said he can't go on, so we called the crisis team",
+    "If you are feeling suicidal, please talk to someone you trust",
+    "the leaflet reads \"if you want to hurt yourself, call 111\"",
+    "I'm not going to end it there, more questions coming",
+    "I'm not suicidal, don't worry, just venting about rotas",
+    "the project can't go on without funding",
+    "we can't carry on like this with these staffing levels",
+    "the ward can't go on losing nurses",
+    "I can't go on the course next month",
+    "I won't be here next week, I'm at the RCN conference",
+    "I won't be around tomorrow, day off",
+    "I hurt myself moving a patient, back is sore",
+    "I cut myself on a broken vial, filled in the incident form",
+    "I want to die at home, not in hospital, when my time comes",
+    "I want to end this chat on a high",
+    "end it all with a cuppa, good night everyone",
+    "that presentation nearly killed me lol",
+    "I'm dead tired after four nights",
+    "I could die happy after that compliment from a patient",
+    "the printer died again",
+    "this is my last post tonight, night all",
+    "mental health first aid training helps us spot when someone is at risk",
+    "NHS staff suicide rates need urgent attention",
+    "risk of overdose rises after discharge; follow-up calls matter",
+    "I take my meds at 8pm so I'll be late to the chat",
+    "I'd rather die than use the old rota system again haha",
+    "patients who self-harm often face stigma in A&E",
+    "she said she wanted to die, and we stayed with her until the team came",
+    "Samaritans 116 123 is free from any phone",
+    "I'm done with this audit lol",
+    "killing time before the chat starts",
+]
+
+# Round 4: written after round 3's fixes, before the detector ever saw them, and never
+# tuned on: the bench reports these apart ("held out").
+HELD_OUT_AT_RISK = [
+    "I feel like I can't keep going",
+    "honestly I just want it all to stop",
+    "I've been thinking of ending my life",
+    "I don't see the point in living any more",
+    "I want to die, everything is too much",
+    "i think about killing myself most nights",
+    "I've been hurting myself again",
+    "I'm going to end it all tonight",
+    "I wish I could disappear forever",
+    "I'm so done with life",
+    "nobody would care if I died",
+    "I've taken an overdose",
+    "I'm scared of what I might do to myself",
+    "I keep thinking about suicide on the drive home",
+    "I can't take any more of this, I want to die",
+    "my kids would be better off without me",
+    "I feel suicidal most days now",
+    "I don't want to live anymore",
+    "I want to hurt myself tonight",
+    "I have a plan to kill myself",
+    "I'm at breaking point and I want to end my life",
+    "there's no reason for me to be alive",
+    "I've been self-harming for weeks",
+    "I can't go on, I'm exhausted by everything",
+    "I think I'd be better off dead",
+]
+HELD_OUT_LOOK_ALIKE = [
+    "these 12 hour shifts will be the death of me",
+    "I could murder a cup of tea",
+    "we lost a colleague to suicide last year; postvention support helped",
+    "our audit looked at self-harm presentations over five years",
+    "how do we ask someone directly if they are thinking about suicide?",
+    "a caller said she wanted to kill herself, and I stayed on the line",
+    "my friend is suicidal and I don't know how to help her",
+    "he told me he had nothing to live for since his wife died",
+    "I'm not thinking about ending anything, just tired",
+    "the strategy can't go on being ignored",
+    "I can't go on Instagram at work",
+    "I won't be here tomorrow, I'm on a study day",
+    "I hurt myself lifting boxes at home",
+    "I want to end the session with a thank you",
+    "I'm dying to know what Q5 is",
+    "I'd die for a day off",
+    "we need better crisis pathways for people who feel they can't go on",
+    "ended it all with a group hug at the end of the study day",
+    "the poster says 'you are not alone' with the Samaritans number",
+    "overdose awareness week starts Monday",
+    "I'm done, time for bed",
+    "our hospice helps people die with dignity",
+    "this heat is unbearable, I'm melting",
+    "I nearly died when I saw the new uniforms",
+    "I teach students how to respond when a patient says they want to die",
+]
+
 WRAP = [
     "{t}", "{t}", "{t}", "A{q} {t}", "{t} #NHSSM", "A{q}: {t}", "{t}.", "{t} #NHSSM",
 ]
@@ -387,7 +523,9 @@ WRAP = [
 
 def main() -> None:
     rows = []
-    sets = ((True, False, AT_RISK), (False, False, LOOK_ALIKE), (True, True, HELD_OUT_AT_RISK),
+    sets = ((True, False, AT_RISK), (False, False, LOOK_ALIKE), (True, False, ROUND2_AT_RISK),
+            (False, False, ROUND2_LOOK_ALIKE), (True, False, ROUND3_AT_RISK),
+            (False, False, ROUND3_LOOK_ALIKE), (True, True, HELD_OUT_AT_RISK),
             (False, True, HELD_OUT_LOOK_ALIKE))
     for label, held_out, lines in sets:
         for text in lines:
