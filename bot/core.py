@@ -25,8 +25,8 @@ from bot.control_client import ensure_moderator_token
 from bot.host import ControlError, RetryPolicy, SessionHost
 from bot.platforms.base import Platform, PlatformServices, PlatformSetupError, make_platform
 from bot.publishing import Publisher
-from bot.records import Upcoming
-from bot.schedule import ChatScheduler, Occurrence, occurrences_between
+from bot.reminders import mirror_schedule, remind
+from bot.schedule import ChatScheduler, Occurrence, occurrences, occurrences_between
 from bot.screening import PolicyProblem, Screening
 from bot.script import ChatScript, ScriptIssue, load_scripts
 from bot.settings import Settings
@@ -243,27 +243,12 @@ class Core:
 
     async def sync_platform_schedules(self) -> None:
         """Platforms that mirror the schedule (Discord events) see the next few sessions."""
-        from bot.schedule import occurrences
-
-        now = self.clock.now()
-        base = self.settings.web.public_url.rstrip("/")
         for runtime in self.chats.values():
-            script = runtime.script
-            upcoming = [
-                Upcoming(occ.key, occ.start, occ.end, script.title,
-                         script.model.description or script.model.welcome,
-                         f"{base}/chats/{script.id}" if base else None)
-                for occ in occurrences(script, now, 4)
-            ]
-            for name, platform in runtime.platforms.items():
-                try:
-                    await platform.sync_schedule(upcoming)
-                except Exception as exc:
-                    log.warning("%s: could not mirror the schedule: %s", name, exc)
+            await mirror_schedule(runtime.script, runtime.platforms, self.clock.now(),
+                                  self.settings.web.public_url)
 
     def upcoming(self, count: int = 1) -> list[Occurrence]:
-        from bot.schedule import occurrences
-
+        """The next `count` sessions of every chat, soonest first."""
         now = self.clock.now()
         out = []
         for runtime in self.chats.values():
@@ -454,17 +439,11 @@ class Core:
             log.warning("could not start %s: %s", occ.key, exc)
 
     async def on_reminder(self, chat_id: str, start: datetime, before_seconds: float) -> None:
-        from bot.reminders import reminder_text
-
+        """A reminder job fired: post it on the chat's platforms."""
         runtime = self.chats.get(chat_id)
-        if runtime is None:
-            return
-        text = reminder_text(runtime.script, start, before_seconds, self.settings.web.public_url)
-        for name, platform in runtime.platforms.items():
-            try:
-                await platform.remind(text, start)
-            except Exception as exc:
-                log.warning("reminder for %s on %s failed: %s", chat_id, name, exc)
+        if runtime is not None:
+            await remind(runtime.script, runtime.platforms, start, before_seconds,
+                         self.settings.web.public_url)
 
     # -- control ---------------------------------------------------------------------------
 

@@ -1,10 +1,24 @@
-"""Reminder posts: when the next session starts, in the chat's own time zone."""
+"""What the bot tells the platforms ahead of a session.
+
+Reminder posts (when the next session starts, in the chat's own time zone) and the
+mirrored schedule (Discord's scheduled events).
+
+Every platform gets its turn: one that fails is logged and the others still hear.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import datetime
 
+from bot.platforms.base import Platform
+from bot.records import Upcoming
+from bot.schedule import occurrences
 from bot.script import ChatScript
+
+log = logging.getLogger(__name__)
+MIRRORED = 4  # how many upcoming sessions a platform that mirrors the schedule sees
 
 
 def humanise(seconds: float) -> str:
@@ -31,3 +45,31 @@ def reminder_text(script: ChatScript, start: datetime, before_seconds: float,
     if script.hashtag.lower() not in text.lower():
         text += f" {script.hashtag}"
     return text
+
+
+async def remind(script: ChatScript, platforms: Mapping[str, Platform], start: datetime,
+                 before_seconds: float, public_url: str = "") -> None:
+    """Post the reminder of the session starting at `start` on each of the chat's platforms."""
+    text = reminder_text(script, start, before_seconds, public_url)
+    for name, platform in platforms.items():
+        try:
+            await platform.remind(text, start)
+        except Exception as exc:
+            log.warning("reminder for %s on %s failed: %s", script.id, name, exc)
+
+
+async def mirror_schedule(script: ChatScript, platforms: Mapping[str, Platform], now: datetime,
+                          public_url: str = "") -> None:
+    """Show the next few sessions to the platforms that mirror the schedule."""
+    base = public_url.rstrip("/")
+    upcoming = [
+        Upcoming(occ.key, occ.start, occ.end, script.title,
+                 script.model.description or script.model.welcome,
+                 f"{base}/chats/{script.id}" if base else None)
+        for occ in occurrences(script, now, MIRRORED)
+    ]
+    for name, platform in platforms.items():
+        try:
+            await platform.sync_schedule(upcoming)
+        except Exception as exc:
+            log.warning("%s: could not mirror the schedule: %s", name, exc)

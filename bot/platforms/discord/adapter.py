@@ -46,7 +46,6 @@ from bot.platforms.discord.messages import (
     CONTENT_TYPES,
     MAX_LENGTH,
     PLATFORM,
-    discord_time,
     send_transcript,
     to_message,
 )
@@ -463,26 +462,16 @@ class DiscordPlatform(Platform):
         return self.mirror
 
     async def sync_schedule(self, upcoming: Sequence[Upcoming]) -> None:
-        result = await self._mirror().sync(upcoming, self.clock.now())
-        if result.created or result.updated or result.cancelled:
-            log.info(
-                "discord events for %s: %d created, %d updated, %d cancelled",
-                self.context.chat_id,
-                len(result.created),
-                len(result.updated),
-                len(result.cancelled),
-            )
+        """Mirror the next sessions as the server's scheduled events."""
+        r = await self._mirror().sync(upcoming, self.clock.now())
+        if r.created or r.updated or r.cancelled:
+            log.info("discord events for %s: %d created, %d updated, %d cancelled",
+                     self.context.chat_id, len(r.created), len(r.updated), len(r.cancelled))
 
     async def remind(self, text: str, start: datetime) -> PostRef | None:
-        """The reminder, with each reader's own local time, pinging the reminder role if one
-        is set, else everyone interested in the event or opted in with /chat join."""
-        from bot.platforms.discord.scheduled_events import send_reminder, with_mentions
-
-        text = f"{text}\nYour time: {discord_time(start, 'F')} ({discord_time(start, 'R')})"
+        """The reminder, pinging the reminder role or the event's interested members."""
         role_id = self.reminder_role.id if self.reminder_role is not None else None
-        users = [] if role_id is not None else (await self._mirror().audience(start))[:100]
-        body = with_mentions(text, role_id=role_id, users=users)
-        sent = await send_reminder(self._channel(), body, role_id=role_id, users=users)
+        sent = await self._mirror().remind(self._channel(), text, start, role_id)
         return PostRef(platform=PLATFORM, id=sent)
 
     async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:

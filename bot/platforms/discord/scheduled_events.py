@@ -352,6 +352,18 @@ class ScheduleMirror:
         self.store.save_cursor(self.chat_id, OPTINS_CURSOR, {user_id: "1" if on else "0"}, now)
         return before != on
 
+    async def remind(self, channel: discord.abc.Messageable, text: str, start: datetime,
+                     role_id: int | None) -> str:
+        """Post a reminder with each reader's own local time; its message id.
+
+        It pings the reminder role if one is set, else everyone interested in the event or
+        opted in with /chat join (the first 100).
+        """
+        text = f"{text}\nYour time: {discord_time(start, 'F')} ({discord_time(start, 'R')})"
+        users = [] if role_id is not None else (await self.audience(start))[:100]
+        body = with_mentions(text, role_id=role_id, users=users)
+        return await send_reminder(channel, body, role_id=role_id, users=users)
+
     async def audience(self, start: datetime) -> list[Author]:
         """Who a reminder for the session starting at `start` mentions: everyone interested
         in its event, then everyone who opted in with /chat join, each once."""
