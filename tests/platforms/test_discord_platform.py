@@ -13,7 +13,8 @@ import pytest
 from discord.ext.test import backend as dback
 
 from bot.platforms.base import ChatContext, PlatformError, PlatformSetupError
-from bot.platforms.discord.adapter import DiscordPlatform, discord_time
+from bot.platforms.discord.adapter import DiscordPlatform
+from bot.platforms.discord.messages import discord_time
 from bot.records import Action, ActionResult, Event
 from bot.testing.fake_discord import DiscordWorld
 
