@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -71,3 +72,14 @@ def write_script(directory: Path, text: str = SMALL_SCRIPT, name: str = "test.ya
 @pytest.fixture
 def small_script(tmp_path: Path) -> ChatScript:
     return load_script(write_script(tmp_path / "chats"))
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where browser tests save screenshots for a person to look at: $TWEETCHAT_SCREENSHOTS
+    when set (outside the checkout), else a temporary folder. Tests never write into the
+    checkout."""
+    chosen = os.environ.get("TWEETCHAT_SCREENSHOTS")
+    path = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

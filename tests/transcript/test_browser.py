@@ -11,7 +11,6 @@ from bot.transcript import build_transcript, write_transcript
 from tests.transcript import sample as S
 
 CHROMIUM = "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +45,7 @@ def page_at(tmp_path: Path):  # type: ignore[no-untyped-def]
             browser.close()
 
 
-def test_structure_isolation_and_inert_hostile_text(page_at) -> None:  # type: ignore[no-untyped-def]
+def test_structure_isolation_and_inert_hostile_text(page_at, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
     browser, url = page_at
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     requests: list[str] = []
@@ -86,18 +85,17 @@ def test_structure_isolation_and_inert_hostile_text(page_at) -> None:  # type: i
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1280
 
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "transcript.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "transcript.png"), full_page=True)
 
     phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
     phone.goto(url)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-    phone.screenshot(path=str(OUTPUT / "transcript-phone.png"), full_page=False)
+    phone.screenshot(path=str(screenshots / "transcript-phone.png"), full_page=False)
     phone.locator("#q1").scroll_into_view_if_needed()
-    phone.screenshot(path=str(OUTPUT / "transcript-phone-q1.png"))
+    phone.screenshot(path=str(screenshots / "transcript-phone-q1.png"))
 
 
-def test_series_index_renders_offline(page_at, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_series_index_renders_offline(page_at, tmp_path: Path, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
     from bot.transcript import SeriesEntry, render_series_index
@@ -124,5 +122,4 @@ def test_series_index_renders_offline(page_at, tmp_path: Path) -> None:  # type:
     assert page.locator("h1").count() == 1
     assert page.locator("tbody tr").count() == 4
     assert page.locator("svg.chart").count() == 2
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "series-index.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "series-index.png"), full_page=True)

@@ -1,7 +1,7 @@
 """The room in a real browser (Debian's chromium through Playwright): two participants, a
 paced rehearsal, an answer and a threaded reply, a moderator hiding a message, the
 transcript afterwards. Markup in names and messages must stay inert text. Screenshots go
-to test-output/ for a person to look at."""
+to $TWEETCHAT_SCREENSHOTS (or a temporary folder) for a person to look at."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from tests.web.conftest import TOKEN, make_script, make_settings, until
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-OUT = Path(__file__).resolve().parents[2] / "test-output"
 XSS_NAME = '<img src=x onerror="window.__xss=1">Bo'
 XSS_TEXT = 'my answer <b>bold</b><script>window.__xss=2</script>'
 
@@ -51,11 +50,10 @@ async def browser():
             await b.close()
 
 
-async def test_two_participants_a_paced_session_and_the_transcript(server, browser):
+async def test_two_participants_a_paced_session_and_the_transcript(server, browser, screenshots):
     from playwright.async_api import expect
 
     bot, url = server
-    OUT.mkdir(exist_ok=True)
     desktop = await browser.new_context(viewport={"width": 1280, "height": 900})
     phone = await browser.new_context(viewport={"width": 390, "height": 844},
                                       device_scale_factor=2, is_mobile=True, has_touch=True)
@@ -71,8 +69,16 @@ async def test_two_participants_a_paced_session_and_the_transcript(server, brows
         await page.fill("#join-name", name)
         await page.click("#join-form button[type=submit]")
 
-    # A paced rehearsal: Q1 at script minute 1 = one real second at pace 60.
-    sid = await bot.start_session("webtest", pace=60, rehearsal=True)
+    # A rehearsal at real pace, moved on by the moderator's controls rather than by the
+    # clock, so a slow machine cannot let Q2 overtake the answers to Q1: once the welcome
+    # is out, `skip` posts Q1 now, and `pause` holds Q2 (due at minute 2) until `stop`.
+    sid = await bot.start_session("webtest", pace=1, rehearsal=True)
+    await until(lambda: any(i.key == "welcome" and i.status == "sent"
+                            for i in bot.archive.items(sid)), what="the welcome", tries=3000)
+    bot.control("skip", chat_id="webtest")
+    await until(lambda: any(i.number == 1 and i.status == "sent"
+                            for i in bot.archive.items(sid)), what="Q1", tries=3000)
+    bot.control("pause", chat_id="webtest")
     for page in (ann, bo):
         await expect(page.locator("#pinned")).to_be_visible(timeout=15000)
         await expect(page.locator("#pinned-text")).to_contain_text("What brings you here")
@@ -114,15 +120,15 @@ async def test_two_participants_a_paced_session_and_the_transcript(server, brows
     for page in (ann, bo):
         assert await page.evaluate("window.__xss") is None
         assert await page.locator("#stream b, #stream i, #stream img, #stream script").count() == 0
-    await ann.screenshot(path=str(OUT / "room-desktop.png"), full_page=True)
-    await bo.screenshot(path=str(OUT / "room-phone.png"), full_page=True)
-    await mod.screenshot(path=str(OUT / "moderate-desktop.png"), full_page=True)
+    await ann.screenshot(path=str(screenshots / "room-desktop.png"), full_page=True)
+    await bo.screenshot(path=str(screenshots / "room-phone.png"), full_page=True)
+    await mod.screenshot(path=str(screenshots / "moderate-desktop.png"), full_page=True)
 
     bot.control("stop", chat_id="webtest")
     for page in (ann, bo):
         await expect(page.locator("#after")).to_be_visible(timeout=15000)
         await expect(page.locator("#transcript-link")).to_be_visible(timeout=15000)
-    await bo.screenshot(path=str(OUT / "room-closed-phone.png"), full_page=True)
+    await bo.screenshot(path=str(screenshots / "room-closed-phone.png"), full_page=True)
     await until(lambda: bot.archive.session(sid).status == "ended", what="end")
 
     await ann.click("#transcript-link")
@@ -133,14 +139,14 @@ async def test_two_participants_a_paced_session_and_the_transcript(server, brows
     await expect(body).not_to_contain_text("Ward 7")
     q1 = ann.locator("#q1")
     await expect(q1.locator(".replies")).to_contain_text("Agreed")  # the reply sits in the thread
-    await ann.screenshot(path=str(OUT / "transcript-desktop.png"), full_page=True)
+    await ann.screenshot(path=str(screenshots / "transcript-desktop.png"), full_page=True)
 
     for page, suffix in ((ann, "desktop"), (bo, "phone")):
         await page.goto(f"{url}/archive")
         await expect(page.locator("table.sessions")).to_contain_text("Rehearsal")
-        await page.screenshot(path=str(OUT / f"archive-{suffix}.png"), full_page=True)
+        await page.screenshot(path=str(screenshots / f"archive-{suffix}.png"), full_page=True)
     await bo.goto(f"{url}/")
-    await bo.screenshot(path=str(OUT / "home-phone.png"), full_page=True)
+    await bo.screenshot(path=str(screenshots / "home-phone.png"), full_page=True)
     await ann.goto(f"{url}/archive/search?q=bold")
     await expect(ann.locator(".hit")).to_have_count(1)
     assert errors == []
