@@ -255,6 +255,23 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
             await bot.publish(item.session_id)
         raise _back(message=f"item {event_id}: {decision.decision}; now {decision.state}")
 
+    @routes.post("/moderate/certificate")
+    async def certificate(request: web.Request) -> web.Response:
+        """Any participant's CPD certificate, for a moderator (rendered off the loop)."""
+        from bot.transcript.certificate import CertificateError
+
+        form = await require_console(request, bot)
+        session_text, platform = str(form.get("session", "")), str(form.get("platform", ""))
+        author = str(form.get("author", ""))[:200]
+        if not session_text.isdigit() or len(session_text) > 12 or not author:
+            raise _back(error="choose a session and a participant")
+        try:
+            name, page = await bot.publisher.certificate(int(session_text), platform, author)
+        except (KeyError, CertificateError) as exc:
+            raise _back(error=str(exc).strip("'\"")) from None
+        return web.Response(text=page, content_type="text/html", headers={
+            "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
     app.add_routes(routes)
 
 

@@ -111,3 +111,29 @@ async def test_a_participant_may_declare_a_role_from_the_chats_list(live):
     assert bot.archive.roles("webtest") == {}
     for ws in (ann, again):
         await ws.close()
+
+
+async def test_a_moderator_downloads_anyones_certificate_from_the_console(live):
+    from bot.webapp.console import csrf_token
+    from tests.web.test_moderate import sign_in
+
+    bot, client, sid = live
+    ann, state = await join(client, "Ann")
+    await ann.send_json({"type": "send", "nonce": "a", "text": "A1 listening events #WebTest"})
+    await frames_until(ann, "ack")
+    await ann.close()
+    bot.control("stop", chat_id="webtest")
+    await until(lambda: bot.archive.session(sid).status == "ended", what="end")
+    form = {"session": str(sid), "platform": "web", "author": state["me"],
+            "csrf": csrf_token(bot)}
+    r = await client.post("/moderate/certificate", data=form, allow_redirects=False)
+    assert r.status == 403  # not signed in: no certificate for anyone
+    await sign_in(client)
+    page = await (await client.get(f"/moderate?session={sid}")).text()
+    assert 'action="/moderate/certificate"' in page
+    r = await client.post("/moderate/certificate", data=form)
+    assert r.status == 200 and "listening events" in await r.text()
+    assert r.headers["Content-Disposition"].startswith('attachment; filename="certificate-')
+    r = await client.post("/moderate/certificate", data={**form, "author": "nobody"},
+                          allow_redirects=False)
+    assert r.status == 303 and "posted+nothing" in r.headers["Location"]
