@@ -51,11 +51,15 @@ async def test_paced_session_with_a_crowd(bot: App, settings) -> None:
     for number in (1, 2, 3):
         await wait_for(lambda n=number: any(p.text.startswith(f"Q{n} ") for p in platform.posts))
         post = next(p for p in platform.posts if p.text.startswith(f"Q{number} "))
+        # Paused while the crowd answers, so a loaded machine cannot let the next question
+        # overtake this one's answers (resume shifts what is pending by the pause).
+        bot.control("pause", chat_id="test")
         crowd.answer(number, question_post_id=post.id)
         if number == 2:
             leak = platform.say("Gus", "A2 my patient, NHS number 943 476 5919, agreed")
         if number == 3:
             crowd.late_answer(1)
+        bot.control("resume", chat_id="test")
     await asyncio.wait_for(bot.host_tasks[session_id], 30)
     await wait_for(lambda: (session_dir(bot.transcripts_dir, bot.archive.session(session_id))
                             / "transcript.json").exists())
