@@ -57,6 +57,9 @@ class Parsed:
     message: Message | None = None
     error: str = ""
     skipped: bool = False  # read fine but nothing to keep (a retweet): neither bad nor a message
+    # A later version of a message that may already be stored (an edited tweet): stored as an
+    # edit, so the archive keeps one message with the newest text and the older in its history.
+    edit: bool = False
 
 
 def is_host(message: Message, host_names: set[str]) -> bool:
@@ -102,6 +105,7 @@ def _import(
     report = ImportReport()
     host_posts: dict[str, Message] = {}  # by id: overlapping searches repeat tweets
     batch: list[Message] = []
+    edits: list[Event] = []
     last_line = None
 
     def flush() -> None:
@@ -124,6 +128,9 @@ def _import(
             continue
         msg = item.message
         report.messages += 1
+        if item.edit and not is_host(msg, host_names):
+            edits.append(Event("edited", msg.platform, msg.id, msg.edited or msg.created, msg))
+            continue
         if is_host(msg, host_names):
             host_posts.setdefault(msg.id, msg)
         else:
@@ -131,6 +138,8 @@ def _import(
             if len(batch) >= BATCH:
                 flush()
     flush()
+    if edits:
+        report.changed += archive.record_events(edits, chat_id=script.id)
     report.host_posts = len(host_posts)
     for group in _group(list(host_posts.values())):
         with transaction(archive):  # one commit per session, not one per item

@@ -37,6 +37,7 @@ from bot.clock import Clock
 from bot.platforms.x.text import MAX_WEIGHTED, weighted_length
 from bot.testing.fake_x_query import (
     FakeUser,
+    as_posted,
     includes,
     invalid,
     iso,
@@ -164,14 +165,18 @@ class FakeXServer:
         retweet_of: str | None = None,
         created_at: datetime | None = None,
         likes: int = 0,
+        edit_of: str | None = None,
     ) -> str:
-        """A crowd member tweets; returns the new tweet's id."""
+        """A crowd member tweets (or edits `edit_of`: a new version); returns its id."""
         user = self._user(author)
         if retweet_of is not None:
             original = self._by_id[retweet_of]
             op = self.users[original["author_id"]]
             text = f"RT @{op.username}: {original['text']}"
         tweet = self._store(user, text, reply_to, quote_of, retweet_of, created_at, likes)
+        if edit_of is not None:  # every version lists the whole history, oldest first
+            tweet["edit_history_tweet_ids"] = [*self._by_id[edit_of]["edit_history_tweet_ids"],
+                                               tweet["id"]]
         return str(tweet["id"])
 
     def like(self, tweet_id: str, count: int = 1) -> None:
@@ -218,7 +223,7 @@ class FakeXServer:
         refs: list[dict[str, str]] = []
         tweet: dict[str, Any] = {
             "id": tid,
-            "text": text,
+            **as_posted(text),
             "edit_history_tweet_ids": [tid],
             "author_id": user.id,
             "conversation_id": tid,
@@ -408,7 +413,8 @@ class FakeXServer:
                 "Your Tweet text is too long. For more information on how X determines text "
                 "length see https://github.com/twitter/twitter-text.",
             )
-        if any(t["author_id"] == self.me.id and t["text"] == text for t in self.tweets):
+        if any(t["author_id"] == self.me.id and t["text"] == as_posted(text)["text"]
+               for t in self.tweets):
             return web.json_response(problem(403, "Forbidden", DUPLICATE_DETAIL), status=403)
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to is not None and str(reply_to) not in self._by_id:

@@ -7,6 +7,7 @@ expansions into `includes`, problem bodies for errors).
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +23,31 @@ TWEET_FIELDS = (
     "public_metrics",
     "in_reply_to_user_id",
     "lang",
+    "entities",
+    "note_tweet",
 )
+_URL = re.compile(r"https?://\S+")
+
+
+def as_posted(text: str) -> dict[str, Any]:
+    """A text as X stores it: &, < and > escaped, each link a t.co link with its entity, and
+    a post over 280 characters cut, its whole text in `note_tweet`."""
+    urls: list[dict[str, Any]] = []
+
+    def shorten(m: re.Match[str]) -> str:
+        short = f"https://t.co/{zlib.crc32(m.group().encode()):010d}"
+        urls.append({"start": m.start(), "end": m.start() + len(short), "url": short,
+                     "expanded_url": m.group(), "display_url": m.group().split("//", 1)[1]})
+        return short
+
+    body = _URL.sub(shorten, text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out: dict[str, Any] = {"text": body}
+    if urls:
+        out["entities"] = {"urls": urls}
+    if len(body) > 280:
+        out["text"] = body[:279] + "…"
+        out["note_tweet"] = {"text": body, **({"entities": out["entities"]} if urls else {})}
+    return out
 
 
 @dataclass
@@ -81,7 +106,7 @@ def parse_query(query: str) -> Query:
 def matches(parsed: Query, tweet: dict[str, Any], users: Mapping[str, FakeUser]) -> bool:
     """Whether a stored tweet satisfies every term of the query."""
     kinds = {r["type"] for r in tweet.get("referenced_tweets", [])}
-    text = tweet["text"].lower()
+    text = (tweet.get("note_tweet") or tweet)["text"].lower()  # X searches a long post whole
     for negated, op, value in parsed.terms:
         if op == "hashtag":
             hit = re.search(rf"(?<![\w#])#{re.escape(value)}(?!\w)", text) is not None

@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.clock import JumpClock
 from bot.platforms.base import ChatContext
 from bot.platforms.x.adapter import XPlatform
+from bot.platforms.x.tweet_text import v2_text
 from bot.testing.fake_x import FakeXServer
 from tests.conftest import make_settings
 from tests.platforms.test_x_platform import Collector, make_platform
@@ -106,8 +107,10 @@ async def test_reminders_are_not_watched_and_transcripts_are_shared_as_a_link(
     await platform.publish_transcript([], "https://chats.example.org/archive/4")
     await platform.stop()
     last = server.posted[-1]
-    assert last["text"] == ("The transcript of NHS social media chat is up: "
-                            "https://chats.example.org/archive/4 #NHSSM")
+    # X stores the link as t.co with the real one in entities, as it does for every post.
+    assert v2_text(last) == ("The transcript of NHS social media chat is up: "
+                             "https://chats.example.org/archive/4 #NHSSM")
+    assert last["entities"]["urls"][0]["url"] in last["text"]
     assert last["referenced_tweets"] == [{"type": "replied_to", "id": welcome.id}]
 
     quiet = make_platform(server, clock, share_transcript=False)

@@ -25,6 +25,8 @@ KEYS = {
 def environ(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("X_")}
     env.update({
+        # The checkout under test, not whichever copy the venv installed.
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
         "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
         "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
@@ -92,3 +94,16 @@ def test_import_x_mistakes_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "a.jsonl").write_text("{}\n")
     bad_script = run(tmp_path, "import", "x", "a.jsonl", "--script", "missing.yaml")
     assert bad_script.returncode == 2 and "Traceback" not in bad_script.stderr
+
+
+def test_import_x_refuses_a_file_of_users_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "nhssm.yaml").write_text(SCRIPT.replace("{id}", "nhssm"))
+    users = {"data": [{"id": "9", "username": "jo", "name": "Jo", "protected": False,
+                       "created_at": "2010-03-03T12:49:24.000Z"}] * 3,
+             "__twarc": {"url": "https://api.twitter.com/2/users/by", "version": "2.14"}}
+    (tmp_path / "users.jsonl").write_bytes(orjson.dumps(users) + b"\n")
+    done = run(tmp_path, "import", "x", "users.jsonl", "--script", "nhssm.yaml",
+               "--host", "jo_cohost")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    line = " ".join(done.stderr.split())
+    assert "users.jsonl: line 1 holds user profiles" in line and "not tweets" in line

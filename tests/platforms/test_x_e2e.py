@@ -17,6 +17,7 @@ import pytest
 
 from bot.app import App
 from bot.archive import Archive
+from bot.platforms.x.tweet_text import v2_text
 from bot.publishing import publish_session
 from bot.script import ChatScript, load_script
 from bot.settings import Settings
@@ -175,7 +176,7 @@ async def test_paced_chat_on_x_collects_every_tweet_once(
     assert not set(crowd.retweets) & set(rows)
     assert {rows[t][1] for t in crowd.answers} == {sid}
     assert {t: rows[t][2] for t in crowd.answers} == crowd.answers
-    texts = [t["text"] for t in server.posted]
+    texts = [v2_text(t) for t in server.posted]  # t.co links shown as the links they are
     assert len(texts) == len(set(texts))  # nothing posted twice
     assert texts[-1] == (f"The transcript of X test chat is up: "
                          f"https://chats.example.org/archive/{sid} #TestChat")

@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import tweepy
 
@@ -49,6 +49,7 @@ from bot.platforms.x.tweets import (
     USER_FIELDS,
     page_messages,
     tweet_url,
+    version_id,
 )
 from bot.records import Action, ActionResult, Backfill, Event, PostRef
 
@@ -366,7 +367,9 @@ class XPlatform(Platform):
             )
             meta = body.get("meta", {})
             for event in self._page_events(body, query):
-                found.setdefault(event.message_id, event)
+                # Keyed on the tweet version: an edit shares its original's message id.
+                version = version_id(event.message) if event.message else event.message_id
+                found.setdefault(version, event)
             if meta.get("newest_id") and (newest is None or int(meta["newest_id"]) > int(newest)):
                 newest = str(meta["newest_id"])
             token = meta.get("next_token")
@@ -375,16 +378,20 @@ class XPlatform(Platform):
         # The cursor moves only once every page is in, so an interruption never skips tweets.
         if newest is not None:
             self._cursors[key] = newest
-        fresh = [e for e in found.values() if e.message_id not in self._seen]
-        self._seen.update(e.message_id for e in fresh)
-        return sorted(fresh, key=lambda e: int(e.message_id))
+        fresh = {v: e for v, e in found.items() if v not in self._seen}
+        self._seen.update(fresh)
+        return [fresh[v] for v in sorted(fresh, key=int)]
 
     def _page_events(self, body: Mapping[str, Any], query: str) -> list[Event]:
         events = []
-        for message in page_messages(body, query, me_id=self._me_id, now=self._clock.now()):
+        for message in page_messages(body, query, me_id=self._me_id):
             if message.thread_id:
                 self._conversation_of[message.id] = message.thread_id
-            events.append(Event("created", "x", message.id, message.created, message=message))
+            # A later version of an edited tweet is an edit of the original message: the
+            # archive keeps one message, its old text in the edit history.
+            kind: Literal["created", "edited"] = "edited" if message.edited else "created"
+            at = message.edited or message.created
+            events.append(Event(kind, "x", message.id, at, message=message))
         return events
 
     async def _collect_guarded(self, key: str, query: str, *, persistent: bool) -> list[Event]:

@@ -67,6 +67,9 @@ def import_x_command(
     script: Annotated[Path, typer.Option("--script", help="The chat script the tweets "
                                          "belong to (chats/<chat>.yaml).")],
     config: ConfigOpt = None,
+    host: Annotated[list[str] | None, typer.Option(
+        "--host", help="Another account that posted for the chat, a co-host (handle or id; "
+        "repeatable).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Import archived tweets into the archive: the host's posts become sessions (by the
@@ -78,9 +81,11 @@ def import_x_command(
       twarc2 search "#NHSSM" nhssm.jsonl && tweetchat import x nhssm.jsonl --script chats/nhssm.yaml
 
       tweetchat import x old-2013-chat.jsonl --script chats/nhssm.yaml
+
+      tweetchat import x chat.jsonl --script chats/nhssm.yaml --host NHSEmployers --host jo_cohost
     """
     from bot.archive import Archive
-    from bot.platforms.x.importer import import_x
+    from bot.platforms.x.importer import NotTweets, import_x
     from bot.script import load_script
 
     setup_logging(verbose)
@@ -96,7 +101,9 @@ def import_x_command(
             task = progress.add_task("import", total=file.stat().st_size, name=file.name)
             report = import_x(archive, file, chat,
                               lambda n: progress.advance(task, n),
-                              host_accounts=[settings.x.host_account])
+                              host_accounts=[settings.x.host_account, *(host or ())])
+    except NotTweets as exc:
+        raise UserError(f"{file}: {exc}") from None
     except OSError as exc:
         raise UserError(f"{file}: cannot read it ({exc.strerror or exc}); check the path "
                         "and permissions") from None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ import orjson
 
 from bot.archive import Archive
 from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream
-from bot.platforms.x.tweets import tweet_url, v2_message
+from bot.platforms.x.tweet_text import edit_history, v1_text
+from bot.platforms.x.tweets import tweet_url, v2_message, version_id
 from bot.records import Author, Message
 from bot.script import ChatScript
 
@@ -39,6 +41,35 @@ _V1_TIME = "%a %b %d %H:%M:%S %z %Y"
 
 class _BadRecord(ValueError):
     """A line (or a tweet in it) that is JSON but not a usable tweet."""
+
+
+class NotTweets(ValueError):
+    """The file holds something other than tweets (users, lists, counts): refused whole."""
+
+
+# What twarc2 writes besides tweets, told apart by the fields of their records.
+_NOT_TWEETS = (
+    ("tweet_count", "tweet counts (twarc2 counts)"),
+    ("username", "user profiles (twarc2 users, followers or following)"),
+    ("member_count", "lists (twarc2 lists)"),
+    ("owner_id", "lists (twarc2 lists)"),
+)
+
+
+def _what_else(record: Mapping[str, Any]) -> str | None:
+    """What a record holds when it is not a tweet page or tweet, else None."""
+    items = record.get("data")
+    if isinstance(items, dict):
+        items = [items]
+    sample = items[0] if isinstance(items, list) and items else record
+    if not isinstance(sample, Mapping) or "text" in sample or "full_text" in sample:
+        return None
+    for key, what in _NOT_TWEETS:
+        if key in sample:
+            return what
+    if "total_tweet_count" in (record.get("meta") or {}):
+        return "tweet counts (twarc2 counts)"
+    return None
 
 
 def import_x(
@@ -71,6 +102,40 @@ def parse_file(
 def parse_lines(
     lines: Iterable[bytes], progress: Callable[[int], None] | None = None
 ) -> Iterator[Parsed]:
+    """Every tweet of the lines; the later versions of an edited tweet come last, as one
+    edit of the original (which may come before them, after them or not at all).
+
+    Raises NotTweets on the first record that is users, lists or counts (the whole file
+    is refused: it is the wrong file, not a file with a few bad lines).
+    """
+    edits: dict[str, list[Parsed]] = {}
+    for item in _parse_lines(lines, progress):
+        message = item.message
+        if message is not None and len(edit_history(message.raw.get("data", message.raw))) > 1:
+            edits.setdefault(message.id, []).append(item)  # few: kept until the end
+        else:
+            yield item
+    for versions in edits.values():
+        yield _merge_versions(versions)
+
+
+def _merge_versions(versions: list[Parsed]) -> Parsed:
+    """One message for every version of an edited tweet: the newest text, marked edited,
+    created when first posted, and every version's payload kept in `raw["versions"]`."""
+    by_version = {version_id(v.message): v for v in versions if v.message is not None}
+    ordered = [by_version[k] for k in sorted(by_version, key=int)]
+    messages = [v.message for v in ordered if v.message is not None]
+    last = messages[-1]
+    raw = dict(last.raw)
+    raw["versions"] = [m.raw for m in messages[:-1]]
+    # `edited` is the newest version's time (v2_message sets it on every later version).
+    merged = replace(last, created=min(m.created for m in messages), raw=raw)
+    return Parsed(ordered[-1].line, merged, edit=True)
+
+
+def _parse_lines(
+    lines: Iterable[bytes], progress: Callable[[int], None] | None
+) -> Iterator[Parsed]:
     pending = 0
     for number, line in enumerate(lines, 1):
         if progress is not None:
@@ -85,6 +150,9 @@ def parse_lines(
         except orjson.JSONDecodeError as e:
             yield Parsed(number, error=f"not JSON ({e})")
             continue
+        if isinstance(record, dict) and (other := _what_else(record)) is not None:
+            raise NotTweets(f"line {number} holds {other}, not tweets; import a file of tweets "
+                            "(twarc2 search or timeline output, or v1.1 tweets)")
         try:
             yield from _records(number, record)
         except (_BadRecord, KeyError, TypeError, ValueError, AttributeError) as e:
@@ -162,8 +230,7 @@ def _v1_message(tweet: Mapping[str, Any]) -> Message | None:
     if not author_id:
         raise _BadRecord(f"tweet {tweet_id}: no user")
     handle = user.get("screen_name")
-    extended = tweet.get("extended_tweet") or {}
-    text = tweet.get("full_text") or extended.get("full_text") or tweet.get("text") or ""
+    text = v1_text(tweet)
     try:
         created = datetime.strptime(str(tweet["created_at"]), _V1_TIME).astimezone(UTC)
     except ValueError:

@@ -7,14 +7,20 @@ each row keeps its own slice of the original page as `raw`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.platforms.x.tweet_text import original_id, v2_text
 from bot.records import Author, Message
 
+log = logging.getLogger(__name__)
+
+# Everything v2_message reads, asked for explicitly: X returns only id and text otherwise.
 TWEET_FIELDS = (
-    "created_at author_id conversation_id referenced_tweets public_metrics in_reply_to_user_id lang"
+    "created_at author_id conversation_id referenced_tweets public_metrics in_reply_to_user_id "
+    "lang entities edit_history_tweet_ids note_tweet"
 ).split()
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["username", "name"]
@@ -39,28 +45,34 @@ def v2_message(
     raw: Mapping[str, Any],
     *,
     me_id: str = "",
-    created: datetime | None = None,
 ) -> Message | None:
     """One API v2 tweet as a neutral Message; None for a retweet.
 
     A retweet repeats someone else's words, and X counts it on the original. Shared with
     the importer, so an imported tweet is stored exactly as the live adapter stores it.
+
+    Every version of an edited tweet is keyed on the original id; a later version carries
+    `edited` (its own created_at). A tweet without `created_at` or `author_id` raises
+    ValueError naming it: a time or an author is never invented.
     """
     refs = {r["type"]: str(r["id"]) for r in tweet.get("referenced_tweets") or ()}
     if "retweeted" in refs:
         return None
-    author_id = str(tweet.get("author_id", ""))
+    tweet_id = str(tweet["id"])
+    author_id = str(tweet.get("author_id") or "")
+    if not author_id:
+        raise ValueError(f"tweet {tweet_id} has no author_id (ask for expansions=author_id)")
+    if not tweet.get("created_at"):
+        raise ValueError(f"tweet {tweet_id} has no created_at (ask for tweet.fields=created_at)")
     user = users.get(author_id, {})
     handle = user.get("username")
-    tweet_id = str(tweet["id"])
     conversation = tweet.get("conversation_id")
-    if "created_at" in tweet:
-        created = parse_time(tweet["created_at"])
-    elif created is None:
-        raise ValueError(f"tweet {tweet_id} has no created_at")
+    created = parse_time(str(tweet["created_at"]))
+    key = original_id(tweet)  # a later version is the original, edited
+    edited = created if key != tweet_id else None
     return Message(
         platform="x",
-        id=tweet_id,
+        id=key,
         author=Author(
             platform="x",
             id=author_id,
@@ -68,23 +80,30 @@ def v2_message(
             handle=handle,
             is_bot=bool(me_id) and author_id == me_id,
         ),
-        text=tweet.get("text", ""),
+        text=v2_text(tweet),
         created=created,
         reply_to=refs.get("replied_to"),
         thread_id=str(conversation) if conversation else None,
+        edited=edited,
         reactions=int((tweet.get("public_metrics") or {}).get("like_count", 0)),
-        url=tweet_url(tweet_id, handle),
+        url=tweet_url(key, handle),
         kind="quote" if "quoted" in refs else "message",
         raw=raw,
     )
 
 
-def page_messages(body: Mapping[str, Any], query: str, *, me_id: str,
-                  now: datetime) -> list[Message]:
+def version_id(message: Message) -> str:
+    """The id of the tweet version a message was made from (its own id unless edited)."""
+    data = message.raw.get("data", message.raw)
+    return str(data.get("id", message.id)) if isinstance(data, Mapping) else message.id
+
+
+def page_messages(body: Mapping[str, Any], query: str, *, me_id: str) -> list[Message]:
     """Every tweet of one v2 search page as a Message (retweets left out).
 
     Each carries the page's users and referenced tweets it needs, the page's meta and the
-    query, as its `raw`.
+    query, as its `raw`. A tweet missing its time or author is logged and left out, never
+    stored with made-up values.
     """
     includes = body.get("includes", {})
     users = {u["id"]: u for u in includes.get("users", [])}
@@ -105,7 +124,11 @@ def page_messages(body: Mapping[str, Any], query: str, *, me_id: str,
             "page_meta": dict(meta),
             "query": query,
         }
-        message = v2_message(tweet, users, raw, me_id=me_id, created=now)
+        try:
+            message = v2_message(tweet, users, raw, me_id=me_id)
+        except ValueError as exc:
+            log.warning("X: %s; left out", exc)
+            continue
         if message is not None:
             out.append(message)
     return out
