@@ -30,8 +30,11 @@ _URL = re.compile(r"https?://\S+")
 
 
 def as_posted(text: str) -> dict[str, Any]:
-    """A text as X stores it: &, < and > escaped, each link a t.co link with its entity, and
-    a post over 280 characters cut, its whole text in `note_tweet`."""
+    """A text as X stores it: escaped, links as t.co, a long post whole in `note_tweet`.
+
+    &, < and > are escaped, each link becomes a t.co link with its entity, and a post over
+    280 characters is cut, its whole text in `note_tweet`.
+    """
     urls: list[dict[str, Any]] = []
 
     def shorten(m: re.Match[str]) -> str:
