@@ -270,7 +270,10 @@ def _direct(m: StoredMessage, idx: _Items, tags: tuple[int, ...]) -> Attribution
     # as a reply to the welcome post still answers Q2.
     if parent is not None:
         return Attribution(None, _section_of(parent), "reply", CONF_INHERITED)
-    if thread is not None:
+    # The welcome's thread settles only messages that reply to nobody: on X a thread is the
+    # whole conversation, and a host who threads the questions under the welcome puts every
+    # reply of the evening in it; a reply follows its own chain (rule 4) instead.
+    if thread is not None and m.reply_to is None:
         return Attribution(None, _section_of(thread), "thread", CONF_THREAD)
     return None
 

@@ -7,6 +7,7 @@ broken script in one pass instead of one error per run.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import re
@@ -220,7 +221,7 @@ def load_script(path: str | Path, *, text: str | None = None) -> ChatScript:
     try:
         model = ScriptModel.model_validate(data)
     except ValidationError as exc:
-        raise ScriptError(_pydantic_issues(name, exc, lines)) from None
+        raise ScriptError(_every_issue(name, data, exc, lines)) from None
     issues = _semantic_issues(name, model, lines)
     if issues:
         raise ScriptError(issues)
@@ -279,6 +280,42 @@ def _pydantic_issues(name: str, exc: ValidationError, lines: dict[Path_, int]) -
 _UNION_TAGS = {"Weekly", "str", "int"}
 
 
+def _every_issue(name: str, data: dict[str, Any], exc: ValidationError,
+                 lines: dict[Path_, int]) -> list[ScriptIssue]:
+    """The structural problems, and the checks of meaning (time zone, times beyond the
+    duration, ...) run on the script without the keys in error, so one pass shows all."""
+    issues = _pydantic_issues(name, exc, lines)
+    pruned = _without(data, exc)
+    if pruned is None:
+        return issues
+    try:
+        rest = _semantic_issues(name, ScriptModel.model_validate(pruned), lines)
+    except (ValidationError, ValueError):
+        return issues
+    seen = {(i.line, i.message) for i in issues}
+    return issues + [i for i in rest if (i.line, i.message) not in seen]
+
+
+def _without(data: dict[str, Any], exc: ValidationError) -> dict[str, Any] | None:
+    """A copy of the data without the keys in error; None when that cannot be valid (a
+    required key is missing or wrong, or the error sits in a list item)."""
+    pruned = copy.deepcopy(data)
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+        if err["type"] == "missing" or not loc:
+            return None
+        parent: Any = pruned
+        for part in loc[:-1]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        if not isinstance(parent, dict) or loc[-1] not in parent:
+            return None
+        del parent[loc[-1]]
+    return pruned
+
+
 def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[ScriptIssue]:
     issues: list[ScriptIssue] = []
 
@@ -328,21 +365,24 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
                 "number them 1, 2, 3, ...")
         seen[q.number] = i
         if not q.text.strip():
-            add(("questions", i, "text"), f"question {q.number} has no text")
+            add(("questions", i, "text"),
+                f"question {q.number} has no text; write the question to post")
         try:
             at = parse_duration(q.at)
         except ValueError as exc:
             add(("questions", i, "at"), str(exc))
             continue
         if at <= 0:
-            add(("questions", i, "at"), f"question {q.number} must come after the welcome (at > 0)")
+            add(("questions", i, "at"),
+                f"question {q.number} must come after the welcome; give it an at such as 5m")
         if at <= previous and i:
             add(("questions", i, "at"),
                 f"question {q.number} at {q.at} is not after the previous question; "
                 "list questions in time order")
         if at >= duration:
             add(("questions", i, "at"),
-                f"question {q.number} at {q.at} is beyond the chat's {sch.duration}")
+                f"question {q.number} at {q.at} is beyond the chat's {sch.duration}; move it "
+                "earlier or lengthen schedule.duration")
         previous = max(previous, at)
     expected = set(range(1, len(m.questions) + 1))
     missing = sorted(expected - set(seen))
@@ -355,9 +395,11 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
     try:
         close_at = parse_duration(m.closing.at)
         if close_at <= previous:
-            add(("closing", "at"), "the closing post must come after the last question")
+            add(("closing", "at"), "the closing post must come after the last question; set "
+                "closing.at later than the last question's at")
         if close_at > duration:
-            add(("closing", "at"), f"closing at {m.closing.at} is beyond the chat's {sch.duration}")
+            add(("closing", "at"), f"closing at {m.closing.at} is beyond the chat's "
+                f"{sch.duration}; move it earlier or lengthen schedule.duration")
     except ValueError as exc:
         add(("closing", "at"), str(exc))
 

@@ -115,3 +115,23 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
             .replace("  - number: 3", "  - number: 2"))
     found = errors(tmp_path, text)
     assert len(found) >= 2
+
+
+def test_structural_and_meaning_problems_in_one_pass_each_with_its_fix(tmp_path: Path) -> None:
+    """An unknown key used to hide every other problem until it was fixed."""
+    text = (SMALL_SCRIPT.replace("{id}", "t")
+            .replace("host: Host\n", "host: Host\nhots: [jo]\n")
+            .replace("timezone: Europe/London", "timezone: Europe/Londn")
+            .replace("at: 3m", "at: 9m"))
+    found = errors(tmp_path, text)
+    assert any("unknown key 'hots'; did you mean 'hosts'?" in f for f in found)
+    assert any("unknown time zone 'Europe/Londn'" in f and "did you mean 'Europe/London'" in f
+               for f in found)
+    assert any("beyond" in f and "9m" in f for f in found), found
+    assert all(";" in f.split(": ", 1)[1] or "e.g." in f or "use" in f for f in found), found
+
+
+def test_a_missing_required_key_still_reports_alone(tmp_path: Path) -> None:
+    text = SMALL_SCRIPT.replace("{id}", "t").replace("timezone: Europe/London\n", "")
+    found = [f.split(": ", 1)[1] for f in errors(tmp_path, text)]
+    assert found == ["'timezone' is required; add it"]

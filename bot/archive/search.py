@@ -26,9 +26,34 @@ class SearchHit:
     message_id: str
     author_name: str
     created: datetime
-    snippet: str  # public text, with [matches] marked by brackets
+    snippet: str  # public text around the matches, unmarked (masks such as "[... removed]" kept)
     question: int | None
     author_id: str = ""  # what `forget` and `certificate` take as PLATFORM:USER
+    matches: tuple[tuple[int, int], ...] = ()  # [start, end) of each matched word in snippet
+
+
+# SQLite marks the matched words with these: control characters nobody types, so a marker
+# can never be confused with text such as a redaction mask "[phone number removed]".
+_OPEN, _CLOSE = "\x02", "\x03"
+
+
+def unmark(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A snippet without its match markers, and where the matches are in it."""
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    length = 0
+    for ch in marked:
+        if ch == _OPEN:
+            start = length
+        elif ch == _CLOSE:
+            if start is not None and length > start:
+                spans.append((start, length))
+            start = None
+        else:
+            out.append(ch)
+            length += 1
+    return "".join(out), tuple(spans)
 
 
 def fts_query(text: str) -> str:
@@ -50,7 +75,7 @@ def search(archive: Archive, query: str, *, chat_id: str | None = None,
     sql = (
         "select m.session_id, s.chat_id, s.scheduled_start, s.rehearsal, m.platform, m.id, "
         "m.author_name, m.created, m.question, "
-        "snippet(messages_fts, 0, '[', ']', '…', 16) as snip, m.author_id "
+        "snippet(messages_fts, 0, char(2), char(3), '…', 16) as snip, m.author_id "
         "from messages_fts join messages m on m.rowid = messages_fts.rowid "
         "join sessions s on s.id = m.session_id "
         "where messages_fts match ? and m.public_text != '' "
@@ -61,12 +86,13 @@ def search(archive: Archive, query: str, *, chat_id: str | None = None,
         args.append(chat_id)
     sql += "order by rank limit ?"
     args.append(limit)
-    return [
-        SearchHit(
+    hits = []
+    for r in archive.db.execute(sql, args):
+        snippet, spans = unmark(r[9] or "")
+        hits.append(SearchHit(
             session_id=r[0], chat_id=r[1], session_start=datetime.fromisoformat(r[2]),
             rehearsal=bool(r[3]), platform=r[4], message_id=r[5], author_name=r[6] or "",
-            created=datetime.fromisoformat(r[7]), question=r[8], snippet=r[9] or "",
-            author_id=r[10] or "",
-        )
-        for r in archive.db.execute(sql, args)
-    ]
+            created=datetime.fromisoformat(r[7]), question=r[8], snippet=snippet,
+            matches=spans, author_id=r[10] or "",
+        ))
+    return hits

@@ -8,8 +8,11 @@ from typing import Annotated
 import orjson
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from bot.terminal import ConfigOpt, console, settings_from
+
+MATCH_STYLE = "bold black on yellow"
 
 
 def search(
@@ -36,11 +39,16 @@ def search(
         sys.stdout.write(orjson.dumps([h.__dict__ for h in hits],
                                       option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    table = Table(title=f"{len(hits)} matches for {query!r}", title_justify="left")
+    # Text objects, never markup strings: what people wrote ("[bold]", "[... removed]") is
+    # shown as written, and the matched words are styled by position.
+    table = Table(title=Text(f"{len(hits)} matches for {query!r}"), title_justify="left")
     for col in ("Session", "When", "Q", "Who", "Text"):
         table.add_column(col, overflow="fold")
     for h in hits:
         label = f"{h.session_id}" + (" (rehearsal)" if h.rehearsal else "")
+        snippet = Text(h.snippet)
+        for start, end in h.matches:
+            snippet.stylize(MATCH_STYLE, start, end)
         table.add_row(label, f"{h.created:%Y-%m-%d %H:%M}", f"{h.question or ''}",
-                      h.author_name, h.snippet)
+                      Text(h.author_name), snippet)
     console.print(table)

@@ -179,7 +179,12 @@ def _session_for(archive: Archive, script: ChatScript, platform: str,
         msg = matched.get(item.key)
         if msg is None:
             continue
-        ref = PostRef(platform, msg.id, thread_id=msg.thread_id, url=msg.url)
+        # A thread counts as the item's only when the post opened it (a Discord question
+        # thread, a tweet starting its own conversation). A question posted as a reply in
+        # the host's thread shares the welcome's conversation: taking that as the item's
+        # thread would file every reply of the evening under the last question.
+        own_thread = msg.thread_id if msg.thread_id == msg.id else None
+        ref = PostRef(platform, msg.id, thread_id=own_thread, url=msg.url)
         archive.mark_sent(session_id, item.key, ref, msg.created, message=msg)
         archive.set_item_status(session_id, item.key, "sent", posted_at=msg.created)
     # Host posts that are not scripted items (thanks, follow-ups) are kept as host messages.

@@ -8,15 +8,19 @@ thread, untagged right after the question, and reply to each other. `Chat.expect
 which question each participant message really answers, so attribution can be scored.
 
 `discord_export` turns a chat into DiscordChatExporter JSON documents (one per channel and
-question thread, shaped like its JsonMessageWriter output). Deterministic for a seed.
+question thread, shaped like its JsonMessageWriter output); `x_pages` into twarc2 search
+pages, with what X really sends (escaped text, t.co links, a long post, an edit, a
+retweet). Deterministic for a seed.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 START = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)  # a Wednesday 20:00 in London (GMT)
@@ -200,3 +204,119 @@ def discord_export(chat: Chat) -> list[dict[str, Any]]:
             docs.append(doc(thread, [], ) | {"messages": [starter] + [
                 _discord_message(p) for p in inside]})
     return docs
+
+
+# --------------------------------------------------------------------------- X (twarc2)
+
+X_USERS = {"bot": {"id": "900", "username": "nhs_host", "name": "NHS Host"},
+           "cohost": {"id": "901", "username": "cohost", "name": "Co Host"}}
+
+
+def _x_user(name: str) -> dict[str, str]:
+    return X_USERS.get(name) or {"id": str(2000 + NAMES.index(name)), "username": name,
+                                 "name": name.title()}
+
+
+def _x_text(text: str, n: int) -> tuple[str, dict[str, Any]]:
+    """Text as X stores it: & escaped, links as t.co with entities."""
+    entities: dict[str, Any] = {}
+    if "http" in text:
+        short = f"https://t.co/x{n:08d}"
+        long = text[text.index("http"):].split()[0]
+        text = text.replace(long, short)
+        entities = {"urls": [{"start": 0, "end": 23, "url": short, "expanded_url": long,
+                              "display_url": long.split("//", 1)[1]}]}
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), entities
+
+
+def x_pages(chat: Chat, *, per_page: int = 50) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The chat as twarc2 search pages (newest first), the host's questions each a reply to
+    the host's previous post (a thread), plus what the import should find:
+    `{"edited": original id, "long": id, "retweet": id, "links": {id: url}, "amp": [ids]}`.
+
+    Some answers are made to carry what X really sends: `&` (escaped), a link (t.co),
+    a long post (note_tweet), an edit (two versions) and a retweet (left out on import).
+    """
+    conversation: dict[int, int] = {}
+    tweets: list[dict[str, Any]] = []
+    facts: dict[str, Any] = {"links": {}, "amp": []}
+    previous_host: int | None = None
+    answers = [p for p in chat.posts if p.kind == "answer" and p.reply_to is None]
+    special = {answers[0].id: "amp", answers[1].id: "link", answers[2].id: "long",
+               answers[3].id: "edit", answers[4].id: "retweeted"}
+    for p in chat.posts:
+        text = p.text
+        role = special.get(p.id)
+        if role == "amp":
+            text += " & rotas <3"
+            facts["amp"].append(str(p.id))
+        elif role == "link":
+            text += " https://www.nhsemployers.org/social-media"
+            facts["links"][str(p.id)] = "https://www.nhsemployers.org/social-media"
+        elif role == "long":
+            text += " " + "because confidentiality matters " * 12
+            facts["long"] = str(p.id)
+        body, entities = _x_text(text, p.id)
+        reply_to = p.reply_to
+        if p.kind == "question" and previous_host is not None:
+            reply_to = previous_host  # the host threads the questions
+        conv = conversation.get(reply_to, reply_to) if reply_to else p.id
+        conversation[p.id] = conv
+        created = (START + timedelta(minutes=p.minute)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        tweet: dict[str, Any] = {
+            "id": str(p.id), "text": body, "author_id": _x_user(p.author)["id"],
+            "conversation_id": str(conv), "created_at": created,
+            "edit_history_tweet_ids": [str(p.id)], "lang": "en",
+            "public_metrics": {"like_count": 0, "retweet_count": 0, "reply_count": 0,
+                               "quote_count": 0}}
+        if entities:
+            tweet["entities"] = entities
+        if role == "long":
+            tweet["note_tweet"] = {"text": body, **({"entities": entities} if entities else {})}
+            tweet["text"] = body[:279] + "…"
+        if reply_to:
+            tweet["referenced_tweets"] = [{"type": "replied_to", "id": str(reply_to)}]
+            tweet["in_reply_to_user_id"] = "0"
+        tweets.append(tweet)
+        if p.author in ("bot", "cohost") and p.kind in ("welcome", "question"):
+            previous_host = p.id
+        if role == "edit":
+            later = dict(tweet, id=str(p.id + 500_000), text=body + " (edited: typo)",
+                         edit_history_tweet_ids=[str(p.id), str(p.id + 500_000)],
+                         created_at=(START + timedelta(minutes=p.minute + 1)).strftime(
+                             "%Y-%m-%dT%H:%M:%S.000Z"))
+            tweets.append(later)
+            facts["edited"] = str(p.id)
+        if role == "retweeted":
+            rt = dict(tweet, id=str(p.id + 600_000), author_id=_x_user("kim")["id"],
+                      text=f"RT @{p.author}: {body}",
+                      referenced_tweets=[{"type": "retweeted", "id": str(p.id)}],
+                      edit_history_tweet_ids=[str(p.id + 600_000)])
+            tweets.append(rt)
+            facts["retweet"] = rt["id"]
+    users = [X_USERS["bot"], X_USERS["cohost"], *(_x_user(n) for n in NAMES)]
+    newest = sorted(tweets, key=lambda t: (t["created_at"], int(t["id"])), reverse=True)
+    pages = []
+    for i in range(0, len(newest), per_page):
+        page = newest[i:i + per_page]
+        pages.append({"data": page, "includes": {"users": users, "tweets": []},
+                      "meta": {"result_count": len(page), "newest_id": page[0]["id"]},
+                      "__twarc": {"url": "https://api.twitter.com/2/tweets/search/all",
+                                  "version": "2.14"}})
+    return pages, facts
+
+
+def write_discord(chat: Chat, directory: Path) -> list[Path]:
+    """The chat's DiscordChatExporter files in `directory` (channel first, then threads)."""
+    paths = []
+    for i, doc in enumerate(discord_export(chat)):
+        paths.append(directory / f"export-{i}.json")
+        paths[-1].write_text(json.dumps(doc), encoding="utf-8")
+    return paths
+
+
+def write_x(chat: Chat, path: Path) -> dict[str, Any]:
+    """The chat as a twarc2 JSONL file at `path`; returns what `x_pages` says to expect."""
+    pages, facts = x_pages(chat)
+    path.write_text("\n".join(json.dumps(p) for p in pages) + "\n", encoding="utf-8")
+    return facts

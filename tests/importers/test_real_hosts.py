@@ -15,6 +15,7 @@ import pytest
 from bot.archive import Archive
 from bot.importers.matching import match_items, question_label, similarity
 from bot.platforms.discord.importer import import_discord
+from bot.platforms.x.importer import import_x
 from bot.script import ChatScript, load_script
 from bot.testing.real_chats import (
     CLOSING,
@@ -23,8 +24,9 @@ from bot.testing.real_chats import (
     START,
     STYLES,
     WELCOME,
-    discord_export,
     make_chat,
+    write_discord,
+    write_x,
 )
 from bot.transcript import build_transcript
 from bot.transcript.model import Transcript
@@ -71,13 +73,8 @@ def test_similarity_is_the_share_of_scripted_words_used() -> None:
 def import_chat(tmp_path: Path, script: ChatScript, style: str, *, threads: bool = False
                 ) -> tuple[Archive, int, dict[int, int | None]]:
     chat = make_chat(style, threads=threads)
-    paths = []
-    for i, doc in enumerate(discord_export(chat)):
-        path = tmp_path / f"export-{i}.json"
-        path.write_text(json.dumps(doc), encoding="utf-8")
-        paths.append(path)
     archive = Archive(tmp_path / "archive.db")
-    report = import_discord(archive, paths, script)
+    report = import_discord(archive, write_discord(chat, tmp_path), script)
     assert len(report.sessions) == 1
     return archive, report.sessions[0], chat.expected
 
@@ -164,14 +161,29 @@ def test_a_scripted_item_never_posted_is_not_shown_as_posted(
     close = next(p for p in chat.posts if p.kind == "close")
     chat.posts.remove(close)
     chat.posts[:] = [p for p in chat.posts if p.minute < 39]  # Q4 never went out either
-    paths = []
-    for i, doc in enumerate(discord_export(chat)):
-        paths.append(tmp_path / f"e{i}.json")
-        paths[-1].write_text(json.dumps(doc), encoding="utf-8")
     archive = Archive(tmp_path / "archive.db")
-    sid = import_discord(archive, paths, script).sessions[0]
+    sid = import_discord(archive, write_discord(chat, tmp_path), script).sessions[0]
     t = transcript_of(archive, sid)
     md = render_markdown(t)
     assert CLOSING not in md and "Not posted." in md
     assert not t.wrapup.posted and not t.questions[3].posted and t.questions[0].posted
     assert "Not posted." in render_html(t)
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_x_chats_whatever_the_tag_style(tmp_path: Path, script: ChatScript, style: str) -> None:
+    """The host threads the questions under the welcome, as hosts do on X."""
+    chat = make_chat(style)
+    facts = write_x(chat, tmp_path / "tweets.jsonl")
+    archive = Archive(tmp_path / "archive.db")
+    (sid,) = import_x(archive, tmp_path / "tweets.jsonl", script).sessions
+    got = {m.id: m for m in archive.messages(sid)}
+    wrong = [(i, q, got[str(i)].question) for i, q in chat.expected.items()
+             if q is not None and got[str(i)].question != q]
+    assert wrong == []
+    assert facts["retweet"] not in got and str(int(facts["edited"]) + 500_000) not in got
+    assert got[facts["edited"]].edited is not None
+    shown = [e.text for e in transcript_of(archive, sid).every_message()]
+    assert not [t for t in shown if "&amp;" in t or "https://t.co/" in t]
+    assert any("& rotas <3" in t for t in shown)
+    assert any(t.count("because confidentiality matters") == 12 for t in shown)  # note_tweet
