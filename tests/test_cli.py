@@ -19,7 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def tweetchat(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),  # the checkout under test, not the venv's installed copy
         "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
         "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
         "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
