@@ -16,6 +16,7 @@ from typing import Any, Literal
 import discord
 
 from bot.platforms.base import PlatformError
+from bot.platforms.discord.export_content import message_text
 from bot.records import Author, Message
 
 log = logging.getLogger(__name__)
@@ -68,12 +69,27 @@ def message_payload(msg: discord.Message) -> dict[str, Any]:
     }
 
 
+def _shown(msg: discord.Message | discord.MessageSnapshot) -> dict[str, Any]:
+    """What a reader sees of a message, in DiscordChatExporter's field names."""
+    return {
+        "content": msg.content,
+        "attachments": [{"fileName": a.filename, "url": a.url} for a in msg.attachments],
+        "stickers": [{"name": s.name, "sourceUrl": s.url} for s in msg.stickers],
+        "embeds": [{"title": e.title, "url": e.url, "description": e.description}
+                   for e in msg.embeds],
+    }
+
+
 def to_message(msg: discord.Message, *, channel_id: int, thread_id: int | None) -> Message:
     """Flatten a discord.py message into the neutral shape (thread/channel decided by caller)."""
-    text = msg.content
-    if msg.attachments:
-        # An image answer is still an answer: keep its link in the text the transcript shows.
-        text = "\n".join([text, *(a.url for a in msg.attachments)]).strip()
+    # Stickers, files, embeds and forwards shown the same way as in an imported export.
+    forward = bool(msg.reference and msg.reference.type == discord.MessageReferenceType.forward)
+    shown: dict[str, Any] = _shown(msg)
+    if forward:
+        shown["reference"] = {"type": "Forward"}
+        if msg.message_snapshots:
+            shown["forwardedMessage"] = _shown(msg.message_snapshots[0])
+    text = message_text(shown)
     author = msg.author
     return Message(
         platform=PLATFORM,
@@ -88,7 +104,7 @@ def to_message(msg: discord.Message, *, channel_id: int, thread_id: int | None) 
         text=text,
         created=msg.created_at.astimezone(UTC),
         reply_to=str(msg.reference.message_id)
-        if msg.reference and msg.reference.message_id
+        if msg.reference and msg.reference.message_id and not forward
         else None,
         thread_id=str(thread_id) if thread_id else None,
         channel_id=str(channel_id),
