@@ -63,3 +63,13 @@ def test_json_search_marks_matches_apart_from_masks(tmp_path: Path) -> None:
     two = hits["2"]
     assert "[phone number removed]" in two["snippet"] and "[canteen]" not in two["snippet"]
     assert [two["snippet"][s:e] for s, e in two["matches"]] == ["canteen"]
+
+
+def test_the_web_search_marks_matches_not_masks() -> None:
+    from bot.webapp.pages import _marked
+
+    snippet = "ring me on [phone number removed] about the canteen"
+    start = snippet.index("canteen")
+    parts = _marked(snippet, [(start, start + 7)])
+    assert [p for p, hit in parts if hit] == ["canteen"]
+    assert "".join(p for p, _ in parts) == snippet

@@ -4,7 +4,7 @@ archive (sessions, transcripts, search). Server-rendered; the one script only en
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -109,7 +109,7 @@ def setup_pages(app: web.Application, bot: Core, env: Environment) -> None:
         query = request.query.get("q", "").strip()[:200]
         chat = request.query.get("chat") or None
         hits = search(bot.archive, query, chat_id=chat) if query else []
-        rows = [(hit, _marked(hit.snippet)) for hit in hits]
+        rows = [(hit, _marked(hit.snippet, hit.matches)) for hit in hits]
         return render(env, "search.html.j2", query=query, chat=chat, rows=rows,
                       chats=sorted(bot.chats))
 
@@ -140,18 +140,21 @@ def _local(session: SessionRow) -> datetime:
     return session.scheduled_start.astimezone(ZoneInfo(session.timezone))
 
 
-_MARK = re.compile(r"\[([^\[\]]*)\]")
+def _marked(snippet: str, matches: Sequence[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """Split a search snippet into (text, is_match) parts; the template escapes each part.
 
-
-def _marked(snippet: str) -> list[tuple[str, bool]]:
-    """Split a search snippet into (text, is_match) parts; the template escapes each part."""
+    The matches come as offsets, never as brackets in the text, so a redaction mask such
+    as "[phone number removed]" is shown as text, not as a match.
+    """
     parts: list[tuple[str, bool]] = []
     pos = 0
-    for m in _MARK.finditer(snippet):
-        if m.start() > pos:
-            parts.append((snippet[pos:m.start()], False))
-        parts.append((m.group(1), True))
-        pos = m.end()
+    for start, end in sorted(matches):
+        if start < pos:
+            continue
+        if start > pos:
+            parts.append((snippet[pos:start], False))
+        parts.append((snippet[start:end], True))
+        pos = end
     if pos < len(snippet):
         parts.append((snippet[pos:], False))
     return parts
