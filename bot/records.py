@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 EventKind = Literal["created", "edited", "deleted", "reaction"]
 ActionKind = Literal["hold", "approve", "hide", "restore", "redact", "delete", "timeout", "modlog",
-                     "signpost"]  # signpost: a private, kind message to the author
+                     "signpost",  # signpost: a private, kind message to the author
+                     "report", "mute", "block"]  # to the network's moderators; from the bot
 
 
 @dataclass(frozen=True)

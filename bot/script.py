@@ -429,7 +429,7 @@ def _length_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[S
         if info is None:
             continue
         for path, text in posts:
-            problem = info.too_long(text, m.hashtag)
+            problem = info.too_long(text, m.hashtag, m.platform_settings.get(platform))
             if problem is not None:
                 out.append(ScriptIssue(name, line_for(lines, path), problem))
     return out

@@ -23,6 +23,9 @@ SECRET_VARIABLES = (
     "X_ACCESS_TOKEN",
     "X_ACCESS_TOKEN_SECRET",
     "X_BEARER_TOKEN",
+    "BLUESKY_HANDLE",
+    "BLUESKY_APP_PASSWORD",
+    "MASTODON_ACCESS_TOKEN",
 )
 # Plain settings that the environment may override: variable -> (section, key).
 ENV_OVERRIDES = {
@@ -34,6 +37,8 @@ ENV_OVERRIDES = {
     "TWEETCHAT_PUBLIC_URL": ("web", "public_url"),
     "TWEETCHAT_MODERATION_POLICY": ("moderation", "policy"),
     "TWEETCHAT_X_API_BASE": ("x", "api_base"),
+    "TWEETCHAT_BLUESKY_SERVICE": ("bluesky", "service"),
+    "MASTODON_API_BASE_URL": ("mastodon", "api_base_url"),
 }
 
 
@@ -94,6 +99,19 @@ class XSettings(_Section):
     host_account: str = ""
 
 
+class BlueskySettings(_Section):
+    service: str = "https://bsky.social"  # the PDS (or a fake) the SDK talks to
+    poll_seconds: float = 20.0
+    backfill_window_minutes: int = 120
+
+
+class MastodonSettings(_Section):
+    api_base_url: str = ""  # the instance, e.g. https://mastodon.social
+    poll_seconds: float = 20.0
+    backfill_window_minutes: int = 120
+    visibility: str = "public"  # or "unlisted"
+
+
 class Secrets(_Section):
     moderator_token: SecretStr | None = None
     discord_token: SecretStr | None = None
@@ -102,6 +120,9 @@ class Secrets(_Section):
     x_access_token: SecretStr | None = None
     x_access_token_secret: SecretStr | None = None
     x_bearer_token: SecretStr | None = None
+    bluesky_handle: SecretStr | None = None
+    bluesky_app_password: SecretStr | None = None
+    mastodon_access_token: SecretStr | None = None
 
 
 class Settings(_Section):
@@ -113,6 +134,8 @@ class Settings(_Section):
     moderation: ModerationSettings = ModerationSettings()
     discord: DiscordSettings = DiscordSettings()
     x: XSettings = XSettings()
+    bluesky: BlueskySettings = BlueskySettings()
+    mastodon: MastodonSettings = MastodonSettings()
     secrets: Secrets = Secrets()
     source: str = "defaults"
 

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
+from bot.platforms.bluesky.text import MAX_GRAPHEMES, bluesky_problem
+from bot.platforms.mastodon.text import mastodon_problem
 from bot.platforms.x.text import MAX_WEIGHTED, weighted_length, with_hashtag
-from bot.settings import DiscordSettings, XSettings
+from bot.settings import BlueskySettings, DiscordSettings, MastodonSettings, XSettings
 
 
 def plain_length(text: str, hashtag: str) -> int:
@@ -48,9 +50,16 @@ class PlatformInfo:
     cli: str | None = None  # "module:typer app", added as `tweetchat NAME`
     importer: str | None = None  # "module:command", added as `tweetchat import NAME`
     for_people: bool = True  # False: in-process only (tests, rehearsals)
+    # A rule of its own, for limits a single count cannot say (Bluesky's graphemes *and*
+    # bytes; Mastodon's per-instance limit in the chat's settings): (text, hashtag, the
+    # chat's settings for this platform) -> the problem, or None when the post fits.
+    rule: Callable[[str, str, Mapping[str, Any]], str | None] | None = None
 
-    def too_long(self, text: str, hashtag: str) -> str | None:
+    def too_long(self, text: str, hashtag: str,
+                 settings: Mapping[str, Any] | None = None) -> str | None:
         """Why `text` does not fit in one post here, or None when it fits."""
+        if self.rule is not None:
+            return self.rule(text, hashtag, settings or {})
         size = self.length(text, hashtag)
         if size <= self.max_length:
             return None
@@ -76,6 +85,20 @@ PLATFORMS: dict[str, PlatformInfo] = {
             length_unit="weighted characters with the hashtag (URLs count 23, wide characters 2)",
             settings_model=XSettings, cli="bot.platforms.x.cli:x_app",
             importer="bot.platforms.x.cli:import_x_command",
+        ),
+        PlatformInfo(
+            name="bluesky", label="Bluesky", factory="bot.platforms.bluesky.adapter:build",
+            max_length=MAX_GRAPHEMES, length_unit="graphemes with the hashtag",
+            rule=bluesky_problem, settings_model=BlueskySettings,
+            cli="bot.platforms.bluesky.cli:bluesky_app",
+            importer="bot.platforms.bluesky.cli:import_bluesky_command",
+        ),
+        PlatformInfo(
+            name="mastodon", label="Mastodon", factory="bot.platforms.mastodon.adapter:build",
+            max_length=500, length_unit="characters with the hashtag (URLs count 23)",
+            rule=mastodon_problem, settings_model=MastodonSettings,
+            cli="bot.platforms.mastodon.cli:mastodon_app",
+            importer="bot.platforms.mastodon.cli:import_mastodon_command",
         ),
         PlatformInfo(
             name="memory", label="memory (tests and rehearsals)",

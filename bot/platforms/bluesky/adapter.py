@@ -1,0 +1,378 @@
+"""The Bluesky adapter: the atproto SDK behind the Platform contract.
+
+Posting creates app.bsky.feed.post records with rich-text facets (byte offsets) and, for
+questions threaded under the welcome, reply refs {root, parent} each {uri, cid}. Bluesky
+has no push for a hashtag without a firehose, so `events()` polls: searchPosts for the tag
+(newest first, paged by cursor back to the last post seen) and getPostThread on each post
+the host made (replies often drop the hashtag). A post that was in a thread and is no
+longer there is looked up once more and, if it is gone, reported as deleted. Polling
+stretches to fit the rate-limit window the answers report; a 429 waits for the reset; 5xx
+and timeouts back off exponentially. Bluesky has no edits.
+
+Moderation: a reply in a thread the bot started is hidden through the root's threadgate
+(`hiddenReplies`, at most 300); the bot's own posts can be deleted; anything can be
+reported; whatever else is asked is refused with a reason, which the engine turns into a
+flag for the moderators.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import Clock
+from bot.platforms.base import (
+    Capabilities,
+    ChatContext,
+    Platform,
+    PlatformError,
+    PlatformServices,
+)
+from bot.platforms.bluesky.client import (
+    DEFAULT_SERVICE,
+    MAX_HIDDEN,
+    THREADGATE,
+    BlueskyClient,
+    BlueskyCredentials,
+    did_of,
+    iso_time,
+    now_iso,
+    parse_time,
+)
+from bot.platforms.bluesky.posts import (
+    PLATFORM,
+    BadPost,
+    cid_of,
+    feed_views,
+    post_url,
+    thread_views,
+    view_message,
+)
+from bot.platforms.bluesky.text import MAX_GRAPHEMES, facets_for, mentions, prepare
+from bot.platforms.polling import Poller, Stopped
+from bot.platforms.x.client import as_bool, as_float
+from bot.records import Action, ActionResult, Backfill, Event, Message, PostRef
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_SEARCH_PAGES = 20
+
+
+def build(context: ChatContext, services: PlatformServices) -> BlueskyPlatform:
+    """The registry's factory: secrets and [bluesky] settings under the script's own values."""
+    return BlueskyPlatform.from_settings(context, services.settings, clock=services.clock)
+
+
+class BlueskyPlatform(Platform):
+    """One chat on Bluesky, as one account (handle + app password)."""
+
+    name = PLATFORM
+    capabilities = Capabilities(threads=True, deletes=True, hiding=True,
+                                max_length=MAX_GRAPHEMES,
+                                actions=frozenset({"hide", "restore", "delete", "report"}))
+
+    def __init__(self, context: ChatContext, *, handle: str | None = None,
+                 app_password: str | None = None, service: str | None = None,
+                 clock: Clock | None = None) -> None:
+        super().__init__(context)
+        s = context.settings
+        self._clock = clock or Clock()
+        self.client = BlueskyClient(BlueskyCredentials(handle, app_password),
+                                    service or str(s.get("service") or DEFAULT_SERVICE),
+                                    timeout=as_float(s.get("request_timeout"), 20.0),
+                                    clock=self._clock)
+        self._poll_interval = as_float(s.get("poll_interval"), 20.0)
+        self._poll = Poller("Bluesky", self._clock, base=as_float(s.get("backoff_base"), 1.0),
+                            cap=as_float(s.get("backoff_cap"), 300.0),
+                            attempts=int(as_float(s.get("backfill_attempts"), 5)))
+        self._lookback = as_float(s.get("lookback_seconds"), 0.0)
+        self._page_size = max(1, min(100, int(as_float(s.get("page_size"), 100))))
+        self._watch_seconds = as_float(s.get("watch_hours"), 6.0) * 3600
+        self._thread_questions = as_bool(s.get("thread_questions", False))
+        self._share_transcript = as_bool(s.get("share_transcript", True))
+        self._tag = context.hashtag.strip().lstrip("#")
+        self._since: str | None = None  # newest indexedAt the hashtag search has reached
+        self._acked: dict[str, str] = {}
+        self._watched: dict[str, str] = {}  # root uri -> when watching began (ISO)
+        self._members: dict[str, set[str]] = {}  # root uri -> post uris seen in its thread
+        self._cids: dict[str, str] = {}
+        self._roots: dict[str, str] = {}  # post uri -> its thread's root uri
+        self._seen: set[str] = set()
+        self._welcome: tuple[str, str] | None = None  # (uri, cid) questions reply under
+
+    @classmethod
+    def from_settings(cls, context: ChatContext, settings: Settings, *,
+                      clock: Clock | None = None) -> BlueskyPlatform:
+        """As `tweetchat run` builds it: secrets and [bluesky] settings, then the chat's own."""
+        creds = BlueskyCredentials.from_secrets(settings.secrets)
+        b = settings.bluesky
+        merged: dict[str, Any] = {"service": b.service, "poll_interval": b.poll_seconds,
+                                  "lookback_seconds": b.backfill_window_minutes * 60}
+        merged.update(context.settings)
+        ctx = ChatContext(context.chat_id, context.title, context.hashtag, merged,
+                          context.host_name)
+        return cls(ctx, handle=creds.handle, app_password=creds.app_password,
+                   service=str(merged["service"]), clock=clock)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        await self.client.close()
+        await self.client.login()
+        log.info("Bluesky: posting as @%s (%s)", self.client.handle, self.client.did)
+        self._poll.stopping.clear()
+        if self._since is None:
+            self._since = iso_time(self._clock.now() - timedelta(seconds=self._lookback))
+
+    async def stop(self) -> None:
+        self._poll.stopping.set()
+        await self.client.close()
+
+    def live_cursor(self) -> Mapping[str, str] | None:
+        return dict(self._acked) or None
+
+    def _cursor(self) -> dict[str, str]:
+        cursor = {f"thread:{uri}": since for uri, since in self._watched.items()}
+        if self._since:
+            cursor["since"] = self._since
+        return cursor
+
+    def watch(self, root_uri: str, cid: str | None = None) -> None:
+        """Also collect the replies under this post (the host's posts, also after a restart)."""
+        if cid:
+            self._cids[root_uri] = cid
+        if root_uri not in self._watched:
+            self._watched[root_uri] = iso_time(self._clock.now())
+            self._acked[f"thread:{root_uri}"] = self._watched[root_uri]
+
+    # ----------------------------------------------------------------- posting
+
+    async def post(self, text: str, *, reply_to: str | None = None,
+                   new_thread: str | None = None) -> PostRef:
+        parent = (reply_to, self._cids.get(reply_to, "")) if reply_to else None
+        if parent is None and new_thread is not None and self._thread_questions:
+            parent = self._welcome
+        ref = await self._create(text, parent)
+        if reply_to is None and new_thread is None and self._welcome is None:
+            self._welcome = (ref.id, self._cids[ref.id])  # the welcome: questions hang from it
+        self.watch(ref.thread_id or ref.id)
+        return ref
+
+    async def remind(self, text: str, start: datetime) -> PostRef | None:
+        return await self._create(text, None)
+
+    async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:
+        """Bluesky takes no files: post the link when the archive is public."""
+        if link is None or not self._share_transcript:
+            return
+        await self._create(f"The transcript of {self.context.title} is up: {link}", self._welcome)
+
+    async def _create(self, text: str, parent: tuple[str, str] | None) -> PostRef:
+        prepared = prepare(text, self.context.hashtag)
+        if prepared.problem:
+            raise PlatformError(f"Bluesky post is {prepared.problem}: shorten it in the chat "
+                                "script", retryable=False)
+        handles = set(mentions(prepared.text))
+        dids = {h: await self.client.resolve_handle(h) for h in handles}
+        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": prepared.text,
+                                  "createdAt": now_iso(self._clock), "langs": ["en"]}
+        facets = facets_for(prepared.text, dids.get)
+        if facets:
+            record["facets"] = facets
+        root_uri = None
+        if parent is not None:
+            root_uri = self._roots.get(parent[0], parent[0])
+            root = {"uri": root_uri, "cid": self._cids.get(root_uri, parent[1])}
+            record["reply"] = {"root": root, "parent": {"uri": parent[0], "cid": parent[1]}}
+        uri, cid = await self.client.create_post(record)
+        self._cids[uri] = cid
+        self._roots[uri] = root_uri or uri
+        self._seen.add(uri)
+        return PostRef(PLATFORM, uri, thread_id=root_uri or uri,
+                       url=post_url(uri, self.client.handle))
+
+    # ----------------------------------------------------------------- collecting
+
+    def _message(self, view: Mapping[str, Any], source: str) -> Message | None:
+        try:
+            message = view_message(view, {"post": dict(view), "source": source},
+                                   me=self.client.did, fallback_time=self._clock.now())
+        except BadPost as e:
+            log.info("Bluesky: skipped a post view (%s)", e)
+            return None
+        cid = cid_of(view)
+        if cid:
+            self._cids[message.id] = cid
+        if message.thread_id:
+            self._roots[message.id] = message.thread_id
+        return message
+
+    def _fresh(self, messages: list[Message]) -> list[Event]:
+        events = []
+        for m in messages:
+            if m.id in self._seen:
+                continue
+            self._seen.add(m.id)
+            events.append(Event("created", PLATFORM, m.id, m.created, message=m))
+        return events
+
+    async def _search(self, *, persistent: bool) -> list[Event]:
+        if not self._tag:
+            return []
+        found: list[Message] = []
+        cursor: str | None = None
+        newest = self._since
+        for _ in range(MAX_SEARCH_PAGES):
+            body = await self._poll.retrying(
+                lambda c=cursor: self.client.search(  # type: ignore[misc]
+                    self._tag, since=self._since, cursor=c, limit=self._page_size),
+                persistent=persistent)
+            for view in feed_views(body):
+                indexed = view.get("indexedAt")
+                if isinstance(indexed, str) and parse_time(indexed) and \
+                        (newest is None or indexed > newest):
+                    newest = indexed
+                message = self._message(view, "searchPosts")
+                if message is not None:
+                    found.append(message)
+            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+            if not cursor:
+                break
+        self._since = newest  # moved only once every page is in
+        return self._fresh(found)
+
+    def _live_roots(self) -> list[str]:
+        horizon = iso_time(self._clock.now() - timedelta(seconds=self._watch_seconds))
+        return [uri for uri, since in self._watched.items() if since >= horizon]
+
+    async def _threads(self, *, persistent: bool) -> list[Event]:
+        events: list[Event] = []
+        vanished: list[str] = []
+        for root in self._live_roots():
+            body = await self._poll.retrying(lambda r=root: self.client.thread(r),  # type: ignore[misc]
+                                        persistent=persistent)
+            if body is None:
+                continue  # the root itself is gone: nothing under it to read
+            messages = [m for v in thread_views(body.get("thread"))
+                        if (m := self._message(v, "getPostThread")) is not None]
+            present = {m.id for m in messages}
+            known = self._members.setdefault(root, set())
+            vanished += sorted(known - present)
+            known |= present
+            events += self._fresh([m for m in messages if m.id != root])
+        events += await self._confirm_deleted(vanished, persistent=persistent)
+        return events
+
+    async def _confirm_deleted(self, uris: list[str], *, persistent: bool) -> list[Event]:
+        """Posts missing from a thread may only hang under a deleted parent: ask for them by
+        uri, and report as deleted those the service no longer has."""
+        gone: list[Event] = []
+        for i in range(0, len(uris), 25):
+            batch = uris[i:i + 25]
+            body = await self._poll.retrying(lambda b=batch: self.client.posts(b),  # type: ignore[misc]
+                                        persistent=persistent)
+            still = {v.get("uri") for v in feed_views(body)}
+            for uri in batch:
+                if uri not in still:
+                    for members in self._members.values():
+                        members.discard(uri)
+                    gone.append(Event("deleted", PLATFORM, uri, self._clock.now()))
+        return gone
+
+    async def _cycle(self, *, persistent: bool) -> list[Event]:
+        events = await self._search(persistent=persistent)
+        events += await self._threads(persistent=persistent)
+        return sorted(events, key=lambda e: (e.kind != "deleted", e.at))
+
+    async def events(self) -> AsyncIterator[Event]:
+        self.client.sdk  # noqa: B018 - the plain "not started" error before anything else
+        try:
+            while not self._poll.stopping.is_set():
+                for event in await self._cycle(persistent=True):
+                    yield event
+                handed_over = self._cursor()
+                requests = 1 + len(self._live_roots())
+                await self._poll.sleep(self.client.next_interval(self._poll_interval, requests))
+                self._acked.update(handed_over)
+        except Stopped:
+            return
+
+    async def backfill(self, since: Mapping[str, str]) -> Backfill:
+        self.client.sdk  # noqa: B018
+        for key, value in since.items():
+            if key == "since" and (self._since is None or value > self._since):
+                self._since = value
+            elif key.startswith("thread:"):
+                uri = key.removeprefix("thread:")
+                self._watched.setdefault(uri, value)
+        if self._welcome is None and self._watched:
+            first = min(self._watched, key=lambda u: self._watched[u])
+            if did_of(first) == self.client.did:
+                body = await self.client.posts([first])
+                for view in feed_views(body):
+                    if view.get("uri") == first and cid_of(view):
+                        self._welcome = (first, str(cid_of(view)))
+        events = await self._cycle(persistent=False)
+        return Backfill(events=tuple(events), cursor=self._cursor())
+
+    # ----------------------------------------------------------------- moderation
+
+    async def _view_of(self, uri: str) -> Mapping[str, Any] | None:
+        body = await self.client.posts([uri])
+        return next((v for v in feed_views(body) if v.get("uri") == uri), None)
+
+    async def act(self, action: Action) -> ActionResult:
+        uri = action.message_id
+        if action.kind not in self.capabilities.actions:
+            return ActionResult(False, f"Bluesky cannot {action.kind}; flagged for moderators")
+        if not uri or not uri.startswith("at://"):
+            return ActionResult(False, f"Bluesky {action.kind} needs the post's at:// uri")
+        try:
+            if action.kind == "delete" and did_of(uri) == self.client.did:
+                await self.client.delete_post(uri)
+                return ActionResult(True, f"the bot's post {uri} deleted on Bluesky")
+            if action.kind == "report":
+                return await self._report(uri, action.reason)
+            return await self._gate(uri, hide=action.kind != "restore")
+        except PlatformError as e:
+            return ActionResult(False, f"Bluesky refused to {action.kind} {uri}: {e}")
+
+    async def _report(self, uri: str, reason: str) -> ActionResult:
+        cid = self._cids.get(uri)
+        if cid is None:
+            view = await self._view_of(uri)
+            cid = cid_of(view) if view else None
+        if cid is None:
+            return ActionResult(False, f"{uri} is gone; nothing to report")
+        await self.client.report(uri, cid, reason or "reported by the chat's moderators")
+        return ActionResult(True, f"{uri} reported to Bluesky's moderators")
+
+    async def _gate(self, uri: str, *, hide: bool) -> ActionResult:
+        root = self._roots.get(uri)
+        if root is None:
+            view = await self._view_of(uri)
+            message = self._message(view, "getPosts") if view else None
+            root = message.thread_id if message else None
+        if root is None or root == uri:
+            return ActionResult(False, f"{uri} is not a reply; Bluesky hides only replies")
+        if did_of(root) != self.client.did:
+            return ActionResult(False, "the thread was not started by the bot, so Bluesky "
+                                "lets only its author hide replies; flagged for moderators")
+        gate = await self.client.get_threadgate(root) or {
+            "$type": THREADGATE, "post": root, "createdAt": now_iso(self._clock)}
+        hidden = [u for u in gate.get("hiddenReplies") or [] if isinstance(u, str)]
+        if hide and uri not in hidden:
+            if len(hidden) >= MAX_HIDDEN:
+                return ActionResult(False, f"the thread already hides {MAX_HIDDEN} replies, "
+                                    "Bluesky's limit; report the post instead")
+            hidden.append(uri)
+        elif not hide:
+            hidden = [u for u in hidden if u != uri]
+        gate["hiddenReplies"] = hidden
+        await self.client.put_threadgate(root, gate)
+        return ActionResult(True, f"reply {uri} {'hidden' if hide else 'shown again'} on Bluesky")

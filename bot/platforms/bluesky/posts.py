@@ -1,0 +1,116 @@
+"""Bluesky post views (app.bsky.feed.defs#postView) -> neutral Messages, shared by the live
+adapter and the importer so that an imported post is stored exactly as a collected one.
+
+A post's id is its AT URI (`at://did/app.bsky.feed.post/rkey`), which is what replies name
+in `reply.parent` and `reply.root`; the thread id is the root's URI. Everything read from a
+payload is type-checked and bounded: a malformed view is skipped, never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.platforms.bluesky.client import parse_time, rkey_of
+from bot.records import Author, Message
+
+PLATFORM = "bluesky"
+MAX_TEXT = 10_000  # far above Bluesky's 3,000 bytes: a record that big is not a post
+MAX_THREAD_NODES = 5_000
+POST_TYPE = "app.bsky.feed.post"
+
+
+class BadPost(ValueError):
+    """A payload that claims to be a post view but is not a usable one."""
+
+
+def _str(value: Any, limit: int = 2_000) -> str | None:
+    return value[:limit] if isinstance(value, str) else None
+
+
+def post_url(uri: str, handle: str | None) -> str:
+    did = uri.removeprefix("at://").split("/", 1)[0]
+    return f"https://bsky.app/profile/{handle or did}/post/{rkey_of(uri)}"
+
+
+def _ref_uri(ref: Any) -> str | None:
+    if isinstance(ref, Mapping):
+        uri = _str(ref.get("uri"), 500)
+        if uri and uri.startswith("at://"):
+            return uri
+    return None
+
+
+def view_message(view: Mapping[str, Any], raw: Mapping[str, Any], *, me: str = "",
+                 fallback_time: datetime | None = None) -> Message:
+    """One post view as a Message; raises BadPost when it is not a post."""
+    if not isinstance(view, Mapping):
+        raise BadPost("not a JSON object")
+    uri = _str(view.get("uri"), 500)
+    record = view.get("record")
+    author = view.get("author")
+    if not uri or not uri.startswith("at://") or not isinstance(record, Mapping) or \
+            not isinstance(author, Mapping):
+        raise BadPost(f"post {uri or '?'} has no uri, record or author")
+    if record.get("$type", POST_TYPE) != POST_TYPE:
+        raise BadPost(f"{uri} is a {record.get('$type')!r}, not a post")
+    did = _str(author.get("did"), 300) or uri.removeprefix("at://").split("/", 1)[0]
+    handle = _str(author.get("handle"), 300)
+    name = _str(author.get("displayName"), 640) or handle or did
+    text = _str(record.get("text"), MAX_TEXT) or ""
+    created = (parse_time(record.get("createdAt")) or parse_time(view.get("indexedAt"))
+               or fallback_time)
+    if created is None:
+        raise BadPost(f"{uri} has no createdAt")
+    reply = record.get("reply") if isinstance(record.get("reply"), Mapping) else {}
+    parent = _ref_uri(reply.get("parent")) if reply else None
+    root = _ref_uri(reply.get("root")) if reply else None
+    embed = record.get("embed")
+    quoted = isinstance(embed, Mapping) and str(embed.get("$type", "")).startswith(
+        "app.bsky.embed.record")
+    likes = view.get("likeCount")
+    return Message(
+        platform=PLATFORM, id=uri,
+        author=Author(PLATFORM, did, name, handle, is_bot=bool(me) and did == me),
+        text=text, created=created, reply_to=parent, thread_id=root or uri,
+        reactions=likes if isinstance(likes, int) and likes >= 0 else 0,
+        url=post_url(uri, handle), kind="quote" if quoted else "message", raw=raw)
+
+
+def cid_of(view: Mapping[str, Any]) -> str | None:
+    return _str(view.get("cid"), 200)
+
+
+def thread_views(thread: Any, limit: int = MAX_THREAD_NODES) -> Iterator[Mapping[str, Any]]:
+    """Every post view in a getPostThread tree (the root and all replies), depth-first,
+    without recursion; notFound and blocked nodes are skipped."""
+    stack = [thread]
+    seen = 0
+    while stack and seen < limit:
+        node = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        post = node.get("post")
+        if isinstance(post, Mapping):
+            seen += 1
+            yield post
+        replies = node.get("replies")
+        if isinstance(replies, list):
+            stack.extend(reversed(replies[:limit]))
+
+
+def feed_views(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Post views in any of the read responses: searchPosts/getPosts (`posts`),
+    getAuthorFeed/getTimeline (`feed` of {post, reason}; reposts skipped), getPostThread."""
+    posts = body.get("posts")
+    if isinstance(posts, list):
+        yield from (p for p in posts if isinstance(p, Mapping))
+    feed = body.get("feed")
+    if isinstance(feed, list):
+        for item in feed:
+            if isinstance(item, Mapping) and isinstance(item.get("post"), Mapping) and \
+                    not item.get("reason"):  # a reason (#reasonRepost) is someone's repost
+                yield item["post"]
+    if "thread" in body:
+        yield from thread_views(body["thread"])

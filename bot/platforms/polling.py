@@ -1,0 +1,90 @@
+"""What every polling adapter (Bluesky, Mastodon) needs: a stop-aware sleep on the injected
+clock and one retry rule for reads (429: wait for the reset; 5xx and timeouts: exponential
+back-off, for ever while live, a few times in a backfill)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from bot.clock import Clock
+from bot.platforms.base import PlatformError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class RateLimited(PlatformError):
+    """A 429: wait until `reset` (epoch seconds, None when the service did not say)."""
+
+    def __init__(self, message: str, reset: float | None = None) -> None:
+        super().__init__(message, retryable=True)
+        self.reset = reset
+
+
+class Transient(PlatformError):
+    """A 5xx, a timeout or a dropped connection: backing off may help."""
+
+
+class Stopped(Exception):
+    """stop() was called while the adapter waited."""
+
+
+class Poller:
+    """Sleeps and retries for one adapter; `stop()` wakes every sleeper with Stopped."""
+
+    def __init__(self, name: str, clock: Clock, *, base: float = 1.0, cap: float = 300.0,
+                 attempts: int = 5) -> None:
+        self.name = name
+        self.clock = clock
+        self.base = base
+        self.cap = cap
+        self.attempts = attempts
+        self.stopping = asyncio.Event()
+
+    def until_reset(self, reset: float | None) -> float:
+        if reset is None:
+            return 60.0  # no header: a conservative guess
+        return max(1.0, reset - self.clock.now().timestamp() + 1.0)
+
+    async def sleep(self, seconds: float) -> None:
+        if self.stopping.is_set():
+            raise Stopped
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        stopper = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopper.cancel()
+        if self.stopping.is_set():
+            raise Stopped
+
+    async def retrying(self, call: Callable[[], Awaitable[T]], *, persistent: bool) -> T:
+        failures = 0
+        while True:
+            try:
+                return await call()
+            except RateLimited as e:
+                wait = self.until_reset(e.reset)
+                log.info("%s: rate limit reached; waiting %.0f s for the reset", self.name, wait)
+                await self.sleep(wait)
+            except Transient as e:
+                failures += 1
+                if not persistent and failures >= self.attempts:
+                    raise
+                delay = min(self.cap, self.base * 2 ** (failures - 1))
+                log.warning("%s: %s; retrying in %.1f s", self.name, e, delay)
+                await self.sleep(delay)
+
+
+def next_interval(minimum: float, remaining: int | None, reset: float | None, now: float,
+                  requests_per_cycle: int) -> float:
+    """Spread what is left of a rate-limit window over the time left in it."""
+    if remaining is None or reset is None:
+        return minimum
+    left = max(0.0, reset - now)
+    cycles = remaining // max(1, requests_per_cycle)
+    return max(minimum, left + 1.0) if cycles <= 0 else max(minimum, left / cycles)
