@@ -216,7 +216,14 @@ class FakeMastodonServer:
         for i, (status, only) in enumerate(self._failures):
             if only is None or request.path.startswith(only):
                 del self._failures[i]
-                return _error(status, "injected failure")
+                response = _error(status, "Too many requests" if status == 429 else
+                                  "injected failure")
+                if status == 429:  # Mastodon says when the window resets
+                    reset = self.clock.now().timestamp() + 1
+                    response.headers.update({
+                        "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                        "X-RateLimit-Reset": _iso(datetime.fromtimestamp(reset, UTC))})
+                return response
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _error(401, "The access token is invalid")
         response = await handler(request)
@@ -294,7 +301,7 @@ class FakeMastodonServer:
 
     async def _context(self, request: web.Request) -> web.Response:
         status = self._find(request)
-        ancestors = []
+        ancestors: list[dict[str, Any]] = []
         parent = status["in_reply_to_id"]
         while parent and parent in self.statuses:
             ancestors.insert(0, self.statuses[parent])

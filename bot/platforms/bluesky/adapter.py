@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -193,8 +194,10 @@ class BlueskyPlatform(Platform):
         self._cids[uri] = cid
         self._roots[uri] = root_uri or uri
         self._seen.add(uri)
-        return PostRef(PLATFORM, uri, thread_id=root_uri or uri,
-                       url=post_url(uri, self.client.handle))
+        # Each post opens its own thread for attribution, even one hanging under the
+        # welcome: replies to a question then follow their reply chain to it instead of
+        # all landing on whichever question last shared the welcome's root.
+        return PostRef(PLATFORM, uri, thread_id=uri, url=post_url(uri, self.client.handle))
 
     # ----------------------------------------------------------------- collecting
 
@@ -210,7 +213,7 @@ class BlueskyPlatform(Platform):
             self._cids[message.id] = cid
         if message.thread_id:
             self._roots[message.id] = message.thread_id
-        return message
+        return _under_questions(message, self._welcome[0] if self._welcome else None)
 
     def _fresh(self, messages: list[Message]) -> list[Event]:
         events = []
@@ -376,3 +379,11 @@ class BlueskyPlatform(Platform):
         gate["hiddenReplies"] = hidden
         await self.client.put_threadgate(root, gate)
         return ActionResult(True, f"reply {uri} {'hidden' if hide else 'shown again'} on Bluesky")
+
+
+def _under_questions(message: Message, welcome: str | None) -> Message:
+    """With questions threaded under the welcome, the welcome's root says nothing about
+    which question a reply answers: drop it, so attribution follows the reply chain."""
+    if welcome and message.thread_id == welcome and message.reply_to not in (None, welcome):
+        return replace(message, thread_id=None)
+    return message

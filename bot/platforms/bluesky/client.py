@@ -80,7 +80,7 @@ def xrpc_message(error: atx.AtProtocolError) -> str:
 def _reset_of(error: atx.AtProtocolError) -> float | None:
     headers = getattr(getattr(error, "response", None), "headers", None) or {}
     try:
-        return float(headers.get("ratelimit-reset") or headers.get("RateLimit-Reset"))
+        return float(str(headers.get("ratelimit-reset") or headers.get("RateLimit-Reset")))
     except (TypeError, ValueError):
         return None
 

@@ -188,7 +188,8 @@ class MastodonPlatform(Platform):
         self._roots[sid] = root or sid
         self._seen.add(sid)
         url = status.get("url") if isinstance(status.get("url"), str) else None
-        return PostRef(PLATFORM, sid, thread_id=root, url=url)
+        # Each post opens its own thread for attribution (see the Bluesky adapter).
+        return PostRef(PLATFORM, sid, thread_id=sid, url=url)
 
     # ----------------------------------------------------------------- collecting
 
@@ -223,7 +224,8 @@ class MastodonPlatform(Platform):
         min_id = self._min_id
         for _ in range(MAX_PAGES):
             statuses, after = await self._poll.retrying(
-                lambda m=min_id: self.client.tag_page(self._tag, m, self._page_size),
+                lambda m=min_id: self.client.tag_page(  # type: ignore[misc]
+                    self._tag, m, self._page_size),
                 persistent=persistent)
             if not statuses:
                 break
@@ -251,8 +253,9 @@ class MastodonPlatform(Platform):
     async def _threads(self, *, persistent: bool) -> list[Event]:
         events: list[Event] = []
         for root in self._live_roots():
-            body = await self._poll.retrying(lambda r=root: self.client.context(r),
-                                             persistent=persistent)
+            body = await self._poll.retrying(
+                lambda r=root: self.client.context(r),  # type: ignore[misc]
+                persistent=persistent)
             if body is None:
                 continue
             descendants = body.get("descendants")
@@ -268,8 +271,9 @@ class MastodonPlatform(Platform):
             events += self._fresh(messages)
             present = {m.id for m in messages}
             for sid in sorted(set(known) - present, key=int):
-                if await self._poll.retrying(lambda s=sid: self.client.status(s),
-                                             persistent=persistent) is None:
+                if await self._poll.retrying(
+                        lambda s=sid: self.client.status(s),  # type: ignore[misc]
+                        persistent=persistent) is None:
                     del known[sid]
                     events.append(Event("deleted", PLATFORM, sid, self._clock.now()))
         return events

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -33,6 +34,15 @@ _LINK_MIN_ID = re.compile(r"<[^>]*[?&]min_id=(\d+)[^>]*>;\s*rel=\"prev\"")
 
 class NotFound(PlatformError):
     """A 404: the status (or account) is gone."""
+
+
+def _reset(response: requests.Response | None) -> float | None:
+    """X-RateLimit-Reset (an ISO time) as epoch seconds, when the instance sent it."""
+    value = response.headers.get("X-RateLimit-Reset", "") if response is not None else ""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -135,7 +145,8 @@ class MastodonClient:
             try:
                 await asyncio.to_thread(fn, *args, **kwargs)
             except mx.MastodonRatelimitError as e:
-                raise RateLimited(f"Mastodon rate limit reached while {what}") from e
+                raise RateLimited(f"Mastodon rate limit reached while {what}",
+                                  _reset(self._last)) from e
             except mx.MastodonNotFoundError as e:
                 raise NotFound(f"Mastodon: not found while {what}", retryable=False) from e
             except mx.MastodonUnauthorizedError as e:

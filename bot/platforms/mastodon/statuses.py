@@ -64,7 +64,12 @@ def status_message(status: Mapping[str, Any], raw: Mapping[str, Any], *, me: str
     author_id = _id(account.get("id")) or ""
     acct = _str(account.get("acct"), 300) or _str(account.get("username"), 300) or author_id
     name = _str(account.get("display_name"), 300) or _str(account.get("username"), 300) or acct
-    text = html_to_text(_str(status.get("content"), 200_000) or "")
+    mentioned = status.get("mentions")
+    accts = {str(m.get("url")): str(m.get("acct")) for m in
+             (mentioned if isinstance(mentioned, list) else [])[:100]
+             if isinstance(m, Mapping) and isinstance(m.get("url"), str)
+             and isinstance(m.get("acct"), str)}
+    text = html_to_text(_str(status.get("content"), 200_000) or "", accts)
     reply_to = _id(status.get("in_reply_to_id"))
     likes = status.get("favourites_count")
     return Message(

@@ -6,7 +6,8 @@ it is, and a remote mention `@user@domain` counts only `@user`. The limit is the
 `configuration.statuses.max_characters` (500 by default), read from /api/v2/instance.
 
 `content` arrives as HTML. It is converted with the standard library's HTML parser: a
-paragraph is a blank line, `<br>` a newline, a mention or hashtag link its text. A long
+paragraph is a blank line, `<br>` a newline, a hashtag link its text, a mention link the
+account's full `@user@domain` (from the status's `mentions`). A long
 link is split by Mastodon into `invisible` (scheme, tail) and `ellipsis` spans for
 display; a transcript wants the whole link, so the spans are joined back into it.
 """
@@ -75,17 +76,31 @@ class _Flatten(HTMLParser):
 
     _BLOCK = {"p", "blockquote", "pre", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6"}
 
-    def __init__(self) -> None:
+    def __init__(self, mentions: Mapping[str, str]) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self._mentions = mentions
+        self._replaced = 0  # depth inside a mention link written out as @user@domain
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
+        if self._replaced:
+            self._replaced += tag == "a"
+            return
+        if tag == "a":
+            found = dict(attrs)
+            acct = self._mentions.get(found.get("href") or "")
+            if acct and "mention" in (found.get("class") or "").split():
+                self.parts.append(f"@{acct}")
+                self._replaced = 1
+        elif tag == "br":
             self.parts.append("\n")
         elif tag in self._BLOCK:
             self._block()
 
     def handle_endtag(self, tag: str) -> None:
+        if self._replaced:
+            self._replaced -= tag == "a"
+            return
         if tag in self._BLOCK:
             self._block()
 
@@ -93,7 +108,8 @@ class _Flatten(HTMLParser):
         self.handle_starttag(tag, attrs)
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self._replaced:
+            self.parts.append(data)
 
     def _block(self) -> None:
         if self.parts and not "".join(self.parts[-2:]).endswith("\n\n"):
@@ -103,11 +119,13 @@ class _Flatten(HTMLParser):
         return re.sub(r"\n{3,}", "\n\n", "".join(self.parts)).strip()
 
 
-def html_to_text(html: str) -> str:
-    """The plain text of a status's HTML `content`, links whole."""
+def html_to_text(html: str, mentions: Mapping[str, str] | None = None) -> str:
+    """The plain text of a status's HTML `content`, links whole. Mastodon shows a remote
+    mention as "@user"; `mentions` (profile URL -> acct, from the status's `mentions`)
+    writes it as "@user@domain" so the transcript names the right person."""
     if len(html) > MAX_HTML:
         html = html[:MAX_HTML]
-    parser = _Flatten()
+    parser = _Flatten(mentions or {})
     parser.feed(html)
     parser.close()
     return parser.text()
