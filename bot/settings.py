@@ -10,7 +10,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -108,8 +108,7 @@ class BlueskySettings(_Section):
 class MastodonSettings(_Section):
     api_base_url: str = ""  # the instance, e.g. https://mastodon.social
     poll_seconds: float = 20.0
-    backfill_window_minutes: int = 120
-    visibility: str = "public"  # or "unlisted"
+    visibility: Literal["public", "unlisted"] = "public"
 
 
 class Secrets(_Section):

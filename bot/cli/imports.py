@@ -6,7 +6,7 @@ import typer
 
 from bot.platforms import registry
 
-import_app = typer.Typer(help="Load past chats into the archive (X, Discord exports).",
+import_app = typer.Typer(help="Load past chats into the archive (X, Discord, Bluesky, Mastodon).",
                          no_args_is_help=True)
 
 for _info in registry.PLATFORMS.values():

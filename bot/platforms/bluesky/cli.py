@@ -1,0 +1,90 @@
+"""`tweetchat bluesky check` and `tweetchat import bluesky`: parse, call, print."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from bot.terminal import ConfigOpt, console, settings_from, setup_logging
+
+
+bluesky_app = typer.Typer(help="Bluesky: check the handle and app password.", no_args_is_help=True)
+
+
+@bluesky_app.command("check")
+def bluesky_check(
+    hashtag: Annotated[str, typer.Option(help="Probe search with this hashtag.")] = "",
+    config: ConfigOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Log in with BLUESKY_HANDLE and BLUESKY_APP_PASSWORD and report which account posts
+    and whether hashtag search answers (needed to collect replies; see docs/bluesky.md).
+
+    Exit status 0 when both work, 1 when only posting does, 2 when the login fails.
+
+    Examples:
+
+      tweetchat bluesky check
+
+      tweetchat bluesky check --hashtag "#NHSSM"
+    """
+    from bot.platforms.bluesky.client import BlueskyCredentials, check_credentials
+
+    setup_logging(verbose)
+    settings = settings_from(config)
+    report = asyncio.run(check_credentials(BlueskyCredentials.from_secrets(settings.secrets),
+                                           service=settings.bluesky.service, hashtag=hashtag))
+    table = Table(title="Bluesky", title_justify="left", show_header=False)
+    table.add_row("Service", escape(report.service))
+    table.add_row("Posting as", escape(f"@{report.handle} ({report.name}, {report.did})"))
+    search = "[green]yes[/green]" if report.can_search else "[yellow]no[/yellow]"
+    table.add_row("Can search", f"{search} - {escape(report.search_detail)}")
+    table.add_row("Can moderate", "hide replies in the bot's own threads (threadgate, up to "
+                  "300), delete its own posts, report; nothing else")
+    console.print(table)
+    if not report.can_search:
+        raise typer.Exit(1)
+
+
+def import_bluesky_command(
+    files: Annotated[list[Path], typer.Argument(help="JSON lines: searchPosts, getPostThread "
+                                                "or getAuthorFeed responses, one a line.")],
+    script: Annotated[Path, typer.Option("--script", help="The chat script the posts belong "
+                                         "to (chats/<chat>.yaml).")],
+    host: Annotated[str, typer.Option("--host", help="The host's handle or DID, when the "
+                                      "script does not name it.")] = "",
+    config: ConfigOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Import recorded Bluesky API output: the host's posts become sessions (by handle and
+    Q tags) and every reply is attributed as if hosted live; importing twice changes nothing.
+
+    Examples:
+
+      tweetchat import bluesky search.jsonl threads.jsonl --script chats/nhssm.yaml
+
+      tweetchat import bluesky feed.jsonl --script chats/nhssm.yaml --host nhssm.bsky.social
+    """
+    from bot.archive import Archive
+    from bot.terminal_imports import print_report, run_import
+    from bot.platforms.bluesky.importer import import_bluesky
+    from bot.script import load_script
+
+    setup_logging(verbose)
+    settings = settings_from(config)
+    chat = load_script(script)
+    archive = Archive(settings.archive.path)
+    try:
+        for file in files:
+            report = run_import(file, partial(import_bluesky, archive, file, chat,
+                                              host_accounts=[host]))
+            print_report(file, settings.archive.path, report, "reposts, empty responses",
+                         "none (no posts by the host found; pass --host HANDLE)")
+    finally:
+        archive.close()

@@ -1,0 +1,55 @@
+"""Recorded Bluesky API output (JSON lines) -> the archive, attributed as if hosted live.
+
+Each line is one response: `app.bsky.feed.searchPosts` or `getPosts` (`posts`),
+`getAuthorFeed`/`getTimeline` (`feed`; reposts skipped), `getPostThread` (`thread`, every
+reply in the tree), or a single post view. Posts go through the live adapter's own
+converter, so an imported post is stored exactly as a collected one; overlapping
+responses repeat posts, which the archive's (platform, id) key makes harmless.
+
+Not read (yet): a repo CAR export (com.atproto.sync.getRepo). It holds the account's own
+records without other people's replies; fetch the threads with getPostThread instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from bot.archive import Archive
+from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream
+from bot.importers.jsonl import parse_json_file
+from bot.platforms.bluesky.posts import PLATFORM, BadPost, feed_views, view_message
+from bot.script import ChatScript
+
+
+def records(number: int, value: Any) -> Iterator[Parsed]:
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    if "uri" in value and "record" in value:  # a single post view
+        views: Iterable[Any] = [value]
+    elif any(k in value for k in ("posts", "feed", "thread")):
+        views = list(feed_views(value))
+    else:
+        raise ValueError("neither a searchPosts, getPostThread, getAuthorFeed response nor "
+                         "a post view")
+    if isinstance(value.get("feed"), list) and any(
+            isinstance(i, dict) and i.get("reason") for i in value["feed"]):
+        yield Parsed(number, skipped=True)  # reposts in an author feed
+    if not views:
+        yield Parsed(number, skipped=True)
+    for view in views:
+        try:
+            yield Parsed(number, view_message(view, {"post": view, "source": "import"}))
+        except BadPost as e:
+            yield Parsed(number, error=str(e))
+
+
+def import_bluesky(archive: Archive, path: str | Path, script: ChatScript,
+                   progress: Callable[[int], None] | None = None, *,
+                   host_accounts: Iterable[str] = ()) -> ImportReport:
+    """Import a JSONL file of Bluesky responses for `script`'s chat. `host_accounts` names
+    the handles or DIDs whose posts are the host's (the script's own are included)."""
+    names = host_names_for(script, PLATFORM, host_accounts)
+    return import_stream(archive, script, parse_json_file(path, records, progress),
+                         platform=PLATFORM, host_names=names)

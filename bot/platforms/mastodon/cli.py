@@ -1,0 +1,96 @@
+"""`tweetchat mastodon check` and `tweetchat import mastodon`: parse, call, print."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from bot.terminal import ConfigOpt, console, settings_from, setup_logging
+
+
+mastodon_app = typer.Typer(help="Mastodon: check the instance and access token.", no_args_is_help=True)
+
+
+@mastodon_app.command("check")
+def mastodon_check(
+    hashtag: Annotated[str, typer.Option(help="Read this hashtag's timeline.")] = "",
+    config: ConfigOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Check MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN: which account posts, the
+    instance's status limits (max_characters, URL weight) and whether the hashtag timeline
+    answers (see docs/mastodon.md).
+
+    Exit status 0 when all work, 1 when the timeline does not, 2 when the token fails.
+
+    Examples:
+
+      tweetchat mastodon check
+
+      tweetchat mastodon check --hashtag "#NHSSM"
+    """
+    from bot.platforms.mastodon.client import MastodonCredentials, check_credentials
+
+    setup_logging(verbose)
+    settings = settings_from(config)
+    token = settings.secrets.mastodon_access_token
+    credentials = MastodonCredentials(settings.mastodon.api_base_url,
+                                      token.get_secret_value() if token else None)
+    report = asyncio.run(check_credentials(credentials, hashtag=hashtag))
+    table = Table(title="Mastodon", title_justify="left", show_header=False)
+    table.add_row("Instance", escape(f"{report.instance} ({report.limits.version})"))
+    table.add_row("Posting as", escape(f"@{report.acct} ({report.name}, id {report.account_id})"))
+    table.add_row("Status limit", f"{report.limits.max_characters} characters, URLs count "
+                  f"{report.limits.characters_reserved_per_url}")
+    ok = "[green]yes[/green]" if report.can_read_tag else "[yellow]no[/yellow]"
+    table.add_row("Reads the tag", f"{ok} - {escape(report.detail)}")
+    table.add_row("Can moderate", "delete its own posts, report to the instance, mute "
+                  "(timeouts) and block from the bot's account; it cannot hide replies")
+    console.print(table)
+    if not report.can_read_tag:
+        raise typer.Exit(1)
+
+
+def import_mastodon_command(
+    files: Annotated[list[Path], typer.Argument(help="JSON lines of API output (a status, a "
+                                                "page or a context a line) or outbox.json.")],
+    script: Annotated[Path, typer.Option("--script", help="The chat script the statuses "
+                                         "belong to (chats/<chat>.yaml).")],
+    host: Annotated[str, typer.Option("--host", help="The host's account (user or "
+                                      "user@domain), when the script does not name it.")] = "",
+    config: ConfigOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Import recorded Mastodon statuses or an account archive's outbox.json: the host's
+    statuses become sessions and every reply is attributed as if hosted live; boosts are
+    left out; importing twice changes nothing.
+
+    Examples:
+
+      tweetchat import mastodon tag-timeline.jsonl contexts.jsonl --script chats/nhssm.yaml
+
+      tweetchat import mastodon archive/outbox.json --script chats/nhssm.yaml --host nhssm
+    """
+    from bot.archive import Archive
+    from bot.terminal_imports import print_report, run_import
+    from bot.platforms.mastodon.importer import import_mastodon
+    from bot.script import load_script
+
+    setup_logging(verbose)
+    settings = settings_from(config)
+    chat = load_script(script)
+    archive = Archive(settings.archive.path)
+    try:
+        for file in files:
+            report = run_import(file, partial(import_mastodon, archive, file, chat,
+                                              host_accounts=[host]))
+            print_report(file, settings.archive.path, report, "boosts, empty pages",
+                         "none (no statuses by the host found; pass --host ACCOUNT)")
+    finally:
+        archive.close()

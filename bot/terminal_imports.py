@@ -1,0 +1,48 @@
+"""Shared by the `tweetchat import PLATFORM` commands: run an importer with a progress bar
+sized to the file, and print what it did as one table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bot.terminal import UserError, console
+from bot.importers.common import ImportReport
+
+BAD_LINES_SHOWN = 20
+
+
+def run_import(file: Path, work: Callable[[Callable[[int], None]], ImportReport]
+               ) -> ImportReport:
+    """`work(advance)` with a progress bar; a missing or unreadable file is one plain line."""
+    if not file.is_file():
+        raise UserError(f"{file}: no such file; give the path of the exported file")
+    columns = (TextColumn("[bold]importing[/bold] {task.fields[name]}"), BarColumn(),
+               DownloadColumn(), TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("import", total=file.stat().st_size, name=file.name)
+            return work(lambda n: progress.advance(task, n))
+    except OSError as exc:
+        raise UserError(f"{file}: cannot read it ({exc.strerror or exc}); check the path "
+                        "and permissions") from None
+
+
+def print_report(file: Path, archive_path: Path, report: ImportReport, left_out: str,
+                 no_sessions: str) -> None:
+    table = Table(title=f"Imported {file.name} into {archive_path}", title_justify="left",
+                  show_header=False)
+    table.add_row("Lines read", f"{report.read:,}")
+    table.add_row("Messages", f"{report.messages:,} ({report.host_posts:,} by the host)")
+    table.add_row("New or changed", f"{report.changed:,}")
+    table.add_row("Left out", f"{report.skipped:,} ({left_out})")
+    bad = report.bad_lines
+    shown = ", ".join(str(n) for n in bad[:BAD_LINES_SHOWN])
+    more = f" and {len(bad) - BAD_LINES_SHOWN:,} more" if len(bad) > BAD_LINES_SHOWN else ""
+    where = f" (line{'s' if len(bad) > 1 else ''} {shown}{more})" if bad else ""
+    table.add_row("Bad lines", f"{len(bad):,}{where}")
+    table.add_row("Sessions", ", ".join(str(s) for s in report.sessions) or no_sessions)
+    console.print(table)
