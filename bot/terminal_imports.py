@@ -9,8 +9,8 @@ from pathlib import Path
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bot.terminal import UserError, console
 from bot.importers.common import ImportReport
+from bot.terminal import UserError, console
 
 BAD_LINES_SHOWN = 20
 

@@ -13,8 +13,8 @@ from rich.table import Table
 
 from bot.terminal import ConfigOpt, console, settings_from, setup_logging
 
-
-bluesky_app = typer.Typer(help="Bluesky: check the handle and app password.", no_args_is_help=True)
+bluesky_app = typer.Typer(help="Bluesky: check the handle and app password.",
+                          no_args_is_help=True)
 
 
 @bluesky_app.command("check")
@@ -72,9 +72,9 @@ def import_bluesky_command(
       tweetchat import bluesky feed.jsonl --script chats/nhssm.yaml --host nhssm.bsky.social
     """
     from bot.archive import Archive
-    from bot.terminal_imports import print_report, run_import
     from bot.platforms.bluesky.importer import import_bluesky
     from bot.script import load_script
+    from bot.terminal_imports import print_report, run_import
 
     setup_logging(verbose)
     settings = settings_from(config)

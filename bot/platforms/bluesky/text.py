@@ -34,8 +34,8 @@ _MENTION_RE = re.compile(r"(?<![\w@.])@([a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?
 # A tag: # then up to 64 characters that are not space or punctuation, not all digits.
 _TAG_RE = re.compile(r"(?<![\w#&])[#\uff03](\w{1,64})(?!\w)")
 
-__all__ = ["MAX_BYTES", "MAX_GRAPHEMES", "Prepared", "bluesky_problem", "facets_for", "grapheme_count",
-           "has_hashtag", "mentions", "prepare", "with_hashtag"]
+__all__ = ["MAX_BYTES", "MAX_GRAPHEMES", "Prepared", "bluesky_problem", "facets_for",
+           "grapheme_count", "has_hashtag", "mentions", "prepare", "with_hashtag"]
 
 
 def _extends(cp: int, ch: str) -> bool:

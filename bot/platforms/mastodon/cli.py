@@ -13,8 +13,8 @@ from rich.table import Table
 
 from bot.terminal import ConfigOpt, console, settings_from, setup_logging
 
-
-mastodon_app = typer.Typer(help="Mastodon: check the instance and access token.", no_args_is_help=True)
+mastodon_app = typer.Typer(help="Mastodon: check the instance and access token.",
+                           no_args_is_help=True)
 
 
 @mastodon_app.command("check")
@@ -78,9 +78,9 @@ def import_mastodon_command(
       tweetchat import mastodon archive/outbox.json --script chats/nhssm.yaml --host nhssm
     """
     from bot.archive import Archive
-    from bot.terminal_imports import print_report, run_import
     from bot.platforms.mastodon.importer import import_mastodon
     from bot.script import load_script
+    from bot.terminal_imports import print_report, run_import
 
     setup_logging(verbose)
     settings = settings_from(config)
