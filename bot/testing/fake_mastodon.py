@@ -91,6 +91,8 @@ class FakeMastodonServer:
         self.muted: dict[str, int | None] = {}
         self.blocked: set[str] = set()
         self.requests: list[tuple[str, str]] = []
+        self.rate_remaining = 299  # what X-RateLimit-Remaining says, and for how long more
+        self.rate_window = 300.0
         self._idempotent: dict[str, str] = {}
         self._failures: list[tuple[int, str | None]] = []
         self._runner: web.AppRunner | None = None
@@ -227,8 +229,10 @@ class FakeMastodonServer:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _error(401, "The access token is invalid")
         response = await handler(request)
-        response.headers.update({"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "299",
-                                 "X-RateLimit-Reset": _iso(self.clock.now())})
+        window_end = datetime.fromtimestamp(self.clock.now().timestamp() + self.rate_window, UTC)
+        response.headers.update({"X-RateLimit-Limit": "300",
+                                 "X-RateLimit-Remaining": str(self.rate_remaining),
+                                 "X-RateLimit-Reset": _iso(window_end)})
         return response
 
     async def _verify(self, request: web.Request) -> web.Response:

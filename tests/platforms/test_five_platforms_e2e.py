@@ -19,11 +19,11 @@ from bot.platforms.discord import client as shared
 from bot.publishing import publish_session
 from bot.script import load_script
 from bot.testing.fake_bluesky import FakeBlueskyServer
+from bot.testing.fake_discord import DiscordWorld
 from bot.testing.fake_mastodon import FakeMastodonServer
 from bot.testing.fake_x import FakeXServer
 from bot.webapp.server import build_app
 from tests.conftest import chat_script, make_settings
-from tests.platforms.conftest import DiscordWorld
 from tests.platforms.test_x_e2e import until
 
 PACE = 20.0  # three wall seconds a script minute: five platforms post each item in time

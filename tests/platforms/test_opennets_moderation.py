@@ -4,8 +4,11 @@ mute as a timeout and block; setup errors as one plain line."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from bot.clock import JumpClock
 from bot.platforms.base import ChatContext, PlatformError, PlatformSetupError
 from bot.platforms.bluesky.adapter import BlueskyPlatform
 from bot.platforms.mastodon.adapter import MastodonPlatform
@@ -109,3 +112,27 @@ async def test_mastodon_rejected_token_is_one_plain_line() -> None:
             await bot.start()
         with pytest.raises(PlatformSetupError, match="MASTODON_API_BASE_URL"):
             await MastodonPlatform(context(), access_token="x").start()
+
+
+async def test_mastodon_polling_stretches_to_fit_the_rate_limit_window() -> None:
+    clock = JumpClock()
+    async with FakeMastodonServer(clock=clock) as server:
+        server.rate_remaining, server.rate_window = 2, 300.0
+        bot = MastodonPlatform(context(poll_interval=0.05), api_base_url=server.base_url,
+                               access_token=server.token, clock=clock)
+        await bot.start()
+        await bot.post("Welcome")
+        async def consume() -> None:
+            async for _ in bot.events():
+                pass
+
+        task = asyncio.create_task(consume())
+        try:
+            async with asyncio.timeout(30):
+                while not clock.slept:
+                    await asyncio.sleep(0.01)
+        finally:
+            await bot.stop()
+            await task  # stop() ends the stream
+        # Two requests a cycle, two left in a 300 s window: wait it out, don't hammer.
+        assert max(clock.slept) >= 250

@@ -304,6 +304,10 @@ class BlueskyPlatform(Platform):
                 self._acked.update(handed_over)
         except Stopped:
             return
+        except PlatformError:
+            if self._poll.stopping.is_set():
+                return  # stop() closed the client under a request: the stream just ends
+            raise
 
     async def backfill(self, since: Mapping[str, str]) -> Backfill:
         self.client.sdk  # noqa: B018

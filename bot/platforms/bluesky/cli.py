@@ -53,8 +53,9 @@ def bluesky_check(
 
 
 def import_bluesky_command(
-    files: Annotated[list[Path], typer.Argument(help="JSON lines: searchPosts, getPostThread "
-                                                "or getAuthorFeed responses, one a line.")],
+    files: Annotated[list[Path], typer.Argument(help="JSON lines of searchPosts, "
+                                                "getPostThread or getAuthorFeed responses, or "
+                                                "a repo export (.car).")],
     script: Annotated[Path, typer.Option("--script", help="The chat script the posts belong "
                                          "to (chats/<chat>.yaml).")],
     host: Annotated[str, typer.Option("--host", help="The host's handle or DID, when the "
@@ -70,6 +71,8 @@ def import_bluesky_command(
       tweetchat import bluesky search.jsonl threads.jsonl --script chats/nhssm.yaml
 
       tweetchat import bluesky feed.jsonl --script chats/nhssm.yaml --host nhssm.bsky.social
+
+      tweetchat import bluesky repo.car --script chats/nhssm.yaml --host did:plc:abc123
     """
     from bot.archive import Archive
     from bot.platforms.bluesky.importer import import_bluesky

@@ -6,8 +6,9 @@ reply in the tree), or a single post view. Posts go through the live adapter's o
 converter, so an imported post is stored exactly as a collected one; overlapping
 responses repeat posts, which the archive's (platform, id) key makes harmless.
 
-Not read (yet): a repo CAR export (com.atproto.sync.getRepo). It holds the account's own
-records without other people's replies; fetch the threads with getPostThread instead.
+A repository export (`com.atproto.sync.getRepo`, a `.car` file) is read too: it holds the
+account's own posts only (no one else's replies, and the DID but no handle), so it
+recovers the host's side of a chat; pass the DID as the host.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from bot.archive import Archive
 from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream
 from bot.importers.jsonl import parse_json_file
+from bot.platforms.bluesky.car import BadCar, is_car, post_views
 from bot.platforms.bluesky.posts import PLATFORM, BadPost, feed_views, view_message
 from bot.script import ChatScript
 
@@ -45,11 +47,24 @@ def records(number: int, value: Any) -> Iterator[Parsed]:
             yield Parsed(number, error=str(e))
 
 
+def car_records(path: Path) -> Iterator[Parsed]:
+    """Each post of a repository export, numbered in tree order; a broken file is line 1."""
+    try:
+        for number, view in enumerate(post_views(path), 1):
+            try:
+                yield Parsed(number, view_message(view, {"post": view, "source": "car"}))
+            except BadPost as e:
+                yield Parsed(number, error=str(e))
+    except BadCar as e:
+        yield Parsed(1, error=str(e))
+
+
 def import_bluesky(archive: Archive, path: str | Path, script: ChatScript,
                    progress: Callable[[int], None] | None = None, *,
                    host_accounts: Iterable[str] = ()) -> ImportReport:
     """Import a JSONL file of Bluesky responses for `script`'s chat. `host_accounts` names
     the handles or DIDs whose posts are the host's (the script's own are included)."""
+    path = Path(path)
     names = host_names_for(script, PLATFORM, host_accounts)
-    return import_stream(archive, script, parse_json_file(path, records, progress),
-                         platform=PLATFORM, host_names=names)
+    parsed = car_records(path) if is_car(path) else parse_json_file(path, records, progress)
+    return import_stream(archive, script, parsed, platform=PLATFORM, host_names=names)

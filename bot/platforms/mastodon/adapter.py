@@ -5,7 +5,8 @@ the script asks for one, questions optionally threaded under the welcome, and an
 Idempotency-Key so a retried post that had in fact gone through is not posted twice.
 The status length is checked against the instance's own limits (/api/v2/instance).
 
-Collecting polls (streaming is not used: polling works on every instance and token):
+Collecting polls (streaming is not used: polling works on every instance and token),
+at an interval stretched to fit the X-RateLimit window the instance reports:
 the hashtag timeline from the last id seen upwards (min_id pages, followed through the
 Link header's rel="prev"), and each host post's context for replies that drop the tag.
 In a watched thread a changed `edited_at` is an edit and a status that vanished (and
@@ -42,7 +43,7 @@ from bot.platforms.mastodon.client import (
 )
 from bot.platforms.mastodon.statuses import PLATFORM, BadStatus, status_message
 from bot.platforms.mastodon.text import countable_length, with_hashtag
-from bot.platforms.polling import Poller, Stopped
+from bot.platforms.polling import Poller, Stopped, next_interval
 from bot.platforms.x.client import as_bool, as_float
 from bot.records import Action, ActionResult, Backfill, Event, Message, PostRef
 
@@ -289,10 +290,16 @@ class MastodonPlatform(Platform):
                 for event in await self._cycle(persistent=True):
                     yield event
                 handed_over = self._cursor()
-                await self._poll.sleep(self._poll_interval)
+                await self._poll.sleep(next_interval(
+                    self._poll_interval, self.client.remaining, self.client.reset,
+                    self._clock.now().timestamp(), 1 + len(self._live_roots())))
                 self._acked.update(handed_over)
         except Stopped:
             return
+        except PlatformError:
+            if self._poll.stopping.is_set():
+                return  # stop() closed the client under a request: the stream just ends
+            raise
 
     async def backfill(self, since: Mapping[str, str]) -> Backfill:
         self.client.api  # noqa: B018

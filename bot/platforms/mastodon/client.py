@@ -103,6 +103,8 @@ class MastodonClient:
         self.clock = clock or Clock()
         self._api: Mastodon | None = None
         self._last: requests.Response | None = None
+        self.remaining: int | None = None  # X-RateLimit-Remaining of the last answer
+        self.reset: float | None = None  # X-RateLimit-Reset, as epoch seconds
         self._lock = asyncio.Lock()
 
     @property
@@ -164,6 +166,11 @@ class MastodonClient:
         if len(response.content) > MAX_BODY:
             raise PlatformError(f"Mastodon's answer while {what} is over {MAX_BODY} bytes",
                                 retryable=False)
+        try:
+            self.remaining = int(response.headers["X-RateLimit-Remaining"])
+            self.reset = _reset(response)
+        except (KeyError, ValueError):
+            pass
         try:
             body = response.json()
         except ValueError as e:
