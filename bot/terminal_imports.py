@@ -3,13 +3,15 @@ sized to the file, and print what it did as one table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from bot.importers.common import ImportReport
+from bot.settings import Settings
 from bot.terminal import UserError, console
 
 BAD_LINES_SHOWN = 20
@@ -46,3 +48,23 @@ def print_report(file: Path, archive_path: Path, report: ImportReport, left_out:
     table.add_row("Bad lines", f"{len(bad):,}{where}")
     table.add_row("Sessions", ", ".join(str(s) for s in report.sessions) or no_sessions)
     console.print(table)
+
+
+def import_files(files: Sequence[Path], settings: Settings, script: Path,
+                 importer: Callable[..., ImportReport], left_out: str, no_sessions: str) -> None:
+    """Run `importer(archive, file, chat, progress)` on each file in turn, printing each
+    report; the archive is opened once and always closed."""
+    from bot.archive import Archive
+    from bot.script import load_script
+
+    chat = load_script(script)
+    archive = Archive(settings.archive.path)
+    try:
+        for file in files:
+            def work(advance: Callable[[int], None], f: Path = file) -> Any:
+                return importer(archive, f, chat, advance)
+
+            report = run_import(file, work)
+            print_report(file, settings.archive.path, report, left_out, no_sessions)
+    finally:
+        archive.close()

@@ -32,6 +32,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.platforms.bluesky.text import grapheme_count
+from bot.testing.http import serve
 
 POST = "app.bsky.feed.post"
 THREADGATE = "app.bsky.feed.threadgate"
@@ -99,11 +100,7 @@ class FakeBlueskyServer:
     async def __aenter__(self) -> FakeBlueskyServer:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_route("*", "/xrpc/{nsid}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.platforms.mastodon.text import countable_length
+from bot.testing.http import serve
 
 DOMAIN = "chat.example.social"
 _FIRST_ID = 113_500_000_000_000_000
@@ -112,11 +113,7 @@ class FakeMastodonServer:
         r.add_post("/api/v1/reports{slash:/?}", self._report)
         r.add_post("/api/v1/accounts/{id}/mute{slash:/?}", self._mute)
         r.add_post("/api/v1/accounts/{id}/block{slash:/?}", self._block)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

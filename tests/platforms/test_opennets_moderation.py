@@ -95,6 +95,13 @@ async def test_mastodon_moderates_from_the_bots_own_account() -> None:
             assert server.reports[-1]["target_account"]["id"] == ann
             assert (await bot.act(Action("timeout", message_id=reply, minutes=15))).done
             assert server.muted == {ann: 900}
+            signpost = await bot.act(Action("signpost", message_id=reply, author_id=ann,
+                                            text="You can call Samaritans on 116 123."))
+            assert signpost.done
+            private = server.posted[-1]
+            assert private["visibility"] == "direct" and private["in_reply_to_id"] is None
+            assert private["text_source"] == ("@ann@remote.example You can call Samaritans "
+                                              "on 116 123.")
             assert (await bot.act(Action("block", author_id=ann))).done
             assert server.blocked == {ann}
             assert (await bot.act(Action("delete", message_id=q.id))).done

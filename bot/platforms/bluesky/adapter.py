@@ -41,7 +41,6 @@ from bot.platforms.bluesky.client import (
     did_of,
     iso_time,
     now_iso,
-    parse_time,
 )
 from bot.platforms.bluesky.posts import (
     PLATFORM,
@@ -53,6 +52,7 @@ from bot.platforms.bluesky.posts import (
     view_message,
 )
 from bot.platforms.bluesky.text import MAX_GRAPHEMES, facets_for, mentions, prepare
+from bot.platforms.payload import parse_time
 from bot.platforms.polling import Poller, Stopped
 from bot.platforms.x.client import as_bool, as_float
 from bot.records import Action, ActionResult, Backfill, Event, Message, PostRef

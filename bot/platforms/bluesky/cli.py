@@ -74,20 +74,10 @@ def import_bluesky_command(
 
       tweetchat import bluesky repo.car --script chats/nhssm.yaml --host did:plc:abc123
     """
-    from bot.archive import Archive
     from bot.platforms.bluesky.importer import import_bluesky
-    from bot.script import load_script
-    from bot.terminal_imports import print_report, run_import
+    from bot.terminal_imports import import_files
 
     setup_logging(verbose)
-    settings = settings_from(config)
-    chat = load_script(script)
-    archive = Archive(settings.archive.path)
-    try:
-        for file in files:
-            report = run_import(file, partial(import_bluesky, archive, file, chat,
-                                              host_accounts=[host]))
-            print_report(file, settings.archive.path, report, "reposts, empty responses",
-                         "none (no posts by the host found; pass --host HANDLE)")
-    finally:
-        archive.close()
+    import_files(files, settings_from(config), script,
+                 partial(import_bluesky, host_accounts=[host]), "reposts, empty responses",
+                 "none (no posts by the host found; pass --host HANDLE)")

@@ -272,16 +272,6 @@ def now_iso(clock: Clock) -> str:
     return iso_time(clock.now())
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An AT Protocol datetime (RFC 3339), or None when it is not one."""
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
 
 async def check_credentials(credentials: BlueskyCredentials, *, service: str = DEFAULT_SERVICE,
                             hashtag: str = "", clock: Clock | None = None

@@ -12,7 +12,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.platforms.bluesky.client import parse_time, rkey_of
+from bot.platforms.bluesky.client import rkey_of
+from bot.platforms.payload import bounded as _str
+from bot.platforms.payload import parse_time
 from bot.records import Author, Message
 
 PLATFORM = "bluesky"
@@ -23,10 +25,6 @@ POST_TYPE = "app.bsky.feed.post"
 
 class BadPost(ValueError):
     """A payload that claims to be a post view but is not a usable one."""
-
-
-def _str(value: Any, limit: int = 2_000) -> str | None:
-    return value[:limit] if isinstance(value, str) else None
 
 
 def post_url(uri: str, handle: str | None) -> str:

@@ -66,7 +66,7 @@ class MastodonPlatform(Platform):
     name = PLATFORM
     capabilities = Capabilities(threads=True, edits=True, deletes=True, max_length=500,
                                 actions=frozenset({"delete", "report", "timeout", "mute",
-                                                   "block"}))
+                                                   "block", "signpost"}))
 
     def __init__(self, context: ChatContext, *, api_base_url: str | None = None,
                  access_token: str | None = None, clock: Clock | None = None) -> None:
@@ -98,6 +98,7 @@ class MastodonPlatform(Platform):
         self._members: dict[str, dict[str, str]] = {}  # root -> {status id: edited_at or ""}
         self._roots: dict[str, str] = {}
         self._authors: dict[str, str] = {}  # status id -> account id (for report/mute/block)
+        self._accts: dict[str, str] = {}  # status id -> user@domain (for a private signpost)
         self._seen: set[str] = set()
         self._welcome: str | None = None
 
@@ -204,6 +205,8 @@ class MastodonPlatform(Platform):
         if message is None:
             return None  # a boost
         self._authors[message.id] = message.author.id
+        if message.author.handle:
+            self._accts[message.id] = message.author.handle
         if message.thread_id is None and message.reply_to:
             parent_root = self._roots.get(message.reply_to, message.reply_to)
             message = _with_thread(message, parent_root)
@@ -324,6 +327,8 @@ class MastodonPlatform(Platform):
             return ActionResult(False, f"Mastodon cannot {action.kind}; flagged for moderators")
         sid = action.message_id
         try:
+            if action.kind == "signpost":
+                return await self._signpost(sid, action.text or "")
             if action.kind == "delete":
                 if not sid or self._authors.get(sid, self.me_id) != self.me_id:
                     return ActionResult(False, "Mastodon deletes only the bot's own posts; "
@@ -349,6 +354,22 @@ class MastodonPlatform(Platform):
                                 + (f" for {action.minutes} minutes" if seconds else ""))
         except PlatformError as e:
             return ActionResult(False, f"Mastodon refused to {action.kind}: {e}")
+
+    async def _signpost(self, status_id: str | None, text: str) -> ActionResult:
+        """A private word to the author: a direct-visibility status that mentions only them."""
+        acct = self._accts.get(status_id or "")
+        if acct is None and status_id:
+            status = await self.client.status(status_id)
+            acct = str((status or {}).get("account", {}).get("acct") or "") or None
+        if not acct or not text.strip():
+            return ActionResult(False, "Mastodon signpost needs the author and the text")
+        words = f"@{acct} {text.strip()}"
+        room = self.limits.max_characters
+        if countable_length(words, self.limits.characters_reserved_per_url) > room:
+            words = words[:room - 1] + "…"
+        key = hashlib.sha256(f"{self._nonce}|signpost|{status_id}".encode()).hexdigest()[:32]
+        await self.client.post(words, reply_to=None, visibility="direct", spoiler="", key=key)
+        return ActionResult(True, f"a private signpost sent to @{acct}")
 
 
 def _with_thread(message: Message, thread_id: str) -> Message:

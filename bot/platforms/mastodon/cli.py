@@ -77,20 +77,10 @@ def import_mastodon_command(
 
       tweetchat import mastodon archive/outbox.json --script chats/nhssm.yaml --host nhssm
     """
-    from bot.archive import Archive
     from bot.platforms.mastodon.importer import import_mastodon
-    from bot.script import load_script
-    from bot.terminal_imports import print_report, run_import
+    from bot.terminal_imports import import_files
 
     setup_logging(verbose)
-    settings = settings_from(config)
-    chat = load_script(script)
-    archive = Archive(settings.archive.path)
-    try:
-        for file in files:
-            report = run_import(file, partial(import_mastodon, archive, file, chat,
-                                              host_accounts=[host]))
-            print_report(file, settings.archive.path, report, "boosts, empty pages",
-                         "none (no statuses by the host found; pass --host ACCOUNT)")
-    finally:
-        archive.close()
+    import_files(files, settings_from(config), script,
+                 partial(import_mastodon, host_accounts=[host]), "boosts, empty pages",
+                 "none (no statuses by the host found; pass --host ACCOUNT)")

@@ -27,11 +27,11 @@ from bot.importers.jsonl import parse_json_file
 from bot.platforms.mastodon.statuses import (
     PLATFORM,
     BadStatus,
-    parse_time,
     status_message,
     with_warning,
 )
 from bot.platforms.mastodon.text import html_to_text
+from bot.platforms.payload import parse_time
 from bot.records import Author, Message
 from bot.script import ChatScript
 

@@ -10,10 +10,11 @@ left out of answers, as X retweets are. A remote author's handle is `user@domain
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.platforms.mastodon.text import html_to_text
+from bot.platforms.payload import bounded as _str
+from bot.platforms.payload import parse_time
 from bot.records import Author, Message
 
 PLATFORM = "mastodon"
@@ -23,10 +24,6 @@ class BadStatus(ValueError):
     """A payload that claims to be a status but is not a usable one."""
 
 
-def _str(value: Any, limit: int = 2_000) -> str | None:
-    return value[:limit] if isinstance(value, str) else None
-
-
 def _id(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
@@ -34,15 +31,6 @@ def _id(value: Any) -> str | None:
         return value
     return None
 
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def with_warning(text: str, spoiler: str) -> str:
