@@ -58,7 +58,13 @@ def claim_window(archive: Archive, session: SessionRow, *, lead_in_minutes: int,
                  late_window_minutes: int) -> int:
     """Give the session the chat's unassigned messages from inside its window (backfill)."""
     if session.rehearsal:
-        return 0  # rehearsals only own what was said while they ran
+        # A rehearsal owns only what was said while it ran: no lead-in, no late window. It
+        # still claims those, because an answer waiting in a collector's batch when the
+        # close went out is stored after the session ended, with no session of its own.
+        if session.ended_at is None:
+            return 0
+        return archive.assign_session(session.id, session.chat_id, session.scheduled_start,
+                                      session.ended_at, session.platforms)
     start = session.scheduled_start - timedelta(minutes=lead_in_minutes)
     end_base = session.ended_at or session.scheduled_start + timedelta(
         minutes=session.duration_minutes)

@@ -112,3 +112,35 @@ def test_the_publisher_reads_its_windows_from_the_settings(tmp_path: Path) -> No
     assert (publisher.lead_in_minutes, publisher.late_window_minutes) == (5, 45)
     assert publisher.archive_path == settings.archive.path
     assert publisher.transcripts_dir == settings.archive.transcripts_dir
+
+
+def test_a_rehearsal_claims_what_was_said_while_it_ran_but_stored_after_it_ended(
+    tmp_path: Path,
+) -> None:
+    """An answer still in a collector's batch when the close goes out is stored with no
+    session; the rehearsal's render gives it back, but nothing from before or after it."""
+    from bot.archive import Archive
+    from bot.records import Author, Event, Message
+
+    archive = Archive(tmp_path / "archive.db")
+    start = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+    sid = archive.create_session(
+        chat_id="test", title="T", hashtag="#T", timezone="Europe/London",
+        scheduled_start=start, duration_minutes=5, platforms=["memory"], items=[],
+        rehearsal=True, pace=60,
+    )
+    archive.update_session(sid, status="ended", ended_at=start + timedelta(seconds=5))
+
+    def said(mid: str, seconds: float) -> Event:
+        message = Message("memory", mid, Author("memory", "u1", "Ann"), f"A1 said {mid}",
+                          start + timedelta(seconds=seconds))
+        return Event("created", "memory", mid, message.created, message)
+
+    archive.record_events([said("before", -60), said("during", 4.9), said("after", 600)],
+                          chat_id="test")
+    session = archive.session(sid)
+    claimed = publishing.claim_window(archive, session, lead_in_minutes=15,
+                                      late_window_minutes=120)
+    assert claimed == 1
+    assert [m.id for m in archive.messages(sid)] == ["during"]
+    archive.close()
