@@ -3,6 +3,11 @@
 Events are batched (a flood of answers becomes a few transactions, not hundreds) and
 tagged with the chat's live session, if any. Backfill cursors are stored in the archive
 after each batch, so a restart resumes where the bot stopped and a replay is harmless.
+
+The live stream is supervised: when a platform's `events()` fails, it is restarted with
+exponential backoff after a backfill of what was missed, and when it stays down the
+moderators are told (an alert, and a line in the live session's log). Gaps a platform
+reports itself (X: a cursor older than the search window) are told the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
 from bot.archive import Archive
 from bot.clock import Clock
@@ -24,6 +30,13 @@ BATCH_SECONDS = 0.2
 
 # Called after each stored batch: moderation screening, live views, ...
 Listener = Callable[[Platform, Sequence[Event], int | None], Awaitable[None]]
+# Tells the moderators: (live session id or None, one plain line).
+Alert = Callable[[int | None, str], Awaitable[None]]
+
+RESTART_BASE_SECONDS = 1.0
+RESTART_CAP_SECONDS = 300.0
+ALERT_AFTER_FAILURES = 3  # consecutive failed restarts before the moderators are told
+HEALTHY_SECONDS = 60.0  # a stream that ran this long before failing counts as recovered
 
 
 class Collector:
@@ -38,6 +51,7 @@ class Collector:
         live_session: Callable[[], int | None],
         clock: Clock | None = None,
         listeners: Sequence[Listener] = (),
+        on_alert: Alert | None = None,
     ) -> None:
         self.archive = archive
         self.chat_id = chat_id
@@ -45,7 +59,10 @@ class Collector:
         self.live_session = live_session
         self.clock = clock or Clock()
         self.listeners = list(listeners)
+        self.on_alert = on_alert
         self.stored = 0
+        self.restarts = 0  # how many times the live stream was restarted
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
@@ -58,6 +75,7 @@ class Collector:
         """Flush what was received, then stop."""
         if self._task is None:
             return
+        self._stopping = True
         self._queue.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(self._task), timeout=5)
@@ -90,13 +108,57 @@ class Collector:
             reader.cancel()
 
     async def _read(self) -> None:
-        try:
-            async for event in self.platform.events():
-                self._queue.put_nowait(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a platform bug must not take the whole bot down
-            log.exception("%s: the event stream failed; backfill will recover", self.platform.name)
+        """Run the platform's stream; restart it when it fails, never die quietly."""
+        failures = 0
+        down_since: datetime | None = None
+        told = False
+        while not self._stopping:
+            began = self.clock.monotonic()
+            try:
+                async for event in self.platform.events():
+                    self._queue.put_nowait(event)
+                    if told:  # the stream delivers again: say so once
+                        await self._tell(f"{self.platform.name}: collecting again")
+                        told = False
+                return  # a clean end: the platform was stopped
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a platform bug must not take the whole bot down
+                reason = str(exc) or type(exc).__name__
+                log.exception("%s: the event stream failed", self.platform.name)
+            if self.clock.monotonic() - began >= HEALTHY_SECONDS:
+                failures, down_since = 0, None
+            failures += 1
+            down_since = down_since or self.clock.now()
+            delay = min(RESTART_CAP_SECONDS, RESTART_BASE_SECONDS * 2 ** (failures - 1))
+            if failures >= ALERT_AFTER_FAILURES and not told:
+                told = True
+                await self._tell(
+                    f"{self.platform.name}: collecting replies has been failing since "
+                    f"{down_since:%H:%M} UTC ({reason}); retrying every {delay:.0f} s, and "
+                    "what was missed is backfilled when it recovers"
+                )
+            await self.clock.sleep(delay)
+            if self._stopping:
+                return
+            self.restarts += 1
+            await self.backfill()
+
+    async def _tell(self, text: str) -> None:
+        """An alert for the moderators, kept in the live session's log as well."""
+        session_id = self.live_session()
+        log.warning("%s", text)
+        if session_id is not None:
+            self.archive.log_session(session_id, "collection", text, self.clock.now())
+        if self.on_alert is not None:
+            try:
+                await self.on_alert(session_id, text)
+            except Exception:
+                log.exception("could not deliver an alert")
+
+    async def _report_gaps(self) -> None:
+        for gap in self.platform.take_gaps():
+            await self._tell(f"{self.platform.name}: {gap}")
 
     async def store(self, events: Sequence[Event]) -> int:
         """Store a batch, save the platform's cursor, tell the listeners; returns rows changed."""
@@ -111,6 +173,7 @@ class Collector:
                 await listener(self.platform, events, session_id)
             except Exception:
                 log.exception("a listener failed on a batch of %d events", len(events))
+        await self._report_gaps()
         return changed
 
     async def backfill(self) -> int:
@@ -129,6 +192,7 @@ class Collector:
             for listener in self.listeners:
                 await listener(self.platform, batch, None)
         self.archive.save_cursor(self.chat_id, self.platform.name, result.cursor, self.clock.now())
+        await self._report_gaps()
         if changed:
             log.info("%s: backfill stored %d events", self.platform.name, changed)
         return changed

@@ -180,7 +180,7 @@ class Core:
             collector = Collector(
                 self.archive, runtime.script.id, platform,
                 live_session=self._live_session_of(runtime.script.id),
-                clock=self.clock, listeners=self.screening.listeners(),
+                clock=self.clock, listeners=self.screening.listeners(), on_alert=self._alert,
             )
             if await collector.backfill():
                 self._spawn(self._republish_recent(runtime.script.id))
@@ -309,6 +309,7 @@ class Core:
         host = SessionHost(
             self.archive, session_id, runtime.platforms, clock=self.clock,
             retry=RetryPolicy(s.retry_attempts, s.retry_base_seconds), on_alert=self._alert,
+            repeat_text=runtime.script.model.repeat_text,
         )
         self.hosts[session_id] = host
         task = asyncio.create_task(self._run_host(host), name=f"session:{session_id}")

@@ -16,11 +16,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot.archive import Archive, ItemRow
 from bot.clock import Clock, SessionClock
-from bot.platforms.base import Platform, PlatformError
+from bot.platforms.base import DuplicatePost, Platform, PlatformError
 from bot.records import Author, Message, PostRef
+from bot.script import unique_text
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class SessionHost:
         clock: Clock | None = None,
         retry: RetryPolicy = RetryPolicy(),
         on_alert: Callable[[int, str], Awaitable[None]] | None = None,
+        repeat_text: str | None = None,
     ) -> None:
         self.archive = archive
         self.session_id = session_id
@@ -61,6 +65,8 @@ class SessionHost:
         origin = archive.session_origin(session_id)
         self.session_clock = SessionClock(origin or self.clock.now(), session.pace, self.clock)
         self._paused_at: float | None = None
+        self.repeat_text = repeat_text  # the script's template for platforms refusing repeats
+        self._number = self._session_number()
 
     # -- running ---------------------------------------------------------------------------
 
@@ -102,6 +108,22 @@ class SessionHost:
         """The bot is stopping: finish the current write, leave the session resumable."""
         self._stopping = True
         self._wake.set()
+
+    def _session_number(self) -> int:
+        """This session's place among the chat's hosted sessions (1 for the first)."""
+        this = self.archive.session(self.session_id)
+        return sum(1 for s in self.archive.sessions(chat_id=self.chat_id)
+                   if not s.rehearsal and s.scheduled_start <= this.scheduled_start
+                   and s.id <= self.session_id) or 1
+
+    def _text_for(self, platform: Platform, item: ItemRow) -> str:
+        """The item's text on one platform: unique each week where repeats are refused."""
+        if not (platform.capabilities.refuses_repeats and self.repeat_text):
+            return item.text
+        session = self.archive.session(self.session_id)
+        zone = ZoneInfo(session.timezone) if session.timezone else UTC
+        local = session.scheduled_start.astimezone(zone)
+        return unique_text(self.repeat_text, item.text, local, self._number)
 
     def _describe(self, session) -> str:  # type: ignore[no-untyped-def]
         kind = f"rehearsal at pace {session.pace:g}" if session.rehearsal else "live"
@@ -155,21 +177,29 @@ class SessionHost:
         if item.number is not None and platform.capabilities.threads:
             thread = item.text[:90]
         error = ""
+        text = self._text_for(platform, item)
         for attempt in range(self.retry.attempts):
             self.archive.mark_sending(self.session_id, item.key, platform_name)
             try:
-                ref = await platform.post(item.text, reply_to=reply_to, new_thread=thread)
+                ref = await platform.post(text, reply_to=reply_to, new_thread=thread)
             except PlatformError as exc:
                 error = str(exc)
                 log.warning("posting %s on %s failed (attempt %d): %s",
                             item.key, platform_name, attempt + 1, error)
+                if exc.retryable or isinstance(exc, DuplicatePost):
+                    # A timeout or 5xx may come after the platform accepted the post, and a
+                    # duplicate may be our own post: look before sending it again.
+                    found = await self._already_there(platform_name, text)
+                    if found is not None:
+                        self._reconciled(item, found, text, "it had gone out despite the error")
+                        return True
                 if not exc.retryable:
                     break
                 await self.clock.sleep(self.retry.base_seconds * 2**attempt)
                 continue
             self.archive.mark_sent(
                 self.session_id, item.key, ref, self.clock.now(),
-                message=self._host_message(ref, item.text),
+                message=self._host_message(ref, text),
             )
             return True
         self.archive.mark_failed(self.session_id, item.key, platform_name, error)
@@ -189,24 +219,47 @@ class SessionHost:
             raw={"posted_by": "tweetchat", "ref": ref.__dict__},
         )
 
+    def _since(self) -> datetime:
+        """The earliest moment a post of this session can have been made."""
+        session = self.archive.session(self.session_id)
+        return self.session_clock.origin if session.rehearsal else session.scheduled_start
+
+    async def _already_there(self, platform_name: str, text: str) -> PostRef | None:
+        """The bot's own post of `text` in this session, by the platform's evidence: its echo
+        in the archive (the bot's account, the text as sent), else the platform itself."""
+        platform = self.platforms[platform_name]
+        since = self._since()
+        texts = list(dict.fromkeys([text, platform.as_sent(text)]))
+        echo = self.archive.host_echo(platform_name, texts, since, platform.account_id)
+        if echo is not None:
+            return PostRef(platform_name, echo[0], thread_id=echo[1])
+        try:
+            return await platform.find_post(text, since)
+        except Exception as exc:  # looking must never end the session; resending is the fallback
+            log.warning("could not look for %s's earlier post: %s", platform_name, exc)
+            return None
+
+    def _reconciled(self, item: ItemRow, ref: PostRef, text: str, why: str) -> None:
+        self.archive.mark_sent(self.session_id, item.key, ref, self.clock.now(),
+                               message=self._host_message(ref, text))
+        self.archive.set_item_status(self.session_id, item.key, "sent",
+                                     posted_at=self.clock.now())
+        self.archive.log_session(self.session_id, "reconciled",
+                                 f"{item.key} on {ref.platform}: {why}", self.clock.now())
+        log.info("reconciled %s on %s: %s", item.key, ref.platform, why)
+
     async def _reconcile_sending(self) -> None:
         """Rows left in 'sending' by a crash: if the post reached the platform (its echo is
-        in the archive) mark it sent; otherwise leave it pending to be sent again."""
-        session = self.archive.session(self.session_id)
+        in the archive, or the platform shows it) mark it sent; otherwise leave it pending
+        to be sent again."""
         for item in self.archive.items(self.session_id):
             for row in self.archive.outbox(self.session_id, item.key):
-                if row["status"] != "sending":
+                if row["status"] != "sending" or row["platform"] not in self.platforms:
                     continue
-                since = (self.session_clock.origin if session.rehearsal
-                         else session.scheduled_start)
-                echo = self.archive.host_echo(row["platform"], item.text, since)
-                if echo is not None:
-                    ref = PostRef(row["platform"], echo[0], thread_id=echo[1])
-                    self.archive.mark_sent(self.session_id, item.key, ref, self.clock.now())
-                    self.archive.set_item_status(self.session_id, item.key, "sent",
-                                                 posted_at=self.clock.now())
-                    log.info("reconciled %s on %s: it had gone out before the restart",
-                             item.key, row["platform"])
+                text = self._text_for(self.platforms[row["platform"]], item)
+                found = await self._already_there(row["platform"], text)
+                if found is not None:
+                    self._reconciled(item, found, text, "it had gone out before the restart")
 
     # -- controls --------------------------------------------------------------------------
 

@@ -38,7 +38,8 @@ def reminder_text(script: ChatScript, start: datetime, before_seconds: float,
     """The reminder post for a session starting at `start`, `before_seconds` ahead."""
     local = start.astimezone(script.zone)
     place = script.model.timezone.split("/")[-1].replace("_", " ")
-    when = local.strftime("%A %H:%M") + f" {place} time"
+    # The date makes each week's reminder unique: X refuses the same text twice.
+    when = f"{local:%A} {local.day} {local:%B %H:%M} {place} time"
     text = f"Reminder: {script.title} starts {humanise(before_seconds)} ({when})."
     if public_url:
         text += f" Join at {public_url.rstrip('/')}/chats/{script.id}"

@@ -11,6 +11,7 @@ import copy
 import difflib
 import hashlib
 import re
+import string
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -116,6 +117,9 @@ class ScriptModel(_Strict):
     signpost: str = ""
     # The roles participants may declare (optional for them); [] offers none.
     roles: tuple[str, ...] = DEFAULT_ROLES
+    # How a weekly post is made unique where a platform refuses repeats (X refuses the same
+    # text twice): {text} the post, {date} the session's date (27 Nov), {number} its number.
+    repeat_text: str = "{text} ({date})"
 
     @field_validator("roles")
     @classmethod
@@ -348,6 +352,10 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
         except ValueError as exc:
             add(("reminders", i), f"reminder '{reminder}': {exc}")
 
+    problem = repeat_text_problem(m.repeat_text)
+    if problem:
+        add(("repeat_text",), problem)
+
     for i, platform in enumerate(m.platforms):
         if platform not in registry.PLATFORMS:
             add(("platforms", i), registry.unknown(platform))
@@ -429,10 +437,38 @@ def _length_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[S
         if info is None:
             continue
         for path, text in posts:
+            if info.refuses_repeats and not repeat_text_problem(m.repeat_text):
+                # As long as it can become: the widest date and a four-digit number.
+                text = unique_text(m.repeat_text, text.strip(), LONGEST_DATE, 9999)
             problem = info.too_long(text, m.hashtag, m.platform_settings.get(platform))
             if problem is not None:
                 out.append(ScriptIssue(name, line_for(lines, path), problem))
     return out
+
+
+REPEAT_FIELDS = ("text", "date", "number")
+LONGEST_DATE = datetime(2026, 9, 30)  # "30 Sep": the widest {date}
+
+
+def repeat_text_problem(template: str) -> str | None:
+    """Why `repeat_text` cannot be used (None when it can): it must keep {text}."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        return f"repeat_text '{template}': {exc}; write e.g. '{{text}} ({{date}})'"
+    unknown = [f for f in fields if f not in REPEAT_FIELDS]
+    if unknown:
+        return (f"repeat_text uses {{{unknown[0]}}}; use only {{text}}, {{date}} and "
+                "{number}")
+    if "text" not in fields:
+        return "repeat_text must contain {text} (the post itself), e.g. '{text} ({date})'"
+    return None
+
+
+def unique_text(template: str, text: str, local_date: datetime, number: int) -> str:
+    """A weekly post made unique: the session's date or number woven in by the template."""
+    date_text = f"{local_date.day} {local_date.strftime('%b')}"
+    return template.format(text=text, date=date_text, number=number)
 
 
 def dst_problem(day: str, start: time, zone: ZoneInfo, years: int = 3) -> str | None:

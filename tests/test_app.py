@@ -25,8 +25,8 @@ async def test_reminder_is_posted_with_local_time(settings, tmp_path) -> None:
         await app.on_reminder("test", datetime(2026, 11, 25, 20, 0, tzinfo=UTC), 3600)
         platform = app.chats["test"].platforms["memory"]
         text = platform.posts[-1].text  # type: ignore[attr-defined]
-        assert text == ("Reminder: Test chat starts in 1 hour (Wednesday 20:00 London time). "
-                        "#TestChat")
+        assert text == ("Reminder: Test chat starts in 1 hour (Wednesday 25 November 20:00 "
+                        "London time). #TestChat")
     finally:
         await app.stop()
 

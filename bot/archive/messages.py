@@ -169,16 +169,20 @@ class MessageStore:
         )
         return {(r[0], r[1]) for r in rows}
 
-    def host_echo(self, platform: str, text: str, since: datetime
-                  ) -> tuple[str, str | None] | None:
-        """The host's post of `text` on a platform since a time, as (id, thread), if stored.
+    def host_echo(self, platform: str, texts: Sequence[str], since: datetime,
+                  account_id: str | None = None) -> tuple[str, str | None] | None:
+        """The bot's own post of one of `texts` on a platform since a time, as (id, thread).
 
-        How a restart tells a post that went out from one that did not.
+        How a restart tells a post that went out from one that did not. The evidence is the
+        platform's: a row marked as the host's, or one collected from the bot's own account
+        (`account_id`) carrying the text as it was sent.
         """
+        marks = ", ".join("?" for _ in texts) or "null"
         row = self.db.execute(
-            "select id, thread_id from messages where platform = ? and text = ? "
-            "and created >= ? and author_id = 'host' limit 1",
-            [platform, text, iso(since)],
+            f"select id, thread_id from messages where platform = ? and text in ({marks}) "
+            "and created >= ? and (is_host = 1 or author_id = 'host' or author_id = ?) "
+            "order by created limit 1",
+            [platform, *texts, iso(since), account_id or "host"],
         ).fetchone()
         return (row[0], row[1]) if row else None
 

@@ -33,6 +33,17 @@ class PlatformError(Exception):
         self.retryable = retryable
 
 
+class DuplicatePost(PlatformError):
+    """The platform refused the post as a repeat of one already there.
+
+    X's duplicate-content 403. After a crash or a timeout that post may be ours: the host
+    looks for it before calling the item failed.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
 class PlatformSetupError(Exception):
     """The platform cannot start: missing token, missing permission, unknown channel.
 
@@ -52,6 +63,7 @@ class Capabilities:
     max_length: int | None = None
     weighted_length: bool = False  # X-style weighted counting (URLs 23, wide chars 2)
     actions: frozenset[str] = frozenset()
+    refuses_repeats: bool = False  # the same text twice is refused (X): weekly posts vary
 
 
 @dataclass(frozen=True)
@@ -167,6 +179,7 @@ class Platform(abc.ABC):
 
     name: str = "base"
     capabilities: Capabilities = Capabilities()
+    _gaps: list[str]  # see report_gap
 
     def __init__(self, context: ChatContext) -> None:
         self.context = context
@@ -203,6 +216,36 @@ class Platform(abc.ABC):
         Saved after each stored batch, so a restart backfills from there.
         """
         return None
+
+    @property
+    def account_id(self) -> str | None:
+        """The id the bot's own posts carry on this platform, once started (None: unknown)."""
+        return None
+
+    def as_sent(self, text: str) -> str:
+        """`text` as post() would put it on the platform (e.g. X adds the hashtag)."""
+        return text
+
+    async def find_post(self, text: str, since: datetime) -> PostRef | None:
+        """The bot's own post of `text` made since `since`, found on the platform itself.
+
+        How a send that crashed, timed out or was refused as a duplicate after the platform
+        accepted it is reconciled. None when not found (or not supported).
+        """
+        return None
+
+    def take_gaps(self) -> list[str]:
+        """Gaps in collection the platform knows of, one plain line each, handed over once.
+
+        The collector tells the moderators. E.g. X: a cursor older than the search window.
+        """
+        gaps: list[str] = getattr(self, "_gaps", [])
+        self._gaps = []
+        return gaps
+
+    def report_gap(self, text: str) -> None:
+        """Record a gap for `take_gaps` (and log it)."""
+        self._gaps = [*getattr(self, "_gaps", []), text]
 
     async def sync_schedule(self, upcoming: Sequence[Upcoming]) -> None:
         """Mirror the upcoming sessions (create, update, cancel); most platforms need not."""

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.platforms.base import (
@@ -66,6 +67,18 @@ class MemoryPlatform(Platform):
         self.posts.append(msg)
         self._emit(Event("created", self.name, msg.id, msg.created, msg))
         return PostRef(self.name, msg.id, thread_id=thread)
+
+    @property
+    def account_id(self) -> str | None:
+        """The host's author id: what the memory platform's own posts carry."""
+        return HOST.id
+
+    async def find_post(self, text: str, since: datetime) -> PostRef | None:
+        """The host's post of `text` since `since`, as the platform keeps it."""
+        for msg in self.posts:
+            if msg.text == text and msg.created >= since:
+                return PostRef(self.name, msg.id, thread_id=msg.thread_id)
+        return None
 
     async def events(self) -> AsyncIterator[Event]:  # type: ignore[override]
         """What the room's people do, as it happens, until stop()."""

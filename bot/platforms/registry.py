@@ -54,6 +54,7 @@ class PlatformInfo:
     # bytes; Mastodon's per-instance limit in the chat's settings): (text, hashtag, the
     # chat's settings for this platform) -> the problem, or None when the post fits.
     rule: Callable[[str, str, Mapping[str, Any]], str | None] | None = None
+    refuses_repeats: bool = False  # the same text twice is refused: weekly posts vary
 
     def too_long(self, text: str, hashtag: str,
                  settings: Mapping[str, Any] | None = None) -> str | None:
@@ -84,7 +85,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
             max_length=MAX_WEIGHTED, length=x_length,
             length_unit="weighted characters with the hashtag (URLs count 23, wide characters 2)",
             settings_model=XSettings, cli="bot.platforms.x.cli:x_app",
-            importer="bot.platforms.x.cli:import_x_command",
+            importer="bot.platforms.x.cli:import_x_command", refuses_repeats=True,
         ),
         PlatformInfo(
             name="bluesky", label="Bluesky", factory="bot.platforms.bluesky.adapter:build",

@@ -41,7 +41,9 @@ Scheduled events are in fake_discord_events.py. The pytest fixtures `world` and 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import types
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -66,6 +68,8 @@ BOT_PERMISSIONS = discord.Permissions(
     manage_messages=True,
     moderate_members=True,
     manage_events=True,
+    create_events=True,  # creating an event needs this; manage_events only edits (issue 16)
+    mention_everyone=True,  # so a reminder role's ping reaches people even if unmentionable
     create_public_threads=True,
     send_messages_in_threads=True,
     attach_files=True,
@@ -123,6 +127,8 @@ class DiscordWorld:
             setattr(self.state, name, _with_reaction_type(getattr(self.state, name)))
         self.uploads: dict[int, dict[str, bytes]] = {}  # message id -> filename -> bytes
         self.http.uploads = self.uploads  # type: ignore[attr-defined]
+        self.pinged: dict[int, list[int]] = {}  # message id -> roles actually notified
+        self.http.pinged = self.pinged  # type: ignore[attr-defined]
         self.sent_payloads: dict[int, dict[str, Any]] = {}  # message id -> JSON as sent
         self.http.sent_payloads = self.sent_payloads  # type: ignore[attr-defined]
         self.published_commands: dict[int, list[dict[str, Any]]] = {}
@@ -157,12 +163,16 @@ class DiscordWorld:
         member: discord.Member | None = None,
         channel: discord.abc.Messageable | None = None,
         reply_to: discord.Message | None = None,
-    ) -> discord.Message:
-        """A person posts (optionally replying): Discord's MESSAGE_CREATE through the parser."""
+        offline: bool = False,
+    ) -> discord.Message | None:
+        """A person posts (optionally replying): Discord's MESSAGE_CREATE through the parser.
+        `offline`: while the bot is disconnected; only history will ever show it."""
         channel = channel or self.chat
         data = _message_data(channel, member or self.ann, content, reply_to=reply_to)
-        self.state.parse_message_create(cast(Any, data))
         _store(int(data["channel_id"])).append(data)
+        if offline:
+            return None
+        self.state.parse_message_create(cast(Any, data))
         await dpytest.run_all_events()
         found = self.state._get_message(int(data["id"]))
         assert found is not None
@@ -177,12 +187,29 @@ class DiscordWorld:
         self.state.parse_message_update(cast(Any, data))
         await dpytest.run_all_events()
 
+    async def drop(self) -> None:
+        """The gateway connection drops (discord.py dispatches 'disconnect')."""
+        self.bot.dispatch("disconnect")
+        await _settle()
+
+    async def reconnect(self, *, resumed: bool) -> None:
+        """Back online: RESUMED (what Discord replays is not modelled: nothing is), or READY,
+        a new session in which Discord replays nothing at all."""
+        self.bot.dispatch("resumed" if resumed else "ready")
+        await _settle()
+
     def forget(self, message: discord.Message) -> None:
         """Drop a message from discord.py's cache, as after a restart or cache eviction."""
         assert self.state._messages is not None
         cached = self.state._get_message(message.id)
         assert cached is not None
         self.state._messages.remove(cached)
+
+
+async def _settle() -> None:
+    await dpytest.run_all_events()
+    for _ in range(50):
+        await asyncio.sleep(0)
 
 
 def _message_data(
@@ -276,6 +303,12 @@ async def _send_message(self: Any, channel_id: int, *, params: Any) -> dict[str,
         payload = json.loads(part["value"])
     payload = payload or {}
     data = _message_data(channel, state.user, payload.get("content") or "")
+    guild = getattr(channel, "guild", None)  # None in a direct message
+    if guild is not None:
+        if params.files and sum(_file_size(f) for f in params.files) > guild.filesize_limit:
+            raise discord.HTTPException(fake_response(413, "Payload Too Large"),
+                                        {"code": 40005, "message": "Request entity too large"})
+        self.pinged[int(data["id"])] = _pinged_roles(channel, guild.me, payload)
     if params.files:
         stored: dict[str, bytes] = {}
         data["attachments"] = []
@@ -299,6 +332,25 @@ async def _send_message(self: Any, channel_id: int, *, params: Any) -> dict[str,
     sent = state._get_message(int(data["id"]))
     await dcallbacks.dispatch_event("send_message", sent)
     return data
+
+
+def _file_size(file: discord.File) -> int:
+    file.reset()
+    size = len(file.fp.read())
+    file.reset()
+    return size
+
+
+def _pinged_roles(channel: Any, me: discord.Member, payload: dict[str, Any]) -> list[int]:
+    """The roles Discord actually notifies: mentioned, allowed, and mentionable or the
+    sender holds Mention Everyone (otherwise the ping shows but notifies no one)."""
+    allowed = payload.get("allowed_mentions") or {}
+    may = {int(r) for r in allowed.get("roles", [])} | (
+        {r.id for r in channel.guild.roles} if "roles" in allowed.get("parse", []) else set())
+    everyone = channel.permissions_for(me).mention_everyone
+    found = [int(m) for m in re.findall(r"<@&(\d+)>", payload.get("content") or "")]
+    roles = {r.id: r for r in channel.guild.roles}
+    return [r for r in found if r in may and r in roles and (roles[r].mentionable or everyone)]
 
 
 async def _bulk_upsert_guild_commands(

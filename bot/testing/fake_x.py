@@ -12,30 +12,33 @@ rehearsals (a simulated crowd, injected failures, slow responses, a tier without
         assert server.posted[0]["text"].endswith("#NHSSM")
 
 Endpoints: POST /2/tweets, GET /2/tweets/search/recent, PUT /2/tweets/:id/hidden,
-GET /2/users/me. Search understands the operators the adapter sends (`#tag`,
-`conversation_id:N`, `from:handle`, `is:retweet|reply|quote` and their negations, plain
-words); anything else is refused with a 400 like X would, so a query the fake cannot
-answer never silently returns nothing.
+GET /2/users/me. A query the fake cannot answer is a 400 (see fake_x_query), never nothing.
+
+As strict as X in production (issue 16; the rules live in fake_x_rules): a 7-day search
+window (older tweets absent, an older since_id/start_time a 400), duplicate-content 403s,
+pay-per-use `credits` (402 when spent), 24-hour posting caps with their own headers,
+`x-access-level` on user-context answers (a `read` token cannot post), fields only when
+requested, and failures `after=True` that strike once X has accepted the request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import unquote
 
 from aiohttp import web
 
 from bot.clock import Clock
+from bot.platforms.x.ids import SEARCH_WINDOW, snowflake_at
+from bot.platforms.x.pricing import APP_POSTS_PER_24H, USER_POSTS_PER_24H, create_price
 from bot.platforms.x.text import MAX_WEIGHTED, weighted_length
 from bot.testing.fake_x_query import (
+    KNOWN_TWEET_FIELDS,
     FakeUser,
     as_posted,
     includes,
@@ -47,17 +50,25 @@ from bot.testing.fake_x_query import (
     problem,
     shape,
 )
+from bot.testing.fake_x_rules import (
+    NO_SEARCH_453,
+    Failure,
+    Ledger,
+    PostCaps,
+    Window,
+    auth_kind,
+    endpoint_of,
+    no_search,
+    read_only,
+    tokens_in,
+    window_refusal,
+)
+
+__all__ = ["DUPLICATE_DETAIL", "NO_SEARCH_453", "FakeXServer", "FakeUser", "RecordedRequest"]
 
 log = logging.getLogger(__name__)
 
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
-NO_SEARCH_453 = (
-    "You currently have access to a subset of X API V2 endpoints and limited v1.1 endpoints "
-    "(e.g. media post, oauth) only. If you need access to this endpoint, you may need a "
-    "different access level. You can learn more here: https://developer.x.com/en/portal/product"
-)
-# Snowflake-looking ids: big, increasing, strings on the wire.
-_FIRST_ID = 1_876_543_210_000_000_000
 _ENDPOINT_LIMITS: dict[str, tuple[int, float]] = {
     # endpoint key: (requests per window, window seconds), X's published defaults.
     "search": (450, 900.0),
@@ -78,21 +89,6 @@ class RecordedRequest:
     status: int = 0
 
 
-@dataclass
-class _Failure:
-    status: int
-    path: str | None
-    reset_in: float
-
-
-@dataclass
-class _Window:
-    limit: int
-    seconds: float
-    remaining: int = 0
-    reset: float = 0.0
-
-
 class FakeXServer:
     """The fake server and its control API. Use as `async with FakeXServer() as server`."""
 
@@ -102,11 +98,13 @@ class FakeXServer:
         clock: Clock | None = None,
         me: str = "tweetchat_host",
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
+        credits: float | None = None,
+        posts_per_24h: tuple[int, int] = (USER_POSTS_PER_24H, APP_POSTS_PER_24H),
     ) -> None:
         self.clock = clock or Clock()
         self.users: dict[str, FakeUser] = {}  # by id
         self._by_handle: dict[str, FakeUser] = {}
-        self._ids = itertools.count(_FIRST_ID, 1_000)
+        self._last_id = 0
         self.me = self._user(me)
         self.tweets: list[dict[str, Any]] = []  # every tweet, crowd and posted, in id order
         self.posted: list[dict[str, Any]] = []  # only the tweets created through POST /2/tweets
@@ -115,11 +113,16 @@ class FakeXServer:
         self.search_forbidden = False
         self.search_forbidden_style: Literal["453", "client-not-enrolled"] = "453"
         self.invalid_tokens: set[str] = set()  # tokens answered with 401 (a revoked key)
+        self.access_level: Literal["read", "read-write", "read-write-directmessages"] = (
+            "read-write"
+        )
+        self.ledger = Ledger(credits)  # pay-per-use credits in US dollars; None: unlimited
         self._by_id: dict[str, dict[str, Any]] = {}
-        self._failures: list[_Failure] = []
-        self._slow: list[tuple[float, str | None]] = []
+        self._failures: list[Failure] = []
+        self._slow: list[tuple[float, str | None, bool]] = []
         limits = dict(_ENDPOINT_LIMITS, **(rate_limits or {}))
-        self._windows = {k: _Window(limit=n, seconds=s) for k, (n, s) in limits.items()}
+        self._windows = {k: Window(limit=n, seconds=s) for k, (n, s) in limits.items()}
+        self.caps = PostCaps(*posts_per_24h)
         self._page_tokens: dict[str, int] = {}  # next_token -> "older than this id"
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -134,6 +137,7 @@ class FakeXServer:
         await self.close()
 
     async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
         app = web.Application(middlewares=[self._middleware])
         app.router.add_post("/2/tweets", self._create)
         app.router.add_get("/2/tweets/search/recent", self._search)
@@ -146,6 +150,7 @@ class FakeXServer:
         self.port = self._runner.addresses[0][1]
 
     async def close(self) -> None:
+        """Stop listening."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -180,23 +185,41 @@ class FakeXServer:
         return str(tweet["id"])
 
     def like(self, tweet_id: str, count: int = 1) -> None:
+        """Someone likes a tweet."""
         self._by_id[tweet_id]["public_metrics"]["like_count"] += count
 
     def fail_next(
-        self, status: int = 500, count: int = 1, *, path: str | None = None, reset_in: float = 60.0
+        self,
+        status: int = 500,
+        count: int = 1,
+        *,
+        path: str | None = None,
+        reset_in: float = 60.0,
+        after: bool = False,
     ) -> None:
         """The next `count` requests (to paths starting with `path`, if given) fail with `status`.
 
-        A 429 carries x-rate-limit-remaining 0 and a reset `reset_in` seconds ahead.
+        A 429 carries x-rate-limit-remaining 0 and a reset `reset_in` seconds ahead. With
+        `after`, the request takes effect first (a post is created) and only the answer
+        is the failure, as when X accepts a post and then a proxy times out.
         """
-        self._failures.extend(_Failure(status, path, reset_in) for _ in range(count))
+        self._failures.extend(Failure(status, path, reset_in, after) for _ in range(count))
 
-    def slow_next(self, seconds: float, count: int = 1, *, path: str | None = None) -> None:
-        """The next `count` requests wait `seconds` (real time) before being answered."""
-        self._slow.extend((seconds, path) for _ in range(count))
+    def slow_next(
+        self, seconds: float, count: int = 1, *, path: str | None = None, after: bool = False
+    ) -> None:
+        """The next `count` requests wait `seconds` (real time) before being answered; with
+        `after`, the request takes effect before the wait (the client may time out on a
+        post that exists)."""
+        self._slow.extend((seconds, path, after) for _ in range(count))
 
     def searches(self) -> list[RecordedRequest]:
+        """The search requests seen so far."""
         return [r for r in self.requests if r.path == "/2/tweets/search/recent"]
+
+    def tweet(self, tweet_id: str) -> dict[str, Any]:
+        """A stored tweet, whole."""
+        return self._by_id[tweet_id]
 
     # ----------------------------------------------------------------- storage
 
@@ -209,6 +232,11 @@ class FakeXServer:
             self.users[uid] = user
         return self._by_handle[key]
 
+    def _next_id(self, created: datetime) -> str:
+        # Snowflakes: the creation time is in the id, and ids only ever grow.
+        self._last_id = max(self._last_id + 1, snowflake_at(created))
+        return str(self._last_id)
+
     def _store(
         self,
         user: FakeUser,
@@ -219,7 +247,8 @@ class FakeXServer:
         created_at: datetime | None,
         likes: int = 0,
     ) -> dict[str, Any]:
-        tid = str(next(self._ids))
+        created = created_at or self.clock.now()
+        tid = self._next_id(created)
         refs: list[dict[str, str]] = []
         tweet: dict[str, Any] = {
             "id": tid,
@@ -227,7 +256,7 @@ class FakeXServer:
             "edit_history_tweet_ids": [tid],
             "author_id": user.id,
             "conversation_id": tid,
-            "created_at": iso(created_at or self.clock.now()),
+            "created_at": iso(created),
             "lang": "en",
             "public_metrics": {
                 "retweet_count": 0,
@@ -258,112 +287,87 @@ class FakeXServer:
 
     # ----------------------------------------------------------------- plumbing
 
-    def _window(self, key: str) -> _Window:
-        w = self._windows[key]
-        now = self.clock.now().timestamp()
-        if now >= w.reset:
-            w.remaining = w.limit
-            w.reset = now + w.seconds
-        return w
-
-    @staticmethod
-    def _endpoint(request: web.Request) -> str:
-        path = request.path
-        if path.startswith("/2/tweets/search"):
-            return "search"
-        if path.endswith("/hidden"):
-            return "hidden"
-        if path == "/2/users/me":
-            return "me"
-        return "post"
-
-    @staticmethod
-    def _auth_kind(header: str) -> Literal["bearer", "oauth1", "other", None]:
-        if not header:
-            return None
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return "bearer"
-        if scheme == "OAuth" and "oauth_consumer_key=" in value and "oauth_signature=" in value:
-            return "oauth1"
-        return "other"
-
-    def _tokens(self, header: str) -> set[str]:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer":
-            return {value.strip()}
-        found = re.findall(r'oauth_(?:consumer_key|token)="([^"]*)"', value)
-        return {unquote(v) for v in found}
-
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
         record = RecordedRequest(
-            request.method, request.path, dict(request.query), self._auth_kind(header)
+            request.method, request.path, dict(request.query), auth_kind(header)
         )
         self.requests.append(record)
-        key = self._endpoint(request)
-        window = self._window(key)
+        key = endpoint_of(request.path)
+        window = self._windows[key].roll(self.clock.now())
 
-        for i, (seconds, path) in enumerate(self._slow):
+        slow_after = 0.0
+        for i, (seconds, path, after) in enumerate(self._slow):
             if path is None or request.path.startswith(path):
                 del self._slow[i]
-                await asyncio.sleep(seconds)
+                if after:
+                    slow_after = seconds
+                else:
+                    await asyncio.sleep(seconds)
                 break
 
-        response = self._precheck(request, record, window, key)
+        response, after_failure = self._precheck(request, record, window, key)
         if response is None:
             window.remaining = max(0, window.remaining - 1)
             response = await handler(request)
+            if after_failure is not None:
+                response = self._failure(after_failure, window)
+        if slow_after:
+            await asyncio.sleep(slow_after)
         response.headers["x-rate-limit-limit"] = str(window.limit)
         response.headers["x-rate-limit-remaining"] = str(window.remaining)
         response.headers["x-rate-limit-reset"] = str(int(window.reset))
+        if record.auth == "oauth1":
+            response.headers["x-access-level"] = self.access_level
+        if key == "post":
+            self.caps.headers(self.clock.now(), response.headers)
         record.status = response.status
         return response
 
     def _precheck(
-        self, request: web.Request, record: RecordedRequest, window: _Window, key: str
-    ) -> web.Response | None:
-        """Auth, injected failures and the rate limit, in the order X applies them."""
+        self, request: web.Request, record: RecordedRequest, window: Window, key: str
+    ) -> tuple[web.Response | None, Failure | None]:
+        """Auth, injected failures, credits and rate limits, in the order X applies them."""
+        unauthorized = web.json_response(problem(401, "Unauthorized", "Unauthorized"), status=401)
         if record.auth is None or record.auth == "other":
-            return web.json_response(problem(401, "Unauthorized", "Unauthorized"), status=401)
-        header = request.headers["Authorization"]
-        if self._tokens(header) & self.invalid_tokens:
-            return web.json_response(problem(401, "Unauthorized", "Unauthorized"), status=401)
+            return unauthorized, None
+        if tokens_in(request.headers["Authorization"]) & self.invalid_tokens:
+            return unauthorized, None
         if key != "search" and record.auth != "oauth1":
             detail = (
                 "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint."
                 "  Supported authentication types are [OAuth 1.0a User Context,"
                 " OAuth 2.0 User Context]."
             )
-            return web.json_response(
-                problem(
-                    403,
-                    "Unsupported Authentication",
-                    detail,
-                    "https://api.twitter.com/2/problems/unsupported-authentication",
-                ),
-                status=403,
-            )
+            type_ = "https://api.twitter.com/2/problems/unsupported-authentication"
+            body = problem(403, "Unsupported Authentication", detail, type_)
+            return web.json_response(body, status=403), None
         if key == "search" and record.auth != "bearer":
             # The adapter searches with the app's bearer token; OAuth1 here is a bug in it.
-            return web.json_response(
-                problem(403, "Forbidden", "fake X expects app-only bearer auth for search"),
-                status=403,
-            )
+            body = problem(403, "Forbidden", "fake X expects app-only bearer auth for search")
+            return web.json_response(body, status=403), None
         for i, failure in enumerate(self._failures):
             if failure.path is None or request.path.startswith(failure.path):
                 del self._failures[i]
-                return self._failure(failure, window)
+                if failure.after:
+                    return None, failure
+                return self._failure(failure, window), None
+        depleted = self.ledger.depleted()
+        if depleted is not None:
+            return depleted, None
+        too_many = web.json_response(
+            problem(429, "Too Many Requests", "Too Many Requests"), status=429
+        )
         if window.remaining <= 0:
-            return web.json_response(
-                problem(429, "Too Many Requests", "Too Many Requests"), status=429
-            )
+            return too_many, None
+        if key == "post" and request.method == "POST" and self.caps.exhausted(self.clock.now()):
+            return too_many, None  # x-rate-limit-reset says 15 minutes; the 24 h cap holds
         if key == "search" and self.search_forbidden:
-            return self._no_search()
-        return None
+            return no_search(self.search_forbidden_style), None
+        return None, None
 
-    def _failure(self, failure: _Failure, window: _Window) -> web.Response:
+    def _failure(self, failure: Failure, window: Window) -> web.Response:
         if failure.status == 429:
             window.remaining = 0
             window.reset = self.clock.now().timestamp() + failure.reset_in
@@ -373,26 +377,6 @@ class FakeXServer:
         titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
         title = titles.get(failure.status, "Error")
         return web.json_response(problem(failure.status, title, title), status=failure.status)
-
-    def _no_search(self) -> web.Response:
-        body: dict[str, Any]
-        if self.search_forbidden_style == "client-not-enrolled":
-            body = {
-                "client_id": "29000000",
-                "detail": (
-                    "When authenticating requests to the Twitter API v2 endpoints, you must use "
-                    "keys and tokens from a Twitter developer App that is attached to a Project. "
-                    "You can create a project via the developer portal."
-                ),
-                "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
-                "title": "Client Forbidden",
-                "required_enrollment": "Appropriate Level of API Access",
-                "reason": "client-not-enrolled",
-                "type": "https://api.twitter.com/2/problems/client-forbidden",
-            }
-        else:
-            body = {"errors": [{"message": NO_SEARCH_453, "code": 453}]}
-        return web.json_response(body, status=403)
 
     # ----------------------------------------------------------------- endpoints
 
@@ -413,6 +397,8 @@ class FakeXServer:
                 "Your Tweet text is too long. For more information on how X determines text "
                 "length see https://github.com/twitter/twitter-text.",
             )
+        if self.access_level == "read":
+            return read_only()
         if any(t["author_id"] == self.me.id and t["text"] == as_posted(text)["text"]
                for t in self.tweets):
             return web.json_response(problem(403, "Forbidden", DUPLICATE_DETAIL), status=403)
@@ -430,6 +416,8 @@ class FakeXServer:
             None,
         )
         self.posted.append(tweet)
+        self.ledger.charge(create_price(text))
+        self.caps.spend()
         data = {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}
         return web.json_response({"data": data}, status=201)
 
@@ -451,9 +439,8 @@ class FakeXServer:
 
     async def _search(self, request: web.Request) -> web.Response:
         q = request.query
-        query = q.get("query", "")
         try:
-            parsed = parse_query(query)
+            parsed = parse_query(q.get("query", ""))
             max_results = int(q.get("max_results", "10"))
         except ValueError as e:
             return invalid("query", str(e))
@@ -463,6 +450,13 @@ class FakeXServer:
                 f"The `max_results` query parameter value [{max_results}] is not between 10 "
                 "and 100",
             )
+        fields = [f for f in q.get("tweet.fields", "").split(",") if f]
+        unknown = [f for f in fields if f not in KNOWN_TWEET_FIELDS]
+        if unknown:
+            return invalid("tweet.fields", f"The `tweet.fields` value [{unknown[0]}] is unknown")
+        refusal = window_refusal(q, self.clock.now())
+        if refusal is not None:
+            return refusal
         since = int(q["since_id"]) if "since_id" in q else None
         until = int(q["until_id"]) if "until_id" in q else None
         if "next_token" in q:
@@ -470,17 +464,19 @@ class FakeXServer:
                 return invalid("next_token", "The `next_token` query parameter is invalid.")
             older = self._page_tokens[q["next_token"]]
             until = older if until is None else min(until, older)
+        oldest = iso(self.clock.now() - SEARCH_WINDOW)
         start_time = q.get("start_time")
-        hits = [
+        found = [
             t
             for t in reversed(self.tweets)  # newest first, as X returns them
-            if (since is None or int(t["id"]) > since)
+            if t["created_at"] >= oldest  # recent search: the last 7 days only
+            and (since is None or int(t["id"]) > since)
             and (until is None or int(t["id"]) < until)
             and (start_time is None or t["created_at"] >= start_time.replace("Z", ".000Z"))
             and matches(parsed, t, self.users)
         ]
-        page, rest = hits[:max_results], hits[max_results:]
-        fields = [f for f in q.get("tweet.fields", "").split(",") if f]
+        page, rest = found[:max_results], found[max_results:]
+        self.ledger.charge_reads([t["id"] for t in page], self.clock.now())
         expansions = {e for e in q.get("expansions", "").split(",") if e}
         body: dict[str, Any] = {}
         meta: dict[str, Any] = {"result_count": len(page)}

@@ -53,6 +53,15 @@ def as_posted(text: str) -> dict[str, Any]:
     return out
 
 
+# Every tweet.fields name X knows; an unknown one is a 400, like X.
+KNOWN_TWEET_FIELDS = frozenset(
+    TWEET_FIELDS
+    + ("attachments", "context_annotations", "edit_controls", "entities", "geo", "id",
+       "non_public_metrics", "organic_metrics", "possibly_sensitive", "promoted_metrics",
+       "reply_settings", "source", "text", "withheld", "edit_history_tweet_ids", "note_tweet")
+)
+
+
 @dataclass
 class FakeUser:
     """An account on the fake server."""
@@ -166,10 +175,10 @@ def includes(
         found["users"] = [users[u].as_json() for u in unique]
     return found
 
-def invalid(parameter: str, message: str) -> web.Response:
-    """X's 400 for a bad parameter."""
+def invalid(parameter: str, message: str, value: str | None = None) -> web.Response:
+    """X's 400 for a bad parameter (naming the offending value, when given)."""
     body = {
-        "errors": [{"parameters": {parameter: []}, "message": message}],
+        "errors": [{"parameters": {parameter: [value] if value else []}, "message": message}],
         "title": "Invalid Request",
         "detail": "One or more parameters to your request was invalid.",
         "type": "https://api.twitter.com/2/problems/invalid-request",

@@ -1,9 +1,10 @@
 """Scheduled events and reminders, against a fake of Discord's scheduled-event routes.
 
-dpytest has no scheduled events, so `FakeEventRoutes` (tests/platforms/conftest.py)
-replaces those HTTPClient methods with functions that keep events as Discord's JSON payloads
-and enforce the rules Discord does (Manage Events, external events need a location and an
-end, status transitions). discord.py builds its real ScheduledEvent objects from them, so a
+dpytest has no scheduled events, so `FakeEventRoutes` (bot/testing/fake_discord.py)
+replaces those HTTPClient methods with functions that keep events as Discord's JSON
+payloads and enforce the rules Discord does (Create/Manage Events, no event in the past,
+no edit of an active one, external events need a location and an end, status
+transitions). discord.py builds its real ScheduledEvent objects from them, so a
 misuse of its API fails.
 """
 
@@ -130,19 +131,20 @@ async def test_cancel_of_a_running_event_ends_it(
     assert routes.events[int(event_id)]["status"] == discord.EventStatus.completed.value
 
 
-async def test_missing_manage_events_is_one_plain_line(
+async def test_manage_events_alone_cannot_create_and_the_line_says_create_events(
     world: DiscordWorld, routes: FakeEventRoutes
 ) -> None:
+    # The invite docs/discord.md used to give: MANAGE_EVENTS without CREATE_EVENTS.
     without = discord.Permissions(BOT_PERMISSIONS.value)
-    without.manage_events = False
+    without.create_events = False
     dback.update_role(world.bot_role, permissions=without.value)
     with pytest.raises(PlatformError) as err:
         await create_event(world.guild, spec(world))
     assert str(err.value) == (
-        "Discord: cannot create the event in 'Test Guild 0': the bot lacks 'Manage Events'; "
-        "grant it in Server Settings > Roles"
+        "Discord: cannot create the event in 'Test Guild 0': the bot lacks 'Create Events'; "
+        "grant it in Server Settings > Roles (see docs/discord.md, step 2)"
     )
-    assert not err.value.retryable
+    assert not err.value.retryable and routes.events == {}
 
 
 def test_spec_rejects_naive_times_and_backwards_slots() -> None:
@@ -225,10 +227,12 @@ def upcoming(*starts: datetime, title: str = "#NHSSM chat") -> list[Upcoming]:
     ]
 
 
-async def started_platform(world: DiscordWorld, archive: Archive, **settings: Any
-                           ) -> DiscordPlatform:
+async def started_platform(world: DiscordWorld, archive: Archive, *,
+                           clock: FakeClock | None = None, **settings: Any) -> DiscordPlatform:
+    """A started platform on the fake guild, by default a day before START."""
     ctx = ChatContext("nhssm", "#NHSSM chat", "#NHSSM", settings=world.settings(**settings))
-    platform = DiscordPlatform(ctx, client=world.bot, clock=FakeClock(START - timedelta(days=1)))
+    platform = DiscordPlatform(ctx, client=world.bot,
+                               clock=clock or FakeClock(START - timedelta(days=1)))
     await platform.start()
     assert platform.mirror is not None
     platform.mirror.store = archive  # the archive keeps the occurrence -> event map

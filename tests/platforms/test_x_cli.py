@@ -24,6 +24,8 @@ KEYS = {
 
 def environ(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("X_")}
+    # The checkout under test, not whichever copy of the package the venv points at.
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     env.update({
         # The checkout under test, not whichever copy the venv installed.
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
@@ -107,3 +109,19 @@ def test_import_x_refuses_a_file_of_users_in_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     line = " ".join(done.stderr.split())
     assert "users.jsonl: line 1 holds user profiles" in line and "not tweets" in line
+
+
+async def test_x_check_shows_the_access_level_and_a_chats_cost(tmp_path: Path) -> None:
+    (tmp_path / "nhssm.yaml").write_text(SCRIPT.replace("{id}", "nhssm"))
+    async with FakeXServer() as server:
+        code, out, err = await run_async(tmp_path, "x", "check", "--chat", "nhssm.yaml",
+                                         "--replies", "100",
+                                         TWEETCHAT_X_API_BASE=server.base_url, **KEYS)
+        assert code == 0, err
+        flat = " ".join(out.replace("│", " ").split())  # the table's cells, in order
+        assert "Access level read-write" in flat
+        assert "One session of" in flat and "Reading $0.50 for 100 replies" in flat
+        server.access_level = "read"
+        code, out, err = await run_async(tmp_path, "x", "check",
+                                         TWEETCHAT_X_API_BASE=server.base_url, **KEYS)
+    assert code == 2 and "read-only" in err and "Traceback" not in err

@@ -33,6 +33,7 @@ from bot.platforms.base import (
     PlatformSetupError,
 )
 from bot.platforms.discord import actions
+from bot.platforms.discord.catchup import HistoryCatchUp
 from bot.platforms.discord.client import (
     Handler,
     SharedClient,
@@ -50,7 +51,7 @@ from bot.platforms.discord.messages import (
     to_message,
 )
 from bot.platforms.discord.setup import check_setup, settings_defaults, snowflake
-from bot.records import Action, ActionResult, Backfill, Event, Message, PostRef, Upcoming
+from bot.records import Action, ActionResult, Event, Message, PostRef, Upcoming
 
 if TYPE_CHECKING:
     from bot.archive import Archive
@@ -70,7 +71,7 @@ def build(context: ChatContext, services: PlatformServices) -> DiscordPlatform:
                            store=services.archive, share=shared_client(services.settings))
 
 
-class DiscordPlatform(Platform):
+class DiscordPlatform(HistoryCatchUp, Platform):
     """One chat in one Discord text channel, on the client every chat shares."""
 
     name = PLATFORM
@@ -136,6 +137,8 @@ class DiscordPlatform(Platform):
         self.mirror: ScheduleMirror | None = None
         # source ("channel" / "thread:<id>") -> newest message id seen live, for live_cursor()
         self._seen: dict[str, int] = {}
+        self._known: dict[str, str] = {}  # positions from the last backfill (see catchup.py)
+        self._gone_at: datetime | None = None
 
 
     # ---------------------------------------------------------------- lifecycle
@@ -183,6 +186,8 @@ class DiscordPlatform(Platform):
         )
         self.guild, self.channel, self.mod_log = placed.guild, placed.channel, placed.mod_log
         self.moderator_role, self.reminder_role = placed.moderator_role, placed.reminder_role
+        for warning in placed.warnings:
+            log.warning("%s", warning)
 
     async def stop(self) -> None:
         if self._stopped:
@@ -274,6 +279,9 @@ class DiscordPlatform(Platform):
             "on_raw_reaction_add": self._on_reaction_add,
             "on_raw_reaction_remove": self._on_reaction_remove,
             "on_thread_create": self._on_thread_create,
+            "on_disconnect": self._on_disconnect,
+            "on_ready": self._on_reconnect,
+            "on_resumed": self._on_reconnect,
         }
 
     def _listen(self) -> None:
@@ -324,8 +332,11 @@ class DiscordPlatform(Platform):
             self._seen[source] = msg.id
 
     def live_cursor(self) -> Mapping[str, str] | None:
-        """Newest message seen live in the channel and each thread (backfill resumes there)."""
-        return {source: str(mid) for source, mid in self._seen.items()} or None
+        """Newest message seen live in the channel and each thread (backfill resumes there);
+        a thread the bot opened counts from its start until a message is seen in it."""
+        cursor = {f"thread:{t}": str(t) for t in self._threads}
+        cursor.update({source: str(mid) for source, mid in self._seen.items()})
+        return cursor or None
 
     def _emit(self, event: Event) -> None:
         if not self._stopped:
@@ -404,55 +415,6 @@ class DiscordPlatform(Platform):
             if event is None:
                 return
             yield event
-
-    # ---------------------------------------------------------------- backfill
-
-    async def backfill(self, since: Mapping[str, str]) -> Backfill:
-        cursor = dict(since)
-        for key in cursor:
-            if key.startswith("thread:"):
-                self._threads.add(int(key.removeprefix("thread:")))
-        found: list[Event] = []
-        sources: list[tuple[str, int, int | None]] = [("channel", self.channel_id, None)]
-        sources += [(f"thread:{t}", t, t) for t in sorted(self._threads)]
-        for key, source_id, thread_id in sources:
-            after = cursor.get(key)
-            if after is None and thread_id is None:
-                # A fresh start: nothing is owed from before now. Remember where "now" is.
-                last = self._channel().last_message_id
-                if last is None:
-                    last = discord.utils.time_snowflake(self.clock.now())
-                cursor[key] = str(last)
-                continue
-            # A thread's id is its starter message's id, so "after the thread id" is all of it.
-            start = int(after) if after is not None else source_id
-            newest = start
-            try:
-                async for msg in self._messageable(source_id).history(
-                    limit=None, after=discord.Object(id=start), oldest_first=True
-                ):
-                    newest = max(newest, msg.id)
-                    if msg.type not in CONTENT_TYPES or self._is_self(msg.author):
-                        continue
-                    self._where[msg.id] = source_id
-                    neutral = to_message(msg, channel_id=self.channel_id, thread_id=thread_id)
-                    found.append(
-                        Event("created", PLATFORM, neutral.id, neutral.created, message=neutral)
-                    )
-            except discord.Forbidden as e:
-                raise PlatformError(
-                    f"Discord: cannot read history of {key}: {e.text}", retryable=False
-                ) from e
-            except discord.NotFound:
-                log.warning("discord: %s no longer exists; dropping it from backfill", key)
-                self._threads.discard(source_id)
-                cursor.pop(key, None)
-                continue
-            except discord.HTTPException as e:
-                raise PlatformError(f"Discord: backfill of {key} failed: {e}") from e
-            cursor[key] = str(newest)
-        found.sort(key=lambda e: int(e.message_id))
-        return Backfill(events=tuple(found), cursor=cursor)
 
     # ---------------------------------------------------------------- schedule, reminders
 

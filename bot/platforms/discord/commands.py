@@ -237,6 +237,9 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
     async def load(self, interaction: discord.Interaction, script: discord.Attachment) -> None:
         if not await self.guard(interaction, "load"):
             return
+        # Discord drops an interaction not answered within 3 seconds; downloading the file
+        # and reloading (which may start platforms) can take longer, so defer first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         name = Path(script.filename).name
         if Path(name).suffix.lower() not in (".yaml", ".yml"):
             await self.reply(interaction, f"{name}: a chat script is a .yaml file; attach that.")
@@ -327,13 +330,29 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
         # Rendered in the publisher's worker, one at a time: the loop (and every live chat
         # on it) only waits.
         published = await self.bot.publisher.publish(row.id)
-        files = [discord.File(p, filename=p.name) for p in published.files
-                 if p.suffix in (".html", ".md")]
+        paths = [p for p in published.files if p.suffix in (".html", ".md")]
         when = discord_time(row.scheduled_start, "D")
-        await interaction.followup.send(
-            f"Transcript of **{row.title}** ({when}, session {row.id}): "
-            f"{published.messages} messages.",
-            files=files, allowed_mentions=discord.AllowedMentions.none())
+        text = (f"Transcript of **{row.title}** ({when}, session {row.id}): "
+                f"{published.messages} messages.")
+        limit = interaction.guild.filesize_limit if interaction.guild else 10 * 2**20
+        size = sum(p.stat().st_size for p in paths)
+        if size > limit:  # Discord would answer 413 and leave "thinking..." for ever
+            link = self.bot.settings.web.public_url.rstrip("/")
+            where = f" Read it at {link}/archive/{row.id}." if link else (
+                f" It is in {paths[0].parent} on the bot's machine." if paths else "")
+            await interaction.followup.send(
+                f"{text} The files ({size / 2**20:.1f} MB) are over this server's upload "
+                f"limit ({limit / 2**20:.0f} MB).{where}",
+                allowed_mentions=discord.AllowedMentions.none())
+            return
+        files = [discord.File(p, filename=p.name) for p in paths]
+        try:
+            await interaction.followup.send(text, files=files,
+                                            allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            await interaction.followup.send(f"{text} Discord refused the files ({exc.status}: "
+                                            f"{exc.text}).",
+                                            allowed_mentions=discord.AllowedMentions.none())
 
     @app_commands.command(name="certificate",
                           description="Your CPD certificate for a chat you took part in")

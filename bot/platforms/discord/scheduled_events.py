@@ -81,9 +81,12 @@ def _fields(guild: discord.Guild, spec: EventSpec) -> dict[str, Any]:
 
 def _failure(what: str, guild: discord.Guild, e: discord.HTTPException) -> PlatformError:
     if isinstance(e, discord.Forbidden):
+        # Discord split the permission: CREATE_EVENTS creates (and edits the bot's own
+        # events); MANAGE_EVENTS edits and deletes but cannot create.
+        needed = "Create Events" if what.startswith("create") else "Manage Events"
         return PlatformError(
-            f"Discord: cannot {what} in '{guild.name}': the bot lacks 'Manage Events'; "
-            "grant it in Server Settings > Roles",
+            f"Discord: cannot {what} in '{guild.name}': the bot lacks '{needed}'; "
+            "grant it in Server Settings > Roles (see docs/discord.md, step 2)",
             retryable=False,
         )
     return PlatformError(f"Discord: could not {what}: {e}", retryable=e.status >= 500)
@@ -238,6 +241,8 @@ class SyncResult:
     updated: tuple[str, ...] = ()
     cancelled: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # started or over: Discord refuses events in the past
+    failed: tuple[str, ...] = ()  # refused this time; tried again at the next sync
 
 
 def occurrence_start(key: str) -> datetime | None:
@@ -305,39 +310,66 @@ class ScheduleMirror:
         self.store.save_cursor(self.chat_id, EVENTS_CURSOR, {key: value}, now)
 
     async def sync(self, upcoming: Sequence[Upcoming], now: datetime) -> SyncResult:
+        """Create, update and cancel events to match `upcoming`.
+
+        An occurrence that has started is left alone: Discord refuses an event in the
+        past and starts external events itself, after which their start cannot change.
+        One refusal is logged and the rest of the occurrences still go through.
+        """
         known = self.mapping()
-        created, updated, cancelled, unchanged = [], [], [], []
+        done: dict[str, list[str]] = {k: [] for k in
+                                      ("created", "updated", "cancelled", "unchanged",
+                                       "skipped", "failed")}
         wanted = {u.key: u for u in upcoming}
         for key, item in wanted.items():
-            spec = spec_for(item, self.channel_id)
-            sig = _signature(spec)
-            entry = known.get(key)
-            if entry is None:
-                event_id = await create_event(self.guild, spec, reason="chat scheduled")
-                created.append(key)
-            elif entry[1] == sig:
-                unchanged.append(key)
-                continue
-            else:
-                event_id = await update_event(self.guild, entry[0], spec, reason="chat changed")
-                updated.append(key)
-            self._save(key, event_id, sig, now)
+            try:
+                done[await self._sync_one(key, item, known.get(key), now)].append(key)
+            except PlatformError as e:
+                log.warning("discord: event for %s not synced: %s", key, e)
+                done["failed"].append(key)
         for key, (event_id, _sig) in known.items():
             if key in wanted:
                 continue
-            start = occurrence_start(key)
-            if start is not None and start <= now:
-                # The hour has passed: end it if it is still shown as running, never mark a
-                # chat that took place as cancelled.
-                event = await _get(self.guild, event_id)
-                if event is not None and event.status is discord.EventStatus.active:
-                    await cancel_event(self.guild, event_id, reason="chat over")
-            else:
-                # Still in the future but no longer planned: the script or session changed.
-                if await cancel_event(self.guild, event_id, reason="chat no longer scheduled"):
-                    cancelled.append(key)
+            try:
+                if await self._retire(key, event_id, now):
+                    done["cancelled"].append(key)
+            except PlatformError as e:
+                log.warning("discord: event for %s not retired: %s", key, e)
+                done["failed"].append(key)
+                continue
             self._save(key, None, "", now)
-        return SyncResult(tuple(created), tuple(updated), tuple(cancelled), tuple(unchanged))
+        return SyncResult(**{k: tuple(v) for k, v in done.items()})
+
+    async def _sync_one(
+        self, key: str, item: Upcoming, entry: tuple[str, str] | None, now: datetime
+    ) -> str:
+        if item.start <= now:
+            return "skipped"  # running or over: never create in the past, never edit it
+        spec = spec_for(item, self.channel_id)
+        sig = _signature(spec)
+        if entry is None:
+            event_id = await create_event(self.guild, spec, reason="chat scheduled")
+            outcome = "created"
+        elif entry[1] == sig:
+            return "unchanged"
+        else:
+            event_id = await update_event(self.guild, entry[0], spec, reason="chat changed")
+            outcome = "updated"
+        self._save(key, event_id, sig, now)
+        return outcome
+
+    async def _retire(self, key: str, event_id: str, now: datetime) -> bool:
+        """An event no longer planned; True when a future one was cancelled."""
+        start = occurrence_start(key)
+        if start is not None and start <= now:
+            # The hour has passed: end it if it is still shown as running, never mark a
+            # chat that took place as cancelled.
+            event = await _get(self.guild, event_id)
+            if event is not None and event.status is discord.EventStatus.active:
+                await cancel_event(self.guild, event_id, reason="chat over")
+            return False
+        # Still in the future but no longer planned: the script or session changed.
+        return await cancel_event(self.guild, event_id, reason="chat no longer scheduled")
 
     # -- reminder opt-ins ----------------------------------------------------------------
 

@@ -24,6 +24,9 @@ REQUIRED_PERMISSIONS: dict[str, str] = {
     "read_message_history": "Read Message History",
     "manage_messages": "Manage Messages",
     "moderate_members": "Timeout Members",
+    # Discord split events in two: CREATE_EVENTS creates (and edits the bot's own),
+    # MANAGE_EVENTS edits and cancels; a chat's events need both.
+    "create_events": "Create Events",
     "manage_events": "Manage Events",
 }
 THREAD_PERMISSIONS: dict[str, str] = {
@@ -42,6 +45,7 @@ class Placement:
     mod_log: discord.TextChannel | None
     moderator_role: discord.Role | None
     reminder_role: discord.Role | None
+    warnings: tuple[str, ...] = ()  # works, but not as the moderator expects
 
 
 def snowflake(value: Any, what: str) -> int:
@@ -110,8 +114,16 @@ def check_setup(client: discord.Client, *, guild_id: int, channel_id: int, threa
                 f"Discord: the bot lacks 'Send Messages' in #{mod_log.name} "
                 f"(channel {mod_log.id}); grant it in Server Settings > Roles"
             )
+    reminders = role(guild, reminder_role, "reminder_role")
+    warnings = []
+    if reminders is not None and not reminders.mentionable and not perms.mention_everyone:
+        warnings.append(
+            f"Discord: reminder_role '{reminders.name}' is not mentionable and the bot lacks "
+            "'Mention @everyone, @here, and All Roles' in "
+            f"#{channel.name}: reminders would ping no one; make the role mentionable "
+            "(Server Settings > Roles) or grant the permission (docs/discord.md, step 2)")
     return Placement(guild, channel, mod_log, role(guild, moderator_role, "moderator_role"),
-                     role(guild, reminder_role, "reminder_role"))
+                     reminders, tuple(warnings))
 
 
 def role(guild: discord.Guild, setting: Any, what: str) -> discord.Role | None:

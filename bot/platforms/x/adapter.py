@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-import tweepy
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
 from bot.platforms.base import (
@@ -30,6 +28,7 @@ from bot.platforms.base import (
     PlatformServices,
     PlatformSetupError,
 )
+from bot.platforms.x.budget import SearchBudget
 from bot.platforms.x.client import (
     DEFAULT_BASE_URL,
     Backoff,
@@ -37,21 +36,15 @@ from bot.platforms.x.client import (
     XAccountReport,
     XClient,
     XCredentials,
-    api_message,
     as_bool,
     as_float,
     check_credentials,
 )
+from bot.platforms.x.collecting import SearchCollecting
 from bot.platforms.x.text import MAX_WEIGHTED, weighted_length, with_hashtag
-from bot.platforms.x.tweets import (
-    EXPANSIONS,
-    TWEET_FIELDS,
-    USER_FIELDS,
-    page_messages,
-    tweet_url,
-    version_id,
-)
-from bot.records import Action, ActionResult, Backfill, Event, PostRef
+from bot.platforms.x.tweets import tweet_url
+from bot.platforms.x.window import conversation_too_old
+from bot.records import Action, ActionResult, PostRef
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -61,10 +54,10 @@ __all__ = ["XAccountReport", "XCredentials", "XPlatform", "build", "check_creden
 log = logging.getLogger(__name__)
 
 NO_SEARCH_WARNING = (
-    "X: this app's access level cannot search recent tweets (X's Free tier has no search; "
-    "Basic or above does). Posting continues, but replies are not collected live: collect "
-    "the chat afterwards with `tweetchat import x FILE.jsonl --script chats/<chat>.yaml` "
-    "(see docs/x.md)"
+    "X: this app cannot search recent posts (X refused it with 403; on pay-per-use, check "
+    "the app is in a project with credits). Posting continues, but replies are not "
+    "collected live: collect the chat afterwards with "
+    "`tweetchat import x FILE.jsonl --script chats/<chat>.yaml` (see docs/x.md)"
 )
 
 
@@ -73,7 +66,7 @@ def build(context: ChatContext, services: PlatformServices) -> XPlatform:
     return XPlatform.from_settings(context, services.settings, clock=services.clock)
 
 
-class XPlatform(Platform):
+class XPlatform(SearchCollecting, Platform):
     """One chat on X: posts through OAuth 1.0a, collects by polling recent search."""
 
     name = "x"
@@ -83,6 +76,7 @@ class XPlatform(Platform):
         max_length=MAX_WEIGHTED,
         weighted_length=True,
         actions=frozenset({"hide", "restore"}),
+        refuses_repeats=True,
     )
 
     def __init__(
@@ -136,6 +130,7 @@ class XPlatform(Platform):
         self._conversation_of: dict[str, str] = {}  # tweet id -> conversation id
         self._root: str | None = None  # the welcome: questions reply to it (thread_questions)
         self._seen: set[str] = set()
+        self.budget = SearchBudget()
 
     @classmethod
     def from_settings(
@@ -214,6 +209,15 @@ class XPlatform(Platform):
         return self._handle
 
     @property
+    def account_id(self) -> str | None:
+        """The account the access token posts as (its id), once started."""
+        return self._me_id or None
+
+    def as_sent(self, text: str) -> str:
+        """X posts carry the chat's hashtag; the adapter adds it when missing."""
+        return with_hashtag(text, self.context.hashtag)
+
+    @property
     def user_id(self) -> str:
         """The posting account's id (known after start)."""
         return self._me_id
@@ -221,6 +225,8 @@ class XPlatform(Platform):
     def watch_conversation(self, conversation_id: str) -> None:
         """Also collect replies in this conversation (e.g. host posts made before a restart)."""
         key = f"conv:{conversation_id}"
+        if conversation_too_old(conversation_id, self._clock.now()):
+            return  # beyond recent search: `tweetchat import x` brings that history in
         if conversation_id not in self._watched:
             self._watched[conversation_id] = self._clock.now()
             # Every tweet in a conversation has an id above its root's.
@@ -253,7 +259,13 @@ class XPlatform(Platform):
         self._me_id, self._handle, self.display_name = await self.x.verify_account(
             self._backoff.base
         )
-        log.info("X: posting as @%s", self._handle)
+        log.info("X: posting as @%s (access level %s)", self._handle,
+                 self.x.access_level or "not reported")
+        if self.x.access_level == "read":
+            raise PlatformSetupError(
+                f"X: the access token of @{self._handle} is read-only (x-access-level: read); "
+                "set the app to 'Read and write', regenerate the access token and secret, and "
+                "update .env (docs/x.md, step 2)")
         if self._host_account and self._host_account.lower() != self._handle.lower():
             log.warning(
                 "X: the access token posts as @%s but host_account is @%s; set [x] "
@@ -326,125 +338,6 @@ class XPlatform(Platform):
         return PostRef(
             platform="x", id=tweet_id, thread_id=conversation, url=tweet_url(tweet_id, self._handle)
         )
-
-    # ----------------------------------------------------------------- collecting
-
-    def _queries(self) -> list[tuple[str, str]]:
-        queries = []
-        tag_query = self._hashtag_query()
-        if tag_query:
-            queries.append(("hashtag", tag_query))
-        queries += [(f"conv:{c}", f"conversation_id:{c} -is:retweet")
-                    for c in self._conversations()]
-        return queries
-
-    async def _search_page(
-        self, query: str, *, since_id: str | None, next_token: str | None, persistent: bool
-    ) -> dict[str, Any]:
-        return await self.x.search_retrying(
-            query,
-            sleep=self._sleep,
-            backoff=self._backoff,
-            persistent=persistent,
-            since_id=since_id,
-            start_time=None if since_id else self._start_time,
-            next_token=next_token,
-            max_results=self._page_size,
-            tweet_fields=TWEET_FIELDS,
-            expansions=EXPANSIONS,
-            user_fields=USER_FIELDS,
-        )
-
-    async def _collect(self, key: str, query: str, *, persistent: bool) -> list[Event]:
-        """Every new tweet for one query since its cursor, oldest first; moves the cursor."""
-        since = self._cursors.get(key)
-        newest = since
-        token: str | None = None
-        found: dict[str, Event] = {}
-        while True:
-            body = await self._search_page(
-                query, since_id=since, next_token=token, persistent=persistent
-            )
-            meta = body.get("meta", {})
-            for event in self._page_events(body, query):
-                # Keyed on the tweet version: an edit shares its original's message id.
-                version = version_id(event.message) if event.message else event.message_id
-                found.setdefault(version, event)
-            if meta.get("newest_id") and (newest is None or int(meta["newest_id"]) > int(newest)):
-                newest = str(meta["newest_id"])
-            token = meta.get("next_token")
-            if not token:
-                break
-        # The cursor moves only once every page is in, so an interruption never skips tweets.
-        if newest is not None:
-            self._cursors[key] = newest
-        fresh = {v: e for v, e in found.items() if v not in self._seen}
-        self._seen.update(fresh)
-        return [fresh[v] for v in sorted(fresh, key=int)]
-
-    def _page_events(self, body: Mapping[str, Any], query: str) -> list[Event]:
-        events = []
-        for message in page_messages(body, query, me_id=self._me_id):
-            if message.thread_id:
-                self._conversation_of[message.id] = message.thread_id
-            # A later version of an edited tweet is an edit of the original message: the
-            # archive keeps one message, its old text in the edit history.
-            kind: Literal["created", "edited"] = "edited" if message.edited else "created"
-            at = message.edited or message.created
-            events.append(Event(kind, "x", message.id, at, message=message))
-        return events
-
-    async def _collect_guarded(self, key: str, query: str, *, persistent: bool) -> list[Event]:
-        """_collect, with X's refusals made plain: 403 means no search at this access level."""
-        try:
-            return await self._collect(key, query, persistent=persistent)
-        except tweepy.Forbidden:
-            self._search_unavailable()
-            return []
-        except tweepy.HTTPException as e:
-            raise PlatformError(
-                f"X search refused {query!r}: {api_message(e)}", retryable=False
-            ) from e
-
-    async def events(self) -> AsyncIterator[Event]:
-        """Poll recent search (the hashtag and each watched conversation) until stop()."""
-        self.x.api  # noqa: B018 - raises the plain "not started" error early
-        try:
-            while not self._stopping.is_set():
-                queries = self._queries()
-                for key, query in queries:
-                    if not self.can_search:
-                        break
-                    for event in await self._collect_guarded(key, query, persistent=True):
-                        yield event
-                if not self.can_search:
-                    await self._stopping.wait()  # nothing to poll; posting still works
-                    return
-                handed_over = dict(self._cursors)
-                await self._sleep(self.x.next_interval(self._poll_interval, len(queries)))
-                self._acked.update(handed_over)
-        except Stopped:
-            return
-
-    async def backfill(self, since: Mapping[str, str]) -> Backfill:
-        """Everything after the saved since_id cursors, oldest first."""
-        self.x.api  # noqa: B018
-        for key, value in since.items():
-            if key.startswith("conv:"):
-                self.watch_conversation(key.removeprefix("conv:"))
-            current = self._cursors.get(key)
-            if current is None or int(value) > int(current):
-                self._cursors[key] = str(value)
-        if self._root is None and self._watched:
-            # After a restart: the newest conversation the host started is the welcome's.
-            self._root = max(self._watched, key=int)
-        events: list[Event] = []
-        for key, query in self._queries():
-            if not self.can_search:
-                break
-            events += await self._collect_guarded(key, query, persistent=False)
-        events.sort(key=lambda e: int(e.message_id))
-        return Backfill(events=tuple(events), cursor=dict(self._cursors))
 
     # ----------------------------------------------------------------- moderation
 

@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -21,26 +22,21 @@ from tweepy.asynchronous import AsyncClient
 from yarl import URL
 
 from bot.clock import Clock
-from bot.platforms.base import PlatformError, PlatformSetupError
+from bot.platforms.base import DuplicatePost, PlatformError, PlatformSetupError
+from bot.platforms.x.errors import (
+    CreditsSpent,
+    RateLimited,
+    Stopped,
+    Transient,
+    daily_cap_reset,
+)
+
+__all__ = ["CreditsSpent", "RateLimited", "Stopped", "Transient", "XClient", "XCredentials"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.x.com"
 PRODUCTION_HOSTS = {"api.x.com", "api.twitter.com"}
-
-
-class Transient(PlatformError):
-    """A 5xx, a timeout or a dropped connection: backing off may help."""
-
-
-class RateLimited(PlatformError):
-    def __init__(self, message: str, reset: float | None) -> None:
-        super().__init__(message, retryable=True)
-        self.reset = reset
-
-
-class Stopped(PlatformError):
-    """stop() was called while the adapter was waiting."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +110,7 @@ class XAccountReport:
     name: str
     can_search: bool
     search_detail: str
+    access_level: str = ""  # x-access-level of the token: read, read-write, ...
 
 
 class _RebasedSession:
@@ -232,6 +229,7 @@ class XClient:
         self.clock = clock or Clock()
         self.remaining: int | None = None
         self.reset: float | None = None
+        self.access_level = ""  # from x-access-level, once verify_account has run
         self._api: AsyncClient | None = None
         self._session: aiohttp.ClientSession | None = None
         install_redaction(credentials)
@@ -282,9 +280,14 @@ class XClient:
             body = await response.json()
         except tweepy.TooManyRequests as e:
             reset = float(e.reset_time) if e.reset_time is not None else None
-            raise RateLimited("X rate limit reached", reset) from e
+            daily = daily_cap_reset(e.response.headers)
+            raise RateLimited("X rate limit reached", reset, daily) from e
         except tweepy.TwitterServerError as e:
             raise Transient(f"X server error ({api_message(e)})") from e
+        except tweepy.HTTPException as e:
+            if e.response.status == 402:
+                raise CreditsSpent() from e
+            raise
         except (TimeoutError, aiohttp.ClientError) as e:
             reason = type(e).__name__ if isinstance(e, TimeoutError) else str(e) or type(e).__name__
             raise Transient(f"no answer from X ({reason})") from e
@@ -324,10 +327,14 @@ class XClient:
     # ----------------------------------------------------------------- the calls we make
 
     async def verify_account(self, backoff_base: float = 1.0) -> tuple[str, str, str]:
-        """(user id, handle, display name) of the access token; PlatformSetupError if refused."""
+        """(user id, handle, display name) of the access token; PlatformSetupError if refused.
+
+        The answer's `x-access-level` header (user context) is kept in `access_level`.
+        """
         for attempt in range(3):
             try:
-                body, _ = await self.send(self.api.get_me, user_auth=True)
+                body, headers = await self.send(self.api.get_me, user_auth=True)
+                self.access_level = headers.get("x-access-level", "")
                 break
             except tweepy.Unauthorized as e:
                 raise PlatformSetupError(
@@ -336,6 +343,8 @@ class XClient:
                 ) from e
             except tweepy.HTTPException as e:
                 raise PlatformSetupError(f"X: checking the account failed: {api_message(e)}") from e
+            except CreditsSpent as e:
+                raise PlatformSetupError(str(e)) from e
             except (Transient, RateLimited) as e:
                 if attempt == 2:
                     raise PlatformSetupError(
@@ -395,6 +404,12 @@ class XClient:
                 self.api.create_tweet, text=text, in_reply_to_tweet_id=reply_to, user_auth=True
             )
         except RateLimited as e:
+            if e.daily_reset is not None:
+                at = datetime.fromtimestamp(e.daily_reset, tz=UTC)
+                raise PlatformError(
+                    f"X's 24-hour posting cap is reached; it resets at {at:%d %b %H:%M} UTC",
+                    retryable=False,
+                ) from e
             wait = self.until_reset(e.reset)
             raise PlatformError(
                 f"X rate limit for posting reached; it resets in {wait:.0f} s", retryable=True
@@ -402,9 +417,15 @@ class XClient:
         except tweepy.Forbidden as e:
             message = api_message(e)
             if "duplicate" in message.lower():
-                raise PlatformError(
+                raise DuplicatePost(
                     "X refused the post as a duplicate of a tweet already posted; change its "
-                    "text to post it again",
+                    "text (the script's repeat_text) to post it again"
+                ) from e
+            if "oauth1-permissions" in str(getattr(e, "response_json", None) or "") or (
+                    "permissions" in message.lower()):
+                raise PlatformError(
+                    "X: the access token is read-only; set the app to 'Read and write', "
+                    "regenerate the access token and secret (docs/x.md, step 2)",
                     retryable=False,
                 ) from e
             raise PlatformError(f"X refused the post: {message}", retryable=False) from e
@@ -455,4 +476,4 @@ async def check_credentials(
         can_search, detail = await client.probe_search(f"{query} -is:retweet")
     finally:
         await client.close()
-    return XAccountReport(user_id, handle, name, can_search, detail)
+    return XAccountReport(user_id, handle, name, can_search, detail, client.access_level)

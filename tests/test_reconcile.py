@@ -1,0 +1,126 @@
+"""Crash and error reconciliation in the host (issue 16, finding 2): a post that reached
+the platform is recognised by the platform's own evidence (the bot's account and the text
+as sent, or the platform's record of it) and never posted twice; one that did not is
+posted once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.archive import Archive
+from bot.clock import FakeClock
+from bot.host import RetryPolicy, SessionHost
+from bot.platforms.base import ChatContext, DuplicatePost, PlatformError
+from bot.platforms.memory import MemoryPlatform
+from bot.records import Author, Event, Message, PostRef
+from bot.script import ChatScript
+
+
+class AcceptedThenFailed(MemoryPlatform):
+    """Takes the post, then the answer is lost: a timeout, a 5xx or a duplicate refusal."""
+
+    def __init__(self, clock: FakeClock, error: PlatformError, times: int = 1) -> None:
+        super().__init__(ChatContext("test", "Test chat", "#TestChat", {}), clock=clock)
+        self.error = error
+        self.times = times
+
+    async def post(self, text: str, *, reply_to: str | None = None,
+                   new_thread: str | None = None) -> PostRef:
+        ref = await super().post(text, reply_to=reply_to, new_thread=new_thread)
+        if self.times > 0:
+            self.times -= 1
+            raise self.error
+        return ref
+
+
+class TaggedAccount(MemoryPlatform):
+    """A platform that adds the hashtag and posts from its own account id (like X)."""
+
+    @property
+    def account_id(self) -> str | None:
+        return "bot-4242"
+
+    def as_sent(self, text: str) -> str:
+        return f"{text} #TestChat"
+
+
+def _session(archive: Archive, script: ChatScript, clock: FakeClock) -> int:
+    sid = archive.create_session(
+        chat_id="test", title=script.title, hashtag=script.hashtag, timezone="Europe/London",
+        scheduled_start=clock.now(), duration_minutes=5, platforms=["memory"],
+        items=script.timeline(), host_name="Host")
+    archive.update_session(sid, origin=clock.now(), started_at=clock.now(), status="live")
+    return sid
+
+
+async def _host(archive: Archive, sid: int, platform: MemoryPlatform, clock: FakeClock) -> None:
+    host = SessionHost(archive, sid, {"memory": platform}, clock=clock,
+                       retry=RetryPolicy(attempts=3, base_seconds=1))
+    task = asyncio.create_task(host.run())
+    await clock.run_for(400, step=5)
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_post_the_platform_has_is_not_sent_again_after_a_crash(
+    tmp_path: Path, small_script: ChatScript
+) -> None:
+    clock = FakeClock()
+    archive = Archive(tmp_path / "a.db")
+    sid = _session(archive, small_script, clock)
+    platform = MemoryPlatform(ChatContext("test", "Test chat", "#TestChat", {}), clock=clock)
+    welcome = small_script.timeline()[0].text
+    # The crash: 'sending' was written, the platform took the post, nothing else was saved.
+    archive.mark_sending(sid, "welcome", "memory")
+    posted = await platform.post(welcome)
+    await _host(archive, sid, platform, clock)
+    assert [p.text for p in platform.posts].count(welcome) == 1
+    row = archive.outbox(sid, "welcome")[0]
+    assert row["status"] == "sent" and row["platform_id"] == posted.id
+    assert any(e["kind"] == "reconciled" for e in archive.session_log(sid))
+
+
+async def test_the_echo_from_the_bots_account_with_the_text_as_sent_is_recognised(
+    tmp_path: Path, small_script: ChatScript
+) -> None:
+    clock = FakeClock()
+    archive = Archive(tmp_path / "a.db")
+    sid = _session(archive, small_script, clock)
+    platform = TaggedAccount(ChatContext("test", "Test chat", "#TestChat", {}), clock=clock)
+    welcome = small_script.timeline()[0].text
+    archive.mark_sending(sid, "welcome", "memory")
+    # Collected live before the crash: by the bot's account, with the hashtag X added.
+    echo = Message("memory", "777", Author("memory", "bot-4242", "Tweetchat", is_bot=True),
+                   f"{welcome} #TestChat", clock.now())
+    archive.record_events([Event("created", "memory", "777", clock.now(), echo)],
+                          session_id=sid)
+    await _host(archive, sid, platform, clock)
+    assert welcome not in [p.text for p in platform.posts]
+    assert archive.outbox(sid, "welcome")[0]["platform_id"] == "777"
+
+
+async def test_a_timeout_after_acceptance_is_not_posted_twice(
+    tmp_path: Path, small_script: ChatScript
+) -> None:
+    clock = FakeClock()
+    archive = Archive(tmp_path / "a.db")
+    sid = _session(archive, small_script, clock)
+    platform = AcceptedThenFailed(clock, PlatformError("no answer from X (TimeoutError)"))
+    await _host(archive, sid, platform, clock)
+    welcome = small_script.timeline()[0].text
+    assert [p.text for p in platform.posts].count(welcome) == 1
+    assert archive.outbox(sid, "welcome")[0]["status"] == "sent"
+    assert len(platform.posts) == len(small_script.timeline())
+
+
+async def test_a_duplicate_refusal_of_our_own_post_is_reconciled_not_failed(
+    tmp_path: Path, small_script: ChatScript
+) -> None:
+    clock = FakeClock()
+    archive = Archive(tmp_path / "a.db")
+    sid = _session(archive, small_script, clock)
+    platform = AcceptedThenFailed(clock, DuplicatePost("X refused the post as a duplicate"))
+    await _host(archive, sid, platform, clock)
+    items = {i.key: i.status for i in archive.items(sid)}
+    assert set(items.values()) == {"sent"}, items
+    assert archive.outbox(sid, "welcome")[0]["platform_id"] == platform.posts[0].id
