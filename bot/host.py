@@ -231,19 +231,26 @@ class SessionHost:
         since = self._since()
         texts = list(dict.fromkeys([text, platform.as_sent(text)]))
         echo = self.archive.host_echo(platform_name, texts, since, platform.account_id)
+        found: PostRef | None = None
         if echo is not None:
-            return PostRef(platform_name, echo[0], thread_id=echo[1])
-        try:
-            return await platform.find_post(text, since)
-        except Exception as exc:  # looking must never end the session; resending is the fallback
-            log.warning("could not look for %s's earlier post: %s", platform_name, exc)
-            return None
+            found = PostRef(platform_name, echo[0], thread_id=echo[1])
+        else:
+            try:
+                found = await platform.find_post(text, since)
+            except Exception as exc:  # looking must never end the session; resend instead
+                log.warning("could not look for %s's earlier post: %s", platform_name, exc)
+        if found is not None and self.archive.post_owner(platform_name, found.id) is not None:
+            return None  # already another item's post (an identical text, another week)
+        return found
 
     def _reconciled(self, item: ItemRow, ref: PostRef, text: str, why: str) -> None:
         self.archive.mark_sent(self.session_id, item.key, ref, self.clock.now(),
                                message=self._host_message(ref, text))
-        self.archive.set_item_status(self.session_id, item.key, "sent",
-                                     posted_at=self.clock.now())
+        owed = [r for r in self.archive.outbox(self.session_id, item.key)
+                if r["status"] in ("pending", "sending") and r["platform"] in self.platforms]
+        if not owed:  # the item is out only when no platform still waits for it
+            self.archive.set_item_status(self.session_id, item.key, "sent",
+                                         posted_at=self.clock.now())
         self.archive.log_session(self.session_id, "reconciled",
                                  f"{item.key} on {ref.platform}: {why}", self.clock.now())
         log.info("reconciled %s on %s: %s", item.key, ref.platform, why)

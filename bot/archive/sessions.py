@@ -176,6 +176,18 @@ class SessionStore:
             )
         )
 
+    def post_owner(self, platform: str, platform_id: str) -> tuple[int, str] | None:
+        """The (session, item) a platform's post was recorded as, if any.
+
+        A post found on the platform after a crash must not be one already accounted for
+        (last week's identical question, say).
+        """
+        row = self.db.execute(
+            "select session_id, item_key from posts where platform = ? and platform_id = ? "
+            "and status = 'sent' limit 1", [platform, platform_id],
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
     def shift_pending(self, session_id: int, seconds: float) -> None:
         """Move every item not yet out by `seconds` of script time (pause, extend)."""
         with self.db.atomic():
