@@ -175,8 +175,9 @@ class HistoryCatchUp:
         """The bot's own message with exactly `text` in the channel since `since`."""
         after = discord.Object(id=discord.utils.time_snowflake(since))
         try:
+            # Newest first: an identical older post (another week's) is not the one we want.
             async for msg in self._channel().history(limit=FIND_LIMIT, after=after,
-                                                     oldest_first=True):
+                                                     oldest_first=False):
                 if self._is_self(msg.author) and msg.content == text:
                     thread = msg.channel.get_thread(msg.id) if isinstance(
                         msg.channel, discord.TextChannel) else None
