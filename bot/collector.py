@@ -37,6 +37,7 @@ RESTART_BASE_SECONDS = 1.0
 RESTART_CAP_SECONDS = 300.0
 ALERT_AFTER_FAILURES = 3  # consecutive failed restarts before the moderators are told
 HEALTHY_SECONDS = 60.0  # a stream that ran this long before failing counts as recovered
+GAP_CHECK_SECONDS = 5.0  # when nothing arrives, platform-reported gaps are told this often
 
 
 class Collector:
@@ -86,7 +87,12 @@ class Collector:
         try:
             while True:
                 batch: list[Event] = []
-                item = await self._queue.get()
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), GAP_CHECK_SECONDS)
+                except TimeoutError:
+                    # Quiet: a gap the platform found (X's window) must not wait for a reply.
+                    await self._report_gaps()
+                    continue
                 if item is None:
                     return
                 batch.append(item)

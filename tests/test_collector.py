@@ -92,3 +92,24 @@ async def test_gaps_the_platform_reports_reach_the_moderators(tmp_path: Path) ->
     assert alerts == ["memory: replies between 10:00 and 11:00 UTC could not be searched"]
     await collector.backfill()
     assert len(alerts) == 1  # told once
+
+
+async def test_a_gap_is_told_even_when_nothing_else_arrives(tmp_path: Path) -> None:
+    clock = FakeClock()
+    platform = FlakyPlatform(0, clock)
+    alerts: list[str] = []
+
+    async def alert(session_id: int | None, text: str) -> None:
+        alerts.append(text)
+
+    collector = Collector(Archive(tmp_path / "a.db"), "c", platform,
+                          live_session=lambda: None, clock=clock, on_alert=alert)
+    collector.start()
+    platform.report_gap("replies before 10:00 UTC are out of reach")
+    for _ in range(100):  # the check runs on a timer of GAP_CHECK_SECONDS
+        if alerts:
+            break
+        await asyncio.sleep(0.1)
+    assert alerts == ["memory: replies before 10:00 UTC are out of reach"]
+    await platform.stop()
+    await collector.stop()
