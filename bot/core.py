@@ -309,8 +309,7 @@ class Core:
         host = SessionHost(
             self.archive, session_id, runtime.platforms, clock=self.clock,
             retry=RetryPolicy(s.retry_attempts, s.retry_base_seconds), on_alert=self._alert,
-            repeat_text=runtime.script.model.repeat_text,
-        )
+            repeat_text=runtime.script.model.repeat_text)
         self.hosts[session_id] = host
         task = asyncio.create_task(self._run_host(host), name=f"session:{session_id}")
         self.host_tasks[session_id] = task
