@@ -23,7 +23,7 @@ from bot.archive import Archive, ItemRow
 from bot.clock import Clock, SessionClock
 from bot.platforms.base import DuplicatePost, Platform, PlatformError
 from bot.records import Author, Message, PostRef
-from bot.script import unique_text
+from bot.repeats import unique_text
 
 log = logging.getLogger(__name__)
 

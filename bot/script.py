@@ -11,7 +11,6 @@ import copy
 import difflib
 import hashlib
 import re
-import string
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.archive.records import ItemRow
 from bot.durations import parse_duration
 from bot.platforms import registry
+from bot.repeats import LONGEST_DATE, repeat_text_problem, unique_text
 from bot.yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines
 
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -444,31 +444,6 @@ def _length_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[S
             if problem is not None:
                 out.append(ScriptIssue(name, line_for(lines, path), problem))
     return out
-
-
-REPEAT_FIELDS = ("text", "date", "number")
-LONGEST_DATE = datetime(2026, 9, 30)  # "30 Sep": the widest {date}
-
-
-def repeat_text_problem(template: str) -> str | None:
-    """Why `repeat_text` cannot be used (None when it can): it must keep {text}."""
-    try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError as exc:
-        return f"repeat_text '{template}': {exc}; write e.g. '{{text}} ({{date}})'"
-    unknown = [f for f in fields if f not in REPEAT_FIELDS]
-    if unknown:
-        return (f"repeat_text uses {{{unknown[0]}}}; use only {{text}}, {{date}} and "
-                "{number}")
-    if "text" not in fields:
-        return "repeat_text must contain {text} (the post itself), e.g. '{text} ({date})'"
-    return None
-
-
-def unique_text(template: str, text: str, local_date: datetime, number: int) -> str:
-    """A weekly post made unique: the session's date or number woven in by the template."""
-    date_text = f"{local_date.day} {local_date.strftime('%b')}"
-    return template.format(text=text, date=date_text, number=number)
 
 
 def dst_problem(day: str, start: time, zone: ZoneInfo, years: int = 3) -> str | None:

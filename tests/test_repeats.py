@@ -15,7 +15,8 @@ from bot.clock import FakeClock
 from bot.host import RetryPolicy, SessionHost
 from bot.platforms.base import Capabilities, ChatContext, DuplicatePost, PostRef
 from bot.platforms.memory import MemoryPlatform
-from bot.script import ChatScript, ScriptError, load_script, repeat_text_problem
+from bot.repeats import repeat_text_problem
+from bot.script import ChatScript, ScriptError, load_script
 from tests.conftest import SMALL_SCRIPT, write_script
 
 

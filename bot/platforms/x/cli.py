@@ -104,7 +104,7 @@ def cost_table(script: ChatScript, settings: Settings, replies: int) -> Table:
     )
     from bot.platforms.x.text import with_hashtag
     from bot.reminders import reminder_text
-    from bot.script import unique_text
+    from bot.repeats import unique_text
 
     start = datetime.now(UTC)
     local = start.astimezone(script.zone)
