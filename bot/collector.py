@@ -20,6 +20,7 @@ from datetime import datetime
 
 from bot.archive import Archive
 from bot.clock import Clock
+from bot.hosts import is_host
 from bot.platforms.base import Platform
 from bot.records import Event
 
@@ -53,8 +54,12 @@ class Collector:
         clock: Clock | None = None,
         listeners: Sequence[Listener] = (),
         on_alert: Alert | None = None,
+        hosts: frozenset[str] = frozenset(),
     ) -> None:
         self.archive = archive
+        # Co-hosts' accounts (handles or ids, lower-cased): what they post live is stored as
+        # the host's, never as a participant's answer.
+        self.hosts = set(hosts)
         self.chat_id = chat_id
         self.platform = platform
         self.live_session = live_session
@@ -169,7 +174,7 @@ class Collector:
     async def store(self, events: Sequence[Event]) -> int:
         """Store a batch, save the platform's cursor, tell the listeners; returns rows changed."""
         session_id = self.live_session()
-        changed = self.archive.record_events(events, session_id=session_id, chat_id=self.chat_id)
+        changed = self._record(events, session_id)
         self.stored += changed
         cursor = self.platform.live_cursor()
         if cursor:
@@ -180,6 +185,20 @@ class Collector:
             except Exception:
                 log.exception("a listener failed on a batch of %d events", len(events))
         await self._report_gaps()
+        return changed
+
+    def _record(self, events: Sequence[Event], session_id: int | None) -> int:
+        """Store a batch, the hosts' posts marked as the host's."""
+        if not self.hosts:
+            return self.archive.record_events(events, session_id=session_id, chat_id=self.chat_id)
+        hosted = [e for e in events if e.message is not None
+                  and is_host(e.message, self.hosts, by_display_name=False)]
+        hosted_ids = {id(e) for e in hosted}
+        others = [e for e in events if id(e) not in hosted_ids]
+        changed = self.archive.record_events(others, session_id=session_id, chat_id=self.chat_id)
+        if hosted:
+            changed += self.archive.record_events(hosted, session_id=session_id,
+                                                  chat_id=self.chat_id, host=True)
         return changed
 
     async def backfill(self) -> int:
@@ -194,7 +213,7 @@ class Collector:
         events = list(result.events)
         for start in range(0, len(events), BATCH_SIZE):
             batch = events[start : start + BATCH_SIZE]
-            changed += self.archive.record_events(batch, chat_id=self.chat_id)
+            changed += self._record(batch, None)
             for listener in self.listeners:
                 await listener(self.platform, batch, None)
         self.archive.save_cursor(self.chat_id, self.platform.name, result.cursor, self.clock.now())

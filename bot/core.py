@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.collector import Collector
 from bot.control_client import ensure_moderator_token
 from bot.host import ControlError, RetryPolicy, SessionHost
+from bot.hosts import host_names_for
 from bot.platforms.base import Platform, PlatformServices, PlatformSetupError, make_platform
 from bot.publishing import Publisher
 from bot.reminders import mirror_schedule, remind
@@ -181,6 +182,7 @@ class Core:
                 self.archive, runtime.script.id, platform,
                 live_session=self._live_session_of(runtime.script.id),
                 clock=self.clock, listeners=self.screening.listeners(), on_alert=self._alert,
+                hosts=frozenset(host_names_for(runtime.script, name)),
             )
             if await collector.backfill():
                 self._spawn(self._republish_recent(runtime.script.id))

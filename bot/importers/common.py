@@ -25,6 +25,8 @@ from bot.archive.bulk import (
 from bot.archive.rows import placement
 from bot.attribution import attribute
 from bot.gc_pause import collector_paused
+from bot.hosts import host_names_for as host_names_for  # re-exported: importers' API
+from bot.hosts import is_host as is_host
 from bot.importers.matching import match_items
 from bot.records import Event, Message, PostRef
 from bot.schedule import occurrences_between
@@ -60,25 +62,6 @@ class Parsed:
     # A later version of a message that may already be stored (an edited tweet): stored as an
     # edit, so the archive keeps one message with the newest text and the older in its history.
     edit: bool = False
-
-
-def is_host(message: Message, host_names: set[str]) -> bool:
-    """Whether the author is one of the hosts (by id, display name or handle)."""
-    author = message.author  # no set built per message: this runs for every one imported
-    handle = author.handle
-    if handle and handle.lower().lstrip("@") in host_names:
-        return True
-    return author.id.lower() in host_names or author.name.lower() in host_names
-
-
-def host_names_for(script: ChatScript, platform: str, extra: Iterable[str] = ()) -> set[str]:
-    """Every name that means "the host" on a platform: the script's host and co-hosts
-    (`hosts:`), the platform's host account, and any given on the command line."""
-    names = {n.lower().lstrip("@") for n in (*extra, script.model.host, *script.model.hosts) if n}
-    account = script.settings_for(platform).get("host_account")
-    if account:
-        names.add(str(account).lower().lstrip("@"))
-    return names
 
 
 def import_stream(
