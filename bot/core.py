@@ -1,5 +1,6 @@
-"""The running bot's core: loads scripts, starts platforms and collectors, schedules and
-hosts sessions, and has transcripts published.
+"""The running bot's core: loads chats, hosts sessions, has transcripts published.
+
+It loads scripts, starts platforms and collectors, schedules and hosts sessions.
 
 It starts and stops things and knows no platform's details: adapters are built through
 the registry and get `PlatformServices` (never this object); the /chat commands and the
@@ -98,6 +99,7 @@ class Core:
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Load the chats, start their platforms, the scheduler and unfinished sessions."""
         try:
             self.screening.start()
         except PolicyProblem as exc:
@@ -118,8 +120,11 @@ class Core:
         await self.resume_unfinished()
 
     async def stop(self) -> None:
-        """Stop cleanly: hosts leave their sessions resumable, collectors flush, every write
-        finishes before the archive closes."""
+        """Stop cleanly, leaving sessions resumable.
+
+        Hosts leave their sessions resumable, collectors flush, every write finishes before
+        the archive closes.
+        """
         for host in self.hosts.values():
             host.shutdown()
         if self.host_tasks:
@@ -168,6 +173,7 @@ class Core:
         self.screening.signposts[script.id] = script.model.signpost  # "" = the policy's
 
     def platform_names(self, script: ChatScript) -> tuple[str, ...]:
+        """The platforms a chat runs on: the override given at start-up, else its script's."""
         return self.platform_override or script.platforms
 
     async def _start_chat(self, runtime: ChatRuntime) -> None:
@@ -190,8 +196,10 @@ class Core:
             runtime.collectors.append(collector)
 
     async def _republish_recent(self, chat_id: str) -> None:
-        """A backfill after a gap may bring late replies to sessions that ended while the bot
-        was down: render those again."""
+        """Render again the sessions that ended while the bot was down.
+
+        A backfill after a gap may bring late replies to them.
+        """
         window = timedelta(minutes=self.settings.host.late_window_minutes)
         for session in self.archive.sessions(chat_id=chat_id, statuses=("ended",)):
             if session.ended_at and self.clock.now() - session.ended_at <= window:
@@ -237,6 +245,7 @@ class Core:
                  self.settings.chats.dir)
 
     async def replan(self) -> dict[str, int]:  # also the scheduler's periodic job
+        """Plan every chat's jobs afresh and mirror the schedule on the platforms."""
         if self.scheduler is None:
             return {"jobs": 0}
         result = self.scheduler.plan([c.script for c in self.chats.values()], self.clock.now())
@@ -260,6 +269,7 @@ class Core:
     # -- sessions --------------------------------------------------------------------------
 
     def live_session(self, chat_id: str) -> int | None:
+        """The id of the chat's session being hosted right now, if any."""
         for session_id, host in self.hosts.items():
             if host.chat_id == chat_id and not self.host_tasks[session_id].done():
                 return session_id
@@ -422,6 +432,7 @@ class Core:
     # -- scheduler callbacks ---------------------------------------------------------------
 
     async def on_session_due(self, chat_id: str, start: datetime) -> None:
+        """The scheduler's call at a session's start: host it unless it is already hosted."""
         runtime = self.chats.get(chat_id)
         if runtime is None:
             return
@@ -451,6 +462,7 @@ class Core:
 
     def control(self, command: str, minutes: float | None = None, *, chat_id: str | None = None,
                 session_id: int | None = None, actor: str = "moderator") -> str:
+        """Pause, resume, skip, extend or stop the live session; returns what was done."""
         host = self._select_host(chat_id, session_id)
         return host.control(command, minutes, actor=actor)
 

@@ -1,6 +1,8 @@
-"""Who counts as the host: the script's host, its co-hosts (`hosts:`), the platform's host
-account and any named on the command line. Their posts are host posts: never answers, never a
-participant's."""
+"""Who counts as the host, and whether a message is theirs.
+
+The hosts are the script's host, its co-hosts (`hosts:`), the platform's host account and any
+named on the command line. Their posts are host posts: never answers, never a participant's.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ def host_names_for(script: ChatScript, platform: str, extra: Iterable[str] = ())
 
 
 def is_host(message: Message, host_names: set[str], *, by_display_name: bool = True) -> bool:
-    """Whether the author is one of the hosts, by handle or id (and display name, unless
-    `by_display_name` is off: live, anyone can take a display name, so only accounts count)."""
+    """Whether the author is one of the hosts, by handle or id (and display name).
+
+    Live, `by_display_name` is off: anyone can take a display name, so only accounts count.
+    """
     author = message.author  # no set built per message: this runs for every one imported
     handle = author.handle
     if handle and handle.lower().lstrip("@") in host_names:
