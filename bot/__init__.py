@@ -1,0 +1,1 @@
+"""tweetchat: a bot that hosts scheduled hashtag chats and keeps their transcripts."""

@@ -1,3 +1,5 @@
+"""`python -m bot`: the same as the `tweetchat` command."""
+
 from bot.cli import main
 
 main()

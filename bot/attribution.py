@@ -41,6 +41,8 @@ CONF_WINDOW = 0.4
 
 @dataclass(frozen=True)
 class Attribution:
+    """Where one message belongs: the question it answers, its section, and how sure."""
+
     question: int | None  # the question answered (the first one if several)
     section: Section
     method: Method

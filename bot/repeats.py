@@ -1,6 +1,7 @@
-"""Weekly posts made unique where a platform refuses repeats (X refuses the same text twice
-from one account): the script's `repeat_text` template weaves in the session's date or
-number, and is checked when the script loads.
+"""Weekly posts made unique where a platform refuses repeats.
+
+X refuses the same text twice from one account, so the script's `repeat_text` template
+weaves in the session's date or number; the template is checked when the script loads.
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Occurrence:
+    """One session of a chat: its start and end in UTC, and its start in the chat's zone."""
+
     chat_id: str
     start: datetime  # UTC
     end: datetime  # UTC
@@ -29,6 +31,7 @@ class Occurrence:
 
     @property
     def key(self) -> str:
+        """The chat and start time, unique per occurrence (job ids are made from it)."""
         return f"{self.chat_id}:{self.start.isoformat()}"
 
 
@@ -44,6 +47,7 @@ def occurrences(script: ChatScript, after: datetime, count: int = 5) -> list[Occ
 
 
 def occurrences_between(script: ChatScript, start: datetime, end: datetime) -> list[Occurrence]:
+    """Every occurrence starting at or after `start` and before `end`, in order."""
     out = []
     for occ in _iter_occurrences(script, start):
         if occ.start >= end:
@@ -89,6 +93,7 @@ _handlers: dict[str, Callable[..., Awaitable[object]]] = {}
 
 
 async def fire_session(chat_id: str, start_iso: str) -> None:
+    """The session job: hand the chat and start to the running bot (logged if none is)."""
     handler = _handlers.get("session")
     if handler is None:
         log.warning("session job fired with no bot running; ignored")
@@ -97,12 +102,14 @@ async def fire_session(chat_id: str, start_iso: str) -> None:
 
 
 async def fire_reminder(chat_id: str, start_iso: str, before_seconds: float) -> None:
+    """The reminder job: hand it to the running bot, if there is one."""
     handler = _handlers.get("reminder")
     if handler is not None:
         await handler(chat_id, datetime.fromisoformat(start_iso), before_seconds)
 
 
 async def fire_replan() -> None:
+    """The periodic re-plan job: ask the running bot, if there is one, to plan again."""
     handler = _handlers.get("replan")
     if handler is not None:
         await handler()
@@ -135,6 +142,7 @@ class ChatScheduler:
         _handlers.update(session=on_session, reminder=on_reminder, replan=on_replan)
 
     def start(self) -> None:
+        """Start the scheduler, with a re-plan every six hours."""
         self.scheduler.start()
         self.scheduler.add_job(
             fire_replan, "interval", hours=6, id="replan", replace_existing=True,
@@ -142,6 +150,7 @@ class ChatScheduler:
         )
 
     def shutdown(self) -> None:
+        """Stop the scheduler without waiting for running jobs; jobs no longer reach the bot."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         _handlers.clear()
@@ -180,6 +189,7 @@ class ChatScheduler:
         return {"jobs": len(wanted), "removed": removed}
 
     def jobs(self) -> list[tuple[str, datetime]]:
+        """Each planned job's id and next run time, soonest first."""
         return sorted(
             ((job.id, job.next_run_time) for job in self.scheduler.get_jobs()
              if job.next_run_time is not None),

@@ -1,5 +1,8 @@
-"""Shared by the `tweetchat import PLATFORM` commands: run an importer with a progress bar
-sized to the file, and print what it did as one table."""
+"""Shared by the `tweetchat import PLATFORM` commands.
+
+They run an importer with a progress bar sized to the file, and print what it did as one
+table.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ def run_import(file: Path, work: Callable[[Callable[[int], None]], ImportReport]
 
 def print_report(file: Path, archive_path: Path, report: ImportReport, left_out: str,
                  no_sessions: str) -> None:
+    """Print what an import did as one table (bad lines by number, the first few)."""
     table = Table(title=f"Imported {file.name} into {archive_path}", title_justify="left",
                   show_header=False)
     table.add_row("Lines read", f"{report.read:,}")
@@ -52,8 +56,10 @@ def print_report(file: Path, archive_path: Path, report: ImportReport, left_out:
 
 def import_files(files: Sequence[Path], settings: Settings, script: Path,
                  importer: Callable[..., ImportReport], left_out: str, no_sessions: str) -> None:
-    """Run `importer(archive, file, chat, progress)` on each file in turn, printing each
-    report; the archive is opened once and always closed."""
+    """Run `importer(archive, file, chat, progress)` on each file in turn, printing each report.
+
+    The archive is opened once and always closed.
+    """
     from bot.archive import Archive
     from bot.script import load_script
 

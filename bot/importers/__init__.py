@@ -1,0 +1,1 @@
+"""Importers: past chats from other tools' exports, archived as if hosted live."""

@@ -42,6 +42,8 @@ SESSION_GAP = timedelta(hours=3)  # host posts further apart than this are separ
 
 @dataclass
 class ImportReport:
+    """What an import did: lines read, messages found and stored, bad lines, sessions."""
+
     read: int = 0  # lines (or records) read
     messages: int = 0  # messages found
     changed: int = 0  # rows the archive did not already have in this form
@@ -73,6 +75,7 @@ def import_stream(
     host_names: set[str],
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
+    """Archive `parsed` messages in batches, then group the host's posts into sessions."""
     with import_mode(archive), collector_paused():
         return _import(archive, script, parsed, platform, host_names, progress)
 

@@ -1,6 +1,8 @@
-"""Reading JSON-lines exports one line at a time, for importers whose records are API
-responses: each line parsed on its own (memory stays flat), a bad line counted by number
-and never fatal, progress reported in bytes."""
+"""Reading JSON-lines exports one line at a time, for importers whose records are API responses.
+
+Each line is parsed on its own (memory stays flat), a bad line is counted by number and
+never fatal, and progress is reported in bytes.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +19,11 @@ MAX_LINE = 32 << 20  # one API response per line: bigger than this is not one
 
 def parse_json_lines(lines: Iterable[bytes], records: Callable[[int, Any], Iterator[Parsed]],
                      progress: Callable[[int], None] | None = None) -> Iterator[Parsed]:
-    """Each non-blank line as JSON handed to `records(number, value)`; a line that is not
-    JSON, too big, or that `records` refuses (ValueError, KeyError, TypeError) is a bad line."""
+    """Each non-blank line as JSON handed to `records(number, value)`.
+
+    A line that is not JSON, too big, or that `records` refuses (ValueError, KeyError,
+    TypeError, AttributeError) is a bad line.
+    """
     pending = 0
     for number, line in enumerate(lines, 1):
         pending += len(line)
@@ -45,5 +50,6 @@ def parse_json_lines(lines: Iterable[bytes], records: Callable[[int, Any], Itera
 
 def parse_json_file(path: str | Path, records: Callable[[int, Any], Iterator[Parsed]],
                     progress: Callable[[int], None] | None = None) -> Iterator[Parsed]:
+    """`parse_json_lines` over the file at `path`, read as bytes."""
     with open(path, "rb") as f:
         yield from parse_json_lines(f, records, progress)

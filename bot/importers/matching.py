@@ -37,11 +37,16 @@ class Post(Protocol):
     """What matching needs of a host post (a `Message` or a stored row)."""
 
     @property
-    def id(self) -> str: ...
+    def id(self) -> str:
+        """The post's id on its platform."""
+
     @property
-    def text(self) -> str: ...
+    def text(self) -> str:
+        """What the host wrote."""
+
     @property
-    def created(self) -> datetime: ...
+    def created(self) -> datetime:
+        """When it was posted."""
 
 
 def _label(tag_style: str) -> re.Pattern[str]:
@@ -111,9 +116,11 @@ def match_items(items: Sequence[ItemRow], posts: Sequence[Post], tag_style: str 
 
 def _late_enough(items: Sequence[ItemRow], matched: dict[str, Post], after: Sequence[Post]
                  ) -> Post | None:
-    """The last post after the questions, if it came late enough to be the close: at least
-    half the scripted gap between the last question asked and the close (a follow-up a
-    few minutes after the last question is not a goodbye)."""
+    """The last post after the questions, if it came late enough to be the close.
+
+    Late enough is at least half the scripted gap between the last question asked and the
+    close (a follow-up a few minutes after the last question is not a goodbye).
+    """
     offsets = {it.key: it.due_offset for it in items}
     last_key, last = max(((k, p) for k, p in matched.items() if k.startswith("q")),
                          key=lambda kp: kp[1].created)

@@ -24,6 +24,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Finding:
+    """One matched span: which check, where in the text, what matched and why it counts."""
+
     check: str
     start: int
     end: int
@@ -53,6 +55,7 @@ _NHS_HINT = re.compile(r"\d[\d .\-\u00a0]{8,}\d")
 
 
 def detect_nhs_numbers(text: str) -> list[Finding]:
+    """NHS numbers: ten digits whose Modulus 11 check digit holds, unless after +NN or 00NN."""
     if not _NHS_HINT.search(text):  # a cheap look for ten digits' worth before the real one
         return []
     found = []
@@ -115,6 +118,7 @@ _EMAIL = re.compile(
 
 
 def detect_emails(text: str) -> list[Finding]:
+    """Email addresses."""
     if "@" not in text:
         return []
     return [
@@ -145,6 +149,7 @@ _INWARD_HINT = re.compile(r"\d[A-Za-z]{2}(?![A-Za-z])")
 
 
 def detect_postcodes(text: str) -> list[Finding]:
+    """UK postcodes in real postcode areas (not question tags, ordinals or grid references)."""
     if not _INWARD_HINT.search(text):  # every postcode ends digit-letter-letter
         return []
     found = []
@@ -187,6 +192,7 @@ _DOB = re.compile(
 
 
 def detect_dob(text: str) -> list[Finding]:
+    """Dates right after a birth context ("DOB", "born on", "date of birth is"), not any date."""
     lowered = text.lower()
     if "b" not in lowered or not any(k in lowered for k in ("dob", "d.o.b", "birth", "born")):
         return []
@@ -202,8 +208,11 @@ def detect_dob(text: str) -> list[Finding]:
 
 
 def detect_identifiers(text: str, *, phone_region: str = "GB") -> list[Finding]:
-    """Every identifier finding, overlaps resolved (an NHS number beats the phone reading
-    of the same digits unless they carry a phone prefix such as 0 or +44)."""
+    """Every identifier finding, overlaps resolved.
+
+    An NHS number beats the phone reading of the same digits unless they carry a phone
+    prefix such as 0 or +44.
+    """
     nhs = detect_nhs_numbers(text)
     phones = detect_phones(text, phone_region)
     kept_phones = []

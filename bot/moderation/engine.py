@@ -47,6 +47,8 @@ _OUTCOME = {"hide": "hidden", "delete": "hidden", "redact": "redacted", "hold": 
 
 @dataclass(frozen=True)
 class Verdict:
+    """What the policy makes of one message: its findings and the action they call for."""
+
     findings: tuple[Finding, ...]
     action: str | None  # the most severe action of the checks that matched; None when clean
     redacted_text: str | None  # the text with every "redact" finding masked, or None
@@ -55,17 +57,22 @@ class Verdict:
 
     @property
     def clean(self) -> bool:
+        """Whether nothing was found."""
         return not self.findings
 
     @property
     def checks(self) -> tuple[str, ...]:
+        """The names of the checks that matched, each once, in finding order."""
         return tuple(dict.fromkeys(f.check for f in self.findings))
 
 
 @dataclass(frozen=True)
 class Notice:
-    """Someone to tell. Moderators are told through the platform's mod log; telling an
-    author needs a private channel the contract does not have yet, so the host gets these."""
+    """Someone to tell.
+
+    Moderators are told through the platform's mod log; telling an author needs a private
+    channel the contract does not have yet, so the host gets these.
+    """
 
     to: str  # "moderators" | "author"
     platform: str
@@ -76,6 +83,8 @@ class Notice:
 
 @dataclass
 class ApplyResult:
+    """What applying a verdict did: the events recorded, the platform's answers, notices."""
+
     event_ids: list[int] = field(default_factory=list)
     results: list[tuple[Action, ActionResult]] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
@@ -83,6 +92,8 @@ class ApplyResult:
 
 @dataclass
 class ScreenReport:
+    """What screening a batch did: how many were judged, which were acted on, notices."""
+
     screened: int = 0
     actioned: list[tuple[str, str, str]] = field(default_factory=list)  # platform, id, action
     notices: list[Notice] = field(default_factory=list)
@@ -107,6 +118,8 @@ def mask_text(text: str, findings: Sequence[Finding], masks: dict[str, str]) -> 
 
 
 class ModerationEngine:
+    """Judges messages against the policy and records and carries out the verdicts."""
+
     def __init__(self, policy: Policy | None = None) -> None:
         self.policy = policy or Policy.default()
         # chat id -> the chat script's own signpost text (the policy's is the default)
@@ -120,8 +133,11 @@ class ModerationEngine:
 
     def verdict(self, message_text: str, author_key: str | None, at: datetime,
                 context: SpamContext | None = None, *, message_key: str | None = None) -> Verdict:
-        """Judge one message. `context` carries per-author history for repeat/flood checks;
-        pass None (e.g. for an edit) to skip them."""
+        """Judge one message.
+
+        `context` carries per-author history for repeat/flood checks; pass None (e.g. for
+        an edit) to skip them.
+        """
         checks = self.policy.checks
         text = message_text
         found: list[Finding] = []

@@ -92,6 +92,8 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class CheckPolicy:
+    """How one check is handled: its action, review, who is told and the mask used."""
+
     name: str
     group: str
     action: str
@@ -102,11 +104,14 @@ class CheckPolicy:
 
     @property
     def needs_review(self) -> bool:
+        """Whether a match goes to the review queue (asked for, or a flag or hold)."""
         return self.review or self.action in ("flag", "hold")
 
 
 @dataclass(frozen=True)
 class Policy:
+    """A moderation policy: the enabled checks, the word and deny lists, spam limits."""
+
     checks: Mapping[str, CheckPolicy]  # enabled checks only
     words: WordList
     deny_domains: frozenset[str]
@@ -117,10 +122,12 @@ class Policy:
 
     @classmethod
     def default(cls) -> Policy:
+        """The built-in policy, as an empty policy file gives it."""
         return parse_policy("", "<defaults>")
 
 
 def load_policy(path: str | Path) -> Policy:
+    """The policy in the TOML file at `path`; PolicyError when it cannot be read or is wrong."""
     p = Path(path)
     try:
         text = p.read_text("utf-8")
@@ -130,6 +137,7 @@ def load_policy(path: str | Path) -> Policy:
 
 
 def parse_policy(text: str, source: str = "<policy>", *, base: Path | None = None) -> Policy:
+    """The policy in TOML `text`; every mistake is collected into one PolicyError."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

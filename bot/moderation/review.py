@@ -50,6 +50,8 @@ class ReviewError(ValueError):
 
 @dataclass(frozen=True)
 class ReviewItem:
+    """One open item in the review queue: the finding, the message and its state now."""
+
     event_id: int
     platform: str
     message_id: str
@@ -68,6 +70,8 @@ class ReviewItem:
 
 @dataclass(frozen=True)
 class Decision:
+    """What a moderator's decision did to a message, and the platform's answer."""
+
     event_id: int
     decision: str
     platform: str
@@ -78,6 +82,7 @@ class Decision:
 
 
 def review_queue(archive: Archive, session_id: int | None = None) -> list[ReviewItem]:
+    """The open review items, of one session or of all."""
     return [_item(row) for row in store.open_events(archive, session_id)]
 
 
@@ -108,8 +113,10 @@ def _item(row: dict[str, Any]) -> ReviewItem:
 
 async def decide(archive: Archive, event_id: int, decision: str, actor: str, now: datetime,
                  platform: Platform | None = None, *, policy: Policy | None = None) -> Decision:
-    """Carry out a moderator's decision on review item `event_id` (see the module doc),
-    and ask `platform` (when the bot is running) to do the same."""
+    """Carry out a moderator's decision on review item `event_id` (see the module doc).
+
+    `platform` (when the bot is running) is asked to do the same.
+    """
     change = _change(archive, event_id, decision, actor, now, policy)
     result = None
     if platform is not None:

@@ -31,6 +31,7 @@ _EPOCH = datetime(2013, 1, 23, 20, 0, tzinfo=UTC)
 
 def scan_lines(lines: Iterable[str], policy: Policy | None = None, *,
                only_matches: bool = False) -> Iterator[dict[str, Any]]:
+    """One result object per non-blank line (see the module doc), matched text never shown."""
     engine = ModerationEngine(policy)
     for number, line in enumerate(lines, start=1):
         line = line.rstrip("\r\n")

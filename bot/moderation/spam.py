@@ -38,6 +38,8 @@ _TRAILING = ".,;:!?)]}'\""
 
 @dataclass(frozen=True)
 class SpamSettings:
+    """The limits for repeats, floods and mass mentions."""
+
     repeats: int = 3  # the same text this many times ...
     repeat_window: float = 600.0  # ... within this many seconds is a repeat
     flood_messages: int = 8  # this many messages ...
@@ -61,6 +63,7 @@ class SpamContext:
     history: dict[str, deque[_Entry]] = field(default_factory=dict)
 
     def remember(self, author_key: str, message_key: str, at: datetime, text: str) -> deque[_Entry]:
+        """Add a message to its author's recent history (once, even if replayed) and return it."""
         entries = self.history.setdefault(author_key, deque(maxlen=self.max_per_author))
         # Live messages arrive in time order, so only an out-of-order one (a replay or a
         # backfill) needs the scan for a message already counted.
@@ -84,6 +87,7 @@ def normalise_for_repeat(text: str) -> str:
 def detect_repeats_and_floods(
     text: str, author_key: str, message_key: str, at: datetime, context: SpamContext
 ) -> list[Finding]:
+    """Remember the message, then find a repeat of the same text or a flood of messages."""
     s = context.settings
     entries = context.remember(author_key, message_key, at, text)
     now = at.timestamp()
@@ -102,8 +106,11 @@ def detect_repeats_and_floods(
 
 
 def _urls(text: str, *, any_domain: bool = False) -> list[re.Match[str]]:
-    """Links with a scheme or www, plus bare domains (any TLD when checking a deny list,
-    where only listed domains count; common TLDs otherwise, so "e.g." is not a link)."""
+    """Links with a scheme or www, plus bare domains.
+
+    Any TLD counts when checking a deny list, where only listed domains count; common TLDs
+    otherwise, so "e.g." is not a link.
+    """
     found = list(_URL.finditer(text))
     taken = [(m.start(), m.end()) for m in found]
     for m in (_ANY_DOMAIN if any_domain else _BARE_DOMAIN).finditer(text):
@@ -139,6 +146,7 @@ def detect_link_only(text: str) -> list[Finding]:
 
 
 def detect_mass_mentions(text: str, max_mentions: int) -> list[Finding]:
+    """More than `max_mentions` @mentions in one post, as one finding spanning them."""
     if text.count("@") + text.count("<@") <= max_mentions:
         return []
     mentions = list(_MENTION.finditer(text))
@@ -149,6 +157,7 @@ def detect_mass_mentions(text: str, max_mentions: int) -> list[Finding]:
 
 
 def detect_deny_links(text: str, deny: frozenset[str]) -> list[Finding]:
+    """Links to a denied domain or any of its subdomains."""
     if not deny or "." not in text:
         return []
     found = []

@@ -30,6 +30,8 @@ class ListError(ValueError):
 
 @dataclass(frozen=True)
 class WordList:
+    """An abuse word list: whole words, "begins with" prefixes, allowed words, phrases."""
+
     words: frozenset[str] = frozenset()
     prefixes: frozenset[str] = frozenset()
     allowed: frozenset[str] = frozenset()
@@ -40,6 +42,7 @@ class WordList:
 
     @classmethod
     def build(cls, words: set[str], prefixes: set[str], allowed: set[str]) -> WordList:
+        """A list from its entries, with the lookup helpers worked out."""
         return cls(frozenset(words), frozenset(prefixes), frozenset(allowed),
                    tuple(sorted({len(p) for p in prefixes})),
                    frozenset(w.split()[0] for w in words if " " in w))
@@ -52,10 +55,12 @@ class WordList:
         return any(word[:n] in self.prefixes for n in self.prefix_lengths if len(word) >= n)
 
     def roots(self) -> frozenset[str]:
+        """Every listed word and prefix."""
         return self.words | self.prefixes
 
 
 def parse_wordlist(text: str, source: str = "<word list>") -> WordList:
+    """The word list in `text`; a bad entry is a ListError naming `source`:line."""
     words: set[str] = set()
     prefixes: set[str] = set()
     allowed: set[str] = set()
@@ -90,6 +95,7 @@ def load_wordlist(path: str | Path | None = None) -> WordList:
 
 
 def parse_deny_domains(text: str, source: str = "<deny list>") -> frozenset[str]:
+    """The domains in a deny list's `text`; a bad entry is a ListError naming `source`:line."""
     domains = set()
     for number, line in enumerate(text.splitlines(), start=1):
         entry = line.split("#", 1)[0].strip().lower().rstrip(".")
@@ -103,6 +109,7 @@ def parse_deny_domains(text: str, source: str = "<deny list>") -> frozenset[str]
 
 
 def load_deny_domains(path: str | Path | None = None) -> frozenset[str]:
+    """The deny list at `path`, or the bundled default list."""
     if path is None:
         return parse_deny_domains((DATA / "deny_domains.txt").read_text("utf-8"),
                                   "deny_domains.txt")
