@@ -39,6 +39,8 @@ def build_app(bot: Core) -> tuple[web.Application, RoomService]:
 
 
 class WebServer:
+    """The HTTP server on its host and port: started and stopped with the bot."""
+
     def __init__(self, bot: Core, *, host: str | None = None, port: int | None = None) -> None:
         self.bot = bot
         self.host = host or bot.settings.web.host
@@ -47,6 +49,7 @@ class WebServer:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
+        """Listen; a port already taken is a BotError naming the fix."""
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=2048)
@@ -68,9 +71,11 @@ class WebServer:
 
     @property
     def url(self) -> str:
+        """Where the server listens (the real port when 0 was asked for)."""
         return f"http://{self.host}:{self.port}"
 
     async def stop(self) -> None:
+        """Stop listening and close open connections; stopping twice is harmless."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -36,6 +36,7 @@ def _static_version() -> str:
 
 
 def make_env() -> Environment:
+    """The Jinja2 environment for the page templates: autoescaping, strict undefined names."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals["static_version"] = _static_version()
@@ -43,12 +44,14 @@ def make_env() -> Environment:
 
 
 def render(env: Environment, name: str, *, status: int = 200, **context: Any) -> web.Response:
+    """Template `name` rendered with `context`, as an HTML response."""
     html = env.get_template(name).render(**context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
 
 @web.middleware
 async def security_headers(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Middleware: nosniff and same-origin referrers everywhere; CSP and DENY on HTML pages."""
     response = await handler(request)
     if isinstance(response, web.StreamResponse) and not response.prepared:
         headers = response.headers
