@@ -1,6 +1,7 @@
 """What every polling adapter (Bluesky, Mastodon) needs: a stop-aware sleep on the injected
 clock and one retry rule for reads (429: wait for the reset; 5xx and timeouts: exponential
-back-off, for ever while live, a few times in a backfill)."""
+back-off, for ever while live, a few times in a backfill).
+"""
 
 from __future__ import annotations
 
@@ -45,11 +46,13 @@ class Poller:
         self.stopping = asyncio.Event()
 
     def until_reset(self, reset: float | None) -> float:
+        """Seconds to wait for a rate-limit reset at `reset` (a guess when unknown)."""
         if reset is None:
             return 60.0  # no header: a conservative guess
         return max(1.0, reset - self.clock.now().timestamp() + 1.0)
 
     async def sleep(self, seconds: float) -> None:
+        """Sleep on the clock; Stopped as soon as the adapter is stopping."""
         if self.stopping.is_set():
             raise Stopped
         sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
@@ -63,6 +66,7 @@ class Poller:
             raise Stopped
 
     async def retrying(self, call: Callable[[], Awaitable[T]], *, persistent: bool) -> T:
+        """Run `call`, retrying rate limits and transient failures by the polling rule."""
         failures = 0
         while True:
             try:

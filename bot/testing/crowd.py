@@ -23,6 +23,7 @@ TAG_FORMS = ("A{n} {t}", "A{n}: {t}", "A{n}) {t}", "A.{n} {t}", "a{n} - {t}", "{
 
 @dataclass
 class Ledger:
+    """What the crowd did, for tests to check the archive against."""
     answers: dict[str, int] = field(default_factory=dict)  # message id -> question answered
     replies: dict[str, str] = field(default_factory=dict)  # reply id -> parent id
     edited: dict[str, str] = field(default_factory=dict)  # id -> final text
@@ -31,6 +32,7 @@ class Ledger:
 
 
 class Crowd:
+    """Simulated participants posting on a MemoryPlatform, deterministic for a seed."""
     def __init__(self, platform: MemoryPlatform, names: list[str], *, hashtag: str = "#chat",
                  seed: int = 7) -> None:
         self.platform = platform
@@ -96,7 +98,8 @@ class Crowd:
 def archived_session(archive: Archive, script: ChatScript, messages: int, *,
                      start: datetime, people: int = 200) -> int:
     """An ended session of `script` holding `messages` answers (spread over its questions
-    and `people` participants), stored as the bot would have stored them; its id."""
+    and `people` participants), stored as the bot would have stored them; its id.
+    """
     minutes = int(script.duration.total_seconds() // 60)
     session_id = archive.create_session(
         chat_id=script.id, title=script.title, hashtag=script.hashtag,

@@ -41,6 +41,7 @@ _B32 = "abcdefghijklmnopqrstuvwxyz234567"
 
 
 def iso(dt: datetime) -> str:
+    """A time in Bluesky's ISO format (milliseconds, Z)."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
@@ -57,6 +58,7 @@ def fake_jwt(did: str, scope: str, seconds: int) -> str:
 
 
 def fake_cid() -> str:
+    """A random CID-shaped string."""
     return "bafyrei" + "".join(secrets.choice(_B32) for _ in range(52))
 
 
@@ -66,11 +68,13 @@ def _error(status: int, name: str, message: str) -> web.Response:
 
 @dataclass
 class FakeAccount:
+    """An account on the fake service."""
     did: str
     handle: str
     display_name: str
 
     def basic(self) -> dict[str, Any]:
+        """The account as a profileViewBasic."""
         return {"did": self.did, "handle": self.handle, "displayName": self.display_name,
                 "avatar": f"https://cdn.bsky.app/img/avatar/plain/{self.did}/x@jpeg",
                 "labels": [], "createdAt": "2024-01-01T00:00:00.000Z",
@@ -110,11 +114,13 @@ class FakeBlueskyServer:
 
     @property
     def base_url(self) -> str:
+        """The fake service's address on 127.0.0.1."""
         return f"http://127.0.0.1:{self.port}"
 
     # ----------------------------------------------------------------- control API
 
     def account(self, handle: str) -> FakeAccount:
+        """The account with `handle`, created on first use."""
         handle = handle.lstrip("@").lower()
         if "." not in handle:
             handle += ".bsky.social"
@@ -156,6 +162,7 @@ class FakeBlueskyServer:
         return uri
 
     def delete_post(self, uri: str) -> None:
+        """Delete a post as its author would."""
         self.records.pop(uri, None)
         self.deleted.append(uri)
 
@@ -164,6 +171,7 @@ class FakeBlueskyServer:
         self._failures.extend((status, nsid) for _ in range(count))
 
     def threadgate(self, post_uri: str) -> dict[str, Any] | None:
+        """The threadgate on a post, or None when it has none."""
         did, _, rkey = _split(post_uri)
         rec = self.records.get(f"at://{did}/{THREADGATE}/{rkey}")
         return rec["value"] if rec else None

@@ -79,6 +79,7 @@ BOT_PERMISSIONS = discord.Permissions(
 def dict_from_overwrite(
     target: discord.Member | discord.Role, overwrite: discord.PermissionOverwrite
 ) -> dict[str, Any]:
+    """A permission overwrite as Discord's API JSON (replaces dpytest's)."""
     allow, deny = overwrite.pair()
     kind = 0 if isinstance(target, discord.Role) else 1  # Discord API v10: 0 role, 1 member
     return {"id": target.id, "type": kind, "allow": str(allow.value), "deny": str(deny.value)}
@@ -149,6 +150,7 @@ class DiscordWorld:
         return user.id
 
     def settings(self, **extra: Any) -> dict[str, Any]:
+        """The chat's Discord settings for this fake guild, plus `extra`."""
         return {
             "guild_id": str(self.guild.id),
             "channel_id": str(self.chat.id),
@@ -166,7 +168,8 @@ class DiscordWorld:
         offline: bool = False,
     ) -> discord.Message | None:
         """A person posts (optionally replying): Discord's MESSAGE_CREATE through the parser.
-        `offline`: while the bot is disconnected; only history will ever show it."""
+        `offline`: while the bot is disconnected; only history will ever show it.
+        """
         channel = channel or self.chat
         data = _message_data(channel, member or self.ann, content, reply_to=reply_to)
         _store(int(data["channel_id"])).append(data)
@@ -194,7 +197,8 @@ class DiscordWorld:
 
     async def reconnect(self, *, resumed: bool) -> None:
         """Back online: RESUMED (what Discord replays is not modelled: nothing is), or READY,
-        a new session in which Discord replays nothing at all."""
+        a new session in which Discord replays nothing at all.
+        """
         self.bot.dispatch("resumed" if resumed else "ready")
         await _settle()
 
@@ -343,7 +347,8 @@ def _file_size(file: discord.File) -> int:
 
 def _pinged_roles(channel: Any, me: discord.Member, payload: dict[str, Any]) -> list[int]:
     """The roles Discord actually notifies: mentioned, allowed, and mentionable or the
-    sender holds Mention Everyone (otherwise the ping shows but notifies no one)."""
+    sender holds Mention Everyone (otherwise the ping shows but notifies no one).
+    """
     allowed = payload.get("allowed_mentions") or {}
     may = {int(r) for r in allowed.get("roles", [])} | (
         {r.id for r in channel.guild.roles} if "roles" in allowed.get("parse", []) else set())
@@ -405,7 +410,8 @@ async def _start_thread_with_message(
 
 async def open_world() -> DiscordWorld:
     """A fresh fake guild on a new bot (patch `facts.dict_from_overwrite` with
-    `dict_from_overwrite` first; the `world` fixture does)."""
+    `dict_from_overwrite` first; the `world` fixture does).
+    """
     intents = discord.Intents.default()
     intents.message_content = True
     intents.members = True

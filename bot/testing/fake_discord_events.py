@@ -101,6 +101,7 @@ class FakeEventRoutes:
     async def create_guild_scheduled_event(
         self, guild_id: int, *, reason: str | None = None, **payload: Any
     ) -> dict[str, Any]:
+        """Create a scheduled event as Discord does, refusing without Create Events."""
         self._tick()
         if not self._perms().create_events:
             raise self._refuse(http_error(403, 50013, "Missing Permissions"))
@@ -134,6 +135,7 @@ class FakeEventRoutes:
     async def get_scheduled_event(
         self, guild_id: int, event_id: int, with_user_count: bool
     ) -> dict[str, Any]:
+        """One scheduled event's JSON; 404 when there is none."""
         self._tick()
         if int(event_id) not in self.events:
             raise http_error(404, 10070, "Unknown Guild Scheduled Event")
@@ -145,6 +147,7 @@ class FakeEventRoutes:
     async def edit_scheduled_event(
         self, guild_id: int, event_id: int, *, reason: str | None = None, **payload: Any
     ) -> dict[str, Any]:
+        """Edit a scheduled event as Discord does, checking permissions and status changes."""
         self._tick()
         data = self.events[int(event_id)]
         perms = self._perms()
@@ -179,6 +182,7 @@ class FakeEventRoutes:
         self, guild_id: int, event_id: int, limit: int, with_member: bool,
         before: int | None = None, after: int | None = None,
     ) -> list[dict[str, Any]]:
+        """The users interested in an event, newest first, paged like Discord."""
         users = sorted(self.interested.get(int(event_id), []), key=lambda u: u.id, reverse=True)
         if before is not None:
             users = [u for u in users if u.id < int(before)]

@@ -123,6 +123,7 @@ class FakeMastodonServer:
 
     @property
     def base_url(self) -> str:
+        """The fake instance's address on 127.0.0.1."""
         return f"http://127.0.0.1:{self.port}"
 
     # ----------------------------------------------------------------- control API
@@ -144,9 +145,11 @@ class FakeMastodonServer:
 
     def add_status(self, author: str, text: str, *, reply_to: str | None = None,
                    spoiler: str = "", visibility: str = "public") -> str:
+        """A person posts a status (optionally a reply); its id."""
         return str(self._store(self.account(author), text, reply_to, spoiler, visibility)["id"])
 
     def edit_status(self, status_id: str, text: str, *, spoiler: str | None = None) -> None:
+        """A person edits a status; the old version goes into its history."""
         status = self.statuses[status_id]
         history = self.history.setdefault(status_id, [self._edit_entry(status)])
         status["content"] = render_html(text)
@@ -157,6 +160,7 @@ class FakeMastodonServer:
         history.append(self._edit_entry(status))
 
     def boost(self, author: str, status_id: str) -> str:
+        """A person boosts a status; the boost's id."""
         acct = self.account(author)
         boost = self._store(acct, "", None, "", "public")
         boost["reblog"] = self.statuses[status_id]
@@ -164,9 +168,11 @@ class FakeMastodonServer:
         return str(boost["id"])
 
     def delete_status(self, status_id: str) -> None:
+        """A status is deleted."""
         self.statuses.pop(status_id, None)
 
     def fail_next(self, status: int = 500, count: int = 1, *, path: str | None = None) -> None:
+        """The next `count` requests (to `path`, if given) fail with `status`."""
         self._failures.extend((status, path) for _ in range(count))
 
     # ----------------------------------------------------------------- storage

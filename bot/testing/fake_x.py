@@ -157,6 +157,7 @@ class FakeXServer:
 
     @property
     def base_url(self) -> str:
+        """The fake server's address on 127.0.0.1."""
         return f"http://127.0.0.1:{self.port}"
 
     # ----------------------------------------------------------------- control API
@@ -210,7 +211,8 @@ class FakeXServer:
     ) -> None:
         """The next `count` requests wait `seconds` (real time) before being answered; with
         `after`, the request takes effect before the wait (the client may time out on a
-        post that exists)."""
+        post that exists).
+        """
         self._slow.extend((seconds, path, after) for _ in range(count))
 
     def searches(self) -> list[RecordedRequest]:

@@ -83,6 +83,7 @@ class Post:
 
 @dataclass
 class Chat:
+    """A generated chat: its posts and which question each participant answered."""
     style: str
     posts: list[Post] = field(default_factory=list)
     expected: dict[int, int | None] = field(default_factory=dict)  # participant id -> question
@@ -90,6 +91,7 @@ class Chat:
 
     @property
     def host_posts(self) -> list[Post]:
+        """The posts of the host and co-host."""
         return [p for p in self.posts if p.author in ("bot", "cohost")]
 
 

@@ -123,6 +123,7 @@ class BlueskyPlatform(Platform):
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
+        """Log in and start watching the hashtag from the saved position (or the lookback)."""
         await self.client.close()
         await self.client.login()
         log.info("Bluesky: posting as @%s (%s)", self.client.handle, self.client.did)
@@ -131,10 +132,12 @@ class BlueskyPlatform(Platform):
             self._since = iso_time(self._clock.now() - timedelta(seconds=self._lookback))
 
     async def stop(self) -> None:
+        """Stop polling and close the HTTP pool."""
         self._poll.stopping.set()
         await self.client.close()
 
     def live_cursor(self) -> Mapping[str, str] | None:
+        """The positions of everything handed over and acknowledged so far, or None."""
         return dict(self._acked) or None
 
     def _cursor(self) -> dict[str, str]:
@@ -155,6 +158,7 @@ class BlueskyPlatform(Platform):
 
     async def post(self, text: str, *, reply_to: str | None = None,
                    new_thread: str | None = None) -> PostRef:
+        """Post `text` as a new post, a reply, or under the welcome when questions are threaded."""
         parent = (reply_to, self._cids.get(reply_to, "")) if reply_to else None
         if parent is None and new_thread is not None and self._thread_questions:
             parent = self._welcome
@@ -165,6 +169,7 @@ class BlueskyPlatform(Platform):
         return ref
 
     async def remind(self, text: str, start: datetime) -> PostRef | None:
+        """Post a reminder as a top-level post."""
         return await self._create(text, None)
 
     async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:
@@ -273,7 +278,8 @@ class BlueskyPlatform(Platform):
 
     async def _confirm_deleted(self, uris: list[str], *, persistent: bool) -> list[Event]:
         """Posts missing from a thread may only hang under a deleted parent: ask for them by
-        uri, and report as deleted those the service no longer has."""
+        uri, and report as deleted those the service no longer has.
+        """
         gone: list[Event] = []
         for i in range(0, len(uris), 25):
             batch = uris[i:i + 25]
@@ -293,6 +299,7 @@ class BlueskyPlatform(Platform):
         return sorted(events, key=lambda e: (e.kind != "deleted", e.at))
 
     async def events(self) -> AsyncIterator[Event]:
+        """Poll hashtag search and watched threads until stopped, yielding what is new."""
         self.client.sdk  # noqa: B018 - the plain "not started" error before anything else
         try:
             while not self._poll.stopping.is_set():
@@ -310,6 +317,7 @@ class BlueskyPlatform(Platform):
             raise
 
     async def backfill(self, since: Mapping[str, str]) -> Backfill:
+        """What was posted after the saved positions (hashtag search and watched threads)."""
         self.client.sdk  # noqa: B018
         for key, value in since.items():
             if key == "since" and (self._since is None or value > self._since):
@@ -334,6 +342,7 @@ class BlueskyPlatform(Platform):
         return next((v for v in feed_views(body) if v.get("uri") == uri), None)
 
     async def act(self, action: Action) -> ActionResult:
+        """Carry out a moderation action on a post; say so when Bluesky cannot."""
         uri = action.message_id
         if action.kind not in self.capabilities.actions:
             return ActionResult(False, f"Bluesky cannot {action.kind}; flagged for moderators")
@@ -387,7 +396,8 @@ class BlueskyPlatform(Platform):
 
 def _under_questions(message: Message, welcome: str | None) -> Message:
     """With questions threaded under the welcome, the welcome's root says nothing about
-    which question a reply answers: drop it, so attribution follows the reply chain."""
+    which question a reply answers: drop it, so attribution follows the reply chain.
+    """
     if welcome and message.thread_id == welcome and message.reply_to not in (None, welcome):
         return replace(message, thread_id=None)
     return message

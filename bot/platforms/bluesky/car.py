@@ -50,6 +50,7 @@ def jsonable(value: Any, depth: int = 0) -> Any:
 
 
 def is_car(path: Path) -> bool:
+    """Whether `path` is a CAR repository export rather than JSON."""
     with open(path, "rb") as f:
         head = f.read(64)
     return path.suffix == ".car" or (b"roots" in head and head.lstrip()[:1] not in (b"{", b"["))

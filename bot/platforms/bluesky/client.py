@@ -38,11 +38,13 @@ class BlueskyCredentials:
     app_password: str | None = None
 
     def missing(self) -> list[str]:
+        """The names of the credentials that are not set."""
         names = {"BLUESKY_HANDLE": self.handle, "BLUESKY_APP_PASSWORD": self.app_password}
         return [k for k, v in names.items() if not (v and v.strip())]
 
     @classmethod
     def from_secrets(cls, secrets: Any) -> BlueskyCredentials:
+        """Credentials from settings secrets (SecretStr or plain values)."""
         def reveal(name: str) -> str | None:
             value = getattr(secrets, name, None)
             if value is None:
@@ -68,6 +70,7 @@ class BlueskyAccountReport:
 
 
 def xrpc_message(error: atx.AtProtocolError) -> str:
+    """A one-line description of an XRPC error: its name, message and HTTP status."""
     response = getattr(error, "response", None)
     content = getattr(response, "content", None)
     name = getattr(content, "error", None)
@@ -86,16 +89,19 @@ def _reset_of(error: atx.AtProtocolError) -> float | None:
 
 
 def rkey_of(uri: str) -> str:
+    """The record key (last path part) of an AT URI."""
     return uri.rsplit("/", 1)[-1]
 
 
 def did_of(uri: str) -> str:
+    """The repository DID of an AT URI."""
     return uri.removeprefix("at://").split("/", 1)[0]
 
 
 class BlueskyClient:
     """One logged-in account on one service; every call returns plain JSON or raises
-    PlatformError (RateLimited / Transient for what waiting can fix)."""
+    PlatformError (RateLimited / Transient for what waiting can fix).
+    """
 
     def __init__(self, credentials: BlueskyCredentials, service: str = DEFAULT_SERVICE, *,
                  timeout: float = 20.0, clock: Clock | None = None) -> None:
@@ -112,6 +118,7 @@ class BlueskyClient:
 
     @property
     def sdk(self) -> AsyncClient:
+        """The logged-in SDK client; PlatformError when not started."""
         if self._sdk is None:
             raise PlatformError("the Bluesky adapter is not started (call start() first)",
                                 retryable=False)
@@ -144,6 +151,7 @@ class BlueskyClient:
         self.display_name = (getattr(profile, "display_name", None) or self.handle)
 
     async def close(self) -> None:
+        """Close the HTTP pool; a failure to close is logged, not raised."""
         sdk, self._sdk = self._sdk, None
         if sdk is not None:
             try:
@@ -190,6 +198,7 @@ class BlueskyClient:
             pass
 
     def next_interval(self, minimum: float, requests_per_cycle: int) -> float:
+        """Seconds until the next poll, spreading the rate-limit budget left."""
         return next_interval(minimum, self.remaining, self.reset,
                              self.clock.now().timestamp(), requests_per_cycle)
 
@@ -197,6 +206,7 @@ class BlueskyClient:
 
     async def search(self, tag: str, *, since: str | None, cursor: str | None,
                      limit: int) -> dict[str, Any]:
+        """One page of searchPosts for `#tag`, newest first, as raw JSON."""
         params = models.AppBskyFeedSearchPosts.Params(
             q=f"#{tag}", tag=[tag], sort="latest", since=since, cursor=cursor, limit=limit)
         return await self._call("query", "app.bsky.feed.searchPosts", params)
@@ -217,6 +227,7 @@ class BlueskyClient:
         return await self._call("query", "app.bsky.feed.getPosts", params)
 
     async def resolve_handle(self, handle: str) -> str | None:
+        """The DID of `handle`, or None when it cannot be resolved."""
         try:
             body = await self._call("query", "com.atproto.identity.resolveHandle",
                                     models.ComAtprotoIdentityResolveHandle.Params(handle=handle))
@@ -233,11 +244,13 @@ class BlueskyClient:
         return str(body["uri"]), str(body["cid"])
 
     async def delete_post(self, uri: str) -> None:
+        """Delete one of the account's own posts."""
         data = models.ComAtprotoRepoDeleteRecord.Data(repo=self.did, collection=POST,
                                                       rkey=rkey_of(uri))
         await self._call("procedure", "com.atproto.repo.deleteRecord", data=data)
 
     async def get_threadgate(self, root_uri: str) -> dict[str, Any] | None:
+        """The threadgate record on a root post, or None when it has none."""
         params = models.ComAtprotoRepoGetRecord.Params(repo=self.did, collection=THREADGATE,
                                                        rkey=rkey_of(root_uri))
         try:
@@ -256,6 +269,7 @@ class BlueskyClient:
         await self._call("procedure", "com.atproto.repo.putRecord", data=data)
 
     async def report(self, uri: str, cid: str, reason: str) -> None:
+        """Report a post to the service's moderators as rude."""
         data = models.ComAtprotoModerationCreateReport.Data(
             reason_type="com.atproto.moderation.defs#reasonRude", reason=reason[:2000],
             subject=models.ComAtprotoRepoStrongRef.Main(uri=uri, cid=cid))
@@ -269,6 +283,7 @@ def iso_time(at: datetime) -> str:
 
 
 def now_iso(clock: Clock) -> str:
+    """The clock's time in Bluesky's ISO format."""
     return iso_time(clock.now())
 
 

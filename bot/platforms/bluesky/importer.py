@@ -26,6 +26,7 @@ from bot.script import ChatScript
 
 
 def records(number: int, value: Any) -> Iterator[Parsed]:
+    """The parsed posts of one JSONL record (a post view or a read response)."""
     if not isinstance(value, dict):
         raise ValueError("not a JSON object")
     if "uri" in value and "record" in value:  # a single post view
@@ -63,7 +64,8 @@ def import_bluesky(archive: Archive, path: str | Path, script: ChatScript,
                    progress: Callable[[int], None] | None = None, *,
                    host_accounts: Iterable[str] = ()) -> ImportReport:
     """Import a JSONL file of Bluesky responses for `script`'s chat. `host_accounts` names
-    the handles or DIDs whose posts are the host's (the script's own are included)."""
+    the handles or DIDs whose posts are the host's (the script's own are included).
+    """
     path = Path(path)
     names = host_names_for(script, PLATFORM, host_accounts)
     parsed = car_records(path) if is_car(path) else parse_json_file(path, records, progress)

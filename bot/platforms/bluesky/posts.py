@@ -28,6 +28,7 @@ class BadPost(ValueError):
 
 
 def post_url(uri: str, handle: str | None) -> str:
+    """The bsky.app web address of a post."""
     did = uri.removeprefix("at://").split("/", 1)[0]
     return f"https://bsky.app/profile/{handle or did}/post/{rkey_of(uri)}"
 
@@ -77,12 +78,14 @@ def view_message(view: Mapping[str, Any], raw: Mapping[str, Any], *, me: str = "
 
 
 def cid_of(view: Mapping[str, Any]) -> str | None:
+    """A post view's CID, or None when missing or malformed."""
     return _str(view.get("cid"), 200)
 
 
 def thread_views(thread: Any, limit: int = MAX_THREAD_NODES) -> Iterator[Mapping[str, Any]]:
     """Every post view in a getPostThread tree (the root and all replies), depth-first,
-    without recursion; notFound and blocked nodes are skipped."""
+    without recursion; notFound and blocked nodes are skipped.
+    """
     stack = [thread]
     seen = 0
     while stack and seen < limit:
@@ -100,7 +103,8 @@ def thread_views(thread: Any, limit: int = MAX_THREAD_NODES) -> Iterator[Mapping
 
 def feed_views(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     """Post views in any of the read responses: searchPosts/getPosts (`posts`),
-    getAuthorFeed/getTimeline (`feed` of {post, reason}; reposts skipped), getPostThread."""
+    getAuthorFeed/getTimeline (`feed` of {post, reason}; reposts skipped), getPostThread.
+    """
     posts = body.get("posts")
     if isinstance(posts, list):
         yield from (p for p in posts if isinstance(p, Mapping))

@@ -95,7 +95,8 @@ def _url_spans(text: str) -> list[tuple[int, int, str]]:
 def facets_for(text: str, resolve: Callable[[str], str | None] | None = None
                ) -> list[dict[str, Any]]:
     """The richtext facets of `text`: links, #tags and @mentions (those `resolve` maps to a
-    DID; an unknown handle stays plain text, as the Bluesky app leaves it)."""
+    DID; an unknown handle stays plain text, as the Bluesky app leaves it).
+    """
     facets: list[dict[str, Any]] = []
     taken: list[tuple[int, int]] = []
     for start, end, uri in _url_spans(text):
@@ -139,6 +140,7 @@ class Prepared:
 
     @property
     def problem(self) -> str | None:
+        """Why the post is too long for Bluesky, or None when it fits."""
         if self.graphemes > MAX_GRAPHEMES:
             return (f"{self.graphemes} graphemes with the hashtag; Bluesky allows "
                     f"{MAX_GRAPHEMES}")

@@ -144,6 +144,7 @@ class DiscordPlatform(HistoryCatchUp, Platform):
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
+        """Check the intents, start listening and catch up on what was missed."""
         if not self.client.intents.message_content:
             raise PlatformSetupError(
                 "Discord: the message_content intent is off; enable it on the client "
@@ -190,6 +191,7 @@ class DiscordPlatform(HistoryCatchUp, Platform):
             log.warning("%s", warning)
 
     async def stop(self) -> None:
+        """Stop listening (the shared client keeps running) and end the event stream."""
         if self._stopped:
             return
         self._stopped = True
@@ -214,6 +216,7 @@ class DiscordPlatform(HistoryCatchUp, Platform):
 
     @property
     def threads(self) -> frozenset[str]:
+        """The ids of the threads the bot opened or follows."""
         return frozenset(str(t) for t in self._threads)
 
     # ---------------------------------------------------------------- posting
@@ -221,6 +224,7 @@ class DiscordPlatform(HistoryCatchUp, Platform):
     async def post(
         self, text: str, *, reply_to: str | None = None, new_thread: str | None = None
     ) -> PostRef:
+        """Post `text` in the channel, as a reply, or as the start of a new thread."""
         if len(text) > MAX_LENGTH:
             raise PlatformError(
                 f"Discord: post is {len(text)} characters, the limit is {MAX_LENGTH}",
@@ -333,7 +337,8 @@ class DiscordPlatform(HistoryCatchUp, Platform):
 
     def live_cursor(self) -> Mapping[str, str] | None:
         """Newest message seen live in the channel and each thread (backfill resumes there);
-        a thread the bot opened counts from its start until a message is seen in it."""
+        a thread the bot opened counts from its start until a message is seen in it.
+        """
         cursor = {f"thread:{t}": str(t) for t in self._threads}
         cursor.update({source: str(mid) for source, mid in self._seen.items()})
         return cursor or None
@@ -409,6 +414,7 @@ class DiscordPlatform(HistoryCatchUp, Platform):
         return discord.utils.get(self.client.cached_messages, id=message_id)
 
     async def events(self) -> AsyncIterator[Event]:
+        """Messages, edits and deletions as they arrive, until stopped."""
         self._listen()
         while True:
             event = await self._queue.get()
@@ -443,6 +449,7 @@ class DiscordPlatform(HistoryCatchUp, Platform):
     # ---------------------------------------------------------------- moderation
 
     async def act(self, action: Action) -> ActionResult:
+        """Carry out a moderation action in the channel or thread the message is in."""
         def channel_of(message_id: int) -> discord.abc.Messageable:
             return self._messageable(self._where.get(message_id, self.channel_id))
 

@@ -73,7 +73,8 @@ def plan(
 class HistoryCatchUp:
     """The catching-up half of DiscordPlatform (a mixin: the adapter owns the state):
     backfill from saved positions, again after a reconnect that could not resume, and
-    finding the bot's own post after a crash."""
+    finding the bot's own post after a crash.
+    """
 
     channel_id: int
     clock: Clock
@@ -89,11 +90,13 @@ class HistoryCatchUp:
         def _messageable(self, channel_id: int) -> discord.abc.Messageable: ...
         def _is_self(self, author: discord.abc.User) -> bool: ...
         def _emit(self, event: Event) -> None: ...
-        def live_cursor(self) -> Mapping[str, str] | None: ...
+        def live_cursor(self) -> Mapping[str, str] | None:
+            """The adapter's positions of what it has handed over."""
 
     async def backfill(self, since: Mapping[str, str]) -> Backfill:
         """What was said after the saved positions: the channel and the recent threads
-        (the bot's own included), at most MAX_THREADS of them, old ones retired."""
+        (the bot's own included), at most MAX_THREADS of them, old ones retired.
+        """
         cursor = dict(since)
         sources, retired = plan(cursor, self._threads, self.channel_id, self.clock.now())
         for key in retired:
@@ -152,7 +155,8 @@ class HistoryCatchUp:
 
     async def _on_reconnect(self) -> None:
         """READY after a gap (a new session: nothing missed is replayed) or RESUMED: read
-        what was said meanwhile, from the positions known before the gap."""
+        what was said meanwhile, from the positions known before the gap.
+        """
         gone, self._gone_at = self._gone_at, None
         since = {**self._known, **(self.live_cursor() or {})}
         if "channel" not in since:

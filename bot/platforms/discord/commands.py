@@ -65,7 +65,7 @@ class ChatCommands(commands.GroupCog, name=COG_NAME, group_name="chat",
     # ------------------------------------------------------------------ helpers
 
     def platforms(self) -> dict[str, DiscordChat]:
-        """chat id -> its Discord adapter, for every chat that runs on Discord."""
+        """Chat id -> its Discord adapter, for every chat that runs on Discord."""
         found: dict[str, DiscordChat] = {}
         for chat_id, runtime in self.bot.chats.items():
             platform = runtime.platforms.get("discord")

@@ -50,6 +50,7 @@ class ExportInfo:
 
 
 def export_info(guild: Mapping[str, Any], channel: Mapping[str, Any]) -> ExportInfo:
+    """Where a DiscordChatExporter file was exported from: guild, channel and thread."""
     kind = str(channel.get("type", ""))
     channel_id = _str_or_none(channel.get("id"))
     guild_id = _str_or_none(guild.get("id"))

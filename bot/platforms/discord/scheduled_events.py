@@ -213,11 +213,13 @@ OPTINS_CURSOR = "discord-optins"  # archive cursor "platform" holding user id ->
 class CursorStore(Protocol):
     """The two archive methods the mirror needs (only archive/ writes SQL)."""
 
-    def cursor(self, chat_id: str, platform: str) -> dict[str, str]: ...
+    def cursor(self, chat_id: str, platform: str) -> dict[str, str]:
+        """The saved cursor of `platform` for `chat_id`."""
 
     def save_cursor(
         self, chat_id: str, platform: str, cursor: Mapping[str, str], now: datetime
-    ) -> None: ...
+    ) -> None:
+        """Merge `cursor` into the saved one."""
 
 
 class MemoryStore:
@@ -227,16 +229,19 @@ class MemoryStore:
         self.data: dict[tuple[str, str], dict[str, str]] = {}
 
     def cursor(self, chat_id: str, platform: str) -> dict[str, str]:
+        """The saved cursor of `platform` for `chat_id` (a copy)."""
         return dict(self.data.get((chat_id, platform), {}))
 
     def save_cursor(
         self, chat_id: str, platform: str, cursor: Mapping[str, str], now: datetime
     ) -> None:
+        """Merge `cursor` into the saved one."""
         self.data.setdefault((chat_id, platform), {}).update(cursor)
 
 
 @dataclass(frozen=True)
 class SyncResult:
+    """What one sync did, by occurrence key."""
     created: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
     cancelled: tuple[str, ...] = ()
@@ -254,6 +259,7 @@ def occurrence_start(key: str) -> datetime | None:
 
 
 def spec_for(upcoming: Upcoming, channel_id: int) -> EventSpec:
+    """The scheduled event for one upcoming session, in `channel_id`."""
     description = upcoming.description.strip()
     if upcoming.url:
         description = f"{description}\n\n{upcoming.url}".strip()
@@ -289,7 +295,7 @@ class ScheduleMirror:
         self.store = store
 
     def mapping(self) -> dict[str, tuple[str, str]]:
-        """occurrence key -> (event id, signature), for events the bot still looks after."""
+        """Occurrence key -> (event id, signature), for events the bot still looks after."""
         found: dict[str, tuple[str, str]] = {}
         for key, value in self.store.cursor(self.chat_id, EVENTS_CURSOR).items():
             if not value:
@@ -302,6 +308,7 @@ class ScheduleMirror:
         return found
 
     def event_id(self, key: str) -> str | None:
+        """The Discord event id kept for an occurrence key, or None."""
         entry = self.mapping().get(key)
         return entry[0] if entry else None
 
@@ -374,6 +381,7 @@ class ScheduleMirror:
     # -- reminder opt-ins ----------------------------------------------------------------
 
     def opted_in(self) -> list[str]:
+        """The user ids opted in to reminders with /chat join."""
         return [
             uid for uid, on in self.store.cursor(self.chat_id, OPTINS_CURSOR).items() if on == "1"
         ]
@@ -398,7 +406,8 @@ class ScheduleMirror:
 
     async def audience(self, start: datetime) -> list[Author]:
         """Who a reminder for the session starting at `start` mentions: everyone interested
-        in its event, then everyone who opted in with /chat join, each once."""
+        in its event, then everyone who opted in with /chat join, each once.
+        """
         people: list[Author] = []
         key = f"{self.chat_id}:{start.astimezone(UTC).isoformat()}"
         event_id = self.event_id(key)

@@ -1,0 +1,1 @@
+"""Mastodon: the adapter, its Mastodon.py client, text rules, statuses, importer, CLI."""

@@ -119,6 +119,7 @@ class MastodonPlatform(Platform):
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
+        """Check the token, learn the account and start from the saved position."""
         self.client.open()
         try:
             me = await self.client.verify()
@@ -134,10 +135,12 @@ class MastodonPlatform(Platform):
         self._poll.stopping.clear()
 
     async def stop(self) -> None:
+        """Stop polling and drop the client."""
         self._poll.stopping.set()
         self.client.close()
 
     def live_cursor(self) -> Mapping[str, str] | None:
+        """The positions of everything handed over and acknowledged so far, or None."""
         return dict(self._acked) or None
 
     def _cursor(self) -> dict[str, str]:
@@ -156,6 +159,7 @@ class MastodonPlatform(Platform):
 
     async def post(self, text: str, *, reply_to: str | None = None,
                    new_thread: str | None = None) -> PostRef:
+        """Post `text` as a new status, a reply, or under the welcome (threaded questions)."""
         if reply_to is None and new_thread is not None and self._thread_questions:
             reply_to = self._welcome
         ref = await self._create(text, reply_to)
@@ -165,6 +169,7 @@ class MastodonPlatform(Platform):
         return ref
 
     async def remind(self, text: str, start: datetime) -> PostRef | None:
+        """Post a reminder as a top-level status."""
         return await self._create(text, None)
 
     async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:
@@ -287,6 +292,7 @@ class MastodonPlatform(Platform):
         return events + await self._threads(persistent=persistent)
 
     async def events(self) -> AsyncIterator[Event]:
+        """Poll the hashtag timeline and watched threads until stopped, yielding what is new."""
         self.client.api  # noqa: B018 - the plain "not started" error first
         try:
             while not self._poll.stopping.is_set():
@@ -305,6 +311,7 @@ class MastodonPlatform(Platform):
             raise
 
     async def backfill(self, since: Mapping[str, str]) -> Backfill:
+        """What was posted after the saved positions (hashtag timeline and watched threads)."""
         self.client.api  # noqa: B018
         for key, value in since.items():
             if key == "min_id" and value.isdigit() and \
@@ -320,6 +327,7 @@ class MastodonPlatform(Platform):
     # ----------------------------------------------------------------- moderation
 
     async def act(self, action: Action) -> ActionResult:
+        """Carry out a moderation action on a status; say so when Mastodon cannot."""
         if action.kind == "hide":
             return ActionResult(False, "Mastodon lets no one hide another person's reply; "
                                 "report it or mute the author; flagged for moderators")

@@ -53,6 +53,7 @@ class MastodonCredentials:
     access_token: str | None = None
 
     def missing(self) -> list[str]:
+        """The names of the credentials that are not set."""
         names = {"MASTODON_API_BASE_URL": self.api_base_url,
                  "MASTODON_ACCESS_TOKEN": self.access_token}
         return [k for k, v in names.items() if not (v and v.strip())]
@@ -94,7 +95,8 @@ class Answer:
 
 class MastodonClient:
     """One account on one instance; every call returns the JSON body (an `Answer`) or raises
-    PlatformError (RateLimited / Transient / NotFound for what the caller may handle)."""
+    PlatformError (RateLimited / Transient / NotFound for what the caller may handle).
+    """
 
     def __init__(self, credentials: MastodonCredentials, *, timeout: float = 20.0,
                  clock: Clock | None = None) -> None:
@@ -109,9 +111,11 @@ class MastodonClient:
 
     @property
     def base_url(self) -> str:
+        """The instance's base URL without a trailing slash."""
         return (self.credentials.api_base_url or "").rstrip("/")
 
     def open(self) -> None:
+        """Make the Mastodon.py client; PlatformSetupError when credentials are missing."""
         missing = self.credentials.missing()
         if missing:
             them = "it" if len(missing) == 1 else "them"
@@ -130,10 +134,12 @@ class MastodonClient:
         self._last = response
 
     def close(self) -> None:
+        """Drop the client."""
         self._api = None
 
     @property
     def api(self) -> Mastodon:
+        """The Mastodon.py client; PlatformError when not started."""
         if self._api is None:
             raise PlatformError("the Mastodon adapter is not started (call start() first)",
                                 retryable=False)
@@ -180,6 +186,7 @@ class MastodonClient:
     # ----------------------------------------------------------------- calls
 
     async def verify(self) -> dict[str, Any]:
+        """The token's account (verify_credentials)."""
         body = (await self.call("checking the account", self.api.account_verify_credentials)).body
         if not isinstance(body, dict) or "id" not in body:
             raise PlatformError("Mastodon: verify_credentials sent no account", retryable=False)
@@ -204,6 +211,7 @@ class MastodonClient:
 
     async def post(self, text: str, *, reply_to: str | None, visibility: str, spoiler: str,
                    key: str) -> dict[str, Any]:
+        """Post a status (idempotent by `key`); its JSON."""
         body = (await self.call("posting", self.api.status_post, text, in_reply_to_id=reply_to,
                                 visibility=visibility, spoiler_text=spoiler or None,
                                 idempotency_key=key, language="en")).body
@@ -213,7 +221,8 @@ class MastodonClient:
 
     async def tag_page(self, tag: str, min_id: str | None, limit: int) -> tuple[list[Any], str]:
         """One page of the hashtag timeline just above `min_id` (newest first), and the
-        min_id of the page after it (from the Link header's rel="prev"), or ""."""
+        min_id of the page after it (from the Link header's rel="prev"), or "".
+        """
         answer = await self.call("reading the hashtag timeline", self.api.timeline_hashtag,
                                  tag, min_id=min_id, limit=limit)
         statuses = answer.body if isinstance(answer.body, list) else []
@@ -221,6 +230,7 @@ class MastodonClient:
         return statuses, match.group(1) if match else ""
 
     async def context(self, status_id: str) -> dict[str, Any] | None:
+        """A status's ancestors and descendants, or None when it is gone."""
         try:
             body = (await self.call("reading a thread", self.api.status_context, status_id)).body
         except NotFound:
@@ -228,6 +238,7 @@ class MastodonClient:
         return body if isinstance(body, dict) else None
 
     async def status(self, status_id: str) -> dict[str, Any] | None:
+        """One status, or None when it is gone."""
         try:
             body = (await self.call("reading a status", self.api.status, status_id)).body
         except NotFound:
@@ -235,24 +246,29 @@ class MastodonClient:
         return body if isinstance(body, dict) else None
 
     async def delete(self, status_id: str) -> None:
+        """Delete one of the account's own statuses."""
         await self.call("deleting a status", self.api.status_delete, status_id)
 
     async def report(self, account_id: str, status_id: str | None, comment: str) -> None:
+        """Report an account (and a status of theirs) to the instance's moderators."""
         await self.call("reporting", self.api.report, account_id,
                         status_ids=[status_id] if status_id else None, comment=comment[:1000],
                         forward=False, category="other")
 
     async def mute(self, account_id: str, seconds: int | None) -> None:
+        """Mute an account, for `seconds` or for ever."""
         await self.call("muting", self.api.account_mute, account_id, duration=seconds)
 
     async def block(self, account_id: str) -> None:
+        """Block an account."""
         await self.call("blocking", self.api.account_block, account_id)
 
 
 async def check_credentials(credentials: MastodonCredentials, *, hashtag: str = "",
                             clock: Clock | None = None) -> MastodonAccountReport:
     """For `tweetchat mastodon check`: who the token posts as, the instance's limits, and
-    whether the hashtag timeline can be read."""
+    whether the hashtag timeline can be read.
+    """
     client = MastodonClient(credentials, clock=clock)
     client.open()
     try:

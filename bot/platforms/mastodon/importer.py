@@ -39,6 +39,7 @@ MAX_OUTBOX = 512 << 20
 
 
 def records(number: int, value: Any) -> Iterator[Parsed]:
+    """The parsed statuses of one JSONL record (a status, a list or a context)."""
     if isinstance(value, list):
         statuses: list[Any] = value
     elif isinstance(value, dict) and ("ancestors" in value or "descendants" in value):
@@ -90,6 +91,7 @@ def note_message(activity: dict[str, Any]) -> Message | None:
 
 
 def outbox(path: Path) -> Iterator[Parsed]:
+    """The parsed statuses of an account archive's outbox.json."""
     if path.stat().st_size > MAX_OUTBOX:
         yield Parsed(1, error=f"outbox over {MAX_OUTBOX >> 20} MB")
         return
@@ -109,6 +111,7 @@ def outbox(path: Path) -> Iterator[Parsed]:
 
 
 def is_outbox(path: Path) -> bool:
+    """Whether `path` is an ActivityPub outbox rather than API output."""
     with open(path, "rb") as f:
         head = f.read(4096)
     return b"OrderedCollection" in head or path.name == "outbox.json"

@@ -34,6 +34,7 @@ def _id(value: Any) -> str | None:
 
 
 def with_warning(text: str, spoiler: str) -> str:
+    """`text` behind its content warning, the way Mastodon shows it folded."""
     return f"CW: {spoiler}\n\n{text}" if spoiler.strip() else text
 
 

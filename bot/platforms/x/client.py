@@ -50,6 +50,7 @@ class XCredentials:
     bearer_token: str | None = None
 
     def missing(self) -> list[str]:
+        """The names of the keys that are not set."""
         names = {
             "X_API_KEY": self.api_key,
             "X_API_SECRET": self.api_secret,
@@ -60,6 +61,7 @@ class XCredentials:
         return [name for name, value in names.items() if not (value and value.strip())]
 
     def values(self) -> list[str]:
+        """Every key that is set (what the logs redact)."""
         return [
             v
             for v in (
@@ -236,9 +238,11 @@ class XClient:
 
     @property
     def host(self) -> str:
+        """The API host name, for messages."""
         return URL(self.base_url).host or self.base_url
 
     def open(self) -> None:
+        """Make tweepy's client and the session redirected to the base URL."""
         c = self.credentials
         self._api = AsyncClient(
             bearer_token=c.bearer_token,
@@ -255,12 +259,14 @@ class XClient:
             self._api.session = _RebasedSession(self._session, self.base_url)
 
     async def close(self) -> None:
+        """Close the HTTP session."""
         if self._session is not None:
             await self._session.close()
             self._session = None
 
     @property
     def api(self) -> AsyncClient:
+        """Tweepy's client; PlatformError when not started."""
         if self._api is None or self._session is None:
             raise PlatformError(
                 "the X adapter is not started (call start() first)", retryable=False
@@ -295,7 +301,8 @@ class XClient:
 
     async def search(self, query: str, **params: Any) -> dict[str, Any]:
         """Recent search with the app's bearer token; remembers the search rate-limit window
-        (the only window polling has to fit in)."""
+        (the only window polling has to fit in).
+        """
         body, headers = await self.send(
             self.api.search_recent_tweets, query, user_auth=False, **params
         )
@@ -310,6 +317,7 @@ class XClient:
             pass
 
     def until_reset(self, reset: float | None) -> float:
+        """Seconds to wait for a rate-limit reset at `reset` (a guess when unknown)."""
         if reset is None:
             return 60.0  # no header: a conservative guess, shorter than X's 15-minute window
         return max(1.0, reset - self.clock.now().timestamp() + 1.0)
@@ -379,7 +387,8 @@ class XClient:
         **params: Any,
     ) -> dict[str, Any]:
         """One search page, retried: a 429 waits for the reset; 5xx and timeouts back off
-        exponentially (capped), for ever when `persistent`, else `backoff.attempts` times."""
+        exponentially (capped), for ever when `persistent`, else `backoff.attempts` times.
+        """
         failures = 0
         while True:
             try:
@@ -398,7 +407,8 @@ class XClient:
 
     async def create_tweet(self, text: str, reply_to: str | None) -> str:
         """Post; returns the new tweet's id. Every failure is a PlatformError that says
-        whether retrying can help (the host's outbox retries those that can)."""
+        whether retrying can help (the host's outbox retries those that can).
+        """
         try:
             body, _ = await self.send(
                 self.api.create_tweet, text=text, in_reply_to_tweet_id=reply_to, user_auth=True

@@ -71,8 +71,10 @@ class SearchCollecting:
         def _conversations(self) -> list[str]: ...
         def _search_unavailable(self) -> None: ...
         async def _sleep(self, seconds: float) -> None: ...
-        def watch_conversation(self, conversation_id: str) -> None: ...
-        def report_gap(self, text: str) -> None: ...
+        def watch_conversation(self, conversation_id: str) -> None:
+            """Follow a conversation's replies from now on."""
+        def report_gap(self, text: str) -> None:
+            """Tell the moderators that some replies could not be read."""
 
     # ----------------------------------------------------------------- the window
 
@@ -240,7 +242,8 @@ class SearchCollecting:
     async def find_post(self, text: str, since: datetime) -> PostRef | None:
         """The account's own post of `text` since `since`, as X shows it (a few pages of
         the account's recent posts): how a post accepted before a crash, a timeout or a
-        duplicate refusal is recognised."""
+        duplicate refusal is recognised.
+        """
         if not self._handle or not self.can_search:
             return None
         wanted = with_hashtag(text, self.context.hashtag)

@@ -95,6 +95,7 @@ def import_x(
 def parse_file(
     path: str | Path, progress: Callable[[int], None] | None = None
 ) -> Iterator[Parsed]:
+    """Every tweet in the file at `path` (see parse_lines)."""
     with open(path, "rb") as f:
         yield from parse_lines(f, progress)
 
@@ -121,7 +122,8 @@ def parse_lines(
 
 def _merge_versions(versions: list[Parsed]) -> Parsed:
     """One message for every version of an edited tweet: the newest text, marked edited,
-    created when first posted, and every version's payload kept in `raw["versions"]`."""
+    created when first posted, and every version's payload kept in `raw["versions"]`.
+    """
     by_version = {version_id(v.message): v for v in versions if v.message is not None}
     ordered = [by_version[k] for k in sorted(by_version, key=int)]
     messages = [v.message for v in ordered if v.message is not None]

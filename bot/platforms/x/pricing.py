@@ -44,15 +44,18 @@ class ChatCost:
 
     @property
     def posting_usd(self) -> float:
+        """What posting the session's posts costs, in US dollars."""
         plain = self.posts - self.posts_with_url
         return plain * CREATE_POST_USD + self.posts_with_url * CREATE_POST_WITH_URL_USD
 
     @property
     def reading_usd(self) -> float:
+        """What reading the expected replies costs, in US dollars."""
         return self.expected_reads * READ_POST_USD
 
     @property
     def total_usd(self) -> float:
+        """Posting and reading together, in US dollars."""
         return self.posting_usd + self.reading_usd
 
 
@@ -66,7 +69,8 @@ def estimate(
 ) -> ChatCost:
     """One session's cost: every post the host makes, and reading `expected_replies`
     replies (each read once a day: X charges a post returned twice in a UTC day once).
-    The number of searches is shown because each one spends the 15-minute budget."""
+    The number of searches is shown because each one spends the 15-minute budget.
+    """
     urls = sum(1 for t in texts if has_url(t))
     polls = int(duration_seconds // max(1.0, poll_seconds)) + 1
     return ChatCost(
