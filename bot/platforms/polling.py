@@ -1,6 +1,8 @@
-"""What every polling adapter (Bluesky, Mastodon) needs: a stop-aware sleep on the injected
-clock and one retry rule for reads (429: wait for the reset; 5xx and timeouts: exponential
-back-off, for ever while live, a few times in a backfill).
+"""What every polling adapter (Bluesky, Mastodon) needs.
+
+A stop-aware sleep on the injected clock and one retry rule for reads (429: wait for
+the reset; 5xx and timeouts: exponential back-off, for ever while live, a few times in
+a backfill).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""A simulated crowd for rehearsals and tests: answers each question as real people do
-(and, for benchmarks, a big past session already in the archive).
+"""A simulated crowd for rehearsals and tests: answers each question as real people do.
+
+For benchmarks, also a big past session already in the archive.
 
 Deterministic for a given seed, and it keeps a ledger of what it did, so a test can check
 the archive and the transcript against what "really" happened.
@@ -97,8 +98,10 @@ class Crowd:
 
 def archived_session(archive: Archive, script: ChatScript, messages: int, *,
                      start: datetime, people: int = 200) -> int:
-    """An ended session of `script` holding `messages` answers (spread over its questions
-    and `people` participants), stored as the bot would have stored them; its id.
+    """An ended session of `script` holding `messages` answers; its id.
+
+    The answers are spread over its questions and `people` participants, stored as the
+    bot would have stored them.
     """
     minutes = int(script.duration.total_seconds() // 60)
     session_id = archive.create_session(

@@ -168,6 +168,7 @@ class DiscordWorld:
         offline: bool = False,
     ) -> discord.Message | None:
         """A person posts (optionally replying): Discord's MESSAGE_CREATE through the parser.
+
         `offline`: while the bot is disconnected; only history will ever show it.
         """
         channel = channel or self.chat
@@ -196,8 +197,10 @@ class DiscordWorld:
         await _settle()
 
     async def reconnect(self, *, resumed: bool) -> None:
-        """Back online: RESUMED (what Discord replays is not modelled: nothing is), or READY,
-        a new session in which Discord replays nothing at all.
+        """Back online: RESUMED, or READY (a new session).
+
+        What Discord replays on RESUMED is not modelled (nothing is); on READY Discord
+        replays nothing at all.
         """
         self.bot.dispatch("resumed" if resumed else "ready")
         await _settle()
@@ -346,8 +349,10 @@ def _file_size(file: discord.File) -> int:
 
 
 def _pinged_roles(channel: Any, me: discord.Member, payload: dict[str, Any]) -> list[int]:
-    """The roles Discord actually notifies: mentioned, allowed, and mentionable or the
-    sender holds Mention Everyone (otherwise the ping shows but notifies no one).
+    """The roles Discord actually notifies.
+
+    Mentioned, allowed, and mentionable or the sender holds Mention Everyone (otherwise
+    the ping shows but notifies no one).
     """
     allowed = payload.get("allowed_mentions") or {}
     may = {int(r) for r in allowed.get("roles", [])} | (
@@ -409,8 +414,10 @@ async def _start_thread_with_message(
 
 
 async def open_world() -> DiscordWorld:
-    """A fresh fake guild on a new bot (patch `facts.dict_from_overwrite` with
-    `dict_from_overwrite` first; the `world` fixture does).
+    """A fresh fake guild on a new bot.
+
+    Patch `facts.dict_from_overwrite` with `dict_from_overwrite` first; the `world`
+    fixture does.
     """
     intents = discord.Intents.default()
     intents.message_content = True

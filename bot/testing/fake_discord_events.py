@@ -1,5 +1,7 @@
-"""The fake Discord's scheduled events, and slash-command interactions built with `spec_set`
-from discord.py's real classes (so a command that misuses the API fails its test).
+"""The fake Discord's scheduled events, and slash-command interactions.
+
+The interactions are built with `spec_set` from discord.py's real classes (so a
+command that misuses the API fails its test).
 
 dpytest has no scheduled events: `FakeEventRoutes` keeps them as Discord's JSON payloads.
 Both are as strict as Discord is in production (issue 16):

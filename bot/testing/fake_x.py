@@ -209,8 +209,9 @@ class FakeXServer:
     def slow_next(
         self, seconds: float, count: int = 1, *, path: str | None = None, after: bool = False
     ) -> None:
-        """The next `count` requests wait `seconds` (real time) before being answered; with
-        `after`, the request takes effect before the wait (the client may time out on a
+        """The next `count` requests wait `seconds` (real time) before being answered.
+
+        With `after`, the request takes effect before the wait (the client may time out on a
         post that exists).
         """
         self._slow.extend((seconds, path, after) for _ in range(count))

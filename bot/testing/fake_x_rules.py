@@ -1,5 +1,7 @@
-"""The fake X server's production rules, apart from its endpoints: the 7-day search
-window, pay-per-use credits, 24-hour posting caps and the access-level refusals.
+"""The fake X server's production rules, apart from its endpoints.
+
+The 7-day search window, pay-per-use credits, 24-hour posting caps and the
+access-level refusals.
 
 Each rule is what X does today (docs.x.com: recent search, rate limits, pricing), so an
 adapter that passes the fake does not meet it for the first time in production.

@@ -232,8 +232,10 @@ def _x_text(text: str, n: int) -> tuple[str, dict[str, Any]]:
 
 
 def x_pages(chat: Chat, *, per_page: int = 50) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The chat as twarc2 search pages (newest first), the host's questions each a reply to
-    the host's previous post (a thread), plus what the import should find:
+    """The chat as twarc2 search pages (newest first), questions threaded.
+
+    Each of the host's questions is a reply to the host's previous post; also what the
+    import should find:
     `{"edited": original id, "long": id, "retweet": id, "links": {id: url}, "amp": [ids]}`.
 
     Some answers are made to carry what X really sends: `&` (escaped), a link (t.co),

@@ -277,8 +277,9 @@ class BlueskyPlatform(Platform):
         return events
 
     async def _confirm_deleted(self, uris: list[str], *, persistent: bool) -> list[Event]:
-        """Posts missing from a thread may only hang under a deleted parent: ask for them by
-        uri, and report as deleted those the service no longer has.
+        """Ask for posts missing from a thread, which may only hang under a deleted parent.
+
+        Those the service no longer has are reported as deleted.
         """
         gone: list[Event] = []
         for i in range(0, len(uris), 25):
@@ -395,8 +396,10 @@ class BlueskyPlatform(Platform):
 
 
 def _under_questions(message: Message, welcome: str | None) -> Message:
-    """With questions threaded under the welcome, the welcome's root says nothing about
-    which question a reply answers: drop it, so attribution follows the reply chain.
+    """Drop the welcome as thread root when questions are threaded under it.
+
+    The welcome's root says nothing about which question a reply answers: without it,
+    attribution follows the reply chain.
     """
     if welcome and message.thread_id == welcome and message.reply_to not in (None, welcome):
         return replace(message, thread_id=None)

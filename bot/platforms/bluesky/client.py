@@ -1,5 +1,7 @@
-"""The HTTP side of the Bluesky adapter: the atproto SDK's AsyncClient, pointed at a
-configurable service, with its errors turned into ours and its answers kept as raw JSON.
+"""The HTTP side of the Bluesky adapter: the atproto SDK's AsyncClient.
+
+It is pointed at a configurable service, with its errors turned into ours and its
+answers kept as raw JSON.
 
 Reads go through `invoke_query` so the adapter gets the response exactly as the AppView
 sent it (stored verbatim in message_raw) while the SDK still does the session, refresh and
@@ -99,8 +101,10 @@ def did_of(uri: str) -> str:
 
 
 class BlueskyClient:
-    """One logged-in account on one service; every call returns plain JSON or raises
-    PlatformError (RateLimited / Transient for what waiting can fix).
+    """One logged-in account on one service.
+
+    Every call returns plain JSON or raises PlatformError (RateLimited / Transient for
+    what waiting can fix).
     """
 
     def __init__(self, credentials: BlueskyCredentials, service: str = DEFAULT_SERVICE, *,

@@ -63,8 +63,10 @@ def car_records(path: Path) -> Iterator[Parsed]:
 def import_bluesky(archive: Archive, path: str | Path, script: ChatScript,
                    progress: Callable[[int], None] | None = None, *,
                    host_accounts: Iterable[str] = ()) -> ImportReport:
-    """Import a JSONL file of Bluesky responses for `script`'s chat. `host_accounts` names
-    the handles or DIDs whose posts are the host's (the script's own are included).
+    """Import a JSONL file of Bluesky responses for `script`'s chat.
+
+    `host_accounts` names the handles or DIDs whose posts are the host's (the script's
+    own are included).
     """
     path = Path(path)
     names = host_names_for(script, PLATFORM, host_accounts)

@@ -1,5 +1,7 @@
-"""Bluesky post views (app.bsky.feed.defs#postView) -> neutral Messages, shared by the live
-adapter and the importer so that an imported post is stored exactly as a collected one.
+"""Bluesky post views (app.bsky.feed.defs#postView) -> neutral Messages.
+
+Shared by the live adapter and the importer so that an imported post is stored
+exactly as a collected one.
 
 A post's id is its AT URI (`at://did/app.bsky.feed.post/rkey`), which is what replies name
 in `reply.parent` and `reply.root`; the thread id is the root's URI. Everything read from a
@@ -83,8 +85,9 @@ def cid_of(view: Mapping[str, Any]) -> str | None:
 
 
 def thread_views(thread: Any, limit: int = MAX_THREAD_NODES) -> Iterator[Mapping[str, Any]]:
-    """Every post view in a getPostThread tree (the root and all replies), depth-first,
-    without recursion; notFound and blocked nodes are skipped.
+    """Every post view in a getPostThread tree (the root and all replies), depth-first.
+
+    Without recursion; notFound and blocked nodes are skipped.
     """
     stack = [thread]
     seen = 0
@@ -102,8 +105,10 @@ def thread_views(thread: Any, limit: int = MAX_THREAD_NODES) -> Iterator[Mapping
 
 
 def feed_views(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """Post views in any of the read responses: searchPosts/getPosts (`posts`),
-    getAuthorFeed/getTimeline (`feed` of {post, reason}; reposts skipped), getPostThread.
+    """Post views in any of the read responses.
+
+    Those are searchPosts/getPosts (`posts`), getAuthorFeed/getTimeline (`feed` of
+    {post, reason}; reposts skipped) and getPostThread.
     """
     posts = body.get("posts")
     if isinstance(posts, list):

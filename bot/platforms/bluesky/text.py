@@ -94,8 +94,10 @@ def _url_spans(text: str) -> list[tuple[int, int, str]]:
 
 def facets_for(text: str, resolve: Callable[[str], str | None] | None = None
                ) -> list[dict[str, Any]]:
-    """The richtext facets of `text`: links, #tags and @mentions (those `resolve` maps to a
-    DID; an unknown handle stays plain text, as the Bluesky app leaves it).
+    """The richtext facets of `text`: links, #tags and @mentions.
+
+    A mention gets a facet when `resolve` maps it to a DID; an unknown handle stays
+    plain text, as the Bluesky app leaves it.
     """
     facets: list[dict[str, Any]] = []
     taken: list[tuple[int, int]] = []

@@ -336,8 +336,9 @@ class DiscordPlatform(HistoryCatchUp, Platform):
             self._seen[source] = msg.id
 
     def live_cursor(self) -> Mapping[str, str] | None:
-        """Newest message seen live in the channel and each thread (backfill resumes there);
-        a thread the bot opened counts from its start until a message is seen in it.
+        """Newest message seen live in the channel and each thread (backfill resumes there).
+
+        A thread the bot opened counts from its start until a message is seen in it.
         """
         cursor = {f"thread:{t}": str(t) for t in self._threads}
         cursor.update({source: str(mid) for source, mid in self._seen.items()})

@@ -71,8 +71,9 @@ def plan(
 
 
 class HistoryCatchUp:
-    """The catching-up half of DiscordPlatform (a mixin: the adapter owns the state):
-    backfill from saved positions, again after a reconnect that could not resume, and
+    """The catching-up half of DiscordPlatform (a mixin: the adapter owns the state).
+
+    Backfill from saved positions, again after a reconnect that could not resume, and
     finding the bot's own post after a crash.
     """
 
@@ -94,8 +95,9 @@ class HistoryCatchUp:
             """The adapter's positions of what it has handed over."""
 
     async def backfill(self, since: Mapping[str, str]) -> Backfill:
-        """What was said after the saved positions: the channel and the recent threads
-        (the bot's own included), at most MAX_THREADS of them, old ones retired.
+        """What was said after the saved positions: the channel and the recent threads.
+
+        The bot's own threads are included, at most MAX_THREADS of them, old ones retired.
         """
         cursor = dict(since)
         sources, retired = plan(cursor, self._threads, self.channel_id, self.clock.now())
@@ -154,8 +156,10 @@ class HistoryCatchUp:
             self._gone_at = self.clock.now()
 
     async def _on_reconnect(self) -> None:
-        """READY after a gap (a new session: nothing missed is replayed) or RESUMED: read
-        what was said meanwhile, from the positions known before the gap.
+        """After READY following a gap, or RESUMED: read what was said meanwhile.
+
+        Reading starts from the positions known before the gap (a new session replays
+        nothing missed).
         """
         gone, self._gone_at = self._gone_at, None
         since = {**self._known, **(self.live_cursor() or {})}

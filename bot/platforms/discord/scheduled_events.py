@@ -405,8 +405,10 @@ class ScheduleMirror:
         return await send_reminder(channel, body, role_id=role_id, users=users)
 
     async def audience(self, start: datetime) -> list[Author]:
-        """Who a reminder for the session starting at `start` mentions: everyone interested
-        in its event, then everyone who opted in with /chat join, each once.
+        """Who a reminder for the session starting at `start` mentions.
+
+        Everyone interested in its event, then everyone who opted in with /chat join, each
+        once.
         """
         people: list[Author] = []
         key = f"{self.chat_id}:{start.astimezone(UTC).isoformat()}"

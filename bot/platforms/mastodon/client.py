@@ -1,5 +1,6 @@
-"""The HTTP side of the Mastodon adapter: Mastodon.py, pointed at the configured instance,
-its blocking calls run one at a time off the event loop, its errors turned into ours.
+"""The HTTP side of the Mastodon adapter: Mastodon.py, pointed at the configured instance.
+
+Its blocking calls run one at a time off the event loop, its errors turned into ours.
 
 Mastodon.py turns JSON into its own entity classes (dates parsed, fields renamed). The
 archive keeps what the instance sent, so a `requests` response hook on the session keeps
@@ -94,8 +95,10 @@ class Answer:
 
 
 class MastodonClient:
-    """One account on one instance; every call returns the JSON body (an `Answer`) or raises
-    PlatformError (RateLimited / Transient / NotFound for what the caller may handle).
+    """One account on one instance.
+
+    Every call returns the JSON body (an `Answer`) or raises PlatformError (RateLimited /
+    Transient / NotFound for what the caller may handle).
     """
 
     def __init__(self, credentials: MastodonCredentials, *, timeout: float = 20.0,
@@ -220,8 +223,9 @@ class MastodonClient:
         return body
 
     async def tag_page(self, tag: str, min_id: str | None, limit: int) -> tuple[list[Any], str]:
-        """One page of the hashtag timeline just above `min_id` (newest first), and the
-        min_id of the page after it (from the Link header's rel="prev"), or "".
+        """One page of the hashtag timeline just above `min_id` (newest first).
+
+        Also the min_id of the page after it (from the Link header's rel="prev"), or "".
         """
         answer = await self.call("reading the hashtag timeline", self.api.timeline_hashtag,
                                  tag, min_id=min_id, limit=limit)
@@ -266,8 +270,9 @@ class MastodonClient:
 
 async def check_credentials(credentials: MastodonCredentials, *, hashtag: str = "",
                             clock: Clock | None = None) -> MastodonAccountReport:
-    """For `tweetchat mastodon check`: who the token posts as, the instance's limits, and
-    whether the hashtag timeline can be read.
+    """For `tweetchat mastodon check`: who the token posts as, and the instance's limits.
+
+    Also whether the hashtag timeline can be read.
     """
     client = MastodonClient(credentials, clock=clock)
     client.open()

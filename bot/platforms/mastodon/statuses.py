@@ -1,5 +1,6 @@
-"""Mastodon Status JSON -> neutral Messages, shared by the live adapter and the importer so
-that an imported status is stored exactly as a collected one.
+"""Mastodon Status JSON -> neutral Messages, shared by the live adapter and the importer.
+
+So an imported status is stored exactly as a collected one.
 
 Ids are big numbers and stay strings. `content` is HTML and becomes plain text; a content
 warning (`spoiler_text`) is kept in front of the text as "CW: ..." so transcripts show it

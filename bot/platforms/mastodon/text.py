@@ -50,8 +50,9 @@ def countable_length(text: str, url_weight: int = DEFAULT_URL_WEIGHT) -> int:
 
 
 def status_length(text: str, hashtag: str, settings: Mapping[str, Any]) -> tuple[int, int, str]:
-    """(size, limit, unit) of a scripted post with its hashtag and the chat's content warning,
-    by the instance's numbers when known (settings `max_characters`, `url_weight`).
+    """(size, limit, unit) of a scripted post with its hashtag and the content warning.
+
+    By the instance's numbers when known (settings `max_characters`, `url_weight`).
     """
     limit = _int(settings.get("max_characters"), DEFAULT_MAX_CHARACTERS)
     url_weight = _int(settings.get("characters_reserved_per_url"), DEFAULT_URL_WEIGHT)
@@ -64,8 +65,10 @@ def status_length(text: str, hashtag: str, settings: Mapping[str, Any]) -> tuple
 
 
 def mastodon_problem(text: str, hashtag: str, settings: Mapping[str, Any]) -> str | None:
-    """The registry's length rule: why `text` cannot be one status, or None. The chat's
-    `max_characters` stands for its instance's limit (the adapter checks the real one).
+    """The registry's length rule: why `text` cannot be one status, or None.
+
+    The chat's `max_characters` stands for its instance's limit (the adapter checks the
+    real one).
     """
     size, limit, unit = status_length(text, hashtag, settings)
     if size <= limit:
@@ -122,9 +125,11 @@ class _Flatten(HTMLParser):
 
 
 def html_to_text(html: str, mentions: Mapping[str, str] | None = None) -> str:
-    """The plain text of a status's HTML `content`, links whole. Mastodon shows a remote
-    mention as "@user"; `mentions` (profile URL -> acct, from the status's `mentions`)
-    writes it as "@user@domain" so the transcript names the right person.
+    """The plain text of a status's HTML `content`, links whole.
+
+    Mastodon shows a remote mention as "@user"; `mentions` (profile URL -> acct, from
+    the status's `mentions`) writes it as "@user@domain" so the transcript names the
+    right person.
     """
     if len(html) > MAX_HTML:
         html = html[:MAX_HTML]

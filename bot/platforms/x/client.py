@@ -1,5 +1,7 @@
-"""The HTTP side of the X adapter: credentials, log redaction, the redirected session, and
-one place where tweepy's responses and errors become our own.
+"""The HTTP side of the X adapter.
+
+Credentials, log redaction, the redirected session, and one place where tweepy's
+responses and errors become our own.
 
 Pointing at another server: tweepy hard-codes https://api.twitter.com, so when the base URL
 names something else (the fake server in tests and rehearsals) the client's aiohttp session
@@ -300,8 +302,9 @@ class XClient:
         return body, response.headers
 
     async def search(self, query: str, **params: Any) -> dict[str, Any]:
-        """Recent search with the app's bearer token; remembers the search rate-limit window
-        (the only window polling has to fit in).
+        """Recent search with the app's bearer token.
+
+        Remembers the search rate-limit window (the only window polling has to fit in).
         """
         body, headers = await self.send(
             self.api.search_recent_tweets, query, user_auth=False, **params
@@ -386,8 +389,10 @@ class XClient:
         persistent: bool,
         **params: Any,
     ) -> dict[str, Any]:
-        """One search page, retried: a 429 waits for the reset; 5xx and timeouts back off
-        exponentially (capped), for ever when `persistent`, else `backoff.attempts` times.
+        """One search page, retried.
+
+        A 429 waits for the reset; 5xx and timeouts back off exponentially (capped), for
+        ever when `persistent`, else `backoff.attempts` times.
         """
         failures = 0
         while True:
@@ -406,8 +411,10 @@ class XClient:
                 await sleep(delay)
 
     async def create_tweet(self, text: str, reply_to: str | None) -> str:
-        """Post; returns the new tweet's id. Every failure is a PlatformError that says
-        whether retrying can help (the host's outbox retries those that can).
+        """Post; returns the new tweet's id.
+
+        Every failure is a PlatformError that says whether retrying can help (the host's
+        outbox retries those that can).
         """
         try:
             body, _ = await self.send(

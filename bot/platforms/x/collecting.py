@@ -240,9 +240,10 @@ class SearchCollecting:
         return Backfill(events=tuple(events), cursor=dict(self._cursors))
 
     async def find_post(self, text: str, since: datetime) -> PostRef | None:
-        """The account's own post of `text` since `since`, as X shows it (a few pages of
-        the account's recent posts): how a post accepted before a crash, a timeout or a
-        duplicate refusal is recognised.
+        """The account's own post of `text` since `since`, as X shows it.
+
+        A few pages of the account's recent posts are read: how a post accepted before a
+        crash, a timeout or a duplicate refusal is recognised.
         """
         if not self._handle or not self.can_search:
             return None

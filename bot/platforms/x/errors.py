@@ -1,5 +1,7 @@
-"""X's failures as our own exceptions: what backing off can fix, what waiting for a reset
-can fix, and what only a person can (a top-up when the pay-per-use credits are spent).
+"""X's failures as our own exceptions.
+
+What backing off can fix, what waiting for a reset can fix, and what only a person
+can (a top-up when the pay-per-use credits are spent).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ class Transient(PlatformError):
 
 
 class RateLimited(PlatformError):
-    """A 429: `reset` is when the 15-minute window resets; `daily_reset` is set when a
-    24-hour cap (user or app) is spent instead, which the 15-minute reset does not lift.
+    """A 429: `reset` is when the 15-minute window resets.
+
+    `daily_reset` is set when a 24-hour cap (user or app) is spent instead, which the
+    15-minute reset does not lift.
     """
 
     def __init__(self, message: str, reset: float | None,

@@ -1,6 +1,8 @@
-"""Tweet ids are snowflakes: the creation time is in the id, and X's 7-day search window is
-checked against it. Both the adapter (to keep a cursor inside the window) and the fake
-server (to refuse one that is not) read ids through these two functions.
+"""Tweet ids are snowflakes: the creation time is in the id.
+
+X's 7-day search window is checked against it. Both the adapter (to keep a cursor
+inside the window) and the fake server (to refuse one that is not) read ids through
+these two functions.
 """
 
 from __future__ import annotations

@@ -103,8 +103,10 @@ def parse_file(
 def parse_lines(
     lines: Iterable[bytes], progress: Callable[[int], None] | None = None
 ) -> Iterator[Parsed]:
-    """Every tweet of the lines; the later versions of an edited tweet come last, as one
-    edit of the original (which may come before them, after them or not at all).
+    """Every tweet of the lines; the later versions of an edited tweet come last.
+
+    They come as one edit of the original (which may come before them, after them or not
+    at all).
 
     Raises NotTweets on the first record that is users, lists or counts (the whole file
     is refused: it is the wrong file, not a file with a few bad lines).
@@ -121,8 +123,10 @@ def parse_lines(
 
 
 def _merge_versions(versions: list[Parsed]) -> Parsed:
-    """One message for every version of an edited tweet: the newest text, marked edited,
-    created when first posted, and every version's payload kept in `raw["versions"]`.
+    """One message for every version of an edited tweet.
+
+    The newest text, marked edited, created when first posted, and every version's
+    payload kept in `raw["versions"]`.
     """
     by_version = {version_id(v.message): v for v in versions if v.message is not None}
     ordered = [by_version[k] for k in sorted(by_version, key=int)]

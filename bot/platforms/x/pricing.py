@@ -67,9 +67,11 @@ def estimate(
     expected_replies: int,
     queries_per_poll: int = 2,
 ) -> ChatCost:
-    """One session's cost: every post the host makes, and reading `expected_replies`
-    replies (each read once a day: X charges a post returned twice in a UTC day once).
-    The number of searches is shown because each one spends the 15-minute budget.
+    """One session's cost: every post the host makes, and reading the expected replies.
+
+    Each of the `expected_replies` is read once a day (X charges a post returned twice
+    in a UTC day once). The number of searches is shown because each one spends the
+    15-minute budget.
     """
     urls = sum(1 for t in texts if has_url(t))
     polls = int(duration_seconds // max(1.0, poll_seconds)) + 1
