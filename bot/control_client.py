@@ -9,6 +9,7 @@ import secrets
 
 import aiohttp
 
+from bot.host import extend_minutes, session_pace
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ def moderator_token(settings: Settings) -> str:
 
 def send_control(settings: Settings, command: str, minutes: float | None, *,
                  chat: str | None = None, url: str | None = None) -> str:
+    if minutes is not None:
+        minutes = extend_minutes(minutes)  # nan or 1e400 would reach the bot as null/NaN
     base = url or os.environ.get("TWEETCHAT_URL") or settings.bot_url
     token = moderator_token(settings)
 
@@ -95,6 +98,7 @@ def running_bot_chats(settings: Settings, url: str | None = None) -> list[str] |
 def start_remote(settings: Settings, chat_id: str, pace: float, rehearsal: bool,
                  url: str | None = None) -> dict:
     """Ask the running bot to host a session now (so two bots never fight over a port)."""
+    pace = session_pace(pace)
     base = url or settings.bot_url
     token = moderator_token(settings)
 

@@ -23,7 +23,7 @@ from bot.archive import Archive
 from bot.clock import Clock
 from bot.collector import Collector
 from bot.control_client import ensure_moderator_token
-from bot.host import ControlError, RetryPolicy, SessionHost
+from bot.host import ControlError, RetryPolicy, SessionHost, session_pace
 from bot.hosts import host_names_for
 from bot.platforms.base import Platform, PlatformServices, PlatformSetupError, make_platform
 from bot.publishing import Publisher
@@ -74,6 +74,7 @@ class Core:
         self.clock = clock or Clock()
         self.archive = Archive(settings.archive.path)
         self.transcripts_dir = Path(settings.archive.transcripts_dir)
+        self._resumed: set[int] = set()  # sessions a crash interrupted, hosted again
         self._fixed_scripts = list(scripts) if scripts is not None else None
         self.platform_override = tuple(platform_override or ())
         self.with_scheduler = with_scheduler
@@ -241,8 +242,7 @@ class Core:
         for platform in runtime.platforms.values():
             with contextlib.suppress(Exception):
                 await platform.stop()
-        log.info("chat %s removed: its script is gone from %s", chat_id,
-                 self.settings.chats.dir)
+        log.info("chat %s removed: its script is gone from %s", chat_id, self.settings.chats.dir)
 
     async def replan(self) -> dict[str, int]:  # also the scheduler's periodic job
         """Plan every chat's jobs afresh and mirror the schedule on the platforms."""
@@ -275,19 +275,18 @@ class Core:
                 return session_id
         return None
 
-    async def start_session(
-        self,
-        chat_id: str,
-        *,
-        occurrence: Occurrence | None = None,
-        pace: float = 1.0,
-        rehearsal: bool = False,
-    ) -> int:
+    async def start_session(self, chat_id: str, *, occurrence: Occurrence | None = None,
+                            pace: float = 1.0, rehearsal: bool = False) -> int:
         """Create (or find) the session and host it in the background."""
+        pace = session_pace(pace)
         runtime = self.chats.get(chat_id)
         if runtime is None:
             raise ControlError(f"no chat '{chat_id}' is loaded; check chats/ or the chat id")
-        if self.live_session(chat_id) is not None:
+        live = self.live_session(chat_id)
+        if live is not None and live in self._resumed:  # `start --now` again after a crash
+            self._resumed.discard(live)
+            return live
+        if live is not None:
             raise ControlError(f"chat '{chat_id}' already has a live session; stop it first")
         script = runtime.script
         now = self.clock.now()
@@ -398,6 +397,7 @@ class Core:
                                          "session's hour; closed without posting", self.clock.now())
                 continue
             log.info("resuming session %s of %s", session.id, session.chat_id)
+            self._resumed.add(session.id)  # claimed by a `start` of the same chat, if any
             self._host(session.id, runtime)
             resumed += 1
         return resumed

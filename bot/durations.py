@@ -1,28 +1,53 @@
-"""Durations as moderators write them: `5m`, `1h`, `90s`, `1h30m`, `2d`."""
+"""Durations as moderators write them: `5m`, `1h`, `90s`, `1h30m`, `2d`.
+
+Every duration is finite and bounded: `999999999999999999999d` or `nan` would otherwise
+reach `timedelta` and SQLite and break the bot long after the script was accepted.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
+_PART = re.compile(r"(\d{1,12}(?:\.\d{1,9})?)\s*(d|h|m|s)", re.IGNORECASE)
 _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+# Nothing in a chat is planned further ahead than a year (reminders are days at most).
+MAX_SECONDS = 366 * 86400
 
 
-def parse_duration(text: str | int | float) -> float:
-    """Seconds in `text`. A bare number means minutes (the unit chats are planned in)."""
-    if isinstance(text, int | float):
-        return float(text) * 60
-    raw = str(text).strip().replace(" ", "")
-    if re.fullmatch(r"\d+(?:\.\d+)?", raw):
-        return float(raw) * 60
-    if not raw or _PART.sub("", raw):
+def parse_duration(text: str | int | float, *, maximum: float = MAX_SECONDS) -> float:
+    """Seconds in `text`. A bare number means minutes (the unit chats are planned in).
+
+    Raises ValueError (with a how-to-fix message) for anything that is not a finite,
+    non-negative duration of at most `maximum` seconds.
+    """
+    if isinstance(text, bool):
         raise ValueError(f"'{text}' is not a duration; write it like 5m, 90s, 1h or 1h30m")
-    return float(sum(float(n) * _UNIT[u.lower()] for n, u in _PART.findall(raw)))
+    if isinstance(text, int | float):
+        seconds = float(text) * 60
+    else:
+        raw = str(text).strip().replace(" ", "")
+        if len(raw) > 40:
+            raise ValueError(f"'{raw[:20]}...' is not a duration; write it like 5m or 1h30m")
+        if re.fullmatch(r"\d{1,12}(?:\.\d{1,9})?", raw):
+            seconds = float(raw) * 60
+        elif not raw or _PART.sub("", raw):
+            raise ValueError(f"'{text}' is not a duration; write it like 5m, 90s, 1h or 1h30m")
+        else:
+            seconds = float(sum(float(n) * _UNIT[u.lower()] for n, u in _PART.findall(raw)))
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"'{text}' is not a duration; write it like 5m, 90s, 1h or 1h30m")
+    if seconds > maximum:
+        limit = format_duration(maximum)
+        raise ValueError(f"'{text}' is longer than {limit}, the most allowed here")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:
     """Seconds as the shortest duration text that reads back the same: `1h`, `5m`, `90s`."""
     seconds = int(round(seconds))
+    if seconds % 86400 == 0 and seconds >= 86400 * 2:
+        return f"{seconds // 86400}d"
     if seconds % 3600 == 0 and seconds:
         return f"{seconds // 3600}h"
     if seconds % 60 == 0:

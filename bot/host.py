@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,47 @@ CONTROLS = ("pause", "resume", "skip", "extend", "stop")
 
 class ControlError(Exception):
     """A control that makes no sense now (resume when not paused...): one plain line."""
+
+
+# What a control can mean: `extend nan` once froze a session (SQLite stored NULL and every
+# resume raised), `extend 1e400` moved posts past the year 9999.
+MAX_EXTEND_MINUTES = 24 * 60
+MIN_PACE, MAX_PACE = 0.1, 3600.0
+
+
+def bounded_number(value: object, what: str, low: float, high: float, example: str) -> float:
+    """`value` as a finite number with low < value <= high (low == 0) or low <= value <= high.
+
+    Strings are accepted only as plain decimals (a form field, a CLI argument); booleans,
+    lists and the like are refused rather than coerced. Raises ControlError in one line.
+    """
+    number: float | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = float(value) if abs(value) < 10**15 else math.inf  # float(10**400) raises
+    elif isinstance(value, float):
+        number = value
+    elif isinstance(value, str) and len(value) <= 20:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number):
+        raise ControlError(f"{what} must be a number, e.g. {example}")
+    too_small = number <= low if low == 0 else number < low
+    if too_small or number > high:
+        floor = f"more than {low:g}" if low == 0 else f"at least {low:g}"
+        raise ControlError(f"{what} must be {floor} and at most {high:g}, e.g. {example}")
+    return number
+
+
+def extend_minutes(value: object) -> float:
+    """The minutes of an `extend`: finite, above zero, at most a day."""
+    return bounded_number(value, "extend's minutes", 0, MAX_EXTEND_MINUTES, "extend 5")
+
+
+def session_pace(value: object) -> float:
+    """A session's pace (1 = real time, 60 = an hour in a minute), within MIN/MAX_PACE."""
+    return bounded_number(value, "the pace", MIN_PACE, MAX_PACE, "--pace 60")
 
 
 @dataclass(frozen=True)
@@ -296,8 +338,9 @@ class SessionHost:
             self.archive.set_item_due(self.session_id, item.key, min(item.due_offset, now_script))
             detail = f"skip: {item.key} goes out now"
         elif command == "extend":
-            if not minutes or minutes <= 0:
+            if minutes is None:
                 raise ControlError("extend needs a number of minutes, e.g. extend 5")
+            minutes = extend_minutes(minutes)
             self.archive.shift_pending(self.session_id, minutes * 60)
             detail = f"extended: remaining posts moved {minutes:g} min later"
         elif command == "stop":

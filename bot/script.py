@@ -33,12 +33,20 @@ DEFAULT_ROLES = ("Patient", "Carer", "Nurse", "Midwife", "Doctor", "Allied healt
 
 @dataclass(frozen=True)
 class ScriptIssue:
+    """One problem in a script: where it is (file:line) and what to do about it."""
+
     path: str
     line: int
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return one_line(f"{self.path}:{self.line}: {self.message}")
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """`text` on one printable line: a script's own words may hold newlines or controls."""
+    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 class ScriptError(Exception):
@@ -49,6 +57,19 @@ class ScriptError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Bounds on what a chat can mean; anything outside is a typo or an attack, not a plan.
+MAX_CHAT_SECONDS = 24 * 3600
+MAX_REMINDER_SECONDS = 30 * 86400
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _in_years(value: date | None) -> date | None:
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the year {value.year} is outside {FIRST_YEAR}-{LAST_YEAR}; "
+                         "check the date")
+    return value
 
 
 class Weekly(_Strict):
@@ -76,14 +97,26 @@ class Schedule(_Strict):
     @field_validator("duration")
     @classmethod
     def _duration(cls, value: str) -> str:
-        seconds = parse_duration(value)
+        seconds = parse_duration(value, maximum=MAX_CHAT_SECONDS)
         if seconds <= 0:
             raise ValueError("the duration must be longer than zero, e.g. 60m")
         return value
 
+    @field_validator("once", "first", "last")
+    @classmethod
+    def _year(cls, value: date | None) -> date | None:
+        return _in_years(value)
+
+    @field_validator("skip")
+    @classmethod
+    def _skip_years(cls, value: tuple[date, ...]) -> tuple[date, ...]:
+        for day in value:
+            _in_years(day)
+        return value
+
 
 class Question(_Strict):
-    number: int = Field(ge=1)
+    number: int = Field(ge=1, le=999)
     at: str
     text: str
     notes: str = ""  # for moderators only, never posted
@@ -97,8 +130,8 @@ class Closing(_Strict):
 class ScriptModel(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     title: str
-    hashtag: str = Field(pattern=r"^#\w+$")
-    timezone: str
+    hashtag: str = Field(pattern=r"^#\w+$", max_length=100)
+    timezone: str = Field(max_length=64)
     schedule: Schedule
     welcome: str
     questions: tuple[Question, ...] = Field(min_length=1)
@@ -212,6 +245,9 @@ def load_script(path: str | Path, *, text: str | None = None) -> ChatScript:
             raise ScriptError([ScriptIssue(name, 1, "file not found; check the path")]) from None
         except UnicodeDecodeError:
             raise ScriptError([ScriptIssue(name, 1, "not UTF-8 text; save it as UTF-8")]) from None
+        except OSError as exc:
+            reason = exc.strerror or "cannot be read"
+            raise ScriptError([ScriptIssue(name, 1, f"{reason.lower()}; check the path")]) from None
     try:
         data, lines = load_with_lines(text)
     except YamlSyntaxError as exc:
@@ -329,7 +365,7 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
     zone: ZoneInfo | None = None
     try:
         zone = ZoneInfo(m.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         close = difflib.get_close_matches(m.timezone, sorted(available_timezones()), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else " such as Europe/London"
         add(("timezone",), f"unknown time zone '{m.timezone}'; use an IANA name{hint}")
@@ -347,7 +383,7 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
 
     for i, reminder in enumerate(m.reminders):
         try:
-            if parse_duration(reminder) <= 0:
+            if parse_duration(reminder, maximum=MAX_REMINDER_SECONDS) <= 0:
                 raise ValueError("must be before the start")
         except ValueError as exc:
             add(("reminders", i), f"reminder '{reminder}': {exc}")

@@ -30,6 +30,7 @@ SECRET_VARIABLES = (
 # Plain settings that the environment may override: variable -> (section, key).
 ENV_OVERRIDES = {
     "TWEETCHAT_ARCHIVE": ("archive", "path"),
+    "TWEETCHAT_JOBS_DB": ("scheduler", "jobs_db"),
     "TWEETCHAT_TRANSCRIPTS_DIR": ("archive", "transcripts_dir"),
     "TWEETCHAT_CHATS_DIR": ("chats", "dir"),
     "TWEETCHAT_HOST": ("web", "host"),
@@ -77,6 +78,8 @@ class HostSettings(_Section):
 
 class SchedulerSettings(_Section):
     horizon_days: int = 8  # jobs are planned this far ahead and re-planned daily
+    # Beside the archive unless set: a job store left in the working directory (as tests
+    # once left transcripts/scheduler.db in the checkout) is picked up by the next `run`.
     jobs_db: Path = Path("transcripts/scheduler.db")
 
 
@@ -185,6 +188,11 @@ def load_settings(
     for variable, (section, key) in ENV_OVERRIDES.items():
         if env.get(variable):
             data.setdefault(section, {})[key] = env[variable]
+    scheduler, archive = data.get("scheduler", {}), data.get("archive", {})
+    if isinstance(scheduler, dict) and isinstance(archive, dict) and "jobs_db" not in scheduler:
+        where = archive.get("path")
+        archive_path = Path(where) if isinstance(where, str) and where else ArchiveSettings().path
+        data["scheduler"] = {**scheduler, "jobs_db": str(archive_path.parent / "scheduler.db")}
     data["secrets"] = {
         name.lower(): env[name] for name in SECRET_VARIABLES if env.get(name, "").strip()
     }

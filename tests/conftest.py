@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from bot.script import ChatScript, load_script
 from bot.settings import Settings, load_settings
+from tests import checkout
+
+# Hypothesis would keep its example database and caches in .hypothesis/ inside the checkout.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "tweetchat-hypothesis")
+hypothesis_settings.register_profile("tweetchat", database=None)
+hypothesis_settings.load_profile("tweetchat")
+_BEFORE: checkout.Snapshot = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember the checkout, so the run fails if any test writes into it."""
+    _BEFORE.update(checkout.snapshot())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Tests never write into the checkout: name what changed and fail the run."""
+    if not _BEFORE:
+        return
+    changed = checkout.changes(_BEFORE, checkout.snapshot())
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("tests wrote into the checkout: " + "; ".join(changed[:20]),
+                                red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def chat_script(platforms: str = "[memory]", platform_settings: str = "", *,

@@ -139,10 +139,39 @@ def _forget_common(archive: Archive, platform: str, ids: Iterable[str], author_i
                        [platform, author_id])
 
 
+def authors_matching(archive: Archive, platform: str, who: str) -> list[tuple[str, str]]:
+    """(author id, name) of everyone on `platform` whose id, display name or handle is `who`.
+
+    Names and handles match without regard to case or a leading @.
+    """
+    bare = who.strip().lstrip("@")
+    rows = archive.db.execute(
+        "select author_id, max(author_name) from messages where platform = ? and not is_host "
+        "and (author_id = ? or lower(author_name) = lower(?) "
+        "or lower(ltrim(coalesce(author_handle, ''), '@')) = lower(?)) group by author_id",
+        [platform, who.strip(), who.strip(), bare],
+    ).fetchall()
+    return [(str(r[0]), str(r[1] or "")) for r in rows]
+
+
+def scrub_after_erasure(archive: Archive) -> bool:
+    """Leave no copy of erased text anywhere in the archive's files.
+
+    Merges the full-text index (its old segments still hold every indexed word), then
+    checkpoints and truncates the WAL (it holds the pages as they were); with secure_delete
+    on, freed space is zeroed. Returns False when another connection kept the WAL from
+    being emptied (a running bot reading).
+    """
+    archive.db.execute("insert into messages_fts(messages_fts) values('optimize')")
+    busy, _log, _done = archive.db.execute("pragma wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
+
+
 def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id: str,
                      name: str, placeholder: str, at: datetime) -> int:
     """Keep the rows (so reply trees stay whole) with no text, name, handle or payload."""
     ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
+    archive.db.execute("pragma secure_delete = on")  # overwritten text is zeroed, not freed
     with archive.db.atomic():
         archive.db.execute(
             "update message_raw set raw = null where platform = ? and id in "
@@ -162,6 +191,7 @@ def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id:
 def remove_author(archive: Archive, platform: str, author_id: str, *, at: datetime) -> int:
     """Delete an author's messages, their edit history and participant row; returns how many."""
     ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
+    archive.db.execute("pragma secure_delete = on")
     with archive.db.atomic():
         archive.db.execute("delete from messages where platform = ? and author_id = ?",
                            [platform, author_id])

@@ -8,6 +8,7 @@ are blank in it, redactions are indexed redacted).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,7 +58,11 @@ def unmark(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:
 
 
 def fts_query(text: str) -> str:
-    """Quote each word so FTS5 treats it literally: `#NHSSM @jo` -> `"NHSSM" "jo"`."""
+    """Quote each word so FTS5 treats it literally: `#NHSSM @jo` -> `"NHSSM" "jo"`.
+
+    Control and format characters go first: a NUL ends FTS5's string early (a 500 once).
+    """
+    text = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in text)
     words = []
     for word in text.split():
         bare = word.strip("#@\"'")

@@ -89,7 +89,9 @@ class SessionStore:
         return session_row(row) if row else None
 
     def session(self, session_id: int) -> SessionRow:
-        """One session by id; KeyError if there is none."""
+        """One session by id; KeyError if there is none (or the id is out of SQLite's range)."""
+        if not isinstance(session_id, int) or not 0 < session_id < 2**63:
+            raise KeyError(f"no session {str(session_id)[:30]}")
         row = next(self.db.table("sessions").rows_where("id = ?", [session_id]), None)
         if row is None:
             raise KeyError(f"no session {session_id}")

@@ -10,6 +10,7 @@ and how to fix it, with exit status 2 and no traceback. A bug still gets its tra
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -70,6 +71,25 @@ def _is_user_error(exc: BaseException) -> bool:
     return False
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"tweetchat {version('tweetchat')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+            typer.echo("tweetchat (not installed)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Host scheduled hashtag chats (the options that come before any command)."""
+
+
 def main() -> None:
     """Run the command; a user's mistake is one line and exit status 2, never a traceback."""
     from bot.script import ScriptError
@@ -90,10 +110,15 @@ def main() -> None:
             err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False,
                               soft_wrap=True)
             sys.exit(2)
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+        if isinstance(exc, typer.TyperException):
+            # Typer's own (vendored) click errors: an unknown command or option, a bad
+            # value. One line, as every user mistake, instead of a traceback.
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            message = " ".join(message.split()).rstrip(".")
+            if not message:  # `tweetchat` alone: the help was printed
+                sys.exit(2)
+            err_console.print(f"[red]error:[/red] {escape(message)}; see tweetchat --help",
+                              highlight=False, soft_wrap=True)
             sys.exit(2)
         raise
     if isinstance(status, int) and status:

@@ -95,8 +95,9 @@ def review(
 
 
 def forget(
-    who: Annotated[str, typer.Argument(metavar="PLATFORM:USER",
-                                       help="e.g. web:w1a2b3, discord:1234, x:98765")],
+    who: Annotated[str, typer.Argument(
+        metavar="PLATFORM:USER",
+        help="An id, display name or handle: web:w1a2b3, web:\"Ann Smith\", x:@ann")],
     remove: Annotated[bool, typer.Option(
         "--remove", help="Delete the messages instead of anonymising them.")] = False,
     actor: Annotated[str, typer.Option(help="Who asked (for the audit log).")] = "cli",
@@ -111,10 +112,13 @@ def forget(
 
       tweetchat forget x:98765
 
+      tweetchat forget web:"Ann Smith"
+
       tweetchat forget discord:1234 --remove --actor dpo
     """
     from bot.archive import Archive
     from bot.moderation import forget as erase
+    from bot.moderation.erasure import ErasureError, find_person
     from bot.platforms import registry
     from bot.publishing import Publisher
 
@@ -125,15 +129,24 @@ def forget(
                         "the user id as `tweetchat search --json` shows it)")
     settings = settings_from(config)
     archive = Archive(settings.archive.path)
-    report = erase(archive, platform, user, actor, datetime.now(UTC),
-                   mode="remove" if remove else "anonymise")
-    archive.close()
+    try:
+        author_id = find_person(archive, platform, user.strip().strip("\"'"))
+        report = erase(archive, platform, author_id, actor, datetime.now(UTC),
+                       mode="remove" if remove else "anonymise")
+    except ErasureError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        archive.close()
     publisher = Publisher.from_settings(settings)
     for session_id in report.sessions_affected:
         publisher.publish_now(session_id)
     console.print(f"{report.mode}: {report.messages} messages in "
                   f"{len(report.sessions_affected)} sessions; transcripts rendered again",
                   highlight=False)
+    if not report.scrubbed:
+        console.print("the running bot holds the archive open: the old text leaves its "
+                      "write-ahead log at the bot's next checkpoint (or stop it and run "
+                      "forget again)", highlight=False)
 
 def scan(
     file: Annotated[Path, typer.Argument(help="Text lines, or JSONL with a \"text\" field; "

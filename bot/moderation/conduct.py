@@ -2,7 +2,8 @@
 
 Matching is by whole word (token), never by substring, which is what avoids the
 Scunthorpe problem (Scunthorpe, assessment, class, cocktail, therapist are all fine).
-People dodge filters with leetspeak (sh1t, @ss, $hit), spacing (s h i t, s.h.i.t),
+People dodge filters with leetspeak (sh1t, @ss, $hit), spacing (s h i t, s.h.i.t,
+c. u. n. t., even after a one-letter word: "you're a c u n t"),
 stretching (shiiiit) and self-censoring (sh*t), so each token is tried in those readings.
 """
 
@@ -20,10 +21,14 @@ __all__ = ["detect_abuse"]
 REASON = "abusive or profane language"
 
 _TOKEN = re.compile(r"[A-Za-z0-9@$!|*+']+")
-# Single characters joined by one separator, three or more of them: "s h i t", "s.h.i.t".
+# Single characters joined by one or two separators, three or more of them: "s h i t",
+# "s.h.i.t", "c. u. n. t.", "c  u  n  t".
 _SPACED = re.compile(
-    r"(?<![A-Za-z0-9@$])(?:[A-Za-z0-9@$!|]([ .\-_*~])){2,}[A-Za-z0-9@$!|](?![A-Za-z0-9@$])"
+    r"(?<![A-Za-z0-9@$])(?:[A-Za-z0-9@$!|][ .\-_*~]{1,2}){2,}[A-Za-z0-9@$!|](?![A-Za-z0-9@$])"
 )
+_SEPARATORS = re.compile(r"[ .\-_*~]")
+# One-letter words that may stand just before a spaced-out word: "you are a c u n t".
+_ONE_LETTER_WORDS = frozenset("aAiI")
 _LEET: dict[str, tuple[str, ...]] = {
     "0": ("o",), "1": ("i", "l"), "3": ("e",), "4": ("a",), "5": ("s",), "7": ("t",),
     "8": ("b",), "9": ("g",), "@": ("a",), "$": ("s",), "!": ("i",), "|": ("i", "l"),
@@ -95,9 +100,13 @@ def detect_abuse(text: str, words: WordList) -> list[Finding]:
                                  text[previous.start():m.end()], REASON))
         previous = m
     for m in _SPACED.finditer(text):
-        joined = re.sub(r"[ .\-_*~]", "", m.group())
-        if _bad(joined, words) and not any(f.start <= m.start() < f.end for f in found):
-            found.append(Finding("abuse", m.start(), m.end(), m.group(), REASON))
+        start, joined = m.start(), _SEPARATORS.sub("", m.group())
+        if not _bad(joined, words) and joined[0] in _ONE_LETTER_WORDS:
+            # "a c u n t": the article is a word of its own; try the letters after it.
+            start = m.start() + 1 + len(m.group()[1:]) - len(m.group()[1:].lstrip(" .-_*~"))
+            joined = joined[1:]
+        if _bad(joined, words) and not any(f.start <= start < f.end for f in found):
+            found.append(Finding("abuse", start, m.end(), text[start:m.end()], REASON))
     found.sort(key=lambda f: f.start)
     return found
 

@@ -9,9 +9,10 @@ hash of their id, so a later "was I erased?" can be answered without keeping who
 
 The caller re-renders the transcripts of `sessions_affected`.
 
-CLI (wired by the lead): `tweetchat forget PLATFORM USER_ID [--remove] [--as NAME]` prints
-"anonymised 12 messages in 3 sessions; re-rendered ..." and exits 0; an unknown user is a
-one-line message ("no messages from discord:123") and exit status 2.
+Erasure leaves nothing behind in the files either: secure_delete zeroes what is overwritten,
+the full-text index is merged (its old segments keep every word) and the write-ahead log
+is checkpointed and truncated. `tweetchat forget web:"Display Name"` finds the person by
+id, name or handle; nobody matching is one line with a hint and exit status 2.
 """
 
 from __future__ import annotations
@@ -26,17 +27,45 @@ from bot.archive import moderation_store as store
 from bot.archive.store import Archive
 from bot.platforms.base import Platform
 
-__all__ = ["ErasureReport", "PLACEHOLDER", "forget", "subject_hash"]
+__all__ = ["ErasureError", "ErasureReport", "PLACEHOLDER", "find_person", "forget",
+           "subject_hash"]
 
 PLACEHOLDER = "[message removed at the author's request]"
 FORMER = "Former participant"
 
 
+class ErasureError(ValueError):
+    """Nobody (or more than one person) matches who was named: one line with a hint."""
+
+
 @dataclass(frozen=True)
 class ErasureReport:
+    """What an erasure did: how many messages, which sessions, and whether every copy of
+    the old text left the files (False while a running bot keeps the WAL open)."""
+
     messages: int
     sessions_affected: tuple[int, ...]
     mode: str = "anonymise"
+    scrubbed: bool = True
+
+
+def find_person(archive: Archive, platform: str, who: str) -> str:
+    """The one author id on `platform` whose id, display name or handle is `who`.
+
+    `tweetchat forget web:"Display Name"` names people as the room showed them; an id
+    still works. Nobody matching, or several people sharing the name, is an ErasureError.
+    """
+    matches = store.authors_matching(archive, platform, who)
+    if not matches:
+        raise ErasureError(
+            f"nobody on {platform} has the id, name or handle '{who}'; find them with "
+            f"`tweetchat search --json WORDS` (author_id) and run `tweetchat forget "
+            f"{platform}:AUTHOR_ID`")
+    if len(matches) > 1:
+        ids = ", ".join(f"{platform}:{author_id}" for author_id, _ in matches[:5])
+        raise ErasureError(f"{len(matches)} people on {platform} are called '{who}' ({ids}); "
+                           "name one by its id")
+    return matches[0][0]
 
 
 def subject_hash(platform: str, user_id: str) -> str:
@@ -57,6 +86,7 @@ def forget(archive: Archive, platform: Platform | str, user_id: str, actor: str,
             placeholder=PLACEHOLDER, at=now)
     else:
         count = store.remove_author(archive, name, user_id, at=now)
+    scrubbed = store.scrub_after_erasure(archive)
     archive.audit(
         actor=actor, action=f"erasure.{mode}",
         target=f"{name}:subject:{subject_hash(name, user_id)}",
@@ -64,4 +94,4 @@ def forget(archive: Archive, platform: Platform | str, user_id: str, actor: str,
                f"({', '.join(map(str, sessions)) or 'none'})",
         at=now,
     )
-    return ErasureReport(count, sessions, mode)
+    return ErasureReport(count, sessions, mode, scrubbed)

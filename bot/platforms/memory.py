@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -43,6 +44,9 @@ class MemoryPlatform(Platform):
         self.hidden: set[str] = set()
         self.fail_next_posts = 0  # tests: make the next N posts fail (retryable)
         self._ids = itertools.count(1)
+        # Ids are unique across restarts too: a process that starts again from 1 would
+        # overwrite the earlier posts in the archive, keyed on (platform, id).
+        self._run = secrets.token_hex(4)
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self._log: list[Event] = []  # everything that happened, for backfill
         self._stopped = False
@@ -132,7 +136,7 @@ class MemoryPlatform(Platform):
 
     def _new(self, author: Author, text: str, *, reply_to: str | None = None,
              thread_id: str | None = None) -> Message:
-        mid = str(next(self._ids))
+        mid = f"{self._run}-{next(self._ids)}"
         return Message(
             platform=self.name, id=mid, author=author, text=text, created=self.clock.now(),
             reply_to=reply_to, thread_id=thread_id,

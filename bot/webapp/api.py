@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import web
 
-from bot.host import CONTROLS, ControlError
+from bot.host import CONTROLS, ControlError, extend_minutes, session_pace
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -34,16 +36,65 @@ def require_moderator(request: web.Request, bot: Core) -> None:
         )
 
 
+MAX_JSON_BYTES = 64 * 1024  # a control, a session start or a message: a few hundred bytes
+
+
 async def read_json(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, or a 400/413 with a one-line reason.
+
+    orjson, not `json`: it refuses NaN and Infinity, integers past 64 bits and nesting past
+    1,024 levels as bad JSON, where `json` returned nan or hit a RecursionError (a 500).
+    """
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON_BYTES,
+                                            actual_size=request.content_length or 0)
+    raw = await request.read()  # bounded by the server's client_max_size when chunked
+    if len(raw) > MAX_JSON_BYTES:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON_BYTES, actual_size=len(raw))
     try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text='{"error": "send a JSON object"}',
-                                 content_type="application/json") from None
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise bad_request("send a JSON object (plain numbers, no NaN, not nested deeply)"
+                          ) from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text='{"error": "send a JSON object"}',
-                                 content_type="application/json")
+        raise bad_request("send a JSON object")
     return body
+
+
+_RECORD_ID = re.compile(r"[0-9]{1,18}")
+
+
+def record_id(value: object) -> int | None:
+    """A session/event id from a path, query or form: ASCII digits that fit SQLite, else None.
+
+    `int()` alone accepts '²'-like digits and raises past 4,300 digits; SQLite overflows
+    past 2**63. Each was a 500.
+    """
+    if isinstance(value, str) and _RECORD_ID.fullmatch(value):
+        return int(value)
+    return None
+
+
+def bad_request(reason: str) -> web.HTTPBadRequest:
+    """A 400 whose JSON body says, in one line, what was wrong."""
+    return web.HTTPBadRequest(text=orjson.dumps({"error": reason}).decode(),
+                              content_type="application/json")
+
+
+def typed(body: dict[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
+    """body[name] if absent/null or of `kind` (never a bool posing as a number); else a 400.
+
+    Wrong types are refused, not coerced: `{"minutes": [5]}` once became a 500 and
+    `{"chat": 5}` the string '5'.
+    """
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise bad_request(f"'{name}' must be {what}")
+    if not isinstance(value, kind):
+        raise bad_request(f"'{name}' must be {what}")
+    return value
 
 
 def session_json(bot: Core, session_id: int) -> dict[str, Any]:
@@ -77,16 +128,23 @@ def setup_api(app: web.Application, bot: Core) -> None:
     async def control(request: web.Request) -> web.Response:
         require_moderator(request, bot)
         body = await read_json(request)
-        command = str(body.get("command", ""))
+        command = typed(body, "command", str, "a control name") or ""
         if command not in CONTROLS:
             return web.json_response(
-                {"error": f"unknown control '{command}'; use one of {', '.join(CONTROLS)}"},
+                {"error": f"unknown control '{command[:40]}'; use one of {', '.join(CONTROLS)}"},
                 status=400)
+        minutes = typed(body, "minutes", (int, float), "a number of minutes")
+        chat = typed(body, "chat", str, "a chat id")
+        session = typed(body, "session", int, "a session number")
+        actor = typed(body, "actor", str, "a name") or "moderator"
         try:
-            minutes = float(body["minutes"]) if body.get("minutes") is not None else None
-            detail = bot.control(command, minutes, chat_id=body.get("chat"),
-                                 session_id=body.get("session"),
-                                 actor=body.get("actor") or "moderator")
+            if minutes is not None:
+                minutes = extend_minutes(minutes)
+        except ControlError as exc:
+            raise bad_request(str(exc)) from None
+        try:
+            detail = bot.control(command, minutes, chat_id=chat, session_id=session,
+                                 actor=actor[:80])
         except (ControlError, ValueError) as exc:
             return web.json_response({"error": str(exc)}, status=409)
         return web.json_response({"ok": True, "detail": detail})
@@ -95,14 +153,16 @@ def setup_api(app: web.Application, bot: Core) -> None:
     async def start_session(request: web.Request) -> web.Response:
         require_moderator(request, bot)
         body = await read_json(request)
+        chat = typed(body, "chat", str, "a chat id") or ""
+        rehearsal = typed(body, "rehearsal", bool, "true or false")
         try:
-            pace = float(body.get("pace") or 1)
-            if not 0.1 <= pace <= 3600:
-                raise ValueError("pace must be between 0.1 and 3600")
+            pace = typed(body, "pace", (int, float), "a number")
+            pace = session_pace(1 if pace is None else pace)
+        except ControlError as exc:
+            raise bad_request(str(exc)) from None
+        try:
             session_id = await bot.start_session(
-                str(body.get("chat", "")), pace=pace,
-                rehearsal=bool(body.get("rehearsal", pace != 1)),
-            )
+                chat, pace=pace, rehearsal=pace != 1 if rehearsal is None else rehearsal)
         except (ControlError, ValueError) as exc:
             return web.json_response({"error": str(exc)}, status=409)
         return web.json_response({"ok": True, "session": session_json(bot, session_id)})
@@ -110,7 +170,7 @@ def setup_api(app: web.Application, bot: Core) -> None:
     @routes.get("/api/sessions/{id:\\d+}")
     async def get_session(request: web.Request) -> web.Response:
         try:
-            return web.json_response(session_json(bot, int(request.match_info["id"])))
+            return web.json_response(session_json(bot, record_id(request.match_info["id"]) or 0))
         except KeyError:
             raise web.HTTPNotFound() from None
 

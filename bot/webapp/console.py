@@ -22,7 +22,7 @@ from jinja2 import Environment
 from bot.host import CONTROLS, ControlError
 from bot.records import Action
 from bot.script import ScriptError, ScriptIssue, load_script
-from bot.webapp.api import token_ok
+from bot.webapp.api import record_id, token_ok
 from bot.webapp.templating import render
 
 if TYPE_CHECKING:
@@ -79,9 +79,9 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
                 if not task.done()]
         selected = None
         wanted = request.query.get("session")
-        if wanted and wanted.isdigit():
+        if record_id(wanted) is not None:
             try:
-                selected = bot.archive.session(int(wanted))
+                selected = bot.archive.session(record_id(wanted) or 0)
             except KeyError:
                 selected = None
         if selected is None and live:
@@ -144,7 +144,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
     async def control(request: web.Request) -> web.Response:
         form = await require_console(request, bot)
         command = str(form.get("command", ""))
-        session = int(form["session"]) if str(form.get("session", "")).isdigit() else None
+        session = record_id(form.get("session"))
         try:
             minutes = float(form["minutes"]) if form.get("minutes") else None
             if command not in CONTROLS:
@@ -237,7 +237,9 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
 
         form = await require_console(request, bot)
         try:
-            event_id = int(str(form.get("event", "")))
+            event_id = record_id(form.get("event"))
+            if event_id is None:
+                raise ValueError(form.get("event"))
         except ValueError:
             raise _back(error="no review item was chosen") from None
         item = next((i for i in review_queue(bot.archive) if i.event_id == event_id), None)

@@ -18,6 +18,7 @@ from bot.calendar import chat_calendar
 from bot.publishing import session_dir
 from bot.schedule import Occurrence, occurrences
 from bot.script import ChatScript
+from bot.webapp.api import record_id
 from bot.webapp.templating import TRANSCRIPT_CSP, render
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def setup_pages(app: web.Application, bot: Core, env: Environment) -> None:
     @routes.get(r"/archive/{session:\d+}")
     async def transcript(request: web.Request) -> web.StreamResponse:
         try:
-            session = bot.archive.session(int(request.match_info["session"]))
+            session = bot.archive.session(record_id(request.match_info["session"]) or 0)
         except KeyError:
             raise web.HTTPNotFound(text="There is no such session in the archive.") from None
         if session.status != "ended":

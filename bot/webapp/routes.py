@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.platforms.web.guard import Refused, author_id_for, clean_name
+from bot.platforms.web.guard import Refused, author_id_for
 from bot.platforms.web.service import RoomService
 from bot.platforms.web.ws import room_socket
-from bot.webapp.api import read_json
+from bot.webapp.api import read_json, record_id
 from bot.webapp.console import setup_moderate
 from bot.webapp.pages import CHAT_RE, setup_pages
 from bot.webapp.templating import STATIC, make_env, security_headers
@@ -39,7 +39,7 @@ def setup_room(app: web.Application, bot: Core) -> RoomService:
         try:
             service.platform(chat)
             author_id = author_id_for(body.get("key"))
-            name = clean_name(body.get("name"))
+            name = service.display_name(chat, body.get("name"))
             result = await service.send(chat, author_id=author_id, name=name,
                                         text=body.get("text"), reply_to=body.get("reply_to"))
         except Refused as exc:
@@ -58,7 +58,7 @@ def setup_room(app: web.Application, bot: Core) -> RoomService:
         session = request.query.get("session")
         return web.json_response(service.state(
             chat, author_id=author_id, since=since,
-            known_session=int(session) if session and session.isdigit() else None))
+            known_session=record_id(session)))
 
     async def certificate(request: web.Request) -> web.Response:
         """A participant's own CPD certificate for a closed session: the room knows them by
@@ -73,8 +73,7 @@ def setup_room(app: web.Application, bot: Core) -> RoomService:
             author_id = author_id_for(form.get("key"))
         except Refused as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
-        session_id = int(session_text) if session_text.isdigit() and len(session_text) < 12 \
-            else -1
+        session_id = record_id(session_text) or -1
         try:
             session = bot.archive.session(session_id)
         except KeyError:

@@ -216,6 +216,16 @@ ABUSE = [("{t}this policy is total shit", "shit"), ("{t}HR can f*** off", "f***"
          ("{t}my manager is a total arsehole about this", "arsehole"),
          ("{t}you're a moron", "moron"), ("absolute FUCKWIT move by the trust", "FUCKWIT")]
 
+# Spaced-out abuse the README promises to catch, and spaced letters that are not abuse.
+SPACED_ABUSE = [("you are a c u n t!", "c u n t"), ("c.u.n.t. the lot of them", "c.u.n.t"),
+                ("A2 c. u. n. t. of a policy", "c. u. n. t"), ("what a c  u  n  t", "c  u  n  t"),
+                ("I am a t w a t for missing Q1", "t w a t"), ("s-h-i-t rota again", "s-h-i-t"),
+                ("A3 HR are w.a.n.k.e.r.s", "w.a.n.k.e.r.s")]
+SPACED_NEGATIVES = ["plan A B C for the rota", "U. S. A. staff joined too", "the N H S at 75",
+                    "A. B. testing our tweets", "vitamin a b c d", "p. s. see you at 8",
+                    "I a m not sure, Q2 next", "a s s e s s m e n t spelt out", "T. W. A. flights",
+                    "c u soon all #NHSSM", "the A - Z of social media", "a.k.a. the comms team"]
+
 NEGATIVES = """A1 Yes, our trust has a social media policy but most staff have never read it #NHSSM
 A2 We use Twitter for recruitment and it works really well
 A3 The canteen rule: if you wouldn't say it in the canteen, don't type it!
@@ -426,6 +436,10 @@ def build() -> list[dict]:
         add(PHONE_T[i % len(PHONE_T)], "phone", possible_intl_phone())
     rows += [{"text": line.strip(), "labels": []} for line in PHONE_NEGATIVES]
     rng.shuffle(rows)
+    # Appended after the shuffle (no draws from rng), so the rows above stay as they were.
+    rows += [{"text": text, "labels": [{"check": "abuse", "match": word}]}
+             for text, word in SPACED_ABUSE]
+    rows += [{"text": line, "labels": []} for line in SPACED_NEGATIVES]
     return rows
 
 

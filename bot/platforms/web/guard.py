@@ -11,9 +11,11 @@ import hashlib
 import re
 import unicodedata
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.moderation.names import NameRefused, screen_name
 
 NAME_MAX = 60
 KEY_MIN, KEY_MAX = 16, 200
@@ -39,16 +41,24 @@ def author_id_for(key: object) -> str:
     return "w" + digest[:24]
 
 
-def clean_name(value: object) -> str:
-    """A display name: normalised, control characters out; Refused if empty, long or reserved."""
-    name = _CONTROL.sub("", unicodedata.normalize("NFC", str(value or ""))).strip()
-    name = " ".join(name.split())
-    if not name:
+def clean_name(value: object, protected: Iterable[str] = ()) -> str:
+    """The display name to show, screened like a message (bot.moderation.names).
+
+    No personal data or abuse, no invisible or bidi tricks, nobody posing as the host, a
+    co-host (`protected`) or a moderator; Refused with a sentence otherwise.
+    """
+    if value is None or value == "":
         raise Refused("Choose a display name before joining.", code="bad_name")
+    if not isinstance(value, str):
+        raise Refused("A display name is text; choose one.", code="bad_name")
+    if len(value) > NAME_MAX * 4:  # before normalising: NFKC can grow text 18-fold
+        raise Refused(f"Display names can be at most {NAME_MAX} characters.", code="bad_name")
+    try:
+        name = screen_name(value, protected)
+    except NameRefused as exc:
+        raise Refused(str(exc), code="bad_name") from None
     if len(name) > NAME_MAX:
         raise Refused(f"Display names can be at most {NAME_MAX} characters.", code="bad_name")
-    if name.lower() in {"host", "moderator", "tweetchat"}:
-        raise Refused("That name is kept for the chat's host; choose another.", code="bad_name")
     return name
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.archive.records import SessionRow
-from bot.platforms.web.guard import RateLimiter, Refused, clean_text
+from bot.platforms.web.guard import RateLimiter, Refused, clean_name, clean_text
 from bot.platforms.web.hub import Hub
 from bot.platforms.web.room import WebRoomPlatform, stored_json
 from bot.schedule import occurrences
@@ -49,6 +49,16 @@ class RoomService:
                           status=404)
         self.hub.ensure_subscribed(chat_id)
         return platform
+
+    def display_name(self, chat_id: str, value: object) -> str:
+        """A participant's chosen name, screened (guard.clean_name).
+
+        Nobody may pose as the chat's host or co-hosts (the script's `host` and `hosts`).
+        """
+        runtime = self.bot.chats.get(chat_id)
+        model = runtime.script.model if runtime else None
+        protected = [model.host, *model.hosts] if model else []
+        return clean_name(value, [p for p in protected if p])
 
     def room_session(self, chat_id: str) -> SessionRow | None:
         """The live session, else one that ended in the last few hours."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from bot.platforms.web.guard import Refused, author_id_for, clean_name
+from bot.platforms.web.guard import Refused, author_id_for
 from bot.platforms.web.hub import Client
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ async def room_socket(request: web.Request, service: RoomService) -> web.StreamR
                         raise Refused("Already joined; reload the page to join again.")
                     client.author_id = author_id_for(data.get("key"))
                     if data.get("name"):
-                        client.name = clean_name(data.get("name"))
+                        client.name = service.display_name(chat_id, data.get("name"))
                     since = data.get("since") if isinstance(data.get("since"), str) else None
                     known = data.get("session") if isinstance(data.get("session"), int) else None
                     state = service.state(chat_id, author_id=client.author_id, since=since,
@@ -83,7 +83,7 @@ async def room_socket(request: web.Request, service: RoomService) -> web.StreamR
                 elif kind == "ping":
                     client.send(_frame({"type": "pong"}))
                 elif kind == "name":
-                    client.name = clean_name(data.get("name"))
+                    client.name = service.display_name(chat_id, data.get("name"))
                     client.send(_frame({"type": "ack", "nonce": nonce, "name": client.name}))
                 elif kind == "role":
                     role = service.set_role(chat_id, client.author_id, data.get("role"))
