@@ -8,11 +8,24 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 
 _PART = re.compile(r"(\d{1,12}(?:\.\d{1,9})?)\s*(d|h|m|s)", re.IGNORECASE)
 _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 # Nothing in a chat is planned further ahead than a year (reminders are days at most).
 MAX_SECONDS = 366 * 86400
+# Bounds on what a chat can mean; anything outside is a typo or an attack, not a plan.
+MAX_CHAT_SECONDS = 24 * 3600
+MAX_REMINDER_SECONDS = 30 * 86400
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def in_years(value: date | None) -> date | None:
+    """`value` if its year is in FIRST_YEAR..LAST_YEAR (or it is None), else ValueError."""
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the year {value.year} is outside {FIRST_YEAR}-{LAST_YEAR}; "
+                         "check the date")
+    return value
 
 
 def parse_duration(text: str | int | float, *, maximum: float = MAX_SECONDS) -> float:

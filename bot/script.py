@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.archive.records import ItemRow
-from bot.durations import parse_duration
+from bot.durations import MAX_CHAT_SECONDS, MAX_REMINDER_SECONDS, in_years, parse_duration
 from bot.platforms import registry
 from bot.repeats import LONGEST_DATE, repeat_text_problem, unique_text
-from bot.yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines
+from bot.yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines, one_line
 
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # Who speaks in a health chat; a script may offer its own list (roles: [...]).
@@ -43,12 +43,6 @@ class ScriptIssue:
         return one_line(f"{self.path}:{self.line}: {self.message}")
 
 
-def one_line(text: str, limit: int = 400) -> str:
-    """`text` on one printable line: a script's own words may hold newlines or controls."""
-    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
 class ScriptError(Exception):
     def __init__(self, issues: list[ScriptIssue]) -> None:
         super().__init__("\n".join(str(i) for i in issues))
@@ -57,19 +51,6 @@ class ScriptError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# Bounds on what a chat can mean; anything outside is a typo or an attack, not a plan.
-MAX_CHAT_SECONDS = 24 * 3600
-MAX_REMINDER_SECONDS = 30 * 86400
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-def _in_years(value: date | None) -> date | None:
-    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"the year {value.year} is outside {FIRST_YEAR}-{LAST_YEAR}; "
-                         "check the date")
-    return value
 
 
 class Weekly(_Strict):
@@ -102,16 +83,11 @@ class Schedule(_Strict):
             raise ValueError("the duration must be longer than zero, e.g. 60m")
         return value
 
-    @field_validator("once", "first", "last")
+    @field_validator("once", "first", "last", "skip")
     @classmethod
-    def _year(cls, value: date | None) -> date | None:
-        return _in_years(value)
-
-    @field_validator("skip")
-    @classmethod
-    def _skip_years(cls, value: tuple[date, ...]) -> tuple[date, ...]:
-        for day in value:
-            _in_years(day)
+    def _years(cls, value: date | tuple[date, ...] | None) -> date | tuple[date, ...] | None:
+        for day in value if isinstance(value, tuple) else (value,):
+            in_years(day)
         return value
 
 

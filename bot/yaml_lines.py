@@ -105,6 +105,12 @@ def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
     return value
 
 
+def one_line(text: str, limit: int = 400) -> str:
+    """`text` on one printable line: a script's own words may hold newlines or controls."""
+    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
 def line_for(lines: dict[Path_, int], path: Path_) -> int:
     """The line of `path`, or of its nearest ancestor that has one."""
     while path:
