@@ -20,9 +20,11 @@ class ControlClientError(Exception):
 
 
 def ensure_moderator_token(settings: Settings) -> str:
-    """The bot's moderator token: MODERATOR_TOKEN, else the one this machine keeps in a
-    private file, made on first run so `tweetchat control` here finds it and nothing
-    prints it."""
+    """The bot's moderator token: MODERATOR_TOKEN, else the one kept in a private file.
+
+    The file is made on first run, so `tweetchat control` on this machine finds the token
+    and nothing prints it.
+    """
     token = settings.secrets.moderator_token
     if token is not None:
         return token.get_secret_value()
@@ -38,6 +40,7 @@ def ensure_moderator_token(settings: Settings) -> str:
 
 
 def moderator_token(settings: Settings) -> str:
+    """The token to send: MODERATOR_TOKEN, else the bot's private file; never made here."""
     if settings.secrets.moderator_token is not None:
         return settings.secrets.moderator_token.get_secret_value()
     path = settings.moderator_token_file
@@ -50,6 +53,7 @@ def moderator_token(settings: Settings) -> str:
 
 def send_control(settings: Settings, command: str, minutes: float | None, *,
                  chat: str | None = None, url: str | None = None) -> str:
+    """Send a control (pause, extend ...) to the running bot; its reply, in one line."""
     if minutes is not None:
         minutes = extend_minutes(minutes)  # nan or 1e400 would reach the bot as null/NaN
     base = url or os.environ.get("TWEETCHAT_URL") or settings.bot_url

@@ -78,11 +78,15 @@ def session_pace(value: object) -> float:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How often a failed post is tried, with the wait doubling from `base_seconds`."""
+
     attempts: int = 5
     base_seconds: float = 1.0
 
 
 class SessionHost:
+    """Runs one session on its platforms: each item posted once, when due (see the module doc)."""
+
     def __init__(
         self,
         archive: Archive,
@@ -267,8 +271,11 @@ class SessionHost:
         return self.session_clock.origin if session.rehearsal else session.scheduled_start
 
     async def _already_there(self, platform_name: str, text: str) -> PostRef | None:
-        """The bot's own post of `text` in this session, by the platform's evidence: its echo
-        in the archive (the bot's account, the text as sent), else the platform itself."""
+        """The bot's own post of `text` in this session, by the platform's evidence.
+
+        That is its echo in the archive (the bot's account, the text as sent), else the
+        platform itself.
+        """
         platform = self.platforms[platform_name]
         since = self._since()
         texts = list(dict.fromkeys([text, platform.as_sent(text)]))
@@ -298,9 +305,11 @@ class SessionHost:
         log.info("reconciled %s on %s: %s", item.key, ref.platform, why)
 
     async def _reconcile_sending(self) -> None:
-        """Rows left in 'sending' by a crash: if the post reached the platform (its echo is
-        in the archive, or the platform shows it) mark it sent; otherwise leave it pending
-        to be sent again."""
+        """Settle the rows a crash left in 'sending'.
+
+        If the post reached the platform (its echo is in the archive, or the platform shows
+        it) the row is marked sent; otherwise it is left pending, to be sent again.
+        """
         for item in self.archive.items(self.session_id):
             for row in self.archive.outbox(self.session_id, item.key):
                 if row["status"] != "sending" or row["platform"] not in self.platforms:

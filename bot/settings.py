@@ -52,15 +52,21 @@ class _Section(BaseModel):
 
 
 class ArchiveSettings(_Section):
+    """`[archive]`: where the archive database and the transcripts go."""
+
     path: Path = Path("transcripts/archive.db")
     transcripts_dir: Path = Path("transcripts")
 
 
 class ChatsSettings(_Section):
+    """`[chats]`: the folder of chat scripts."""
+
     dir: Path = Path("chats")
 
 
 class WebSettings(_Section):
+    """`[web]`: where the web room listens, its public address and its limits."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""  # how people reach the room, for links in posts and invites
@@ -70,6 +76,8 @@ class WebSettings(_Section):
 
 
 class HostSettings(_Section):
+    """`[host]`: retries for failed posts and the windows around a session."""
+
     retry_attempts: int = 5
     retry_base_seconds: float = 1.0
     late_window_minutes: int = 120  # late replies still belong to the session
@@ -77,6 +85,8 @@ class HostSettings(_Section):
 
 
 class SchedulerSettings(_Section):
+    """`[scheduler]`: how far ahead jobs are planned, and their store."""
+
     horizon_days: int = 8  # jobs are planned this far ahead and re-planned daily
     # Beside the archive unless set: a job store left in the working directory (as tests
     # once left transcripts/scheduler.db in the checkout) is picked up by the next `run`.
@@ -84,11 +94,15 @@ class SchedulerSettings(_Section):
 
 
 class ModerationSettings(_Section):
+    """`[moderation]`: the policy file, and whether moderation is on."""
+
     policy: Path = Path("config/moderation.toml")
     enabled: bool = True
 
 
 class DiscordSettings(_Section):
+    """`[discord]`: the server, channel, moderator role and mod log."""
+
     guild_id: str = ""
     channel_id: str = ""
     moderator_role: str = "Moderator"
@@ -96,6 +110,8 @@ class DiscordSettings(_Section):
 
 
 class XSettings(_Section):
+    """`[x]`: the API address, polling, backfill and the host's account."""
+
     api_base: str = "https://api.x.com"
     poll_seconds: float = 15.0
     backfill_window_minutes: int = 120
@@ -103,18 +119,24 @@ class XSettings(_Section):
 
 
 class BlueskySettings(_Section):
+    """`[bluesky]`: the PDS, polling and backfill."""
+
     service: str = "https://bsky.social"  # the PDS (or a fake) the SDK talks to
     poll_seconds: float = 20.0
     backfill_window_minutes: int = 120
 
 
 class MastodonSettings(_Section):
+    """`[mastodon]`: the instance, polling and post visibility."""
+
     api_base_url: str = ""  # the instance, e.g. https://mastodon.social
     poll_seconds: float = 20.0
     visibility: Literal["public", "unlisted"] = "public"
 
 
 class Secrets(_Section):
+    """Tokens and passwords, from the environment or .env only, never settings.toml."""
+
     moderator_token: SecretStr | None = None
     discord_token: SecretStr | None = None
     x_api_key: SecretStr | None = None
@@ -128,6 +150,8 @@ class Secrets(_Section):
 
 
 class Settings(_Section):
+    """Every setting, read once from settings.toml and the environment."""
+
     archive: ArchiveSettings = ArchiveSettings()
     chats: ChatsSettings = ChatsSettings()
     web: WebSettings = WebSettings()

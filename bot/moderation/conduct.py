@@ -88,6 +88,7 @@ def _bad(token: str, words: WordList) -> bool:
 
 
 def detect_abuse(text: str, words: WordList) -> list[Finding]:
+    """Listed words and two-word phrases, also when disguised (see the module doc)."""
     found: list[Finding] = []
     tokens = list(_TOKEN.finditer(text))
     previous: re.Match[str] | None = None

@@ -40,8 +40,11 @@ class ErasureError(ValueError):
 
 @dataclass(frozen=True)
 class ErasureReport:
-    """What an erasure did: how many messages, which sessions, and whether every copy of
-    the old text left the files (False while a running bot keeps the WAL open)."""
+    """What an erasure did: how many messages, which sessions, whether every copy went.
+
+    `scrubbed` says whether every copy of the old text left the files (False while a
+    running bot keeps the WAL open).
+    """
 
     messages: int
     sessions_affected: tuple[int, ...]
@@ -69,11 +72,13 @@ def find_person(archive: Archive, platform: str, who: str) -> str:
 
 
 def subject_hash(platform: str, user_id: str) -> str:
+    """A short hash naming the person in the audit log instead of their id."""
     return hashlib.sha256(f"{platform}:{user_id}".encode()).hexdigest()[:16]
 
 
 def forget(archive: Archive, platform: Platform | str, user_id: str, actor: str, now: datetime,
            mode: Literal["anonymise", "remove"] = "anonymise") -> ErasureReport:
+    """Erase one person's messages: anonymised (placeholder text, no name) or removed."""
     name = platform if isinstance(platform, str) else platform.name
     if mode not in ("anonymise", "remove"):
         raise ValueError(f"unknown erasure mode {mode!r}: use anonymise or remove")

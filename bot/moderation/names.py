@@ -1,5 +1,7 @@
-"""Display names screened like messages: normalised, then checked for personal data, abuse
-and impersonation of the people who run the chat.
+"""Display names screened like messages.
+
+Each name is normalised, then checked for personal data, abuse and impersonation of the
+people who run the chat.
 
 A name is shown beside every message, indexed and published in every transcript format, so
 `NHS 943 476 5919` or an email as a name leaks exactly as it would in a message. Names are
@@ -40,8 +42,11 @@ class NameRefused(ValueError):
 
 
 def normalise_name(raw: str) -> str:
-    """NFKC, with controls, invisible format characters (zero-width, bidi overrides, BOM)
-    and surrounding/duplicate spaces removed: what is shown is what was checked."""
+    """The name in NFKC, with controls, invisible characters and extra spaces removed.
+
+    Invisible format characters are zero-width, bidi overrides and BOM; what is shown is
+    what was checked.
+    """
     text = unicodedata.normalize("NFKC", raw)
     kept = [c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Co", "Cs", "Cn")
             or c in " "]
@@ -77,8 +82,11 @@ def skeleton(name: str) -> str:
 
 def screen_name(raw: str, protected: Iterable[str] = (), *, words: WordList | None = None
                 ) -> str:
-    """The name to show, or NameRefused saying why not (personal data, abuse, posing as
-    the host, a co-host or a moderator, nothing visible)."""
+    """The name to show, or NameRefused saying why not.
+
+    Refused: personal data, abuse, posing as the host, a co-host or a moderator, or
+    nothing visible.
+    """
     name = normalise_name(raw)
     if not name or not any(c.isalnum() for c in name):
         raise NameRefused("Choose a display name with letters or digits in it.")

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def token_ok(request: web.Request, bot: Core) -> bool:
+    """Whether the request carries the moderator token (header or cookie), compared safely."""
     supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not supplied:
         supplied = request.cookies.get("tweetchat_mod", "")
@@ -30,6 +31,7 @@ def token_ok(request: web.Request, bot: Core) -> bool:
 
 
 def require_moderator(request: web.Request, bot: Core) -> None:
+    """A 403 with a JSON reason unless the request carries the moderator token."""
     if not token_ok(request, bot):
         raise web.HTTPForbidden(
             text='{"error": "moderator token missing or wrong"}', content_type="application/json"
@@ -98,6 +100,7 @@ def typed(body: dict[str, Any], name: str, kind: type | tuple[type, ...], what: 
 
 
 def session_json(bot: Core, session_id: int) -> dict[str, Any]:
+    """A session and its items as the API shows them."""
     s = bot.archive.session(session_id)
     return {
         "id": s.id, "chat": s.chat_id, "title": s.title, "status": s.status,
@@ -112,6 +115,7 @@ def session_json(bot: Core, session_id: int) -> dict[str, Any]:
 
 
 def setup_api(app: web.Application, bot: Core) -> None:
+    """Add the /api routes: status, sessions, control and reload."""
     routes = web.RouteTableDef()
 
     @routes.get("/api/status")

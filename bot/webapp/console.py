@@ -36,6 +36,7 @@ LOGIN_FAILURES = 10  # per client address in ten minutes, then sign-in is refuse
 
 
 def csrf_token(bot: Core) -> str:
+    """The console forms' CSRF token, derived from the moderator token."""
     return hmac.new(bot.moderator_token.encode(), b"tweetchat-csrf", hashlib.sha256).hexdigest()
 
 
@@ -68,6 +69,7 @@ def _back(message: str = "", error: str = "", session: object = None) -> web.HTT
 
 
 def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
+    """Add the moderator console's routes under /moderate."""
     routes = web.RouteTableDef()
     failures: dict[str, list[float]] = {}
 

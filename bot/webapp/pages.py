@@ -1,5 +1,8 @@
-"""The public pages: home (upcoming chats), each chat's room, calendar invites, and the
-archive (sessions, transcripts, search). Server-rendered; the one script only enhances."""
+"""The public pages: home, each chat's room, calendar invites, and the archive.
+
+Home lists the upcoming chats; the archive has sessions, transcripts and search. The pages
+are server-rendered; the one script only enhances them.
+"""
 
 from __future__ import annotations
 
@@ -56,10 +59,12 @@ def chat_or_404(bot: Core, chat_id: str) -> ChatScript:
 
 
 def public_url(request: web.Request, bot: Core) -> str:
+    """The address people reach the site at: `[web] public_url`, else this request's host."""
     return (bot.settings.web.public_url or f"{request.scheme}://{request.host}").rstrip("/")
 
 
 def setup_pages(app: web.Application, bot: Core, env: Environment) -> None:
+    """Add the public pages' routes."""
     routes = web.RouteTableDef()
 
     @routes.get("/")

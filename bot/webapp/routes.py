@@ -1,5 +1,8 @@
-"""The web room's routes: pages, the room's WebSocket, a plain JSON endpoint for posting,
-the moderator console and the static files. (The control API lives in api.py.)"""
+"""The web room's routes.
+
+Pages, the room's WebSocket, a plain JSON endpoint for posting, the moderator console and
+the static files. (The control API lives in api.py.)
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ SERVICE_KEY = web.AppKey("tweetchat_room", RoomService)
 
 
 def setup_room(app: web.Application, bot: Core) -> RoomService:
+    """Add the room's routes, the pages, the console and the static files; the room service."""
     service = RoomService(bot)
     app[SERVICE_KEY] = service
     env = make_env()
@@ -61,8 +65,11 @@ def setup_room(app: web.Application, bot: Core) -> RoomService:
             known_session=record_id(session)))
 
     async def certificate(request: web.Request) -> web.Response:
-        """A participant's own CPD certificate for a closed session: the room knows them by
-        their browser's key, posted in a form (never in a URL, so never in a log)."""
+        """A participant's own CPD certificate for a closed session.
+
+        The room knows them by their browser's key, posted in a form (never in a URL, so
+        never in a log).
+        """
         chat = request.match_info["chat"]
         size = request.content_length or 0
         if size > 4096:
