@@ -14,129 +14,26 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from bot.archive.records import ItemRow
-from bot.durations import MAX_CHAT_SECONDS, MAX_REMINDER_SECONDS, in_years, parse_duration
+from bot.durations import MAX_REMINDER_SECONDS, parse_duration
 from bot.platforms import registry
 from bot.repeats import LONGEST_DATE, repeat_text_problem, unique_text
-from bot.yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines, one_line
-
-DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-# Who speaks in a health chat; a script may offer its own list (roles: [...]).
-DEFAULT_ROLES = ("Patient", "Carer", "Nurse", "Midwife", "Doctor", "Allied health professional",
-                 "Manager", "HR", "Student", "Other")
-
-
-@dataclass(frozen=True)
-class ScriptIssue:
-    """One problem in a script: where it is (file:line) and what to do about it."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return one_line(f"{self.path}:{self.line}: {self.message}")
-
-
-class ScriptError(Exception):
-    def __init__(self, issues: list[ScriptIssue]) -> None:
-        super().__init__("\n".join(str(i) for i in issues))
-        self.issues = issues
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Weekly(_Strict):
-    day: str
-    start: time
-
-    @field_validator("day")
-    @classmethod
-    def _day(cls, value: str) -> str:
-        day = value.strip().lower()
-        for full in DAYS:
-            if day == full or day == full[:3]:
-                return full
-        raise ValueError(f"'{value}' is not a day of the week; write e.g. wednesday")
-
-
-class Schedule(_Strict):
-    weekly: Weekly | None = None
-    once: datetime | None = None  # local date-time in the chat's zone
-    duration: str = "60m"
-    first: date | None = None
-    last: date | None = None
-    skip: tuple[date, ...] = ()
-
-    @field_validator("duration")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        seconds = parse_duration(value, maximum=MAX_CHAT_SECONDS)
-        if seconds <= 0:
-            raise ValueError("the duration must be longer than zero, e.g. 60m")
-        return value
-
-    @field_validator("once", "first", "last", "skip")
-    @classmethod
-    def _years(cls, value: date | tuple[date, ...] | None) -> date | tuple[date, ...] | None:
-        for day in value if isinstance(value, tuple) else (value,):
-            in_years(day)
-        return value
-
-
-class Question(_Strict):
-    number: int = Field(ge=1, le=999)
-    at: str
-    text: str
-    notes: str = ""  # for moderators only, never posted
-
-
-class Closing(_Strict):
-    at: str
-    text: str
-
-
-class ScriptModel(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
-    title: str
-    hashtag: str = Field(pattern=r"^#\w+$", max_length=100)
-    timezone: str = Field(max_length=64)
-    schedule: Schedule
-    welcome: str
-    questions: tuple[Question, ...] = Field(min_length=1)
-    closing: Closing
-    platforms: tuple[str, ...] = ("web",)
-    host: str = ""
-    hosts: tuple[str, ...] = ()  # co-hosts: their posts are host posts, never answers
-    reminders: tuple[str, ...] = ()
-    tag_style: Literal["Q", "T"] = "Q"
-    platform_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    description: str = ""
-    # Posted with the welcome and pinned in the web room, e.g. "This chat is not for
-    # personal medical advice; in an emergency call 999."
-    disclaimer: str = ""
-    # This chat's own words for the private safety signpost (crisis check); "" = the policy's.
-    signpost: str = ""
-    # The roles participants may declare (optional for them); [] offers none.
-    roles: tuple[str, ...] = DEFAULT_ROLES
-    # How a weekly post is made unique where a platform refuses repeats (X refuses the same
-    # text twice): {text} the post, {date} the session's date (27 Nov), {number} its number.
-    repeat_text: str = "{text} ({date})"
-
-    @field_validator("roles")
-    @classmethod
-    def _roles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        cleaned = tuple(dict.fromkeys(" ".join(r.split()) for r in value if r.strip()))
-        if len(cleaned) > 25 or any(len(r) > 40 for r in cleaned):
-            raise ValueError("at most 25 roles of at most 40 characters each")
-        return cleaned
+from bot.script_model import (
+    DAYS,
+    Closing,
+    Question,
+    Schedule,
+    ScriptError,
+    ScriptIssue,
+    ScriptModel,
+    Weekly,
+)
+from bot.yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines
 
 
 @dataclass(frozen=True)
@@ -149,33 +46,41 @@ class ChatScript:
 
     @property
     def id(self) -> str:
+        """The chat's slug, e.g. nhssm."""
         return self.model.id
 
     @property
     def title(self) -> str:
+        """The chat's title as shown to people."""
         return self.model.title
 
     @property
     def hashtag(self) -> str:
+        """The chat's hashtag, with its #."""
         return self.model.hashtag
 
     @property
     def zone(self) -> ZoneInfo:
+        """The chat's own time zone: its times are local to it."""
         return ZoneInfo(self.model.timezone)
 
     @property
     def duration(self) -> timedelta:
+        """How long a session lasts."""
         return timedelta(seconds=parse_duration(self.model.schedule.duration))
 
     @property
     def reminders(self) -> list[timedelta]:
+        """How long before each session a reminder goes out."""
         return [timedelta(seconds=parse_duration(r)) for r in self.model.reminders]
 
     @property
     def platforms(self) -> tuple[str, ...]:
+        """The platforms the chat runs on, as the script names them."""
         return self.model.platforms
 
     def tag(self, number: int) -> str:
+        """The tag of question `number`: Q3, or T3 in a topic chat."""
         return f"{'T' if self.model.tag_style == 'T' else 'Q'}{number}"
 
     def question_text(self, question: Question) -> str:
@@ -207,6 +112,7 @@ class ChatScript:
         return items
 
     def settings_for(self, platform: str) -> dict[str, Any]:
+        """The script's own settings for one platform (a copy)."""
         return dict(self.model.platform_settings.get(platform, {}))
 
 
@@ -298,8 +204,11 @@ _UNION_TAGS = {"Weekly", "str", "int"}
 
 def _every_issue(name: str, data: dict[str, Any], exc: ValidationError,
                  lines: dict[Path_, int]) -> list[ScriptIssue]:
-    """The structural problems, and the checks of meaning (time zone, times beyond the
-    duration, ...) run on the script without the keys in error, so one pass shows all."""
+    """Every problem at once: the structural ones and the checks of meaning.
+
+    The checks of meaning (time zone, times beyond the duration, ...) run on the script
+    without the keys in error, so one pass shows all.
+    """
     issues = _pydantic_issues(name, exc, lines)
     pruned = _without(data, exc)
     if pruned is None:
@@ -313,8 +222,10 @@ def _every_issue(name: str, data: dict[str, Any], exc: ValidationError,
 
 
 def _without(data: dict[str, Any], exc: ValidationError) -> dict[str, Any] | None:
-    """A copy of the data without the keys in error; None when that cannot be valid (a
-    required key is missing or wrong, or the error sits in a list item)."""
+    """A copy of the data without the keys in error, or None when that cannot be valid.
+
+    It cannot when a required key is missing or wrong, or the error sits in a list item.
+    """
     pruned = copy.deepcopy(data)
     for err in exc.errors():
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
