@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from bot.terminal import ConfigOpt, UserError, console, settings_from, setup_logging
+from bot.terminal_imports import print_report, run_import
 
 if TYPE_CHECKING:
     from bot.script import ChatScript
     from bot.settings import Settings
 
-BAD_LINES_SHOWN = 20
 
 
 x_app = typer.Typer(help="X (Twitter): check the keys and the access level.",
@@ -165,34 +164,14 @@ def import_x_command(
     settings = settings_from(config)
     chat = load_script(script)
     archive = Archive(settings.archive.path)
-    columns = (TextColumn("[bold]importing[/bold] {task.fields[name]}"), BarColumn(),
-               DownloadColumn(), TimeRemainingColumn())
+    accounts = [settings.x.host_account, *(host or ())]
     try:
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task("import", total=file.stat().st_size, name=file.name)
-            report = import_x(archive, file, chat,
-                              lambda n: progress.advance(task, n),
-                              host_accounts=[settings.x.host_account, *(host or ())])
+        report = run_import(file, lambda advance: import_x(archive, file, chat, advance,
+                                                           host_accounts=accounts))
     except NotTweets as exc:
         raise UserError(f"{file}: {exc}") from None
-    except OSError as exc:
-        raise UserError(f"{file}: cannot read it ({exc.strerror or exc}); check the path "
-                        "and permissions") from None
     finally:
         archive.close()
-
-    table = Table(title=f"Imported {file.name} into {settings.archive.path}",
-                  title_justify="left", show_header=False)
-    table.add_row("Lines read", f"{report.read:,}")
-    table.add_row("Messages", f"{report.messages:,} ({report.host_posts:,} by the host)")
-    table.add_row("New or changed", f"{report.changed:,}")
-    table.add_row("Left out", f"{report.skipped:,} (retweets, empty pages)")
-    bad = report.bad_lines
-    shown = ", ".join(str(n) for n in bad[:BAD_LINES_SHOWN])
-    more = f" and {len(bad) - BAD_LINES_SHOWN:,} more" if len(bad) > BAD_LINES_SHOWN else ""
-    where = f" (line{'s' if len(bad) > 1 else ''} {shown}{more})" if bad else ""
-    table.add_row("Bad lines", f"{len(bad):,}{where}")
-    table.add_row("Sessions", ", ".join(str(s) for s in report.sessions) or
-                  "none (no posts by the host account found; check platform_settings.x."
-                  "host_account in the script or [x] host_account in the settings)")
-    console.print(table)
+    print_report(file, settings.archive.path, report, "retweets, empty pages",
+                 "none (no posts by the host account found; check platform_settings.x."
+                 "host_account in the script or [x] host_account in the settings)")
