@@ -199,8 +199,10 @@ class SessionHost:
     # -- posting ---------------------------------------------------------------------------
 
     async def _post_item(self, item: ItemRow) -> None:
-        rows = [r for r in self.archive.outbox(self.session_id, item.key)
-                if r["status"] in ("pending", "sending") and r["platform"] in self.platforms]
+        owed = [r for r in self.archive.outbox(self.session_id, item.key)
+                if r["status"] in ("pending", "sending")]
+        rows = [r for r in owed if r["platform"] in self.platforms]
+        absent = [r["platform"] for r in owed if r["platform"] not in self.platforms]
         lateness = self.session_clock.script_now() - item.due_offset
         if lateness > 60 * self.session_clock.pace:
             self.archive.log_session(
@@ -211,11 +213,25 @@ class SessionHost:
         results = await asyncio.gather(
             *(self._send(item, row["platform"]) for row in rows)
         )
+        for name in absent:
+            await self._not_running(item, name)
         now = self.clock.now()
-        if any(results) or not rows:
+        if any(results) or not owed:
+            # Sent only when a platform accepted it now, or (no row still owed) earlier.
             self.archive.set_item_status(self.session_id, item.key, "sent", posted_at=now)
         else:
             self.archive.set_item_status(self.session_id, item.key, "failed")
+
+    async def _not_running(self, item: ItemRow, platform_name: str) -> None:
+        """An item owed to a platform this bot is not running: failed, and said so.
+
+        Recovering a session under a bot whose settings lack one of its platforms used to
+        mark the item sent though nothing went out. Left pending, it would be due forever;
+        failed with an alert, the moderators learn what was not posted and where.
+        """
+        await self._failed(item, platform_name,
+                           f"the {platform_name} platform is not running in this bot "
+                           "(add it to the settings, or post this item by hand)")
 
     async def _send(self, item: ItemRow, platform_name: str) -> bool:
         platform = self.platforms[platform_name]
@@ -248,13 +264,17 @@ class SessionHost:
                 message=self._host_message(ref, text),
             )
             return True
+        await self._failed(item, platform_name, error)
+        return False
+
+    async def _failed(self, item: ItemRow, platform_name: str, error: str) -> None:
+        """Record that `item` did not go out on one platform, and alert the moderators."""
         self.archive.mark_failed(self.session_id, item.key, platform_name, error)
         alert = f"{item.key} could not be posted on {platform_name}: {error}"
         self.archive.log_session(self.session_id, "post_failed", alert, self.clock.now())
         log.error("%s (session %s)", alert, self.session_id)
         if self.on_alert is not None:
             await self.on_alert(self.session_id, alert)
-        return False
 
     def _host_message(self, ref: PostRef, text: str) -> Message:
         return Message(
