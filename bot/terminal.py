@@ -1,6 +1,7 @@
 """What every `tweetchat` command shares, the platforms' own commands included.
 
-The consoles, the --config option, user errors, settings loading and logging set-up.
+The consoles, the --config option, user errors, settings loading, logging set-up and the
+table a platform's `check` command prints.
 
 It lives outside bot/cli/ because the CLI package adds the platforms' commands (through the
 registry) and those commands use these helpers: inside the package, that would be a circle.
@@ -9,12 +10,15 @@ registry) and those commands use these helpers: inside the package, that would b
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
+from rich.table import Table
 
 from bot.settings import Settings, load_settings
 
@@ -44,3 +48,24 @@ def setup_logging(verbose: bool = False) -> None:
     )
     for noisy in ("apscheduler", "discord", "aiohttp.access", "tzlocal", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def yes_no(ok: bool, detail: str) -> str:
+    """A probe's answer for a check table: green yes or yellow no, then what the service said."""
+    answer = "[green]yes[/green]" if ok else "[yellow]no[/yellow]"
+    return f"{answer} - {escape(detail)}"
+
+
+def check_table(title: str, rows: Sequence[tuple[str, str]]) -> Table:
+    """The two-column table a platform's `check` command prints (values already escaped)."""
+    table = Table(title=title, title_justify="left", show_header=False)
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def print_check(title: str, rows: Sequence[tuple[str, str]], *, ok: bool) -> None:
+    """Print a check's table; exit status 1 when posting works but collecting does not."""
+    console.print(check_table(title, rows))
+    if not ok:
+        raise typer.Exit(1)

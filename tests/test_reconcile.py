@@ -6,7 +6,10 @@ posted once."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from bot.archive import Archive
 from bot.clock import FakeClock
@@ -45,82 +48,79 @@ class TaggedAccount(MemoryPlatform):
         return f"{text} #TestChat"
 
 
-def _session(archive: Archive, script: ChatScript, clock: FakeClock) -> int:
-    sid = archive.create_session(
-        chat_id="test", title=script.title, hashtag=script.hashtag, timezone="Europe/London",
-        scheduled_start=clock.now(), duration_minutes=5, platforms=["memory"],
-        items=script.timeline(), host_name="Host")
-    archive.update_session(sid, origin=clock.now(), started_at=clock.now(), status="live")
-    return sid
+@dataclass
+class Scene:
+    """A live session of the small script in a real archive, on a FakeClock."""
+
+    clock: FakeClock
+    archive: Archive
+    sid: int
+    welcome: str
+
+    async def host(self, platform: MemoryPlatform) -> None:
+        """Run the session's host over `platform` until every item is done."""
+        host = SessionHost(self.archive, self.sid, {"memory": platform}, clock=self.clock,
+                           retry=RetryPolicy(attempts=3, base_seconds=1))
+        task = asyncio.create_task(host.run())
+        await self.clock.run_for(400, step=5)
+        await asyncio.wait_for(task, 5)
 
 
-async def _host(archive: Archive, sid: int, platform: MemoryPlatform, clock: FakeClock) -> None:
-    host = SessionHost(archive, sid, {"memory": platform}, clock=clock,
-                       retry=RetryPolicy(attempts=3, base_seconds=1))
-    task = asyncio.create_task(host.run())
-    await clock.run_for(400, step=5)
-    await asyncio.wait_for(task, 5)
-
-
-async def test_a_post_the_platform_has_is_not_sent_again_after_a_crash(
-    tmp_path: Path, small_script: ChatScript
-) -> None:
+@pytest.fixture
+def scene(tmp_path: Path, small_script: ChatScript) -> Scene:
     clock = FakeClock()
     archive = Archive(tmp_path / "a.db")
-    sid = _session(archive, small_script, clock)
-    platform = MemoryPlatform(ChatContext("test", "Test chat", "#TestChat", {}), clock=clock)
-    welcome = small_script.timeline()[0].text
+    sid = archive.create_session(
+        chat_id="test", title=small_script.title, hashtag=small_script.hashtag,
+        timezone="Europe/London", scheduled_start=clock.now(), duration_minutes=5,
+        platforms=["memory"], items=small_script.timeline(), host_name="Host")
+    archive.update_session(sid, origin=clock.now(), started_at=clock.now(), status="live")
+    return Scene(clock, archive, sid, small_script.timeline()[0].text)
+
+
+async def test_a_post_the_platform_has_is_not_sent_again_after_a_crash(scene: Scene) -> None:
+    platform = MemoryPlatform(ChatContext("test", "Test chat", "#TestChat", {}),
+                              clock=scene.clock)
     # The crash: 'sending' was written, the platform took the post, nothing else was saved.
-    archive.mark_sending(sid, "welcome", "memory")
-    posted = await platform.post(welcome)
-    await _host(archive, sid, platform, clock)
-    assert [p.text for p in platform.posts].count(welcome) == 1
-    row = archive.outbox(sid, "welcome")[0]
+    scene.archive.mark_sending(scene.sid, "welcome", "memory")
+    posted = await platform.post(scene.welcome)
+    await scene.host(platform)
+    assert [p.text for p in platform.posts].count(scene.welcome) == 1
+    row = scene.archive.outbox(scene.sid, "welcome")[0]
     assert row["status"] == "sent" and row["platform_id"] == posted.id
-    assert any(e["kind"] == "reconciled" for e in archive.session_log(sid))
+    assert any(e["kind"] == "reconciled" for e in scene.archive.session_log(scene.sid))
 
 
 async def test_the_echo_from_the_bots_account_with_the_text_as_sent_is_recognised(
-    tmp_path: Path, small_script: ChatScript
+    scene: Scene,
 ) -> None:
-    clock = FakeClock()
-    archive = Archive(tmp_path / "a.db")
-    sid = _session(archive, small_script, clock)
-    platform = TaggedAccount(ChatContext("test", "Test chat", "#TestChat", {}), clock=clock)
-    welcome = small_script.timeline()[0].text
-    archive.mark_sending(sid, "welcome", "memory")
+    platform = TaggedAccount(ChatContext("test", "Test chat", "#TestChat", {}),
+                             clock=scene.clock)
+    scene.archive.mark_sending(scene.sid, "welcome", "memory")
     # Collected live before the crash: by the bot's account, with the hashtag X added.
+    now = scene.clock.now()
     echo = Message("memory", "777", Author("memory", "bot-4242", "Tweetchat", is_bot=True),
-                   f"{welcome} #TestChat", clock.now())
-    archive.record_events([Event("created", "memory", "777", clock.now(), echo)],
-                          session_id=sid)
-    await _host(archive, sid, platform, clock)
-    assert welcome not in [p.text for p in platform.posts]
-    assert archive.outbox(sid, "welcome")[0]["platform_id"] == "777"
+                   f"{scene.welcome} #TestChat", now)
+    scene.archive.record_events([Event("created", "memory", "777", now, echo)],
+                                session_id=scene.sid)
+    await scene.host(platform)
+    assert scene.welcome not in [p.text for p in platform.posts]
+    assert scene.archive.outbox(scene.sid, "welcome")[0]["platform_id"] == "777"
 
 
 async def test_a_timeout_after_acceptance_is_not_posted_twice(
-    tmp_path: Path, small_script: ChatScript
+    scene: Scene, small_script: ChatScript
 ) -> None:
-    clock = FakeClock()
-    archive = Archive(tmp_path / "a.db")
-    sid = _session(archive, small_script, clock)
-    platform = AcceptedThenFailed(clock, PlatformError("no answer from X (TimeoutError)"))
-    await _host(archive, sid, platform, clock)
-    welcome = small_script.timeline()[0].text
-    assert [p.text for p in platform.posts].count(welcome) == 1
-    assert archive.outbox(sid, "welcome")[0]["status"] == "sent"
+    platform = AcceptedThenFailed(scene.clock, PlatformError("no answer from X (TimeoutError)"))
+    await scene.host(platform)
+    assert [p.text for p in platform.posts].count(scene.welcome) == 1
+    assert scene.archive.outbox(scene.sid, "welcome")[0]["status"] == "sent"
     assert len(platform.posts) == len(small_script.timeline())
 
 
-async def test_a_duplicate_refusal_of_our_own_post_is_reconciled_not_failed(
-    tmp_path: Path, small_script: ChatScript
-) -> None:
-    clock = FakeClock()
-    archive = Archive(tmp_path / "a.db")
-    sid = _session(archive, small_script, clock)
-    platform = AcceptedThenFailed(clock, DuplicatePost("X refused the post as a duplicate"))
-    await _host(archive, sid, platform, clock)
-    items = {i.key: i.status for i in archive.items(sid)}
+async def test_a_duplicate_refusal_of_our_own_post_is_reconciled_not_failed(scene: Scene) -> None:
+    platform = AcceptedThenFailed(scene.clock, DuplicatePost("X refused the post as a duplicate"))
+    await scene.host(platform)
+    items = {i.key: i.status for i in scene.archive.items(scene.sid)}
     assert set(items.values()) == {"sent"}, items
-    assert archive.outbox(sid, "welcome")[0]["platform_id"] == platform.posts[0].id
+    assert scene.archive.outbox(scene.sid, "welcome")[0]["platform_id"] == platform.posts[0].id

@@ -32,7 +32,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.platforms.bluesky.text import grapheme_count
-from bot.testing.http import serve
+from bot.testing.http import FakeService
 
 POST = "app.bsky.feed.post"
 THREADGATE = "app.bsky.feed.threadgate"
@@ -81,11 +81,12 @@ class FakeAccount:
                 "viewer": {"muted": False, "blockedBy": False}}
 
 
-class FakeBlueskyServer:
+class FakeBlueskyServer(FakeService):
     """The fake service and its control API. Use as `async with FakeBlueskyServer() as s`."""
 
     def __init__(self, *, clock: Clock | None = None, me: str = "tweetchat.bsky.social",
                  password: str = "abcd-efgh-ijkl-mnop") -> None:
+        super().__init__()
         self.clock = clock or Clock()
         self.password = password
         self.accounts: dict[str, FakeAccount] = {}  # by did
@@ -97,25 +98,12 @@ class FakeBlueskyServer:
         self.reports: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []  # (method, nsid)
         self._tokens: set[str] = set()
-        self._failures: list[tuple[int, str | None]] = []
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    async def __aenter__(self) -> FakeBlueskyServer:
+    def application(self) -> web.Application:
+        """Every XRPC method under /xrpc/{nsid}, behind auth and injected failures."""
         app = web.Application(middlewares=[self._middleware])
         app.router.add_route("*", "/xrpc/{nsid}", self._dispatch)
-        self._runner, self.port = await serve(app)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    @property
-    def base_url(self) -> str:
-        """The fake service's address on 127.0.0.1."""
-        return f"http://127.0.0.1:{self.port}"
+        return app
 
     # ----------------------------------------------------------------- control API
 
@@ -168,7 +156,7 @@ class FakeBlueskyServer:
 
     def fail_next(self, status: int = 500, count: int = 1, *, nsid: str | None = None) -> None:
         """The next `count` requests (for `nsid`, if given) fail with `status`."""
-        self._failures.extend((status, nsid) for _ in range(count))
+        self._fail_next(status, count, nsid)
 
     def threadgate(self, post_uri: str) -> dict[str, Any] | None:
         """The threadgate on a post, or None when it has none."""
@@ -211,15 +199,14 @@ class FakeBlueskyServer:
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         nsid = request.match_info.get("nsid", "")
         self.requests.append((request.method, nsid))
-        for i, (status, only) in enumerate(self._failures):
-            if only is None or only == nsid:
-                del self._failures[i]
-                reset = int(time.time()) + 1
-                response = _error(status, "RateLimitExceeded" if status == 429 else
-                                  "InternalServerError", f"injected {status}")
-                response.headers.update({"ratelimit-remaining": "0",
-                                         "ratelimit-reset": str(reset)})
-                return response
+        status = self._injected_failure(nsid, exact=True)
+        if status is not None:
+            reset = int(time.time()) + 1
+            response = _error(status, "RateLimitExceeded" if status == 429 else
+                              "InternalServerError", f"injected {status}")
+            response.headers.update({"ratelimit-remaining": "0",
+                                     "ratelimit-reset": str(reset)})
+            return response
         if nsid not in ("com.atproto.server.createSession", "com.atproto.server.refreshSession"):
             token = request.headers.get("Authorization", "").removeprefix("Bearer ")
             if token not in self._tokens:

@@ -25,7 +25,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.platforms.mastodon.text import countable_length
-from bot.testing.http import serve
+from bot.testing.http import FakeService
 
 DOMAIN = "chat.example.social"
 _FIRST_ID = 113_500_000_000_000_000
@@ -72,12 +72,13 @@ def render_html(text: str, domain: str = DOMAIN) -> str:
                    for p in paragraphs)
 
 
-class FakeMastodonServer:
+class FakeMastodonServer(FakeService):
     """The fake instance and its control API. Use as `async with FakeMastodonServer() as s`."""
 
     def __init__(self, *, clock: Clock | None = None, me: str = "tweetchat",
                  token: str = "fake-mastodon-token", max_characters: int = 500,
                  url_weight: int = 23) -> None:
+        super().__init__()
         self.clock = clock or Clock()
         self.token = token
         self.max_characters = max_characters
@@ -95,11 +96,9 @@ class FakeMastodonServer:
         self.rate_remaining = 299  # what X-RateLimit-Remaining says, and for how long more
         self.rate_window = 300.0
         self._idempotent: dict[str, str] = {}
-        self._failures: list[tuple[int, str | None]] = []
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    async def __aenter__(self) -> FakeMastodonServer:
+    def application(self) -> web.Application:
+        """The REST endpoints the adapter uses, behind auth and injected failures."""
         app = web.Application(middlewares=[self._middleware])
         r = app.router  # Mastodon.py asks for some paths with a trailing slash; Rails allows both
         r.add_get("/api/v1/accounts/verify_credentials{slash:/?}", self._verify)
@@ -113,18 +112,7 @@ class FakeMastodonServer:
         r.add_post("/api/v1/reports{slash:/?}", self._report)
         r.add_post("/api/v1/accounts/{id}/mute{slash:/?}", self._mute)
         r.add_post("/api/v1/accounts/{id}/block{slash:/?}", self._block)
-        self._runner, self.port = await serve(app)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    @property
-    def base_url(self) -> str:
-        """The fake instance's address on 127.0.0.1."""
-        return f"http://127.0.0.1:{self.port}"
+        return app
 
     # ----------------------------------------------------------------- control API
 
@@ -173,7 +161,7 @@ class FakeMastodonServer:
 
     def fail_next(self, status: int = 500, count: int = 1, *, path: str | None = None) -> None:
         """The next `count` requests (to `path`, if given) fail with `status`."""
-        self._failures.extend((status, path) for _ in range(count))
+        self._fail_next(status, count, path)
 
     # ----------------------------------------------------------------- storage
 
@@ -218,17 +206,16 @@ class FakeMastodonServer:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
-        for i, (status, only) in enumerate(self._failures):
-            if only is None or request.path.startswith(only):
-                del self._failures[i]
-                response = _error(status, "Too many requests" if status == 429 else
-                                  "injected failure")
-                if status == 429:  # Mastodon says when the window resets
-                    reset = self.clock.now().timestamp() + 1
-                    response.headers.update({
-                        "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
-                        "X-RateLimit-Reset": _iso(datetime.fromtimestamp(reset, UTC))})
-                return response
+        status = self._injected_failure(request.path)
+        if status is not None:
+            response = _error(status, "Too many requests" if status == 429 else
+                              "injected failure")
+            if status == 429:  # Mastodon says when the window resets
+                reset = self.clock.now().timestamp() + 1
+                response.headers.update({
+                    "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": _iso(datetime.fromtimestamp(reset, UTC))})
+            return response
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _error(401, "The access token is invalid")
         response = await handler(request)

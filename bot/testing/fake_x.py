@@ -63,6 +63,7 @@ from bot.testing.fake_x_rules import (
     tokens_in,
     window_refusal,
 )
+from bot.testing.http import FakeService
 
 __all__ = ["DUPLICATE_DETAIL", "NO_SEARCH_453", "FakeXServer", "FakeUser", "RecordedRequest"]
 
@@ -89,7 +90,7 @@ class RecordedRequest:
     status: int = 0
 
 
-class FakeXServer:
+class FakeXServer(FakeService):
     """The fake server and its control API. Use as `async with FakeXServer() as server`."""
 
     def __init__(
@@ -101,6 +102,7 @@ class FakeXServer:
         credits: float | None = None,
         posts_per_24h: tuple[int, int] = (USER_POSTS_PER_24H, APP_POSTS_PER_24H),
     ) -> None:
+        super().__init__()
         self.clock = clock or Clock()
         self.users: dict[str, FakeUser] = {}  # by id
         self._by_handle: dict[str, FakeUser] = {}
@@ -124,41 +126,17 @@ class FakeXServer:
         self._windows = {k: Window(limit=n, seconds=s) for k, (n, s) in limits.items()}
         self.caps = PostCaps(*posts_per_24h)
         self._page_tokens: dict[str, int] = {}  # next_token -> "older than this id"
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # ----------------------------------------------------------------- lifecycle
 
-    async def __aenter__(self) -> FakeXServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
+    def application(self) -> web.Application:
+        """The v2 endpoints the adapter uses, behind OAuth, limits and injected failures."""
         app = web.Application(middlewares=[self._middleware])
         app.router.add_post("/2/tweets", self._create)
         app.router.add_get("/2/tweets/search/recent", self._search)
         app.router.add_put("/2/tweets/{id}/hidden", self._hide)
         app.router.add_get("/2/users/me", self._me)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-
-    async def close(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    @property
-    def base_url(self) -> str:
-        """The fake server's address on 127.0.0.1."""
-        return f"http://127.0.0.1:{self.port}"
+        return app
 
     # ----------------------------------------------------------------- control API
 

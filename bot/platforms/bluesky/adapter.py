@@ -18,17 +18,15 @@ flag for the moderators.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
 from bot.platforms.base import (
     Capabilities,
     ChatContext,
-    Platform,
     PlatformError,
     PlatformServices,
 )
@@ -54,6 +52,7 @@ from bot.platforms.bluesky.posts import (
 from bot.platforms.bluesky.text import MAX_GRAPHEMES, facets_for, mentions, prepare
 from bot.platforms.payload import parse_time
 from bot.platforms.polling import Poller, Stopped
+from bot.platforms.posting import FeedPlatform
 from bot.platforms.x.client import as_bool, as_float
 from bot.records import Action, ActionResult, Backfill, Event, Message, PostRef
 
@@ -69,7 +68,7 @@ def build(context: ChatContext, services: PlatformServices) -> BlueskyPlatform:
     return BlueskyPlatform.from_settings(context, services.settings, clock=services.clock)
 
 
-class BlueskyPlatform(Platform):
+class BlueskyPlatform(FeedPlatform):
     """One chat on Bluesky, as one account (handle + app password)."""
 
     name = PLATFORM
@@ -104,7 +103,7 @@ class BlueskyPlatform(Platform):
         self._cids: dict[str, str] = {}
         self._roots: dict[str, str] = {}  # post uri -> its thread's root uri
         self._seen: set[str] = set()
-        self._welcome: tuple[str, str] | None = None  # (uri, cid) questions reply under
+        self._welcome: str | None = None  # the uri questions reply under (cid in _cids)
 
     @classmethod
     def from_settings(cls, context: ChatContext, settings: Settings, *,
@@ -156,29 +155,10 @@ class BlueskyPlatform(Platform):
 
     # ----------------------------------------------------------------- posting
 
-    async def post(self, text: str, *, reply_to: str | None = None,
-                   new_thread: str | None = None) -> PostRef:
-        """Post `text` as a new post, a reply, or under the welcome when questions are threaded."""
-        parent = (reply_to, self._cids.get(reply_to, "")) if reply_to else None
-        if parent is None and new_thread is not None and self._thread_questions:
-            parent = self._welcome
-        ref = await self._create(text, parent)
-        if reply_to is None and new_thread is None and self._welcome is None:
-            self._welcome = (ref.id, self._cids[ref.id])  # the welcome: questions hang from it
-        self.watch(ref.thread_id or ref.id)
-        return ref
+    def _watch_posted(self, thread_id: str) -> None:
+        self.watch(thread_id)
 
-    async def remind(self, text: str, start: datetime) -> PostRef | None:
-        """Post a reminder as a top-level post."""
-        return await self._create(text, None)
-
-    async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:
-        """Bluesky takes no files: post the link when the archive is public."""
-        if link is None or not self._share_transcript:
-            return
-        await self._create(f"The transcript of {self.context.title} is up: {link}", self._welcome)
-
-    async def _create(self, text: str, parent: tuple[str, str] | None) -> PostRef:
+    async def _create(self, text: str, reply_to: str | None) -> PostRef:
         prepared = prepare(text, self.context.hashtag)
         if prepared.problem:
             raise PlatformError(f"Bluesky post is {prepared.problem}: shorten it in the chat "
@@ -191,10 +171,11 @@ class BlueskyPlatform(Platform):
         if facets:
             record["facets"] = facets
         root_uri = None
-        if parent is not None:
-            root_uri = self._roots.get(parent[0], parent[0])
-            root = {"uri": root_uri, "cid": self._cids.get(root_uri, parent[1])}
-            record["reply"] = {"root": root, "parent": {"uri": parent[0], "cid": parent[1]}}
+        if reply_to is not None:
+            parent_cid = self._cids.get(reply_to, "")
+            root_uri = self._roots.get(reply_to, reply_to)
+            root = {"uri": root_uri, "cid": self._cids.get(root_uri, parent_cid)}
+            record["reply"] = {"root": root, "parent": {"uri": reply_to, "cid": parent_cid}}
         uri, cid = await self.client.create_post(record)
         self._cids[uri] = cid
         self._roots[uri] = root_uri or uri
@@ -218,7 +199,7 @@ class BlueskyPlatform(Platform):
             self._cids[message.id] = cid
         if message.thread_id:
             self._roots[message.id] = message.thread_id
-        return _under_questions(message, self._welcome[0] if self._welcome else None)
+        return _under_questions(message, self._welcome)
 
     def _fresh(self, messages: list[Message]) -> list[Event]:
         events = []
@@ -332,7 +313,8 @@ class BlueskyPlatform(Platform):
                 body = await self.client.posts([first])
                 for view in feed_views(body):
                     if view.get("uri") == first and cid_of(view):
-                        self._welcome = (first, str(cid_of(view)))
+                        self._cids[first] = str(cid_of(view))
+                        self._welcome = first
         events = await self._cycle(persistent=False)
         return Backfill(events=tuple(events), cursor=self._cursor())
 

@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from bot.terminal import ConfigOpt, console, settings_from, setup_logging
+from bot.terminal import ConfigOpt, print_check, settings_from, setup_logging, yes_no
 
 bluesky_app = typer.Typer(help="Bluesky: check the handle and app password.",
                           no_args_is_help=True)
@@ -40,16 +39,13 @@ def bluesky_check(
     settings = settings_from(config)
     report = asyncio.run(check_credentials(BlueskyCredentials.from_secrets(settings.secrets),
                                            service=settings.bluesky.service, hashtag=hashtag))
-    table = Table(title="Bluesky", title_justify="left", show_header=False)
-    table.add_row("Service", escape(report.service))
-    table.add_row("Posting as", escape(f"@{report.handle} ({report.name}, {report.did})"))
-    search = "[green]yes[/green]" if report.can_search else "[yellow]no[/yellow]"
-    table.add_row("Can search", f"{search} - {escape(report.search_detail)}")
-    table.add_row("Can moderate", "hide replies in the bot's own threads (threadgate, up to "
-                  "300), delete its own posts, report; nothing else")
-    console.print(table)
-    if not report.can_search:
-        raise typer.Exit(1)
+    print_check("Bluesky", [
+        ("Service", escape(report.service)),
+        ("Posting as", escape(f"@{report.handle} ({report.name}, {report.did})")),
+        ("Can search", yes_no(report.can_search, report.search_detail)),
+        ("Can moderate", "hide replies in the bot's own threads (threadgate, up to 300), "
+         "delete its own posts, report; nothing else"),
+    ], ok=report.can_search)
 
 
 def import_bluesky_command(

@@ -23,16 +23,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime, timedelta
-from pathlib import Path
+from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
 from bot.platforms.base import (
     Capabilities,
     ChatContext,
-    Platform,
     PlatformError,
     PlatformServices,
 )
@@ -44,6 +42,7 @@ from bot.platforms.mastodon.client import (
 from bot.platforms.mastodon.statuses import PLATFORM, BadStatus, status_message
 from bot.platforms.mastodon.text import countable_length, with_hashtag
 from bot.platforms.polling import Poller, Stopped, next_interval
+from bot.platforms.posting import FeedPlatform
 from bot.platforms.x.client import as_bool, as_float
 from bot.records import Action, ActionResult, Backfill, Event, Message, PostRef
 
@@ -60,7 +59,7 @@ def build(context: ChatContext, services: PlatformServices) -> MastodonPlatform:
     return MastodonPlatform.from_settings(context, services.settings, clock=services.clock)
 
 
-class MastodonPlatform(Platform):
+class MastodonPlatform(FeedPlatform):
     """One chat on one Mastodon account."""
 
     name = PLATFORM
@@ -157,26 +156,8 @@ class MastodonPlatform(Platform):
 
     # ----------------------------------------------------------------- posting
 
-    async def post(self, text: str, *, reply_to: str | None = None,
-                   new_thread: str | None = None) -> PostRef:
-        """Post `text` as a new status, a reply, or under the welcome (threaded questions)."""
-        if reply_to is None and new_thread is not None and self._thread_questions:
-            reply_to = self._welcome
-        ref = await self._create(text, reply_to)
-        if reply_to is None and new_thread is None and self._welcome is None:
-            self._welcome = ref.id
-        self.watch(ref.thread_id or ref.id)
-        return ref
-
-    async def remind(self, text: str, start: datetime) -> PostRef | None:
-        """Post a reminder as a top-level status."""
-        return await self._create(text, None)
-
-    async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:
-        """Statuses take no transcript files: post the link when the archive is public."""
-        if link is None or not self._share_transcript:
-            return
-        await self._create(f"The transcript of {self.context.title} is up: {link}", self._welcome)
+    def _watch_posted(self, thread_id: str) -> None:
+        self.watch(thread_id)
 
     async def _create(self, text: str, reply_to: str | None) -> PostRef:
         text = with_hashtag(text.strip(), self.context.hashtag)

@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from bot.terminal import ConfigOpt, console, settings_from, setup_logging
+from bot.terminal import ConfigOpt, print_check, settings_from, setup_logging, yes_no
 
 mastodon_app = typer.Typer(help="Mastodon: check the instance and access token.",
                            no_args_is_help=True)
@@ -43,18 +42,15 @@ def mastodon_check(
     credentials = MastodonCredentials(settings.mastodon.api_base_url,
                                       token.get_secret_value() if token else None)
     report = asyncio.run(check_credentials(credentials, hashtag=hashtag))
-    table = Table(title="Mastodon", title_justify="left", show_header=False)
-    table.add_row("Instance", escape(f"{report.instance} ({report.limits.version})"))
-    table.add_row("Posting as", escape(f"@{report.acct} ({report.name}, id {report.account_id})"))
-    table.add_row("Status limit", f"{report.limits.max_characters} characters, URLs count "
-                  f"{report.limits.characters_reserved_per_url}")
-    ok = "[green]yes[/green]" if report.can_read_tag else "[yellow]no[/yellow]"
-    table.add_row("Reads the tag", f"{ok} - {escape(report.detail)}")
-    table.add_row("Can moderate", "delete its own posts, report to the instance, mute "
-                  "(timeouts) and block from the bot's account; it cannot hide replies")
-    console.print(table)
-    if not report.can_read_tag:
-        raise typer.Exit(1)
+    print_check("Mastodon", [
+        ("Instance", escape(f"{report.instance} ({report.limits.version})")),
+        ("Posting as", escape(f"@{report.acct} ({report.name}, id {report.account_id})")),
+        ("Status limit", f"{report.limits.max_characters} characters, URLs count "
+         f"{report.limits.characters_reserved_per_url}"),
+        ("Reads the tag", yes_no(report.can_read_tag, report.detail)),
+        ("Can moderate", "delete its own posts, report to the instance, mute (timeouts) and "
+         "block from the bot's account; it cannot hide replies"),
+    ], ok=report.can_read_tag)
 
 
 def import_mastodon_command(

@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
 from bot.platforms.base import (
     Capabilities,
     ChatContext,
-    Platform,
     PlatformError,
     PlatformServices,
     PlatformSetupError,
 )
+from bot.platforms.posting import FeedPlatform
 from bot.platforms.x.budget import SearchBudget
 from bot.platforms.x.client import (
     DEFAULT_BASE_URL,
@@ -66,10 +65,11 @@ def build(context: ChatContext, services: PlatformServices) -> XPlatform:
     return XPlatform.from_settings(context, services.settings, clock=services.clock)
 
 
-class XPlatform(SearchCollecting, Platform):
+class XPlatform(SearchCollecting, FeedPlatform):
     """One chat on X: posts through OAuth 1.0a, collects by polling recent search."""
 
     name = "x"
+    welcome_follows_latest = True  # the next week's welcome (or the close) becomes the root
     capabilities = Capabilities(
         threads=True,
         hiding=True,
@@ -128,7 +128,7 @@ class XPlatform(SearchCollecting, Platform):
         self._acked: dict[str, str] = {}  # cursors whose tweets have surely been handed over
         self._watched: dict[str, datetime] = {}  # conversation id -> when watching began
         self._conversation_of: dict[str, str] = {}  # tweet id -> conversation id
-        self._root: str | None = None  # the welcome: questions reply to it (thread_questions)
+        self._welcome: str | None = None  # the welcome: questions reply to it (thread_questions)
         self._seen: set[str] = set()
         self.budget = SearchBudget()
 
@@ -295,30 +295,8 @@ class XPlatform(SearchCollecting, Platform):
 
     # ----------------------------------------------------------------- posting
 
-    async def post(
-        self, text: str, *, reply_to: str | None = None, new_thread: str | None = None
-    ) -> PostRef:
-        """Tweet `text` with the hashtag; questions may thread under the welcome."""
-        # X has no named threads. A question (new_thread set) replies to the welcome when
-        # the chat asks for `thread_questions`; otherwise it starts its own conversation.
-        if reply_to is None and new_thread is not None and self._thread_questions:
-            reply_to = self._root
-        ref = await self._create(text, reply_to)
-        if reply_to is None and new_thread is None:
-            self._root = ref.id  # the welcome (or close): the next questions hang from it
-        self.watch_conversation(ref.thread_id or ref.id)
-        return ref
-
-    async def remind(self, text: str, start: datetime) -> PostRef | None:
-        """Tweet a reminder outside the chat's conversations."""
-        # A reminder is not part of the chat: no conversation to watch, no thread root.
-        return await self._create(text, None)
-
-    async def publish_transcript(self, files: Sequence[Path], link: str | None) -> None:
-        """X takes no files: tweet the link, when the archive is public (link not None)."""
-        if link is None or not self._share_transcript:
-            return
-        await self._create(f"The transcript of {self.context.title} is up: {link}", self._root)
+    def _watch_posted(self, thread_id: str) -> None:
+        self.watch_conversation(thread_id)
 
     async def _create(self, text: str, reply_to: str | None) -> PostRef:
         self.x.api  # noqa: B018 - the plain "not started" error before anything else

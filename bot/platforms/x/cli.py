@@ -11,7 +11,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.terminal import ConfigOpt, UserError, console, settings_from, setup_logging
+from bot.terminal import (
+    ConfigOpt,
+    UserError,
+    check_table,
+    console,
+    settings_from,
+    setup_logging,
+    yes_no,
+)
 from bot.terminal_imports import print_report, run_import
 
 if TYPE_CHECKING:
@@ -58,18 +66,17 @@ def x_check(
     tag = hashtag or (script.hashtag if script is not None else "")
     report = asyncio.run(check_credentials(credentials, hashtag=tag,
                                            base_url=settings.x.api_base))
-    table = Table(title="X", title_justify="left", show_header=False)
-    table.add_row("API", settings.x.api_base)
-    table.add_row("Posting as", f"@{report.handle} ({report.name}, id {report.user_id})")
+    rows = [("API", escape(settings.x.api_base)),
+            ("Posting as", escape(f"@{report.handle} ({report.name}, id {report.user_id})"))]
     host = settings.x.host_account.lstrip("@")
     if host and host.lower() != report.handle.lower():
-        table.add_row("Host account", f"[yellow]@{host} in settings: not this account[/yellow]")
+        rows.append(("Host account",
+                     f"[yellow]@{escape(host)} in settings: not this account[/yellow]"))
     level = report.access_level or "not reported"
-    table.add_row("Access level", f"[red]{level}: cannot post[/red]" if level == "read"
-                  else level)
-    search = "[green]yes[/green]" if report.can_search else "[yellow]no[/yellow]"
-    table.add_row("Can search", f"{search} - {escape(report.search_detail)}")
-    console.print(table)
+    rows.append(("Access level", f"[red]{level}: cannot post[/red]" if level == "read"
+                 else escape(level)))
+    rows.append(("Can search", yes_no(report.can_search, report.search_detail)))
+    console.print(check_table("X", rows))
     if script is not None:
         console.print(cost_table(script, settings, replies))
     if report.access_level == "read":

@@ -60,7 +60,7 @@ class SearchCollecting:
     _watched: dict[str, datetime]
     _conversation_of: dict[str, str]
     _seen: set[str]
-    _root: str | None
+    _welcome: str | None
     _me_id: str
     _handle: str
     can_search: bool
@@ -228,9 +228,9 @@ class SearchCollecting:
             if current is None or int(value) > int(current):
                 self._cursors[key] = str(value)
         self._clamp()
-        if self._root is None and self._watched:
+        if self._welcome is None and self._watched:
             # After a restart: the newest conversation the host started is the welcome's.
-            self._root = max(self._watched, key=int)
+            self._welcome = max(self._watched, key=int)
         events: list[Event] = []
         for key, query in self._queries():
             if not self.can_search:
