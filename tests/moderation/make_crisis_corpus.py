@@ -1,4 +1,4 @@
-"""Regenerate tests/moderation/crisis_corpus.jsonl: `python -m tests.moderation.make_crisis_corpus`.
+"""Regenerate the crisis corpus and held-out round: `python -m tests.moderation.make_crisis_corpus`.
 
 Every line was written by hand for this project, in the voices a UK health chat hears
 (nurses, doctors, HR, students, patients, carers). Labels come from which list a line is
@@ -15,7 +15,25 @@ from pathlib import Path
 
 import orjson
 
+from tests.moderation.crisis_lines_2_5 import (
+    HELD_OUT_AT_RISK,
+    HELD_OUT_LOOK_ALIKE,
+    ROUND2_AT_RISK,
+    ROUND2_LOOK_ALIKE,
+    ROUND3_AT_RISK,
+    ROUND3_LOOK_ALIKE,
+    ROUND5_AT_RISK,
+    ROUND5_LOOK_ALIKE,
+)
+from tests.moderation.crisis_lines_6_7 import (
+    ROUND6_AT_RISK,
+    ROUND6_LOOK_ALIKE,
+    ROUND7_AT_RISK,
+    ROUND7_LOOK_ALIKE,
+)
+
 OUT = Path(__file__).with_name("crisis_corpus.jsonl")
+HELD_OUT = Path(__file__).with_name("crisis_heldout.jsonl")
 rng = random.Random(116123)
 
 AT_RISK = [
@@ -303,240 +321,35 @@ LOOK_ALIKE = [
     "I'm done, signing off",
 ]
 
-# Round 2: written after the detector was tuned on the lists above and first measured as
-# held out (precision 88.2%, recall 100%); its four false alarms were then fixed, so it
-# is tuned on now.
-ROUND2_AT_RISK = [
-    "i honestly want to die right now",
-    "I don't want to be alive any more, I'm so tired of everything",
-    "I feel like everyone would be better off without me at home and at work",
-    "I've been thinking about killing myself",
-    "tonight I'm going to end my life",
-    "I keep thinking I'd be better off dead",
-    "can't go on. sorry",
-    "I have no reason to live",
-    "I'm at the end, I want to die",
-    "I've been cutting myself again since the complaint",
-    "I took an overdose on Sunday and nobody knows",
-    "I am thinking about suicide",
-    "i feel suicidal after every night shift",
-    "I wish I were dead",
-    "I can't take this anymore",
-    "I don't want to wake up",
-    "Honestly I can't cope anymore",
-    "I'm going to take all my tablets",
-    "I have been suicidal since my baby died",
-    "I just want to die",
-    "My head tells me to kill myself every day",
-    "I want to end it tonight",
-    "Sometimes I think about jumping off the multi-storey",
-    "I really want to hurt myself",
-    "I'm having thoughts of ending my life",
-    "nobody would miss me. I want to die",
-    "I see no way out, I can't see a way out",
-    "I've planned how I'd kill myself",
-    "I dont see a future for me",
-    "I'm self harming again",
-]
-ROUND2_LOOK_ALIKE = [
-    "the audit is killing me slowly",
-    "I would kill for a day off",
-    "I'm dying to see the new staff room",
-    "we must talk about suicide openly in the NHS",
-    "our suicide prevention lead joins us tonight",
-    "self-harm services for young people need investment",
-    "the poster says \"it's OK to say you can't go on\"",
-    "a nurse told me she felt suicidal after a patient death; we need better support",
-    "my colleague said he wanted to kill himself, so I stayed with him and called the team",
-    "I'm not going to kill myself over a typo",
-    "I'm not suicidal, I'm annoyed",
-    "I can't go on nights again, my childcare won't allow it",
-    "I can't carry on the conversation now, I'm on a break",
-    "I won't be here next Wednesday, conference",
-    "I want to end the stigma around self-harm",
-    "I want to die peacefully at home when my time comes, like my nan did",
-    "A2 teach students how to ask 'are you thinking of suicide?'",
-    "I'm passionate about suicide prevention",
-    "If you are struggling, call Samaritans on 116 123",
-    "the handover was a car crash",
-    "my heart sank when I saw the rota",
-    "I'm so done with this printer lol",
-    "I nearly killed myself laughing at the quiz",
-    "she told me she'd been self-harming and I listened",
-    "I've started a self-harm peer support group",
-    "end it there, great chat",
-    "I'm dying of boredom in this webinar",
-    "my patience is dead",
-    "patients at risk of overdose need naloxone kits",
-    "I teach overdose awareness to student paramedics",
-    "I'm taking my tablets with food now",
-    "the strike will go on until pay is fixed",
-    "we can't go on ignoring staff wellbeing",
-    "I'd rather die than miss this chat haha",
-    "I wanted to die of embarrassment when my tweet went viral",
-    "suicidal patients need a safe space in ED",
-    "this job will be the death of me lol",
-    "can't see the point of another survey",
-    "I hurt myself playing netball",
-    "I won't be around much longer tonight, early start",
-]
-
-# Round 3: written after round 2's fixes, before the detector saw them; first measured as
-# held out (precision 89.3%, recall 83.3%), then its misses and false alarms were fixed,
-# so it is tuned on now.
-ROUND3_AT_RISK = [
-    "I don't think I can go on much longer",
-    "i've got nothing left to live for",
-    "tbh i want to die",
-    "Some days I feel like killing myself",
-    "I've been thinking about suicide a lot",
-    "i keep thinking everyone would be better off without me",
-    "I've planned to end my life this weekend",
-    "I can't cope anymore, I'm done with everything",
-    "I wish I was dead every morning when the alarm goes",
-    "I don't want to wake up tomorrow",
-    "I want to kill myself and I don't know who to tell",
-    "I'm suicidal and still working nights",
-    "I took too many of my tablets on purpose last night",
-    "I've started cutting myself again",
-    "I can't go on like this anymore",
-    "I feel suicidal when I think about the inquest",
-    "I honestly don't want to be alive",
-    "I'm going to take my own life",
-    "I'm ready to end it all",
-    "I think my family would be better off if I wasn't here",
-    "Been self harming since March",
-    "I want to end my life, sorry",
-    "no point in living anymore",
-    "I can't see a way out of this",
-    "I just want to go to sleep and not wake up",
-    "i wanna kill myself",
-    "I'm having thoughts of suicide again",
-    "I'm stockpiling my meds",
-    "I thought about jumping in front of a bus today",
-    "I don't want to exist anymore",
-]
-ROUND3_LOOK_ALIKE = [
-    "the new IT system is killing me",
-    "I'd kill for a bank holiday",
-    "these shoes are killing my feet",
-    "I'm dying to try the new coffee machine",
-    "our trust launched a suicide prevention campaign today",
-    "how do we talk to patients who have suicidal thoughts?",
-    "I teach self-harm awareness to teachers",
-    "I lead on suicide prevention in primary care",
-    "a student told me she wanted to end her life and I didn't know where to turn",
-    "my patient said he can't go on, so we called the crisis team",
-    "If you are feeling suicidal, please talk to someone you trust",
-    "the leaflet reads \"if you want to hurt yourself, call 111\"",
-    "I'm not going to end it there, more questions coming",
-    "I'm not suicidal, don't worry, just venting about rotas",
-    "the project can't go on without funding",
-    "we can't carry on like this with these staffing levels",
-    "the ward can't go on losing nurses",
-    "I can't go on the course next month",
-    "I won't be here next week, I'm at the RCN conference",
-    "I won't be around tomorrow, day off",
-    "I hurt myself moving a patient, back is sore",
-    "I cut myself on a broken vial, filled in the incident form",
-    "I want to die at home, not in hospital, when my time comes",
-    "I want to end this chat on a high",
-    "end it all with a cuppa, good night everyone",
-    "that presentation nearly killed me lol",
-    "I'm dead tired after four nights",
-    "I could die happy after that compliment from a patient",
-    "the printer died again",
-    "this is my last post tonight, night all",
-    "mental health first aid training helps us spot when someone is at risk",
-    "NHS staff suicide rates need urgent attention",
-    "risk of overdose rises after discharge; follow-up calls matter",
-    "I take my meds at 8pm so I'll be late to the chat",
-    "I'd rather die than use the old rota system again haha",
-    "patients who self-harm often face stigma in A&E",
-    "she said she wanted to die, and we stayed with her until the team came",
-    "Samaritans 116 123 is free from any phone",
-    "I'm done with this audit lol",
-    "killing time before the chat starts",
-]
-
-# Round 4: written after round 3's fixes, before the detector ever saw them, and never
-# tuned on: the bench reports these apart ("held out").
-HELD_OUT_AT_RISK = [
-    "I feel like I can't keep going",
-    "honestly I just want it all to stop",
-    "I've been thinking of ending my life",
-    "I don't see the point in living any more",
-    "I want to die, everything is too much",
-    "i think about killing myself most nights",
-    "I've been hurting myself again",
-    "I'm going to end it all tonight",
-    "I wish I could disappear forever",
-    "I'm so done with life",
-    "nobody would care if I died",
-    "I've taken an overdose",
-    "I'm scared of what I might do to myself",
-    "I keep thinking about suicide on the drive home",
-    "I can't take any more of this, I want to die",
-    "my kids would be better off without me",
-    "I feel suicidal most days now",
-    "I don't want to live anymore",
-    "I want to hurt myself tonight",
-    "I have a plan to kill myself",
-    "I'm at breaking point and I want to end my life",
-    "there's no reason for me to be alive",
-    "I've been self-harming for weeks",
-    "I can't go on, I'm exhausted by everything",
-    "I think I'd be better off dead",
-]
-HELD_OUT_LOOK_ALIKE = [
-    "these 12 hour shifts will be the death of me",
-    "I could murder a cup of tea",
-    "we lost a colleague to suicide last year; postvention support helped",
-    "our audit looked at self-harm presentations over five years",
-    "how do we ask someone directly if they are thinking about suicide?",
-    "a caller said she wanted to kill herself, and I stayed on the line",
-    "my friend is suicidal and I don't know how to help her",
-    "he told me he had nothing to live for since his wife died",
-    "I'm not thinking about ending anything, just tired",
-    "the strategy can't go on being ignored",
-    "I can't go on Instagram at work",
-    "I won't be here tomorrow, I'm on a study day",
-    "I hurt myself lifting boxes at home",
-    "I want to end the session with a thank you",
-    "I'm dying to know what Q5 is",
-    "I'd die for a day off",
-    "we need better crisis pathways for people who feel they can't go on",
-    "ended it all with a group hug at the end of the study day",
-    "the poster says 'you are not alone' with the Samaritans number",
-    "overdose awareness week starts Monday",
-    "I'm done, time for bed",
-    "our hospice helps people die with dignity",
-    "this heat is unbearable, I'm melting",
-    "I nearly died when I saw the new uniforms",
-    "I teach students how to respond when a patient says they want to die",
-]
 
 WRAP = [
     "{t}", "{t}", "{t}", "A{q} {t}", "{t} #NHSSM", "A{q}: {t}", "{t}.", "{t} #NHSSM",
 ]
 
 
-def main() -> None:
-    rows = []
-    sets = ((True, False, AT_RISK), (False, False, LOOK_ALIKE), (True, False, ROUND2_AT_RISK),
-            (False, False, ROUND2_LOOK_ALIKE), (True, False, ROUND3_AT_RISK),
-            (False, False, ROUND3_LOOK_ALIKE), (True, True, HELD_OUT_AT_RISK),
-            (False, True, HELD_OUT_LOOK_ALIKE))
-    for label, held_out, lines in sets:
+def _rows(sets: tuple[tuple[int, bool, list[str]], ...]) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for round_no, label, lines in sets:
         for text in lines:
             wrap = rng.choice(WRAP)
-            row = {"text": wrap.format(t=text, q=rng.randint(1, 7)), "at_risk": label}
-            if held_out:
-                row["held_out"] = True
-            rows.append(row)
+            rows.append({"text": wrap.format(t=text, q=rng.randint(1, 7)), "at_risk": label,
+                         "round": round_no})
     rng.shuffle(rows)
-    OUT.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
-    print(f"wrote {len(rows)} lines to {OUT}")
+    return rows
+
+
+def main() -> None:
+    """Write the corpus (rounds the rules were made from) and the held-out round apart."""
+    corpus = _rows(((1, True, AT_RISK), (1, False, LOOK_ALIKE), (2, True, ROUND2_AT_RISK),
+                    (2, False, ROUND2_LOOK_ALIKE), (3, True, ROUND3_AT_RISK),
+                    (3, False, ROUND3_LOOK_ALIKE), (4, True, HELD_OUT_AT_RISK),
+                    (4, False, HELD_OUT_LOOK_ALIKE), (5, True, ROUND5_AT_RISK),
+                    (5, False, ROUND5_LOOK_ALIKE), (6, True, ROUND6_AT_RISK),
+                    (6, False, ROUND6_LOOK_ALIKE)))
+    held_out = _rows(((7, True, ROUND7_AT_RISK), (7, False, ROUND7_LOOK_ALIKE)))
+    for path, rows in ((OUT, corpus), (HELD_OUT, held_out)):
+        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+        print(f"wrote {len(rows)} lines to {path}")
 
 
 if __name__ == "__main__":

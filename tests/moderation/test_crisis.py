@@ -16,10 +16,19 @@ from bot.moderation.scan import scan_lines
 from tests.moderation.test_engine import T0, Chat, FakePlatform
 
 CORPUS = Path(__file__).with_name("crisis_corpus.jsonl")
+HELD_OUT = Path(__file__).with_name("crisis_heldout.jsonl")
 
 
-def _rows() -> list[dict]:
-    return [orjson.loads(line) for line in CORPUS.read_text("utf-8").splitlines()]
+def _rows(path: Path = CORPUS) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def test_held_out_round_is_new_wording() -> None:
+    """The held-out round shares no line with the corpus the rules were made from."""
+    held = _rows(HELD_OUT)
+    assert len(held) >= 60 and {r["round"] for r in held} == {7}
+    assert {r["text"] for r in held}.isdisjoint({r["text"] for r in _rows()})
+    assert max(r["round"] for r in _rows()) < 7
 
 
 def test_corpus_is_large_and_balanced() -> None:
@@ -54,6 +63,14 @@ def test_corpus_precision_and_recall() -> None:
     ("a patient told me she wanted to die", False),
     ("I'm not suicidal, just tired", False),
     ("I can't go on Twitter at work", False),
+    ("I'm so done with life", True),
+    ("nobody would care if I died", True),
+    ("I used to want to die every day; therapy changed that", False),
+    ("five years ago I wanted to die; today I ran a half marathon", False),
+    ("my brother has been suicidal and the crisis team were amazing", False),
+    ("I'm going to kill myself if this webinar freezes again", False),
+    ("as a patient on this ward I just want to end it", True),
+    ("I'm a mental health nurse and I assess people who want to die", False),
 ])
 def test_who_is_speaking(text: str, at_risk: bool) -> None:
     assert bool(detect_crisis(text)) is at_risk
@@ -126,7 +143,7 @@ async def test_platform_without_private_channel_tells_moderators(tmp_path: Path)
 def test_first_look_changes_no_verdict() -> None:
     from bot.moderation.crisis import scan_all
 
-    for row in _rows():
+    for row in _rows() + _rows(HELD_OUT):
         assert detect_crisis(row["text"]) == scan_all(row["text"]), row["text"]
 
 
