@@ -60,7 +60,7 @@ def send_control(settings: Settings, command: str, minutes: float | None, *,
     token = moderator_token(settings)
 
     async def call() -> str:
-        body = {"command": command, "minutes": minutes, "chat": chat, "actor": "cli"}
+        body = {"command": command, "minutes": minutes, "chat": chat}
         timeout = aiohttp.ClientTimeout(total=10)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:

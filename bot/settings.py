@@ -71,7 +71,14 @@ class WebSettings(_Section):
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""  # how people reach the room, for links in posts and invites
     max_message_chars: int = 1000
-    messages_per_minute: int = 20  # per participant
+    messages_per_minute: int = Field(default=20, ge=1)  # per participant (and connection)
+    # Per client address, across every key it makes up: generous, since a hospital's staff
+    # may share one NAT address (moderation also judges floods per address, at 10x).
+    messages_per_minute_per_address: int = Field(default=120, ge=1)
+    max_connections_per_address: int = Field(default=20, ge=1)  # open room WebSockets
+    # Proxies (exact addresses) whose X-Forwarded-For names the real client; empty: trust none.
+    trusted_proxies: tuple[str, ...] = ()
+    moderator_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     edit_window_minutes: int = 5
 
 

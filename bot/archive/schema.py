@@ -237,6 +237,16 @@ def m004_participant_roles(db: Database) -> None:
     )
 
 
+# Moderator console sign-ins: the cookie holds a random id, this table its hash, so a
+# stolen archive file signs nobody in and signing out revokes the session for good.
+def m005_moderator_sessions(db: Database) -> None:
+    """A table of console sessions: id hash, token binding, created and expiry times."""
+    db.execute(
+        "create table if not exists moderator_sessions (id_hash text primary key, "
+        "binding text not null, created text not null, expires text not null)"
+    )
+
+
 # The order new archives are built in. Steps are independent of each other's order among
 # those an old archive already has (m101 predates m003, so older archives ran it first).
 STEPS: tuple[Callable[[Database], None], ...] = (
@@ -245,6 +255,7 @@ STEPS: tuple[Callable[[Database], None], ...] = (
     m003_message_raw,
     m101_moderation_review,
     m004_participant_roles,
+    m005_moderator_sessions,
 )
 
 migrations = Migrations("tweetchat")

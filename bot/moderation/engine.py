@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -125,6 +125,11 @@ class ModerationEngine:
         # chat id -> the chat script's own signpost text (the policy's is the default)
         self.signposts: dict[str, str] = {}
         self.context = SpamContext(self.policy.spam)
+        senders = self.policy.spam.for_senders()
+        # Deep enough that the collector's replay of a message (screened once on arrival,
+        # again in its batch) still finds it, so nothing is counted twice.
+        self.sender_context = SpamContext(senders, max_per_author=10 * max(
+            senders.flood_messages, senders.repeats))
         self._keys = itertools.count()
         self._severity = {a: i for i, a in enumerate(ACTIONS)}
         self._masks = {name: c.mask for name, c in self.policy.checks.items()}
@@ -132,11 +137,14 @@ class ModerationEngine:
     # -- the pure part ----------------------------------------------------------------------
 
     def verdict(self, message_text: str, author_key: str | None, at: datetime,
-                context: SpamContext | None = None, *, message_key: str | None = None) -> Verdict:
+                context: SpamContext | None = None, *, message_key: str | None = None,
+                sender_key: str | None = None) -> Verdict:
         """Judge one message.
 
         `context` carries per-author history for repeat/flood checks; pass None (e.g. for
-        an edit) to skip them.
+        an edit) to skip them. `sender_key` names the client address behind the author,
+        when the platform knows one: its history (in `sender_context`, with limits scaled
+        up) catches a flood spread over many made-up authors.
         """
         checks = self.policy.checks
         text = message_text
@@ -151,6 +159,11 @@ class ModerationEngine:
             key = message_key or f"anon:{next(self._keys)}"
             found += [f for f in detect_repeats_and_floods(text, author_key, key, at, context)
                       if f.check in checks]
+            if sender_key:
+                already = {f.check for f in found}
+                found += [f for f in detect_repeats_and_floods(text, sender_key, key, at,
+                                                               self.sender_context)
+                          if f.check in checks and f.check not in already]
         if "link_only" in checks:
             found += detect_link_only(text)
         if "mass_mention" in checks:
@@ -274,9 +287,11 @@ class ModerationEngine:
                 continue
             report.screened += 1
             created = event.kind == "created"
+            sender = msg.raw.get("sender") if isinstance(msg.raw, Mapping) else None
             verdict = self.verdict(
                 msg.text, f"{msg.platform}:{msg.author.id}", msg.created,
-                self.context if created else None, message_key=f"{msg.platform}:{msg.id}")
+                self.context if created else None, message_key=f"{msg.platform}:{msg.id}",
+                sender_key=f"{msg.platform}~{sender}" if isinstance(sender, str) else None)
             if verdict.clean and created:
                 continue
             stored = archive.message(msg.platform, msg.id)
@@ -294,6 +309,7 @@ class ModerationEngine:
                 report.notices += applied.notices
         if report.screened:
             self.context.prune(now)
+            self.sender_context.prune(now)
         return report
 
     def signpost_for(self, platform_obj: Platform | None) -> str:

@@ -1,12 +1,13 @@
-"""The JSON API: public status, and moderator controls guarded by the token.
+"""The JSON API: public status, and moderator controls guarded by auth.py.
 
-`tweetchat control` and the moderator console both use these routes. The token is
-compared in constant time and every refusal is a 403 with a plain reason.
+`tweetchat control` calls these routes with `Authorization: Bearer <token>`; a console
+page may call them with its session cookie plus the CSRF header (auth.require_api). Every
+refusal is a 4xx with a plain reason; the session log names who acted from how they
+signed in, never from the body.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -15,27 +16,12 @@ import orjson
 from aiohttp import web
 
 from bot.host import CONTROLS, ControlError, extend_minutes, session_pace
+from bot.webapp.auth import auth_for
 
 if TYPE_CHECKING:
     from bot.core import Core
 
 log = logging.getLogger(__name__)
-
-
-def token_ok(request: web.Request, bot: Core) -> bool:
-    """Whether the request carries the moderator token (header or cookie), compared safely."""
-    supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not supplied:
-        supplied = request.cookies.get("tweetchat_mod", "")
-    return bool(supplied) and hmac.compare_digest(supplied.encode(), bot.moderator_token.encode())
-
-
-def require_moderator(request: web.Request, bot: Core) -> None:
-    """A 403 with a JSON reason unless the request carries the moderator token."""
-    if not token_ok(request, bot):
-        raise web.HTTPForbidden(
-            text='{"error": "moderator token missing or wrong"}', content_type="application/json"
-        )
 
 
 MAX_JSON_BYTES = 64 * 1024  # a control, a session start or a message: a few hundred bytes
@@ -117,6 +103,7 @@ def session_json(bot: Core, session_id: int) -> dict[str, Any]:
 def setup_api(app: web.Application, bot: Core) -> None:
     """Add the /api routes: status, sessions, control and reload."""
     routes = web.RouteTableDef()
+    auth = auth_for(app, bot)
 
     @routes.get("/api/status")
     async def status(request: web.Request) -> web.Response:
@@ -130,7 +117,7 @@ def setup_api(app: web.Application, bot: Core) -> None:
 
     @routes.post("/api/control")
     async def control(request: web.Request) -> web.Response:
-        require_moderator(request, bot)
+        who = auth.require_api(request, has_body=True)
         body = await read_json(request)
         command = typed(body, "command", str, "a control name") or ""
         if command not in CONTROLS:
@@ -140,7 +127,6 @@ def setup_api(app: web.Application, bot: Core) -> None:
         minutes = typed(body, "minutes", (int, float), "a number of minutes")
         chat = typed(body, "chat", str, "a chat id")
         session = typed(body, "session", int, "a session number")
-        actor = typed(body, "actor", str, "a name") or "moderator"
         try:
             if minutes is not None:
                 minutes = extend_minutes(minutes)
@@ -148,14 +134,14 @@ def setup_api(app: web.Application, bot: Core) -> None:
             raise bad_request(str(exc)) from None
         try:
             detail = bot.control(command, minutes, chat_id=chat, session_id=session,
-                                 actor=actor[:80])
+                                 actor=who.actor)
         except (ControlError, ValueError) as exc:
             return web.json_response({"error": str(exc)}, status=409)
         return web.json_response({"ok": True, "detail": detail})
 
     @routes.post("/api/sessions")
     async def start_session(request: web.Request) -> web.Response:
-        require_moderator(request, bot)
+        who = auth.require_api(request, has_body=True)
         body = await read_json(request)
         chat = typed(body, "chat", str, "a chat id") or ""
         rehearsal = typed(body, "rehearsal", bool, "true or false")
@@ -169,6 +155,8 @@ def setup_api(app: web.Application, bot: Core) -> None:
                 chat, pace=pace, rehearsal=pace != 1 if rehearsal is None else rehearsal)
         except (ControlError, ValueError) as exc:
             return web.json_response({"error": str(exc)}, status=409)
+        bot.archive.audit(actor=who.actor, action="session.start", target=chat,
+                          detail=f"session {session_id}", at=bot.clock.now())
         return web.json_response({"ok": True, "session": session_json(bot, session_id)})
 
     @routes.get("/api/sessions/{id:\\d+}")
@@ -180,7 +168,7 @@ def setup_api(app: web.Application, bot: Core) -> None:
 
     @routes.post("/api/reload")
     async def reload(request: web.Request) -> web.Response:
-        require_moderator(request, bot)
+        auth.require_api(request, has_body=False)
         result = await bot.reload()
         return web.json_response({"ok": True, **result,
                                   "problems": [str(i) for i in bot.script_issues]})

@@ -1,28 +1,27 @@
 """The moderator console: /moderate.
 
-Sign in with the moderator token (kept in an HttpOnly, SameSite=Strict cookie). Every POST
-needs the token and, when the token came from the cookie, a CSRF field derived from the
-token plus a same-origin Origin header, so another site cannot drive the console through a
-moderator's browser. Plain forms with redirect-after-post: it works without JavaScript.
+Sign in with the moderator token; the browser then holds only a server-side session's id
+(auth.py). Every POST needs that session and its CSRF field, with no foreign Origin, or a
+Bearer token, so another site cannot drive the console through a moderator's browser.
+Plain forms with redirect-after-post: it works without JavaScript.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlencode, urlsplit
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlencode
 
 from aiohttp import web
 from jinja2 import Environment
 
 from bot.host import CONTROLS, ControlError
+from bot.platforms.web.origin import is_same_origin
 from bot.records import Action
 from bot.script import ScriptError, ScriptIssue, load_script
-from bot.webapp.api import record_id, token_ok
+from bot.webapp.api import record_id
+from bot.webapp.auth import Moderator, auth_for
 from bot.webapp.templating import render
 
 if TYPE_CHECKING:
@@ -30,36 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COOKIE = "tweetchat_mod"
 MAX_SCRIPT_BYTES = 128 * 1024
-LOGIN_FAILURES = 10  # per client address in ten minutes, then sign-in is refused for a while
-
-
-def csrf_token(bot: Core) -> str:
-    """The console forms' CSRF token, derived from the moderator token."""
-    return hmac.new(bot.moderator_token.encode(), b"tweetchat-csrf", hashlib.sha256).hexdigest()
-
-
-def _same_origin(request: web.Request) -> bool:
-    origin = request.headers.get("Origin") or request.headers.get("Referer")
-    if not origin:
-        return True  # old browsers send neither on same-origin posts; the CSRF field still counts
-    parts = urlsplit(origin)
-    return parts.netloc == request.host
-
-
-async def require_console(request: web.Request, bot: Core) -> dict[str, Any]:
-    """Token and CSRF checks for a console POST; returns the form fields."""
-    if not token_ok(request, bot):
-        raise web.HTTPForbidden(text="Moderator sign-in needed: the token is missing or wrong.")
-    form = dict(await request.post())
-    if request.headers.get("Authorization", "").startswith("Bearer "):
-        return form  # a script holding the token: no browser cookie to ride on
-    supplied = str(form.get("csrf", ""))
-    if not _same_origin(request) or not hmac.compare_digest(supplied, csrf_token(bot)):
-        raise web.HTTPForbidden(text="Refused: this form did not come from the console page "
-                                     "(cross-site request). Reload /moderate and try again.")
-    return form
 
 
 def _back(message: str = "", error: str = "", session: object = None) -> web.HTTPSeeOther:
@@ -71,9 +41,10 @@ def _back(message: str = "", error: str = "", session: object = None) -> web.HTT
 def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
     """Add the moderator console's routes under /moderate."""
     routes = web.RouteTableDef()
-    failures: dict[str, list[float]] = {}
+    auth = auth_for(app, bot)
 
-    def console(request: web.Request, *, status: int = 200, upload_text: str = "",
+    def console(request: web.Request, who: Moderator, *, status: int = 200,
+                upload_text: str = "",
                 upload_issues: list[ScriptIssue] | None = None) -> web.Response:
         from bot.moderation import review as review_mod
 
@@ -93,8 +64,8 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
             messages = bot.archive.messages(selected.id)[-200:]
             messages.reverse()
         recent = list(reversed(bot.archive.sessions()))[:15]
-        return render(
-            env, "moderate.html.j2", status=status, csrf=csrf_token(bot), live=live,
+        page = render(
+            env, "moderate.html.j2", status=status, csrf=who.csrf, live=live,
             selected=selected, messages=messages, recent=recent, chats=sorted(bot.chats),
             controls=CONTROLS, alerts=list(reversed(bot.alerts))[:20],
             queue=review_mod.review_queue(bot.archive), decisions=review_mod.DECISIONS,
@@ -103,62 +74,61 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
             upload_issues=upload_issues or [], items=(bot.archive.items(selected.id)
                                                       if selected else []),
         )
+        page.headers["Cache-Control"] = "no-store"  # it carries the session's CSRF value
+        return page
 
     @routes.get("/moderate")
     async def page(request: web.Request) -> web.Response:
-        if not token_ok(request, bot):
+        who = auth.session(request)
+        if who is None:
             return render(env, "login.html.j2", error="")
-        return console(request)
+        return console(request, who)
 
     @routes.post("/moderate/login")
     async def login(request: web.Request) -> web.Response:
-        peer = request.remote or "?"
-        now = time.monotonic()
-        recent = [t for t in failures.get(peer, []) if now - t < 600]
-        failures[peer] = recent
-        if len(recent) >= LOGIN_FAILURES:
-            return render(env, "login.html.j2", status=429,
-                          error="Too many wrong tokens from here; wait ten minutes.")
-        if not _same_origin(request):
+        if not is_same_origin(request, bot.settings.web.public_url, missing_ok=True):
             raise web.HTTPForbidden(text="Refused: sign in from the console page itself.")
         form = await request.post()
         supplied = str(form.get("token", "")).strip()
-        if not supplied or not hmac.compare_digest(supplied.encode(),
-                                                   bot.moderator_token.encode()):
-            recent.append(now)
-            log.warning("a moderator sign-in with a wrong token from %s", peer)
+        response = web.HTTPSeeOther("/moderate")
+        try:
+            auth.sign_in(request, response, supplied)
+        except web.HTTPTooManyRequests as refused:
+            page = render(env, "login.html.j2", status=429,
+                          error="Too many wrong tokens from here; wait and try again later.")
+            page.headers["Retry-After"] = refused.headers.get("Retry-After", "600")
+            return page
+        except web.HTTPForbidden:
+            log.warning("a moderator sign-in with a wrong token")
             return render(env, "login.html.j2", status=403,
                           error="That token is not right. It is MODERATOR_TOKEN, or the file "
                                 "transcripts/.moderator-token on the bot's machine.")
-        response = web.HTTPSeeOther("/moderate")
-        response.set_cookie(COOKIE, supplied, httponly=True, samesite="Strict", path="/",
-                            secure=request.secure, max_age=12 * 3600)
         raise response
 
     @routes.post("/moderate/logout")
     async def logout(request: web.Request) -> web.Response:
-        await require_console(request, bot)
+        who, _ = await auth.require_form(request)
         response = web.HTTPSeeOther("/moderate")
-        response.del_cookie(COOKIE, path="/")
+        auth.sign_out(who, response)
         raise response
 
     @routes.post("/moderate/control")
     async def control(request: web.Request) -> web.Response:
-        form = await require_console(request, bot)
+        who, form = await auth.require_form(request)
         command = str(form.get("command", ""))
         session = record_id(form.get("session"))
         try:
             minutes = float(form["minutes"]) if form.get("minutes") else None
             if command not in CONTROLS:
                 raise ControlError(f"unknown control '{command}'")
-            detail = bot.control(command, minutes, session_id=session, actor="console")
+            detail = bot.control(command, minutes, session_id=session, actor=who.actor)
         except (ControlError, ValueError) as exc:
             raise _back(error=str(exc), session=session) from None
         raise _back(message=detail, session=session)
 
     @routes.post("/moderate/start")
     async def start(request: web.Request) -> web.Response:
-        form = await require_console(request, bot)
+        who, form = await auth.require_form(request)
         chat = str(form.get("chat", ""))
         rehearsal = form.get("rehearsal") == "on"
         try:
@@ -173,7 +143,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
 
     @routes.post("/moderate/script")
     async def upload(request: web.Request) -> web.Response:
-        form = await require_console(request, bot)
+        who, form = await auth.require_form(request)
         text = form.get("text") or ""
         upload_file = form.get("file")
         if isinstance(upload_file, web.FileField) and upload_file.filename:
@@ -191,17 +161,17 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
         try:
             script = load_script(chats_dir / "uploaded.yaml", text=text)
         except ScriptError as exc:
-            return console(request, status=422, upload_text=text, upload_issues=exc.issues)
+            return console(request, who, status=422, upload_text=text, upload_issues=exc.issues)
         chats_dir.mkdir(parents=True, exist_ok=True)
         target = chats_dir / f"{script.id}.yaml"
         target.write_text(text, encoding="utf-8")
-        bot.archive.audit(actor="console", action="script.upload", target=str(target),
+        bot.archive.audit(actor=who.actor, action="script.upload", target=str(target),
                           detail=f"{script.title} ({script.hashtag})", at=bot.clock.now())
         result = await bot.reload()
         raise _back(message=f"saved {target} and reloaded ({result})")
 
     async def moderate_message(request: web.Request, hide: bool) -> web.Response:
-        form = await require_console(request, bot)
+        who, form = await auth.require_form(request)
         platform_name, message_id = str(form.get("platform", "")), str(form.get("id", ""))
         stored = bot.archive.message(platform_name, message_id)
         if stored is None:
@@ -209,7 +179,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
         bot.archive.set_moderation_state(platform_name, message_id, hidden=hide,
                                          held=False if not hide else None)
         verb: Literal["hide", "restore"] = "hide" if hide else "restore"
-        bot.archive.audit(actor="console", action=f"message.{verb}",
+        bot.archive.audit(actor=who.actor, action=f"message.{verb}",
                           target=f"{platform_name}:{message_id}", detail="", at=bot.clock.now())
         note = f"{verb}: {platform_name}:{message_id}"
         chat = bot.archive.session(stored.session_id).chat_id if stored.session_id else None
@@ -237,7 +207,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
     async def review(request: web.Request) -> web.Response:
         from bot.moderation.review import ReviewError, decide, review_queue
 
-        form = await require_console(request, bot)
+        who, form = await auth.require_form(request)
         try:
             event_id = record_id(form.get("event"))
             if event_id is None:
@@ -251,7 +221,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
             platform = runtime.platforms.get(item.platform) if runtime else None
         try:
             decision = await decide(bot.archive, event_id, str(form.get("decision", "")),
-                                    "console", bot.clock.now(), platform)
+                                    who.actor, bot.clock.now(), platform)
         except ReviewError as exc:
             raise _back(error=str(exc)) from None
         if item is not None and item.session_id is not None and \
@@ -264,7 +234,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
         """Any participant's CPD certificate, for a moderator (rendered off the loop)."""
         from bot.transcript.certificate import CertificateError
 
-        form = await require_console(request, bot)
+        who, form = await auth.require_form(request)
         session_text, platform = str(form.get("session", "")), str(form.get("platform", ""))
         author = str(form.get("author", ""))[:200]
         if not session_text.isdigit() or len(session_text) > 12 or not author:
@@ -279,4 +249,4 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
     app.add_routes(routes)
 
 
-__all__ = ["COOKIE", "csrf_token", "setup_moderate"]
+__all__ = ["setup_moderate"]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.platforms.web.guard import Refused, author_id_for
+from bot.platforms.web.origin import client_address
 from bot.platforms.web.service import RoomService
 from bot.platforms.web.ws import room_socket
 from bot.webapp.api import read_json, record_id
@@ -44,8 +45,10 @@ def setup_room(app: web.Application, bot: Core) -> RoomService:
             service.platform(chat)
             author_id = author_id_for(body.get("key"))
             name = service.display_name(chat, body.get("name"))
+            address = client_address(request, bot.settings.web.trusted_proxies)
             result = await service.send(chat, author_id=author_id, name=name,
-                                        text=body.get("text"), reply_to=body.get("reply_to"))
+                                        text=body.get("text"), reply_to=body.get("reply_to"),
+                                        address=address)
         except Refused as exc:
             return web.json_response({"error": str(exc), "code": exc.code}, status=exc.status)
         return web.json_response({"ok": True, **result})

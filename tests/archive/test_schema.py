@@ -61,7 +61,7 @@ def test_an_archive_from_before_m003_upgrades_with_its_moderation_history(
     archive = Archive(path)
     assert _applied(archive.db) == [
         "m001_core", "m002_narrow_fts_update_trigger", "m101_moderation_review",
-        "m003_message_raw", "m004_participant_roles",
+        "m003_message_raw", "m004_participant_roles", "m005_moderator_sessions",
     ]
     [kept] = moderation_store.events_for_message(archive, "x", "9")
     assert (kept["status"], kept["actor"], kept["decided_at"]) == ("hidden", "mod", T0.isoformat())
@@ -80,7 +80,8 @@ def test_an_archive_missing_the_moderation_step_gets_it_on_open(tmp_path: Path) 
     db.close()
 
     archive = Archive(path)
-    assert _applied(archive.db)[-2:] == ["m101_moderation_review", "m004_participant_roles"]
+    assert _applied(archive.db)[-3:] == ["m101_moderation_review", "m004_participant_roles",
+                                         "m005_moderator_sessions"]
     assert {("platform", "message_id"), ("session_id", "status")} <= _indexes(
         archive.db, "moderation_events")
     closed = moderation_store.close_events(archive, "x", "9", also=None, status="approved",

@@ -15,10 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.host import ControlError, extend_minutes, session_pace
-from bot.webapp.console import csrf_token
 from tests.conftest import write_script
 from tests.test_cli import tweetchat
-from tests.web.conftest import TOKEN, until
+from tests.web.conftest import TOKEN, sign_in, until
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 BAD_NUMBERS = [math.nan, math.inf, -math.inf, 0, -1, 1e400, 10**400, 24 * 60 + 1, True, "5",
@@ -91,15 +90,14 @@ async def test_api_refuses_bad_numbers_and_types_with_400(room) -> None:  # type
 
 async def test_console_refuses_nan_in_one_line(room) -> None:  # type: ignore[no-untyped-def]
     bot, client = room
-    r = await client.post("/moderate/login", data={"token": TOKEN}, allow_redirects=False)
-    assert r.status == 303
+    csrf = await sign_in(client)
     sid = await bot.start_session("webtest", pace=60, rehearsal=True)
     for value in ("nan", "inf", "1e400", "-3"):
         r = await client.post("/moderate/control", data={
-            "command": "extend", "minutes": value, "session": str(sid), "csrf": csrf_token(bot)})
+            "command": "extend", "minutes": value, "session": str(sid), "csrf": csrf})
         assert r.status == 200 and "extend&#39;s minutes must be" in await r.text(), value
     r = await client.post("/moderate/start", data={
-        "chat": "webtest", "rehearsal": "on", "pace": "nan", "csrf": csrf_token(bot)})
+        "chat": "webtest", "rehearsal": "on", "pace": "nan", "csrf": csrf})
     assert r.status == 200 and "pace must be" in await r.text()
 
 

@@ -13,8 +13,7 @@ import json
 import random
 from typing import Any
 
-from bot.webapp.console import csrf_token
-from tests.web.conftest import TOKEN
+from tests.web.conftest import TOKEN, sign_in
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 HUGE = "9" * 5000
@@ -68,8 +67,7 @@ def forms(csrf: str) -> list[dict[str, str]]:
 
 async def test_no_route_answers_500_to_the_hostile_corpus(live) -> None:  # type: ignore[no-untyped-def]
     bot, client, sid = live
-    r = await client.post("/moderate/login", data={"token": TOKEN}, allow_redirects=False)
-    assert r.status == 303
+    csrf = await sign_in(client)
     statuses: dict[str, int] = {}
 
     async def hit(method: str, path: str, **kwargs: Any) -> None:
@@ -95,7 +93,6 @@ async def test_no_route_answers_500_to_the_hostile_corpus(live) -> None:  # type
                      "/api/chats/webtest/messages"):
             await hit("POST", path, data=body, headers={**BEARER,
                                                         "Content-Type": "application/json"})
-    csrf = csrf_token(bot)
     for form in forms(csrf):
         for path in ("/moderate/control", "/moderate/start", "/moderate/script",
                      "/moderate/hide", "/moderate/restore", "/moderate/review",

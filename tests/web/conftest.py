@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,21 +61,21 @@ def make_script(tmp: Path, chat_id: str = "webtest", close: str = "60m") -> Chat
     return load_script(path)
 
 
-def make_settings(tmp: Path, **web: object) -> Settings:
+def make_settings(tmp: Path, *, token: str = TOKEN, **web: object) -> Settings:
     return Settings(
         archive=ArchiveSettings(path=tmp / "archive.db", transcripts_dir=tmp / "transcripts"),
         chats=ChatsSettings(dir=tmp / "chats"),
         scheduler=SchedulerSettings(jobs_db=tmp / "jobs.db"),
         web=WebSettings(port=0, **web),  # type: ignore[arg-type]
-        secrets=Secrets(moderator_token=TOKEN),  # type: ignore[arg-type]
+        secrets=Secrets(moderator_token=token),  # type: ignore[arg-type]
     )
 
 
 @contextlib.asynccontextmanager
 async def running_app(tmp: Path, *, scripts: list[ChatScript] | None = None,
-                      clock: Clock | None = None, **web: object
+                      clock: Clock | None = None, token: str = TOKEN, **web: object
                       ) -> AsyncIterator[tuple[App, TestClient]]:
-    settings = make_settings(tmp, **web)
+    settings = make_settings(tmp, token=token, **web)
     bot = App(settings, clock=clock, scripts=scripts if scripts is not None else [make_script(tmp)],
               with_scheduler=False, with_web=False)
     await bot.start()
@@ -86,6 +87,19 @@ async def running_app(tmp: Path, *, scripts: list[ChatScript] | None = None,
     finally:
         await client.close()
         await bot.stop()
+
+
+async def sign_in(client: TestClient) -> str:
+    """Sign in to the console as a browser would; the CSRF value its page carries."""
+    r = await client.post("/moderate/login", data={"token": TOKEN}, allow_redirects=False)
+    assert r.status == 303, r.status
+    cookie = r.headers["Set-Cookie"]
+    assert "tweetchat_mod=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert TOKEN not in cookie  # the cookie holds a session id, never the token
+    page = await (await client.get("/moderate")).text()
+    found = re.search(r'data-csrf="([0-9a-f]{64})"', page)
+    assert found, "the console page carries no CSRF value"
+    return found.group(1)
 
 
 async def until(condition, *, tries: int = 500, what: str = "condition"):  # type: ignore[no-untyped-def]

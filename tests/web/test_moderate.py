@@ -4,17 +4,9 @@ script upload with line-numbered errors, hiding and restoring, the review queue.
 from __future__ import annotations
 
 from bot.archive import moderation_store
-from bot.webapp.console import csrf_token
-from tests.web.conftest import SCRIPT, TOKEN, frames_until, join, until
+from tests.web.conftest import SCRIPT, TOKEN, frames_until, join, sign_in, until
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
-
-
-async def sign_in(client) -> None:  # type: ignore[no-untyped-def]
-    r = await client.post("/moderate/login", data={"token": TOKEN}, allow_redirects=False)
-    assert r.status == 303
-    cookie = r.headers["Set-Cookie"]
-    assert "tweetchat_mod=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
 
 
 async def test_console_needs_the_token(room):
@@ -23,7 +15,7 @@ async def test_console_needs_the_token(room):
     assert r.status == 200 and 'action="/moderate/login"' in await r.text()
     for path in ("/moderate/control", "/moderate/start", "/moderate/script", "/moderate/hide",
                  "/moderate/restore", "/moderate/review", "/moderate/logout"):
-        r = await client.post(path, data={"csrf": csrf_token(bot)}, allow_redirects=False)
+        r = await client.post(path, data={"csrf": "0" * 64}, allow_redirects=False)
         assert r.status == 403, path
     r = await client.post("/moderate/login", data={"token": "wrong"})
     assert r.status == 403 and "not right" in await r.text()
@@ -44,12 +36,12 @@ async def test_login_is_throttled_after_many_wrong_tokens(room):
 
 async def test_csrf_and_cross_site_posts_are_refused(room):
     bot, client = room
-    await sign_in(client)
+    csrf = await sign_in(client)
     page = await (await client.get("/moderate")).text()
-    assert "Moderator console" in page and csrf_token(bot) in page
+    assert "Moderator console" in page and csrf in page
     r = await client.post("/moderate/start", data={"chat": "webtest"}, allow_redirects=False)
     assert r.status == 403  # no CSRF field
-    r = await client.post("/moderate/start", data={"chat": "webtest", "csrf": csrf_token(bot)},
+    r = await client.post("/moderate/start", data={"chat": "webtest", "csrf": csrf},
                           headers={"Origin": "http://evil.example"}, allow_redirects=False)
     assert r.status == 403
     assert bot.live_session("webtest") is None
@@ -57,8 +49,7 @@ async def test_csrf_and_cross_site_posts_are_refused(room):
 
 async def test_start_control_and_stop_from_the_console(room):
     bot, client = room
-    await sign_in(client)
-    csrf = csrf_token(bot)
+    csrf = await sign_in(client)
     r = await client.post("/moderate/start", data={"chat": "webtest", "rehearsal": "on",
                                                    "pace": "30", "csrf": csrf},
                           allow_redirects=False)
@@ -99,16 +90,17 @@ async def test_control_api_still_works_with_the_bearer_token(room):
     assert r.status == 400
     r = await client.post("/api/control", data=b"nope", headers=BEARER)
     assert r.status == 400
-    # The console's cookie works for the API too (api.token_ok reads it).
-    await sign_in(client)
-    r = await client.post("/api/control", json={"command": "stop"})
+    # The console's cookie works for the API too, from the console's own page with its
+    # CSRF header (tests/security/test_moderator_sessions.py refuses everything else).
+    csrf = await sign_in(client)
+    r = await client.post("/api/control", json={"command": "stop"}, headers={
+        "X-CSRF-Token": csrf, "Origin": str(client.make_url("/")).rstrip("/")})
     assert r.status == 200
 
 
 async def test_script_upload_shows_errors_with_line_numbers(room):
     bot, client = room
-    await sign_in(client)
-    csrf = csrf_token(bot)
+    csrf = await sign_in(client)
     bad = SCRIPT.format(id="second", close="60m").replace('hashtag: "#WebTest"',
                                                           'hashtag: "no hash"')
     r = await client.post("/moderate/script", data={"text": bad, "csrf": csrf})
@@ -131,11 +123,11 @@ async def test_hide_and_restore_from_the_console_update_every_room(live):
     bo, _ = await join(client, "Bo")
     await ann.send_json({"type": "send", "text": "A1 a patient's name", "nonce": "1"})
     mid = (await frames_until(ann, "ack"))[-1]["id"]
-    await sign_in(client)
+    csrf = await sign_in(client)
     page = await (await client.get("/moderate")).text()
     assert "A1 a patient&#39;s name" in page
     r = await client.post("/moderate/hide", data={"platform": "web", "id": mid,
-                                                  "csrf": csrf_token(bot)})
+                                                  "csrf": csrf})
     assert r.status == 200
     for ws in (ann, bo):
         assert (await frames_until(ws, "hidden"))[-1]["id"] == mid
@@ -143,7 +135,7 @@ async def test_hide_and_restore_from_the_console_update_every_room(live):
     rejoined, state = await join(client, "Cy")
     assert mid not in [m["id"] for m in state["messages"]]
     await client.post("/moderate/restore", data={"platform": "web", "id": mid,
-                                                 "csrf": csrf_token(bot)})
+                                                 "csrf": csrf})
     assert (await frames_until(bo, "restored"))[-1]["message"]["id"] == mid
     assert bot.archive.message("web", mid).public
     for ws in (ann, bo, rejoined):
@@ -161,17 +153,17 @@ async def test_review_queue_decisions(live):
         "platform": "web", "message_id": mid, "session_id": sid, "check_name": "phone",
         "action": "hold", "spans": [[8, 18]], "reason": "a phone number", "status": "open",
         "actor": "bot", "at": bot.clock.now()}])
-    await sign_in(client)
+    csrf = await sign_in(client)
     page = await (await client.get("/moderate")).text()
     assert "Review queue (1)" in page and "a phone number" in page
     r = await client.post("/moderate/review", data={"event": str(event_id),
                                                     "decision": "redact",
-                                                    "csrf": csrf_token(bot)})
+                                                    "csrf": csrf})
     assert r.status == 200 and "now redacted" in await r.text()
     redacted = (await frames_until(ann, "redacted"))[-1]
     assert redacted["id"] == mid and "4821" not in redacted["text"]
     assert "Review queue (0)" in await (await client.get("/moderate")).text()
     r = await client.post("/moderate/review", data={"event": "999", "decision": "hide",
-                                                    "csrf": csrf_token(bot)})
+                                                    "csrf": csrf})
     assert "no review item 999" in await r.text()
     await ann.close()

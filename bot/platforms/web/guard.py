@@ -76,29 +76,61 @@ def clean_text(value: object, max_chars: int) -> str:
 
 @dataclass
 class RateLimiter:
-    """At most `per_minute` messages per author in any sliding minute."""
+    """At most `per_minute` messages per key (an author or an address) a sliding minute."""
 
     per_minute: int
     clock: Clock
+    # How a refusal names who is over the rate, e.g. "You are" or "Your network is".
+    who: str = "You are"
 
     def __post_init__(self) -> None:
         self._sent: dict[str, deque[float]] = {}
 
-    def check(self, author_id: str) -> None:
-        """Count one message; Refused (429) when the author is over the rate."""
+    def wait(self, key: str) -> float:
+        """Seconds until `key` may send again; 0 when it may send now (nothing is counted)."""
         now = self.clock.monotonic()
-        times = self._sent.setdefault(author_id, deque())
+        times = self._sent.get(key)
+        if not times:
+            return 0.0
         while times and now - times[0] >= 60:
             times.popleft()
-        if len(times) >= self.per_minute:
-            wait = max(1, int(60 - (now - times[0])) + 1)
-            raise Refused(
-                f"You are sending messages too fast (at most {self.per_minute} a minute); "
-                f"wait about {wait} seconds.", code="rate_limited", status=429)
-        times.append(now)
-        if len(self._sent) > 50_000:  # forget idle authors so the map stays small
-            for key in [k for k, v in self._sent.items() if not v or now - v[-1] > 60][:10_000]:
-                del self._sent[key]
+        return 60 - (now - times[0]) if len(times) >= self.per_minute else 0.0
+
+    def refusal(self, wait: float) -> Refused:
+        """The 429 a participant sees, with roughly how long to wait."""
+        return Refused(f"{self.who} sending messages too fast (at most {self.per_minute} a "
+                       f"minute); wait about {max(1, int(wait) + 1)} seconds.",
+                       code="rate_limited", status=429)
+
+    def record(self, key: str) -> None:
+        """Count one message for `key`."""
+        now = self.clock.monotonic()
+        self._sent.setdefault(key, deque()).append(now)
+        if len(self._sent) > 50_000:  # forget idle keys so the map stays small
+            for stale in [k for k, v in self._sent.items() if not v or now - v[-1] > 60][:10_000]:
+                del self._sent[stale]
+
+    def check(self, key: str) -> None:
+        """Count one message; Refused (429) when `key` is over the rate."""
+        wait = self.wait(key)
+        if wait > 0:
+            raise self.refusal(wait)
+        self.record(key)
 
 
-__all__ = ["RateLimiter", "Refused", "author_id_for", "clean_name", "clean_text"]
+def check_all(limits: Iterable[tuple[RateLimiter, str]]) -> None:
+    """Refused by the first limit that is over; otherwise one message counted in each.
+
+    Nothing is counted when any limit refuses, so a refusal by the address limit does not
+    also eat into the author's own minute.
+    """
+    pairs = list(limits)
+    for limiter, key in pairs:
+        wait = limiter.wait(key)
+        if wait > 0:
+            raise limiter.refusal(wait)
+    for limiter, key in pairs:
+        limiter.record(key)
+
+
+__all__ = ["RateLimiter", "Refused", "author_id_for", "check_all", "clean_name", "clean_text"]

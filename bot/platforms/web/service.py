@@ -14,8 +14,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.archive.records import SessionRow
-from bot.platforms.web.guard import RateLimiter, Refused, clean_name, clean_text
+from bot.platforms.web.guard import RateLimiter, Refused, check_all, clean_name, clean_text
 from bot.platforms.web.hub import Hub
+from bot.platforms.web.origin import AddressTagger
 from bot.platforms.web.room import WebRoomPlatform, stored_json
 from bot.schedule import occurrences
 
@@ -34,6 +35,12 @@ class RoomService:
         self.hub = Hub(bot)
         web = bot.settings.web
         self.limiter = RateLimiter(web.messages_per_minute, bot.clock)
+        # Keys are made up by the client, addresses are not: a new key per message still
+        # counts against the address (generous, for a hospital's staff behind one NAT).
+        self.address_limiter = RateLimiter(web.messages_per_minute_per_address, bot.clock,
+                                           who="Your network is")
+        self.tagger = AddressTagger()
+        self.connections: dict[str, int] = {}  # open room WebSockets per client address
         self.max_chars = min(web.max_message_chars, WebRoomPlatform.capabilities.max_length or
                              web.max_message_chars)
         self.edit_window = timedelta(minutes=web.edit_window_minutes)
@@ -145,8 +152,13 @@ class RoomService:
         return role
 
     async def send(self, chat_id: str, *, author_id: str, name: str, text: object,
-                   reply_to: object = None) -> dict[str, Any]:
-        """A participant's message, checked and rate-limited, then handed to the room."""
+                   address: str, reply_to: object = None) -> dict[str, Any]:
+        """A participant's message, checked and rate-limited, then handed to the room.
+
+        Limited per author (so per connection: a WebSocket joins once, with one key) and
+        per client `address`; the address's pseudonymous tag goes with the message, so
+        moderation's flood and repeat checks see one sender behind many made-up keys.
+        """
         platform = self.platform(chat_id)
         session_id = self.bot.live_session(chat_id)
         if session_id is None:
@@ -159,10 +171,11 @@ class RoomService:
                     or parent.deleted:
                 raise Refused("The message you are replying to is no longer in this chat.",
                               code="bad_reply")
-        self.limiter.check(author_id)  # counted only once the message is otherwise acceptable
+        # Counted only once the message is otherwise acceptable.
+        check_all([(self.limiter, author_id), (self.address_limiter, address)])
+        raw = {"source": "web", "sender": self.tagger.tag(address)}
         message = await platform.receive(author_id=author_id, name=name, text=body,
-                                         reply_to=parent.id if parent else None,
-                                         raw={"source": "web"})
+                                         reply_to=parent.id if parent else None, raw=raw)
         result: dict[str, Any] = {"id": message.id, "session": session_id}
         if platform.held(message.id):
             result["held"] = ("Your message is waiting for a moderator: it may identify someone "

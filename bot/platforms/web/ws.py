@@ -12,6 +12,13 @@ Client -> server (JSON text frames):
 Server -> client: "state" (on join), then "message", "edited", "deleted", "hidden",
 "restored", "redacted", "published" as they happen; "ack" {nonce, id} once a message is
 stored; "error" {nonce, code, error} with a sentence to show; "pong".
+
+The handshake is refused (403) when a browser page from another origin opens it: browsers
+always send `Origin` on a WebSocket handshake, so only the room's own pages (the public URL,
+or the host the request was sent to) get in. A client without `Origin` is not a browser
+page (a script, a bot, a test) and holds no one else's cookies or keys, so it may connect
+under the same limits. At most `[web] max_connections_per_address` sockets are open per
+client address (429 beyond).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from aiohttp import WSMsgType, web
 
 from bot.platforms.web.guard import Refused, author_id_for
 from bot.platforms.web.hub import Client
+from bot.platforms.web.origin import client_address, is_same_origin
 
 if TYPE_CHECKING:
     from bot.platforms.web.service import RoomService
@@ -44,6 +52,28 @@ async def room_socket(request: web.Request, service: RoomService) -> web.StreamR
         service.platform(chat_id)
     except Refused as exc:
         raise web.HTTPNotFound(text=str(exc)) from None
+    settings = service.bot.settings.web
+    if not is_same_origin(request, settings.public_url, missing_ok=True):
+        raise web.HTTPForbidden(text="This room only accepts connections from its own pages.")
+    address = client_address(request, settings.trusted_proxies)
+    if service.connections.get(address, 0) >= settings.max_connections_per_address:
+        raise web.HTTPTooManyRequests(
+            text=f"Too many open connections from your address (at most "
+                 f"{settings.max_connections_per_address}); close a tab and reload.")
+    service.connections[address] = service.connections.get(address, 0) + 1
+    try:
+        return await _serve(request, service, chat_id, address)
+    finally:
+        left = service.connections.get(address, 1) - 1
+        if left > 0:
+            service.connections[address] = left
+        else:
+            service.connections.pop(address, None)
+
+
+async def _serve(request: web.Request, service: RoomService, chat_id: str,
+                 address: str) -> web.WebSocketResponse:
+    """The socket's life: join, then each frame checked and answered."""
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     client = Client(chat_id, ws)
@@ -93,7 +123,7 @@ async def room_socket(request: web.Request, service: RoomService) -> web.StreamR
                         raise Refused("Choose a display name before you write.", code="bad_name")
                     result = await service.send(chat_id, author_id=client.author_id,
                                                 name=client.name, text=data.get("text"),
-                                                reply_to=data.get("reply_to"))
+                                                reply_to=data.get("reply_to"), address=address)
                     client.send(_frame({"type": "ack", "nonce": nonce, **result}))
                 elif kind == "edit":
                     result = await service.edit(chat_id, author_id=client.author_id,
