@@ -122,7 +122,10 @@ async def _worker(wid: int, clients: int, url: str, rate: float, start_at: float
 
     readers = []
     for i in range(clients):
-        ws = await session.ws_connect(f"{url}/chats/{CHAT}/ws", max_msg_size=0)
+        # Each client is its own person at its own address (the bot trusts loopback as a
+        # proxy here), so the per-address caps and flood checks see a crowd, not one host.
+        ws = await session.ws_connect(f"{url}/chats/{CHAT}/ws", max_msg_size=0, headers={
+            "X-Forwarded-For": f"10.{wid}.{i // 256}.{i % 256}"})
         await ws.send_str(orjson.dumps({"type": "join", "key": f"bench-key-{wid}-{i:06d}",
                                         "name": f"bench {wid}-{i}"}).decode())
         first = orjson.loads((await ws.receive()).data)
@@ -185,7 +188,10 @@ def run_once(clients: int, *, seconds: float, rate: float, workers: int, pace: f
            "TWEETCHAT_ARCHIVE": str(tmp / "archive.db"),
            "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp / "transcripts"),
            "TWEETCHAT_CHATS_DIR": str(tmp / "chats")}
-    env.pop("TWEETCHAT_CONFIG", None)  # no settings file (cwd is empty): defaults + the above
+    # Defaults + the above, and loopback as a trusted proxy so each client's X-Forwarded-For
+    # counts as its address.
+    (tmp / "settings.toml").write_text('[web]\ntrusted_proxies = ["127.0.0.1"]\n')
+    env["TWEETCHAT_CONFIG"] = str(tmp / "settings.toml")
     exe = Path(sys.executable).with_name("tweetchat")
     log_file = (tmp / "server.log").open("w")
     server = subprocess.Popen([str(exe), "run"], cwd=tmp, env=env,
