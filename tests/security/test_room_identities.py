@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import make_mocked_request
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.archive import moderation_store
+from bot.clock import FakeClock
+from bot.platforms.web.guard import RateLimiter, Refused, check_all
 from bot.platforms.web.origin import client_address, is_same_origin
 from tests.web.conftest import frames_until, join, running_app, until
 
@@ -178,6 +181,7 @@ ORIGINS = st.one_of(
               HOST_TEXT))
 
 
+@settings(deadline=None)
 @given(origin=ORIGINS, public=st.one_of(st.just(""), HOST_TEXT, st.builds(
     lambda h: f"https://{h}", HOST_TEXT)), forwarded=HOST_TEXT)
 def test_origin_and_address_checks_take_any_header(origin: str, public: str,
@@ -201,3 +205,27 @@ def test_origin_and_address_checks_take_any_header(origin: str, public: str,
     hops = [h.strip()[:64] for h in forwarded[:1024].split(",") if h.strip()]
     assert got in [*hops, peer]
     assert got not in trusted or all(h in trusted for h in hops)
+
+
+@settings(deadline=None)  # a shared machine: time is not what this test is about
+@given(events=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 40), st.floats(0, 30)),
+                       max_size=300))
+def test_no_interleaving_of_made_up_keys_beats_the_address_limit(
+        events: list[tuple[int, int, float]]) -> None:
+    """Any sequence of (address, key, pause) messages: in every sliding minute, no address
+    gets more than its limit through and no key more than its own."""
+    clock = FakeClock(datetime(2026, 1, 7, 12, 0, tzinfo=UTC))
+    per_key, per_address = RateLimiter(3, clock), RateLimiter(7, clock, who="Your network is")
+    accepted: list[tuple[float, int, int]] = []
+    for address, key, pause in events:
+        clock.advance(pause)
+        try:
+            check_all([(per_key, f"k{key}"), (per_address, f"a{address}")])
+        except Refused as exc:
+            assert exc.status == 429
+            continue
+        accepted.append((clock.monotonic(), address, key))
+    for at, address, key in accepted:
+        window = [(a, k) for t, a, k in accepted if at - 60 < t <= at]
+        assert sum(1 for a, _ in window if a == address) <= 7
+        assert sum(1 for _, k in window if k == key) <= 3
