@@ -248,7 +248,7 @@ async def test_transcript_posts_the_html_and_markdown_files(
     app.archive.update_session(session_id, status="ended", ended_at=app.clock.now())
     inter = interaction(world, world.ben)
     await cog.transcript.callback(cog, inter, chat=None, session=None)
-    inter.response.defer.assert_awaited_once_with(thinking=True)
+    inter.response.defer.assert_awaited_once_with(ephemeral=False, thinking=True)
     call = inter.followup.send.await_args
     assert call.args[0].startswith("Transcript of **Test chat** (<t:")
     assert sorted(f.filename for f in call.kwargs["files"]) == ["transcript.html", "transcript.md"]
@@ -322,5 +322,5 @@ async def test_role_is_declared_from_the_chats_list(world: DiscordWorld, discord
     inter = interaction(world, world.ann)
     await cog.role.callback(cog, inter, role=None, chat=None)
     assert app.archive.roles("test") == {}
-    choices = await cog._role_choices(interaction(world, world.ann), "mid")
+    choices = await cog.role_choices(interaction(world, world.ann), "mid")
     assert [c.value for c in choices] == ["Midwife"]
