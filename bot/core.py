@@ -23,6 +23,7 @@ from bot.archive import Archive
 from bot.clock import Clock
 from bot.collector import Collector
 from bot.control_client import ensure_moderator_token
+from bot.held_posts import HoldPolicy
 from bot.host import ControlError, RetryPolicy, SessionHost, session_pace
 from bot.hosts import host_names_for
 from bot.platforms.base import Platform, PlatformServices, PlatformSetupError, make_platform
@@ -319,7 +320,9 @@ class Core:
         s = self.settings.host
         host = SessionHost(
             self.archive, session_id, runtime.platforms, clock=self.clock,
-            retry=RetryPolicy(s.retry_attempts, s.retry_base_seconds), on_alert=self._alert,
+            retry=RetryPolicy(s.retry_attempts, s.retry_base_seconds, HoldPolicy(
+                s.held_retry_seconds, s.held_retry_cap_seconds, s.held_limit_hours)),
+            on_alert=self._alert,
             repeat_text=runtime.script.model.repeat_text)
         self.hosts[session_id] = host
         task = asyncio.create_task(self._run_host(host), name=f"session:{session_id}")

@@ -5,6 +5,9 @@ and *sent* with the platform's id after it. After a crash, a row left in *sendin
 reconciled against what the platform echoed back into the archive, so a restart neither
 posts an item twice nor skips one still due. A send that fails is retried with backoff;
 one that still cannot go out is recorded and reported to the moderators, never dropped.
+A platform that refuses every post until a person acts (X's credits spent) holds its posts
+*owed*: they are asked for again on a slow backoff and go out in order, once, when it takes
+them again (bot/held_posts.py).
 
 Controls (pause, resume, skip, extend, stop) change the remaining due times; each is
 written to the session log, so the transcript and a restarted bot both see it.
@@ -22,7 +25,8 @@ from zoneinfo import ZoneInfo
 
 from bot.archive import Archive, ItemRow
 from bot.clock import Clock, SessionClock
-from bot.platforms.base import DuplicatePost, Platform, PlatformError
+from bot.held_posts import HeldPosts, HoldPolicy, Holds, Outcome
+from bot.platforms.base import DuplicatePost, Platform, PlatformError, PlatformHeld
 from bot.records import Author, Message, PostRef
 from bot.repeats import unique_text
 
@@ -82,9 +86,10 @@ class RetryPolicy:
 
     attempts: int = 5
     base_seconds: float = 1.0
+    hold: HoldPolicy = HoldPolicy()  # a platform refusing everything until a top-up
 
 
-class SessionHost:
+class SessionHost(HeldPosts):
     """Runs one session on its platforms: each item posted once, when due (see the module doc)."""
 
     def __init__(
@@ -104,6 +109,7 @@ class SessionHost:
         self.clock = clock or Clock()
         self.retry = retry
         self.on_alert = on_alert
+        self.holds = Holds(retry.hold, self.clock)
         self._wake = asyncio.Event()
         self._stopping = False  # the bot is shutting down: leave the session resumable
         session = archive.session(session_id)
@@ -133,16 +139,22 @@ class SessionHost:
                 self._paused_at = self.session_clock.script_now()
         await self._reconcile_sending()
         while not self._stopping:
-            pending = self._pending()
-            if not pending:
+            pending, owed = self._pending(), self._owed()
+            if not pending and not owed:
                 break
             if self._paused_at is not None:
                 await self._wait(None)
                 continue
+            if await self._settle_holds(owed):
+                continue
+            retry_in = self.holds.seconds_to_next()
+            if not pending:
+                await self._wait(retry_in)
+                continue
             item = pending[0]
-            wait = item.due_offset - self.session_clock.script_now()
+            wait = (item.due_offset - self.session_clock.script_now()) / self.session_clock.pace
             if wait > 0:
-                await self._wait(wait / self.session_clock.pace)
+                await self._wait(wait if retry_in is None else min(wait, retry_in))
                 continue
             await self._post_item(item)
         if not self._stopping:
@@ -216,9 +228,11 @@ class SessionHost:
         for name in absent:
             await self._not_running(item, name)
         now = self.clock.now()
-        if any(results) or not owed:
+        if "sent" in results or not owed:
             # Sent only when a platform accepted it now, or (no row still owed) earlier.
             self.archive.set_item_status(self.session_id, item.key, "sent", posted_at=now)
+        elif "owed" in results:  # nowhere out yet, but a held platform still owes it
+            self.archive.set_item_status(self.session_id, item.key, "owed")
         else:
             self.archive.set_item_status(self.session_id, item.key, "failed")
 
@@ -233,7 +247,14 @@ class SessionHost:
                            f"the {platform_name} platform is not running in this bot "
                            "(add it to the settings, or post this item by hand)")
 
-    async def _send(self, item: ItemRow, platform_name: str) -> bool:
+    async def _send(self, item: ItemRow, platform_name: str, *, owed: bool = False) -> Outcome:
+        """Post one item on one platform, with retries; `owed`: paying back a held post."""
+        hold = self.holds.get(platform_name)
+        if hold is not None and not owed:
+            # Queued behind the posts already owed, without asking: order is kept and no
+            # request is spent on a platform that refuses everything.
+            self.archive.mark_owed(self.session_id, item.key, platform_name, hold.reason)
+            return "owed"
         platform = self.platforms[platform_name]
         reply_to, thread = None, None
         if item.number is not None and platform.capabilities.threads:
@@ -244,6 +265,9 @@ class SessionHost:
             self.archive.mark_sending(self.session_id, item.key, platform_name)
             try:
                 ref = await platform.post(text, reply_to=reply_to, new_thread=thread)
+            except PlatformHeld as exc:
+                await self._held(item, platform_name, str(exc))
+                return "owed"
             except PlatformError as exc:
                 error = str(exc)
                 log.warning("posting %s on %s failed (attempt %d): %s",
@@ -254,7 +278,7 @@ class SessionHost:
                     found = await self._already_there(platform_name, text)
                     if found is not None:
                         self._reconciled(item, found, text, "it had gone out despite the error")
-                        return True
+                        return "sent"
                 if not exc.retryable:
                     break
                 await self.clock.sleep(self.retry.base_seconds * 2**attempt)
@@ -263,16 +287,20 @@ class SessionHost:
                 self.session_id, item.key, ref, self.clock.now(),
                 message=self._host_message(ref, text),
             )
-            return True
+            return "sent"
         await self._failed(item, platform_name, error)
-        return False
+        return "failed"
 
     async def _failed(self, item: ItemRow, platform_name: str, error: str) -> None:
         """Record that `item` did not go out on one platform, and alert the moderators."""
         self.archive.mark_failed(self.session_id, item.key, platform_name, error)
-        alert = f"{item.key} could not be posted on {platform_name}: {error}"
-        self.archive.log_session(self.session_id, "post_failed", alert, self.clock.now())
-        log.error("%s (session %s)", alert, self.session_id)
+        await self._tell("post_failed", f"{item.key} could not be posted on {platform_name}: "
+                         f"{error}")
+
+    async def _tell(self, kind: str, alert: str, level: int = logging.ERROR) -> None:
+        """Write `alert` to the session log and tell the moderators."""
+        self.archive.log_session(self.session_id, kind, alert, self.clock.now())
+        log.log(level, "%s (session %s)", alert, self.session_id)
         if self.on_alert is not None:
             await self.on_alert(self.session_id, alert)
 

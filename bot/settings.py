@@ -87,6 +87,11 @@ class HostSettings(_Section):
 
     retry_attempts: int = 5
     retry_base_seconds: float = 1.0
+    # A platform refusing every post until a top-up (X's 402): ask again from this wait,
+    # doubling to the cap; give the owed posts up after the limit (bot/held_posts.py).
+    held_retry_seconds: float = Field(default=60.0, ge=1.0, le=86400.0)
+    held_retry_cap_seconds: float = Field(default=900.0, ge=1.0, le=86400.0)
+    held_limit_hours: float = Field(default=24.0, gt=0.0, le=24.0 * 30)
     late_window_minutes: int = 120  # late replies still belong to the session
     lead_in_minutes: int = 15  # messages this long before the start belong to it too
 

@@ -29,7 +29,7 @@ class ItemRow:
     number: int | None  # question number, None for welcome/close
     text: str
     due_offset: float  # script seconds from the session's start, after pause/extend shifts
-    status: Literal["pending", "sending", "sent", "failed", "skipped"] = "pending"
+    status: Literal["pending", "sending", "sent", "owed", "failed", "skipped"] = "pending"
     posted_at: datetime | None = None
     # platform -> platform id of the post (and its thread, where one was opened)
     refs: dict[str, str] = field(default_factory=dict)

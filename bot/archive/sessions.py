@@ -247,6 +247,13 @@ class SessionStore:
                     session_id=session_id, host=True,
                 )
 
+    def mark_owed(self, session_id: int, key: str, platform: str, error: str) -> None:
+        """Record that a post is held back by the platform (credits spent) and still owed."""
+        with self.db.atomic():
+            self.db.table("posts").update(
+                (session_id, key, platform), {"status": "owed", "last_error": error[:500]}
+            )
+
     def mark_failed(self, session_id: int, key: str, platform: str, error: str) -> None:
         """Record that a post failed on a platform (the error, cut to 500 characters)."""
         with self.db.atomic():

@@ -44,6 +44,17 @@ class DuplicatePost(PlatformError):
         super().__init__(message, retryable=False)
 
 
+class PlatformHeld(PlatformError):
+    """The platform refuses every post until a person acts (X's pay-per-use credits spent).
+
+    Not worth retrying at once: the host keeps the post owed and asks again on a slow
+    backoff, so it goes out, in order, once the account is topped up (bot/held_posts.py).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
 class PlatformSetupError(Exception):
     """The platform cannot start: missing token, missing permission, unknown channel.
 

@@ -1,7 +1,8 @@
 """Four weeks of a weekly chat on X and Discord at once, on a FakeClock, against the strict
 fakes (issue 16, "done when"): a crash in the middle of a post, a Discord reconnect that
-cannot resume, a fortnight without a single tweet, and the X credits running out mid-chat.
-Every post goes out once, every reply is collected, and the moderators hear of every gap.
+cannot resume, a fortnight without a single tweet, and the X credits running out mid-chat
+and coming back twenty minutes later. Every post goes out once (the ones X held back after
+the top-up, in order), every reply is collected, and the moderators hear of every gap.
 """
 
 from __future__ import annotations
@@ -174,7 +175,8 @@ async def test_four_weeks_on_x_and_discord(
         # Weeks 3 and 4 skipped for the holidays: a fortnight without a tweet, polled daily.
         await run.days(20)
 
-        # Week 5: the credits run out after Q1; the moderators top up before Q3.
+        # Week 5: the credits run out after Q1 and stay out for twenty minutes, past Q3 and
+        # the close; Discord carries on, X's posts are held, then go out after the top-up.
         clock.advance((START + 4 * WEEK - clock.now()).total_seconds())
         sid = run.session(START + 4 * WEEK)
         run.host(sid)
@@ -182,9 +184,16 @@ async def test_four_weeks_on_x_and_discord(
         server.ledger.credits = 0.0
         server.add_tweet("ben", "A week 5 said while X would not let us read #TestChat")
         run.replies.append("A week 5 said while X would not let us read #TestChat")
-        await run.until(lambda: any("q2 could not be posted on x" in a for a in run.alerts),
+        await run.until(lambda: any("q2 is held on x" in a for a in run.alerts),
                         "the moderators told of Q2")
+        held_at = clock.now()
+        await run.until(lambda: clock.now() >= held_at + timedelta(minutes=20), "20 minutes")
+        assert run.sent(sid, "close", "discord") and not run.sent(sid, "q2", "x")
+        refused = [r for r in server.requests
+                   if r.method == "POST" and r.path == "/2/tweets" and r.status == 402]
+        assert 3 <= len(refused) <= 6, len(refused)  # asked at 1, 2, 4, 8 min: not every 5 s
         server.ledger.credits = 50.0
+        await run.answer(world, sid, "q3", "A week 5 q3")  # once X has it too
         await run.until(lambda: run.host_task is not None and run.host_task.done(), "week 5")
         await run.until(lambda: set(run.replies) <= run.collected(), "every reply collected")
 
@@ -203,10 +212,16 @@ async def test_four_weeks_on_x_and_discord(
         assert len(ids) == len(set(ids)) == len(run.posts(name)), (
             name, [r for r in rows if r[2] == name])
     assert len(set(run.posts("x"))) == len(run.posts("x"))  # X refuses repeats: all dated
-    # Only the post X refused while the credits were gone failed, and the moderators know.
-    assert [r[1:3] for r in unsent] == [("q2", "x")]
-    assert any("q2 could not be posted on x" in a and "credits are spent" in a
+    # Nothing was lost to the spent credits: X's held posts went out after the top-up, in
+    # the script's order, and the moderators heard when the hold began and when it ended.
+    assert unsent == []
+    week5 = run.archive_sessions()[-1]
+    x_ids = [int((run.sent(week5, i.key, "x") or {})["platform_id"])
+             for i in run.archive.items(week5)]
+    assert x_ids == sorted(x_ids), x_ids
+    assert any("q2 is held on x" in a and "credits are spent" in a
                for a in run.alerts), run.alerts
+    assert any(a.startswith("x: posting again") and "q2, q3, close" in a for a in run.alerts)
     assert any("collecting replies has been failing" in a for a in run.alerts)
     assert "x: collecting again" in run.alerts
     # Every reply collected, the ones said during the outages too.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.platforms.base import PlatformError
+from bot.platforms.base import PlatformError, PlatformHeld
 
 
 class Transient(PlatformError):
@@ -29,13 +29,13 @@ class RateLimited(PlatformError):
         self.daily_reset = daily_reset
 
 
-class CreditsSpent(PlatformError):
+class CreditsSpent(PlatformHeld):
     """A 402: the pay-per-use credits are gone; nothing works until someone tops up."""
 
     def __init__(self) -> None:
         super().__init__(
             "X: the API credits are spent (402 Payment Required); top up in the X Developer "
-            "Console (see docs/x.md)", retryable=False)
+            "Console (see docs/x.md)")
 
 
 def daily_cap_reset(headers: Mapping[str, str]) -> float | None:
