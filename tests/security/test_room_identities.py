@@ -108,6 +108,30 @@ async def test_a_websocket_connection_is_limited_like_its_author(tmp_path, clock
         await ws.close()
 
 
+async def test_edits_and_deletes_count_like_messages(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    """Every edit is broadcast to the whole room, so endless edits of one message were a
+    flood by another name."""
+    async with running_app(tmp_path, clock=clock, messages_per_minute=5) as (bot, client):
+        await live_room(bot)
+        ws, _ = await join(client, "Ann")
+        await ws.send_json({"type": "send", "text": "A1 first", "nonce": "s"})
+        mid = (await frames_until(ws, "ack"))[-1]["id"]
+        codes = []
+        for i in range(6):
+            await ws.send_json({"type": "edit", "id": mid, "text": f"A1 take {i}",
+                                "nonce": f"e{i}"})
+            frame = (await frames_until(ws, "ack" if i < 4 else "error"))[-1]
+            codes.append(frame.get("code", "ok"))
+        assert codes == ["ok"] * 4 + ["rate_limited"] * 2  # 1 message + 4 edits = 5
+        await ws.send_json({"type": "delete", "id": mid, "nonce": "d"})
+        assert (await frames_until(ws, "error"))[-1]["code"] == "rate_limited"
+        clock.advance(61)
+        await ws.send_json({"type": "delete", "id": mid, "nonce": "d2"})
+        await frames_until(ws, "ack")
+        assert bot.archive.message("web", mid).deleted
+        await ws.close()
+
+
 async def test_connections_per_address_are_capped(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
     async with running_app(tmp_path, clock=clock, max_connections_per_address=4) as (
             _bot, client):

@@ -199,19 +199,26 @@ class RoomService:
         return stored
 
     async def edit(self, chat_id: str, *, author_id: str, message_id: object,
-                   text: object) -> dict[str, Any]:
-        """A participant edits their own message, within the edit window."""
+                   text: object, address: str) -> dict[str, Any]:
+        """A participant edits their own message, within the edit window.
+
+        Each edit is broadcast to everyone, so it counts against the same per-minute
+        limits as a message (per author and per address).
+        """
         platform = self.platform(chat_id)
         stored = self._own(chat_id, author_id, message_id, "edit")
         body = clean_text(text, self.max_chars)
         if body != stored.text:
+            check_all([(self.limiter, author_id), (self.address_limiter, address)])
             await platform.edit(stored.id, body)
         return {"id": stored.id}
 
-    async def delete(self, chat_id: str, *, author_id: str, message_id: object) -> dict[str, Any]:
-        """A participant deletes their own message, within the edit window."""
+    async def delete(self, chat_id: str, *, author_id: str, message_id: object,
+                     address: str) -> dict[str, Any]:
+        """A participant deletes their own message, within the edit window (rate-limited)."""
         platform = self.platform(chat_id)
         stored = self._own(chat_id, author_id, message_id, "delete")
+        check_all([(self.limiter, author_id), (self.address_limiter, address)])
         await platform.delete(stored.id)
         return {"id": stored.id}
 

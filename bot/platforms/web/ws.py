@@ -127,11 +127,12 @@ async def _serve(request: web.Request, service: RoomService, chat_id: str,
                     client.send(_frame({"type": "ack", "nonce": nonce, **result}))
                 elif kind == "edit":
                     result = await service.edit(chat_id, author_id=client.author_id,
-                                                message_id=data.get("id"), text=data.get("text"))
+                                                message_id=data.get("id"), text=data.get("text"),
+                                                address=address)
                     client.send(_frame({"type": "ack", "nonce": nonce, **result}))
                 elif kind == "delete":
                     result = await service.delete(chat_id, author_id=client.author_id,
-                                                  message_id=data.get("id"))
+                                                  message_id=data.get("id"), address=address)
                     client.send(_frame({"type": "ack", "nonce": nonce, **result}))
                 else:
                     raise Refused("The room does not know that request.", code="unknown_type")
