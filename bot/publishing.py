@@ -129,6 +129,7 @@ def publish_session(
                                                           session.scheduled_start),
         moderation_counts=archive.moderation_counts(session_id),
         roles=archive.roles(session.chat_id),
+        reach=archive.reach(session_id),
     )
     directory = out_dir or session_dir(transcripts_dir, session)
     files = write_transcript(transcript, directory, formats=formats)
@@ -270,6 +271,7 @@ def build_certificate(archive: Archive, session_id: int, platform: str, user: st
                                                           session.scheduled_start),
         moderation_counts=archive.moderation_counts(session_id),
         roles=archive.roles(session.chat_id),
+        reach=archive.reach(session_id),
     )
     person = find_participant(transcript, platform, user)
     return certificate_filename(person.author_id), render_certificate(transcript, person)

@@ -25,6 +25,9 @@ class Author:
     name: str
     handle: str | None = None
     is_bot: bool = False
+    # Followers when the platform reported them with this message (X, Mastodon, sometimes
+    # Bluesky); None when it did not. Summed as "impressions", a theoretical maximum reach.
+    followers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Message:
     reactions: int = 0  # reactions / likes, for "most engaged"
     url: str | None = None
     kind: Literal["message", "quote", "retweet"] = "message"
+    media: int = 0  # images, videos, files attached (links are counted from the text)
     raw: Mapping[str, Any] = field(default_factory=dict)  # the payload as received, kept verbatim
 
 

@@ -63,6 +63,11 @@ _PARTICIPANT = (
     "on conflict(platform, id) do update set name = excluded.name, "
     "handle = excluded.handle, last_seen = max(last_seen, excluded.last_seen)"
 )
+# Reach (schema m006): like the payload, a message the archive has keeps what it has.
+_INSERT_REACH = (
+    "insert into message_reach (platform, id, followers, media) values (?, ?, ?, ?) "
+    "on conflict(platform, id) do nothing"
+)
 # New rows (rowids above the batch's starting maximum) into the full-text index.
 _INDEX_NEW = (
     'insert into "messages_fts" (rowid, "public_text", "author_name", "author_handle") '
@@ -75,18 +80,23 @@ def _iso(dt: datetime | None) -> str | None:
 
 
 def rows_of(messages: Sequence[Message], chat_id: str | None, received_at: str
-            ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str]], list[tuple[Any, ...]]]:
-    """The batch's message rows, payload rows and participant rows, in one pass.
+            ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str]],
+                       list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The batch's message, payload, participant and reach rows, in one pass.
 
     A message row is a new, visible, unattributed message in `_COLUMNS` order; its payload
-    goes to message_raw; each author is one participant row (first and last seen).
+    goes to message_raw; each author is one participant row (first and last seen); a
+    message with a follower count or media gets a message_reach row.
     """
     dumps = orjson.dumps
     rows: list[tuple[Any, ...]] = []
     raws: list[tuple[str, str, str]] = []
     participants: dict[tuple[str, str], tuple[Any, ...]] = {}
+    reach: list[tuple[Any, ...]] = []
     for msg in messages:
         author = msg.author
+        if author.followers is not None or msg.media:
+            reach.append((msg.platform, msg.id, author.followers, msg.media))
         platform, seen = msg.platform, msg.created.isoformat()
         rows.append((
             platform, msg.id, None, chat_id, author.id, author.name, author.handle,
@@ -100,7 +110,7 @@ def rows_of(messages: Sequence[Message], chat_id: str | None, received_at: str
             first = old[4] if old is not None and old[4] < seen else seen
             participants[(platform, author.id)] = (
                 platform, author.id, author.name, author.handle, first, seen)
-    return rows, raws, list(participants.values())
+    return rows, raws, list(participants.values()), reach
 
 
 def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: str | None) -> int:
@@ -110,7 +120,7 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
     """
     if not messages:
         return 0
-    rows, raws, participants = rows_of(messages, chat_id, datetime.now(UTC).isoformat())
+    rows, raws, participants, reach = rows_of(messages, chat_id, datetime.now(UTC).isoformat())
     conn = archive.db.conn
     with archive.db.atomic():
         # Index the batch's new rows in one statement instead of row by row through the
@@ -124,6 +134,7 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
             conn.execute('DROP TRIGGER "messages_ai"')
         changed = conn.executemany(_INSERT, rows).rowcount
         conn.executemany(_INSERT_RAW, raws)
+        conn.executemany(_INSERT_REACH, reach)
         if trigger is not None:
             conn.execute(_INDEX_NEW, [before])
             conn.execute(trigger[0])

@@ -186,6 +186,13 @@ class MessageStore:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
+    def reach(self, session_id: int) -> dict[tuple[str, str], tuple[int | None, int]]:
+        """(platform, message id) -> (author's followers or None, media) for a session."""
+        rows = self.db.execute(
+            "select r.platform, r.id, r.followers, r.media from message_reach r join messages m "
+            "on m.platform = r.platform and m.id = r.id where m.session_id = ?", [session_id])
+        return {(p, i): (f, m or 0) for p, i, f, m in rows}
+
     def moderation_counts(self, session_id: int) -> dict[str, int]:
         """How many of a session's messages were held, hidden, redacted or deleted."""
         row = self.db.execute(
@@ -210,6 +217,7 @@ def apply_events(
     changed = 0
     upserts: dict[tuple[str, str], dict[str, Any]] = {}
     participants: dict[tuple[str, str], dict[str, Any]] = {}
+    reach: dict[tuple[str, str], tuple[str, str, int | None, int]] = {}
     for event in events:
         key = (event.platform, event.message_id)
         row = upserts.get(key) or existing.get(key)
@@ -224,6 +232,8 @@ def apply_events(
         upserts[key] = new
         changed += 1
         msg = event.message
+        if msg is not None and (msg.author.followers is not None or msg.media):
+            reach[key] = (key[0], key[1], msg.author.followers, msg.media)
         if msg is not None and not new["is_host"]:
             participants[(msg.platform, msg.author.id)] = {
                 "platform": msg.platform, "id": msg.author.id, "name": msg.author.name,
@@ -238,6 +248,14 @@ def apply_events(
         )
     if participants:
         _upsert_participants(db, participants.values())
+    if reach:
+        # A later report keeps a known follower count when it has none of its own.
+        db.conn.executemany(
+            "insert into message_reach (platform, id, followers, media) values (?, ?, ?, ?) "
+            "on conflict(platform, id) do update set followers = "
+            "coalesce(excluded.followers, message_reach.followers), media = excluded.media",
+            list(reach.values()),
+        )
     return changed
 
 def _upsert_participants(db: Database, rows: Iterable[dict[str, Any]]) -> None:

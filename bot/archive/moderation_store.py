@@ -178,6 +178,12 @@ def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id:
             "(select id from messages where platform = ? and author_id = ?)",
             [platform, platform, author_id],
         )
+        # A follower count says something about the person: gone with their name.
+        archive.db.execute(
+            "update message_reach set followers = null where platform = ? and id in "
+            "(select id from messages where platform = ? and author_id = ?)",
+            [platform, platform, author_id],
+        )
         archive.db.execute(
             "update messages set text = ?, public_text = ?, redacted_text = null, "
             "author_id = ?, author_name = ?, author_handle = null, url = null "

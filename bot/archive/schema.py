@@ -247,6 +247,22 @@ def m005_moderator_sessions(db: Database) -> None:
     )
 
 
+# Reach: the author's follower count as the platform reported it with the message, and
+# how many media the message carried. Beside the message (like message_raw) so the hot
+# message rows and their fast reader stay as they are; a row only when there is something
+# to say. Deleting the message deletes it.
+def m006_message_reach(db: Database) -> None:
+    """A table of follower counts and media counts per message."""
+    db.execute(
+        "create table if not exists message_reach (platform text not null, id text not null, "
+        "followers integer, media integer not null default 0, primary key (platform, id))"
+    )
+    db.execute(
+        'CREATE TRIGGER IF NOT EXISTS "messages_reach_ad" AFTER DELETE ON "messages" BEGIN '
+        "DELETE FROM message_reach WHERE platform = old.platform AND id = old.id; END"
+    )
+
+
 # The order new archives are built in. Steps are independent of each other's order among
 # those an old archive already has (m101 predates m003, so older archives ran it first).
 STEPS: tuple[Callable[[Database], None], ...] = (
@@ -256,6 +272,7 @@ STEPS: tuple[Callable[[Database], None], ...] = (
     m101_moderation_review,
     m004_participant_roles,
     m005_moderator_sessions,
+    m006_message_reach,
 )
 
 migrations = Migrations("tweetchat")

@@ -464,7 +464,8 @@ class FakeXServer(FakeService):
         if page:
             body["data"] = [shape(t, fields) for t in page]
             meta["newest_id"], meta["oldest_id"] = page[0]["id"], page[-1]["id"]
-            extra = includes(page, fields, expansions, self._by_id, self.users)
+            extra = includes(page, fields, expansions, self._by_id, self.users,
+                             frozenset(q.get("user.fields", "").split(",")))
             if extra:
                 body["includes"] = extra
         if rest:

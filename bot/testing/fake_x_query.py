@@ -69,10 +69,15 @@ class FakeUser:
     id: str
     username: str
     name: str
+    followers: int = 0
 
-    def as_json(self) -> dict[str, Any]:
-        """The user object X returns in `includes.users`."""
-        return {"id": self.id, "name": self.name, "username": self.username}
+    def as_json(self, fields: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The user object X returns in `includes.users` (public_metrics when asked for)."""
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "username": self.username}
+        if "public_metrics" in fields:
+            out["public_metrics"] = {"followers_count": self.followers, "following_count": 0,
+                                     "tweet_count": 0, "listed_count": 0}
+        return out
 
 
 @dataclass
@@ -150,6 +155,7 @@ def shape(tweet: dict[str, Any], fields: list[str]) -> dict[str, Any]:
 def includes(
     page: list[dict[str, Any]], fields: list[str], expansions: set[str],
     by_id: Mapping[str, dict[str, Any]], users: Mapping[str, FakeUser],
+    user_fields: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The `includes` object of a page: the expansions asked for, each user once."""
     found: dict[str, Any] = {}
@@ -172,7 +178,7 @@ def includes(
         user_ids += [t["in_reply_to_user_id"] for t in page if "in_reply_to_user_id" in t]
     if user_ids:
         unique = list(dict.fromkeys(user_ids))
-        found["users"] = [users[u].as_json() for u in unique]
+        found["users"] = [users[u].as_json(user_fields) for u in unique]
     return found
 
 def invalid(parameter: str, message: str, value: str | None = None) -> web.Response:

@@ -105,8 +105,13 @@ def build_transcript(
     order: Order = "time",
     moderation_counts: Mapping[str, int] | None = None,
     roles: Mapping[tuple[str, str], str] | None = None,
+    reach: Mapping[tuple[str, str], tuple[int | None, int]] | None = None,
 ) -> Transcript:
-    """Arrange a session's messages into a transcript and compute its summary."""
+    """Arrange a session's messages into a transcript and compute its summary.
+
+    `reach` is `Archive.reach`: (platform, message id) -> (author's followers, media).
+    """
+    reach = reach or {}
     zone = _zone(session.timezone)
     prefix = session.tag_style
     item_posts = _item_post_ids(items)
@@ -197,6 +202,9 @@ def build_transcript(
             )
         elif m.is_host:
             p.is_host = True
+        followers = reach.get(m.key, (None, 0))[0]
+        if followers is not None:  # the largest count reported during the session
+            p.followers = max(p.followers or 0, followers)
         p.entries.append(e)
         e.role = p.role
 
@@ -224,6 +232,7 @@ def build_transcript(
         moderation_counts=dict(moderation_counts or {}),
         reposts=len(reposts - removed),
         roles=dict(roles or {}),
+        media={e.msg.key: n for e in entries if (n := reach.get(e.msg.key, (None, 0))[1])},
     )
     t.summary = summarise(t)
     return t

@@ -145,6 +145,7 @@ class Participant:
     returning: bool
     entries: list[Entry] = field(default_factory=list)  # time order
     role: str = ""  # the role they declared in the chat (patient, nurse, ...), if any
+    followers: int | None = None  # as the platform reported with their messages; None: never
 
     @property
     def key(self) -> tuple[str, str]:
@@ -210,6 +211,11 @@ class Summary:
     messages_per_participant: float = 0.0
     top_replied: list[tuple[Participant, int]] = field(default_factory=list)  # replies received
     reposts: int = 0  # retweets/reposts of the chat's messages, never shown in the thread
+    # Impressions: the sum of the followers of the participants whose platform reported a
+    # count, a theoretical maximum reach, not views; None when no platform gave one.
+    impressions: int | None = None
+    impressions_people: int = 0  # participants whose follower count is known
+    media: int = 0  # images, videos and files attached to public messages (links apart)
     script_time: bool = False  # a paced rehearsal: delays and minutes are script time
     by_number: dict[int, QuestionStats] = field(default_factory=dict)
 
@@ -235,6 +241,7 @@ class Transcript:
     moderation_counts: dict[str, int]
     reposts: int = 0  # public retweets/reposts in the session (left out of the thread)
     roles: dict[tuple[str, str], str] = field(default_factory=dict)  # (platform, author) -> role
+    media: dict[tuple[str, str], int] = field(default_factory=dict)  # (platform, id) -> media
     summary: Summary = field(init=False)
 
     @property

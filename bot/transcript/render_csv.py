@@ -42,6 +42,8 @@ COLUMNS = [
     "redacted",
     "reactions",
     "reply_count",
+    "media",
+    "author_followers",
     "url",
     "text",
 ]
@@ -71,6 +73,9 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
     blocks: dict[Block | None, tuple[str, str]] = {}
     utc_like: dict[tzinfo | None, bool] = {}
     confidences: dict[float, float] = {}
+    # Blank where the platform gave no count (never 0): see docs/transcript-schema.md.
+    followers = {p.key: "" if p.followers is None else p.followers for p in t.participants}
+    media = t.media
     rows: list[tuple[object, ...]] = []
     for e in t.every_message():
         m = e.msg
@@ -122,6 +127,8 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
                 1 if m.redacted_text is not None else 0,
                 m.reactions,
                 e.reply_count,
+                media.get(m.key, 0),
+                followers.get((m.platform, m.author_id), ""),
                 _cell(m.url),
                 _cell(e.text),
             )

@@ -16,6 +16,8 @@ from bot.transcript.model import Block, Entry, QuestionStats, Transcript
 
 SCHEMA = "tweetchat.transcript/1"
 
+IMPRESSIONS_NOTE = "theoretical maximum reach, not views"
+
 
 def _iso(dt: Any) -> str | None:
     return dt.isoformat() if dt is not None else None
@@ -138,6 +140,10 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
             "host_messages": s.host_messages,
             "messages_per_participant": s.messages_per_participant,
             "reposts": s.reposts,
+            "media": s.media,
+            "impressions": s.impressions,
+            "impressions_people": s.impressions_people,
+            "impressions_note": IMPRESSIONS_NOTE,
             "script_time": s.script_time,
             "links": [{"url": u, "count": n} for u, n in s.links],
             "top_contributors": [
@@ -167,6 +173,7 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
                 "handle": p.handle,
                 "host": p.is_host,
                 "returning": p.returning,
+                "followers": p.followers,
                 "messages": [e.msg.id for e in p.entries],
             }
             for p in t.participants

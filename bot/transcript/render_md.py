@@ -30,6 +30,15 @@ _STARTS_BLOCK = re.compile(r"\s*(?:[-+=>#]|\d+[.)])")
 FSI, PDI = "\u2068", "\u2069"
 
 
+def impressions_line(impressions: int | None, known: int, participants: int) -> str:
+    """The impressions sentence: always labelled, "not available" rather than 0."""
+    label = "Impressions (theoretical maximum reach, not views): "
+    if impressions is None:
+        return label + "not available (no platform in this chat reported follower counts)."
+    return (label + f"{impressions:,}, the followers of {known} of "
+            f"{plural(participants, 'participant')}, each counted once.")
+
+
 def plural(n: int, word: str) -> str:
     """`n word`, with an s unless n is 1."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
@@ -177,6 +186,9 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         + (f"; {plural(s.reposts, 'repost')} not shown in the thread" if s.reposts else "")
         + "."
     )
+    out.append(f"Media shared (images, videos, files): {s.media}; links shared: "
+               f"{sum(n for _, n in s.links)}.")
+    out.append(impressions_line(s.impressions, s.impressions_people, s.participants))
     if s.script_time:
         out.append(f"A rehearsal at {session.pace:g}× speed: times are in script time.")
     busiest = s.activity.busiest()

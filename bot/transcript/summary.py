@@ -28,6 +28,13 @@ Pure functions of the transcript model. Definitions (also in docs/transcript-sch
 - messages per participant: non-host messages / participants.
 - top contributors: by messages, and by replies received (public replies from others).
 - reposts: retweets/reposts of the chat's messages, counted apart (never in the thread).
+- impressions: the sum of the follower counts of the distinct participants whose platform
+  reported one with their messages (X, Mastodon; Bluesky rarely), each person once, at
+  the largest count seen in the session. A theoretical maximum reach, not views. None
+  ("not available") when no participant's platform gave a count, never 0.
+- media shared: images, videos and files attached to public messages (X media keys,
+  Mastodon media attachments, Bluesky image/video embeds, Discord attachments), counted
+  apart from links.
 """
 
 from __future__ import annotations
@@ -208,6 +215,7 @@ def summarise(t: Transcript, *, top: int = 10) -> Summary:
         ((p, received.get(p.key, 0)) for p in people if received.get(p.key, 0)),
         key=lambda pc: (-pc[1], pc[0].entries[0].index))[:top]
     from_people = sum(len(p.entries) for p in people)
+    known = [p.followers for p in people if p.followers is not None]
 
     s = Summary(
         messages=len(t.entries),
@@ -223,6 +231,9 @@ def summarise(t: Transcript, *, top: int = 10) -> Summary:
         messages_per_participant=round(from_people / len(people), 1) if people else 0.0,
         top_replied=replied,
         reposts=t.reposts,
+        impressions=sum(known) if known else None,
+        impressions_people=len(known),
+        media=sum(t.media.values()),
         script_time=pace != 1.0,
     )
     s.by_number = {q.number: q for q in questions}

@@ -220,6 +220,19 @@ async def test_likes_become_reactions(platform: XPlatform, server: FakeXServer) 
     ]
 
 
+async def test_follower_counts_come_with_the_author(platform: XPlatform,
+                                                    server: FakeXServer) -> None:
+    """Asked for as user.fields=public_metrics; read from includes.users (issue 14)."""
+    known = server.add_tweet("alice", "A1 followed #NHSSM")
+    new = server.add_tweet("bob", "A1 brand new account #NHSSM")
+    next(u for u in server.users.values() if u.username == "alice").followers = 412
+    found = {e.message_id: e.message for e in (await platform.backfill({})).events}
+    alice, bob = found[known], found[new]
+    assert alice is not None and alice.author.followers == 412
+    assert bob is not None and bob.author.followers == 0  # X's own count: zero is known
+    assert any("public_metrics" in r.query.get("user.fields", "") for r in server.searches())
+
+
 async def test_429_waits_for_reset_and_keeps_cursor(
     platform: XPlatform, server: FakeXServer, clock: JumpClock
 ) -> None:

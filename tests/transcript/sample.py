@@ -242,3 +242,16 @@ def messages() -> list[StoredMessage]:
 
 def previous() -> set[tuple[str, str]]:
     return {("web", "bea"), ("web", "dee"), ("web", "zed")}
+
+
+def reach() -> dict[tuple[str, str], tuple[int | None, int]]:
+    """Follower and media counts as Archive.reach gives them: Bea's count rose during the
+    chat (the larger one counts), Cal's is known, the others' platforms gave none; the
+    hidden and the deleted message's media and followers must not count."""
+    return {
+        ("web", "m3"): (1200, 1),
+        ("web", "m6"): (1250, 0),
+        ("web", "m4"): (300, 2),
+        ("web", "m9"): (99999, 3),
+        ("web", "m7"): (None, 4),
+    }

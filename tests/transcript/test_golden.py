@@ -31,6 +31,7 @@ def rendered() -> dict[str, bytes]:
         S.messages(),
         previous_participants=S.previous(),
         moderation_counts={"hidden": 1, "redacted": 1},
+        reach=S.reach(),
     )
     out = {
         FILENAMES[fmt]: b"".join(c.encode() if isinstance(c, str) else c for c in chunks(t, fmt))

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.platforms.bluesky.client import rkey_of
 from bot.platforms.payload import bounded as _str
-from bot.platforms.payload import parse_time
+from bot.platforms.payload import count, length, parse_time
 from bot.records import Author, Message
 
 PLATFORM = "bluesky"
@@ -73,10 +73,30 @@ def view_message(view: Mapping[str, Any], raw: Mapping[str, Any], *, me: str = "
     likes = view.get("likeCount")
     return Message(
         platform=PLATFORM, id=uri,
-        author=Author(PLATFORM, did, name, handle, is_bot=bool(me) and did == me),
+        # A post view's author is a profileViewBasic: no followersCount, unless a fuller
+        # profile view was given (then it is used).
+        author=Author(PLATFORM, did, name, handle, is_bot=bool(me) and did == me,
+                      followers=count(author.get("followersCount"))),
         text=text, created=created, reply_to=parent, thread_id=root or uri,
         reactions=likes if isinstance(likes, int) and likes >= 0 else 0,
-        url=post_url(uri, handle), kind="quote" if quoted else "message", raw=raw)
+        url=post_url(uri, handle), kind="quote" if quoted else "message",
+        media=embed_media(embed), raw=raw)
+
+
+def embed_media(embed: Any) -> int:
+    """Images and videos in a post record's embed (a link card or quoted post is not media)."""
+    if not isinstance(embed, Mapping):
+        return 0
+    kind = str(embed.get("$type", ""))
+    if kind == "app.bsky.embed.recordWithMedia":
+        inner = embed.get("media")
+        # Never deeper than one level: the lexicon nests media once.
+        if isinstance(inner, Mapping) and inner.get("$type") != kind:
+            return embed_media(inner)
+        return 0
+    if kind == "app.bsky.embed.images":
+        return min(length(embed.get("images")), 4)  # the lexicon allows four
+    return 1 if kind == "app.bsky.embed.video" else 0
 
 
 def cid_of(view: Mapping[str, Any]) -> str | None:

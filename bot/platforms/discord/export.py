@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.platforms.discord.export_content import is_forward, message_text
+from bot.platforms.payload import length
 from bot.records import Author, Message
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ def to_message(
         edited=_time(edited_at, f"{where}: message {message_id}") if edited_at else None,
         reactions=sum(int(r.get("count", 0)) for r in raw.get("reactions") or ()),
         url=f"https://discord.com/channels/{guild}/{place}/{message_id}" if place else None,
+        media=length(raw.get("attachments")),  # uploads, as live; embeds are link previews
         raw=dict(raw),
     )
 

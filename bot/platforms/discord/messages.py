@@ -111,6 +111,9 @@ def to_message(msg: discord.Message, *, channel_id: int, thread_id: int | None) 
         edited=msg.edited_at.astimezone(UTC) if msg.edited_at else None,
         reactions=sum(r.count for r in msg.reactions),
         url=msg.jump_url,
+        # Files and images uploaded with it; embeds are link previews (links count apart).
+        # Discord reports no follower counts.
+        media=min(len(msg.attachments), 100),
         raw=message_payload(msg),
     )
 

@@ -31,7 +31,7 @@ from bot.platforms.mastodon.statuses import (
     with_warning,
 )
 from bot.platforms.mastodon.text import html_to_text
-from bot.platforms.payload import parse_time
+from bot.platforms.payload import length, parse_time
 from bot.records import Author, Message
 from bot.script import ChatScript
 
@@ -87,6 +87,7 @@ def note_message(activity: dict[str, Any]) -> Message | None:
                    created=created, reply_to=_status_id(note.get("inReplyTo")),
                    edited=parse_time(note.get("updated")),
                    url=note.get("url") if isinstance(note.get("url"), str) else None,
+                   media=length(note.get("attachment")),  # an archive knows no followers
                    raw=activity)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.platforms.mastodon.text import html_to_text
 from bot.platforms.payload import bounded as _str
-from bot.platforms.payload import parse_time
+from bot.platforms.payload import count, length, parse_time
 from bot.records import Author, Message
 
 PLATFORM = "mastodon"
@@ -65,11 +65,13 @@ def status_message(status: Mapping[str, Any], raw: Mapping[str, Any], *, me: str
     return Message(
         platform=PLATFORM, id=sid,
         author=Author(PLATFORM, author_id, name, acct,
-                      is_bot=bool(me) and author_id == me),
+                      is_bot=bool(me) and author_id == me,
+                      followers=count(account.get("followers_count"))),
         text=with_warning(text, _str(status.get("spoiler_text"), 2_000) or ""),
         created=created, reply_to=reply_to,
         thread_id=thread_id or (None if reply_to else sid),
         edited=parse_time(status.get("edited_at")),
         reactions=likes if isinstance(likes, int) and likes >= 0 else 0,
         url=_str(status.get("url"), 2_000) or _str(status.get("uri"), 2_000),
+        media=length(status.get("media_attachments")),
         raw=raw)

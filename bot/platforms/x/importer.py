@@ -28,6 +28,7 @@ import orjson
 
 from bot.archive import Archive
 from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream
+from bot.platforms.payload import count, dig, length
 from bot.platforms.x.tweet_text import edit_history, v1_text
 from bot.platforms.x.tweets import tweet_url, v2_message, version_id
 from bot.records import Author, Message
@@ -246,12 +247,15 @@ def _v1_message(tweet: Mapping[str, Any]) -> Message | None:
     return Message(
         platform=PLATFORM,
         id=tweet_id,
-        author=Author(PLATFORM, author_id, user.get("name") or handle or author_id, handle),
+        author=Author(PLATFORM, author_id, user.get("name") or handle or author_id, handle,
+                      followers=count(user.get("followers_count"))),
         text=text,
         created=created,
         reply_to=str(reply_to) if reply_to else None,
         reactions=int(tweet.get("favorite_count") or 0),
         url=tweet_url(tweet_id, handle),
         kind="quote" if quoted else "message",
+        # v1.1 lists every photo of a tweet in extended_entities (entities holds the first).
+        media=length(dig(tweet, "extended_entities", "media") or dig(tweet, "entities", "media")),
         raw=tweet,
     )

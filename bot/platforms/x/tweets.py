@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.platforms.payload import count, dig, length
 from bot.platforms.x.tweet_text import original_id, v2_text
 from bot.records import Author, Message
 
@@ -20,10 +21,11 @@ log = logging.getLogger(__name__)
 # Everything v2_message reads, asked for explicitly: X returns only id and text otherwise.
 TWEET_FIELDS = (
     "created_at author_id conversation_id referenced_tweets public_metrics in_reply_to_user_id "
-    "lang entities edit_history_tweet_ids note_tweet"
+    "lang entities edit_history_tweet_ids note_tweet attachments"
 ).split()
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
-USER_FIELDS = ["username", "name"]
+# public_metrics: the author's followers_count, for the summary's impressions.
+USER_FIELDS = ["username", "name", "public_metrics"]
 
 
 def parse_time(value: str) -> datetime:
@@ -79,6 +81,7 @@ def v2_message(
             name=user.get("name") or handle or author_id,
             handle=handle,
             is_bot=bool(me_id) and author_id == me_id,
+            followers=count(dig(user, "public_metrics", "followers_count")),
         ),
         text=v2_text(tweet),
         created=created,
@@ -88,6 +91,7 @@ def v2_message(
         reactions=int((tweet.get("public_metrics") or {}).get("like_count", 0)),
         url=tweet_url(key, handle),
         kind="quote" if "quoted" in refs else "message",
+        media=length(dig(tweet, "attachments", "media_keys")),
         raw=raw,
     )
 
