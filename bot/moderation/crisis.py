@@ -19,7 +19,8 @@ Besides the direct phrases it knows the common indirect ones: hopelessness about
 ("life isn't worth living", "done with life"), being a burden ("they'd be fine without
 me"), wishing not to wake, and means ("hoarding my tablets", "a handful of pills").
 Measured on tests/moderation/crisis_corpus.jsonl and the never-tuned-on
-crisis_heldout.jsonl by bench/bench_crisis.py; new wording is caught about half the time.
+crisis_heldout.jsonl by bench/bench_crisis.py: new wording is caught about seven times in
+ten, and what needs reading between the lines is missed.
 """
 
 from __future__ import annotations
@@ -62,11 +63,14 @@ _RAW: list[tuple[str, bool]] = [
      r"feeling|felt|been|getting|having|have|had|my)\b(?:\s+\S+){0,3}?\s+(?<!\bis\s)(?<!\bare\s)"
      r"(?<!\bseems\s)(?<!\bsounds\s)(?<!\blooks\s)suicidal\b", True),
     (r"(?:^|[.!?;:]\s)\W*(?:\w+\W+){0,2}?(?<!\bis\s)(?<!\bare\s)(?<!\bwas\s)(?<!\bwere\s)"
-     r"suicidal\b(?!\s+(?:patients?|people|callers?|clients?|staff|"
-     r"ideation\s+(?:assessment|screening)|risk))", True),
+     r"suicidal\b(?!\s+(?:patients?|people|callers?|clients?|staff|ideation|behaviou?r|"
+     r"risk))", True),
     (r"\b(?:my|a|wrote|writing|written)\s+suicide\s+note\b", False),
     (rf"\b{_I}\b{_GAP}(?:{_WANT}|going\s+to|plan(?:ning)?\s+to|think(?:ing)?\s+about|thought\s+"
-     r"about)\s+(?:commit(?:ting)?\s+)?suicide\b", True),
+     r"about|consider(?:ing|ed)?|contemplat(?:ing|ed|e)|attempt(?:ing|ed)?)\s+"
+     r"(?:commit(?:ting)?\s+)?suicide\b", True),
+    (r"\b(?:can'?t|cannot)\s+stop\s+thinking\s+about\s+(?:dying|death|suicide|killing\s+myself|"
+     r"ending\s+(?:it|my\s+life))\b", False),
     # want to die, wish I were dead, better off without me
     (rf"\b{_I}\b{_GAP}(?:{_WANT}|ready\s+to|going\s+to)\s+die\b(?!\s+(?:of|from)\s+"
      r"(?:boredom|embarrassment|shame|laughing|laughter|old\s+age))"
@@ -83,13 +87,14 @@ _RAW: list[tuple[str, bool]] = [
     (r"\b(?:wish|wishing|dream\w*|hop\w*|pray\w*)\s+(?:about\s+|that\s+)?(?:i\s+)?(?:wouldn'?t|"
      r"won'?t|don'?t|didn'?t|not|never)\s+wak(?:e|ing)\s+up\b", False),
     (r"\b(?:better\s+off|be\s+better)\s+(?:dead|gone|not\s+(?:waking\s+up|being\s+here|"
-     r"being\s+alive|existing)|without\s+me|if\s+i\s+(?:was|were)(?:n'?t|"
+     r"being\s+alive|existing)|without\s+(?:an?\s+\w+\s+like\s+)?me|if\s+i\s+(?:was|were)(?:n'?t|"
      r"\s+not)\s+(?:here|around|alive)|with(?:out)?\s+me\s+gone|if\s+i\s+was\s+gone)\b",
      False),
     (rf"\b(?:{_DONT}|no\s+longer)\s+{_WANT}\s+(?:be\s+(?:here|alive|around|on\s+this\s+earth|in\s+this\s+world)"
      r"(?:\s*any\s*more)?|live|exist|wake\s+up|keep\s+living)\b(?!\s+(?:in|near|with|on|at|there|here|next|all|early|like\s+(?:that|them)|by)\b)",
      False),
-    (r"\bno\s+(?:reason|point)\s+(?:for\s+me\s+)?(?:to|in)\s+(?:live|living|going\s+on|"
+    (r"\bno\s+(?:will|desire)\s+to\s+live\b", False),
+    (r"\bno\s+(?:reason|point)\s+(?:for\s+me\s+|in\s+me\s+|me\s+)?(?:to|in|being)?\s*(?:live|living|going\s+on|"
      r"(?:be|being|stay|staying)\s+alive|carrying\s+on)\b", False),
     (rf"\b(?:{_CANT}|{_DONT})\s+see\s+(?:the|any)\s+point\s+(?:in|of)\s+(?:living|life|"
      r"being\s+alive|going\s+on|carrying\s+on)\b", False),
@@ -104,7 +109,24 @@ _RAW: list[tuple[str, bool]] = [
      r"any\s+of\s+it)\s+any\s*more\b(?!\s+(?:at\s+work|here))", False),
     (rf"\b{_CANT}\s+cope\s+any\s*more\b", False),
     (rf"\b(?:{_CANT}|{_DONT})\s+see\s+(?:a|any)\s+(?:way\s+out|future|point\s+(?:in\s+)?"
-     r"(?:living|anything|going\s+on|carrying\s+on))\b", False),
+     r"(?:living|anything|going\s+on|carrying\s+on)|reason\s+to\s+(?:live|keep\s+going|go\s+on|"
+     r"carry\s+on|stay))\b", False),
+    (rf"\b{_I}\b{_GAP}(?:going\s+to|gonna|{_WANT}|plan(?:ning)?\s+to|about\s+to|will|'ll)\s+"
+     r"(?:overdose|od)\b", True),
+    (r"\b(?:taken|took|take|swallowed)\s+(?:all|a\s+whole\s+(?:box|packet|strip)\s+of)\s+(?:of\s+)?"
+     r"my\s+(?:\w+\s+)?(?:pills|tablets|meds|medication|antidepressants|painkillers|insulin)\b"
+     r"(?!\s+(?:with|after|before|on\s+time|at\s+(?:\d|breakfast|lunch|dinner|night|bedtime)|"
+     r"every|each|as|and|then)\b)", False),
+    (r"\b(?:a\s+)?danger\s+to\s+myself\b", False),
+    (r"\bi'?m\s+not\s+safe\s+(?:at\s+the\s+moment|right\s+now|tonight|today|any\s*more|around\s+"
+     r"myself|with\s+myself|on\s+my\s+own)\b", False),
+    (r"\bwish\s+(?:it|everything|this|the\s+pain)\s+would\s+(?:all\s+)?(?:just\s+)?(?:end|stop)\b",
+     False),
+    (r"\bwant(?:ed)?\s+out\s+of\s+(?:this\s+)?life\b", False),
+    (r"\b(?:tired|sick|exhausted|weary)\s+of\s+fighting\b|\bfighting\s+to\s+stay\s+(?:alive|"
+     r"here)\b", False),
+    (r"\bi'?ve\s+been\s+cutting\b(?!\s+(?:back|down|out|up|costs|corners|the|a|my\s+hair|hair|"
+     r"it|through|off|across|in|on|some|things|paper|shapes)\b)", False),
     # overdose, pills, self-harm, plans
     (rf"\b{_I}\b{_GAP}(?:take|taking|taken|took|thinking\s+about|thought\s+about|"
      r"planning|plan)\s+(?:an?\s+)?(?:overdose|od)\b", True),
@@ -156,8 +178,9 @@ _RAW: list[tuple[str, bool]] = [
      False),
     (rf"\b(?:{_DONT}\s+think\s+i'?(?:ll|\s+will)|{_WONT})\s+make\s+it\s+through\s+(?:the\s+"
      r"night|tonight|the\s+weekend|another\s+day)\b(?!\s+(?:shift|without|on|at)\b)", False),
-    (r"\b(?:nobody|no\s+one|no-one)\s+would\s+(?:care|notice|miss\s+me|mind)\s+if\s+i\s+"
-     r"(?:died|was\s+gone|were\s+gone|was\s+dead|disappeared|killed\s+myself|wasn'?t\s+here)\b",
+    (r"\b(?:nobody|no\s+one|no-one)\s+would\s+(?:even\s+)?(?:care|notice|miss\s+me|mind)\s+"
+     r"(?:if\s+i|i'?d|that\s+i'?d|that\s+i)\s+(?:died|was\s+gone|were\s+gone|gone|was\s+dead|"
+     r"disappeared|killed\s+myself|wasn'?t\s+here)\b",
      False),
     # wishing not to exist
     (r"\b(?:i'?d|i\s+would)\s+(?:rather|sooner)\s+be\s+dead\b(?!\s+(?:than|tired|on)\b)",
@@ -199,6 +222,8 @@ _RAW: list[tuple[str, bool]] = [
      r"tablets|meds)\s+(?:all\s+)?(?:lined\s+up|counted\s+out)\s+on\b", False),
     (r"\b(?:think|thinking|thought)\s+about\s+(?:steer|driv|swerv|crash)\w*\s+(?:my\s+car\s+)?"
      r"(?:into|off)\b", True),
+    (r"\b(?:think|thinking|thought)\s+about\s+(?:walk|swim|wad)\w*\s+(?:out\s+)?into\s+the\s+"
+     r"(?:sea|river|water|lake|canal)\b", True),
     # self-harm, again
     (r"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting)\s+(?:myself|my\s+(?:arms?|"
      r"legs?|wrists?|thighs?|skin))\b(?:\s+\S+){0,4}?\s+again\b", False),
@@ -259,11 +284,15 @@ _SELF_START = re.compile(r"(?:i\b|i'|me\b|my\b|myself\b|would\b|'d\b|nobody\b|no
 # Recovery told in the past: "I used to want to die; therapy changed that".
 _USED_TO = re.compile(r"\bused\s+to\b", re.I)
 _USED_TO_END = re.compile(r"\b(?:used\s+to|years\s+ago,?|back\s+then,?)\s*$", re.I)
+# ... or after: "I was suicidal years ago; peer support saved my life".
+_PAST_AFTER = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:(?:years|months|decades)\s+ago|as\s+a\s+"
+                         r"(?:teenager|student|child|kid))\b", re.I)
 # Someone close, or in the writer's care, is the subject: "my brother has been suicidal".
 _THIRD = re.compile(
     r"\b(?:my|our|his|her|their|a|the)\s+(?:brother|sister|friend|mum|mother|dad|father|son|"
     r"daughter|husband|wife|partner|patient|colleague|student|child|kid|boy|girl|nan|grandad|"
-    r"mate|neighbour)s?\s+(?:\w+\s+){0,2}?(?:is|was|has|had|feels|felt|seems|keeps|'s)\b",
+    r"mate|neighbour)s?\s+(?:\w+\s+){0,2}?(?:is|was|has|had|feels|felt|seems|keeps|'s|took|"
+    r"tried|tries|attempted|said|says|told|wants|wanted)\b",
     re.I)
 _QUOTES = re.compile(r"\"[^\"]{3,400}\"|\u201c[^\u201d]{3,400}\u201d|'[^']{12,400}'(?!\w)")
 
@@ -289,7 +318,9 @@ _CUES = frozenset(
     "swerves swerved swerving crash crashes crashed crashing burn burning burnt burned hurt "
     "hurting pointless stupid silly handful handfuls scratch scratching scratched hit "
     "hitting punch punching punched bang banging banged earth world fine happier ok okay "
-    "enough waking".split())
+    "enough waking considering contemplating attempting attempted consider "
+    "contemplate attempt gonna danger safe fighting antidepressants painkillers insulin "
+    "gone sea river canal lake water".split())
 _CUE_PAIRS = ("can not", "will not", "no point", "way out", "can go on", "can carry on",
               "no longer", "fed up")
 _WORD = re.compile(r"[a-z']+")
@@ -325,7 +356,8 @@ def scan_all(text: str) -> list[Finding]:
                 continue
             if _THIRD.search(clause + m.group()):
                 continue
-            if _USED_TO.search(m.group()) or _USED_TO_END.search(clause):
+            if _USED_TO.search(m.group()) or _USED_TO_END.search(clause) or \
+                    _PAST_AFTER.match(rest):
                 continue
             start, end = m.span()
             found.append(Finding("crisis", start, end, text[start:end], REASON))

@@ -25,11 +25,13 @@ from tests.moderation.crisis_lines_2_5 import (
     ROUND5_AT_RISK,
     ROUND5_LOOK_ALIKE,
 )
-from tests.moderation.crisis_lines_6_7 import (
+from tests.moderation.crisis_lines_6_8 import (
     ROUND6_AT_RISK,
     ROUND6_LOOK_ALIKE,
     ROUND7_AT_RISK,
     ROUND7_LOOK_ALIKE,
+    ROUND8_AT_RISK,
+    ROUND8_LOOK_ALIKE,
 )
 
 OUT = Path(__file__).with_name("crisis_corpus.jsonl")
@@ -345,8 +347,9 @@ def main() -> None:
                     (3, False, ROUND3_LOOK_ALIKE), (4, True, HELD_OUT_AT_RISK),
                     (4, False, HELD_OUT_LOOK_ALIKE), (5, True, ROUND5_AT_RISK),
                     (5, False, ROUND5_LOOK_ALIKE), (6, True, ROUND6_AT_RISK),
-                    (6, False, ROUND6_LOOK_ALIKE)))
-    held_out = _rows(((7, True, ROUND7_AT_RISK), (7, False, ROUND7_LOOK_ALIKE)))
+                    (6, False, ROUND6_LOOK_ALIKE), (7, True, ROUND7_AT_RISK),
+                    (7, False, ROUND7_LOOK_ALIKE)))
+    held_out = _rows(((8, True, ROUND8_AT_RISK), (8, False, ROUND8_LOOK_ALIKE)))
     for path, rows in ((OUT, corpus), (HELD_OUT, held_out)):
         path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
         print(f"wrote {len(rows)} lines to {path}")

@@ -1,4 +1,4 @@
-"""Hand-written crisis-check lines, rounds 6 and 7 (make_crisis_corpus.py uses them)."""
+"""Hand-written crisis-check lines, rounds 6 to 8 (make_crisis_corpus.py uses them)."""
 
 from __future__ import annotations
 
@@ -116,9 +116,11 @@ ROUND6_LOOK_ALIKE = [
     "I'm drowning in paperwork, send help",
 ]
 
-# Round 7: written after the round-6 fixes, before the detector saw it, and never tuned
-# on. It lives in its own file (crisis_heldout.jsonl) so the labelled corpus stays the
-# lines the rules were made from, and the bench reports this round apart.
+# Round 7: written after the round-6 fixes, before the detector saw it; first measured held
+# out (precision 85.7%, recall 50.0%), then its misses and false alarms were made general
+# rules (ideation verbs before "suicide", overdose as a verb, "danger to myself", "not safe
+# right now", past told after the phrase, people close to the writer who "took"), so it is
+# tuned on now.
 ROUND7_AT_RISK = [
     "I'm so tired of fighting to stay here",
     "i keep thinking my kids would be better without a mum like me",
@@ -193,4 +195,81 @@ ROUND7_LOOK_ALIKE = [
     "if I never see another spreadsheet it'll be too soon",
     "I can't wait to be done with this module",
     "nobody would notice if I turned up in pyjamas, it's a webinar",
+]
+
+# Round 8: written after the round-7 fixes, before the detector saw it, and never tuned
+# on. It lives in crisis_heldout.jsonl, and the bench reports it apart.
+ROUND8_AT_RISK = [
+    "I've been thinking it would be easier to just not be alive",
+    "last night I sat in the car park for an hour thinking about ending it",
+    "I genuinely don't want to be alive anymore, sorry to dump this here",
+    "I'm planning to take my own life this weekend",
+    "I keep hurting myself and I can't stop",
+    "I feel like my only way out is to die",
+    "I've started self-harming again since the Datix",
+    "some mornings I wish I hadn't woken up",
+    "i have thoughts about killing myself every single day",
+    "I don't think I want to live anymore",
+    "I'm going to kill myself, I can't do this",
+    "I've researched ways to end my life",
+    "I wish I was dead rather than facing the tribunal",
+    "I'm ready to end my life",
+    "i'm really struggling and i want to die",
+    "I think everyone at work would be better off if I was gone",
+    "I'm not going to be here much longer",
+    "I feel like killing myself honestly",
+    "I can't cope, I just want to disappear forever",
+    "thinking about overdosing on my insulin",
+    "I'm constantly thinking about suicide",
+    "I've got nothing to live for any more",
+    "I want the pain to stop, permanently",
+    "I don't want to wake up tomorrow morning",
+    "I can't live like this anymore",
+    "suicidal thoughts every night since the stillbirth",
+    "I've been burning my arms with cigarettes",
+    "I want to end it all, everything is too much",
+    "I'm saving up my pills for when it gets too much",
+    "I feel like I'm a burden and should just go",
+    "I just want to die, I'm so tired",
+    "I don't want to exist anymore, honestly",
+    "I've been self harming to get through night shifts",
+    "there's no point in me carrying on",
+    "I'm thinking of killing myself after my shift",
+]
+ROUND8_LOOK_ALIKE = [
+    "the staffing levels tonight are killing me slowly",
+    "I'd die for a proper lunch break",
+    "I'm dying to know who won the nursing award",
+    "honestly this heat, I want to die lol",
+    "my pager is going to be the death of me",
+    "I'm dead on my feet after a 13 hour shift",
+    "if I see one more 'quick' survey I'll scream",
+    "I can't live without my morning coffee",
+    "our ward is killing it on falls prevention this month",
+    "I can't go on about this enough: please do your e-learning",
+    "Q3: what would you say to a colleague who tells you they want to end their life?",
+    "we've trained 200 staff in suicide first aid this year",
+    "I'm the suicide prevention lead for the ICB",
+    "self-harm presentations peak in exam season, our data shows",
+    "the Samaritans' Small talk saves lives campaign is great",
+    "our leaflet: 'If you feel like ending your life, call 111 and choose option 2'",
+    "the coroner's prevention of future deaths report was published today",
+    "BBC: suicide rates among young men fell last year",
+    "Radiohead's No Surprises on in the staff room, cheery stuff",
+    "'I want to die' is a line from the play we watched for our ethics module",
+    "a patient told me he wanted to kill himself, and we got him to A&E",
+    "my sister self-harmed for years and is now a mental health nurse",
+    "my best friend took her own life in 2019; I campaign for better support",
+    "one of my students is suicidal and I've referred her to OH",
+    "I've never felt suicidal but I've been close to burnout",
+    "I'm not going to kill myself, but I do need a holiday",
+    "I used to self harm as a teenager; I'm doing really well now",
+    "I'm not suicidal, just venting about the rota",
+    "I'm ending my career in the NHS after 35 years, thank you all",
+    "I want to end this chat with a big thank you",
+    "I won't be around next week, I'm on annual leave",
+    "this is my last week on the ward before maternity leave",
+    "I'm going to take my meds and go to sleep, night all",
+    "I took a handful of sweets from the nurses' station",
+    "I've been cutting back on caffeine during nights",
 ]
