@@ -12,7 +12,7 @@ from datetime import datetime
 from bot.archive.records import from_iso, iso
 from bot.archive.store import Archive
 
-__all__ = ["count", "create", "find", "prune", "revoke"]
+__all__ = ["count", "create", "find", "prune", "revoke", "revoke_all"]
 
 
 def create(archive: Archive, id_hash: str, binding: str, created: datetime,
@@ -39,6 +39,13 @@ def revoke(archive: Archive, id_hash: str) -> bool:
         cursor = archive.db.execute("delete from moderator_sessions where id_hash = ?",
                                     [id_hash])
     return cursor.rowcount > 0
+
+
+def revoke_all(archive: Archive) -> int:
+    """Delete every session (sign everyone out); how many went."""
+    with archive.db.atomic():
+        cursor = archive.db.execute("delete from moderator_sessions")
+    return cursor.rowcount
 
 
 def prune(archive: Archive, now: datetime) -> int:

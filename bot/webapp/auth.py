@@ -259,6 +259,15 @@ class ModeratorAuth:
                                    target="console", detail="", at=self.bot.clock.now())
         response.del_cookie(COOKIE, path="/")
 
+    def sign_out_everywhere(self, who: Moderator, response: web.StreamResponse) -> int:
+        """Revoke every console session (a lost laptop, without changing the token)."""
+        gone = moderator_sessions.revoke_all(self.bot.archive)
+        self.bot.archive.audit(actor=who.actor, action="console.sign-out-everywhere",
+                               target="console", detail=f"{gone} sessions",
+                               at=self.bot.clock.now())
+        response.del_cookie(COOKIE, path="/")
+        return gone
+
 
 AUTH_KEY = web.AppKey("tweetchat_auth", ModeratorAuth)
 

@@ -105,12 +105,19 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
                                 "transcripts/.moderator-token on the bot's machine.")
         raise response
 
-    @routes.post("/moderate/logout")
-    async def logout(request: web.Request) -> web.Response:
+    async def sign_out(request: web.Request, *, everywhere: bool) -> web.Response:
         who, _ = await auth.require_form(request)
         response = web.HTTPSeeOther("/moderate")
-        auth.sign_out(who, response)
+        (auth.sign_out_everywhere if everywhere else auth.sign_out)(who, response)
         raise response
+
+    @routes.post("/moderate/logout")
+    async def logout(request: web.Request) -> web.Response:
+        return await sign_out(request, everywhere=False)
+
+    @routes.post("/moderate/logout-everywhere")
+    async def logout_everywhere(request: web.Request) -> web.Response:
+        return await sign_out(request, everywhere=True)
 
     @routes.post("/moderate/control")
     async def control(request: web.Request) -> web.Response:

@@ -284,3 +284,22 @@ async def test_made_up_credentials_never_act_and_never_500(  # type: ignore[no-u
         r = await client.post(path, data=b'{"command": "pause"}', headers=headers)
         assert r.status in (400, 403, 415, 429), (path, headers, r.status)
     assert bot.live_session("webtest") is None
+
+
+async def test_sign_out_everywhere_revokes_every_session(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    """A lost laptop: one moderator signs every browser out without changing the token."""
+    async with running_app(tmp_path, clock=clock) as (bot, client):
+        laptop_sid, _ = await login(client)
+        client.session.cookie_jar.clear()
+        _, csrf = await login(client)
+        assert moderator_sessions.count(bot.archive) == 2
+        r = await client.post("/moderate/logout-everywhere", data={"csrf": csrf},
+                              allow_redirects=False)
+        assert r.status == 303 and moderator_sessions.count(bot.archive) == 0
+        page = await (await client.get("/moderate", headers={
+            "Cookie": f"tweetchat_mod={laptop_sid}"})).text()
+        assert "Moderator console" not in page
+        r = await client.post("/moderate/logout-everywhere", data={"csrf": csrf},
+                              allow_redirects=False)
+        assert r.status == 403  # needs a live session (or the token) like every console post
+        await login(client)  # the token still works: nothing was rotated

@@ -1,6 +1,7 @@
 """The moderator console in Chromium: sign in, a control, sign out revokes, and a page on
 another port of the same machine (same site, so SameSite=Strict does not stop the cookie)
-cannot drive the JSON API through the moderator's browser (issue 12, finding 4)."""
+cannot drive the JSON API through the moderator's browser (issue 12, finding 4). The
+sign-in page and the console with a live session pass axe's WCAG 2.2 AA rules."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from tests.web.conftest import TOKEN, until
 from tests.web.test_browser import browser, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                     "wcag22aa"]}}
 
 EVIL_PAGE = """<!doctype html><html lang="en"><head><title>win a prize</title></head><body>
 <form id="f" method="post" action="{target}/api/control" enctype="text/plain">
@@ -49,6 +52,7 @@ async def evil_site(target: str) -> tuple[web.AppRunner, str]:
 
 
 async def test_console_sign_in_control_and_sign_out_in_chromium(server, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import expect
 
     bot, url = server
@@ -56,9 +60,13 @@ async def test_console_sign_in_control_and_sign_out_in_chromium(server, browser)
     context = await browser.new_context()
     mod = await context.new_page()
     await mod.goto(f"{url}/moderate")
+    results = await Axe().run(mod, options=AXE_OPTIONS)
+    assert results.violations_count == 0, results.generate_report()  # the sign-in page
     await mod.fill("#token", TOKEN)
     await mod.click("form[action='/moderate/login'] button")
     await expect(mod.locator("h1")).to_have_text("Moderator console")
+    results = await Axe().run(mod, options=AXE_OPTIONS)  # the console, a session live
+    assert results.violations_count == 0, results.generate_report()
     [cookie] = [c for c in await context.cookies() if c["name"] == "tweetchat_mod"]
     assert cookie["value"] != TOKEN and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert await mod.evaluate("document.cookie") == ""  # HttpOnly: no script can read it
