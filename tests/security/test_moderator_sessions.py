@@ -303,3 +303,17 @@ async def test_sign_out_everywhere_revokes_every_session(tmp_path, clock) -> Non
                               allow_redirects=False)
         assert r.status == 403  # needs a live session (or the token) like every console post
         await login(client)  # the token still works: nothing was rotated
+
+
+async def test_a_lockout_does_not_sign_out_a_moderator_already_in(room) -> None:  # type: ignore[no-untyped-def]
+    """Someone guessing from the same address (a shared NAT) locks out new sign-ins and
+    Bearer calls, not the console session a moderator already holds."""
+    bot, client = room
+    sid = await bot.start_session("webtest", pace=60, rehearsal=True)
+    _, csrf = await login(client)
+    for _ in range(10):
+        await client.post("/api/reload", headers={"Authorization": "Bearer guess"})
+    assert (await client.post("/api/reload", headers=BEARER)).status == 429
+    r = await client.post("/api/control", json={"command": "pause"},
+                          headers={"X-CSRF-Token": csrf, "Origin": origin(client)})
+    assert r.status == 200 and bot.archive.session(sid).status == "paused"
