@@ -144,6 +144,7 @@ class MastodonSettings(_Section):
     api_base_url: str = ""  # the instance, e.g. https://mastodon.social
     poll_seconds: float = 20.0
     visibility: Literal["public", "unlisted"] = "public"
+    streaming: bool = True  # the hashtag stream where the instance allows it; polling else
 
 
 class Secrets(_Section):

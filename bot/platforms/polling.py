@@ -8,8 +8,9 @@ a backfill).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import TypeVar
 
 from bot.clock import Clock
@@ -84,6 +85,32 @@ class Poller:
                 delay = min(self.cap, self.base * 2 ** (failures - 1))
                 log.warning("%s: %s; retrying in %.1f s", self.name, e, delay)
                 await self.sleep(delay)
+
+
+    @contextlib.contextmanager
+    def until_stopped(self) -> Iterator[None]:
+        """Around a stream of events: stop() ends it quietly, even mid-request."""
+        try:
+            yield
+        except Stopped:
+            return
+        except PlatformError:
+            if not self.stopping.is_set():
+                raise  # else stop() closed the client under a request: the stream just ends
+
+    async def one_cycle(self, cycle: Callable[[], Awaitable[Sequence[T]]],
+                        cursor: Callable[[], dict[str, str]], acked: dict[str, str],
+                        interval: Callable[[], float]) -> AsyncIterator[T]:
+        """One polling cycle: its events handed over, a sleep, then the cursor acknowledged.
+
+        The cursor as it stood after the cycle is acknowledged only once the caller has
+        asked for more after the last event, i.e. once it has taken them all.
+        """
+        for item in await cycle():
+            yield item
+        handed_over = cursor()
+        await self.sleep(interval())
+        acked.update(handed_over)
 
 
 def next_interval(minimum: float, remaining: int | None, reset: float | None, now: float,

@@ -11,6 +11,10 @@ pagination (rel="next" max_id / rel="prev" min_id), `X-RateLimit-*` headers, err
         sid = server.add_status("alice", "A1 yes #NHSSM", reply_to=q_id)
         server.edit_status(sid, "A1 yes, edited #NHSSM")
         server.boost("bob", sid); server.delete_status(sid); server.fail_next(503)
+        server.stream.drop_all(); server.stream.refuse = True   # the streaming server
+
+Public statuses also go out on the hashtag streams (bot/testing/fake_mastodon_stream.py):
+`update` when posted, `status.update` when edited, `delete` when deleted.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.platforms.mastodon.text import countable_length
+from bot.testing.fake_mastodon_stream import StreamHub
 from bot.testing.http import FakeService
 
 DOMAIN = "chat.example.social"
@@ -93,6 +98,7 @@ class FakeMastodonServer(FakeService):
         self.muted: dict[str, int | None] = {}
         self.blocked: set[str] = set()
         self.requests: list[tuple[str, str]] = []
+        self.stream = StreamHub()
         self.rate_remaining = 299  # what X-RateLimit-Remaining says, and for how long more
         self.rate_window = 300.0
         self._idempotent: dict[str, str] = {}
@@ -112,7 +118,14 @@ class FakeMastodonServer(FakeService):
         r.add_post("/api/v1/reports{slash:/?}", self._report)
         r.add_post("/api/v1/accounts/{id}/mute{slash:/?}", self._mute)
         r.add_post("/api/v1/accounts/{id}/block{slash:/?}", self._block)
+        r.add_get("/api/v1/accounts/{id}/statuses{slash:/?}", self._account_statuses)
+        self.stream.routes(r)
         return app
+
+    async def close(self) -> None:
+        """Stop listening; open streams end first, so the server stops at once."""
+        self.stream.drop_all()
+        await super().close()
 
     # ----------------------------------------------------------------- control API
 
@@ -134,7 +147,9 @@ class FakeMastodonServer(FakeService):
     def add_status(self, author: str, text: str, *, reply_to: str | None = None,
                    spoiler: str = "", visibility: str = "public") -> str:
         """A person posts a status (optionally a reply); its id."""
-        return str(self._store(self.account(author), text, reply_to, spoiler, visibility)["id"])
+        status = self._store(self.account(author), text, reply_to, spoiler, visibility)
+        self.stream.publish("update", self._public(status))
+        return str(status["id"])
 
     def edit_status(self, status_id: str, text: str, *, spoiler: str | None = None) -> None:
         """A person edits a status; the old version goes into its history."""
@@ -145,7 +160,10 @@ class FakeMastodonServer(FakeService):
         if spoiler is not None:
             status["spoiler_text"] = spoiler
         status["edited_at"] = _iso(self.clock.now())
+        status["tags"] = [{"name": t, "url": f"https://{DOMAIN}/tags/{t}"}
+                          for t in sorted({t.lower() for t in re.findall(r"#(\w+)", text)})]
         history.append(self._edit_entry(status))
+        self.stream.publish("status.update", self._public(status))
 
     def boost(self, author: str, status_id: str) -> str:
         """A person boosts a status; the boost's id."""
@@ -157,7 +175,8 @@ class FakeMastodonServer(FakeService):
 
     def delete_status(self, status_id: str) -> None:
         """A status is deleted."""
-        self.statuses.pop(status_id, None)
+        if self.statuses.pop(status_id, None) is not None:
+            self.stream.publish_delete(status_id)
 
     def fail_next(self, status: int = 500, count: int = 1, *, path: str | None = None) -> None:
         """The next `count` requests (to `path`, if given) fail with `status`."""
@@ -216,9 +235,12 @@ class FakeMastodonServer(FakeService):
                     "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
                     "X-RateLimit-Reset": _iso(datetime.fromtimestamp(reset, UTC))})
             return response
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if request.headers.get("Authorization") != f"Bearer {self.token}" and \
+                request.path != "/api/v1/streaming/health":
             return _error(401, "The access token is invalid")
         response = await handler(request)
+        if response.prepared:  # a stream: its headers went out long ago
+            return response
         window_end = datetime.fromtimestamp(self.clock.now().timestamp() + self.rate_window, UTC)
         response.headers.update({"X-RateLimit-Limit": "300",
                                  "X-RateLimit-Remaining": str(self.rate_remaining),
@@ -262,6 +284,7 @@ class FakeMastodonServer(FakeService):
         status = self._store(self.me, text, str(reply_to) if reply_to else None, spoiler,
                              str(form.get("visibility") or "public"))
         self.posted.append(status)
+        self.stream.publish("update", self._public(status))
         if key:
             self._idempotent[key] = status["id"]
         return web.json_response(self._public(status))
@@ -329,6 +352,16 @@ class FakeMastodonServer(FakeService):
             response.headers["Link"] = (f'<{base}?max_id={page[-1]["id"]}>; rel="next", '
                                         f'<{base}?min_id={page[0]["id"]}>; rel="prev"')
         return response
+
+    async def _account_statuses(self, request: web.Request) -> web.Response:
+        q = request.query
+        limit = max(1, min(40, int(q.get("limit", "20"))))
+        mine = sorted((s for s in self.statuses.values()
+                       if s["account"]["id"] == request.match_info["id"]),
+                      key=lambda s: -int(s["id"]))
+        if q.get("max_id"):
+            mine = [s for s in mine if int(s["id"]) < int(q["max_id"])]
+        return web.json_response([self._public(s) for s in mine[:limit]])
 
     async def _report(self, request: web.Request) -> web.Response:
         form = await request.post()

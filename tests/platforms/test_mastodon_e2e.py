@@ -86,6 +86,11 @@ async def test_paced_chat_on_mastodon_collects_every_status_once(
                       server.statuses[s]["account"]["acct"])
         server.edit_status(edited, "@tweetchat cat on question 2, on reflection")
         await until(lambda: stored(app.archive)[edited][4] is not None, "the edit seen")
+        # A hashtag-only answer outside every thread, edited: found again, kept as an edit.
+        tagged = next(s for s, n in answers.items() if n == 1 and "ann" in
+                      server.statuses[s]["account"]["acct"])
+        server.edit_status(tagged, "A1 ann's answer, better worded #TestChat")
+        await until(lambda: stored(app.archive)[tagged][4] is not None, "the tag edit seen")
         deleted = next(s for s, n in answers.items() if n == 3 and "dan" in
                        server.statuses[s]["account"]["acct"])
         server.delete_status(deleted)
@@ -107,6 +112,7 @@ async def test_paced_chat_on_mastodon_collects_every_status_once(
     assert {rows[s][1] for s in answers} == {sid}
     assert {s: rows[s][2] for s in answers} == answers
     assert "on reflection" in rows[edited][5]
+    assert "better worded" in rows[tagged][5]
     texts = [s["text_source"] for s in server.posted]
     assert len(texts) == len(set(texts))  # nothing posted twice, even after the 429
     assert {s["visibility"] for s in server.posted} == {"unlisted"}

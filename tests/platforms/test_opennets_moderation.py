@@ -125,7 +125,8 @@ async def test_mastodon_polling_stretches_to_fit_the_rate_limit_window() -> None
     clock = JumpClock()
     async with FakeMastodonServer(clock=clock) as server:
         server.rate_remaining, server.rate_window = 2, 300.0
-        bot = MastodonPlatform(context(poll_interval=0.05), api_base_url=server.base_url,
+        bot = MastodonPlatform(context(poll_interval=0.05, streaming=False),
+                               api_base_url=server.base_url,
                                access_token=server.token, clock=clock)
         await bot.start()
         await bot.post("Welcome")
@@ -141,5 +142,6 @@ async def test_mastodon_polling_stretches_to_fit_the_rate_limit_window() -> None
         finally:
             await bot.stop()
             await task  # stop() ends the stream
-        # Two requests a cycle, two left in a 300 s window: wait it out, don't hammer.
+        # Three requests a cycle (the tag, its newest page, the thread), two left in a
+        # 300 s window: wait it out, don't hammer.
         assert max(clock.slept) >= 250

@@ -51,7 +51,7 @@ from bot.platforms.bluesky.posts import (
 )
 from bot.platforms.bluesky.text import MAX_GRAPHEMES, facets_for, mentions, prepare
 from bot.platforms.payload import parse_time
-from bot.platforms.polling import Poller, Stopped
+from bot.platforms.polling import Poller
 from bot.platforms.posting import FeedPlatform
 from bot.platforms.x.client import as_bool, as_float
 from bot.records import Action, ActionResult, Backfill, Event, Message, PostRef
@@ -283,20 +283,13 @@ class BlueskyPlatform(FeedPlatform):
     async def events(self) -> AsyncIterator[Event]:
         """Poll hashtag search and watched threads until stopped, yielding what is new."""
         self.client.sdk  # noqa: B018 - the plain "not started" error before anything else
-        try:
+        with self._poll.until_stopped():
             while not self._poll.stopping.is_set():
-                for event in await self._cycle(persistent=True):
+                async for event in self._poll.one_cycle(
+                        lambda: self._cycle(persistent=True), self._cursor, self._acked,
+                        lambda: self.client.next_interval(self._poll_interval,
+                                                          1 + len(self._live_roots()))):
                     yield event
-                handed_over = self._cursor()
-                requests = 1 + len(self._live_roots())
-                await self._poll.sleep(self.client.next_interval(self._poll_interval, requests))
-                self._acked.update(handed_over)
-        except Stopped:
-            return
-        except PlatformError:
-            if self._poll.stopping.is_set():
-                return  # stop() closed the client under a request: the stream just ends
-            raise
 
     async def backfill(self, since: Mapping[str, str]) -> Backfill:
         """What was posted after the saved positions (hashtag search and watched threads)."""

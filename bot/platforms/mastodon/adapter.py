@@ -5,12 +5,8 @@ the script asks for one, questions optionally threaded under the welcome, and an
 Idempotency-Key so a retried post that had in fact gone through is not posted twice.
 The status length is checked against the instance's own limits (/api/v2/instance).
 
-Collecting polls (streaming is not used: polling works on every instance and token),
-at an interval stretched to fit the X-RateLimit window the instance reports:
-the hashtag timeline from the last id seen upwards (min_id pages, followed through the
-Link header's rel="prev"), and each host post's context for replies that drop the tag.
-In a watched thread a changed `edited_at` is an edit and a status that vanished (and
-answers 404 when asked for) is a delete. Boosts are never answers.
+Collecting (the hashtag stream where the instance allows it, polling otherwise, and the
+host's threads) lives in bot.platforms.mastodon.collecting.
 
 Moderation: Mastodon lets no one hide another person's reply. The bot can delete its own
 posts, report a status to the instance's moderators, and mute (a timeout) or block an
@@ -23,8 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Mapping
-from datetime import timedelta
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
@@ -39,18 +34,18 @@ from bot.platforms.mastodon.client import (
     MastodonClient,
     MastodonCredentials,
 )
-from bot.platforms.mastodon.statuses import PLATFORM, BadStatus, status_message
+from bot.platforms.mastodon.collecting import TagCollecting
+from bot.platforms.mastodon.statuses import PLATFORM
 from bot.platforms.mastodon.text import countable_length, with_hashtag
-from bot.platforms.polling import Poller, Stopped, next_interval
+from bot.platforms.polling import Poller
 from bot.platforms.posting import FeedPlatform
 from bot.platforms.x.client import as_bool, as_float
-from bot.records import Action, ActionResult, Backfill, Event, Message, PostRef
+from bot.records import Action, ActionResult, PostRef
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-MAX_PAGES = 50  # a cycle reads at most this many timeline pages (40 statuses each)
 VISIBILITIES = ("public", "unlisted")
 
 
@@ -59,7 +54,7 @@ def build(context: ChatContext, services: PlatformServices) -> MastodonPlatform:
     return MastodonPlatform.from_settings(context, services.settings, clock=services.clock)
 
 
-class MastodonPlatform(FeedPlatform):
+class MastodonPlatform(TagCollecting, FeedPlatform):
     """One chat on one Mastodon account."""
 
     name = PLATFORM
@@ -94,12 +89,17 @@ class MastodonPlatform(FeedPlatform):
         self._min_id: str | None = None  # the newest hashtag status id seen
         self._acked: dict[str, str] = {}
         self._watched: dict[str, str] = {}  # root status id -> when watching began (ISO)
-        self._members: dict[str, dict[str, str]] = {}  # root -> {status id: edited_at or ""}
+        self._members: dict[str, set[str]] = {}  # root -> the status ids seen in its thread
+        self._edits: dict[str, str] = {}
         self._roots: dict[str, str] = {}
         self._authors: dict[str, str] = {}  # status id -> account id (for report/mute/block)
         self._accts: dict[str, str] = {}  # status id -> user@domain (for a private signpost)
         self._seen: set[str] = set()
         self._welcome: str | None = None
+        self._streaming = as_bool(s.get("streaming", True))
+        self._stream_retry = as_float(s.get("stream_retry_seconds"), 60.0)
+        self._stream_quiet = as_float(s.get("stream_quiet_seconds"), 90.0)  # heartbeats: 15 s
+        self._stream_retry_at = 0.0
 
     @classmethod
     def from_settings(cls, context: ChatContext, settings: Settings, *,
@@ -107,7 +107,7 @@ class MastodonPlatform(FeedPlatform):
         """As `tweetchat run` builds it: secrets and [mastodon] settings, then the chat's own."""
         m = settings.mastodon
         merged: dict[str, Any] = {"api_base_url": m.api_base_url, "poll_interval": m.poll_seconds,
-                                  "visibility": m.visibility}
+                                  "visibility": m.visibility, "streaming": m.streaming}
         merged.update(context.settings)
         token = settings.secrets.mastodon_access_token
         ctx = ChatContext(context.chat_id, context.title, context.hashtag, merged,
@@ -142,12 +142,6 @@ class MastodonPlatform(FeedPlatform):
         """The positions of everything handed over and acknowledged so far, or None."""
         return dict(self._acked) or None
 
-    def _cursor(self) -> dict[str, str]:
-        cursor = {f"thread:{sid}": since for sid, since in self._watched.items()}
-        if self._min_id:
-            cursor["min_id"] = self._min_id
-        return cursor
-
     def watch(self, status_id: str) -> None:
         """Also collect the replies under this status (the host's, also after a restart)."""
         if status_id not in self._watched:
@@ -178,132 +172,6 @@ class MastodonPlatform(FeedPlatform):
         url = status.get("url") if isinstance(status.get("url"), str) else None
         # Each post opens its own thread for attribution (see the Bluesky adapter).
         return PostRef(PLATFORM, sid, thread_id=sid, url=url)
-
-    # ----------------------------------------------------------------- collecting
-
-    def _message(self, status: Any, source: str, root: str | None = None) -> Message | None:
-        try:
-            message = status_message(status, {"status": status, "source": source},
-                                     me=self.me_id, thread_id=root)
-        except BadStatus as e:
-            log.info("Mastodon: skipped a status (%s)", e)
-            return None
-        if message is None:
-            return None  # a boost
-        self._authors[message.id] = message.author.id
-        if message.author.handle:
-            self._accts[message.id] = message.author.handle
-        if message.thread_id is None and message.reply_to:
-            parent_root = self._roots.get(message.reply_to, message.reply_to)
-            message = _with_thread(message, parent_root)
-        self._roots[message.id] = message.thread_id or message.id
-        return message
-
-    def _fresh(self, messages: list[Message]) -> list[Event]:
-        events = []
-        for m in messages:
-            if m.id not in self._seen:
-                self._seen.add(m.id)
-                events.append(Event("created", PLATFORM, m.id, m.created, message=m))
-        return events
-
-    async def _timeline(self, *, persistent: bool) -> list[Event]:
-        if not self._tag:
-            return []
-        found: list[Message] = []
-        min_id = self._min_id
-        for _ in range(MAX_PAGES):
-            statuses, after = await self._poll.retrying(
-                lambda m=min_id: self.client.tag_page(  # type: ignore[misc]
-                    self._tag, m, self._page_size),
-                persistent=persistent)
-            if not statuses:
-                break
-            for status in statuses:
-                message = self._message(status, "timelines/tag")
-                if message is not None:
-                    found.append(message)
-            ids = [int(s["id"]) for s in statuses if isinstance(s, dict)
-                   and str(s.get("id", "")).isdigit()]
-            if not ids:
-                break
-            fresh_start = min_id is None
-            # The Link header's rel="prev" names the next page up; the page's newest id
-            # is the same place when an instance sends no header.
-            min_id = after if after and int(after) >= max(ids) else str(max(ids))
-            if fresh_start or len(statuses) < self._page_size:
-                break  # a fresh start reads only the newest page; a short page is the top
-        self._min_id = min_id  # moved only once every page is in
-        return self._fresh(sorted(found, key=lambda m: int(m.id)))
-
-    def _live_roots(self) -> list[str]:
-        horizon = (self._clock.now() - timedelta(seconds=self._watch_seconds)).isoformat()
-        return [sid for sid, since in self._watched.items() if since >= horizon]
-
-    async def _threads(self, *, persistent: bool) -> list[Event]:
-        events: list[Event] = []
-        for root in self._live_roots():
-            body = await self._poll.retrying(
-                lambda r=root: self.client.context(r),  # type: ignore[misc]
-                persistent=persistent)
-            if body is None:
-                continue
-            descendants = body.get("descendants")
-            messages = [m for s in (descendants if isinstance(descendants, list) else [])
-                        if (m := self._message(s, "statuses/context", root)) is not None]
-            known = self._members.setdefault(root, {})
-            for m in messages:
-                edited = m.edited.isoformat() if m.edited else ""
-                if m.id in known and known[m.id] != edited:
-                    events.append(Event("edited", PLATFORM, m.id, m.edited or m.created,
-                                        message=m))
-                known[m.id] = edited
-            events += self._fresh(messages)
-            present = {m.id for m in messages}
-            for sid in sorted(set(known) - present, key=int):
-                if await self._poll.retrying(
-                        lambda s=sid: self.client.status(s),  # type: ignore[misc]
-                        persistent=persistent) is None:
-                    del known[sid]
-                    events.append(Event("deleted", PLATFORM, sid, self._clock.now()))
-        return events
-
-    async def _cycle(self, *, persistent: bool) -> list[Event]:
-        events = await self._timeline(persistent=persistent)
-        return events + await self._threads(persistent=persistent)
-
-    async def events(self) -> AsyncIterator[Event]:
-        """Poll the hashtag timeline and watched threads until stopped, yielding what is new."""
-        self.client.api  # noqa: B018 - the plain "not started" error first
-        try:
-            while not self._poll.stopping.is_set():
-                for event in await self._cycle(persistent=True):
-                    yield event
-                handed_over = self._cursor()
-                await self._poll.sleep(next_interval(
-                    self._poll_interval, self.client.remaining, self.client.reset,
-                    self._clock.now().timestamp(), 1 + len(self._live_roots())))
-                self._acked.update(handed_over)
-        except Stopped:
-            return
-        except PlatformError:
-            if self._poll.stopping.is_set():
-                return  # stop() closed the client under a request: the stream just ends
-            raise
-
-    async def backfill(self, since: Mapping[str, str]) -> Backfill:
-        """What was posted after the saved positions (hashtag timeline and watched threads)."""
-        self.client.api  # noqa: B018
-        for key, value in since.items():
-            if key == "min_id" and value.isdigit() and \
-                    (self._min_id is None or int(value) > int(self._min_id)):
-                self._min_id = value
-            elif key.startswith("thread:"):
-                self._watched.setdefault(key.removeprefix("thread:"), value)
-        if self._welcome is None and self._watched:
-            self._welcome = min(self._watched, key=int)
-        events = await self._cycle(persistent=False)
-        return Backfill(events=tuple(events), cursor=self._cursor())
 
     # ----------------------------------------------------------------- moderation
 
@@ -360,8 +228,3 @@ class MastodonPlatform(FeedPlatform):
         await self.client.post(words, reply_to=None, visibility="direct", spoiler="", key=key)
         return ActionResult(True, f"a private signpost sent to @{acct}")
 
-
-def _with_thread(message: Message, thread_id: str) -> Message:
-    from dataclasses import replace
-
-    return replace(message, thread_id=thread_id)

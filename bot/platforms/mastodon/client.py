@@ -46,6 +46,11 @@ def _reset(response: requests.Response | None) -> float | None:
         return None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass(frozen=True)
 class MastodonCredentials:
     """Instance URL and access token. Never logged: repr shows only which are present."""
@@ -71,6 +76,7 @@ class InstanceLimits:
     characters_reserved_per_url: int = 23
     version: str = ""
     domain: str = ""
+    streaming: str = ""  # configuration.urls.streaming: where the streaming server listens
 
 
 @dataclass(frozen=True)
@@ -202,15 +208,20 @@ class MastodonClient:
         except PlatformError as e:
             log.warning("Mastodon: /api/v2/instance unavailable (%s); using 500/23", e)
             return InstanceLimits()
-        statuses = ((body or {}).get("configuration") or {}).get("statuses") or {}
+        if not isinstance(body, dict):
+            body = {}
+        config: dict[str, Any] = _object(body.get("configuration"))
+        statuses: dict[str, Any] = _object(config.get("statuses"))
 
         def number(key: str, default: int) -> int:
             value = statuses.get(key)
             return value if isinstance(value, int) and 0 < value < 1_000_000 else default
 
+        streaming = _object(config.get("urls")).get("streaming")
         return InstanceLimits(number("max_characters", 500),
                               number("characters_reserved_per_url", 23),
-                              str(body.get("version", ""))[:40], str(body.get("domain", ""))[:200])
+                              str(body.get("version", ""))[:40], str(body.get("domain", ""))[:200],
+                              streaming[:500] if isinstance(streaming, str) else "")
 
     async def post(self, text: str, *, reply_to: str | None, visibility: str, spoiler: str,
                    key: str) -> dict[str, Any]:
@@ -248,6 +259,12 @@ class MastodonClient:
         except NotFound:
             return None
         return body if isinstance(body, dict) else None
+
+    async def account_statuses(self, account_id: str, max_id: str | None) -> list[Any]:
+        """One page of an account's own statuses (newest first), below `max_id`."""
+        body = (await self.call("reading the account's statuses", self.api.account_statuses,
+                                account_id, max_id=max_id, limit=40)).body
+        return body if isinstance(body, list) else []
 
     async def delete(self, status_id: str) -> None:
         """Delete one of the account's own statuses."""
