@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_SEARCH_PAGES = 20
+FIND_PAGES = 3  # pages of the account's own feed read when looking for a post
 
 
 def build(context: ChatContext, services: PlatformServices) -> BlueskyPlatform:
@@ -157,6 +158,33 @@ class BlueskyPlatform(FeedPlatform):
 
     def _watch_posted(self, thread_id: str) -> None:
         self.watch(thread_id)
+
+    @property
+    def account_id(self) -> str | None:
+        """The DID the bot's posts carry, once logged in."""
+        return self.client.did or None
+
+    def as_sent(self, text: str) -> str:
+        """`text` as posted: NFC, the hashtag appended when missing."""
+        return prepare(text, self.context.hashtag).text
+
+    async def find_post(self, text: str, since: datetime) -> PostRef | None:
+        """The bot's own post of `text` since `since`, read from its author feed."""
+        if not self.client.did:
+            return None
+        wanted, cursor = self.as_sent(text), None
+        for _ in range(FIND_PAGES):
+            body = await self.client.author_feed(self.client.did, cursor)
+            for view in feed_views(body):
+                message = self._message(view, "getAuthorFeed")
+                if message is not None and message.author.id == self.client.did and \
+                        message.created >= since and message.text == wanted:
+                    return PostRef(PLATFORM, message.id, thread_id=message.id,
+                                   url=post_url(message.id, self.client.handle))
+            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+            if not cursor:
+                return None
+        return None
 
     async def _create(self, text: str, reply_to: str | None) -> PostRef:
         prepared = prepare(text, self.context.hashtag)

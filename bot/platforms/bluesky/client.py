@@ -230,6 +230,13 @@ class BlueskyClient:
         params = models.AppBskyFeedGetPosts.Params(uris=uris[:25])
         return await self._call("query", "app.bsky.feed.getPosts", params)
 
+    async def author_feed(self, actor: str, cursor: str | None, limit: int = 50
+                          ) -> dict[str, Any]:
+        """One page of an account's own posts (newest first), as raw JSON."""
+        params = models.AppBskyFeedGetAuthorFeed.Params(actor=actor, cursor=cursor, limit=limit,
+                                                        filter="posts_with_replies")
+        return await self._call("query", "app.bsky.feed.getAuthorFeed", params)
+
     async def resolve_handle(self, handle: str) -> str | None:
         """The DID of `handle`, or None when it cannot be resolved."""
         try:
