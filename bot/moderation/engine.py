@@ -228,13 +228,9 @@ class ModerationEngine:
                         redacted_text=redacted)
 
         reason = ", ".join(f.reason for f in _first_per_check(verdict.findings))
-        if platform_obj is not None and action != "flag":
-            wanted = [Action(action, message_id=msg.id,  # type: ignore[arg-type]
-                             author_id=msg.author_id, reason=reason, text=redacted)]
-            minutes = self.policy.checks.get("spam_flood")
-            if "spam_flood" in by_check and minutes and minutes.options.get("timeout_minutes"):
-                wanted.append(Action("timeout", author_id=msg.author_id, reason=reason,
-                                     minutes=int(minutes.options["timeout_minutes"])))
+        if platform_obj is not None:
+            wanted = self._asks(action or "flag", msg, reason, redacted, set(by_check),
+                                {str(r["check_name"]) for r in rows})
             for act in wanted:
                 outcome = await _act(platform_obj, act)
                 result.results.append((act, outcome))
@@ -276,6 +272,27 @@ class ModerationEngine:
         log.info("moderation %s: %s in message %s:%s", action, ", ".join(by_check),
                  msg.platform, msg.id)  # names the checks, never the text
         return result
+
+    def _asks(self, action: str, msg: StoredMessage, reason: str, redacted: str | None,
+              matched: set[str], new: set[str]) -> list[Action]:
+        """What the platform is asked to do about one message.
+
+        The verdict's action (a flag asks nothing), a timeout for a flood, and the
+        `platform_actions` (report, mute, block) of each check that matched anew, once each.
+        """
+        wanted = []
+        if action != "flag":
+            wanted.append(Action(action, message_id=msg.id,  # type: ignore[arg-type]
+                                 author_id=msg.author_id, reason=reason, text=redacted))
+            flood = self.policy.checks.get("spam_flood")
+            if "spam_flood" in matched and flood and flood.options.get("timeout_minutes"):
+                wanted.append(Action("timeout", author_id=msg.author_id, reason=reason,
+                                     minutes=int(flood.options["timeout_minutes"])))
+        kinds = dict.fromkeys(kind for name in sorted(new) if name in self.policy.checks
+                              for kind in self.policy.checks[name].platform_actions)
+        wanted += [Action(kind, message_id=msg.id, author_id=msg.author_id,  # type: ignore[arg-type]
+                          reason=reason) for kind in kinds]
+        return wanted
 
     async def screen(self, archive: Archive, platform: Platform | None, events: Sequence[Event],
                      session_id: int | None, now: datetime) -> ScreenReport:

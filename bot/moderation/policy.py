@@ -26,12 +26,15 @@ from bot.moderation.wordlist import (
     parse_deny_domains,
 )
 
-__all__ = ["ACTIONS", "CHECKS", "DEFAULT_SIGNPOST", "CheckPolicy", "Policy", "PolicyError",
-           "load_policy", "parse_policy"]
+__all__ = ["ACTIONS", "CHECKS", "DEFAULT_SIGNPOST", "PLATFORM_ACTIONS", "CheckPolicy", "Policy",
+           "PolicyError", "load_policy", "parse_policy"]
 
 # Most severe first: when several checks fire, the message gets the most severe action.
 ACTIONS = ("delete", "hide", "hold", "redact", "flag")
 NOTIFY = ("moderators", "author")
+# Asked of the network as well, where it can (Mastodon, Bluesky): to its moderators, or from
+# the bot's own account. A network that cannot is a flag for the chat's moderators.
+PLATFORM_ACTIONS = ("report", "mute", "block")
 
 
 # Sent privately to someone whose message suggests they may be at risk (the crisis check).
@@ -77,7 +80,7 @@ CHECKS: dict[str, CheckSpec] = {
     "crisis": CheckSpec("safety", "flag", True, ("moderators", "author"), "",
                         {"signpost": DEFAULT_SIGNPOST}),
 }
-_COMMON_KEYS = ("enabled", "action", "review", "notify", "mask")
+_COMMON_KEYS = ("enabled", "action", "review", "notify", "mask", "platform_actions")
 _TOP_KEYS = ("moderation", "checks")
 _MODERATION_KEYS = ("enabled",)
 
@@ -101,6 +104,7 @@ class CheckPolicy:
     notify: tuple[str, ...]
     mask: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    platform_actions: tuple[str, ...] = ()  # report / mute / block, asked of the network
 
     @property
     def needs_review(self) -> bool:
@@ -242,6 +246,15 @@ def _check(name: str, spec: CheckSpec, table: Mapping[str, Any], err: Any) -> Ch
                            f"{NOTIFY}; {bad[0]!r} is not one{hint}")
             else:
                 values[key] = tuple(value)
+        elif key == "platform_actions":
+            bad = [v for v in value if v not in PLATFORM_ACTIONS] \
+                if isinstance(value, list) else [value]
+            if bad:
+                err(where, f"checks.{name}.platform_actions must be a list drawn from "
+                           f"{PLATFORM_ACTIONS}; {bad[0]!r} is not one"
+                           f"{_did_you_mean(str(bad[0]), PLATFORM_ACTIONS)}")
+            else:
+                values[key] = tuple(dict.fromkeys(value))
         elif key == "mask":
             if isinstance(value, str):
                 values[key] = value
@@ -260,6 +273,7 @@ def _check(name: str, spec: CheckSpec, table: Mapping[str, Any], err: Any) -> Ch
         name=name, group=spec.group, action=values.get("action", spec.action),
         review=values.get("review", spec.review), notify=values.get("notify", spec.notify),
         mask=values.get("mask", spec.mask), options=values.get("options", dict(spec.options)),
+        platform_actions=values.get("platform_actions", ()),
     )
 
 

@@ -96,6 +96,7 @@ class FakeBlueskyServer(FakeService):
         self.posted: list[dict[str, Any]] = []  # the records created through createRecord
         self.deleted: list[str] = []
         self.reports: list[dict[str, Any]] = []
+        self.muted: list[str] = []  # DIDs the bot's account muted (app.bsky.graph.muteActor)
         self.requests: list[tuple[str, str]] = []  # (method, nsid)
         self._tokens: set[str] = set()
 
@@ -312,6 +313,19 @@ class FakeBlueskyServer(FakeService):
         if uri in self.records:
             self.delete_post(uri)
         return web.json_response({"commit": {"cid": fake_cid(), "rev": _tid(next(self._tid))}})
+
+    async def _app_bsky_graph_muteActor(self, r: web.Request, body: dict[str, Any]
+                                        ) -> web.Response:
+        actor = body.get("actor")
+        if not isinstance(actor, str) or not actor:
+            return _error(400, "InvalidRequest", "Input must have the property \"actor\"")
+        self.muted.append(actor)
+        return web.Response(status=200)
+
+    def blocks(self) -> list[str]:
+        """The DIDs the bot's account blocks (its app.bsky.graph.block records)."""
+        return [rec["value"]["subject"] for uri, rec in self.records.items()
+                if _split(uri)[1] == "app.bsky.graph.block"]
 
     async def _com_atproto_moderation_createReport(self, r: web.Request, body: dict[str, Any]
                                                    ) -> web.Response:

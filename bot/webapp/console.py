@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_SCRIPT_BYTES = 128 * 1024
+# Asked of a message's network from its card: the author reported, muted or blocked by the
+# bot's account, or the bot's own post deleted (hide and restore have their own buttons).
+NETWORK_ACTIONS = ("report", "mute", "block", "delete")
 
 
 def _back(message: str = "", error: str = "", session: object = None) -> web.HTTPSeeOther:
@@ -73,6 +76,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
             err=request.query.get("err", ""), upload_text=upload_text,
             upload_issues=upload_issues or [], items=(bot.archive.items(selected.id)
                                                       if selected else []),
+            network_actions=_network_actions(bot),
         )
         page.headers["Cache-Control"] = "no-store"  # it carries the session's CSRF value
         return page
@@ -189,9 +193,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
         bot.archive.audit(actor=who.actor, action=f"message.{verb}",
                           target=f"{platform_name}:{message_id}", detail="", at=bot.clock.now())
         note = f"{verb}: {platform_name}:{message_id}"
-        chat = bot.archive.session(stored.session_id).chat_id if stored.session_id else None
-        runtime = bot.chats.get(chat) if chat else None
-        platform = runtime.platforms.get(platform_name) if runtime else None
+        platform = _running(bot, stored.session_id, platform_name)
         if platform is not None:
             result = await platform.act(Action(verb, message_id=message_id,
                                                reason="moderator console"))
@@ -222,10 +224,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
         except ValueError:
             raise _back(error="no review item was chosen") from None
         item = next((i for i in review_queue(bot.archive) if i.event_id == event_id), None)
-        platform = None
-        if item is not None and item.session_id is not None:
-            runtime = bot.chats.get(bot.archive.session(item.session_id).chat_id)
-            platform = runtime.platforms.get(item.platform) if runtime else None
+        platform = _running(bot, item.session_id, item.platform) if item else None
         try:
             decision = await decide(bot.archive, event_id, str(form.get("decision", "")),
                                     who.actor, bot.clock.now(), platform)
@@ -235,6 +234,33 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
                 bot.archive.session(item.session_id).status == "ended":
             await bot.publish(item.session_id)
         raise _back(message=f"item {event_id}: {decision.decision}; now {decision.state}")
+
+    @routes.post("/moderate/act")
+    async def act(request: web.Request) -> web.Response:
+        """Report, mute or block a message's author, or delete the bot's own post."""
+        who, form = await auth.require_form(request)
+        verb = str(form.get("verb", ""))
+        if verb not in NETWORK_ACTIONS:
+            raise _back(error=f"unknown action {verb[:40]!r}: use one of "
+                              f"{', '.join(NETWORK_ACTIONS)}")
+        platform_name, message_id = str(form.get("platform", "")), str(form.get("id", ""))
+        stored = bot.archive.message(platform_name, message_id)
+        if stored is None:
+            raise _back(error=f"no message {platform_name}:{message_id}")
+        platform = _running(bot, stored.session_id, platform_name)
+        if platform is None:
+            raise _back(error=f"{platform_name} is not running for this message's chat: start "
+                              f"the bot with it to {verb} there", session=stored.session_id)
+        result = await platform.act(Action(verb, message_id=message_id,  # type: ignore[arg-type]
+                                           author_id=stored.author_id,
+                                           reason="reported by the chat's moderators"))
+        bot.archive.audit(actor=who.actor, action=f"message.{verb}",
+                          target=f"{platform_name}:{message_id}", detail=result.detail[:300],
+                          at=bot.clock.now())
+        note = f"{verb} on {platform_name}: {result.detail}"
+        if result.done:
+            raise _back(message=note, session=stored.session_id)
+        raise _back(error=note, session=stored.session_id)
 
     @routes.post("/moderate/certificate")
     async def certificate(request: web.Request) -> web.Response:
@@ -256,4 +282,21 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
     app.add_routes(routes)
 
 
-__all__ = ["setup_moderate"]
+def _running(bot: Any, session_id: int | None, platform_name: str) -> Any:
+    """The running adapter of the session's chat on `platform_name`, or None."""
+    if session_id is None:
+        return None
+    runtime = bot.chats.get(bot.archive.session(session_id).chat_id)
+    return runtime.platforms.get(platform_name) if runtime else None
+
+
+def _network_actions(bot: Any) -> dict[str, list[str]]:
+    """For each running platform, which of the console's network actions it can take."""
+    found: dict[str, list[str]] = {}
+    for runtime in bot.chats.values():
+        for name, platform in runtime.platforms.items():
+            found[name] = [v for v in NETWORK_ACTIONS if v in platform.capabilities.actions]
+    return found
+
+
+__all__ = ["NETWORK_ACTIONS", "setup_moderate"]

@@ -75,7 +75,8 @@ class BlueskyPlatform(FeedPlatform):
     name = PLATFORM
     capabilities = Capabilities(threads=True, deletes=True, hiding=True,
                                 max_length=MAX_GRAPHEMES,
-                                actions=frozenset({"hide", "restore", "delete", "report"}))
+                                actions=frozenset({"hide", "restore", "delete", "report",
+                                                   "mute", "block"}))
 
     def __init__(self, context: ChatContext, *, handle: str | None = None,
                  app_password: str | None = None, service: str | None = None,
@@ -350,6 +351,8 @@ class BlueskyPlatform(FeedPlatform):
         uri = action.message_id
         if action.kind not in self.capabilities.actions:
             return ActionResult(False, f"Bluesky cannot {action.kind}; flagged for moderators")
+        if action.kind in ("mute", "block"):
+            return await self._from_account(action)
         if not uri or not uri.startswith("at://"):
             return ActionResult(False, f"Bluesky {action.kind} needs the post's at:// uri")
         try:
@@ -361,6 +364,23 @@ class BlueskyPlatform(FeedPlatform):
             return await self._gate(uri, hide=action.kind != "restore")
         except PlatformError as e:
             return ActionResult(False, f"Bluesky refused to {action.kind} {uri}: {e}")
+
+    async def _from_account(self, action: Action) -> ActionResult:
+        """Mute or block the author from the bot's account (their DID, or the post's)."""
+        author = action.author_id or ""
+        uri = action.message_id or ""
+        did = author if author.startswith("did:") else did_of(uri) if uri.startswith("at://") \
+            else ""
+        if not did or did == self.client.did:
+            return ActionResult(False, f"Bluesky {action.kind} needs another account's DID")
+        try:
+            if action.kind == "mute":
+                await self.client.mute(did)
+                return ActionResult(True, f"{did} muted by the bot's account")
+            await self.client.block(did, now_iso(self._clock))
+            return ActionResult(True, f"{did} blocked by the bot's account")
+        except PlatformError as e:
+            return ActionResult(False, f"Bluesky refused to {action.kind} {did}: {e}")
 
     async def _report(self, uri: str, reason: str) -> ActionResult:
         cid = self._cids.get(uri)

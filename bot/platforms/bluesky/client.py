@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SERVICE = "https://bsky.social"
 POST = "app.bsky.feed.post"
 THREADGATE = "app.bsky.feed.threadgate"
+BLOCK = "app.bsky.graph.block"
 MAX_HIDDEN = 300  # hiddenReplies in one threadgate (app.bsky.feed.threadgate)
 
 
@@ -163,8 +164,8 @@ class BlueskyClient:
             except Exception:  # closing a broken pool must not hide the real error
                 log.debug("Bluesky: closing the HTTP pool failed", exc_info=True)
 
-    async def _call(self, kind: str, nsid: str, params: Any = None, data: Any = None
-                    ) -> dict[str, Any]:
+    async def _call(self, kind: str, nsid: str, params: Any = None, data: Any = None,
+                    *, answered: bool = True) -> dict[str, Any]:
         try:
             if kind == "query":
                 response = await self.sdk.invoke_query(nsid, params=params,
@@ -189,6 +190,8 @@ class BlueskyClient:
                 f"Bluesky {nsid} failed: {xrpc_message(e)}") from e
         self._note_limits(response.headers)
         content = response.content
+        if not answered and not content:
+            return {}  # a procedure with no output (muteActor): success is the 200
         if not isinstance(content, dict):
             raise Transient(f"Bluesky {nsid} answered with no JSON object")
         return content
@@ -285,6 +288,20 @@ class BlueskyClient:
             reason_type="com.atproto.moderation.defs#reasonRude", reason=reason[:2000],
             subject=models.ComAtprotoRepoStrongRef.Main(uri=uri, cid=cid))
         await self._call("procedure", "com.atproto.moderation.createReport", data=data)
+
+
+    async def mute(self, did: str) -> None:
+        """Mute an account for the bot's account (Bluesky mutes are private and untimed)."""
+        await self._call("procedure", "app.bsky.graph.muteActor",
+                         data=models.AppBskyGraphMuteActor.Data(actor=did), answered=False)
+
+    async def block(self, did: str, at: str) -> str:
+        """Block an account from the bot's account: an app.bsky.graph.block record; its uri."""
+        record = {"$type": "app.bsky.graph.block", "subject": did, "createdAt": at}
+        data = models.ComAtprotoRepoCreateRecord.Data(repo=self.did, collection=BLOCK,
+                                                      record=record)
+        return str((await self._call("procedure", "com.atproto.repo.createRecord",
+                                     data=data))["uri"])
 
 
 def iso_time(at: datetime) -> str:

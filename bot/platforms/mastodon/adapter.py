@@ -166,6 +166,7 @@ class MastodonPlatform(TagCollecting, FeedPlatform):
         status = await self.client.post(text, reply_to=reply_to, visibility=self._visibility,
                                         spoiler=self._warning, key=key)
         sid = str(status["id"])
+        self._authors[sid] = self.me_id
         root = self._roots.get(reply_to, reply_to) if reply_to else sid
         self._roots[sid] = root or sid
         self._seen.add(sid)
@@ -187,17 +188,15 @@ class MastodonPlatform(TagCollecting, FeedPlatform):
             if action.kind == "signpost":
                 return await self._signpost(sid, action.text or "")
             if action.kind == "delete":
-                if not sid or self._authors.get(sid, self.me_id) != self.me_id:
+                if not sid or await self._author_of(sid) != self.me_id:
                     return ActionResult(False, "Mastodon deletes only the bot's own posts; "
                                         "report this one instead")
                 await self.client.delete(sid)
                 return ActionResult(True, f"the bot's status {sid} deleted on Mastodon")
-            account = action.author_id or (self._authors.get(sid) if sid else None)
-            if account is None and sid:
-                status = await self.client.status(sid)
-                account = str((status or {}).get("account", {}).get("id") or "") or None
-            if not account:
-                return ActionResult(False, f"Mastodon {action.kind} needs the account")
+            account = action.author_id if (action.author_id or "").isdigit() else (
+                await self._author_of(sid) if sid else None)
+            if not account or account == self.me_id:
+                return ActionResult(False, f"Mastodon {action.kind} needs another account")
             if action.kind == "report":
                 await self.client.report(account, sid, action.reason or "reported by the "
                                          "chat's moderators")
@@ -211,6 +210,17 @@ class MastodonPlatform(TagCollecting, FeedPlatform):
                                 + (f" for {action.minutes} minutes" if seconds else ""))
         except PlatformError as e:
             return ActionResult(False, f"Mastodon refused to {action.kind}: {e}")
+
+    async def _author_of(self, status_id: str) -> str | None:
+        """The numeric account id of a status's author: known, or asked of the instance."""
+        if status_id not in self._authors:
+            status = await self.client.status(status_id)
+            account = (status or {}).get("account")
+            author = str(account.get("id") or "") if isinstance(account, dict) else ""
+            if not author.isdigit():
+                return None
+            self._authors[status_id] = author
+        return self._authors[status_id]
 
     async def _signpost(self, status_id: str | None, text: str) -> ActionResult:
         """A private word to the author: a direct-visibility status that mentions only them."""
