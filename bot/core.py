@@ -211,10 +211,10 @@ class Core:
         return lambda: self.live_session(chat_id)
 
     async def reload(self) -> dict[str, int]:
-        """Re-read chats/: new and changed scripts are (re)scheduled, without duplicates."""
+        """Re-read chats/ (off the loop); new and changed scripts are (re)scheduled, once each."""
         if self._fixed_scripts is not None:
             return {"chats": len(self.chats)}
-        scripts, issues = load_scripts(self.settings.chats.dir)
+        scripts, issues = await asyncio.to_thread(load_scripts, self.settings.chats.dir)
         self.script_issues = issues
         broken = {Path(issue.path) for issue in issues}
         loaded = {script.id for script in scripts}
