@@ -159,6 +159,13 @@ class MessageStore:
             "select platform, author_id, role from participant_roles where chat_id = ?",
             [chat_id])}
 
+    def role(self, chat_id: str, platform: str, author_id: str) -> str:
+        """The role one participant declared in this chat, or "" (one indexed row)."""
+        row = self.db.execute(
+            "select role from participant_roles where chat_id = ? and platform = ? and "
+            "author_id = ?", [chat_id, platform, author_id]).fetchone()
+        return row[0] if row else ""
+
     def participants_before(self, chat_id: str, before: datetime) -> set[tuple[str, str]]:
         """Who took part in earlier sessions of this chat: for new vs returning."""
         rows = self.db.execute(

@@ -36,6 +36,22 @@ class Archive(SessionStore, MessageStore):
         """Close the database connection."""
         self.db.close()
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process) commits to the archive.
+
+        The web room's cached view checks it to notice a `tweetchat forget` or moderation
+        done from the command line while the bot runs.
+        """
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    def change_stamp(self) -> tuple[int, int]:
+        """Changes whenever the archive does: a write of this connection or another's commit.
+
+        Costs no query for this connection's own writes (sqlite3's running count of them),
+        so a cache keyed on it is cheap to check on every request.
+        """
+        return self.db.conn.total_changes, self.data_version()
+
     # -- chats -----------------------------------------------------------------------------
 
     def upsert_chat(

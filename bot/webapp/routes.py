@@ -63,9 +63,9 @@ def setup_room(app: web.Application, bot: Core) -> RoomService:
             return web.json_response({"error": str(exc), "code": exc.code}, status=exc.status)
         since = request.query.get("since") or None
         session = request.query.get("session")
-        return web.json_response(service.state(
+        return web.json_response(await service.state(
             chat, author_id=author_id, since=since,
-            known_session=record_id(session)))
+            known_session=record_id(session), view=request.query.get("view")))
 
     async def certificate(request: web.Request) -> web.Response:
         """A participant's own CPD certificate for a closed session.

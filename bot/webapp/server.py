@@ -34,7 +34,11 @@ def build_app(bot: Core) -> tuple[web.Application, RoomService]:
     async def close_sockets(_: web.Application) -> None:
         await service.hub.close_all()  # WebSocket handlers would otherwise hold shutdown up
 
+    async def close_reads(_: web.Application) -> None:
+        service.close()  # the room's read connection
+
     app.on_shutdown.append(close_sockets)
+    app.on_cleanup.append(close_reads)
     return app, service
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.platforms.web.guard import author_id_for
+from bot.records import Action
 from bot.webapp.routes import SERVICE_KEY
 from tests.web.conftest import advance_until, frames_until, join, running_app, until
 
@@ -64,20 +65,27 @@ async def test_reconnect_gets_what_was_missed_once(live):
     for n in range(3):
         await bo.send_json({"type": "send", "text": f"missed {n}", "nonce": str(n)})
         ids.append((await frames_until(bo, "ack"))[-1]["id"])
+    # Hidden the way the console and the moderation engine do it: stored, then acted on.
+    platform = bot.chats["webtest"].platforms["web"]
     bot.archive.set_moderation_state("web", ids[0], hidden=True)
-    await bot.chats["webtest"].platforms["web"].edit(ids[1], "missed 1 (edited)")
-    ann, again = await join(client, "Ann", since=last, session=sid)
+    await platform.act(Action("hide", message_id=ids[0]))
+    await platform.edit(ids[1], "missed 1 (edited)")
+    view = first["view"]
+    ann, again = await join(client, "Ann", since=last, session=sid, view=view)
     assert again["reset"] is False
     assert [m["id"] for m in again["messages"]] == ids[1:]  # the hidden one is not sent
     assert again["messages"][0]["text"] == "missed 1 (edited)"
     # Already seen, then hidden or edited while away: told by id.
-    ann2, third = await join(client, "Ann", since=ids[2], session=sid)
+    ann2, third = await join(client, "Ann", since=ids[2], session=sid, view=view)
     assert third["messages"] == [] and third["hidden"] == [ids[0]]
     assert third["edited"][0]["id"] == ids[1]
-    # A client that saw another session starts again from scratch.
-    ann3, fresh = await join(client, "Ann", since=ids[2], session=sid + 99)
+    # A client that saw another session starts again from scratch ...
+    ann3, fresh = await join(client, "Ann", since=ids[2], session=sid + 99, view=view)
     assert fresh["reset"] is True and len(fresh["messages"]) == 4
-    for ws in (ann, ann2, ann3, bo):
+    # ... and so does one whose view was another load of the room (another process).
+    ann4, other = await join(client, "Ann", since=ids[2], session=sid, view="0" * 12)
+    assert other["reset"] is True and [m["id"] for m in other["messages"]][-2:] == ids[1:]
+    for ws in (ann, ann2, ann3, ann4, bo):
         await ws.close()
 
 

@@ -121,7 +121,7 @@ class WebRoomPlatform(Platform):
         shown = await self._screened(event, session_id)
         if shown is not None:
             # The role they declared in this chat, for the badge beside their name.
-            role = self.archive.roles(self.context.chat_id).get((self.name, author_id), "")
+            role = self.archive.role(self.context.chat_id, self.name, author_id)
             await self._send({"type": "message", "session": session_id,
                               "message": {**message_json(message), "text": shown,
                                           "role": role}})

@@ -2,22 +2,28 @@
 
 What a joining client is shown, and what a participant may send, edit or delete.
 
-The archive is read for every join, so a client's view is always rebuilt from the single
-source of truth: after a reconnect it gets the messages after the last id it saw (once),
-plus the ids that were hidden or deleted and the texts that were edited meanwhile.
+A join is served from the room's view (room_view.py): the recent messages, read once from
+the archive off the event loop and kept current from the room's own broadcasts. After a
+reconnect a client gets the messages after the last id it saw (once), plus the ids that
+were hidden or deleted and the texts that were edited or redacted meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.archive.records import SessionRow
+from bot.archive.room_reads import RoomReader
 from bot.platforms.web.guard import RateLimiter, Refused, check_all, clean_name, clean_text
 from bot.platforms.web.hub import Hub
 from bot.platforms.web.origin import AddressTagger
 from bot.platforms.web.room import WebRoomPlatform, stored_json
+from bot.platforms.web.room_view import RECENT, RoomViews
 from bot.schedule import occurrences
 
 if TYPE_CHECKING:
@@ -33,6 +39,10 @@ class RoomService:
     def __init__(self, bot: BotControl) -> None:
         self.bot = bot
         self.hub = Hub(bot)
+        self.views = RoomViews()
+        self.reader: RoomReader | None = None  # opened on the first join, used off the loop
+        self._reader_lock = threading.Lock()
+        self._headers: dict[str, tuple[tuple[Any, ...], int | None, dict[str, Any]]] = {}
         web = bot.settings.web
         self.limiter = RateLimiter(web.messages_per_minute, bot.clock)
         # Keys are made up by the client, addresses are not: a new key per message still
@@ -55,6 +65,9 @@ class RoomService:
             raise Refused(f"There is no chat room called '{chat_id}'.", code="unknown_chat",
                           status=404)
         self.hub.ensure_subscribed(chat_id)
+        if self.views.listener not in platform.listeners:  # a reload makes a new platform
+            platform.listeners.append(self.views.listener)
+            self.views.get(chat_id).forget()
         return platform
 
     def display_name(self, chat_id: str, value: object) -> str:
@@ -83,63 +96,120 @@ class RoomService:
 
     # -- state for a joining client ----------------------------------------------------------
 
-    def state(self, chat_id: str, *, author_id: str | None, since: str | None = None,
-              known_session: int | None = None) -> dict[str, Any]:
-        """What a joining (or reconnecting) client is shown, rebuilt from the archive."""
-        runtime = self.bot.chats[chat_id]
-        script = runtime.script
-        now = self.bot.clock.now()
-        session = self.room_session(chat_id)
-        upcoming = [o for o in occurrences(script, now, 2) if o.start > now]
+    async def state(self, chat_id: str, *, author_id: str | None, since: str | None = None,
+                    known_session: int | None = None, view: str | None = None
+                    ) -> dict[str, Any]:
+        """What a joining (or reconnecting) client is shown: the room's cached view.
+
+        Costs what the newcomer sees, never the whole session: the session row, its
+        scripted items (for the pinned question) and at most RECENT messages, copied from
+        the view the room keeps current (loaded off the event loop when it must be).
+        Returns with no await after the copy, so the caller can register the client before
+        any broadcast slips between.
+        """
+        session_id, header = self._header(chat_id)
+        room = self.views.get(chat_id)
+        if session_id is not None and not room.fresh(session_id, self.bot.archive.data_version()):
+            await room.ensure(session_id, self.bot.archive.data_version(),
+                              partial(self._read_page, chat_id, session_id, None))
+            session_id, header = self._header(chat_id)  # it may have ended meanwhile
         state: dict[str, Any] = {
+            **header, "me": author_id, "now": self.bot.clock.now().isoformat(),
+            "role": self.bot.archive.role(chat_id, "web", author_id) if author_id else "",
+            "messages": [], "hidden": [], "edited": [], "reset": True, "more": False,
+            "view": None,
+        }
+        if session_id is None or room.session_id != session_id:
+            state["session"] = state["question"] = None
+            return state
+        state.update(room.snapshot(since if known_session == session_id else None, view))
+        state["view"] = room.token
+        return state
+
+    def _header(self, chat_id: str) -> tuple[int | None, dict[str, Any]]:
+        """The part of the state every client of the room shares, and its session's id.
+
+        Cached until the archive changes (any write of the bot's, any commit of another
+        process) or the minute turns (the next occurrence, a session's 12 hours), so a
+        crowd joining at once pays for it once.
+        """
+        now = self.bot.clock.now()
+        key = (self.bot.archive.change_stamp(), now.replace(second=0, microsecond=0),
+               self.bot.live_session(chat_id))
+        cached = self._headers.get(chat_id)
+        if cached is not None and cached[0] == key:
+            return cached[1], cached[2]
+        script = self.bot.chats[chat_id].script
+        upcoming = [o for o in occurrences(script, now, 2) if o.start > now]
+        header: dict[str, Any] = {
             "type": "state", "chat": chat_id, "title": script.title, "hashtag": script.hashtag,
             "answer_letter": "T" if script.model.tag_style == "T" else "A",
-            "me": author_id, "max_chars": self.max_chars,
-            "role": self.bot.archive.roles(chat_id).get(("web", author_id or ""), ""),
-            "edit_seconds": int(self.edit_window.total_seconds()),
-            "now": now.isoformat(), "session": None, "question": None, "messages": [],
-            "hidden": [], "edited": [], "reset": True,
+            "max_chars": self.max_chars, "edit_seconds": int(self.edit_window.total_seconds()),
+            "session": None, "question": None,
             "next": ({"start": upcoming[0].start.isoformat(),
                       "local": upcoming[0].local_start.strftime("%A %d %B %Y, %H:%M"),
                       "zone": script.model.timezone} if upcoming else None),
         }
-        if session is None:
-            return state
-        items = self.bot.archive.items(session.id)
-        numbers = {i.text: i.number for i in items if i.status == "sent"}
-        sent_questions = [i for i in items if i.status == "sent" and i.number is not None]
-        closed = any(i.key == "close" and i.status == "sent" for i in items)
-        state["session"] = {
-            "id": session.id, "status": session.status, "rehearsal": session.rehearsal,
-            "pace": session.pace, "start": session.scheduled_start.isoformat(),
-            "closed": closed or session.status == "ended",
-            "transcript": f"/archive/{session.id}" if session.status == "ended" else None,
-        }
-        if sent_questions and not closed:
-            q = sent_questions[-1]
-            state["question"] = {"number": q.number, "text": q.text}
-        incremental = since is not None and known_session == session.id
-        roles = self.bot.archive.roles(chat_id)
-        state["reset"] = not incremental
-        for m in self.bot.archive.messages(session.id):
-            if m.platform != "web":
-                continue
-            visible = m.public and not m.deleted
-            if incremental and m.id <= since:  # type: ignore[operator]
-                if not visible:
-                    state["hidden"].append(m.id)
-                elif m.edited is not None:
-                    state["edited"].append({"id": m.id, "text": m.public_text,
-                                            "edited": m.edited.isoformat()})
-                continue
-            if visible:
-                row = stored_json(m)
-                row["role"] = roles.get(("web", m.author_id), "")
-                if m.is_host:
-                    row["question"] = numbers.get(m.text)
-                state["messages"].append(row)
-        state["messages"].sort(key=lambda r: r["id"])
-        return state
+        session = self.room_session(chat_id)
+        if session is not None:
+            items = self.bot.archive.items(session.id)
+            sent_questions = [i for i in items if i.status == "sent" and i.number is not None]
+            closed = any(i.key == "close" and i.status == "sent" for i in items)
+            header["session"] = {
+                "id": session.id, "status": session.status, "rehearsal": session.rehearsal,
+                "pace": session.pace, "start": session.scheduled_start.isoformat(),
+                "closed": closed or session.status == "ended",
+                "transcript": f"/archive/{session.id}" if session.status == "ended" else None,
+            }
+            if sent_questions and not closed:
+                q = sent_questions[-1]
+                header["question"] = {"number": q.number, "text": q.text}
+        self._headers[chat_id] = (key, session.id if session else None, header)
+        return (session.id if session else None), header
+
+    async def older(self, chat_id: str, before: object) -> dict[str, Any]:
+        """A page of the messages before `before` (a message id), read off the event loop."""
+        self.platform(chat_id)
+        session = self.room_session(chat_id)
+        if not isinstance(before, str) or not 0 < len(before) <= 64 or session is None:
+            raise Refused("There are no earlier messages to show.", code="no_older")
+        rows, more = await self._read_page(chat_id, session.id, before)
+        return {"type": "older", "session": session.id, "messages": rows, "more": more}
+
+    async def _read_page(self, chat_id: str, session_id: int, before: str | None
+                         ) -> tuple[list[dict[str, Any]], bool]:
+        """RECENT visible messages of the session before `before`, as rooms show them."""
+        return await asyncio.to_thread(self._page_rows, chat_id, session_id, before)
+
+    def _page_rows(self, chat_id: str, session_id: int, before: str | None
+                   ) -> tuple[list[dict[str, Any]], bool]:
+        # In a worker thread, on the room's own read connection: never the event loop's.
+        reader = self._reader()
+        messages, more = reader.page(session_id, "web", RECENT, before)
+        roles = reader.roles(chat_id, "web", (m.author_id for m in messages if not m.is_host))
+        numbers = reader.question_numbers(session_id) if any(
+            m.is_host for m in messages) else {}
+        rows = []
+        for m in messages:
+            row = stored_json(m)
+            row["role"] = roles.get(m.author_id, "") if not m.is_host else ""
+            if m.is_host:
+                row["question"] = numbers.get(m.text)
+            rows.append(row)
+        return rows, more
+
+    def _reader(self) -> RoomReader:
+        with self._reader_lock:
+            if self.reader is None:
+                self.reader = RoomReader(self.bot.archive.path)
+            return self.reader
+
+    def close(self) -> None:
+        """Close the room's read connection (the server is stopping)."""
+        with self._reader_lock:
+            if self.reader is not None:
+                self.reader.close()
+                self.reader = None
 
     # -- what participants do ----------------------------------------------------------------
 

@@ -2,14 +2,17 @@
 
 Client -> server (JSON text frames):
     {"type": "join", "key": <browser secret>, "name": <display name or "">,
-     "since": <last message id seen or null>, "session": <session id it was viewing or null>}
+     "since": <last message id seen or null>, "session": <session id it was viewing or null>,
+     "view": <the "view" token of the last state it got, or null>}
+    {"type": "older", "before": <the oldest message id it has>, "nonce": ...}
     {"type": "name", "name": ...}
     {"type": "role", "role": <one of the chat's roles, or "" for none>, "nonce": ...}
     {"type": "send", "text": ..., "reply_to": <id or null>, "nonce": <client's own tag>}
     {"type": "edit", "id": ..., "text": ..., "nonce": ...}
     {"type": "delete", "id": ..., "nonce": ...}
     {"type": "ping"}
-Server -> client: "state" (on join), then "message", "edited", "deleted", "hidden",
+Server -> client: "state" (on join: the latest messages, "more" when older ones exist),
+"older" {messages, more} (a page, on request), then "message", "edited", "deleted", "hidden",
 "restored", "redacted", "published" as they happen; "ack" {nonce, id} once a message is
 stored; "error" {nonce, code, error} with a sentence to show; "pong".
 
@@ -103,8 +106,9 @@ async def _serve(request: web.Request, service: RoomService, chat_id: str,
                         client.name = service.display_name(chat_id, data.get("name"))
                     since = data.get("since") if isinstance(data.get("since"), str) else None
                     known = data.get("session") if isinstance(data.get("session"), int) else None
-                    state = service.state(chat_id, author_id=client.author_id, since=since,
-                                          known_session=known)
+                    view = data.get("view") if isinstance(data.get("view"), str) else None
+                    state = await service.state(chat_id, author_id=client.author_id,
+                                                since=since, known_session=known, view=view)
                     state["name"] = client.name
                     service.hub.add(client, _frame(state))  # no await between read and add
                     joined = True
@@ -130,6 +134,9 @@ async def _serve(request: web.Request, service: RoomService, chat_id: str,
                                                 message_id=data.get("id"), text=data.get("text"),
                                                 address=address)
                     client.send(_frame({"type": "ack", "nonce": nonce, **result}))
+                elif kind == "older":  # an earlier page, read off the event loop
+                    client.send(_frame({**await service.older(chat_id, data.get("before")),
+                                        "nonce": nonce}))
                 elif kind == "delete":
                     result = await service.delete(chat_id, author_id=client.author_id,
                                                   message_id=data.get("id"), address=address)

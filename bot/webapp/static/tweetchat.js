@@ -53,7 +53,8 @@
     let name = localStorage.getItem("tweetchat.name") || "";
     let me = null, session = null, lastId = null, question = null, answerLetter = "A";
     let maxChars = 1000, editSeconds = 300, replyTo = null, editing = null;
-    let ws = null, retry = 0, nonce = 0;
+    let ws = null, retry = 0, nonce = 0, view = null;
+    const older = $("#older");
     const pending = new Map();
 
     function setStatus(t) { status.textContent = t; }
@@ -63,7 +64,7 @@
       ws = new WebSocket(`${proto}//${location.host}/chats/${encodeURIComponent(chat)}/ws`);
       ws.onopen = () => {
         retry = 0;
-        ws.send(JSON.stringify({ type: "join", key, name, since: lastId,
+        ws.send(JSON.stringify({ type: "join", key, name, since: lastId, view,
                                  session: session ? session.id : null }));
       };
       ws.onmessage = (ev) => {
@@ -89,10 +90,15 @@
     function handle(d) {
       switch (d.type) {
         case "state": return applyState(d);
+        case "older":  // an earlier page, asked for with the button above the messages
+          if (session && d.session === session.id) d.messages.forEach(addMessage);
+          older.hidden = !d.more; older.disabled = false;
+          return;
         case "message":
           if (d.session && (!session || session.id !== d.session)) {
             // A new session has begun: the room starts afresh.
             if (session) { stream.textContent = ""; byId.clear(); lastId = null; }
+            older.hidden = true;
             session = { id: d.session, closed: false, status: "live" };
             showPhase();
           }
@@ -119,16 +125,26 @@
       box.scrollIntoView({ block: "nearest" });
     }
     $("#private-close").addEventListener("click", () => { $("#private").hidden = true; });
+    older.addEventListener("click", () => {
+      let first = null;  // the oldest message shown: the page before it comes next
+      for (const id of byId.keys()) if (first === null || id < first) first = id;
+      if (first !== null && send({ type: "older", before: first, nonce: "o" + ++nonce })) {
+        older.disabled = true;
+      }
+    });
 
     function applyState(s) {
       me = s.me; maxChars = s.max_chars; editSeconds = s.edit_seconds;
       if ($("#join-role") && s.role !== undefined) $("#join-role").value = s.role || "";
       answerLetter = s.answer_letter;
       clockSkew = new Date(s.now) - Date.now();
-      if (s.reset) { stream.textContent = ""; byId.clear(); lastId = null; }
-      session = s.session;
+      if (s.reset) {
+        stream.textContent = ""; byId.clear(); lastId = null;
+        older.hidden = !s.more;
+      }
+      session = s.session; view = s.view;
       s.hidden.forEach(removeMessage);
-      s.edited.forEach((e) => updateText(e.id, e.text, true));
+      s.edited.forEach((e) => updateText(e.id, e.text, !!e.edited));
       s.messages.forEach(addMessage);
       setQuestion(s.question);
       showPhase();
@@ -356,6 +372,7 @@
     function failed(d) {
       $("#send-button").disabled = false;
       if (d.nonce) pending.delete(d.nonce);
+      if (d.code === "no_older") { older.hidden = true; older.disabled = false; return; }
       if (d.code === "bad_name") { name = ""; localStorage.removeItem("tweetchat.name"); showPhase(); }
       showError(d.error || "Something went wrong.");
       const jerr = $("#join-error");
