@@ -121,7 +121,10 @@ async def join_one(session: aiohttp.ClientSession, url: str, n: int
                    ) -> tuple[float, int, aiohttp.ClientWebSocketResponse]:
     """Open a socket, join, wait for the state frame: (seconds, frame bytes, socket)."""
     started = time.perf_counter()
-    ws = await session.ws_connect(f"{url}/chats/{CHAT}/ws", max_msg_size=0)
+    # Each newcomer at its own address (loopback is trusted as a proxy here), as a crowd
+    # joining from their own phones would be, so the cap per address does not refuse them.
+    ws = await session.ws_connect(f"{url}/chats/{CHAT}/ws", max_msg_size=0, headers={
+        "X-Forwarded-For": f"10.1.{n // 256 % 256}.{n % 256}"})
     await ws.send_json({"type": "join", "key": f"bench-join-key-{n:06d}", "name": f"J {n}"})
     msg = await ws.receive(timeout=900)
     if msg.type != aiohttp.WSMsgType.TEXT or not msg.data.startswith('{"type":"state"'):
@@ -194,7 +197,8 @@ def run_once(code: Path, messages: int, joins: int, idle: int) -> dict:
            "MODERATOR_TOKEN": TOKEN, "TWEETCHAT_ARCHIVE": str(tmp / "archive.db"),
            "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp / "transcripts"),
            "TWEETCHAT_CHATS_DIR": str(tmp / "chats")}
-    env.pop("TWEETCHAT_CONFIG", None)
+    (tmp / "settings.toml").write_text('[web]\ntrusted_proxies = ["127.0.0.1"]\n')
+    env["TWEETCHAT_CONFIG"] = str(tmp / "settings.toml")
     log_file = (tmp / "server.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp, env=env,
                               stdout=subprocess.DEVNULL, stderr=log_file)

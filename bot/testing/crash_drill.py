@@ -145,7 +145,8 @@ class Bot:
         (work / "chats").mkdir(parents=True, exist_ok=True)
         (work / "chats" / f"{CHAT}.yaml").write_text(SCRIPT)
         # Generous per-person limits: the drill is about crashes, not the flood guard.
-        (work / "settings.toml").write_text("[web]\nmessages_per_minute = 1000\n")
+        (work / "settings.toml").write_text("[web]\nmessages_per_minute = 1000\n"
+                                            "messages_per_minute_per_address = 10000\n")
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "MODERATOR_TOKEN": TOKEN,
                     "TWEETCHAT_CONFIG": str(work / "settings.toml"),
                     "TWEETCHAT_ARCHIVE": str(work / "archive.db"),
