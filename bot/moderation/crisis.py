@@ -19,8 +19,8 @@ Besides the direct phrases it knows the common indirect ones: hopelessness about
 ("life isn't worth living", "done with life"), being a burden ("they'd be fine without
 me"), wishing not to wake, and means ("hoarding my tablets", "a handful of pills").
 Measured on tests/moderation/crisis_corpus.jsonl and the never-tuned-on
-crisis_heldout.jsonl by bench/bench_crisis.py: new wording is caught about seven times in
-ten, and what needs reading between the lines is missed.
+crisis_heldout.jsonl by bench/bench_crisis.py: new wording is caught about two times in
+three, and what needs reading between the lines is missed.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ _RAW: list[tuple[str, bool]] = [
      r"being\s+alive|existing)|without\s+(?:an?\s+\w+\s+like\s+)?me|if\s+i\s+(?:was|were)(?:n'?t|"
      r"\s+not)\s+(?:here|around|alive)|with(?:out)?\s+me\s+gone|if\s+i\s+was\s+gone)\b",
      False),
-    (rf"\b(?:{_DONT}|no\s+longer)\s+{_WANT}\s+(?:be\s+(?:here|alive|around|on\s+this\s+earth|in\s+this\s+world)"
+    (rf"\b(?:{_DONT}(?:\s+think\s+i)?|no\s+longer)\s+{_WANT}\s+(?:be\s+(?:here|alive|around|on\s+this\s+earth|in\s+this\s+world)"
      r"(?:\s*any\s*more)?|live|exist|wake\s+up|keep\s+living)\b(?!\s+(?:in|near|with|on|at|there|here|next|all|early|like\s+(?:that|them)|by)\b)",
      False),
     (r"\bno\s+(?:will|desire)\s+to\s+live\b", False),
@@ -224,6 +224,19 @@ _RAW: list[tuple[str, bool]] = [
      r"(?:into|off)\b", True),
     (r"\b(?:think|thinking|thought)\s+about\s+(?:walk|swim|wad)\w*\s+(?:out\s+)?into\s+the\s+"
      r"(?:sea|river|water|lake|canal)\b", True),
+    (rf"\b{_CANT}\s+(?:live|go\s+on\s+living|keep\s+living)\s+like\s+this\b", False),
+    (r"\bwish\s+i\s+(?:hadn'?t|had\s+not|didn'?t|did\s+not|never)\s+(?:woken|wake|woke)\s+up\b",
+     False),
+    (r"\bonly\s+way\s+out\s+(?:is|would\s+be|left\s+is)\s+(?:to\s+die|death|dying|suicide|to\s+"
+     r"kill\s+myself|killing\s+myself|to\s+end\s+(?:it|my\s+life))\b", False),
+    (r"\bi'?m\s+not\s+going\s+to\s+be\s+(?:here|around|alive)\s+(?:much\s+longer|for\s+long|"
+     r"for\s+much\s+longer)\b(?!\s+(?:tonight|today|this|at|on|in)\b)", False),
+    (r"\b(?:easier|better)\s+(?:to\s+)?(?:just\s+)?(?:not\s+(?:be|being)\s+(?:alive|here|around)|"
+     r"(?:be|being)\s+dead)\b", False),
+    (r"\b(?:thinking|thought)\s+about\s+(?:ending\s+(?:it|things|everything|my\s+life)|killing\s+"
+     r"myself|taking\s+my\s+(?:own\s+)?life|overdosing)\b", True),
+    (r"\b(?:been|keep|kept|started|start)\s+(?:cutting|burning|scratching|hurting)\s+(?:myself|"
+     r"my\s+(?:arms?|legs?|wrists?|thighs?|skin|stomach))\b", False),
     # self-harm, again
     (r"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting)\s+(?:myself|my\s+(?:arms?|"
      r"legs?|wrists?|thighs?|skin))\b(?:\s+\S+){0,4}?\s+again\b", False),
@@ -320,7 +333,7 @@ _CUES = frozenset(
     "hitting punch punching punched bang banging banged earth world fine happier ok okay "
     "enough waking considering contemplating attempting attempted consider "
     "contemplate attempt gonna danger safe fighting antidepressants painkillers insulin "
-    "gone sea river canal lake water".split())
+    "gone sea river canal lake water woken woke easier".split())
 _CUE_PAIRS = ("can not", "will not", "no point", "way out", "can go on", "can carry on",
               "no longer", "fed up")
 _WORD = re.compile(r"[a-z']+")
@@ -347,7 +360,9 @@ def scan_all(text: str) -> list[Finding]:
             before, after = plain[:m.start()], plain[m.end():]
             clause = re.split(r"[.!?;\n]|\bbut\b", before)[-1]
             rest = re.split(r"[.!?;\n]", after)[0]
-            if _IDIOM_AFTER.match(after) or _NEGATED.search(clause) or _LIGHT.search(rest):
+            # "killing myself to get this done" is an idiom; "self-harming to get through" is not.
+            idiom = _IDIOM_AFTER.match(after) and "harm" not in m.group().lower()
+            if idiom or _NEGATED.search(clause) or _LIGHT.search(rest):
                 continue
             # The match itself may open with the speaker ("my patient said he wanted...").
             if _REPORTED.search(clause + m.group()) or _YOU.search(clause + m.group()):

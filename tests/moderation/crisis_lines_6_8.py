@@ -197,8 +197,10 @@ ROUND7_LOOK_ALIKE = [
     "nobody would notice if I turned up in pyjamas, it's a webinar",
 ]
 
-# Round 8: written after the round-7 fixes, before the detector saw it, and never tuned
-# on. It lives in crisis_heldout.jsonl, and the bench reports it apart.
+# Round 8: written after the round-7 fixes, before the detector saw it; first measured held
+# out (precision 100%, recall 71.4%), then its misses made general rules ("can't live like
+# this", wishing not to have woken, "the only way out is to die", "easier to not be
+# alive", ideation without a subject, "been burning my arms"), so it is tuned on now.
 ROUND8_AT_RISK = [
     "I've been thinking it would be easier to just not be alive",
     "last night I sat in the car park for an hour thinking about ending it",

@@ -33,6 +33,7 @@ from tests.moderation.crisis_lines_6_8 import (
     ROUND8_AT_RISK,
     ROUND8_LOOK_ALIKE,
 )
+from tests.moderation.crisis_lines_9 import ROUND9_AT_RISK, ROUND9_LOOK_ALIKE
 
 OUT = Path(__file__).with_name("crisis_corpus.jsonl")
 HELD_OUT = Path(__file__).with_name("crisis_heldout.jsonl")
@@ -348,8 +349,9 @@ def main() -> None:
                     (4, False, HELD_OUT_LOOK_ALIKE), (5, True, ROUND5_AT_RISK),
                     (5, False, ROUND5_LOOK_ALIKE), (6, True, ROUND6_AT_RISK),
                     (6, False, ROUND6_LOOK_ALIKE), (7, True, ROUND7_AT_RISK),
-                    (7, False, ROUND7_LOOK_ALIKE)))
-    held_out = _rows(((8, True, ROUND8_AT_RISK), (8, False, ROUND8_LOOK_ALIKE)))
+                    (7, False, ROUND7_LOOK_ALIKE), (8, True, ROUND8_AT_RISK),
+                    (8, False, ROUND8_LOOK_ALIKE)))
+    held_out = _rows(((9, True, ROUND9_AT_RISK), (9, False, ROUND9_LOOK_ALIKE)))
     for path, rows in ((OUT, corpus), (HELD_OUT, held_out)):
         path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
         print(f"wrote {len(rows)} lines to {path}")
