@@ -29,7 +29,10 @@ MessageKind = Literal["welcome", "question", "answer", "reply", "close", "host",
 MAX_DEPTH = 6
 
 
-@dataclass(slots=True, eq=False)
+# The model is a graph (entries point at their block, blocks at their entries): the
+# generated reprs would walk all of it, which for a big session takes minutes and gigabytes
+# (a failing test's report, a debugger). Each says who it is instead.
+@dataclass(slots=True, eq=False, repr=False)
 class Entry:
     """One public message as the transcript shows it."""
 
@@ -47,6 +50,9 @@ class Entry:
     parent_removed: bool = False  # it answered a message that was deleted or hidden
     kind: MessageKind = "other"
     role: str = ""  # the role its author declared in the chat, if any
+
+    def __repr__(self) -> str:
+        return f"<Entry {self.index} {self.msg.platform}:{self.msg.id} depth {self.depth}>"
 
     @property
     def engagement(self) -> int:
@@ -77,7 +83,7 @@ class Entry:
             stack.extend(reversed(e.replies))
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Block:
     """A section of the transcript: the welcome, one question, the wrap-up, or unplaced."""
 
@@ -90,6 +96,9 @@ class Block:
     messages: list[Entry] = field(default_factory=list)  # every entry of the block, time order
     also: list[Entry] = field(default_factory=list)  # placed elsewhere, also answering this one
     post: Entry | None = None  # the host's post of this item, as the archive recorded it
+
+    def __repr__(self) -> str:
+        return f"<Block {self.label}: {len(self.messages)} messages>"
 
     @property
     def posted(self) -> bool:
@@ -220,7 +229,7 @@ class Summary:
     by_number: dict[int, QuestionStats] = field(default_factory=dict)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Transcript:
     """A session's public messages arranged for reading, with its summary."""
 
@@ -243,6 +252,9 @@ class Transcript:
     roles: dict[tuple[str, str], str] = field(default_factory=dict)  # (platform, author) -> role
     media: dict[tuple[str, str], int] = field(default_factory=dict)  # (platform, id) -> media
     summary: Summary = field(init=False)
+
+    def __repr__(self) -> str:
+        return f"<Transcript of session {self.session.id}: {len(self.entries)} messages>"
 
     @property
     def blocks(self) -> list[Block]:

@@ -1,0 +1,124 @@
+"""Independent pieces of work run side by side in forked processes, where that is safe.
+
+A transcript's formats all read the same finished model and each writes its own file, so
+on a machine with two or more cores they can be written at the same time: the model is
+built once, then `fork` gives each lane a copy-on-write view of it (no pickling, no second
+read of the archive). Measured at 100k messages on 2 cores, the HTML page in one lane and
+JSON, CSV and Markdown in the other take about half the wall time of writing them in turn.
+
+Forking is only safe in a process with a single thread: the child gets a copy of every
+lock another thread might hold at that instant (logging's, the event loop's) and could wait
+on it forever. The CLI renders on its only thread and forks; the bot renders in its
+publisher thread beside the event loop, so there the pieces run one after another.
+
+A lane that fails in its child (killed, out of memory, a bug) is run again in the parent,
+so a bug still raises its own exception with its traceback, and nothing is left unwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One independent piece of work and a rough relative cost, used to balance the lanes."""
+
+    name: str
+    cost: float
+    run: Callable[[], object]
+
+
+def can_fork() -> bool:
+    """Whether this process may fork workers: POSIX, one thread, more than one core."""
+    return (
+        hasattr(os, "fork")
+        and threading.active_count() == 1
+        and (os.cpu_count() or 1) > 1
+    )
+
+
+def lanes(pieces: Sequence[Piece], count: int) -> list[list[Piece]]:
+    """Split `pieces` into at most `count` lanes of similar total cost (largest first).
+
+    Each lane keeps its pieces in their original order; empty lanes are dropped.
+    """
+    order = {id(p): i for i, p in enumerate(pieces)}
+    buckets: list[list[Piece]] = [[] for _ in range(max(1, count))]
+    totals = [0.0] * len(buckets)
+    for p in sorted(pieces, key=lambda p: -p.cost):
+        i = totals.index(min(totals))
+        buckets[i].append(p)
+        totals[i] += p.cost
+    return [sorted(b, key=lambda p: order[id(p)]) for b in buckets if b]
+
+
+def run_side_by_side(pieces: Sequence[Piece], *, fork: bool | None = None) -> None:
+    """Run every piece: in forked lanes when `fork` (default: `can_fork()`), else in turn.
+
+    The first lane runs in this process while the others run in children; every child is
+    waited for, and a child that did not finish cleanly has its lane run again here.
+    """
+    if fork is None:
+        fork = can_fork()
+    groups = lanes(pieces, min(len(pieces), os.cpu_count() or 1) if fork else 1)
+    if len(groups) < 2:
+        for p in pieces:
+            p.run()
+        return
+    children: list[tuple[int, list[Piece]]] = []
+    try:
+        for group in groups[1:]:
+            children.append((_fork_lane(group), group))
+        for p in groups[0]:
+            p.run()
+    finally:
+        failed = [group for pid, group in children if not _finished(pid)]
+    for group in failed:
+        log.warning("a worker writing %s failed; writing it here instead",
+                    ", ".join(p.name for p in group))
+        for p in group:
+            p.run()
+
+
+def _fork_lane(group: list[Piece]) -> int:
+    """Start a child that runs `group` and exits; returns its pid."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    # The child: it must never return into the caller's stack (it would carry on as a
+    # second copy of the command), so every way out is os._exit.
+    status = 1
+    try:
+        for p in group:
+            p.run()
+        status = 0
+    except BaseException:  # noqa: BLE001 - reported, then redone by the parent
+        try:
+            traceback.print_exc()
+        except BaseException:  # noqa: BLE001, S110 - nothing more a dying child can do
+            pass
+    finally:
+        os._exit(status)
+
+
+def _finished(pid: int) -> bool:
+    """Wait for child `pid`; whether it exited with status 0."""
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
+            continue
+        except ChildProcessError:
+            return False
+        return os.waitstatus_to_exitcode(status) == 0
