@@ -25,6 +25,7 @@ from bot.archive import Archive, SessionRow
 from bot.archive.records import ItemRow, StoredMessage
 from bot.archive.rows import placement, with_attribution
 from bot.attribution import attribute
+from bot.gc_pause import gc_paused
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -101,6 +102,7 @@ def attributed_messages(archive: Archive, session: SessionRow, items: Sequence[I
     return out
 
 
+@gc_paused  # the whole render: reading, attribution and building allocate per message too
 def publish_session(
     archive: Archive,
     session_id: int,

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from bot.gc_pause import gc_paused
 from bot.transcript.charts import activity_svg
-from bot.transcript.model import Entry, Participant, Transcript
+from bot.transcript.model import Block, Entry, Participant, Transcript
 from bot.transcript.summary import URL_RE, trim_link
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -105,6 +105,8 @@ def _esc(text: str) -> str:
 
 
 _esc_name = functools.lru_cache(maxsize=1 << 16)(_esc)  # names repeat on every message
+# "HH:MM" for every minute of the day, by hour * 60 + minute: formatted once, not per message.
+_CLOCK = [f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)]
 
 
 class _Fragments:
@@ -122,6 +124,7 @@ class _Fragments:
         # "<li ...><div class=meta>" tail per (name, handle, host): the same for every
         # message of a person, so escaped and joined once.
         self._who: dict[tuple[str, str | None, bool, str], str] = {}
+        self._labels: dict[Block | None, str] = {}  # " Q1" after a participant's message time
         # Declared roles become data-role="r<i>" (an index, never the user's words, so the
         # filter's CSS cannot be injected into) and a badge with the role's name.
         self.role_index = role_index(t)
@@ -156,7 +159,7 @@ class _Fragments:
             f'<li class="{"msg host" if m.is_host else "msg"}" id="m{i}"{data_role}>\n'
             f'<div class="meta">{self._author(m.author_name, m.author_handle, m.is_host, role)}'
             f'\n · <a href="#m{i}"><time datetime="{m.created.isoformat()}">'
-            f"{loc.hour:02d}:{loc.minute:02d}</time></a>"
+            f"{_CLOCK[loc.hour * 60 + loc.minute]}</time></a>"
         )
         tail = f'</div>\n<p class="text" dir="auto">{self.text(e)}</p>\n'
         # Most messages have none of the optional bits: one append, no list of parts.
@@ -186,9 +189,9 @@ class _Fragments:
             parts.append(f" · {m.reactions} reaction{'s' if m.reactions != 1 else ''}")
         link = safe_url(m.url)
         if link:
-            parts.append(
-                f' · <a href="{_esc(link)}" rel="nofollow noopener noreferrer">original</a>'
-            )
+            # A safe_url holds no < > " or ' (URL_RE excludes them): only & needs escaping.
+            href = _esc(link) if "&" in link else link
+            parts.append(f' · <a href="{href}" rel="nofollow noopener noreferrer">original</a>')
         parts.append(tail)
         out.append("".join(parts))
 
@@ -214,13 +217,17 @@ class _Fragments:
 
     def participant(self, p: Participant) -> Markup:
         out = ["<ol>\n"]
+        labels = self._labels
         for e in p.entries:
             loc = e.local
-            label = (
-                f" {_esc(e.label)}" if e.block is not None and e.block.kind == "question" else ""
-            )
+            block = e.block
+            label = labels.get(block)
+            if label is None:
+                label = labels[block] = (
+                    f" {_esc(block.label)}" if block is not None and block.kind == "question"
+                    else "")
             out.append(
-                f'<li><a href="#m{e.index}">{loc.hour:02d}:{loc.minute:02d}{label}</a>: '
+                f'<li><a href="#m{e.index}">{_CLOCK[loc.hour * 60 + loc.minute]}{label}</a>: '
                 f'<span class="u" dir="auto">{self.text(e)}</span></li>\n'
             )
         out.append("</ol>\n")

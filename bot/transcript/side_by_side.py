@@ -3,8 +3,8 @@
 A transcript's formats all read the same finished model and each writes its own file, so
 on a machine with two or more cores they can be written at the same time: the model is
 built once, then `fork` gives each lane a copy-on-write view of it (no pickling, no second
-read of the archive). Measured at 100k messages on 2 cores, the HTML page in one lane and
-JSON, CSV and Markdown in the other take about half the wall time of writing them in turn.
+read of the archive). At 100k messages on 2 cores the HTML page and the Markdown in one lane,
+JSON and CSV in the other, the four take a little over half the wall time of one after another.
 
 Forking is only safe in a process with a single thread: the child gets a copy of every
 lock another thread might hold at that instant (logging's, the event loop's) and could wait
