@@ -146,8 +146,9 @@ class Collector:
                 told = True
                 await self._tell(
                     f"{self.platform.name}: collecting replies has been failing since "
-                    f"{down_since:%H:%M} UTC ({reason}); retrying every {delay:.0f} s, and "
-                    "what was missed is backfilled when it recovers"
+                    f"{down_since:%H:%M} UTC ({reason}); retrying in {delay:.0f} s, then less "
+                    f"often (at most every {RESTART_CAP_SECONDS / 60:.0f} min), and what was "
+                    "missed is backfilled when it recovers"
                 )
             await self.clock.sleep(delay)
             if self._stopping:
