@@ -25,12 +25,34 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from bot.archive.records import ItemRow, Method, Section, StoredMessage
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
+
+
+class Attributable(Protocol):
+    """What attribution reads of a message: a `StoredMessage`, or an import's compact row."""
+
+    @property
+    def platform(self) -> str: ...  # noqa: D102 - the fields say it
+    @property
+    def id(self) -> str: ...  # noqa: D102
+    @property
+    def key(self) -> Key: ...  # noqa: D102
+    @property
+    def text(self) -> str: ...  # noqa: D102
+    @property
+    def created(self) -> datetime: ...  # noqa: D102
+    @property
+    def reply_to(self) -> str | None: ...  # noqa: D102
+    @property
+    def thread_id(self) -> str | None: ...  # noqa: D102
+    @property
+    def is_host(self) -> bool: ...  # noqa: D102
 
 CONF_REPLY_TO_QUESTION = 1.0
 CONF_TAG = 0.95
@@ -156,11 +178,11 @@ def _utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
-def _order(m: StoredMessage) -> tuple[datetime, str, str]:
+def _order(m: Attributable) -> tuple[datetime, str, str]:
     return (_utc(m.created), m.platform, m.id)
 
 
-def _parent_key(m: StoredMessage) -> Key | None:
+def _parent_key(m: Attributable) -> Key | None:
     if m.reply_to is None or m.reply_to == m.id:
         return None
     return (m.platform, m.reply_to)
@@ -252,7 +274,7 @@ def _without(tags: tuple[int, ...], question: int | None) -> tuple[int, ...]:
     return tuple(t for t in tags if t != question)
 
 
-def _direct(m: StoredMessage, idx: _Items, tags: tuple[int, ...]) -> Attribution | None:
+def _direct(m: Attributable, idx: _Items, tags: tuple[int, ...]) -> Attribution | None:
     """Rules 1-3 and the direct welcome/close reply: what the message itself tells us."""
     parent = idx.posts.get((m.platform, m.reply_to)) if m.reply_to else None
     if parent is not None and parent.number is not None:
@@ -280,7 +302,7 @@ def _direct(m: StoredMessage, idx: _Items, tags: tuple[int, ...]) -> Attribution
     return None
 
 
-def _window(m: StoredMessage, idx: _Items) -> Attribution:
+def _window(m: Attributable, idx: _Items) -> Attribution:
     if not idx.timeline:
         return UNPLACED
     created = _utc(m.created)
@@ -307,7 +329,7 @@ def _inherit(parent: Attribution) -> Attribution:
 
 
 def attribute(
-    messages: Sequence[StoredMessage], items: Sequence[ItemRow], *, tag_style: str = "Q"
+    messages: Sequence[Attributable], items: Sequence[ItemRow], *, tag_style: str = "Q"
 ) -> dict[Key, Attribution]:
     """Attribution of every message, keyed by (platform, id). Input order does not matter."""
     idx = _Items.of(items)

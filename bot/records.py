@@ -16,7 +16,13 @@ ActionKind = Literal["hold", "approve", "hide", "restore", "redact", "delete", "
                      "report", "mute", "block"]  # to the network's moderators; from the bot
 
 
-@dataclass(frozen=True)
+# Authors and messages are built by the hundred thousand on an import. A frozen dataclass's
+# generated __init__ sets each field through object.__setattr__ (about 5 µs for a Message);
+# filling __dict__ in one call does the same thing in a seventh of the time. So these two
+# write their own __init__ (init=False); frozen, equality, hashing and `replace` are as before.
+
+
+@dataclass(frozen=True, init=False)
 class Author:
     """Who wrote a message: their platform id, display name and handle."""
 
@@ -29,6 +35,12 @@ class Author:
     # Bluesky); None when it did not. Summed as "impressions", a theoretical maximum reach.
     followers: int | None = None
 
+    def __init__(self, platform: str, id: str, name: str, handle: str | None = None,
+                 is_bot: bool = False, followers: int | None = None) -> None:
+        """Set every field at once (see the note above the class)."""
+        self.__dict__.update(platform=platform, id=id, name=name, handle=handle, is_bot=is_bot,
+                             followers=followers)
+
 
 @dataclass(frozen=True)
 class PostRef:
@@ -40,7 +52,7 @@ class PostRef:
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Message:
     """One message as a platform reported it, with its payload kept verbatim."""
 
@@ -58,6 +70,19 @@ class Message:
     kind: Literal["message", "quote", "retweet"] = "message"
     media: int = 0  # images, videos, files attached (links are counted from the text)
     raw: Mapping[str, Any] = field(default_factory=dict)  # the payload as received, kept verbatim
+
+    def __init__(self, platform: str, id: str, author: Author, text: str, created: datetime,
+                 reply_to: str | None = None, thread_id: str | None = None,
+                 channel_id: str | None = None, edited: datetime | None = None,
+                 reactions: int = 0, url: str | None = None,
+                 kind: Literal["message", "quote", "retweet"] = "message", media: int = 0,
+                 raw: Mapping[str, Any] | None = None) -> None:
+        """Set every field at once (see the note above Author)."""
+        self.__dict__.update(
+            platform=platform, id=id, author=author, text=text, created=created,
+            reply_to=reply_to, thread_id=thread_id, channel_id=channel_id, edited=edited,
+            reactions=reactions, url=url, kind=kind, media=media,
+            raw={} if raw is None else raw)
 
 
 @dataclass(frozen=True)

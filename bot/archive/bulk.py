@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from bot.archive.records import StoredMessage
-from bot.archive.rows import COLUMNS, message_from_values
+from bot.archive.rows import PLACING_COLUMNS, Placing, placing_from_values
 from bot.archive.store import Archive
 from bot.records import Message
 
@@ -75,42 +75,58 @@ _INDEX_NEW = (
 )
 
 
+_dumps = orjson.dumps
+
+
 def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
-def rows_of(messages: Sequence[Message], chat_id: str | None, received_at: str
-            ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str]],
-                       list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The batch's message, payload, participant and reach rows, in one pass.
+class Batch:
+    """New messages as the rows they become, built as the messages stream in.
 
-    A message row is a new, visible, unattributed message in `_COLUMNS` order; its payload
-    goes to message_raw; each author is one participant row (first and last seen); a
-    message with a follower count or media gets a message_reach row.
+    Each message is turned into its message row, payload row and participant row when it
+    is added, so a batch holds compact tuples and one JSON string each, not the messages
+    and their parsed payloads (a quarter of the memory, and the payload's objects are freed
+    while the file is still being read). A message row is a new, visible, unattributed
+    message in `_COLUMNS` order; each author is one participant row (first and last seen);
+    a message with a follower count or media gets a message_reach row.
     """
-    dumps = orjson.dumps
-    rows: list[tuple[Any, ...]] = []
-    raws: list[tuple[str, str, str]] = []
-    participants: dict[tuple[str, str], tuple[Any, ...]] = {}
-    reach: list[tuple[Any, ...]] = []
-    for msg in messages:
+
+    __slots__ = ("chat_id", "received_at", "rows", "raws", "participants", "reach")
+
+    def __init__(self, chat_id: str | None, received_at: str | None = None) -> None:
+        self.chat_id = chat_id
+        self.received_at = received_at or datetime.now(UTC).isoformat()
+        self.rows: list[tuple[Any, ...]] = []
+        self.raws: list[tuple[str, str, str]] = []
+        self.participants: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self.reach: list[tuple[Any, ...]] = []
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, msg: Message) -> None:
+        """One message's rows (the message itself is not kept)."""
         author = msg.author
         if author.followers is not None or msg.media:
-            reach.append((msg.platform, msg.id, author.followers, msg.media))
+            self.reach.append((msg.platform, msg.id, author.followers, msg.media))
         platform, seen = msg.platform, msg.created.isoformat()
-        rows.append((
-            platform, msg.id, None, chat_id, author.id, author.name, author.handle,
+        edited = msg.edited
+        self.rows.append((
+            platform, msg.id, None, self.chat_id, author.id, author.name, author.handle,
             msg.text, msg.text, seen, msg.reply_to, msg.thread_id, msg.channel_id,
-            _iso(msg.edited), 0, None, 0, 0, None, msg.reactions, 0, msg.url,
-            msg.kind, None, "unplaced", "none", 0.0, "[]", received_at,
+            edited.isoformat() if edited is not None else None, 0, None, 0, 0, None,
+            msg.reactions, 0, msg.url, msg.kind, None, "unplaced", "none", 0.0, "[]",
+            self.received_at,
         ))
-        raws.append((platform, msg.id, dumps(msg.raw, default=str).decode()))
-        old = participants.get((platform, author.id))
+        self.raws.append((platform, msg.id, _dumps(msg.raw, default=str).decode()))
+        key = (platform, author.id)
+        old = self.participants.get(key)
         if old is None or seen > old[5]:
             first = old[4] if old is not None and old[4] < seen else seen
-            participants[(platform, author.id)] = (
-                platform, author.id, author.name, author.handle, first, seen)
-    return rows, raws, list(participants.values()), reach
+            self.participants[key] = (platform, author.id, author.name, author.handle, first,
+                                      seen)
 
 
 def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: str | None) -> int:
@@ -118,9 +134,16 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
 
     Host posts do not come here: they go through `mark_sent` so the outbox knows them.
     """
-    if not messages:
+    batch = Batch(chat_id)
+    for msg in messages:
+        batch.add(msg)
+    return store_batch(archive, batch)
+
+
+def store_batch(archive: Archive, batch: Batch) -> int:
+    """Write one batch in one transaction; returns rows inserted or changed."""
+    if not batch.rows:
         return 0
-    rows, raws, participants, reach = rows_of(messages, chat_id, datetime.now(UTC).isoformat())
     conn = archive.db.conn
     with archive.db.atomic():
         # Index the batch's new rows in one statement instead of row by row through the
@@ -132,20 +155,61 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
         before = conn.execute("select coalesce(max(rowid), 0) from messages").fetchone()[0]
         if trigger is not None:
             conn.execute('DROP TRIGGER "messages_ai"')
-        changed = conn.executemany(_INSERT, rows).rowcount
-        conn.executemany(_INSERT_RAW, raws)
-        conn.executemany(_INSERT_REACH, reach)
+        changed = conn.executemany(_INSERT, batch.rows).rowcount
+        conn.executemany(_INSERT_RAW, batch.raws)
+        conn.executemany(_INSERT_REACH, batch.reach)
         if trigger is not None:
             conn.execute(_INDEX_NEW, [before])
             conn.execute(trigger[0])
-        conn.executemany(_PARTICIPANT, participants)
+        conn.executemany(_PARTICIPANT, batch.participants.values())
     return max(changed, 0)
+
+
+class BackgroundWriter:
+    """Writes each batch on a worker thread while the caller reads and parses the next.
+
+    SQLite lets go of Python's lock while it works, so on a machine with two cores the
+    writing (about half an import's time) overlaps the parsing. At most one batch is being
+    written and one filled: memory stays flat. Batches are written in the order given, each
+    in its own transaction, so a crash loses at most the batch being written, as before.
+    The caller must not use the archive between `submit` and `finish`/`close`: the worker
+    has the connection (opened with `check_same_thread=False` for this hand-over).
+    """
+
+    def __init__(self, archive: Archive) -> None:
+        self._archive = archive
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+        self._pending: Future[int] | None = None
+
+    def submit(self, batch: Batch) -> int:
+        """Start writing `batch`; returns the rows changed by the batch written before it."""
+        done = self._wait()
+        self._pending = self._pool.submit(store_batch, self._archive, batch)
+        return done
+
+    def finish(self) -> int:
+        """Wait for the last batch (its errors are raised here); returns its rows changed."""
+        try:
+            return self._wait()
+        finally:
+            self._pool.shutdown()
+
+    def close(self) -> None:
+        """Stop after the batch being written, without raising (for error paths)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            wait([pending])
+        self._pool.shutdown()
+
+    def _wait(self) -> int:
+        pending, self._pending = self._pending, None
+        return pending.result() if pending is not None else 0
 
 
 def claim_and_read(
     archive: Archive, session_id: int, chat_id: str, platforms: Sequence[str],
     start: datetime, end: datetime,
-) -> tuple[list[StoredMessage], dict[tuple[str, str], int], set[tuple[str, str]]]:
+) -> tuple[list[Placing], dict[tuple[str, str], int], set[tuple[str, str]]]:
     """The session's messages plus the chat's unassigned ones inside [start, end], by rowid.
 
     What `publish.claim_window` followed by `Archive.messages` returns, as the session's,
@@ -153,25 +217,23 @@ def claim_and_read(
     yet the session's). `attribute_into` then writes session and attribution together, so
     each row is rewritten once instead of twice.
 
-    Rows are read as plain tuples straight into records (no dict per row, no raw payload):
-    a session of an import holds thousands of messages and this runs once per session.
+    Rows are read as compact `Placing` tuples, only the columns attribution reads: a
+    session of an import holds thousands of messages and this runs once per session.
     """
     marks = ",".join("?" * len(platforms))
-    # Every row comes back as the session's: claimed rows are not written until
-    # `attribute_into`, so the session id is selected as a constant.
-    cols = "rowid, session_id is null, " + COLUMNS.replace("session_id", "? as session_id", 1)
+    cols = f"rowid, session_id is null, {PLACING_COLUMNS}"
     cursor = archive.db.conn.execute(
         f"select {cols} from messages where session_id = ? "
         f"union all select {cols} from messages where session_id is null "
         f"and created >= ? and created <= ? and chat_id = ? and platform in ({marks}) "
         "order by created, platform, id",
-        [session_id, session_id, session_id, _iso(start), _iso(end), chat_id, *platforms],
+        [session_id, _iso(start), _iso(end), chat_id, *platforms],
     )
-    messages: list[StoredMessage] = []
+    messages: list[Placing] = []
     rowids: dict[tuple[str, str], int] = {}
     claimed: set[tuple[str, str]] = set()
     for values in cursor:
-        msg = message_from_values(values[2:])
+        msg = placing_from_values(values[2:])
         messages.append(msg)
         rowids[msg.key] = values[0]
         if values[1]:

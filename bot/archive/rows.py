@@ -13,7 +13,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -62,6 +62,49 @@ def message_from_values(values: tuple[Any, ...]) -> StoredMessage:
         key=(platform, id_),
     )
     return msg
+
+
+class Placing(NamedTuple):
+    """What attribution reads of a stored message, and where the archive places it now.
+
+    An import attributes every message of every session it rebuilds: this compact tuple
+    (a third of a `StoredMessage`'s fields, built without a frozen dataclass) is all that
+    needs, plus the stored placement to skip rows whose attribution does not change.
+    """
+
+    platform: str
+    id: str
+    key: tuple[str, str]
+    text: str
+    created: datetime
+    reply_to: str | None
+    thread_id: str | None
+    is_host: bool
+    question: int | None
+    section: str
+    method: str
+    confidence: float
+    extra_questions: tuple[int, ...]
+
+
+# The columns `placing_from_values` expects, in its order (SQL does the defaults).
+PLACING_COLUMNS = (
+    "platform, id, coalesce(text, ''), created, reply_to, thread_id, is_host, question, "
+    "coalesce(section, 'unplaced'), coalesce(method, 'none'), coalesce(confidence, 0.0), "
+    "extra_questions"
+)
+_placing = Placing._make
+
+
+def placing_from_values(values: tuple[Any, ...]) -> Placing:
+    """A Placing from one row of `PLACING_COLUMNS`."""
+    (platform, id_, text, created, reply_to, thread_id, is_host, question, section, method,
+     confidence, extra) = values
+    return _placing((
+        platform, id_, (platform, id_), text, _from_iso(created), reply_to, thread_id,
+        bool(is_host), question, section, method, confidence,
+        () if extra in (None, "", "[]") else tuple(_loads(extra)),
+    ))
 
 
 def session_messages(conn: sqlite3.Connection, session_id: int) -> Iterator[StoredMessage]:

@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 
 from bot.archive import Archive
 from bot.archive.bulk import (
+    BackgroundWriter,
+    Batch,
     attribute_into,
     claim_and_read,
     import_mode,
-    store_messages,
     transaction,
 )
 from bot.archive.rows import placement
@@ -53,7 +54,7 @@ class ImportReport:
     skipped: int = 0  # records deliberately left out (retweets, empty result pages)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Parsed:
     """What an importer's parser yields: a message, or the number of a line it could not read."""
 
@@ -64,6 +65,12 @@ class Parsed:
     # A later version of a message that may already be stored (an edited tweet): stored as an
     # edit, so the archive keeps one message with the newest text and the older in its history.
     edit: bool = False
+
+    def __init__(self, line: int, message: Message | None = None, error: str = "",
+                 skipped: bool = False, edit: bool = False) -> None:
+        """Set every field at once: one per message of an import (see bot.records.Author)."""
+        self.__dict__.update(line=line, message=message, error=error, skipped=skipped,
+                             edit=edit)
 
 
 def import_stream(
@@ -90,40 +97,42 @@ def _import(
 ) -> ImportReport:
     report = ImportReport()
     host_posts: dict[str, Message] = {}  # by id: overlapping searches repeat tweets
-    batch: list[Message] = []
     edits: list[Event] = []
     last_line = None
-
-    def flush() -> None:
+    # Batches are written on a worker thread while the next one is parsed (two cores).
+    writer = BackgroundWriter(archive)
+    batch = Batch(script.id)
+    try:
+        for item in parsed:
+            # Several records may share a line (an API page holds up to 100 tweets).
+            if item.line != last_line:
+                last_line = item.line
+                report.read += 1
+                if progress is not None:
+                    progress(1)
+            msg = item.message
+            if msg is None:
+                if item.skipped:
+                    report.skipped += 1
+                elif not report.bad_lines or report.bad_lines[-1] != item.line:
+                    report.bad_lines.append(item.line)
+                continue
+            report.messages += 1
+            if is_host(msg, host_names):
+                host_posts.setdefault(msg.id, msg)
+            elif item.edit:
+                edits.append(Event("edited", msg.platform, msg.id, msg.edited or msg.created,
+                                   msg))
+            else:
+                batch.add(msg)
+                if len(batch) >= BATCH:
+                    report.changed += writer.submit(batch)
+                    batch = Batch(script.id)
         if batch:
-            report.changed += store_messages(archive, batch, chat_id=script.id)
-            batch.clear()
-
-    for item in parsed:
-        # Several records may share a line (an API page holds up to 100 tweets).
-        if item.line != last_line:
-            last_line = item.line
-            report.read += 1
-            if progress is not None:
-                progress(1)
-        if item.message is None:
-            if item.skipped:
-                report.skipped += 1
-            elif not report.bad_lines or report.bad_lines[-1] != item.line:
-                report.bad_lines.append(item.line)
-            continue
-        msg = item.message
-        report.messages += 1
-        if item.edit and not is_host(msg, host_names):
-            edits.append(Event("edited", msg.platform, msg.id, msg.edited or msg.created, msg))
-            continue
-        if is_host(msg, host_names):
-            host_posts.setdefault(msg.id, msg)
-        else:
-            batch.append(msg)
-            if len(batch) >= BATCH:
-                flush()
-    flush()
+            report.changed += writer.submit(batch)
+        report.changed += writer.finish()
+    finally:
+        writer.close()
     if edits:
         report.changed += archive.record_events(edits, chat_id=script.id)
     report.host_posts = len(host_posts)

@@ -115,12 +115,18 @@ def parse_lines(
     edits: dict[str, list[Parsed]] = {}
     for item in _parse_lines(lines, progress):
         message = item.message
-        if message is not None and len(edit_history(message.raw.get("data", message.raw))) > 1:
+        if message is not None and _edited(message.raw.get("data", message.raw)):
             edits.setdefault(message.id, []).append(item)  # few: kept until the end
         else:
             yield item
     for versions in edits.values():
         yield _merge_versions(versions)
+
+
+def _edited(tweet: Mapping[str, Any]) -> bool:
+    """Whether a tweet is one version of several (most tweets' history is just themselves)."""
+    ids = tweet.get("edit_history_tweet_ids")
+    return isinstance(ids, list) and len(ids) > 1 and len(edit_history(tweet)) > 1
 
 
 def _merge_versions(versions: list[Parsed]) -> Parsed:
@@ -202,16 +208,18 @@ def _page(number: int, page: Mapping[str, Any]) -> Iterator[Parsed]:
         try:
             refs = [str(r["id"]) for r in tweet.get("referenced_tweets") or ()]
             referenced = [tweets[i] for i in refs if i in tweets]
-            wanted = {str(tweet.get("author_id"))}
-            wanted.update(str(t.get("author_id")) for t in referenced)
+            author = str(tweet.get("author_id"))
+            if referenced:
+                wanted = {author}
+                wanted.update(str(t.get("author_id")) for t in referenced)
+                # The page's order, found without walking every user for every tweet.
+                kept = [users[uid] for uid in sorted(wanted & position.keys(),
+                                                     key=position.__getitem__)]
+            else:  # most tweets: only their author
+                kept = [users[author]] if author in users else []
             raw: dict[str, Any] = {
                 "data": tweet,
-                "includes": {
-                    # The page's order, found without walking every user for every tweet.
-                    "users": [users[uid] for uid in sorted(wanted & position.keys(),
-                                                           key=position.__getitem__)],
-                    "tweets": referenced,
-                },
+                "includes": {"users": kept, "tweets": referenced},
                 "page_meta": meta,
             }
             if twarc is not None:

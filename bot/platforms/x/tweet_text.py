@@ -85,5 +85,8 @@ def edit_history(tweet: Mapping[str, Any]) -> list[str]:
 
 def original_id(tweet: Mapping[str, Any]) -> str:
     """The id every version of a tweet is stored under: the first of its edit history."""
+    ids = tweet.get("edit_history_tweet_ids")
+    if type(ids) is list and len(ids) == 1 and type(ids[0]) is str:
+        return ids[0]  # a tweet never edited, the common case, without building a list
     history = edit_history(tweet)
     return history[0] if history else str(tweet["id"])
