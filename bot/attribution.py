@@ -339,7 +339,8 @@ def attribute(
     for m in messages:
         if m.key in idx.posts:
             continue
-        tags = tuple(n for n in parse_tags(m.text, tag_style, idx.max_question) if n in idx.numbers)
+        found = parse_tags(m.text, tag_style, idx.max_question)
+        tags = tuple(n for n in found if n in idx.numbers) if found else ()
         direct[m.key] = _direct(m, idx, tags)
 
     # `placed` is where a message sits in the chat; host messages get their public

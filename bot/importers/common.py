@@ -36,6 +36,7 @@ from bot.script import ChatScript
 log = logging.getLogger(__name__)
 
 BATCH = 5000
+PROGRESS_EVERY = 1000
 LEAD_IN_MINUTES = 15  # the session window, as publish.claim_window uses it
 LATE_WINDOW_MINUTES = 120
 SESSION_GAP = timedelta(hours=3)  # host posts further apart than this are separate sessions
@@ -108,8 +109,10 @@ def _import(
             if item.line != last_line:
                 last_line = item.line
                 report.read += 1
-                if progress is not None:
-                    progress(1)
+                # Told every PROGRESS_EVERY lines: a progress bar's update costs more than
+                # reading a message, and nobody sees a hundred thousand of them.
+                if progress is not None and report.read % PROGRESS_EVERY == 0:
+                    progress(PROGRESS_EVERY)
             msg = item.message
             if msg is None:
                 if item.skipped:
@@ -128,6 +131,8 @@ def _import(
                 if len(batch) >= BATCH:
                     report.changed += writer.submit(batch)
                     batch = Batch(script.id)
+        if progress is not None and report.read % PROGRESS_EVERY:
+            progress(report.read % PROGRESS_EVERY)
         if batch:
             report.changed += writer.submit(batch)
         report.changed += writer.finish()

@@ -75,14 +75,16 @@ def _str_or_none(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def _time(value: Any, where: str) -> datetime:
+def _time(value: Any, where: str, message_id: str = "") -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
-        raise ExportError(f"{where}: timestamp {value!r} is not ISO 8601") from None
+        # Where, built only on the error path: formatting it for every message costs time.
+        place = f"{where}: message {message_id}" if message_id else where
+        raise ExportError(f"{place}: timestamp {value!r} is not ISO 8601") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)  # DiscordChatExporter writes offsets; be lenient
-    return parsed.astimezone(UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
 
 
 def to_message(
@@ -97,24 +99,27 @@ def to_message(
     try:
         message_id = str(raw["id"])
         author = raw["author"]
-        created = _time(raw["timestamp"], f"{where}: message {message_id}")
+        created = _time(raw["timestamp"], where, message_id)
     except KeyError as e:
         raise ExportError(f"{where}: a message lacks {e.args[0]!r}") from None
     edited_at = raw.get("timestampEdited")
     text = message_text(raw, base)
-    reference = raw.get("reference") or {}
+    reference = raw.get("reference")
     # A forward points at the original elsewhere: shown as a forward, not as a reply.
-    reply_to = None if is_forward(raw) else _str_or_none(reference.get("messageId"))
+    reply_to = (None if not reference or is_forward(raw)
+                else _str_or_none(reference.get("messageId")))
     place = info.thread_id or info.channel_id
     guild = info.guild_id if info.guild_id not in (None, "0") else "@me"
+    reactions = raw.get("reactions")
+    handle = author.get("name")
     return Message(
         platform=PLATFORM,
         id=message_id,
         author=Author(
             platform=PLATFORM,
             id=str(author.get("id", "")),
-            name=str(author.get("nickname") or author.get("name") or ""),
-            handle=_str_or_none(author.get("name")),
+            name=str(author.get("nickname") or handle or ""),
+            handle=_str_or_none(handle),
             is_bot=bool(author.get("isBot", False)),
         ),
         text=text,
@@ -122,8 +127,8 @@ def to_message(
         reply_to=reply_to,
         thread_id=info.thread_id,
         channel_id=info.channel_id,
-        edited=_time(edited_at, f"{where}: message {message_id}") if edited_at else None,
-        reactions=sum(int(r.get("count", 0)) for r in raw.get("reactions") or ()),
+        edited=_time(edited_at, where, message_id) if edited_at else None,
+        reactions=sum(int(r.get("count", 0)) for r in reactions) if reactions else 0,
         url=f"https://discord.com/channels/{guild}/{place}/{message_id}" if place else None,
         media=length(raw.get("attachments")),  # uploads, as live; embeds are link previews
         raw=dict(raw),
