@@ -89,4 +89,6 @@ def test_messages_built_in_one_step_behave_as_frozen_dataclasses() -> None:
     assert hash(a) == hash(Author("x", "1", "Ann"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         m.text = "changed"  # type: ignore[misc]
-    assert [f.name for f in dataclasses.fields(m)] == list(vars(m))
+    assert [f.name for f in dataclasses.fields(m)] == list(vars(m))  # every field, in order
+    assert [f.name for f in dataclasses.fields(a)] == list(vars(a))
+    assert (a.followers, m.media) == (None, 0)

@@ -242,7 +242,7 @@ _ORDER = {
     "messages": "platform, id", "message_raw": "platform, id",
     "message_edits": "platform, id, at, old_text", "participants": "platform, id",
     "sessions": "id", "items": "session_id, position", "posts": "session_id, item_key, platform",
-    "chats": "id",
+    "chats": "id", "message_reach": "platform, id",
 }
 _CLOCK_COLUMNS = {"received_at", "first_seen", "updated"}  # the import's own wall clock
 

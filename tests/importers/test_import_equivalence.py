@@ -1,7 +1,8 @@
 """The fast import path stores exactly what the import stored before it was made fast.
 
 `golden/import_equivalence.json` is the dump (tests/importers/equivalence_fixtures.py) of
-archives filled by the importers as they were before issue 15's speed work, from the same
+archives filled by the importers as they were before issue 15's speed work (main at
+87b0def, message_reach included), from the same
 fixture files: entities, edits, long posts, media, quotes, retweets, v1.1 and flattened
 lines, forwards, system messages, attachments, HTML in text and names. Each import runs
 twice, so the re-import path (nothing changes) is compared too. A difference names the
@@ -82,3 +83,4 @@ def test_the_fixtures_hold_every_feature_the_golden_file_was_made_for() -> None:
     assert "[file: rota.pdf]" in dtexts["1009"] and "<script>" in dtexts["1001"]
     assert {m["method"] for m in d["messages"]} >= {"thread", "reply", "tag", "window", "host"}
     assert all(g["fts"] for g in (x, d))
+    assert x["message_reach"] and d["message_reach"]  # followers and media kept beside
