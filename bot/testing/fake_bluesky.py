@@ -36,6 +36,7 @@ from bot.testing.http import FakeService
 
 POST = "app.bsky.feed.post"
 THREADGATE = "app.bsky.feed.threadgate"
+CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
 
@@ -97,6 +98,10 @@ class FakeBlueskyServer(FakeService):
         self.deleted: list[str] = []
         self.reports: list[dict[str, Any]] = []
         self.muted: list[str] = []  # DIDs the bot's account muted (app.bsky.graph.muteActor)
+        self.dms: list[dict[str, Any]] = []  # direct messages sent (chat.bsky.convo)
+        self.dm_access = True  # the app password was made with direct-message access
+        self.closed_dms: set[str] = set()  # DIDs that take no messages from the bot
+        self._convos: dict[str, str] = {}  # convo id -> the other member's DID
         self.requests: list[tuple[str, str]] = []  # (method, nsid)
         self._tokens: set[str] = set()
 
@@ -321,6 +326,49 @@ class FakeBlueskyServer(FakeService):
             return _error(400, "InvalidRequest", "Input must have the property \"actor\"")
         self.muted.append(actor)
         return web.Response(status=200)
+
+    def _chat_refusal(self, r: web.Request) -> web.Response | None:
+        """What the PDS's proxy or the chat service says before serving chat.bsky.*."""
+        if r.headers.get("atproto-proxy") != CHAT_PROXY:
+            return _error(501, "MethodNotImplemented", "Method Not Implemented")  # the PDS
+        if not self.dm_access:
+            return _error(400, "InvalidToken", "Bad token scope")
+        return None
+
+    async def _chat_bsky_convo_getConvoForMembers(self, r: web.Request, body: dict[str, Any]
+                                                  ) -> web.Response:
+        refused = self._chat_refusal(r)
+        if refused is not None:
+            return refused
+        members = sorted({*r.query.getall("members", []), self.me.did})
+        if len(members) != 2 or not all(m.startswith("did:") for m in members):
+            return _error(400, "InvalidRequest", "members must be one other account's DID")
+        other = next(m for m in members if m != self.me.did)
+        convo_id = next((c for c, d in self._convos.items() if d == other),
+                        f"3l{len(self._convos) + 1:011d}")
+        self._convos[convo_id] = other
+        convo = {"id": convo_id,
+                 "rev": _tid(next(self._tid)), "muted": False, "unreadCount": 0,
+                 "members": [{"did": m, "handle": next((a.handle for a in self.accounts.values()
+                                                       if a.did == m), m)} for m in members]}
+        return web.json_response({"convo": convo})
+
+    async def _chat_bsky_convo_sendMessage(self, r: web.Request, body: dict[str, Any]
+                                           ) -> web.Response:
+        refused = self._chat_refusal(r)
+        if refused is not None:
+            return refused
+        convo = str(body.get("convoId", ""))
+        text = str((body.get("message") or {}).get("text", ""))
+        to = self._convos.get(convo)
+        if to is None or not text:
+            return _error(400, "InvalidRequest", "unknown conversation or empty message")
+        if to in self.closed_dms:
+            return _error(400, "InvalidRequest", "recipient has disabled incoming messages")
+        message = {"id": _tid(next(self._tid)), "rev": _tid(next(self._tid)), "text": text,
+                   "sender": {"did": self.me.did}, "sentAt": iso(self.clock.now())}
+        self.dms.append({"convo": convo, "to": to, "text": text})
+        return web.json_response(message)
 
     def blocks(self) -> list[str]:
         """The DIDs the bot's account blocks (its app.bsky.graph.block records)."""

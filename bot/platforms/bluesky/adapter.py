@@ -76,7 +76,7 @@ class BlueskyPlatform(FeedPlatform):
     capabilities = Capabilities(threads=True, deletes=True, hiding=True,
                                 max_length=MAX_GRAPHEMES,
                                 actions=frozenset({"hide", "restore", "delete", "report",
-                                                   "mute", "block"}))
+                                                   "mute", "block", "signpost"}))
 
     def __init__(self, context: ChatContext, *, handle: str | None = None,
                  app_password: str | None = None, service: str | None = None,
@@ -351,7 +351,7 @@ class BlueskyPlatform(FeedPlatform):
         uri = action.message_id
         if action.kind not in self.capabilities.actions:
             return ActionResult(False, f"Bluesky cannot {action.kind}; flagged for moderators")
-        if action.kind in ("mute", "block"):
+        if action.kind in ("mute", "block", "signpost"):
             return await self._from_account(action)
         if not uri or not uri.startswith("at://"):
             return ActionResult(False, f"Bluesky {action.kind} needs the post's at:// uri")
@@ -366,7 +366,7 @@ class BlueskyPlatform(FeedPlatform):
             return ActionResult(False, f"Bluesky refused to {action.kind} {uri}: {e}")
 
     async def _from_account(self, action: Action) -> ActionResult:
-        """Mute or block the author from the bot's account (their DID, or the post's)."""
+        """Mute, block or write privately to the author (their DID, or the post's)."""
         author = action.author_id or ""
         uri = action.message_id or ""
         did = author if author.startswith("did:") else did_of(uri) if uri.startswith("at://") \
@@ -374,6 +374,8 @@ class BlueskyPlatform(FeedPlatform):
         if not did or did == self.client.did:
             return ActionResult(False, f"Bluesky {action.kind} needs another account's DID")
         try:
+            if action.kind == "signpost":
+                return await self._signpost(did, action.text or "")
             if action.kind == "mute":
                 await self.client.mute(did)
                 return ActionResult(True, f"{did} muted by the bot's account")
@@ -381,6 +383,18 @@ class BlueskyPlatform(FeedPlatform):
             return ActionResult(True, f"{did} blocked by the bot's account")
         except PlatformError as e:
             return ActionResult(False, f"Bluesky refused to {action.kind} {did}: {e}")
+
+    async def _signpost(self, did: str, text: str) -> ActionResult:
+        """A private word to the author: a direct message through Bluesky's chat service."""
+        if not text.strip():
+            return ActionResult(False, "a signpost needs its text")
+        try:
+            await self.client.send_dm(did, text.strip())
+        except PlatformError as e:
+            return ActionResult(False, f"Bluesky's chat service refused the direct message "
+                                f"({e}); an app password needs direct-message access "
+                                "(docs/bluesky.md), and the person may not take messages")
+        return ActionResult(True, f"a private signpost sent to {did} by direct message")
 
     async def _report(self, uri: str, reason: str) -> ActionResult:
         cid = self._cids.get(uri)

@@ -30,6 +30,8 @@ DEFAULT_SERVICE = "https://bsky.social"
 POST = "app.bsky.feed.post"
 THREADGATE = "app.bsky.feed.threadgate"
 BLOCK = "app.bsky.graph.block"
+CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"  # the atproto-proxy header for chat.bsky.*
+MAX_DM = 1_000  # characters of one direct message (the lexicon allows 10,000 bytes)
 MAX_HIDDEN = 300  # hiddenReplies in one threadgate (app.bsky.feed.threadgate)
 
 
@@ -120,6 +122,7 @@ class BlueskyClient:
         self.remaining: int | None = None
         self.reset: float | None = None
         self._sdk: AsyncClient | None = None
+        self._chat_sdk: AsyncClient | None = None
 
     @property
     def sdk(self) -> AsyncClient:
@@ -157,7 +160,7 @@ class BlueskyClient:
 
     async def close(self) -> None:
         """Close the HTTP pool; a failure to close is logged, not raised."""
-        sdk, self._sdk = self._sdk, None
+        sdk, self._sdk, self._chat_sdk = self._sdk, None, None
         if sdk is not None:
             try:
                 await sdk.request.close()
@@ -165,13 +168,14 @@ class BlueskyClient:
                 log.debug("Bluesky: closing the HTTP pool failed", exc_info=True)
 
     async def _call(self, kind: str, nsid: str, params: Any = None, data: Any = None,
-                    *, answered: bool = True) -> dict[str, Any]:
+                    *, answered: bool = True, chat: bool = False) -> dict[str, Any]:
+        sdk = self._chat() if chat else self.sdk
         try:
             if kind == "query":
-                response = await self.sdk.invoke_query(nsid, params=params,
-                                                       output_encoding="application/json")
+                response = await sdk.invoke_query(nsid, params=params,
+                                                  output_encoding="application/json")
             else:
-                response = await self.sdk.invoke_procedure(
+                response = await sdk.invoke_procedure(
                     nsid, data=data, input_encoding="application/json",
                     output_encoding="application/json")
         except atx.RateLimitExceededError as e:
@@ -289,6 +293,31 @@ class BlueskyClient:
             subject=models.ComAtprotoRepoStrongRef.Main(uri=uri, cid=cid))
         await self._call("procedure", "com.atproto.moderation.createReport", data=data)
 
+
+    def _chat(self) -> AsyncClient:
+        """The same session, its requests proxied by the PDS to the chat service."""
+        if self._chat_sdk is None:
+            self._chat_sdk = self.sdk.with_bsky_chat_proxy()  # atproto-proxy: CHAT_PROXY
+        return self._chat_sdk
+
+    async def send_dm(self, did: str, text: str) -> str:
+        """Send `text` to `did` as a direct message (chat.bsky.convo); the message's id.
+
+        Needs an app password made with direct-message access; the chat service refuses
+        others, and refuses a recipient who does not take messages from the bot.
+        """
+        convo = await self._call("query", "chat.bsky.convo.getConvoForMembers",
+                                 models.ChatBskyConvoGetConvoForMembers.Params(members=[did]),
+                                 chat=True)
+        convo_id = (convo.get("convo") or {}).get("id")
+        if not isinstance(convo_id, str) or not convo_id:
+            raise PlatformError("Bluesky's chat service opened no conversation",
+                                retryable=False)
+        message = models.ChatBskyConvoDefs.MessageInput(text=text[:MAX_DM])
+        body = await self._call("procedure", "chat.bsky.convo.sendMessage", chat=True,
+                                data=models.ChatBskyConvoSendMessage.Data(convo_id=convo_id,
+                                                                          message=message))
+        return str(body.get("id") or "")
 
     async def mute(self, did: str) -> None:
         """Mute an account for the bot's account (Bluesky mutes are private and untimed)."""
