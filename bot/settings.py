@@ -136,6 +136,7 @@ class BlueskySettings(_Section):
     service: str = "https://bsky.social"  # the PDS (or a fake) the SDK talks to
     poll_seconds: float = 20.0
     backfill_window_minutes: int = 120
+    jetstream: str = ""  # a Jetstream /subscribe URL for live collection; "" polls only
 
 
 class MastodonSettings(_Section):

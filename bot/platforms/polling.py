@@ -98,6 +98,29 @@ class Poller:
             if not self.stopping.is_set():
                 raise  # else stop() closed the client under a request: the stream just ends
 
+    async def next_from(self, queue: asyncio.Queue[T], ended: asyncio.Event,
+                        seconds: float) -> T | None:
+        """The next item of a live stream's queue, or None when `seconds` pass or it ends.
+
+        Stopped as soon as the adapter is stopping.
+        """
+        getter = asyncio.ensure_future(queue.get())
+        ender = asyncio.ensure_future(ended.wait())
+        sleeper = asyncio.ensure_future(self.sleep(seconds))
+        try:
+            await asyncio.wait({getter, ender, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (ender, sleeper):
+                task.cancel()
+            if not getter.done():
+                getter.cancel()
+        if getter.done() and not getter.cancelled():
+            return getter.result()
+        if sleeper.done() and not sleeper.cancelled() and isinstance(sleeper.exception(),
+                                                                     Stopped):
+            raise Stopped
+        return None
+
     async def one_cycle(self, cycle: Callable[[], Awaitable[Sequence[T]]],
                         cursor: Callable[[], dict[str, str]], acked: dict[str, str],
                         interval: Callable[[], float]) -> AsyncIterator[T]:

@@ -32,6 +32,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.platforms.bluesky.text import grapheme_count
+from bot.testing.fake_jetstream import JetstreamHub
 from bot.testing.http import FakeService
 
 POST = "app.bsky.feed.post"
@@ -98,6 +99,7 @@ class FakeBlueskyServer(FakeService):
         self.deleted: list[str] = []
         self.reports: list[dict[str, Any]] = []
         self.muted: list[str] = []  # DIDs the bot's account muted (app.bsky.graph.muteActor)
+        self.jetstream = JetstreamHub()
         self.dms: list[dict[str, Any]] = []  # direct messages sent (chat.bsky.convo)
         self.dm_access = True  # the app password was made with direct-message access
         self.closed_dms: set[str] = set()  # DIDs that take no messages from the bot
@@ -109,7 +111,18 @@ class FakeBlueskyServer(FakeService):
         """Every XRPC method under /xrpc/{nsid}, behind auth and injected failures."""
         app = web.Application(middlewares=[self._middleware])
         app.router.add_route("*", "/xrpc/{nsid}", self._dispatch)
+        self.jetstream.routes(app.router)  # the network's Jetstream, on the same port
         return app
+
+    async def close(self) -> None:
+        """Stop listening; Jetstream connections end first, so the server stops at once."""
+        self.jetstream.drop_all()
+        await super().close()
+
+    @property
+    def jetstream_url(self) -> str:
+        """Where the fake Jetstream listens (ws://127.0.0.1:port/subscribe)."""
+        return f"ws://127.0.0.1:{self.port}/subscribe"
 
     # ----------------------------------------------------------------- control API
 
@@ -157,7 +170,9 @@ class FakeBlueskyServer(FakeService):
 
     def delete_post(self, uri: str) -> None:
         """Delete a post as its author would."""
-        self.records.pop(uri, None)
+        if self.records.pop(uri, None) is not None:
+            did, collection, rkey = _split(uri)
+            self.jetstream.commit(did, "delete", collection, rkey)
         self.deleted.append(uri)
 
     def fail_next(self, status: int = 500, count: int = 1, *, nsid: str | None = None) -> None:
@@ -179,6 +194,7 @@ class FakeBlueskyServer(FakeService):
         cid = fake_cid()
         self.records[uri] = {"cid": cid, "value": value, "indexedAt": iso(self.clock.now()),
                              "likes": likes}
+        self.jetstream.commit(did, "create", collection, rkey, value, cid)
         return uri, cid
 
     def _view(self, uri: str) -> dict[str, Any]:
@@ -213,11 +229,14 @@ class FakeBlueskyServer(FakeService):
             response.headers.update({"ratelimit-remaining": "0",
                                      "ratelimit-reset": str(reset)})
             return response
-        if nsid not in ("com.atproto.server.createSession", "com.atproto.server.refreshSession"):
+        if nsid not in ("com.atproto.server.createSession", "com.atproto.server.refreshSession") \
+                and request.path != "/subscribe":
             token = request.headers.get("Authorization", "").removeprefix("Bearer ")
             if token not in self._tokens:
                 return _error(401, "AuthenticationRequired", "Authentication Required")
         response = await handler(request)
+        if response.prepared:  # the Jetstream WebSocket: its headers went out long ago
+            return response
         response.headers.update({"ratelimit-limit": "3000", "ratelimit-remaining": "2999",
                                  "ratelimit-reset": str(int(time.time()) + 300),
                                  "ratelimit-policy": "3000;w=300"})

@@ -5,7 +5,6 @@ then tried again; hostile frames never stop collection. And the SSE parser itsel
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -21,39 +20,18 @@ from bot.platforms.mastodon.streaming import (
     StreamEvent,
     streaming_base,
 )
-from bot.records import Event
 from bot.testing.fake_mastodon import FakeMastodonServer
+from tests.platforms.gathered import Gathered
 from tests.platforms.test_x_e2e import until
 
 
-class Running:
-    """An adapter on the fake instance, its events gathered as they come."""
-
-    def __init__(self, server: FakeMastodonServer, **settings: object) -> None:
-        defaults: dict[str, object] = {"poll_interval": 0.05, "request_timeout": 2,
-                                       "backoff_base": 0.05, "stream_retry_seconds": 0.3}
-        self.bot = MastodonPlatform(
-            ChatContext("c", "Chat", "#NHSSM", {**defaults, **settings}),
-            api_base_url=server.base_url, access_token=server.token)
-        self.events: list[Event] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Running:
-        await self.bot.start()
-        self._task = asyncio.create_task(self._consume())
-        return self
-
-    async def _consume(self) -> None:
-        async for event in self.bot.events():
-            self.events.append(event)
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.bot.stop()
-        assert self._task is not None
-        await asyncio.wait_for(self._task, 10)
-
-    def kinds(self, status_id: str) -> list[str]:
-        return [e.kind for e in self.events if e.message_id == status_id]
+def Running(server: FakeMastodonServer, **settings: object) -> Gathered:  # noqa: N802
+    """The adapter on the fake instance, streaming where it can, its events gathered."""
+    defaults: dict[str, object] = {"poll_interval": 0.05, "request_timeout": 2,
+                                   "backoff_base": 0.05, "stream_retry_seconds": 0.3}
+    return Gathered(MastodonPlatform(
+        ChatContext("c", "Chat", "#NHSSM", {**defaults, **settings}),
+        api_base_url=server.base_url, access_token=server.token))
 
 
 @pytest.fixture

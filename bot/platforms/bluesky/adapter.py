@@ -40,6 +40,7 @@ from bot.platforms.bluesky.client import (
     iso_time,
     now_iso,
 )
+from bot.platforms.bluesky.live import JetstreamCollecting
 from bot.platforms.bluesky.posts import (
     PLATFORM,
     BadPost,
@@ -69,7 +70,7 @@ def build(context: ChatContext, services: PlatformServices) -> BlueskyPlatform:
     return BlueskyPlatform.from_settings(context, services.settings, clock=services.clock)
 
 
-class BlueskyPlatform(FeedPlatform):
+class BlueskyPlatform(JetstreamCollecting, FeedPlatform):
     """One chat on Bluesky, as one account (handle + app password)."""
 
     name = PLATFORM
@@ -98,6 +99,10 @@ class BlueskyPlatform(FeedPlatform):
         self._thread_questions = as_bool(s.get("thread_questions", False))
         self._share_transcript = as_bool(s.get("share_transcript", True))
         self._tag = context.hashtag.strip().lstrip("#")
+        self._jetstream = str(s.get("jetstream") or "")  # e.g. wss://jetstream2.../subscribe
+        self._jetstream_retry = as_float(s.get("jetstream_retry_seconds"), 60.0)
+        self._jetstream_retry_at = 0.0
+        self._jetstream_us: int | None = None  # time_us of the last commit read
         self._since: str | None = None  # newest indexedAt the hashtag search has reached
         self._acked: dict[str, str] = {}
         self._watched: dict[str, str] = {}  # root uri -> when watching began (ISO)
@@ -114,7 +119,8 @@ class BlueskyPlatform(FeedPlatform):
         creds = BlueskyCredentials.from_secrets(settings.secrets)
         b = settings.bluesky
         merged: dict[str, Any] = {"service": b.service, "poll_interval": b.poll_seconds,
-                                  "lookback_seconds": b.backfill_window_minutes * 60}
+                                  "lookback_seconds": b.backfill_window_minutes * 60,
+                                  "jetstream": b.jetstream}
         merged.update(context.settings)
         ctx = ChatContext(context.chat_id, context.title, context.hashtag, merged,
                           context.host_name)
@@ -310,10 +316,15 @@ class BlueskyPlatform(FeedPlatform):
         return sorted(events, key=lambda e: (e.kind != "deleted", e.at))
 
     async def events(self) -> AsyncIterator[Event]:
-        """Poll hashtag search and watched threads until stopped, yielding what is new."""
+        """Jetstream where configured, else poll search and threads; what is new, until stopped."""
         self.client.sdk  # noqa: B018 - the plain "not started" error before anything else
         with self._poll.until_stopped():
             while not self._poll.stopping.is_set():
+                reader = await self._open_jetstream()
+                if reader is not None:
+                    async for event in self._jetstreamed(reader):
+                        yield event
+                    continue
                 async for event in self._poll.one_cycle(
                         lambda: self._cycle(persistent=True), self._cursor, self._acked,
                         lambda: self.client.next_interval(self._poll_interval,

@@ -18,7 +18,6 @@ delete. Boosts are never answers.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
@@ -251,32 +250,13 @@ class TagCollecting:
             self._min_id = message.id  # the stream is continuous since the timeline was read
         return self._news([message])
 
-    async def _next_streamed(self, stream: HashtagStream, seconds: float) -> StreamEvent | None:
-        """The next streamed event, or None when `seconds` pass or the stream ends first."""
-        getter = asyncio.ensure_future(stream.queue.get())
-        ender = asyncio.ensure_future(stream.ended.wait())
-        sleeper = asyncio.ensure_future(self._poll.sleep(seconds))
-        try:
-            await asyncio.wait({getter, ender, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (ender, sleeper):
-                task.cancel()
-            if not getter.done():
-                getter.cancel()
-        if getter.done() and not getter.cancelled():
-            return getter.result()
-        if sleeper.done() and not sleeper.cancelled() and isinstance(sleeper.exception(),
-                                                                     Stopped):
-            raise Stopped
-        return None
-
     async def _streamed(self, stream: HashtagStream) -> AsyncIterator[Event]:
         """Events from an open stream, the watched threads polled between them."""
         while True:
             handed_over = self._cursor()
             deadline = self._clock.monotonic() + self._poll_interval
             while (left := deadline - self._clock.monotonic()) > 0:
-                item = await self._next_streamed(stream, left)
+                item = await self._poll.next_from(stream.queue, stream.ended, left)
                 if item is None:
                     break
                 for event in self._streamed_events(item):

@@ -16,7 +16,6 @@ address whose https:// twin serves the same paths over SSE).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -25,12 +24,12 @@ import aiohttp
 
 from bot.clock import Clock
 from bot.platforms.base import PlatformError
+from bot.platforms.live_feed import LiveFeed
 
 log = logging.getLogger(__name__)
 
 MAX_LINE = 1 << 20  # one line of the stream (a Status is a few kilobytes)
 MAX_EVENT = 2 << 20  # one event, all its data lines together
-QUEUE_SIZE = 1_000  # events read but not yet handed over; a full queue pauses reading
 EVENTS = frozenset({"update", "status.update", "delete"})
 
 
@@ -114,7 +113,7 @@ def streaming_base(api_base: str, advertised: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
-class HashtagStream:
+class HashtagStream(LiveFeed[StreamEvent]):
     """One open hashtag stream, read by a task of its own into a bounded queue.
 
     `last_seen` (on the adapter's clock) moves with every byte, heartbeats included, so the
@@ -123,14 +122,9 @@ class HashtagStream:
     """
 
     def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.queue: asyncio.Queue[StreamEvent] = asyncio.Queue(QUEUE_SIZE)
+        super().__init__(clock)
         self.parser = SSEParser()
         self.last_seen = clock.monotonic()
-        self.ended = asyncio.Event()
-        self.error: str = ""
-        self._session: aiohttp.ClientSession | None = None
-        self._task: asyncio.Task[None] | None = None
 
     async def open(self, base: str, token: str, tag: str, *, timeout: float) -> None:
         """Connect; StreamRefused when the instance will not stream, StreamBroken when down."""
@@ -173,15 +167,3 @@ class HashtagStream:
         finally:
             response.release()
             self.ended.set()
-
-    async def close(self) -> None:
-        """Stop reading and close the connection; safe to call twice."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        self.ended.set()
