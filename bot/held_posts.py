@@ -92,6 +92,16 @@ class Holds:
         """The platform took a post again: its hold ends."""
         return self._holds.pop(platform, None)
 
+    def held(self) -> list[str]:
+        """The platforms held now."""
+        return list(self._holds)
+
+    def ask_now(self) -> list[str]:
+        """A moderator says the account is topped up: every held platform is asked at once."""
+        for hold in self._holds.values():
+            hold.next_try = self.clock.now()
+        return list(self._holds)
+
     def expired(self, platform: str) -> bool:
         """Whether the hold has lasted longer than the policy allows."""
         hold = self._holds.get(platform)

@@ -378,6 +378,9 @@ class SessionHost(HeldPosts):
             self._paused_at = now_script
             self.archive.update_session(self.session_id, status="paused")
             detail = "paused: nothing more is posted until resume"
+        elif command == "resume" and self._paused_at is None and self.holds.held():
+            # Not paused but held (credits spent): after a top-up, ask again now.
+            detail = f"resumed: asking {', '.join(self.holds.ask_now())} for the owed posts now"
         elif command == "resume":
             if self._paused_at is None:
                 raise ControlError("the session is not paused")
@@ -387,6 +390,7 @@ class SessionHost(HeldPosts):
             self.archive.update_session(self.session_id, status="live")
             moved = gap / 60 / self.session_clock.pace
             detail = f"resumed: remaining posts moved {moved:.1f} min later"
+            self.holds.ask_now()  # a pause is a natural moment to have topped up
         elif command == "skip":
             pending = self._pending()
             if not pending:

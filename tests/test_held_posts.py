@@ -15,10 +15,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.archive import Archive
 from bot.clock import FakeClock
 from bot.held_posts import HoldPolicy, Holds
-from bot.host import RetryPolicy, SessionHost
+from bot.host import ControlError, RetryPolicy, SessionHost
 from bot.platforms.base import ChatContext
 from bot.platforms.x.adapter import XPlatform
 from bot.script import ChatScript
@@ -44,6 +46,7 @@ class Scene:
             platforms=["x"], items=script.timeline(), host_name="Host")
         archive.update_session(self.sid, origin=START, started_at=START, status="live")
         self.task: asyncio.Task[None] | None = None
+        self.running: SessionHost | None = None
 
     async def alert(self, session_id: int | None, text: str) -> None:
         self.alerts.append(text)
@@ -51,6 +54,7 @@ class Scene:
     def host(self) -> None:
         host = SessionHost(self.archive, self.sid, {"x": self.x}, clock=self.clock,
                            retry=self.policy, on_alert=self.alert)
+        self.running = host
         self.task = asyncio.create_task(host.run())
 
     async def until(self, done: Callable[[], bool], what: str, limit: int = 2000,
@@ -142,6 +146,30 @@ async def test_a_hold_that_never_lifts_is_given_up_and_the_session_ends(
     assert any("gave up on welcome, q1, q2, q3, close after 2 h" in a for a in scene.alerts)
     # Two hours at one request every ten minutes at most, after the first few.
     assert scene.refused_posts() <= 2 * 6 + 5
+
+
+async def test_resume_after_the_top_up_asks_again_at_once(
+    tmp_path: Path, small_script: ChatScript
+) -> None:
+    clock = FakeClock(START - timedelta(seconds=5))
+    async with started_x(clock) as (server, x):
+        server.ledger.credits = 0.0
+        policy = RetryPolicy(attempts=3, base_seconds=1, hold=HoldPolicy(
+            first_seconds=1800, cap_seconds=3600, limit_hours=6))  # next ask: 30 min away
+        scene = Scene(Archive(tmp_path / "a.db"), clock, x, server, small_script, policy)
+        scene.host()
+        await scene.until(lambda: any("is held on x" in a for a in scene.alerts), "the hold")
+        assert scene.running is not None
+        with pytest.raises(ControlError, match="not paused"):
+            SessionHost(scene.archive, scene.sid, {"x": x}, clock=clock).control("resume")
+        server.ledger.credits = 50.0  # topped up; the moderator says so
+        assert scene.running.control("resume") == "resumed: asking x for the owed posts now"
+        resumed_at = clock.now()
+        await scene.until(lambda: scene.task is not None and scene.task.done(), "the session")
+        await x.stop()
+    assert clock.now() - resumed_at < timedelta(minutes=5)  # fake time: not the 30 min wait
+    assert len(server.posted) == len(small_script.timeline())
+    assert set(scene.statuses().values()) == {"sent"}
 
 
 def test_the_backoff_doubles_to_its_cap_and_restarts_with_a_new_hold() -> None:
