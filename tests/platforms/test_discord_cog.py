@@ -238,7 +238,9 @@ async def test_transcript_posts_the_html_and_markdown_files(
     cog = cog_of(world)
     inter = interaction(world, world.ben)
     await cog.transcript.callback(cog, inter, chat=None, session=None)
-    assert only_reply(inter)[0] == "`test` has no finished session yet."
+    text, options = only_reply(inter)
+    assert text == "`test` has no finished session yet." and options["ephemeral"] is True
+    inter.delete_original_response.assert_awaited_once()  # the public "thinking..." is gone
 
     script = app.chats["test"].script
     session_id = app.archive.create_session(

@@ -8,6 +8,7 @@ not a moderator is told so privately and the attempt is written to the archive's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -167,6 +168,10 @@ class SessionCommands(CommandKit):
         try:
             row = self.finished(interaction, chat, session)
         except Refusal as exc:
+            # The deferral was public (for the transcript); a refusal is for the caller only:
+            # take the public "thinking..." away and answer privately.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
             await self.reply(interaction, str(exc))
             return
         # Rendered in the publisher's worker, one at a time: the loop (and every live chat
