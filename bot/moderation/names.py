@@ -70,6 +70,7 @@ def _latin(char: str) -> str:
     return "".join(c for c in base if c.isascii()) or char
 
 
+@functools.lru_cache(maxsize=1024)  # the host's and moderators' names, on every join
 def skeleton(name: str) -> str:
     """What `name` looks like, reduced to lower-case Latin letters and digits only."""
     # Map before folding case: capital Greek Epsilon looks like E, its lower case does not.

@@ -167,3 +167,32 @@ async def test_older_pages_on_request(live) -> None:
     await ann.send_json({"type": "older", "before": "no-such-id", "nonce": "n"})
     assert (await frames_until(ann, "older"))[-1]["messages"] == []
     await ann.close()
+
+
+async def test_a_crowd_is_let_in_a_few_at_a_time(live) -> None:
+    """200 joins arriving in one pass of the loop do not keep everything else waiting."""
+    import asyncio
+
+    from bot.platforms.web.service import JOINS_PER_TURN
+
+    _, client, _ = live
+    service = client.server.app[SERVICE_KEY]
+    inside, most, joined = 0, 0, 0
+
+    async def one_join() -> None:
+        nonlocal inside, most, joined
+        async with service.join_turn():
+            inside += 1
+            most = max(most, inside)
+            inside -= 1  # the join's own work has no await: as in ws.py
+            joined += 1
+
+    crowd = [asyncio.ensure_future(one_join()) for _ in range(200)]
+    seen_by_probe: list[int] = []
+
+    async def probe() -> None:  # another request, arriving just after the crowd
+        seen_by_probe.append(joined)
+
+    await asyncio.gather(probe(), *crowd)
+    assert joined == 200 and most <= JOINS_PER_TURN
+    assert seen_by_probe[0] <= JOINS_PER_TURN  # it was answered before the crowd got in

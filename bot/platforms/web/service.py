@@ -11,8 +11,10 @@ were hidden or deleted and the texts that were edited or redacted meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECENT_HOURS = 12  # an ended session stays on the room page this long (with its transcript)
+JOINS_PER_TURN = 8  # joins served per pass of the event loop when a crowd arrives at once
 
 
 class RoomService:
@@ -43,6 +46,7 @@ class RoomService:
         self.reader: RoomReader | None = None  # opened on the first join, used off the loop
         self._reader_lock = threading.Lock()
         self._headers: dict[str, tuple[tuple[Any, ...], int | None, dict[str, Any]]] = {}
+        self._join_gate: asyncio.Semaphore | None = None  # made on the loop, at first use
         web = bot.settings.web
         self.limiter = RateLimiter(web.messages_per_minute, bot.clock)
         # Keys are made up by the client, addresses are not: a new key per message still
@@ -95,6 +99,21 @@ class RoomService:
         return None
 
     # -- state for a joining client ----------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def join_turn(self) -> AsyncIterator[None]:
+        """A turn to join: at most JOINS_PER_TURN joins are served per pass of the event loop.
+
+        200 people joining at once would otherwise all be served in one pass, and every
+        other request (a status probe, a due post) would wait for the whole crowd. Each
+        join waits for a turn, then yields once, so the loop looks at its other sockets
+        between every few joins.
+        """
+        if self._join_gate is None:
+            self._join_gate = asyncio.Semaphore(JOINS_PER_TURN)
+        async with self._join_gate:
+            await asyncio.sleep(0)
+            yield
 
     async def state(self, chat_id: str, *, author_id: str | None, since: str | None = None,
                     known_session: int | None = None, view: str | None = None

@@ -101,16 +101,19 @@ async def _serve(request: web.Request, service: RoomService, chat_id: str,
                 if kind == "join":
                     if joined:
                         raise Refused("Already joined; reload the page to join again.")
-                    client.author_id = author_id_for(data.get("key"))
-                    if data.get("name"):
-                        client.name = service.display_name(chat_id, data.get("name"))
-                    since = data.get("since") if isinstance(data.get("since"), str) else None
-                    known = data.get("session") if isinstance(data.get("session"), int) else None
-                    view = data.get("view") if isinstance(data.get("view"), str) else None
-                    state = await service.state(chat_id, author_id=client.author_id,
-                                                since=since, known_session=known, view=view)
-                    state["name"] = client.name
-                    service.hub.add(client, _frame(state))  # no await between read and add
+                    async with service.join_turn():  # a crowd is let in a few at a time
+                        client.author_id = author_id_for(data.get("key"))
+                        if data.get("name"):
+                            client.name = service.display_name(chat_id, data.get("name"))
+                        since = data.get("since") if isinstance(data.get("since"), str) \
+                            else None
+                        known = data.get("session") if isinstance(data.get("session"), int) \
+                            else None
+                        view = data.get("view") if isinstance(data.get("view"), str) else None
+                        state = await service.state(chat_id, author_id=client.author_id,
+                                                    since=since, known_session=known, view=view)
+                        state["name"] = client.name
+                        service.hub.add(client, _frame(state))  # no await between state, add
                     joined = True
                 elif not joined:
                     raise Refused("Join the room first.", code="not_joined")
