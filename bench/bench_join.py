@@ -19,6 +19,9 @@ the median. Prints a table, writes bench/results/join.json (or <name>.json).
 
     .venv/bin/python bench/bench_join.py
     .venv/bin/python bench/bench_join.py --code ../older-checkout --name join-before
+
+`--code` runs another checkout; it must know `[web] trusted_proxies` (the settings file
+written here trusts loopback so that each client's X-Forwarded-For is its address).
 """
 
 from __future__ import annotations
