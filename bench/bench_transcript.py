@@ -7,7 +7,8 @@ moderator). Each run copies the cached archive, then, each in its own process, r
 
 - tweetchat: the real command, `python -m bot transcript 1 --out DIR`: claim the window,
   attribute, read the session, build the model and summary, write html, md, json, csv
-  and the activity chart; interpreter start-up and imports included;
+  and the activity chart (in two forked lanes on a machine with 2+ cores, as the CLI
+  does); interpreter start-up and imports included;
 - floor: read the session's rows in order with plain sqlite3 and write files of the
   same sizes as tweetchat's (bench/floors.py): what any renderer must pay.
 
