@@ -372,6 +372,11 @@ class FakeBlueskyServer(FakeService):
                                                        if a.did == m), m)} for m in members]}
         return web.json_response({"convo": convo})
 
+    async def _chat_bsky_convo_listConvos(self, r: web.Request, body: dict[str, Any]
+                                          ) -> web.Response:
+        refused = self._chat_refusal(r)
+        return refused or web.json_response({"convos": []})
+
     async def _chat_bsky_convo_sendMessage(self, r: web.Request, body: dict[str, Any]
                                            ) -> web.Response:
         refused = self._chat_refusal(r)

@@ -40,7 +40,12 @@ async def test_bluesky_check_reports_the_account_and_refuses_a_bad_password(
                                    BLUESKY_APP_PASSWORD=server.password, **env)
         assert code == 0, err
         assert f"@{server.me.handle}" in out and "searchPosts answers for #NHSSM" in out
+        assert "crisis signposts go by DM" in out
         assert server.password not in out + err
+        server.dm_access = False  # an app password made without direct-message access
+        code, out, err = await run(tmp_path, "bluesky", "check",
+                                   BLUESKY_APP_PASSWORD=server.password, **env)
+        assert code == 0 and "Bad token scope" in out and "moderators only" in out
         code, out, err = await run(tmp_path, "bluesky", "check",
                                    BLUESKY_APP_PASSWORD="wrong-secret", **env)
         assert code == 2 and "BLUESKY_APP_PASSWORD" in out + err
@@ -54,6 +59,11 @@ async def test_mastodon_check_reports_the_instance_limits(tmp_path: Path) -> Non
                                    MASTODON_ACCESS_TOKEN=server.token, **env)
         assert code == 0, err
         assert "@tweetchat" in out and "1000 characters, URLs count 20" in out
+        assert "#mastodon streams live" in out and server.stream.connections == 1
+        server.stream.refuse = True  # an instance that keeps its streams to itself
+        code, out, err = await run(tmp_path, "mastodon", "check", "--hashtag", "#NHSSM",
+                                   MASTODON_ACCESS_TOKEN=server.token, **env)
+        assert code == 0 and "HTTP 404" in out and "the bot polls instead" in out
         code, out, err = await run(tmp_path, "mastodon", "check",
                                    MASTODON_ACCESS_TOKEN="revoked-token", **env)
         assert code == 2 and "access token" in out + err and "Traceback" not in out + err

@@ -23,7 +23,8 @@ def bluesky_check(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Log in with BLUESKY_HANDLE and BLUESKY_APP_PASSWORD and report which account posts
-    and whether hashtag search answers (needed to collect replies; see docs/bluesky.md).
+    and whether hashtag search answers (needed to collect replies), and whether the app
+    password reaches direct messages (private crisis signposts; see docs/bluesky.md).
 
     Exit status 0 when both work, 1 when only posting does, 2 when the login fails.
 
@@ -43,8 +44,9 @@ def bluesky_check(
         ("Service", escape(report.service)),
         ("Posting as", escape(f"@{report.handle} ({report.name}, {report.did})")),
         ("Can search", yes_no(report.can_search, report.search_detail)),
+        ("Private signposts", yes_no(report.can_dm, report.dm_detail)),
         ("Can moderate", "hide replies in the bot's own threads (threadgate, up to 300), "
-         "delete its own posts, report; nothing else"),
+         "delete its own posts, report, mute and block from the bot's account"),
     ], ok=report.can_search)
 
 

@@ -72,6 +72,8 @@ class BlueskyAccountReport:
     service: str
     can_search: bool
     search_detail: str
+    can_dm: bool = False  # the app password reaches the chat service (private signposts)
+    dm_detail: str = ""
 
 
 def xrpc_message(error: atx.AtProtocolError) -> str:
@@ -300,6 +302,11 @@ class BlueskyClient:
             self._chat_sdk = self.sdk.with_bsky_chat_proxy()  # atproto-proxy: CHAT_PROXY
         return self._chat_sdk
 
+    async def chat_ready(self) -> None:
+        """Whether the chat service serves this session (listConvos); PlatformError if not."""
+        await self._call("query", "chat.bsky.convo.listConvos",
+                         models.ChatBskyConvoListConvos.Params(limit=1), chat=True)
+
     async def send_dm(self, did: str, text: str) -> str:
         """Send `text` to `did` as a direct message (chat.bsky.convo); the message's id.
 
@@ -358,7 +365,13 @@ async def check_credentials(credentials: BlueskyCredentials, *, service: str = D
             can_search, detail = True, f"searchPosts answers for #{tag}"
         except PlatformError as e:
             can_search, detail = False, str(e)
+        try:
+            await client.chat_ready()
+            can_dm, dm_detail = True, "the chat service answers: crisis signposts go by DM"
+        except PlatformError as e:
+            can_dm, dm_detail = False, (f"{e}: crisis signposts go to the moderators only "
+                                        "(docs/bluesky.md)")
     finally:
         await client.close()
     return BlueskyAccountReport(client.did, client.handle, client.display_name, service,
-                                can_search, detail)
+                                can_search, detail, can_dm, dm_detail)

@@ -23,8 +23,8 @@ def mastodon_check(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Check MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN: which account posts, the
-    instance's status limits (max_characters, URL weight) and whether the hashtag timeline
-    answers (see docs/mastodon.md).
+    instance's status limits (max_characters, URL weight), whether the hashtag timeline
+    answers and whether the hashtag stream does (else the bot polls; see docs/mastodon.md).
 
     Exit status 0 when all work, 1 when the timeline does not, 2 when the token fails.
 
@@ -48,6 +48,7 @@ def mastodon_check(
         ("Status limit", f"{report.limits.max_characters} characters, URLs count "
          f"{report.limits.characters_reserved_per_url}"),
         ("Reads the tag", yes_no(report.can_read_tag, report.detail)),
+        ("Streams the tag", yes_no(report.can_stream, report.stream_detail)),
         ("Can moderate", "delete its own posts, report to the instance, mute (timeouts) and "
          "block from the bot's account; it cannot hide replies"),
     ], ok=report.can_read_tag)

@@ -25,6 +25,7 @@ from mastodon import errors as mx
 
 from bot.clock import Clock
 from bot.platforms.base import PlatformError, PlatformSetupError
+from bot.platforms.mastodon.streaming import HashtagStream, streaming_base
 from bot.platforms.polling import RateLimited, Transient
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,8 @@ class MastodonAccountReport:
     limits: InstanceLimits
     can_read_tag: bool
     detail: str
+    can_stream: bool = False  # the hashtag stream answers this token (else polling)
+    stream_detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -304,7 +307,16 @@ async def check_credentials(credentials: MastodonCredentials, *, hashtag: str = 
         ok, detail = True, f"the #{tag} timeline answers"
     except PlatformError as e:
         ok, detail = False, str(e)
+    stream = HashtagStream(client.clock)
+    try:
+        await stream.open(streaming_base(client.base_url, limits.streaming),
+                          credentials.access_token or "", tag, timeout=client.timeout)
+        can_stream, stream_detail = True, f"#{tag} streams live (server-sent events)"
+    except PlatformError as e:
+        can_stream, stream_detail = False, f"{e}: the bot polls instead"
+    finally:
+        await stream.close()
     client.close()
     return MastodonAccountReport(str(me["id"]), str(me.get("acct", "")),
                                  str(me.get("display_name") or me.get("username", "")),
-                                 client.base_url, limits, ok, detail)
+                                 client.base_url, limits, ok, detail, can_stream, stream_detail)
