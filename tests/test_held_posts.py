@@ -86,6 +86,16 @@ async def started_x(clock: FakeClock) -> AsyncIterator[tuple[FakeXServer, XPlatf
         yield server, x
 
 
+def spent_from_the_start(tmp_path: Path, script: ChatScript, clock: FakeClock,
+                         server: FakeXServer, x: XPlatform, hold: HoldPolicy) -> Scene:
+    """A session hosted with `hold` on an X whose credits are already spent."""
+    server.ledger.credits = 0.0
+    policy = RetryPolicy(attempts=3, base_seconds=1, hold=hold)
+    scene = Scene(Archive(tmp_path / "a.db"), clock, x, server, script, policy)
+    scene.host()
+    return scene
+
+
 async def test_posts_refused_for_spent_credits_go_out_in_order_after_the_top_up(
     tmp_path: Path, small_script: ChatScript
 ) -> None:
@@ -134,11 +144,8 @@ async def test_a_hold_that_never_lifts_is_given_up_and_the_session_ends(
 ) -> None:
     clock = FakeClock(START - timedelta(seconds=5))
     async with started_x(clock) as (server, x):
-        server.ledger.credits = 0.0
-        policy = RetryPolicy(attempts=3, base_seconds=1, hold=HoldPolicy(
+        scene = spent_from_the_start(tmp_path, small_script, clock, server, x, HoldPolicy(
             first_seconds=60, cap_seconds=600, limit_hours=2))
-        scene = Scene(Archive(tmp_path / "a.db"), clock, x, server, small_script, policy)
-        scene.host()
         await scene.until(lambda: scene.task is not None and scene.task.done(), "the end",
                           step=30)
         await x.stop()
@@ -153,11 +160,8 @@ async def test_resume_after_the_top_up_asks_again_at_once(
 ) -> None:
     clock = FakeClock(START - timedelta(seconds=5))
     async with started_x(clock) as (server, x):
-        server.ledger.credits = 0.0
-        policy = RetryPolicy(attempts=3, base_seconds=1, hold=HoldPolicy(
+        scene = spent_from_the_start(tmp_path, small_script, clock, server, x, HoldPolicy(
             first_seconds=1800, cap_seconds=3600, limit_hours=6))  # next ask: 30 min away
-        scene = Scene(Archive(tmp_path / "a.db"), clock, x, server, small_script, policy)
-        scene.host()
         await scene.until(lambda: any("is held on x" in a for a in scene.alerts), "the hold")
         assert scene.running is not None
         with pytest.raises(ControlError, match="not paused"):
