@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 import pytest
 
+from bot.archive import Archive
+from bot.publishing import Publisher
+from bot.testing.crowd import archived_session
 from bot.transcript import build_transcript, write_transcript
 from bot.transcript.model import Transcript
-from bot.transcript.side_by_side import Piece, lanes, run_side_by_side
+from bot.transcript.side_by_side import Piece, can_fork, lanes, run_side_by_side
 from tests.transcript import crowd
+from tests.web.conftest import make_script
 
 DIGESTS = Path(__file__).parent / "golden" / "crowd-2k.sha256"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -114,3 +120,42 @@ def test_lanes_balance_the_costs_and_keep_the_order() -> None:
     assert [[p.name for p in lane] for lane in lanes(pieces, 1)] == [
         ["html", "md", "json", "csv", "png"]]
     assert len(lanes(pieces[:1], 4)) == 1
+
+
+def test_no_forking_beside_another_thread() -> None:
+    """A fork would copy the locks the other thread holds; the child could wait forever."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not can_fork()
+    finally:
+        stop.set()
+        other.join()
+
+
+async def test_the_bots_publisher_writes_in_turn_in_its_worker(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beside the event loop (the bot), the publisher's worker never forks, and writes all."""
+    archive = Archive(tmp_path / "archive.db")
+    session_id = archived_session(archive, make_script(tmp_path), 300,
+                                  start=datetime(2026, 1, 7, 12, 0, tzinfo=UTC))
+    archive.close()
+    forked: list[str] = []
+    real_fork = os.fork
+
+    def recording_fork() -> int:
+        forked.append(threading.current_thread().name)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    publisher = Publisher(tmp_path / "archive.db", tmp_path / "transcripts")
+    try:
+        published = await publisher.publish(session_id, out_dir=tmp_path / "out")
+    finally:
+        publisher.close()
+    assert forked == []
+    assert [p.name for p in published.files] == [
+        "transcript.html", "transcript.md", "transcript.json", "transcript.csv",
+        "activity.png"]
+    assert all(p.stat().st_size > 0 for p in published.files)
