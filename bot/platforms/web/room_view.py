@@ -41,6 +41,9 @@ class RoomView:
         # id -> ("removed", None), ("edited", row) or ("shown", row): restored, or
         # broadcast after a newer one (screening took longer), so "after since" misses it.
         self._changes: dict[str, tuple[str, Row | None]] = {}
+        # The newest id this load has held, kept after it is hidden: a message older than
+        # it may lie at or before a client's "since" even when the window is now empty.
+        self._newest: str | None = None
         self._pending: list[dict[str, Any]] | None = None  # broadcasts during a load
         self._loading: asyncio.Future[None] | None = None
         self.loads = 0
@@ -78,6 +81,7 @@ class RoomView:
         self._ids = [r["id"] for r in rows]
         self._rows = {r["id"]: r for r in rows}
         self._changes = {}
+        self._newest = self._ids[-1] if self._ids else None
         self.loads += 1
         for payload in pending:  # what was broadcast while the page was being read
             self.apply(payload)
@@ -86,6 +90,7 @@ class RoomView:
         """Drop the window: the next join loads it again."""
         self.session_id = self.version = None
         self._ids, self._rows, self._changes = [], {}, {}
+        self._newest = None
 
     # -- kept current from the room's broadcasts -------------------------------------------
 
@@ -120,9 +125,12 @@ class RoomView:
             self._rows[message_id] = row
             return
         if (self.more or len(self._ids) >= RECENT) and self._ids and message_id < self._ids[0]:
-            return  # older than the window: a page read shows it
-        if self._ids and message_id < self._ids[-1]:
+            self.more = True  # older than the window: a page read shows it
+            return
+        if self._newest is not None and message_id < self._newest:
             self._change(message_id, "shown", row)
+        if self._newest is None or message_id > self._newest:
+            self._newest = message_id
         bisect.insort(self._ids, message_id)
         self._rows[message_id] = row
         if len(self._ids) > RECENT:
