@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -163,47 +162,6 @@ def store_batch(archive: Archive, batch: Batch) -> int:
             conn.execute(trigger[0])
         conn.executemany(_PARTICIPANT, batch.participants.values())
     return max(changed, 0)
-
-
-class BackgroundWriter:
-    """Writes each batch on a worker thread while the caller reads and parses the next.
-
-    SQLite lets go of Python's lock while it works, so on a machine with two cores the
-    writing (about half an import's time) overlaps the parsing. At most one batch is being
-    written and one filled: memory stays flat. Batches are written in the order given, each
-    in its own transaction, so a crash loses at most the batch being written, as before.
-    The caller must not use the archive between `submit` and `finish`/`close`: the worker
-    has the connection (opened with `check_same_thread=False` for this hand-over).
-    """
-
-    def __init__(self, archive: Archive) -> None:
-        self._archive = archive
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
-        self._pending: Future[int] | None = None
-
-    def submit(self, batch: Batch) -> int:
-        """Start writing `batch`; returns the rows changed by the batch written before it."""
-        done = self._wait()
-        self._pending = self._pool.submit(store_batch, self._archive, batch)
-        return done
-
-    def finish(self) -> int:
-        """Wait for the last batch (its errors are raised here); returns its rows changed."""
-        try:
-            return self._wait()
-        finally:
-            self._pool.shutdown()
-
-    def close(self) -> None:
-        """Stop after the batch being written, without raising (for error paths)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            wait([pending])
-        self._pool.shutdown()
-
-    def _wait(self) -> int:
-        pending, self._pending = self._pending, None
-        return pending.result() if pending is not None else 0
 
 
 def claim_and_read(

@@ -6,7 +6,6 @@ backfill cursors and audit log; sessions and messages come from its two mix-ins.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -26,9 +25,7 @@ class Archive(SessionStore, MessageStore):
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Not tied to the opening thread: an import hands the connection to a writer thread
-        # for each batch (bulk.BackgroundWriter), never using it from two threads at once.
-        self.db = Database(sqlite3.connect(str(path), check_same_thread=False))
+        self.db = Database(str(path))
         self.db.execute("PRAGMA journal_mode=WAL")
         # Safe with WAL: a crash loses nothing that was committed.
         self.db.execute("PRAGMA synchronous=NORMAL")

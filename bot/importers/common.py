@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 
 from bot.archive import Archive
 from bot.archive.bulk import (
-    BackgroundWriter,
     Batch,
     attribute_into,
     claim_and_read,
     import_mode,
+    store_batch,
     transaction,
 )
 from bot.archive.rows import placement
@@ -100,44 +100,37 @@ def _import(
     host_posts: dict[str, Message] = {}  # by id: overlapping searches repeat tweets
     edits: list[Event] = []
     last_line = None
-    # Batches are written on a worker thread while the next one is parsed (two cores).
-    writer = BackgroundWriter(archive)
+    # Each message becomes its rows as it is read: a batch holds tuples, not messages.
     batch = Batch(script.id)
-    try:
-        for item in parsed:
-            # Several records may share a line (an API page holds up to 100 tweets).
-            if item.line != last_line:
-                last_line = item.line
-                report.read += 1
-                # Told every PROGRESS_EVERY lines: a progress bar's update costs more than
-                # reading a message, and nobody sees a hundred thousand of them.
-                if progress is not None and report.read % PROGRESS_EVERY == 0:
-                    progress(PROGRESS_EVERY)
-            msg = item.message
-            if msg is None:
-                if item.skipped:
-                    report.skipped += 1
-                elif not report.bad_lines or report.bad_lines[-1] != item.line:
-                    report.bad_lines.append(item.line)
-                continue
-            report.messages += 1
-            if is_host(msg, host_names):
-                host_posts.setdefault(msg.id, msg)
-            elif item.edit:
-                edits.append(Event("edited", msg.platform, msg.id, msg.edited or msg.created,
-                                   msg))
-            else:
-                batch.add(msg)
-                if len(batch) >= BATCH:
-                    report.changed += writer.submit(batch)
-                    batch = Batch(script.id)
-        if progress is not None and report.read % PROGRESS_EVERY:
-            progress(report.read % PROGRESS_EVERY)
-        if batch:
-            report.changed += writer.submit(batch)
-        report.changed += writer.finish()
-    finally:
-        writer.close()
+    for item in parsed:
+        # Several records may share a line (an API page holds up to 100 tweets).
+        if item.line != last_line:
+            last_line = item.line
+            report.read += 1
+            # Told every PROGRESS_EVERY lines: a progress bar's update costs more than
+            # reading a message, and nobody sees a hundred thousand of them.
+            if progress is not None and report.read % PROGRESS_EVERY == 0:
+                progress(PROGRESS_EVERY)
+        msg = item.message
+        if msg is None:
+            if item.skipped:
+                report.skipped += 1
+            elif not report.bad_lines or report.bad_lines[-1] != item.line:
+                report.bad_lines.append(item.line)
+            continue
+        report.messages += 1
+        if is_host(msg, host_names):
+            host_posts.setdefault(msg.id, msg)
+        elif item.edit:
+            edits.append(Event("edited", msg.platform, msg.id, msg.edited or msg.created, msg))
+        else:
+            batch.add(msg)
+            if len(batch) >= BATCH:
+                report.changed += store_batch(archive, batch)
+                batch = Batch(script.id)
+    if progress is not None and report.read % PROGRESS_EVERY:
+        progress(report.read % PROGRESS_EVERY)
+    report.changed += store_batch(archive, batch)
     if edits:
         report.changed += archive.record_events(edits, chat_id=script.id)
     report.host_posts = len(host_posts)

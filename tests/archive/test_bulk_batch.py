@@ -1,4 +1,4 @@
-"""The import's write path: batches built from messages, written on a worker thread."""
+"""The import's write path: batches of rows built from messages as they stream in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.archive import Archive
-from bot.archive.bulk import BackgroundWriter, Batch, store_batch
+from bot.archive.bulk import Batch, store_batch
 from bot.records import Author, Message
 
 T0 = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
@@ -29,13 +29,12 @@ def batch_of(ns: range) -> Batch:
     return batch
 
 
-def test_batches_are_written_in_order_and_counted(tmp_path: Path) -> None:
+def test_batches_are_stored_and_counted(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "a.db")
-    writer = BackgroundWriter(archive)
-    changed = writer.submit(batch_of(range(0, 50)))
-    changed += writer.submit(batch_of(range(50, 120)))
-    changed += writer.submit(batch_of(range(100, 130)))  # 20 already stored: unchanged
-    changed += writer.finish()
+    changed = store_batch(archive, batch_of(range(0, 50)))
+    changed += store_batch(archive, batch_of(range(50, 120)))
+    changed += store_batch(archive, batch_of(range(100, 130)))  # 20 already stored: unchanged
+    changed += store_batch(archive, Batch("nhssm"))  # an empty batch writes nothing
     assert changed == 130
     rows = archive.db.execute("select count(*), min(id), max(id) from messages").fetchone()
     assert rows == (130, "1000", "1129")
@@ -51,30 +50,18 @@ def test_batches_are_written_in_order_and_counted(tmp_path: Path) -> None:
     archive.close()
 
 
-def test_a_failing_batch_raises_in_the_caller_and_earlier_batches_stay(tmp_path: Path) -> None:
+def test_a_failing_batch_rolls_back_whole_and_earlier_batches_stay(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "a.db")
-    writer = BackgroundWriter(archive)
-    writer.submit(batch_of(range(0, 10)))
+    store_batch(archive, batch_of(range(0, 10)))
     bad = batch_of(range(10, 20))
     bad.rows[3] = bad.rows[3][:5]  # a row of the wrong width: SQLite refuses the batch
-    writer.submit(bad)
     with pytest.raises(sqlite3.ProgrammingError):
-        writer.finish()
-    writer.close()
-    # The bad batch rolled back whole; the archive is usable from this thread again.
+        store_batch(archive, bad)
     assert archive.db.execute("select count(*) from messages").fetchone()[0] == 10
+    trigger = archive.db.execute("select count(*) from sqlite_master where type = 'trigger' "
+                                 "and name = 'messages_ai'").fetchone()[0]
+    assert trigger == 1  # the insert trigger, dropped inside the batch, is back
     assert store_batch(archive, batch_of(range(10, 20))) == 10
-    archive.close()
-
-
-def test_close_after_an_error_in_the_reader_waits_for_the_batch_in_flight(
-    tmp_path: Path
-) -> None:
-    archive = Archive(tmp_path / "a.db")
-    writer = BackgroundWriter(archive)
-    writer.submit(batch_of(range(0, 500)))
-    writer.close()  # as import_stream's finally does when parsing fails
-    assert archive.db.execute("select count(*) from messages").fetchone()[0] == 500
     archive.close()
 
 
