@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.importers.common import Parsed
@@ -62,6 +62,7 @@ def test_bluesky_responses_never_break_the_walkers(value: Any) -> None:
 @given(json_values | st.fixed_dictionaries({
     "id": st.sampled_from(["113", 113, "x", None]), "created_at": scalars,
     "account": json_values, "content": scalars, "mentions": json_values}))
+@example({"descendants": 1, "reblog": True})  # a context whose descendants are not a list
 def test_mastodon_payloads_become_statuses_or_bad_statuses(value: Any) -> None:
     try:
         message = status_message(value, {})

@@ -43,7 +43,10 @@ def records(number: int, value: Any) -> Iterator[Parsed]:
     if isinstance(value, list):
         statuses: list[Any] = value
     elif isinstance(value, dict) and ("ancestors" in value or "descendants" in value):
-        statuses = [*(value.get("ancestors") or []), *(value.get("descendants") or [])]
+        ancestors, descendants = value.get("ancestors") or [], value.get("descendants") or []
+        if not isinstance(ancestors, list) or not isinstance(descendants, list):
+            raise ValueError("a context whose ancestors or descendants are not lists")
+        statuses = [*ancestors, *descendants]
     elif isinstance(value, dict) and "id" in value and "account" in value:
         statuses = [value]
     else:
