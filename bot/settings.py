@@ -76,6 +76,9 @@ class WebSettings(_Section):
     # may share one NAT address (moderation also judges floods per address, at 10x).
     messages_per_minute_per_address: int = Field(default=120, ge=1)
     max_connections_per_address: int = Field(default=20, ge=1)  # open room WebSockets
+    # Plain JSON reads of a room (`GET /api/chats/<chat>/state`) per client address: each
+    # one reads the archive, so a client polling in a loop must not take the room's time.
+    state_requests_per_minute_per_address: int = Field(default=120, ge=1)
     # Proxies (exact addresses) whose X-Forwarded-For names the real client; empty: trust none.
     trusted_proxies: tuple[str, ...] = ()
     moderator_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)

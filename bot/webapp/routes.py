@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 SERVICE_KEY = web.AppKey("tweetchat_room", RoomService)
 
 
+def refusal(exc: Refused) -> web.Response:
+    """A refused room request as JSON: its sentence, its code, and Retry-After on a 429."""
+    return web.json_response({"error": str(exc), "code": exc.code}, status=exc.status,
+                             headers=exc.headers())
+
+
 def setup_room(app: web.Application, bot: Core) -> RoomService:
     """Add the room's routes, the pages, the console and the static files; the room service."""
     service = RoomService(bot)
@@ -50,17 +56,25 @@ def setup_room(app: web.Application, bot: Core) -> RoomService:
                                         text=body.get("text"), reply_to=body.get("reply_to"),
                                         address=address)
         except Refused as exc:
-            return web.json_response({"error": str(exc), "code": exc.code}, status=exc.status)
+            return refusal(exc)
         return web.json_response({"ok": True, **result})
 
     async def get_state(request: web.Request) -> web.Response:
+        """The room's state as JSON, or with `?before=<id>` one older page.
+
+        The older page is the WebSocket's "older" frame, by the same code. Limited per
+        client address, since every call reads the archive.
+        """
         chat = request.match_info["chat"]
         try:
+            service.read_limiter.check(client_address(request, bot.settings.web.trusted_proxies))
             service.platform(chat)
+            if "before" in request.query:
+                return web.json_response(await service.older(chat, request.query["before"]))
             author_id = author_id_for(request.headers["X-Room-Key"]) \
                 if "X-Room-Key" in request.headers else None
         except Refused as exc:
-            return web.json_response({"error": str(exc), "code": exc.code}, status=exc.status)
+            return refusal(exc)
         since = request.query.get("since") or None
         session = request.query.get("session")
         return web.json_response(await service.state(

@@ -26,10 +26,16 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 class Refused(Exception):
     """A participant's request the room declines; str(exc) is shown to them as is."""
 
-    def __init__(self, message: str, *, code: str = "refused", status: int = 400) -> None:
+    def __init__(self, message: str, *, code: str = "refused", status: int = 400,
+                 retry_after: float = 0.0) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.retry_after = retry_after  # seconds, for a 429's Retry-After header
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers to send with this refusal: Retry-After (whole seconds) on a 429."""
+        return {"Retry-After": str(max(1, int(self.retry_after) + 1))} if self.retry_after else {}
 
 
 def author_id_for(key: object) -> str:
@@ -76,12 +82,13 @@ def clean_text(value: object, max_chars: int) -> str:
 
 @dataclass
 class RateLimiter:
-    """At most `per_minute` messages per key (an author or an address) a sliding minute."""
+    """At most `per_minute` requests per key (an author or an address) a sliding minute."""
 
     per_minute: int
     clock: Clock
     # How a refusal names who is over the rate, e.g. "You are" or "Your network is".
     who: str = "You are"
+    doing: str = "sending messages"  # ... and what they are doing too fast
 
     def __post_init__(self) -> None:
         self._sent: dict[str, deque[float]] = {}
@@ -98,9 +105,9 @@ class RateLimiter:
 
     def refusal(self, wait: float) -> Refused:
         """The 429 a participant sees, with roughly how long to wait."""
-        return Refused(f"{self.who} sending messages too fast (at most {self.per_minute} a "
+        return Refused(f"{self.who} {self.doing} too fast (at most {self.per_minute} a "
                        f"minute); wait about {max(1, int(wait) + 1)} seconds.",
-                       code="rate_limited", status=429)
+                       code="rate_limited", status=429, retry_after=wait)
 
     def record(self, key: str) -> None:
         """Count one message for `key`."""

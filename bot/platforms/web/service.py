@@ -53,6 +53,9 @@ class RoomService:
         # counts against the address (generous, for a hospital's staff behind one NAT).
         self.address_limiter = RateLimiter(web.messages_per_minute_per_address, bot.clock,
                                            who="Your network is")
+        # The JSON state endpoint reads the archive for whoever asks: bounded per address.
+        self.read_limiter = RateLimiter(web.state_requests_per_minute_per_address, bot.clock,
+                                        who="Your network is", doing="asking for the room")
         self.tagger = AddressTagger()
         self.connections: dict[str, int] = {}  # open room WebSockets per client address
         self.max_chars = min(web.max_message_chars, WebRoomPlatform.capabilities.max_length or
