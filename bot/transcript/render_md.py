@@ -28,6 +28,7 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NEEDS_WORK = re.compile(r"[\\`*_\[\]|~&<>\n\r\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _STARTS_BLOCK = re.compile(r"\s*(?:[-+=>#]|\d+[.)])")
 FSI, PDI = "\u2068", "\u2069"
+_BREAKS = re.compile(r"[\r\n]+")
 
 
 def impressions_line(impressions: int | None, known: int, participants: int) -> str:
@@ -81,7 +82,13 @@ def md_user(text: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)
 def md_name(name: str) -> str:
-    """md_user for names, which repeat on every message of a person."""
+    """md_user for names and headings, on one line; cached as names repeat on every message.
+
+    A line break in a display name would end the list item, heading or bold run it sits in,
+    so breaks become spaces.
+    """
+    if "\n" in name or "\r" in name:
+        name = _BREAKS.sub(" ", name)
     return md_user(name)
 
 
@@ -119,7 +126,7 @@ def _message(t: Transcript, e: Entry, out: list[str], level: int) -> None:
         if t.multi_platform:
             parts.append(md_name(m.platform))
         if e.reply_to_name is not None:
-            parts.append(f"replying to {md_user(e.reply_to_name)}")
+            parts.append(f"replying to {md_name(e.reply_to_name)}")
         elif e.parent_removed:
             parts.append("replying to a removed message")
         if m.redacted_text is not None:
@@ -146,7 +153,7 @@ def _item(t: Transcript, b: Block, out: list[str]) -> None:
     """The host's welcome or close as it was posted; nothing when it never went out."""
     if b.posted and b.prompt:
         when = f" ({t.local(b.posted_at):%H:%M})" if b.posted_at else ""
-        host = md_user(b.poster or t.session.host_name or "Host")
+        host = md_name(b.poster or t.session.host_name or "Host")
         out += [f"> **{host}**, host{when}: {_continue(md_user(b.prompt), '> ')}", ""]
 
 
@@ -166,7 +173,7 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
     """The Markdown in chunks (one per section), so it can be streamed to disk."""
     s, session = t.summary, t.session
     out: list[str] = []
-    title = md_user(session.title)
+    title = md_name(session.title)
     if session.hashtag.lower() not in session.title.lower():  # "#NHSSM: ..." says it already
         title += f" {md_user(session.hashtag)}"
     out.append(f"# {title}")
@@ -175,26 +182,27 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         out += ["**REHEARSAL** (a practice run, not the live chat)", ""]
     facts = f"{long_date(t.local_start)} ({md_text(session.timezone)}), {length(t.length_minutes)}"
     out.append(facts + "  ")
-    host = f"Hosted by {md_user(session.host_name)} on " if session.host_name else "On "
+    host = f"Hosted by {md_name(session.host_name)} on " if session.host_name else "On "
     out += [host + ", ".join(md_text(p) for p in t.platforms), ""]
 
+    # One bullet per fact: consecutive plain lines would join into one paragraph.
     out += ["## Summary", ""]
     out.append(
-        f"{s.messages} messages from {s.participants} participants "
+        f"- {s.messages} messages from {s.participants} participants "
         f"({s.new_participants} new, {s.returning_participants} returning), "
         f"{s.messages_per_participant} messages per participant"
         + (f"; {plural(s.reposts, 'repost')} not shown in the thread" if s.reposts else "")
         + "."
     )
-    out.append(f"Media shared (images, videos, files): {s.media}; links shared: "
+    out.append(f"- Media shared (images, videos, files): {s.media}; links shared: "
                f"{sum(n for _, n in s.links)}.")
-    out.append(impressions_line(s.impressions, s.impressions_people, s.participants))
+    out.append("- " + impressions_line(s.impressions, s.impressions_people, s.participants))
     if s.script_time:
-        out.append(f"A rehearsal at {session.pace:g}× speed: times are in script time.")
+        out.append(f"- A rehearsal at {session.pace:g}× speed: times are in script time.")
     busiest = s.activity.busiest()
     if busiest:
         at = t.local(s.activity.origin + timedelta(minutes=busiest[0]))
-        out.append(f"Busiest minute: {at:%H:%M}, {plural(busiest[1], 'message')}.")
+        out.append(f"- Busiest minute: {at:%H:%M}, {plural(busiest[1], 'message')}.")
     out.append("")
     out += [
         "| Question | Answers | People | Median first answer | Key terms |",
@@ -210,13 +218,13 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
     if s.top_contributors:
         out += [
             "**Top contributors:** "
-            + ", ".join(f"{md_user(p.name)} ({n})" for p, n in s.top_contributors),
+            + ", ".join(f"{md_name(p.name)} ({n})" for p, n in s.top_contributors),
             "",
         ]
     if s.top_replied:
         out += [
             "**Most replied to:** "
-            + ", ".join(f"{md_user(p.name)} ({n})" for p, n in s.top_replied),
+            + ", ".join(f"{md_name(p.name)} ({n})" for p, n in s.top_replied),
             "",
         ]
     if s.links:
@@ -233,7 +241,7 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
     yield _flush(out)
     for b in t.questions:
         q = s.by_number[b.number or 0]
-        out += [f"## {b.label}: {md_user(b.heading)}", ""]
+        out += [f"## {b.label}: {md_name(b.heading)}", ""]
         people = "person" if q.participants == 1 else "people"
         line = f"{plural(q.answers, 'answer')} from {q.participants} {people}"
         if q.median_first_answer is not None:
@@ -248,7 +256,7 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         if q.representative:
             out += ["Representative answers:", ""]
             out += [
-                f"- {md_user(e.msg.author_name)}: {md_user(excerpt(e.text))}"
+                f"- {md_name(e.msg.author_name)}: {md_user(excerpt(e.text))}"
                 for e in q.representative
             ]
             out.append("")
@@ -288,5 +296,5 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
         )
         extra = f", answered {', '.join(labels)}" if labels else ""
         host = ", host" if p.is_host else ""
-        out.append(f"- {md_user(p.name)}{host}: {plural(len(p.entries), 'message')}{extra}")
+        out.append(f"- {md_name(p.name)}{host}: {plural(len(p.entries), 'message')}{extra}")
     yield _flush(out)
