@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.platforms.x.budget import SearchBudget
@@ -27,9 +27,13 @@ def _id(days_ago: float) -> str:
 
 
 @given(st.datetimes(min_value=datetime(2011, 1, 1), max_value=datetime(2100, 1, 1)))
+# A whole millisecond whose float timestamp * 1000 lands just below it (was off by 1 ms).
+@example(datetime(2038, 2, 3, 21, 45, 13, 522000))
 def test_snowflakes_round_trip_to_the_millisecond(when: datetime) -> None:
+    """An id made for a moment reads back as that moment, floored to the millisecond."""
     aware = when.replace(tzinfo=UTC)
-    assert abs(snowflake_time(snowflake_at(aware)) - aware) < timedelta(milliseconds=1)
+    back = snowflake_time(snowflake_at(aware))
+    assert back <= aware < back + timedelta(milliseconds=1)
 
 
 def test_old_conversations_are_retired_and_stale_cursors_moved_to_the_edge() -> None:

@@ -39,15 +39,22 @@ def client_address(request: web.Request, trusted_proxies: Iterable[str] = ()) ->
 
 
 def _origin_of(url: str) -> tuple[str, str] | None:
-    """(scheme, host:port) of an absolute URL, lower-cased; None if it is not one."""
+    """(scheme, host:port) of an absolute URL, lower-cased; None if it is not one.
+
+    Scheme and host compare case-insensitively (they are, in URLs). An origin has a host
+    and no user info: browsers never send `user@` in Origin or Referer, so a URL with one,
+    or with no host at all (`http://@`), is nobody's origin, not a match for another such.
+    """
     try:
         parts = urlsplit(url.strip())
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https", "ws", "wss") or not parts.netloc:
+    if parts.scheme.lower() not in ("http", "https", "ws", "wss"):
+        return None
+    netloc = parts.netloc.lower()
+    if not netloc or "@" in netloc or netloc.startswith(":"):
         return None
     scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme.lower())
-    netloc = parts.netloc.lower().rsplit("@", 1)[-1]
     default = {"http": ":80", "https": ":443"}[scheme]
     return scheme, netloc.removesuffix(default)
 
