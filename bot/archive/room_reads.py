@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.archive.records import StoredMessage
 from bot.archive.rows import COLUMNS, message_from_values
+from bot.archive.store import BUSY_TIMEOUT_MS
 
 # Shown in a room: not deleted, not hidden by a moderator, not held for review.
 _VISIBLE = "coalesce(deleted, 0) = 0 and coalesce(hidden, 0) = 0 and coalesce(held, 0) = 0"
@@ -31,7 +32,8 @@ class RoomReader:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
-                                     check_same_thread=False, timeout=5)
+                                     check_same_thread=False,
+                                     timeout=BUSY_TIMEOUT_MS / 1000)
         self._lock = threading.Lock()
 
     def close(self) -> None:

@@ -6,7 +6,8 @@ backfill cursors and audit log; sessions and messages come from its two mix-ins.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +18,39 @@ from bot.archive.records import from_iso, iso
 from bot.archive.schema import migrate
 from bot.archive.sessions import SessionStore
 
+# How long a write waits for another connection's (the publisher thread's, a CLI command's)
+# write to finish. It only bounds a hang: on a loaded machine a few seconds is not enough.
+BUSY_TIMEOUT_MS = 30_000
+
+
+class ArchiveDatabase(Database):
+    """sqlite-utils' Database whose write transactions take the write lock when they begin.
+
+    A plain (deferred) BEGIN reads first and asks for the write lock at the first write;
+    if another connection committed in between, WAL cannot upgrade the stale snapshot and
+    SQLite answers "database is locked" at once, without waiting the busy timeout.
+    BEGIN IMMEDIATE waits for the lock up front, so the busy timeout applies.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        """A transaction (a savepoint when nested) holding the write lock from its start."""
+        if self.conn.in_transaction:
+            with super().atomic() as db:
+                yield db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
 
 class Archive(SessionStore, MessageStore):
     """A handle on archive.db. Cheap to open; one per process is enough."""
@@ -25,11 +59,12 @@ class Archive(SessionStore, MessageStore):
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = Database(str(path))
+        self.db = ArchiveDatabase(str(path))
+        # First: even switching to WAL may wait for another connection's lock.
+        self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self.db.execute("PRAGMA journal_mode=WAL")
         # Safe with WAL: a crash loses nothing that was committed.
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=5000")  # the CLI may read while the bot writes
         migrate(self.db)
 
     def close(self) -> None:

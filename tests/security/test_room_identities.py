@@ -212,6 +212,8 @@ ORIGINS = st.one_of(
 @example(origin="HTTP://@", public="HTTP://@", forwarded="")
 @example(origin="http://:8080", public="https://:8080", forwarded="")
 @example(origin="HTTP://%A", public="HTTP://%A", forwarded="")  # hostname keeps "%A"
+@example(origin="HTTPS://0#@", public="HTTPS://0", forwarded="")  # `@` in the fragment
+@example(origin="http://a@room.example:8080", public="", forwarded="")  # user info: refused
 def test_origin_and_address_checks_take_any_header(origin: str, public: str,
                                                    forwarded: str) -> None:
     """Whatever Origin, public URL and X-Forwarded-For say: no exception, and a page is ours
@@ -224,7 +226,9 @@ def test_origin_and_address_checks_take_any_header(origin: str, public: str,
             hosts.append(urlsplit(public).hostname or "")
         # .lower(): urlsplit keeps the case of a host with a `%` in it (an IPv6 zone).
         assert any(h and h.lower() in origin.lower() for h in hosts), (origin, public)
-        assert "@" not in origin and not origin.lower().startswith(("null", "x://"))
+        # No user info before the host; an `@` after it (a Referer's query) is no trick.
+        assert "@" not in urlsplit(origin.strip()).netloc
+        assert not origin.lower().startswith(("null", "x://"))
     assert client_address(request) == (request.remote or "?")  # no trusted proxy: the peer
     # Behind a trusted proxy: one of the reported hops, never a trusted proxy itself
     # unless every hop is one.
