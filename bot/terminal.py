@@ -39,6 +39,19 @@ def settings_from(config: Path | None) -> Settings:
     return load_settings(config)
 
 
+def require_session(settings: Settings, session: int) -> None:
+    """Refuse, as a user's mistake, a session id the archive does not hold."""
+    from bot.archive import Archive  # lazily: every command imports this module
+
+    archive = Archive(settings.archive.path)
+    try:
+        archive.session(session)
+    except KeyError:
+        raise UserError(f"no session {session}; list them with `tweetchat sessions`") from None
+    finally:
+        archive.close()
+
+
 def setup_logging(verbose: bool = False) -> None:
     """Log through Rich on stderr; the chatty libraries only warn."""
     logging.basicConfig(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.terminal import ConfigOpt, UserError, console, settings_from
+from bot.terminal import ConfigOpt, UserError, console, require_session, settings_from
 
 
 def certificate(
@@ -30,7 +30,6 @@ def certificate(
 
       tweetchat certificate 12 x:@nursejo --out ~/cpd
     """
-    from bot.archive import Archive
     from bot.platforms import registry
     from bot.publishing import Publisher
     from bot.transcript.certificate import CertificateError
@@ -41,13 +40,7 @@ def certificate(
         raise UserError(f"{who}: write PLATFORM:USER, e.g. web:w1a2b3 (platform {people}; "
                         "the user id as `tweetchat search --json` shows it)")
     settings = settings_from(config)
-    archive = Archive(settings.archive.path)
-    try:
-        archive.session(session)
-    except KeyError:
-        raise UserError(f"no session {session}; list them with `tweetchat sessions`") from None
-    finally:
-        archive.close()
+    require_session(settings, session)
     try:
         path = Publisher.from_settings(settings).certificate_now(
             session, platform, user, out or Path.cwd())

@@ -10,7 +10,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from bot.terminal import ConfigOpt, UserError, console, settings_from
+from bot.terminal import ConfigOpt, UserError, console, require_session, settings_from
 
 
 def sessions(
@@ -71,7 +71,6 @@ def transcript(
 
       tweetchat transcript 3 --format md --out /tmp/blog
     """
-    from bot.archive import Archive
     from bot.publishing import FORMATS, Publisher
 
     settings = settings_from(config)
@@ -79,13 +78,7 @@ def transcript(
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"--format {bad[0]}: use html, md, json or csv")
-    archive = Archive(settings.archive.path)
-    try:
-        archive.session(session)
-    except KeyError:
-        raise UserError(f"no session {session}; list them with `tweetchat sessions`") from None
-    finally:
-        archive.close()
+    require_session(settings, session)
     published = Publisher.from_settings(settings).publish_now(session, formats=formats,
                                                               out_dir=out)
     for path in published.files:
