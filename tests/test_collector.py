@@ -39,17 +39,23 @@ async def _settle(clock: FakeClock, seconds: float) -> None:
         await asyncio.sleep(0)
 
 
-async def test_a_failing_stream_is_restarted_and_the_moderators_told(tmp_path: Path) -> None:
-    clock = FakeClock()
-    archive = Archive(tmp_path / "a.db")
-    platform = FlakyPlatform(ALERT_AFTER_FAILURES + 1, clock)
+def _watched(tmp_path: Path, platform: FlakyPlatform,
+             clock: FakeClock) -> tuple[Collector, list[str]]:
+    """A collector of `platform` whose moderator alerts land in the returned list."""
     alerts: list[str] = []
 
     async def alert(session_id: int | None, text: str) -> None:
         alerts.append(text)
 
-    collector = Collector(archive, "c", platform, live_session=lambda: None, clock=clock,
-                          on_alert=alert)
+    collector = Collector(Archive(tmp_path / "a.db"), "c", platform,
+                          live_session=lambda: None, clock=clock, on_alert=alert)
+    return collector, alerts
+
+
+async def test_a_failing_stream_is_restarted_and_the_moderators_told(tmp_path: Path) -> None:
+    clock = FakeClock()
+    platform = FlakyPlatform(ALERT_AFTER_FAILURES + 1, clock)
+    collector, alerts = _watched(tmp_path, platform, clock)
     collector.start()
     await _settle(clock, 60)
     assert platform.streams == ALERT_AFTER_FAILURES + 2  # failed 4 times, then runs
@@ -80,13 +86,7 @@ async def test_a_clean_end_is_not_restarted(tmp_path: Path) -> None:
 async def test_gaps_the_platform_reports_reach_the_moderators(tmp_path: Path) -> None:
     clock = FakeClock()
     platform = FlakyPlatform(0, clock)
-    alerts: list[str] = []
-
-    async def alert(session_id: int | None, text: str) -> None:
-        alerts.append(text)
-
-    collector = Collector(Archive(tmp_path / "a.db"), "c", platform,
-                          live_session=lambda: None, clock=clock, on_alert=alert)
+    collector, alerts = _watched(tmp_path, platform, clock)
     platform.report_gap("replies between 10:00 and 11:00 UTC could not be searched")
     await collector.backfill()
     assert alerts == ["memory: replies between 10:00 and 11:00 UTC could not be searched"]
@@ -97,13 +97,7 @@ async def test_gaps_the_platform_reports_reach_the_moderators(tmp_path: Path) ->
 async def test_a_gap_is_told_even_when_nothing_else_arrives(tmp_path: Path) -> None:
     clock = FakeClock()
     platform = FlakyPlatform(0, clock)
-    alerts: list[str] = []
-
-    async def alert(session_id: int | None, text: str) -> None:
-        alerts.append(text)
-
-    collector = Collector(Archive(tmp_path / "a.db"), "c", platform,
-                          live_session=lambda: None, clock=clock, on_alert=alert)
+    collector, alerts = _watched(tmp_path, platform, clock)
     collector.start()
     platform.report_gap("replies before 10:00 UTC are out of reach")
     for _ in range(100):  # the check runs on a timer of GAP_CHECK_SECONDS
