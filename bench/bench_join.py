@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,8 @@ from bench.bench_webroom import (  # noqa: E402
     free_port,
     percentile,
     proc_cpu_seconds,
+    proc_memory_mb,
+    stop_server,
 )
 from bench.harness import calibrate, print_table, ratio, save  # noqa: E402
 
@@ -73,14 +74,6 @@ closing:
   at: 59m
   text: That is the end of the benchmark.
 """
-
-
-def rss_mb(pid: int, field: str = "VmRSS:") -> float:
-    """The server's resident memory (or VmHWM, its peak) from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
 
 
 def store_messages(archive_path: Path, session_id: int, count: int) -> None:
@@ -167,10 +160,10 @@ async def crowd(url: str, server_pid: int, joins: int, idle: int) -> dict:
             await ws.close()
         await asyncio.sleep(2.0)
         # Memory: before and after `idle` clients join and sit there.
-        rss_before = rss_mb(server_pid)
+        rss_before = proc_memory_mb(server_pid, "VmRSS:")
         sockets = [(await join_one(session, url, 10_000 + n))[2] for n in range(idle)]
         await asyncio.sleep(3.0)
-        rss_after = rss_mb(server_pid)
+        rss_after = proc_memory_mb(server_pid, "VmRSS:")
         for ws in sockets:
             await ws.close()
     join_seconds = [r[0] for r in results]
@@ -212,18 +205,13 @@ def run_once(code: Path, messages: int, joins: int, idle: int) -> dict:
         sid = _post(url, "/api/sessions", {"chat": CHAT, "pace": 1, "rehearsal": True})
         session_id = sid["session"]["id"]
         store_messages(tmp / "archive.db", session_id, messages)
-        rss_start = rss_mb(server.pid)
+        rss_start = proc_memory_mb(server.pid, "VmRSS:")
         result = asyncio.run(crowd(url, server.pid, joins, idle))
         result.update({"messages": messages, "rss_at_start_mb": rss_start,
-                       "peak_rss_mb": rss_mb(server.pid, "VmHWM:"), "code": str(code)})
+                       "peak_rss_mb": proc_memory_mb(server.pid), "code": str(code)})
         _post(url, "/api/control", {"command": "stop"})
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log_file.close()
+        stop_server(server, log_file)
     return result
 
 

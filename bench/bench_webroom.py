@@ -34,6 +34,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 import aiohttp
 import orjson
@@ -73,11 +74,22 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def proc_peak_mb(pid: int) -> float:
+def proc_memory_mb(pid: int, field: str = "VmHWM:") -> float:
+    """A process's peak resident memory (or another /proc status field, e.g. VmRSS:)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+        if line.startswith(field):
+            return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
+
+
+def stop_server(server: subprocess.Popen, log_file: IO[str]) -> None:
+    """SIGTERM the bot (as a user's Ctrl-C would), SIGKILL if it has not gone in 30 s."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log_file.close()
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -234,18 +246,13 @@ def run_once(clients: int, *, seconds: float, rate: float, workers: int, pace: f
             elif msg[0] == "result":
                 results.append(msg[2])
         cpu1, wall1 = proc_cpu_seconds(server.pid), time.time()
-        peak = proc_peak_mb(server.pid)
+        peak = proc_memory_mb(server.pid)
         for p in procs:
             p.join(timeout=30)
         detail = _get(url, f"/api/sessions/{sid}")
         _post(url, "/api/control", {"command": "stop"})
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log_file.close()
+        stop_server(server, log_file)
     expected = set(acked)
     lost = 0
     for r in results:
