@@ -1,4 +1,4 @@
-"""Posts a platform holds back until a person acts: X's pay-per-use credits spent (402).
+"""Posts a platform holds back for now: X's credits spent (402) or a 24-hour cap reached.
 
 While a platform refuses every post for want of credits, retrying at once or every few
 seconds only spends requests: nothing changes until someone tops up. The host therefore
@@ -7,7 +7,8 @@ with every later post for that platform, and asks the platform again on a slow, 
 backoff. The first post that goes through again releases the hold; the owed posts then go
 out in their order, once each, and the moderators are told. After `limit` the hold is given
 up and what is still owed is marked failed, with an alert, so a chat whose credits never
-come back still ends.
+come back still ends. A 24-hour posting cap is held the same way, except that the platform
+says when it resets: nothing is asked before that time.
 
 `Holds` keeps the schedule of those attempts, one hold per platform; `HeldPosts` is the
 host's part that owes, asks again, pays back and gives up (the host does the posting).
@@ -65,22 +66,29 @@ class Holds:
         """The platform's hold, if it is held."""
         return self._holds.get(platform)
 
-    def refused(self, platform: str, reason: str) -> bool:
-        """The platform refused a post for want of credits; True when this starts a hold.
+    def refused(self, platform: str, reason: str, retry_at: datetime | None = None) -> bool:
+        """The platform refused a post for now; True when this starts a hold.
 
-        A refusal during a hold (a retry in vain) doubles the wait, up to the cap.
+        A refusal during a hold (a retry in vain) doubles the wait, up to the cap. When the
+        platform said when it takes posts again (`retry_at`, a cap's reset), it is not asked
+        before then: asking earlier would only spend requests.
         """
         now = self.clock.now()
         hold = self._holds.get(platform)
         if hold is None:
             delay = self.policy.first_seconds
-            self._holds[platform] = Hold(reason, now, delay, now + timedelta(seconds=delay))
-            return True
-        hold.tries += 1
-        hold.reason = reason
-        hold.delay = min(self.policy.cap_seconds, hold.delay * 2)
-        hold.next_try = now + timedelta(seconds=hold.delay)
-        return False
+            hold = self._holds[platform] = Hold(reason, now, delay,
+                                                now + timedelta(seconds=delay))
+            started = True
+        else:
+            hold.tries += 1
+            hold.reason = reason
+            hold.delay = min(self.policy.cap_seconds, hold.delay * 2)
+            hold.next_try = now + timedelta(seconds=hold.delay)
+            started = False
+        if retry_at is not None and retry_at > hold.next_try:
+            hold.next_try = retry_at
+        return started
 
     def resumed(self, platform: str, reason: str, since: datetime) -> None:
         """After a restart: owed posts found in the outbox; ask the platform again now."""
@@ -138,15 +146,18 @@ class HeldPosts(abc.ABC):
     async def _tell(self, kind: str, alert: str, level: int = logging.ERROR) -> None:
         """Write `alert` to the session log and tell the moderators."""
 
-    async def _held(self, item: ItemRow, platform_name: str, reason: str) -> None:
-        """The platform refused for want of credits: the post stays owed (durably)."""
+    async def _held(self, item: ItemRow, platform_name: str, reason: str,
+                    retry_at: datetime | None = None) -> None:
+        """The platform refused every post for now: the post stays owed (durably)."""
         self.archive.mark_owed(self.session_id, item.key, platform_name, reason)
-        if self.holds.refused(platform_name, reason):
+        if self.holds.refused(platform_name, reason, retry_at):
             p = self.holds.policy
+            when = (f"asked again at {retry_at:%d %b %H:%M} UTC, then every "
+                    if retry_at is not None else "asked every ")
             await self._tell("post_held", (
                 f"{item.key} is held on {platform_name}: {reason}. It and the posts after it "
-                f"stay owed and go out in order once {platform_name} takes posts again (asked "
-                f"every {p.first_seconds / 60:g} to {p.cap_seconds / 60:g} min, for up to "
+                f"stay owed and go out in order once {platform_name} takes posts again ({when}"
+                f"{p.first_seconds / 60:g} to {p.cap_seconds / 60:g} min, for up to "
                 f"{p.limit_hours:g} h)"))
 
     def _owed(self) -> dict[str, list[ItemRow]]:

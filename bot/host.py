@@ -266,7 +266,7 @@ class SessionHost(HeldPosts):
             try:
                 ref = await platform.post(text, reply_to=reply_to, new_thread=thread)
             except PlatformHeld as exc:
-                await self._held(item, platform_name, str(exc))
+                await self._held(item, platform_name, str(exc), exc.retry_at)
                 return "owed"
             except PlatformError as exc:
                 error = str(exc)

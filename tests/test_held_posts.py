@@ -1,4 +1,4 @@
-"""Posts held back by X's spent credits (402) go out once credits are back (issue 16).
+"""Posts held back by X's spent credits (402) or 24-hour cap go out once X takes them again.
 
 The strict fake X answers 402 to everything while its ledger is empty. The host keeps the
 refused post and every later one owed in the archive, asks X again on a slow, capped
@@ -174,6 +174,36 @@ async def test_resume_after_the_top_up_asks_again_at_once(
     assert clock.now() - resumed_at < timedelta(minutes=5)  # fake time: not the 30 min wait
     assert len(server.posted) == len(small_script.timeline())
     assert set(scene.statuses().values()) == {"sent"}
+
+
+async def test_a_spent_24_hour_cap_holds_the_posts_until_its_reset_without_asking_before(
+    tmp_path: Path, small_script: ChatScript
+) -> None:
+    clock = FakeClock(START - timedelta(seconds=5))
+    policy = RetryPolicy(attempts=3, base_seconds=1,
+                         hold=HoldPolicy(first_seconds=60, cap_seconds=600, limit_hours=30))
+    async with started_x(clock) as (server, x):
+        server.caps.windows["user"].limit = 2  # the welcome and Q1, then the cap is spent
+        scene = Scene(Archive(tmp_path / "a.db"), clock, x, server, small_script, policy)
+        scene.host()
+        await scene.until(lambda: any("q2 is held on x" in a for a in scene.alerts), "the hold")
+        reset = datetime.fromtimestamp(server.caps.windows["user"].reset, tz=UTC)
+        assert f"asked again at {reset:%d %b %H:%M} UTC" in scene.alerts[0]
+        assert "24-hour posting cap" in scene.alerts[0]
+        await scene.until(lambda: clock.now() >= reset - timedelta(minutes=10),
+                          "just before the reset", step=600)
+        # The cap's reset is known: X was not asked again before it (one 429, the first).
+        assert scene.statuses() == {"welcome": "sent", "q1": "sent", "q2": "owed",
+                                    "q3": "owed", "close": "owed"}
+        assert sum(1 for r in server.requests if r.method == "POST" and r.status == 429) == 1
+        await scene.until(lambda: scene.task is not None and scene.task.done(), "the session",
+                          step=60)
+        await x.stop()
+    assert clock.now() >= reset
+    posted = [t["text"].removesuffix(" #TestChat") for t in server.posted]
+    assert posted == [i.text for i in small_script.timeline()]  # once each, in order
+    assert set(scene.statuses().values()) == {"sent"}
+    assert any("posting again" in a for a in scene.alerts)
 
 
 def test_the_backoff_doubles_to_its_cap_and_restarts_with_a_new_hold() -> None:

@@ -45,14 +45,17 @@ class DuplicatePost(PlatformError):
 
 
 class PlatformHeld(PlatformError):
-    """The platform refuses every post until a person acts (X's pay-per-use credits spent).
+    """The platform refuses every post for now: credits spent, or a 24-hour cap reached.
 
     Not worth retrying at once: the host keeps the post owed and asks again on a slow
     backoff, so it goes out, in order, once the account is topped up (bot/held_posts.py).
+    `retry_at` is set when the platform says when it will take posts again (a cap's reset):
+    the host does not ask before then.
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_at: datetime | None = None) -> None:
         super().__init__(message, retryable=False)
+        self.retry_at = retry_at
 
 
 class PlatformSetupError(Exception):

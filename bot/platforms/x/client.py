@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -27,6 +26,7 @@ from bot.clock import Clock
 from bot.platforms.base import DuplicatePost, PlatformError, PlatformSetupError
 from bot.platforms.x.errors import (
     CreditsSpent,
+    DailyCapReached,
     RateLimited,
     Stopped,
     Transient,
@@ -422,11 +422,7 @@ class XClient:
             )
         except RateLimited as e:
             if e.daily_reset is not None:
-                at = datetime.fromtimestamp(e.daily_reset, tz=UTC)
-                raise PlatformError(
-                    f"X's 24-hour posting cap is reached; it resets at {at:%d %b %H:%M} UTC",
-                    retryable=False,
-                ) from e
+                raise DailyCapReached(e.daily_reset) from e
             wait = self.until_reset(e.reset)
             raise PlatformError(
                 f"X rate limit for posting reached; it resets in {wait:.0f} s", retryable=True

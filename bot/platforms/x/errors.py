@@ -7,6 +7,7 @@ can (a top-up when the pay-per-use credits are spent).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from bot.platforms.base import PlatformError, PlatformHeld
 
@@ -36,6 +37,16 @@ class CreditsSpent(PlatformHeld):
         super().__init__(
             "X: the API credits are spent (402 Payment Required); top up in the X Developer "
             "Console (see docs/x.md)")
+
+
+class DailyCapReached(PlatformHeld):
+    """A 24-hour posting cap (user or app) is spent: X takes posts again at its reset."""
+
+    def __init__(self, reset: float) -> None:
+        at = datetime.fromtimestamp(reset, tz=UTC)
+        super().__init__(
+            f"X's 24-hour posting cap is reached; it resets at {at:%d %b %H:%M} UTC",
+            retry_at=at)
 
 
 def daily_cap_reset(headers: Mapping[str, str]) -> float | None:
