@@ -134,3 +134,32 @@ async def test_whatever_a_client_prepends_its_proxy_reported_address_is_counted(
     headers = {"X-Forwarded-For": f"{made_up}, {seen}"}
     statuses = [(await client.get(STATE, headers=headers)).status for _ in range(4)]
     assert statuses == [200, 200, 200, 429], (made_up, statuses)
+
+
+async def test_websocket_joins_and_older_pages_share_the_address_minute(  # type: ignore[no-untyped-def]
+        tmp_path, clock) -> None:
+    # A reconnect loop is no way around the JSON endpoint's limit: a join reads the room too.
+    async with running_app(tmp_path, clock=clock,
+                           state_requests_per_minute_per_address=4) as (_bot, client):
+        assert (await client.get(STATE)).status == 200  # one of the minute's four
+        frames = []
+        for n in range(4):
+            ws = await client.ws_connect("/chats/webtest/ws")
+            await ws.send_json({"type": "join", "key": f"{KEY}-{n}", "name": f"Reader {n}"})
+            frames.append(await ws.receive_json(timeout=10))
+            if n == 2:  # joined: an older page counts as well
+                await ws.send_json({"type": "older", "before": "0", "nonce": "o1"})
+                frames.append(await ws.receive_json(timeout=10))
+            await ws.close()
+        kinds = [(f["type"], f.get("code")) for f in frames]
+        assert kinds == [("state", None), ("state", None), ("state", None),
+                         ("error", "rate_limited"), ("error", "rate_limited")], kinds
+        refused_join = frames[-1]
+        assert refused_join["nonce"] is None and 1 <= refused_join["retry_after"] <= 61
+        assert "Your network is asking for the room too fast" in refused_join["error"]
+        assert frames[-2]["nonce"] == "o1"  # the older page was the one refused first
+        clock.advance(61)
+        ws = await client.ws_connect("/chats/webtest/ws")
+        await ws.send_json({"type": "join", "key": KEY, "name": "Reader"})
+        assert (await ws.receive_json(timeout=10))["type"] == "state"  # the minute has passed
+        await ws.close()

@@ -33,9 +33,15 @@ class Refused(Exception):
         self.status = status
         self.retry_after = retry_after  # seconds, for a 429's Retry-After header
 
+    @property
+    def retry_seconds(self) -> int | None:
+        """Whole seconds before trying again (rounded up, at least 1); None: no wait given."""
+        return max(1, int(self.retry_after) + 1) if self.retry_after else None
+
     def headers(self) -> dict[str, str]:
         """HTTP headers to send with this refusal: Retry-After (whole seconds) on a 429."""
-        return {"Retry-After": str(max(1, int(self.retry_after) + 1))} if self.retry_after else {}
+        wait = self.retry_seconds
+        return {"Retry-After": str(wait)} if wait is not None else {}
 
 
 def author_id_for(key: object) -> str:

@@ -14,14 +14,16 @@ Client -> server (JSON text frames):
 Server -> client: "state" (on join: the latest messages, "more" when older ones exist),
 "older" {messages, more} (a page, on request), then "message", "edited", "deleted", "hidden",
 "restored", "redacted", "published" as they happen; "ack" {nonce, id} once a message is
-stored; "error" {nonce, code, error} with a sentence to show; "pong".
+stored; "error" {nonce, code, error[, retry_after]} with a sentence to show (retry_after:
+seconds before a refused join or request may be tried again); "pong".
 
 The handshake is refused (403) when a browser page from another origin opens it: browsers
 always send `Origin` on a WebSocket handshake, so only the room's own pages (the public URL,
 or the host the request was sent to) get in. A client without `Origin` is not a browser
 page (a script, a bot, a test) and holds no one else's cookies or keys, so it may connect
 under the same limits. At most `[web] max_connections_per_address` sockets are open per
-client address (429 beyond).
+client address (429 beyond), and joins and "older" pages count against the address's
+`[web] state_requests_per_minute_per_address`, like the JSON state endpoint.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ async def _serve(request: web.Request, service: RoomService, chat_id: str,
                 if kind == "join":
                     if joined:
                         raise Refused("Already joined; reload the page to join again.")
+                    # A join reads the room for whoever asks, as GET .../state does: both
+                    # count against the same per-address minute (a reconnect loop too).
+                    service.read_limiter.check(address)
                     async with service.join_turn():  # a crowd is let in a few at a time
                         client.author_id = author_id_for(data.get("key"))
                         if data.get("name"):
@@ -138,6 +143,7 @@ async def _serve(request: web.Request, service: RoomService, chat_id: str,
                                                 address=address)
                     client.send(_frame({"type": "ack", "nonce": nonce, **result}))
                 elif kind == "older":  # an earlier page, read off the event loop
+                    service.read_limiter.check(address)
                     client.send(_frame({**await service.older(chat_id, data.get("before")),
                                         "nonce": nonce}))
                 elif kind == "delete":
@@ -147,8 +153,10 @@ async def _serve(request: web.Request, service: RoomService, chat_id: str,
                 else:
                     raise Refused("The room does not know that request.", code="unknown_type")
             except Refused as exc:
-                await _reply(client, joined, {"type": "error", "nonce": nonce, "code": exc.code,
-                                              "error": str(exc)})
+                error = {"type": "error", "nonce": nonce, "code": exc.code, "error": str(exc)}
+                if exc.retry_seconds is not None:  # when a refused join may try again
+                    error["retry_after"] = exc.retry_seconds
+                await _reply(client, joined, error)
     finally:
         if joined:
             await service.hub.remove(client)

@@ -373,6 +373,16 @@
       $("#send-button").disabled = false;
       if (d.nonce) pending.delete(d.nonce);
       if (d.code === "no_older") { older.hidden = true; older.disabled = false; return; }
+      older.disabled = false;
+      if (d.code === "rate_limited" && !d.nonce && ws) {
+        // The join itself was refused (too many from this network): join again once the
+        // server says it may, instead of reconnecting at once into the same refusal.
+        const refused = ws;
+        refused.onclose = null;
+        refused.close();
+        setStatus("Waiting to join…");
+        setTimeout(connect, 1000 * (d.retry_after || 10));
+      }
       if (d.code === "bad_name") { name = ""; localStorage.removeItem("tweetchat.name"); showPhase(); }
       showError(d.error || "Something went wrong.");
       const jerr = $("#join-error");
