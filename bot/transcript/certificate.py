@@ -69,7 +69,7 @@ def sections(t: Transcript, person: Participant) -> list[Section]:
     order = {id(b): i for i, b in enumerate(t.blocks)}
     grouped: dict[int, list[Entry]] = {}
     blocks: dict[int, Block] = {}
-    for e in person.entries:
+    for e in t.messages_of(person):
         if e.block is None:
             continue
         grouped.setdefault(id(e.block), []).append(e)
@@ -86,9 +86,13 @@ def sections(t: Transcript, person: Participant) -> list[Section]:
 def render_certificate(t: Transcript, person: Participant) -> str:
     """The certificate as one self-contained HTML page (inline CSS, no scripts)."""
     parts = sections(t, person)
-    answered = [b.label for b in t.questions
-                if any(e.block is b or b.number in e.msg.extra_questions
-                       for e in person.entries)]
+    # Where each of their messages is shown, and what else each answered.
+    shown: set[int] = set()
+    also: set[int] = set()
+    for e in t.messages_of(person):
+        shown.add(id(e.block))
+        also.update(e.msg.extra_questions)
+    answered = [b.label for b in t.questions if id(b) in shown or b.number in also]
     end = t.local_start + timedelta(minutes=t.length_minutes)
     return environment().get_template("certificate.html.j2").render(
         t=t, s=t.session, person=person, sections=parts, answered=answered,

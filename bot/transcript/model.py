@@ -74,6 +74,11 @@ class Entry:
         """The label of the block it is shown in ("Q1", "Welcome", ...)."""
         return self.block.label if self.block is not None else ""
 
+    @property
+    def shown_replies(self) -> int:
+        """How many replies are shown directly below it (a renderer opens a nested list)."""
+        return len(self.replies)
+
     def walk(self) -> Iterator[Entry]:
         """This entry and every reply shown below it, depth first, without recursion."""
         stack = [self]
@@ -99,6 +104,16 @@ class Block:
 
     def __repr__(self) -> str:
         return f"<Block {self.label}: {len(self.messages)} messages>"
+
+    @property
+    def message_count(self) -> int:
+        """How many public messages the block holds (replies included)."""
+        return len(self.messages)
+
+    @property
+    def answer_count(self) -> int:
+        """How many top-level messages the block shows (its answers, not their replies)."""
+        return len(self.answers)
 
     @property
     def posted(self) -> bool:
@@ -165,6 +180,18 @@ class Participant:
     def reactions(self) -> int:
         """Reactions on all of this person's shown messages."""
         return sum(e.msg.reactions for e in self.entries)
+
+    @property
+    def message_count(self) -> int:
+        """How many public messages this person posted in the session."""
+        return len(self.entries)
+
+    @property
+    def question_labels(self) -> list[str]:
+        """The labels of the questions they answered ("Q1", "Q3"), in question order."""
+        labels = {e.block.label for e in self.entries
+                  if e.block is not None and e.block.kind == "question"}
+        return sorted(labels, key=lambda lbl: int(lbl[1:]) if lbl[1:].isdigit() else 0)
 
 
 @dataclass(slots=True)
@@ -263,8 +290,32 @@ class Transcript:
 
     def every_message(self) -> Iterator[Entry]:
         """Every public message, the host's scripted posts included, in time order."""
+        return self.in_time_order()
+
+    # The traversals below are all a renderer may walk; what lies behind them (today the
+    # object graph, later a compact skeleton materialised in batches) is the model's affair.
+    def thread(self, block: Block) -> Iterator[Entry]:
+        """The block's messages as shown, depth first: each top-level one, then its replies.
+
+        Top-level messages come in display order (time, or most engaged first); `depth`
+        says how deep each is shown and `shown_replies` how many sit directly below it.
+        """
+        stack = list(reversed(block.answers))
+        pop, extend = stack.pop, stack.extend
+        while stack:
+            e = pop()
+            yield e
+            if e.replies:
+                extend(reversed(e.replies))
+
+    def in_time_order(self) -> Iterator[Entry]:
+        """Every public message, the host's scripted posts included, in time order."""
         return heapq.merge(self.posts, self.entries,
                            key=lambda e: (e.msg.created, e.msg.platform, e.msg.id))
+
+    def messages_of(self, participant: Participant) -> Iterator[Entry]:
+        """One person's shown messages, in time order."""
+        return iter(participant.entries)
 
     @property
     def platforms(self) -> tuple[str, ...]:

@@ -77,7 +77,7 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
     followers = {p.key: "" if p.followers is None else p.followers for p in t.participants}
     media = t.media
     rows: list[tuple[object, ...]] = []
-    for e in t.every_message():
+    for e in t.in_time_order():
         m = e.msg
         b = e.block
         bcols = blocks.get(b)

@@ -107,6 +107,8 @@ def _esc(text: str) -> str:
 _esc_name = functools.lru_cache(maxsize=1 << 16)(_esc)  # names repeat on every message
 # "HH:MM" for every minute of the day, by hour * 60 + minute: formatted once, not per message.
 _CLOCK = [f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)]
+# Messages per chunk the template writes: ~100 KB of HTML, never a whole block at once.
+CHUNK_MESSAGES = 256
 
 
 class _Fragments:
@@ -195,30 +197,41 @@ class _Fragments:
         parts.append(tail)
         out.append("".join(parts))
 
-    def thread(self, roots: list[Entry]) -> Markup:
-        """Top-level messages and their reply trees as nested lists (no recursion)."""
+    def thread(self, block: Block) -> Iterator[Markup]:
+        """The block's messages and reply trees as nested lists, in chunks of ~64 KB.
+
+        `Transcript.thread` gives each message with its shown depth; a list of replies
+        opens below a message that has some and closes when the depth drops back.
+        """
         out = ['<ol class="thread">\n']
-        stack: list[Entry | str] = list(reversed(roots))
-        while stack:
-            x = stack.pop()
-            if isinstance(x, str):
-                out.append(x)
-                continue
-            self._open(x, out)
-            if x.replies:
-                name = _esc_name(x.msg.author_name)
+        size = 0
+        open_depths: list[int] = []  # depths of the messages whose replies list is open
+        for e in self.t.thread(block):
+            depth = e.depth
+            while open_depths and open_depths[-1] >= depth:
+                open_depths.pop()
+                out.append("</ol>\n</li>\n")
+            self._open(e, out)
+            if e.shown_replies:
+                name = _esc_name(e.msg.author_name)
                 out.append(f'<ol class="replies" aria-label="Replies to {name}">\n')
-                stack.append("</ol>\n</li>\n")
-                stack.extend(reversed(x.replies))
+                open_depths.append(depth)
             else:
                 out.append("</li>\n")
+            size += 1
+            if size >= CHUNK_MESSAGES:
+                yield Markup("".join(out))
+                out.clear()
+                size = 0
+        out.extend("</ol>\n</li>\n" for _ in open_depths)
         out.append("</ol>\n")
-        return Markup("".join(out))
+        yield Markup("".join(out))
 
-    def participant(self, p: Participant) -> Markup:
+    def participant(self, p: Participant) -> Iterator[Markup]:
+        """One person's messages as a list of links into the thread, in chunks."""
         out = ["<ol>\n"]
         labels = self._labels
-        for e in p.entries:
+        for e in self.t.messages_of(p):
             loc = e.local
             block = e.block
             label = labels.get(block)
@@ -230,8 +243,11 @@ class _Fragments:
                 f'<li><a href="#m{e.index}">{_CLOCK[loc.hour * 60 + loc.minute]}{label}</a>: '
                 f'<span class="u" dir="auto">{self.text(e)}</span></li>\n'
             )
+            if len(out) >= CHUNK_MESSAGES:
+                yield Markup("".join(out))
+                out.clear()
         out.append("</ol>\n")
-        return Markup("".join(out))
+        yield Markup("".join(out))
 
 
 def role_index(t: Transcript) -> dict[str, int]:

@@ -23,7 +23,7 @@ def _iso(dt: Any) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
-def _message(e: Entry, *, nested: bool = True) -> dict[str, Any]:
+def _message(e: Entry) -> dict[str, Any]:
     m = e.msg
     d: dict[str, Any] = {
         "platform": m.platform,
@@ -54,35 +54,48 @@ def _message(e: Entry, *, nested: bool = True) -> dict[str, Any]:
             "confidence": m.confidence,
         },
     }
-    if nested:
-        d["replies"] = _replies(e)
     return d
 
 
-def _replies(root: Entry) -> list[dict[str, Any]]:
-    # Built without recursion; the model caps the shown depth, so orjson never meets deep
-    # nesting either.
-    top = [_message(r, nested=False) for r in root.replies]
-    stack = list(zip(root.replies, top, strict=True))
-    while stack:
-        e, d = stack.pop()
-        kids = [_message(r, nested=False) for r in e.replies]
+def _subtrees(t: Transcript, b: Block) -> Iterator[dict[str, Any]]:
+    """The block's top-level messages, each with its replies nested, one subtree at a time.
+
+    `Transcript.thread` gives the messages depth first with their shown depth, so the
+    reply lists open along one path: `path[d]` holds the replies of the latest message at
+    depth d. Built without recursion; the model caps the shown depth, so orjson never meets
+    deep nesting either.
+    """
+    root: dict[str, Any] | None = None
+    path: list[list[dict[str, Any]]] = []
+    for e in t.thread(b):
+        d = _message(e)
+        kids: list[dict[str, Any]] = []
         d["replies"] = kids
-        stack.extend(zip(e.replies, kids, strict=True))
-    return top
+        depth = e.depth
+        if depth == 0:
+            if root is not None:
+                yield root
+            root = d
+            path.clear()
+        else:
+            del path[depth:]
+            path[depth - 1].append(d)
+        path.append(kids)
+    if root is not None:
+        yield root
 
 
 def _ref(e: Entry) -> dict[str, str]:
     return {"platform": e.msg.platform, "id": e.msg.id}
 
 
-def _block_messages(b: Block) -> Stream:
-    return Stream(_message(e) for e in b.answers)
+def _block_messages(t: Transcript, b: Block) -> Stream:
+    return Stream(_subtrees(t, b))
 
 
 def _posts(t: Transcript, b: Block) -> list[dict[str, Any]]:
     """The host's posts of the block's item (one per platform it went out on)."""
-    return [_message(e, nested=False) for e in t.posts if e.block is b]
+    return [_message(e) for e in t.posts if e.block is b]
 
 
 def _question(t: Transcript, b: Block, q: QuestionStats) -> dict[str, Any]:
@@ -105,7 +118,7 @@ def _question(t: Transcript, b: Block, q: QuestionStats) -> dict[str, Any]:
             "roles": [list(rn) for rn in q.roles],
         },
         "also_answered_by": [_ref(e) for e in b.also],
-        "answers": _block_messages(b),
+        "answers": _block_messages(t, b),
     }
 
 
@@ -158,13 +171,13 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
             "moderation": dict(s.moderation),
         },
         "welcome": {"text": t.welcome.prompt if t.welcome.posted else "",
-                    "posts": _posts(t, t.welcome), "messages": _block_messages(t.welcome)},
+                    "posts": _posts(t, t.welcome), "messages": _block_messages(t, t.welcome)},
         "questions": Stream(
             (_question(t, b, s.by_number[b.number or 0]) for b in t.questions), flat=False
         ),
         "wrapup": {"text": t.wrapup.prompt if t.wrapup.posted else "",
-                   "posts": _posts(t, t.wrapup), "messages": _block_messages(t.wrapup)},
-        "unplaced": _block_messages(t.unplaced),
+                   "posts": _posts(t, t.wrapup), "messages": _block_messages(t, t.wrapup)},
+        "unplaced": _block_messages(t, t.unplaced),
         "participants": Stream(
             {
                 "platform": p.platform,
@@ -174,7 +187,7 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
                 "host": p.is_host,
                 "returning": p.returning,
                 "followers": p.followers,
-                "messages": [e.msg.id for e in p.entries],
+                "messages": [e.msg.id for e in t.messages_of(p)],
             }
             for p in t.participants
         ),

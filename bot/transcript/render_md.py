@@ -28,6 +28,8 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NEEDS_WORK = re.compile(r"[\\`*_\[\]|~&<>\n\r\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _STARTS_BLOCK = re.compile(r"\s*(?:[-+=>#]|\d+[.)])")
 FSI, PDI = "\u2068", "\u2069"
+# Lines gathered before a chunk is yielded: a few hundred KB, never a whole section.
+BATCH_LINES = 2000
 _BREAKS = re.compile(r"[\r\n]+")
 
 
@@ -139,13 +141,12 @@ def _message(t: Transcript, e: Entry, out: list[str], level: int) -> None:
     out.append(f"{indent}- {_who(m.author_name, m.author_handle)} ({meta}): {body}")
 
 
-def _thread(t: Transcript, roots: list[Entry], out: list[str]) -> None:
-    # Iterative depth-first walk: shown depth is capped by the model, but stay stack-free.
-    stack: list[tuple[Entry, int]] = [(e, 0) for e in reversed(roots)]
-    while stack:
-        e, level = stack.pop()
-        _message(t, e, out, level)
-        stack.extend((r, level + 1) for r in reversed(e.replies))
+def _thread(t: Transcript, b: Block, out: list[str]) -> Iterator[str]:
+    """The block's messages as nested list items; yields batches of lines as they fill."""
+    for e in t.thread(b):
+        if len(out) >= BATCH_LINES:  # before adding, so `out` never ends a section empty
+            yield _flush(out)
+        _message(t, e, out, e.depth)
     out.append("")
 
 
@@ -170,7 +171,7 @@ def _flush(out: list[str]) -> str:
 
 
 def iter_markdown(t: Transcript) -> Iterator[str]:
-    """The Markdown in chunks (one per section), so it can be streamed to disk."""
+    """The Markdown in chunks (at most a section, at most BATCH_LINES lines), streamed."""
     s, session = t.summary, t.session
     out: list[str] = []
     title = md_name(session.title)
@@ -234,10 +235,10 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
     if s.moderation:
         out += ["Moderation: " + ", ".join(f"{v} {md_text(k)}" for k, v in s.moderation) + ".", ""]
 
-    if t.welcome.messages or t.welcome.item:
+    if t.welcome.message_count or t.welcome.item:
         out += ["## Welcome", ""]
         _item(t, t.welcome, out)
-        _thread(t, t.welcome.answers, out)
+        yield from _thread(t, t.welcome, out)
     yield _flush(out)
     for b in t.questions:
         q = s.by_number[b.number or 0]
@@ -261,16 +262,16 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
             ]
             out.append("")
         out += ["### Answers" + (", most engaged first" if t.order == "engaged" else ""), ""]
-        if b.answers:
-            _thread(t, b.answers, out)
+        if b.answer_count:
+            yield from _thread(t, b, out)
         else:
             out += ["No answers.", ""]
         yield _flush(out)
-    if t.wrapup.messages or t.wrapup.item:
+    if t.wrapup.message_count or t.wrapup.item:
         out += ["## Wrap-up", ""]
         _item(t, t.wrapup, out)
-        _thread(t, t.wrapup.answers, out)
-    if t.unplaced.messages:
+        yield from _thread(t, t.wrapup, out)
+    if t.unplaced.message_count:
         n = t.hint_number
         out += [
             "## Answers we could not place",
@@ -282,19 +283,14 @@ def iter_markdown(t: Transcript) -> Iterator[str]:
             ),
             "",
         ]
-        _thread(t, t.unplaced.answers, out)
+        yield from _thread(t, t.unplaced, out)
     yield _flush(out)
     out += ["## Participants", ""]
     for p in t.participants:
-        labels = sorted(
-            {
-                e.block.label
-                for e in p.entries
-                if e.block is not None and e.block.kind == "question"
-            },
-            key=lambda lbl: int(lbl[1:]) if lbl[1:].isdigit() else 0,
-        )
+        if len(out) >= BATCH_LINES:  # before adding, so the last flush is never empty
+            yield _flush(out)
+        labels = p.question_labels
         extra = f", answered {', '.join(labels)}" if labels else ""
         host = ", host" if p.is_host else ""
-        out.append(f"- {md_name(p.name)}{host}: {plural(len(p.entries), 'message')}{extra}")
+        out.append(f"- {md_name(p.name)}{host}: {plural(p.message_count, 'message')}{extra}")
     yield _flush(out)
