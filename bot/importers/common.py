@@ -20,6 +20,7 @@ from bot.archive.bulk import (
     attribute_into,
     claim_and_read,
     import_mode,
+    record_host_posts,
     store_batch,
     transaction,
 )
@@ -168,6 +169,7 @@ def _session_for(archive: Archive, script: ChatScript, platform: str,
         duration_minutes=int(script.duration.total_seconds() // 60), platforms=[platform],
         items=timeline, host_name=script.model.host, tag_style=script.model.tag_style,
     )
+    sent: list[tuple[str, PostRef, Message]] = []
     for item in timeline:
         msg = matched.get(item.key)
         if msg is None:
@@ -177,15 +179,11 @@ def _session_for(archive: Archive, script: ChatScript, platform: str,
         # the host's thread shares the welcome's conversation: taking that as the item's
         # thread would file every reply of the evening under the last question.
         own_thread = msg.thread_id if msg.thread_id == msg.id else None
-        ref = PostRef(platform, msg.id, thread_id=own_thread, url=msg.url)
-        archive.mark_sent(session_id, item.key, ref, msg.created, message=msg)
-        archive.set_item_status(session_id, item.key, "sent", posted_at=msg.created)
+        sent.append((item.key, PostRef(platform, msg.id, thread_id=own_thread, url=msg.url), msg))
     # Host posts that are not scripted items (thanks, follow-ups) are kept as host messages.
     placed = {m.id for m in matched.values()}
-    extra = [p for p in posts if p.id not in placed]
-    if extra:
-        archive.record_events([Event("created", p.platform, p.id, p.created, p) for p in extra],
-                              session_id=session_id, chat_id=script.id, host=True)
+    record_host_posts(archive, session_id, script.id, sent,
+                      [p for p in posts if p.id not in placed])
     session = archive.session(session_id)
     last = max(p.created for p in posts)
     ended = max(last, start + script.duration)
