@@ -13,6 +13,11 @@ rules are expressed as one `INSERT ... ON CONFLICT DO UPDATE ... WHERE` run by e
 - so importing the same file twice changes nothing, and the returned count is exactly the
   rows inserted or changed.
 
+An import holds new rows until their session is known (bot/importers/held_rows.py) and
+writes each once with its session and attribution (`attributed_row`, `insert_rows`); rows
+of messages the archive already has, and rows past the holding bound, are written as read
+and their sessions update them (`claim_and_read`, `attribute_into`).
+
 Full-text search: the schema's update trigger re-indexes a row only when an indexed
 column changes (migration m002), so the session and attribution columns an import sets on
 every message afterwards cost no index work.
@@ -141,29 +146,86 @@ def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: st
     return store_batch(archive, batch)
 
 
-def store_batch(archive: Archive, batch: Batch) -> int:
-    """Write one batch in one transaction; returns rows inserted or changed."""
+def store_batch(archive: Archive, batch: Batch, *,
+                hold: list[tuple[Any, ...]] | None = None) -> int:
+    """Write one batch in one transaction; returns rows inserted or changed.
+
+    With `hold`, the message rows are appended to it instead of written: the importer
+    writes them once their session and attribution are known (`insert_rows` with
+    `attributed_row`), so each is written once, not inserted and then updated. Payloads,
+    reach and participants do not depend on the session and are written now.
+    """
     if not batch.rows:
         return 0
     conn = archive.db.conn
     with archive.db.atomic():
-        # Index the batch's new rows in one statement instead of row by row through the
-        # insert trigger: about 20 times less work for FTS5. The trigger is put back inside
-        # the same transaction, so no other connection ever sees the table without it.
+        changed = 0
+        if hold is None:
+            changed = insert_rows(archive, batch.rows)
+        else:
+            hold.extend(batch.rows)
+        conn.executemany(_INSERT_RAW, batch.raws)
+        conn.executemany(_INSERT_REACH, batch.reach)
+        conn.executemany(_PARTICIPANT, batch.participants.values())
+    return changed
+
+
+def insert_rows(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Message rows (`Batch` rows) in one transaction; returns rows inserted or changed."""
+    if not rows:
+        return 0
+    conn = archive.db.conn
+    with archive.db.atomic():
+        # Index the new rows in one statement instead of row by row through the insert
+        # trigger: about 20 times less work for FTS5. The trigger is put back inside the
+        # same transaction, so no other connection ever sees the table without it.
         trigger = conn.execute(
             "select sql from sqlite_master where type = 'trigger' and name = 'messages_ai'"
         ).fetchone()
         before = conn.execute("select coalesce(max(rowid), 0) from messages").fetchone()[0]
         if trigger is not None:
             conn.execute('DROP TRIGGER "messages_ai"')
-        changed = conn.executemany(_INSERT, batch.rows).rowcount
-        conn.executemany(_INSERT_RAW, batch.raws)
-        conn.executemany(_INSERT_REACH, batch.reach)
+        changed = conn.executemany(_INSERT, rows).rowcount
         if trigger is not None:
             conn.execute(_INDEX_NEW, [before])
             conn.execute(trigger[0])
-        conn.executemany(_PARTICIPANT, batch.participants.values())
     return max(changed, 0)
+
+
+def split_stored(archive: Archive, rows: Sequence[tuple[Any, ...]]
+                 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(rows of messages the archive has, rows of messages it lacks), each in input order."""
+    platforms = {row[0] for row in rows}
+    have: set[tuple[str, str]] = set()
+    conn = archive.db.conn
+    for platform in platforms:
+        # An archive without this platform's messages (a first import) needs no look-up.
+        if conn.execute("select 1 from messages where platform = ? limit 1",
+                        [platform]).fetchone() is None:
+            continue
+        ids = sorted({row[1] for row in rows if row[0] == platform})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            have.update(conn.execute(
+                f"select platform, id from messages where platform = ? and id in "
+                f"({','.join('?' * len(chunk))})", [platform, *chunk]).fetchall())
+    if not have:
+        return [], list(rows)
+    return ([row for row in rows if (row[0], row[1]) in have],
+            [row for row in rows if (row[0], row[1]) not in have])
+
+
+def held_placing(row: tuple[Any, ...]) -> Placing:
+    """What attribution reads of a message row not yet written (a `Batch` row)."""
+    return placing_from_values((row[0], row[1], row[7] or "", row[9], row[10], row[11],
+                                row[20], row[23], row[24], row[25], row[26], row[27]))
+
+
+def attributed_row(row: tuple[Any, ...], session_id: int, a: Any) -> tuple[Any, ...]:
+    """A `Batch` row given its session and attribution (what `attribute_into` writes)."""
+    extra = orjson.dumps(list(a.extra_questions)).decode() if a.extra_questions else "[]"
+    return (row[:2] + (session_id,) + row[3:23]
+            + (a.question, a.section, a.method, a.confidence, extra) + row[28:])
 
 
 def record_host_posts(archive: Archive, session_id: int, chat_id: str,

@@ -1,9 +1,10 @@
 """Turn a stream of past messages into archived sessions, exactly as if hosted live.
 
-Messages are written to the archive in batches as they stream in (memory stays flat for
-any file size), through the archive's bulk path; only the host's posts are kept aside.
-Afterwards the host's posts are grouped into sessions, matched to the script's items
-(Q tags), and every message in each session's window is attributed. Everything is keyed
+Messages become rows as they stream in, and their payloads are written in batches through
+the archive's bulk path; only the host's posts are kept aside as messages. The message
+rows themselves are held (bounded, see held_rows) until the host's posts are grouped into
+sessions and matched to the script's items (Q tags): each is then written once, with its
+session and attribution. Past the bound they are written as read and updated per session. Everything is keyed
 on platform ids, so importing the same file twice changes nothing.
 """
 
@@ -13,14 +14,19 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.archive import Archive
 from bot.archive.bulk import (
     Batch,
     attribute_into,
+    attributed_row,
     claim_and_read,
+    held_placing,
     import_mode,
+    insert_rows,
     record_host_posts,
+    split_stored,
     store_batch,
     transaction,
 )
@@ -29,6 +35,7 @@ from bot.attribution import attribute
 from bot.gc_pause import collector_paused
 from bot.hosts import host_names_for as host_names_for  # re-exported: importers' API
 from bot.hosts import is_host as is_host
+from bot.importers.held_rows import HOLD_ROWS, HeldRows
 from bot.importers.matching import match_items
 from bot.records import Event, Message, PostRef
 from bot.schedule import occurrences_between
@@ -102,7 +109,9 @@ def _import(
     edits: list[Event] = []
     last_line = None
     # Each message becomes its rows as it is read: a batch holds tuples, not messages.
+    # Message rows are held until their session is known (see held_rows), up to a bound.
     batch = Batch(script.id)
+    hold: list[tuple[Any, ...]] | None = []
     for item in parsed:
         # Several records may share a line (an API page holds up to 100 tweets).
         if item.line != last_line:
@@ -127,17 +136,36 @@ def _import(
         else:
             batch.add(msg)
             if len(batch) >= BATCH:
-                report.changed += store_batch(archive, batch)
+                report.changed += store_batch(archive, batch, hold=hold)
                 batch = Batch(script.id)
+                if hold is not None and len(hold) > HOLD_ROWS:
+                    # Too many to hold: written now, and the sessions update them later.
+                    report.changed += insert_rows(archive, hold)
+                    hold = None
     if progress is not None and report.read % PROGRESS_EVERY:
         progress(report.read % PROGRESS_EVERY)
-    report.changed += store_batch(archive, batch)
+    report.changed += store_batch(archive, batch, hold=hold)
+    held = None
+    if hold:
+        # Messages the archive already has (a re-import) or that an edit below changes
+        # are written now, as they were read; only new ones wait for their session.
+        edited = {(e.platform, e.message_id) for e in edits}
+        stored, new = split_stored(archive, hold)
+        now = stored + [row for row in new if (row[0], row[1]) in edited]
+        report.changed += insert_rows(archive, now)
+        held = HeldRows([row for row in new if (row[0], row[1]) not in edited] if edited
+                        else new)
+        del hold, stored, new, now
     if edits:
         report.changed += archive.record_events(edits, chat_id=script.id)
     report.host_posts = len(host_posts)
     for group in _group(list(host_posts.values())):
         with transaction(archive):  # one commit per session, not one per item
-            report.sessions.append(_session_for(archive, script, platform, group))
+            session_id, written = _session_for(archive, script, platform, group, held)
+            report.sessions.append(session_id)
+            report.changed += written
+    if held is not None:
+        report.changed += insert_rows(archive, held.rest())  # outside every session
     return report
 
 
@@ -159,7 +187,8 @@ def _match_items(script: ChatScript, posts: list[Message]) -> dict[str, Message]
 
 
 def _session_for(archive: Archive, script: ChatScript, platform: str,
-                 posts: list[Message]) -> int:
+                 posts: list[Message], held: HeldRows | None) -> tuple[int, int]:
+    """Rebuild one session from the host's posts; returns its id and held rows written."""
     matched = _match_items(script, posts)
     timeline = script.timeline()
     start = _start_time(script, posts, matched)
@@ -192,17 +221,26 @@ def _session_for(archive: Archive, script: ChatScript, platform: str,
     # claim_window + attribute_session, with each message rewritten once instead of twice.
     # The window also covers a host who began early (an hour off around a clock change).
     opened = min(start, min(p.created for p in posts))
-    messages, rowids, claimed = claim_and_read(
-        archive, session_id, script.id, [platform],
-        opened - timedelta(minutes=LEAD_IN_MINUTES), ended + timedelta(minutes=LATE_WINDOW_MINUTES))
-    attributions = attribute(messages, archive.items(session_id), tag_style=session.tag_style)
+    window = (opened - timedelta(minutes=LEAD_IN_MINUTES),
+              ended + timedelta(minutes=LATE_WINDOW_MINUTES))
+    messages, rowids, claimed = claim_and_read(archive, session_id, script.id, [platform],
+                                               *window)
+    mine = held.take([platform], *(t.isoformat() for t in window)) if held is not None else []
+    # Repeats of one message (overlapping searches) are one message to attribute.
+    unique = {(row[0], row[1]): row for row in reversed(mine)}
+    placings = messages + [held_placing(row) for row in unique.values()]
+    attributions = attribute(placings, archive.items(session_id), tag_style=session.tag_style)
     # Only rows that change are written: importing the same file again rewrites nothing.
     changed = {
         m.key: attributions[m.key] for m in messages
         if m.key in claimed or placement(m) != placement(attributions[m.key])
     }
     attribute_into(archive, session_id, changed, rowids)
-    return session_id
+    # Held rows are new: written once, with their session and attribution.
+    written = insert_rows(archive, [attributed_row(row, session_id,
+                                                   attributions[(row[0], row[1])])
+                                    for row in mine])
+    return session_id, written
 
 
 def _start_time(script: ChatScript, posts: list[Message], matched: dict[str, Message]
