@@ -4,8 +4,8 @@ Messages become rows as they stream in, and their payloads are written in batche
 the archive's bulk path; only the host's posts are kept aside as messages. The message
 rows themselves are held (bounded, see held_rows) until the host's posts are grouped into
 sessions and matched to the script's items (Q tags): each is then written once, with its
-session and attribution. Past the bound they are written as read and updated per session. Everything is keyed
-on platform ids, so importing the same file twice changes nothing.
+session and attribution. Past the bound they are written as read and updated per session.
+Everything is keyed on platform ids, so importing the same file twice changes nothing.
 """
 
 from __future__ import annotations
