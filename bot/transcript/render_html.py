@@ -122,7 +122,6 @@ class _Fragments:
     def __init__(self, t: Transcript) -> None:
         self.t = t
         self.multi_platform = t.multi_platform
-        self._text: dict[int, str] = {}
         # "<li ...><div class=meta>" tail per (name, handle, host): the same for every
         # message of a person, so escaped and joined once.
         self._who: dict[tuple[str, str | None, bool, str], str] = {}
@@ -132,10 +131,9 @@ class _Fragments:
         self.role_index = role_index(t)
 
     def text(self, e: Entry) -> str:
-        out = self._text.get(e.index)
-        if out is None:
-            out = self._text[e.index] = str(linkify(e.text)) if "://" in e.text else _esc(e.text)
-        return out
+        """The message's text as HTML: escaped, with its http(s) links clickable."""
+        text = e.text
+        return str(linkify(text)) if "://" in text else _esc(text)
 
     def _author(self, name: str, handle: str | None, host: bool, role: str = "") -> str:
         key = (name, handle, host, role)
