@@ -159,11 +159,20 @@ def _import(
     if edits:
         report.changed += archive.record_events(edits, chat_id=script.id)
     report.host_posts = len(host_posts)
-    for group in _group(list(host_posts.values())):
-        with transaction(archive):  # one commit per session, not one per item
-            session_id, written = _session_for(archive, script, platform, group, held)
-            report.sessions.append(session_id)
-            report.changed += written
+    groups = _group(list(host_posts.values()))
+    done = 0
+    while done < len(groups):
+        # One commit per BATCH rows written, not per session: each commit rewrites the
+        # pages the sessions share (indexes, the full-text index's segments) in the log.
+        with transaction(archive):
+            rows = 0
+            while done < len(groups) and rows < BATCH:
+                session_id, written, touched = _session_for(archive, script, platform,
+                                                            groups[done], held)
+                done += 1
+                report.sessions.append(session_id)
+                report.changed += written
+                rows += touched
     if held is not None:
         report.changed += insert_rows(archive, held.rest())  # outside every session
     return report
@@ -187,8 +196,11 @@ def _match_items(script: ChatScript, posts: list[Message]) -> dict[str, Message]
 
 
 def _session_for(archive: Archive, script: ChatScript, platform: str,
-                 posts: list[Message], held: HeldRows | None) -> tuple[int, int]:
-    """Rebuild one session from the host's posts; returns its id and held rows written."""
+                 posts: list[Message], held: HeldRows | None) -> tuple[int, int, int]:
+    """Rebuild one session from the host's posts.
+
+    Returns its id, the held rows written (new to the archive) and all rows written.
+    """
     matched = _match_items(script, posts)
     timeline = script.timeline()
     start = _start_time(script, posts, matched)
@@ -240,7 +252,7 @@ def _session_for(archive: Archive, script: ChatScript, platform: str,
     written = insert_rows(archive, [attributed_row(row, session_id,
                                                    attributions[(row[0], row[1])])
                                     for row in mine])
-    return session_id, written
+    return session_id, written, len(mine) + len(changed)
 
 
 def _start_time(script: ChatScript, posts: list[Message], matched: dict[str, Message]
