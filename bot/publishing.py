@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from array import array
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +25,9 @@ from zoneinfo import ZoneInfo
 from bot.archive import Archive, SessionRow
 from bot.archive.records import ItemRow, StoredMessage
 from bot.archive.rows import placement, with_attribution
-from bot.attribution import attribute
+from bot.archive.transcript_reads import keys_at, placings_in_order, session_placings
+from bot.attribution import Attribution, attribute
+from bot.attribution_stream import OutOfOrder, attribute_in_order
 from bot.gc_pause import gc_paused
 
 if TYPE_CHECKING:
@@ -102,6 +105,46 @@ def attributed_messages(archive: Archive, session: SessionRow, items: Sequence[I
     return out
 
 
+def attribute_in_place(archive: Archive, session: SessionRow, items: Sequence[ItemRow],
+                       *, batch: int = 10_000) -> None:
+    """Attribute the session in the archive, writing only what changed, in flat memory.
+
+    What `attributed_messages` does, without holding the session: one pass in time order
+    (`attribute_in_order`) that remembers which messages changed, then their new placing
+    written `batch` at a time. Corrupt reply chains (a reply older than its parent) need
+    the whole session at once: then it is attributed from compact `Placing`s instead.
+    """
+    conn = archive.db.conn
+    changed = array("i")  # positions whose placing changes
+    placings: list[Attribution] = []  # their new placings (a few distinct objects)
+    rows = placings_in_order(conn, session.id)
+    try:
+        for i, m, a in attribute_in_order(rows, items, tag_style=session.tag_style):
+            if placement(m) != placement(a):
+                changed.append(i)
+                placings.append(a)
+    except OutOfOrder as why:
+        rows.close()  # its statement finished before anything is written
+        log.info("session %s: %s; attributing it all at once", session.id, why)
+        whole = session_placings(conn, session.id)
+        result = attribute(whole, items, tag_style=session.tag_style)
+        fixes = {p.key: result[p.key] for p in whole if placement(p) != placement(result[p.key])}
+        del whole, result
+        if fixes:
+            archive.save_attribution(session.id, fixes)
+        return
+    for k in range(0, len(changed), batch):
+        keys = keys_at(conn, changed[k:k + batch])
+        archive.save_attribution(session.id, dict(zip(keys, placings[k:k + batch],
+                                                      strict=True)))
+
+
+# Sessions up to this many messages are read into memory once (the renderers then walk
+# entries made once, the fastest way); bigger ones are read back from the archive in
+# batches while each renderer walks them, so memory stays flat (~300 MB at a million).
+IN_MEMORY_LIMIT = 100_000
+
+
 @gc_paused  # the whole render: reading, attribution and building allocate per message too
 def publish_session(
     archive: Archive,
@@ -112,26 +155,36 @@ def publish_session(
     out_dir: Path | None = None,
     lead_in_minutes: int = 15,
     late_window_minutes: int = 120,
+    in_memory_limit: int = IN_MEMORY_LIMIT,
 ) -> Published:
     """Claim, attribute, render and write one session's transcript (call it from a thread).
 
     Only `Publisher` calls this: it picks the thread, the lock and the settings.
     """
-    from bot.transcript import build_transcript, write_transcript
+    from bot.transcript import write_transcript
+    from bot.transcript.build import assemble, item_post_ids
+    from bot.transcript.layout import Source
+    from bot.transcript.sources import ArchiveSource, MemorySource
 
     session = archive.session(session_id)
     claim_window(archive, session, lead_in_minutes=lead_in_minutes,
                  late_window_minutes=late_window_minutes)
     items = archive.items(session_id)
-    transcript = build_transcript(
+    source: Source
+    if archive.message_count(session_id) <= in_memory_limit:
+        source = MemorySource(attributed_messages(archive, session, items),
+                              item_post_ids(items), archive.reach(session_id))
+    else:
+        attribute_in_place(archive, session, items)
+        source = ArchiveSource(archive, session_id, item_post_ids(items))
+    transcript = assemble(
         session,
         items,
-        attributed_messages(archive, session, items),
+        source,
         previous_participants=archive.participants_before(session.chat_id,
                                                           session.scheduled_start),
         moderation_counts=archive.moderation_counts(session_id),
         roles=archive.roles(session.chat_id),
-        reach=archive.reach(session_id),
     )
     directory = out_dir or session_dir(transcripts_dir, session)
     files = write_transcript(transcript, directory, formats=formats)

@@ -1,29 +1,28 @@
-"""Building a transcript: `build_transcript` arranges archive records into the model.
+"""Building a transcript: `assemble` arranges a session's messages into the model.
 
 It is a pure function of archive records. It drops what must never be published (deleted
 and hidden messages, retweets), groups the rest by the section and question attribution
-gave them, rebuilds reply trees from `reply_to` links and hands the result to the summary.
+gave them, rebuilds reply trees from `reply_to` links (in a compact skeleton, see
+bot/transcript/skeleton.py) and hands the result to the summary. `build_transcript` does
+it for a list of records in memory; the publisher reads the archive (`ArchiveSource`).
 """
 
 from __future__ import annotations
 
 import logging
+from array import array
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
 from bot.gc_pause import gc_paused
-from bot.transcript.kinds import item_entries, kind_of
-from bot.transcript.model import (
-    MAX_DEPTH,
-    Block,
-    Entry,
-    Order,
-    Participant,
-    Transcript,
-)
-from bot.transcript.summary import summarise
+from bot.transcript.kinds import item_entries
+from bot.transcript.layout import SkeletonLayout, Source
+from bot.transcript.model import Block, Order, Participant, Transcript
+from bot.transcript.skeleton import Skeleton
+from bot.transcript.sources import MemorySource
+from bot.transcript.summary import Tally, summarise
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,8 @@ class _LocalTime:
         return when.astimezone(fixed if fixed is not None else self.zone)
 
 
-def _item_post_ids(items: Sequence[ItemRow]) -> set[tuple[str, str]]:
+def item_post_ids(items: Sequence[ItemRow]) -> set[tuple[str, str]]:
+    """(platform, id) of every post of the scripted items: headings, not messages."""
     return {(platform, pid) for item in items for platform, pid in item.refs.items()}
 
 
@@ -107,14 +107,34 @@ def build_transcript(
     roles: Mapping[tuple[str, str], str] | None = None,
     reach: Mapping[tuple[str, str], tuple[int | None, int]] | None = None,
 ) -> Transcript:
-    """Arrange a session's messages into a transcript and compute its summary.
+    """Arrange a session's messages (a list in memory) into a transcript with its summary.
 
     `reach` is `Archive.reach`: (platform, message id) -> (author's followers, media).
     """
-    reach = reach or {}
+    source = MemorySource(messages, item_post_ids(items), reach)
+    return assemble(session, items, source, previous_participants=previous_participants,
+                    order=order, moderation_counts=moderation_counts, roles=roles)
+
+
+@gc_paused
+def assemble(
+    session: SessionRow,
+    items: Sequence[ItemRow],
+    source: Source,
+    *,
+    previous_participants: Collection[tuple[str, str]] = (),
+    order: Order = "time",
+    moderation_counts: Mapping[str, int] | None = None,
+    roles: Mapping[tuple[str, str], str] | None = None,
+) -> Transcript:
+    """Arrange the public messages `source` gives into a transcript and its summary.
+
+    One pass over the source's compact rows builds the skeleton and the summary's counts;
+    entries are made only while something walks them (`SkeletonLayout`).
+    """
+    roles = roles or {}
     zone = _zone(session.timezone)
     prefix = session.tag_style
-    item_posts = _item_post_ids(items)
     close = next((i for i in items if i.key == "close"), None)
     welcome_item = next((i for i in items if i.key == "welcome"), None)
     welcome = Block("welcome", "welcome", "Welcome", item=welcome_item)
@@ -122,91 +142,72 @@ def build_transcript(
     unplaced = Block("unplaced", "unplaced", "Unplaced")
     by_number = _question_blocks(items, prefix)
     questions = list(by_number.values())
-
-    # Everything published, in session time order; the scripted posts themselves are the
-    # headings, kept apart as `posts` (the CSV and JSON list them with the messages).
-    unique: dict[tuple[str, str], StoredMessage] = {}
-    removed: set[tuple[str, str]] = set()
-    posted: dict[tuple[str, str], StoredMessage] = {}
-    reposts: set[tuple[str, str]] = set()
-    for m in messages:
-        key = (m.platform, m.id)
-        if m.deleted or m.hidden:  # not m.public
-            removed.add(key)
-            unique.pop(key, None)
-            posted.pop(key, None)
-        elif key in item_posts:
-            posted[key] = m
-        elif m.kind != "retweet":
-            unique[key] = m
-            removed.discard(key)
-        else:
-            reposts.add(key)
-    public = sorted(unique.values(), key=lambda m: (m.created, m.platform, m.id))
-
-    entries: list[Entry] = []
-    by_key: dict[tuple[str, str], Entry] = {}
+    blocks = [welcome, *questions, wrapup, unplaced]
+    for n, b in enumerate(blocks):
+        b.position = n
     to_local = _LocalTime(zone)
-    for i, m in enumerate(public):
-        section = m.section
-        if section == "question" and m.question in by_number:
-            block = by_number[m.question]  # type: ignore[index]
+    posts = item_entries(items, {m.key: m for m in source.posts()},
+                         [welcome, *questions, wrapup], to_local)
+
+    previous = set(previous_participants)
+    skeleton = Skeleton()
+    tally = Tally(session.hashtag, len(blocks))
+    people: dict[tuple[str, str], Participant] = {}
+    listed: list[Participant] = []
+    answered: list[set[int]] = []
+    also: dict[int, array[int]] = {}
+    platforms: dict[str, None] = {}
+    for bone in source.bones():
+        section = bone.section
+        if section == "question" and bone.question in by_number:
+            block = by_number[bone.question]  # type: ignore[index]
         elif section == "welcome":
             block = welcome
         elif section == "wrapup":
             block = wrapup
-        elif section == "host" or (m.is_host and section == "unplaced"):
-            block = _host_block(m.created, questions, close, welcome, wrapup)
+        elif section == "host" or (bone.is_host and section == "unplaced"):
+            block = _host_block(bone.created, questions, close, welcome, wrapup)
         else:
             block = unplaced
-        text = m.text if m.redacted_text is None else m.redacted_text
-        e = Entry(i, m, text, to_local(m.created), block)
-        entries.append(e)
-        by_key[(m.platform, m.id)] = e
-
-    _link_replies(entries, by_key, removed)
-    posts = item_entries(items, posted, [welcome, *questions, wrapup], to_local)
-    for e in entries:
-        e.kind = kind_of(e, item_posts)
-
-    for e in entries:
-        home = e.block
-        assert home is not None
-        home.messages.append(e)
-        if not e.depth:
-            home.answers.append(e)
-        if e.msg.extra_questions:
-            for n in e.msg.extra_questions:
-                other = by_number.get(n)
-                if other is not None and other is not home:
-                    other.also.append(e)
-    if order == "engaged":
-        for b in questions:
-            b.answers.sort(key=lambda e: (-e.engagement, e.index))
-
-    previous = set(previous_participants)
-    people: dict[tuple[str, str], Participant] = {}
-    for e in entries:
-        m = e.msg
-        key = (m.platform, m.author_id)
+        key = (bone.platform, bone.author_id)
         p = people.get(key)
         if p is None:
             p = people[key] = Participant(
-                m.platform,
-                m.author_id,
-                m.author_name,
-                m.author_handle,
-                m.is_host,
-                key in previous,
-                role=(roles or {}).get(key, ""),
-            )
-        elif m.is_host:
+                bone.platform, bone.author_id, bone.author_name, bone.author_handle,
+                bone.is_host, key in previous, role=roles.get(key, ""), number=len(listed),
+                first=len(skeleton))
+            listed.append(p)
+            answered.append(set())
+        elif bone.is_host:
             p.is_host = True
-        followers = reach.get(m.key, (None, 0))[0]
-        if followers is not None:  # the largest count reported during the session
-            p.followers = max(p.followers or 0, followers)
-        p.entries.append(e)
-        e.role = p.role
+        if bone.followers is not None:  # the largest count reported during the session
+            p.followers = max(p.followers or 0, bone.followers)
+        i = skeleton.add(bone, block.position, p.number, bone.media)
+        p.message_count += 1
+        p.reactions += bone.reactions
+        block.message_count += 1
+        platforms.setdefault(bone.platform)
+        home = block.position if block.kind == "question" else -1
+        if home >= 0:
+            answered[p.number].add(home)
+        others = []
+        for n in bone.extra_questions:
+            other = by_number.get(n)
+            if other is not None and other is not block:
+                also.setdefault(other.position, array("i")).append(i)
+                others.append(other.position)
+        tally.add(i, bone, skeleton.depth[i], home, others)
+    skeleton.finish()
+    for p, seen in zip(listed, answered, strict=True):
+        p.question_labels = [blocks[n].label for n in sorted(seen)]
+    tops = skeleton.top_level(len(blocks), [order == "engaged" and b.kind == "question"
+                                            for b in blocks])
+    for b in blocks:
+        b.answer_count = len(tops[b.position])
+    layout = SkeletonLayout(skeleton, source, blocks, listed, tops, to_local,
+                            tuple(platforms))
+    for n, positions in also.items():
+        blocks[n].also = list(layout.entries(positions))
 
     start, end = session.started_at, session.ended_at
     length = (
@@ -221,61 +222,17 @@ def build_transcript(
         local_start=session.scheduled_start.astimezone(zone),
         length_minutes=length,
         order=order,
-        multi_platform=len(set(session.platforms) | {e.msg.platform for e in entries}) > 1,
+        multi_platform=len(set(session.platforms) | set(platforms)) > 1,
         welcome=welcome,
         questions=questions,
         wrapup=wrapup,
         unplaced=unplaced,
-        entries=entries,
+        layout=layout,
         posts=posts,
-        participants=list(people.values()),
+        participants=listed,
         moderation_counts=dict(moderation_counts or {}),
-        reposts=len(reposts - removed),
-        roles=dict(roles or {}),
-        media={e.msg.key: n for e in entries if (n := reach.get(e.msg.key, (None, 0))[1])},
+        reposts=source.reposts(),
+        roles=dict(roles),
     )
-    t.summary = summarise(t)
+    t.summary = summarise(t, tally, layout)
     return t
-
-
-def _link_replies(
-    entries: list[Entry], by_key: dict[tuple[str, str], Entry], removed: set[tuple[str, str]]
-) -> None:
-    """Attach each reply under its parent; replies to removed messages stay top-level.
-
-    A reply is nested only when its parent is public and in the same block: a reply that
-    attribution moved to another question is shown there, saying whom it answers. Works in
-    time order without recursion, so a 5,000-long chain cannot blow the stack, and a parent
-    must be older than its reply, so bad data cannot make a cycle.
-    """
-    parent_of: dict[int, Entry] = {}
-    holder: dict[int, Entry] = {}  # entry index -> the entry whose `replies` list holds it
-    for e in entries:  # time order: a parent is always handled before its replies
-        m = e.msg
-        if m.reply_to is None:
-            continue
-        parent_key = (m.platform, m.reply_to)
-        parent = by_key.get(parent_key)
-        if parent is None or parent.index >= e.index:
-            e.parent_removed = parent_key in removed
-            continue
-        parent_of[e.index] = parent
-        if parent.block is not e.block:
-            e.reply_to_name = parent.msg.author_name
-        elif parent.depth < MAX_DEPTH:
-            e.depth = parent.depth + 1
-            parent.replies.append(e)
-            holder[e.index] = parent
-        else:
-            # Flatten: show it beside its parent, saying whom it answers.
-            anchor = holder[parent.index]
-            e.depth = parent.depth
-            e.reply_to_name = parent.msg.author_name
-            anchor.replies.append(e)
-            holder[e.index] = anchor
-    # Engagement counts every public reply below a message in the real tree; newest first
-    # so each reply's own count is complete before it is added to its parent's.
-    for e in reversed(entries):
-        parent = parent_of.get(e.index)
-        if parent is not None:
-            parent.reply_count += 1 + e.reply_count

@@ -4,11 +4,13 @@ The host's scripted posts are "welcome", "question" and "close"; the host's othe
 (thanks, follow-ups, repeats for latecomers) are "host"; a participant's message placed
 under a question is an "answer" (replies to the question post included) or a "reply" to
 someone; everything else (hellos before Q1, thanks after the close, unplaced) is "other".
+The scripted posts are made into entries here; the other messages are classified with the
+rest of the skeleton (`bot.transcript.skeleton.kind_code`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from bot.archive.records import ItemRow, StoredMessage
@@ -39,16 +41,3 @@ def item_entries(
                 block.post = e
     out.sort(key=lambda e: (e.msg.created, e.msg.platform, e.msg.id))
     return out
-
-
-def kind_of(e: Entry, item_posts: Collection[tuple[str, str]]) -> MessageKind:
-    """What a message (not a scripted post) is: host, answer, reply or other."""
-    m = e.msg
-    if m.is_host or m.section == "host":
-        return "host"
-    if m.section != "question":
-        return "other"
-    # A reply to a question post answers it; a reply to anyone else is a reply.
-    if m.reply_to is not None and (m.platform, m.reply_to) not in item_posts:
-        return "reply"
-    return "answer"

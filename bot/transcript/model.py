@@ -1,6 +1,7 @@
 """The transcript model: a session's public messages arranged for reading, and its summary.
 
-These are the types only; `bot.transcript.build` fills them from archive records and
+These are the types only; `bot.transcript.build` fills them from archive records (the
+messages themselves stay in a `Layout`, made into entries only while walked) and
 `bot.transcript.summary` computes the `Summary`. Every renderer (HTML, Markdown, JSON, CSV)
 reads only this model, so they cannot disagree about what is public.
 """
@@ -12,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
@@ -42,7 +43,7 @@ class Entry:
     local: datetime  # `msg.created` in the chat's time zone
     block: Block | None = None
     depth: int = 0  # nesting level as shown (0 = an answer / top-level message)
-    replies: list[Entry] = field(default_factory=list)
+    shown_replies: int = 0  # replies shown directly below it (a renderer opens a nested list)
     reply_count: int = 0  # public replies anywhere below this message in the real tree
     # Name of the message this one replies to, when the transcript cannot show it nested
     # (flattened deep chain, or the parent sits under another question).
@@ -50,6 +51,7 @@ class Entry:
     parent_removed: bool = False  # it answered a message that was deleted or hidden
     kind: MessageKind = "other"
     role: str = ""  # the role its author declared in the chat, if any
+    media: int = 0  # images, videos and files attached (links apart)
 
     def __repr__(self) -> str:
         return f"<Entry {self.index} {self.msg.platform}:{self.msg.id} depth {self.depth}>"
@@ -74,18 +76,6 @@ class Entry:
         """The label of the block it is shown in ("Q1", "Welcome", ...)."""
         return self.block.label if self.block is not None else ""
 
-    @property
-    def shown_replies(self) -> int:
-        """How many replies are shown directly below it (a renderer opens a nested list)."""
-        return len(self.replies)
-
-    def walk(self) -> Iterator[Entry]:
-        """This entry and every reply shown below it, depth first, without recursion."""
-        stack = [self]
-        while stack:
-            e = stack.pop()
-            yield e
-            stack.extend(reversed(e.replies))
 
 
 @dataclass(slots=True, eq=False, repr=False)
@@ -97,23 +87,14 @@ class Block:
     label: str  # "Welcome", "Q1", "Wrap-up", "Unplaced"
     number: int | None = None
     item: ItemRow | None = None
-    answers: list[Entry] = field(default_factory=list)  # top-level entries, display order
-    messages: list[Entry] = field(default_factory=list)  # every entry of the block, time order
     also: list[Entry] = field(default_factory=list)  # placed elsewhere, also answering this one
     post: Entry | None = None  # the host's post of this item, as the archive recorded it
+    message_count: int = 0  # public messages shown in the block, replies included
+    answer_count: int = 0  # its top-level messages (answers, not their replies)
+    position: int = 0  # where it stands in Transcript.blocks
 
     def __repr__(self) -> str:
-        return f"<Block {self.label}: {len(self.messages)} messages>"
-
-    @property
-    def message_count(self) -> int:
-        """How many public messages the block holds (replies included)."""
-        return len(self.messages)
-
-    @property
-    def answer_count(self) -> int:
-        """How many top-level messages the block shows (its answers, not their replies)."""
-        return len(self.answers)
+        return f"<Block {self.label}: {self.message_count} messages>"
 
     @property
     def posted(self) -> bool:
@@ -167,31 +148,19 @@ class Participant:
     handle: str | None
     is_host: bool
     returning: bool
-    entries: list[Entry] = field(default_factory=list)  # time order
     role: str = ""  # the role they declared in the chat (patient, nurse, ...), if any
     followers: int | None = None  # as the platform reported with their messages; None: never
+    number: int = 0  # their place in Transcript.participants (first message first)
+    first: int = 0  # position of their first message in session time order
+    message_count: int = 0  # their public messages in the session
+    reactions: int = 0  # reactions on all of their shown messages
+    question_labels: list[str] = field(default_factory=list)  # questions answered, in order
 
     @property
     def key(self) -> tuple[str, str]:
         """(platform, author id): who this is."""
         return (self.platform, self.author_id)
 
-    @property
-    def reactions(self) -> int:
-        """Reactions on all of this person's shown messages."""
-        return sum(e.msg.reactions for e in self.entries)
-
-    @property
-    def message_count(self) -> int:
-        """How many public messages this person posted in the session."""
-        return len(self.entries)
-
-    @property
-    def question_labels(self) -> list[str]:
-        """The labels of the questions they answered ("Q1", "Q3"), in question order."""
-        labels = {e.block.label for e in self.entries
-                  if e.block is not None and e.block.kind == "question"}
-        return sorted(labels, key=lambda lbl: int(lbl[1:]) if lbl[1:].isdigit() else 0)
 
 
 @dataclass(slots=True)
@@ -256,6 +225,18 @@ class Summary:
     by_number: dict[int, QuestionStats] = field(default_factory=dict)
 
 
+class Layout(Protocol):
+    """Where a transcript's messages come from, and the order they are walked in."""
+
+    platforms: tuple[str, ...]  # the platforms of the shown messages, first seen first
+
+    def __len__(self) -> int: ...  # noqa: D105 - the public messages shown
+
+    def thread(self, block: Block) -> Iterator[Entry]: ...  # noqa: D102 - as Transcript's
+    def in_time_order(self) -> Iterator[Entry]: ...  # noqa: D102 - the scripted posts apart
+    def messages_of(self, participant: Participant) -> Iterator[Entry]: ...  # noqa: D102
+
+
 @dataclass(slots=True, eq=False, repr=False)
 class Transcript:
     """A session's public messages arranged for reading, with its summary."""
@@ -271,17 +252,16 @@ class Transcript:
     questions: list[Block]
     wrapup: Block
     unplaced: Block
-    entries: list[Entry]  # every public message shown, session time order
+    layout: Layout  # every public message shown, and how: walked through the traversals
     posts: list[Entry]  # the host's posts of scripted items (shown as headings), time order
     participants: list[Participant]  # everyone who posted, host included, by first message
     moderation_counts: dict[str, int]
     reposts: int = 0  # public retweets/reposts in the session (left out of the thread)
     roles: dict[tuple[str, str], str] = field(default_factory=dict)  # (platform, author) -> role
-    media: dict[tuple[str, str], int] = field(default_factory=dict)  # (platform, id) -> media
     summary: Summary = field(init=False)
 
     def __repr__(self) -> str:
-        return f"<Transcript of session {self.session.id}: {len(self.entries)} messages>"
+        return f"<Transcript of session {self.session.id}: {len(self.layout)} messages>"
 
     @property
     def blocks(self) -> list[Block]:
@@ -292,36 +272,30 @@ class Transcript:
         """Every public message, the host's scripted posts included, in time order."""
         return self.in_time_order()
 
-    # The traversals below are all a renderer may walk; what lies behind them (today the
-    # object graph, later a compact skeleton materialised in batches) is the model's affair.
+    # The traversals below are all a renderer may walk: entries are made from the layout's
+    # compact skeleton in batches while they are walked (bot/transcript/layout.py).
     def thread(self, block: Block) -> Iterator[Entry]:
         """The block's messages as shown, depth first: each top-level one, then its replies.
 
         Top-level messages come in display order (time, or most engaged first); `depth`
         says how deep each is shown and `shown_replies` how many sit directly below it.
         """
-        stack = list(reversed(block.answers))
-        pop, extend = stack.pop, stack.extend
-        while stack:
-            e = pop()
-            yield e
-            if e.replies:
-                extend(reversed(e.replies))
+        return self.layout.thread(block)
 
     def in_time_order(self) -> Iterator[Entry]:
         """Every public message, the host's scripted posts included, in time order."""
-        return heapq.merge(self.posts, self.entries,
+        return heapq.merge(self.posts, self.layout.in_time_order(),
                            key=lambda e: (e.msg.created, e.msg.platform, e.msg.id))
 
     def messages_of(self, participant: Participant) -> Iterator[Entry]:
         """One person's shown messages, in time order."""
-        return iter(participant.entries)
+        return self.layout.messages_of(participant)
 
     @property
     def platforms(self) -> tuple[str, ...]:
         """The session's platforms, then any other a shown message came from."""
         seen = dict.fromkeys(self.session.platforms)
-        seen.update(dict.fromkeys(e.msg.platform for e in self.entries))
+        seen.update(dict.fromkeys(self.layout.platforms))
         return tuple(seen)
 
     def local(self, when: datetime) -> datetime:

@@ -75,7 +75,6 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
     confidences: dict[float, float] = {}
     # Blank where the platform gave no count (never 0): see docs/transcript-schema.md.
     followers = {p.key: "" if p.followers is None else p.followers for p in t.participants}
-    media = t.media
     rows: list[tuple[object, ...]] = []
     for e in t.in_time_order():
         m = e.msg
@@ -127,7 +126,7 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
                 1 if m.redacted_text is not None else 0,
                 m.reactions,
                 e.reply_count,
-                media.get(m.key, 0),
+                e.media,
                 followers.get((m.platform, m.author_id), ""),
                 _cell(m.url),
                 _cell(e.text),

@@ -39,17 +39,25 @@ Pure functions of the transcript model. Definitions (also in docs/transcript-sch
 
 from __future__ import annotations
 
+import heapq
 import math
 import operator
 import re
 import statistics
 import sys
+from array import array
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from datetime import timedelta
 from itertools import chain, repeat
+from typing import TYPE_CHECKING
 
-from bot.transcript.model import Activity, Block, Entry, QuestionStats, Summary, Transcript
+from bot.archive.transcript_reads import Bone
+from bot.transcript.model import Activity, Block, QuestionStats, Summary, Transcript
+from bot.transcript.skeleton import IS_HOST, Skeleton, micros
+
+if TYPE_CHECKING:
+    from bot.transcript.layout import SkeletonLayout
 
 URL_RE = re.compile(
     r"https?://[^\s<>\"'\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]+", re.IGNORECASE
@@ -174,97 +182,102 @@ def tokens(text: str, hashtag: str) -> list[str]:
     return Tokenizer(hashtag)(text)
 
 
-def summarise(t: Transcript, *, top: int = 10) -> Summary:
-    """Compute the summary of a built transcript."""
-    distinct = Tokenizer(t.session.hashtag).distinct
+class Tally:
+    """What the summary counts while the transcript's skeleton is built, one message at a time.
+
+    Token lists are not kept (a million of them would not fit): each message's distinct
+    words count once into the document frequencies and into its questions' answer words,
+    and only how many there were is remembered. Representative answers re-read the few
+    texts they need, one question at a time (`summarise`).
+    """
+
+    def __init__(self, hashtag: str, blocks: int) -> None:
+        self.tokenizer = Tokenizer(hashtag)
+        self.df: Counter[str] = Counter()
+        self.docs = 0  # messages not by the host
+        self.ntok = array("H")  # distinct words of each message (0 for the host's)
+        self.answers = [array("i") for _ in range(blocks)]  # answers_of, per question block
+        self.words: list[Counter[str]] = [Counter() for _ in range(blocks)]
+        self.links: Counter[str] = Counter()
+        self.first_seen: dict[str, int] = {}
+
+    def add(self, i: int, bone: Bone, depth: int, home: int, others: list[int]) -> None:
+        """Count message `i`: `home` is its question block (or -1), `others` it answers too."""
+        text = bone.text
+        if "http" in text or "HTTP" in text:
+            for url in find_links(text):
+                self.links[url] += 1
+                self.first_seen.setdefault(url, i)
+        if bone.is_host:
+            self.ntok.append(0)
+            return
+        toks = self.tokenizer.distinct(strip_markup(text))
+        self.docs += 1
+        self.df.update(toks)
+        self.ntok.append(min(len(toks), 0xFFFF))
+        for b in ([home] if home >= 0 else []) + others:
+            self.answers[b].append(i)
+            if depth == 0:
+                self.words[b].update(toks)
+
+
+def summarise(t: Transcript, tally: Tally, layout: SkeletonLayout, *, top: int = 10) -> Summary:
+    """Compute the summary of a transcript from its skeleton and what `tally` counted."""
+    sk = layout.skeleton
     people = [p for p in t.participants if not p.is_host]
     returning = sum(1 for p in people if p.returning)
-
-    # One token list per message, reused by key terms and representative answers.
-    # Distinct words only (a chat message rarely repeats one, so binary term weights lose
-    # nothing), kept as tuples: a third of the memory of sets at 100k messages.
-    toks: dict[int, tuple[str, ...]] = {
-        e.index: distinct(strip_markup(e.text)) for e in t.entries if not e.msg.is_host
-    }
-    df = Counter(chain.from_iterable(toks.values()))
-    n_docs = max(1, len(toks))
-    idf = {w: math.log(n_docs / c) for w, c in df.items()}
+    n_docs = max(1, tally.docs)
+    idf = {w: math.log(n_docs / c) for w, c in tally.df.items()}
     pace = t.session.pace if t.session.rehearsal and t.session.pace > 0 else 1.0
 
-    answer_words = {b.number: _answer_words(b, toks) for b in t.questions}
+    answer_words = {b.number: tally.words[b.position] for b in t.questions}
     q_df = Counter(chain.from_iterable(set(c) for c in answer_words.values()))
     q_idf = {w: math.log((len(answer_words) + 1) / (c + 0.5)) for w, c in q_df.items()}
-    questions = [_question_stats(b, toks, idf, answer_words[b.number], q_idf, pace, t.roles)
-                 for b in t.questions]
+    questions = [_question_stats(t, b, tally, layout, idf, q_idf, pace) for b in t.questions]
 
-    links: Counter[str] = Counter()
-    first_seen: dict[str, int] = {}
-    for e in t.entries:
-        if "http" not in e.text and "HTTP" not in e.text:
-            continue
-        for url in find_links(e.text):
-            links[url] += 1
-            first_seen.setdefault(url, e.index)
-    ranked_links = sorted(links.items(), key=lambda kv: (-kv[1], first_seen[kv[0]]))
+    links = tally.links
+    ranked_links = sorted(links.items(), key=lambda kv: (-kv[1], tally.first_seen[kv[0]]))
 
     contributors = sorted(
-        ((p, len(p.entries)) for p in people), key=lambda pc: (-pc[1], pc[0].entries[0].index)
+        ((p, p.message_count) for p in people), key=lambda pc: (-pc[1], pc[0].first)
     )[:top]
-    received = replies_received(t)
+    received = replies_received(sk)
     replied = sorted(
-        ((p, received.get(p.key, 0)) for p in people if received.get(p.key, 0)),
-        key=lambda pc: (-pc[1], pc[0].entries[0].index))[:top]
-    from_people = sum(len(p.entries) for p in people)
+        ((p, received.get(p.number, 0)) for p in people if received.get(p.number, 0)),
+        key=lambda pc: (-pc[1], pc[0].first))[:top]
+    from_people = sum(p.message_count for p in people)
     known = [p.followers for p in people if p.followers is not None]
 
     s = Summary(
-        messages=len(t.entries),
+        messages=len(sk),
         participants=len(people),
         new_participants=len(people) - returning,
         returning_participants=returning,
-        host_messages=sum(1 for e in t.entries if e.msg.is_host),
+        host_messages=sum(1 for f in sk.flags if f & IS_HOST),
         questions=questions,
         links=ranked_links,
         top_contributors=contributors,
-        activity=activity(t, pace),
+        activity=activity(t, layout, pace),
         moderation=sorted((k, v) for k, v in t.moderation_counts.items() if v),
         messages_per_participant=round(from_people / len(people), 1) if people else 0.0,
         top_replied=replied,
         reposts=t.reposts,
         impressions=sum(known) if known else None,
         impressions_people=len(known),
-        media=sum(t.media.values()),
+        media=sum(sk.media),
         script_time=pace != 1.0,
     )
     s.by_number = {q.number: q for q in questions}
     return s
 
 
-def answers_of(b: Block) -> list[Entry]:
-    """Non-host messages answering question `b`, including those tagged for it elsewhere."""
-    own = [e for e in b.messages if not e.msg.is_host]
-    if b.also:
-        own = sorted(own + [e for e in b.also if not e.msg.is_host], key=lambda e: e.index)
-    return own
-
-
-def replies_received(t: Transcript) -> Counter[tuple[str, str]]:
-    """Public replies each person received from someone else."""
-    author = {(e.msg.platform, e.msg.id): e.author_key for e in t.entries}
-    got: Counter[tuple[str, str]] = Counter()
-    for e in t.entries:
-        if e.msg.reply_to is None:
-            continue
-        parent = author.get((e.msg.platform, e.msg.reply_to))
-        if parent is not None and parent != e.author_key:
-            got[parent] += 1
+def replies_received(sk: Skeleton) -> Counter[int]:
+    """Public replies each participant (by number) received from someone else."""
+    author, got = sk.author, Counter[int]()
+    for i, p in enumerate(sk.parent):
+        if p >= 0 and author[p] != author[i]:
+            got[author[p]] += 1
     return got
-
-
-def _answer_words(b: Block, toks: dict[int, tuple[str, ...]]) -> Counter[str]:
-    """How many top-level answers to `b` use each word."""
-    return Counter(chain.from_iterable(
-        toks.get(e.index, ()) for e in answers_of(b) if e.depth == 0))
 
 
 def role_mix(people: Collection[tuple[str, str]], roles: Mapping[tuple[str, str], str]
@@ -277,36 +290,65 @@ def role_mix(people: Collection[tuple[str, str]], roles: Mapping[tuple[str, str]
 
 
 def _question_stats(
-    b: Block, toks: dict[int, tuple[str, ...]], idf: dict[str, float],
-    words: Counter[str], q_idf: dict[str, float], pace: float = 1.0,
-    roles: Mapping[tuple[str, str], str] | None = None,
+    t: Transcript, b: Block, tally: Tally, layout: SkeletonLayout, idf: dict[str, float],
+    q_idf: dict[str, float], pace: float = 1.0,
 ) -> QuestionStats:
     assert b.number is not None
-    answers = answers_of(b)
-    first: dict[tuple[str, str], Entry] = {}
-    for e in answers:
-        first.setdefault(e.author_key, e)
+    sk = layout.skeleton
+    answers = tally.answers[b.position]  # answers_of(b): positions in time order
+    first: dict[int, int] = {}  # participant number -> their first answer
+    for i in answers:
+        first.setdefault(sk.author[i], i)
     median = None
     if b.posted_at is not None and first:
-        posted = b.posted_at
+        posted = micros(b.posted_at)
+        created = sk.created
         median = statistics.median(
-            max(0.0, (e.msg.created - posted) / timedelta(seconds=1)) * pace
-            for e in first.values()
+            max(0.0, (created[i] - posted) / 1_000_000) * pace for i in first.values()
         )
-    engaged = sorted(
-        (e for e in answers if e.engagement > 0), key=lambda e: (-e.engagement, e.index)
-    )
+    engaged = heapq.nsmallest(3, (i for i in answers if sk.engagement(i) > 0),
+                              key=lambda i: (-sk.engagement(i), i))
+    people = t.participants
+    depth = sk.depth
+    top_level = [i for i in answers if depth[i] == 0]
     return QuestionStats(
         number=b.number,
         label=b.label,
         answers=len(answers),
         participants=len(first),
         median_first_answer=median,
-        most_engaged=engaged[:3],
-        representative=representative(answers, toks, idf),
-        roles=role_mix(first, roles or {}),
-        key_terms=key_terms(words, q_idf, sum(1 for e in answers if e.depth == 0)),
+        most_engaged=list(layout.entries(engaged)),
+        representative=list(layout.entries(_representative_of(top_level, tally, layout, idf))),
+        roles=role_mix([people[a].key for a in first], t.roles),
+        key_terms=key_terms(tally.words[b.position], q_idf, len(top_level)),
     )
+
+
+def _representative_of(top_level: list[int], tally: Tally, layout: SkeletonLayout,
+                       idf: dict[str, float]) -> list[int]:
+    """`representative` for one question, reading back only the texts it needs."""
+    ntok, source, ref = tally.ntok, layout.source, layout.skeleton.ref
+    distinct = tally.tokenizer.distinct
+    pool = [i for i in top_level if ntok[i] >= 2]
+    # At least three different answers to choose from (usually the first three).
+    seen: set[tuple[str, ...]] = set()
+    for k in range(0, len(pool), 64):
+        chunk = pool[k:k + 64]
+        seen.update(distinct(strip_markup(x)) for x in source.texts([ref[i] for i in chunk]))
+        if len(seen) >= 3:
+            break
+    if len(seen) < 3:
+        return []
+    want = 3 if len(pool) >= 6 else 2
+    if len(pool) > POOL_LIMIT:
+        # An even sample across the hour represents a big question as well as all of it
+        # does, and keeps this linear in practice.
+        pool = pool[:: math.ceil(len(pool) / POOL_LIMIT)]
+    texts = source.texts([ref[i] for i in pool])
+    author = layout.skeleton.author
+    candidates = [(i, author[i], distinct(strip_markup(x))) for i, x in zip(pool, texts,
+                                                                        strict=True)]
+    return representative(candidates, idf, want=want)
 
 
 def key_terms(words: Counter[str], q_idf: dict[str, float], n_answers: int, k: int = 6
@@ -339,78 +381,72 @@ def _dot(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def representative(
-    answers: list[Entry],
-    toks: dict[int, tuple[str, ...]],
+    pool: list[tuple[int, int, tuple[str, ...]]],
     idf: dict[str, float],
     *,
+    want: int = 3,
     lam: float = 0.7,
-) -> list[Entry]:
+) -> list[int]:
     """2-3 different answers, from different people, that together cover what was said.
 
-    Maximal marginal relevance; none when there are fewer than three to choose from.
+    `pool` holds (position, author, distinct words) of the candidate answers in time
+    order. Maximal marginal relevance; positions of the picks, in time order.
     """
-    pool = [e for e in answers if e.depth == 0 and len(toks.get(e.index, ())) >= 2]
-    if len({toks[e.index] for e in pool}) < 3:
-        return []
-    want = 3 if len(pool) >= 6 else 2
-    if len(pool) > POOL_LIMIT:
-        # An even sample across the hour represents a big question as well as all of it
-        # does, and keeps this linear in practice.
-        pool = pool[:: math.ceil(len(pool) / POOL_LIMIT)]
-    vectors = [(e, _vector(toks[e.index], idf)) for e in pool]
-    vectors = [(e, v) for e, v in vectors if v]
+    vectors = [(i, a, _vector(toks, idf)) for i, a, toks in pool]
+    vectors = [(i, a, v) for i, a, v in vectors if v]
     centroid: dict[str, float] = {}
-    for _, v in vectors:
+    for _, _, v in vectors:
         for w, x in v.items():
             centroid[w] = centroid.get(w, 0.0) + x
     cnorm = math.sqrt(sum(x * x for x in centroid.values())) or 1.0
-    relevance = [(_dot(v, centroid) / cnorm, e, v) for e, v in vectors]
+    relevance = [(_dot(v, centroid) / cnorm, i, a, v) for i, a, v in vectors]
     # MMR only needs the front runners.
-    relevance = sorted(relevance, key=lambda r: (-r[0], r[1].index))[:SHORTLIST]
-    relevance.sort(key=lambda r: r[1].index)
-    chosen: list[tuple[Entry, dict[str, float]]] = []
+    relevance = sorted(relevance, key=lambda r: (-r[0], r[1]))[:SHORTLIST]
+    relevance.sort(key=lambda r: r[1])
+    chosen: list[tuple[int, int, dict[str, float]]] = []
     redundancy = [0.0] * len(relevance)
-    people = {e.author_key for _, e, _ in relevance}
+    people = {a for _, _, a, _ in relevance}
     while len(chosen) < want:
         best = None
         best_score = -math.inf
-        picked = {e.author_key for e, _ in chosen}
-        for i, (rel, e, _) in enumerate(relevance):
-            if redundancy[i] >= 0.9:  # a near-duplicate of a pick, or a pick itself
+        picked = {a for _, a, _ in chosen}
+        for k, (rel, _, a, _) in enumerate(relevance):
+            if redundancy[k] >= 0.9:  # a near-duplicate of a pick, or a pick itself
                 continue
-            if e.author_key in picked and len(picked) < len(people):
+            if a in picked and len(picked) < len(people):
                 continue  # another person's voice first
-            score = lam * rel - (1 - lam) * redundancy[i]
+            score = lam * rel - (1 - lam) * redundancy[k]
             if score > best_score:  # strict: the earliest answer wins a tie
-                best, best_score = i, score
+                best, best_score = k, score
         if best is None:
             break
-        _, e, v = relevance[best]
-        chosen.append((e, v))
+        _, i, a, v = relevance[best]
+        chosen.append((i, a, v))
         redundancy[best] = 1.0
-        for i, (_, _, other) in enumerate(relevance):
-            if redundancy[i] < 1.0:
-                redundancy[i] = max(redundancy[i], _dot(v, other))
-    return sorted((e for e, _ in chosen), key=lambda e: e.index)
+        for k, (_, _, _, other) in enumerate(relevance):
+            if redundancy[k] < 1.0:
+                redundancy[k] = max(redundancy[k], _dot(v, other))
+    return sorted(i for i, _, _ in chosen)
 
 
-def activity(t: Transcript, pace: float = 1.0) -> Activity:
+def activity(t: Transcript, layout: SkeletonLayout, pace: float = 1.0) -> Activity:
     """Public messages per minute from the session's start (or its first message).
 
     In a paced rehearsal the minutes are script minutes: a message 1 s into a rehearsal at
     pace 60 falls in minute 1, as it would have in the live hour.
     """
     start = t.session.started_at or t.session.scheduled_start
-    first = t.entries[0].msg.created if t.entries else start
+    created = layout.skeleton.created
+    first = next(layout.entries([0])).msg.created if created else start
     origin = min(start, first).replace(second=0, microsecond=0)
     minutes = max(1, t.length_minutes + int((start - origin) / timedelta(minutes=1)))
     minutes = min(minutes, MAX_MINUTES)
     counts = [0] * minutes
     base = origin.timestamp()
     per_minute = 60 / pace
-    for e in t.entries:
+    for us in created:
         # A straggler days later must not make a chart with thousands of empty minutes.
-        i = min(int((e.msg.created.timestamp() - base) // per_minute), MAX_MINUTES - 1)
+        i = min(int((us / 1_000_000 - base) // per_minute), MAX_MINUTES - 1)
         if i >= len(counts):
             counts.extend([0] * (i + 1 - len(counts)))
         counts[i] += 1

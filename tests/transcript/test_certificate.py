@@ -14,6 +14,7 @@ from bot.transcript.certificate import (
     sections,
 )
 from tests.transcript import sample as S
+from tests.transcript import walk
 
 
 def transcript():  # type: ignore[no-untyped-def]
@@ -38,10 +39,10 @@ def test_page_holds_the_facts_every_message_and_the_four_prompts() -> None:
     page = render_certificate(t, cal)
     assert "Cal" in page and "NHS Social Media chat" in page and "#NHSSM" in page
     assert "Wednesday 7 January 2026, 20:00 GMT" in page and "1 hour" in page
-    for e in cal.entries:
+    for e in walk.of(t, cal):
         assert S.DELETED_TEXT not in page  # deleted messages are not evidence
         assert e.text.split()[0] in page
-    assert f"posting {len(cal.entries)} messages" in page
+    assert f"posting {cal.message_count} messages" in page
     for prompt in NMC_PROMPTS:
         assert prompt in page
     assert "<script" not in page and "http://" not in page.split("<body>")[0]

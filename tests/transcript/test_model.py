@@ -7,6 +7,7 @@ from dataclasses import replace
 from bot.transcript import build_transcript
 from bot.transcript.model import MAX_DEPTH, Transcript
 from tests.transcript import sample as S
+from tests.transcript import walk
 
 
 def build(**kw: object) -> Transcript:
@@ -20,37 +21,37 @@ def ids(entries: object) -> list[str]:
 
 def test_sections_and_placement() -> None:
     t = build()
-    assert ids(t.welcome.messages) == ["m1", "m2"]
+    assert ids(walk.messages(t, t.welcome)) == ["m1", "m2"]
     assert [b.label for b in t.questions] == ["Q1", "Q2", "Q3"]
-    assert ids(t.questions[0].answers) == ["m3", "m4", "m8", "d1"]
-    assert ids(t.questions[1].answers) == ["m11", "m12", "m13", "m14", "m15"]
+    assert ids(walk.answers(t, t.questions[0])) == ["m3", "m4", "m8", "d1"]
+    assert ids(walk.answers(t, t.questions[1])) == ["m11", "m12", "m13", "m14", "m15"]
     # The host's commentary lands in the question live at the time, marked as host.
-    assert ids(t.questions[2].answers) == ["m17", "m18", "m19", "m20"]
-    assert t.questions[2].answers[-1].msg.is_host
-    assert ids(t.wrapup.messages) == ["m22"]
-    assert ids(t.unplaced.messages) == ["m21"]
+    assert ids(walk.answers(t, t.questions[2])) == ["m17", "m18", "m19", "m20"]
+    assert walk.answers(t, t.questions[2])[-1].msg.is_host
+    assert ids(walk.messages(t, t.wrapup)) == ["m22"]
+    assert ids(walk.messages(t, t.unplaced)) == ["m21"]
     # The stored copy of the scripted Q1 post is the heading, not a message.
-    assert "w-q1" not in ids(t.entries)
+    assert "w-q1" not in ids(walk.entries(t))
 
 
 def test_removed_messages_are_left_out() -> None:
     t = build()
-    shown = set(ids(t.entries))
+    shown = set(ids(walk.entries(t)))
     assert not shown & {"m7", "m9", "m10"}
-    assert len(t.entries) == 20
+    assert len(walk.entries(t)) == 20
 
 
 def test_reply_trees() -> None:
     t = build()
-    q1 = {e.msg.id: e for e in t.questions[0].messages}
-    assert ids(q1["m3"].replies) == ["m5"]
-    assert ids(q1["m5"].replies) == ["m6"]
+    q1 = {e.msg.id: e for e in walk.messages(t, t.questions[0])}
+    assert ids(walk.replies(t, q1["m3"])) == ["m5"]
+    assert ids(walk.replies(t, q1["m5"])) == ["m6"]
     assert [q1[k].depth for k in ("m3", "m5", "m6")] == [0, 1, 2]
     assert q1["m3"].reply_count == 2 and q1["m5"].reply_count == 1
     # A reply to a deleted answer is still shown, attached to the question.
     assert q1["m8"].depth == 0 and q1["m8"].parent_removed
-    q2 = {e.msg.id: e for e in t.questions[1].messages}
-    assert ids(q2["m12"].replies) == ["m16"]
+    q2 = {e.msg.id: e for e in walk.messages(t, t.questions[1])}
+    assert ids(walk.replies(t, q2["m12"])) == ["m16"]
 
 
 def test_reply_to_message_under_another_question_says_whom_it_answers() -> None:
@@ -58,18 +59,18 @@ def test_reply_to_message_under_another_question_says_whom_it_answers() -> None:
         S.msg("x1", 30, "Kim", "A2 building on Bea's A1 #NHSSM", reply_to="m3", **S.q(2))
     ]
     t = build_transcript(S.session(), S.items(), msgs)
-    x1 = next(e for e in t.questions[1].answers if e.msg.id == "x1")
+    x1 = next(e for e in walk.answers(t, t.questions[1]) if e.msg.id == "x1")
     assert x1.reply_to_name == "Bea" and x1.depth == 0
     # It still counts as engagement for the message it answers.
-    assert next(e for e in t.entries if e.msg.id == "m3").reply_count == 3
+    assert next(e for e in walk.entries(t) if e.msg.id == "m3").reply_count == 3
 
 
 def test_engaged_order() -> None:
     t = build(order="engaged")
-    assert ids(t.questions[1].answers)[:2] == ["m11", "m12"]  # 3 reactions, then 1 reply
+    assert ids(walk.answers(t, t.questions[1]))[:2] == ["m11", "m12"]  # 3 reactions, then 1 reply
     timed = build()
-    engaged = t.questions[0].answers
-    assert sorted(ids(engaged)) == sorted(ids(timed.questions[0].answers))
+    engaged = walk.answers(t, t.questions[0])
+    assert sorted(ids(engaged)) == sorted(ids(walk.answers(timed, timed.questions[0])))
     assert [e.engagement for e in engaged] == sorted((e.engagement for e in engaged), reverse=True)
 
 
@@ -117,10 +118,10 @@ def test_key_terms_and_representative_answers() -> None:
 def test_participants_view() -> None:
     t = build()
     bea = next(p for p in t.participants if p.name == "Bea")
-    assert ids(bea.entries) == ["m1", "m3", "m6", "m11", "m16", "m22"]
+    assert ids(walk.of(t, bea)) == ["m1", "m3", "m6", "m11", "m16", "m22"]
     assert bea.returning
     host = next(p for p in t.participants if p.is_host)
-    assert not host.returning and ids(host.entries) == ["m20"]
+    assert not host.returning and ids(walk.of(t, host)) == ["m20"]
 
 
 def test_deep_reply_chain_is_capped_without_recursion() -> None:
@@ -130,10 +131,10 @@ def test_deep_reply_chain_is_capped_without_recursion() -> None:
         for i in range(1, 5000)
     ]
     t = build_transcript(S.session(), S.items(), chain)
-    root = t.questions[0].answers[0]
+    root = walk.answers(t, t.questions[0])[0]
     assert root.reply_count == 4999
-    assert max(e.depth for e in t.entries) == MAX_DEPTH
-    assert sum(1 for _ in root.walk()) == 5000
+    assert max(e.depth for e in walk.entries(t)) == MAX_DEPTH
+    assert sum(1 for _ in t.thread(root.block)) == 5000
 
 
 def test_tag_style_t_rehearsal_and_empty_session() -> None:
@@ -147,7 +148,7 @@ def test_retweets_and_duplicates() -> None:
     m = S.messages()
     rt = replace(m[3], id="rt1", kind="retweet", text="RT @bea: " + m[3].text)
     t = build_transcript(S.session(), S.items(), [*m, rt, m[3]])
-    assert "rt1" not in ids(t.entries) and len(t.entries) == 20
+    assert "rt1" not in ids(walk.entries(t)) and len(walk.entries(t)) == 20
 
 
 def test_unknown_time_zone_falls_back_to_utc() -> None:
