@@ -12,8 +12,7 @@ written as they are.
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
@@ -48,6 +47,8 @@ COLUMNS = [
     "text",
 ]
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+# What makes csv.writer quote a cell (delimiter, quote character, the "\n" line end).
+_NEEDS_QUOTES = re.compile('[,"\n]').search
 
 
 def _cell(value: str | None) -> str:
@@ -62,36 +63,49 @@ def render_csv(t: Transcript) -> str:
     return "".join(iter_csv(t))
 
 
+def csv_field(value: str) -> str:
+    """A text cell exactly as `csv.writer` (excel dialect, line feed line ends) writes it.
+
+    Quoted, with quotes doubled, when it holds a comma, a quote or a line feed; as it is
+    otherwise. Written by hand because csv.writer's per-cell work was most of the CSV's cost.
+    """
+    if _NEEDS_QUOTES(value) is None:
+        return value
+    return '"' + value.replace('"', '""') + '"'
+
+
 def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
     """The CSV in chunks of rows, so it can be streamed to disk."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS)
-    # Values that repeat across rows (a person's name cells, a block's columns, a zone
-    # offset) are worked out once; at 100k rows the per-row Python work is the cost.
-    cells: dict[str | None, str] = {}
-    blocks: dict[Block | None, tuple[str, str]] = {}
+    yield ",".join(map(csv_field, COLUMNS)) + "\n"
+    # Values that repeat across rows (a person's cells, a block's columns, a zone offset,
+    # a platform or method name) are encoded once; at 100k rows the per-row work is the cost.
+    words: dict[str, str] = {}  # few distinct values: platform, method, kind
+    people: dict[tuple[str, str, str | None, str, bool], str] = {}
+    blocks: dict[Block | None, tuple[str, str]] = {}  # section and question columns
     utc_like: dict[tzinfo | None, bool] = {}
     confidences: dict[float, float] = {}
     # Blank where the platform gave no count (never 0): see docs/transcript-schema.md.
     followers = {p.key: "" if p.followers is None else p.followers for p in t.participants}
-    rows: list[tuple[object, ...]] = []
+    rows: list[str] = []
     for e in t.in_time_order():
         m = e.msg
         b = e.block
         bcols = blocks.get(b)
         if bcols is None:
             bcols = blocks[b] = (
-                b.kind if b is not None else "unplaced",
-                b.label if b is not None and b.kind == "question" else "",
-            )
-        name, handle = m.author_name, m.author_handle
-        name_cell = cells.get(name)
-        if name_cell is None:
-            name_cell = cells[name] = _cell(name)
-        handle_cell = cells.get(handle)
-        if handle_cell is None:
-            handle_cell = cells[handle] = _cell(handle)
+                (csv_field(b.kind), csv_field(b.label) if b.kind == "question" else "")
+                if b is not None else ("unplaced", ""))
+        section, question = bcols
+        who = (m.author_id, m.author_name, m.author_handle, e.role, m.is_host)
+        person = people.get(who)
+        if person is None:
+            person = people[who] = ",".join((
+                csv_field(m.author_id), csv_field(_cell(m.author_name)),
+                csv_field(_cell(m.author_handle)), csv_field(_cell(e.role)),
+                "1" if m.is_host else "0"))
+        platform = words.get(m.platform) or words.setdefault(m.platform, csv_field(m.platform))
+        method = words.get(m.method) or words.setdefault(m.method, csv_field(m.method))
+        kind = words.get(e.kind) or words.setdefault(e.kind, csv_field(e.kind))
         created = m.created.isoformat()
         loc = e.local
         zone = loc.tzinfo
@@ -103,43 +117,20 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
         conf = confidences.get(m.confidence)
         if conf is None:
             conf = confidences[m.confidence] = round(m.confidence, 2)
+        extra = "/".join(map(str, m.extra_questions)) if m.extra_questions else ""
+        edited = m.edited.isoformat() if m.edited else ""
         rows.append(
-            (
-                created,
-                local,
-                m.platform,
-                m.id,
-                m.author_id,
-                name_cell,
-                handle_cell,
-                _cell(e.role),
-                1 if m.is_host else 0,
-                bcols[0],
-                e.kind,
-                bcols[1],
-                "/".join(map(str, m.extra_questions)) if m.extra_questions else "",
-                m.method,
-                conf,
-                m.reply_to or "",
-                e.depth,
-                m.edited.isoformat() if m.edited else "",
-                1 if m.redacted_text is not None else 0,
-                m.reactions,
-                e.reply_count,
-                e.media,
-                followers.get((m.platform, m.author_id), ""),
-                _cell(m.url),
-                _cell(e.text),
-            )
+            f"{created},{local},{platform},{csv_field(m.id)},{person},{section},{kind},{question},"
+            f"{extra},{method},{conf},"
+            f"{csv_field(m.reply_to) if m.reply_to else ''},{e.depth},{edited},"
+            f"{1 if m.redacted_text is not None else 0},{m.reactions},{e.reply_count},"
+            f"{e.media},{followers.get((m.platform, m.author_id), '')},"
+            f"{csv_field(_cell(m.url))},{csv_field(_cell(e.text))}\n"
         )
         if len(rows) >= rows_per_chunk:
-            w.writerows(rows)
+            yield "".join(rows)
             rows.clear()
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    w.writerows(rows)
-    yield buf.getvalue()
+    yield "".join(rows)
 
 
 def _utc_like(zone: tzinfo | None, sample: datetime) -> bool:
