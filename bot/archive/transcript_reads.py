@@ -161,6 +161,15 @@ def texts_by_rowid(conn: sqlite3.Connection, rowids: Iterable[int]) -> dict[int,
     return dict(cursor.fetchall())
 
 
+def ids_by_rowid(conn: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, str]:
+    """Rowid -> the message's platform id."""
+    wanted = orjson.dumps(list(rowids)).decode()
+    cursor = conn.execute(
+        "select rowid, id from messages where rowid in (select value from json_each(?))",
+        [wanted])
+    return dict(cursor.fetchall())
+
+
 def _prefixed(table: str) -> str:
     return ", ".join(f"{table}.{c.strip()}" for c in COLUMNS.split(","))
 

@@ -40,6 +40,10 @@ class Source(Protocol):
         """The public text of each message of `refs`, in order."""
         ...
 
+    def ids(self, refs: Sequence[int]) -> list[str]:
+        """The platform id of each message of `refs`, in order."""
+        ...
+
 
 class SkeletonLayout:
     """A session's public messages as a skeleton, made into entries batch by batch."""
@@ -57,6 +61,7 @@ class SkeletonLayout:
         self._by_author: tuple[array[int], array[int]] | None = None
         self._kept: list[Entry] | None = None
         self._ahead: tuple[int, list[Entry]] | None = None  # (first, entries) read ahead
+        self._ids: tuple[int, list[str]] | None = None  # (first, ids) read ahead
         if source.keeps:
             self._kept = self._make(range(len(skeleton)))
 
@@ -108,6 +113,29 @@ class SkeletonLayout:
         if self._kept is not None:
             return self.entries(order[start[n]:start[n + 1]])
         return self._read_ahead(order, start[n], start[n + 1])
+
+    def message_ids_of(self, participant: Participant) -> Iterator[str]:
+        """The platform ids of one person's shown messages, in time order."""
+        if self._by_author is None:
+            self._by_author = self.skeleton.by_author(len(self.people))
+        start, order = self._by_author
+        n = participant.number
+        if self._kept is not None:
+            return (e.msg.id for e in self.entries(order[start[n]:start[n + 1]]))
+        return self._ids_ahead(order, start[n], start[n + 1])
+
+    def _ids_ahead(self, order: array[int], lo: int, hi: int) -> Iterator[str]:
+        """order[lo:hi] as platform ids, read ten batches ahead (ids are small)."""
+        at, ref = lo, self.skeleton.ref
+        while at < hi:
+            ahead = self._ids
+            if ahead is None or not ahead[0] <= at < ahead[0] + len(ahead[1]):
+                ahead = self._ids = (at, self.source.ids(
+                    [ref[i] for i in order[at:at + 10 * BATCH]]))
+            first, ids = ahead
+            end = min(hi, first + len(ids))
+            yield from ids[at - first:end - first]
+            at = end
 
     def _read_ahead(self, order: array[int], lo: int, hi: int) -> Iterator[Entry]:
         """order[lo:hi] as entries, reading a batch ahead into the next people's messages.

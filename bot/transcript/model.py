@@ -235,6 +235,7 @@ class Layout(Protocol):
     def thread(self, block: Block) -> Iterator[Entry]: ...  # noqa: D102 - as Transcript's
     def in_time_order(self) -> Iterator[Entry]: ...  # noqa: D102 - the scripted posts apart
     def messages_of(self, participant: Participant) -> Iterator[Entry]: ...  # noqa: D102
+    def message_ids_of(self, participant: Participant) -> Iterator[str]: ...  # noqa: D102
 
 
 @dataclass(slots=True, eq=False, repr=False)
@@ -290,6 +291,10 @@ class Transcript:
     def messages_of(self, participant: Participant) -> Iterator[Entry]:
         """One person's shown messages, in time order."""
         return self.layout.messages_of(participant)
+
+    def message_ids_of(self, participant: Participant) -> Iterator[str]:
+        """The platform ids of one person's shown messages, in time order (no entries made)."""
+        return self.layout.message_ids_of(participant)
 
     @property
     def platforms(self) -> tuple[str, ...]:

@@ -187,7 +187,7 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
                 "host": p.is_host,
                 "returning": p.returning,
                 "followers": p.followers,
-                "messages": [e.msg.id for e in t.messages_of(p)],
+                "messages": list(t.message_ids_of(p)),
             }
             for p in t.participants
         ),

@@ -15,6 +15,7 @@ from bot.archive import Archive
 from bot.archive.records import StoredMessage
 from bot.archive.transcript_reads import (
     Bone,
+    ids_by_rowid,
     item_posts,
     messages_by_rowid,
     repost_count,
@@ -94,6 +95,10 @@ class MemorySource:
         """The public text of each message."""
         return [self.public[r].public_text for r in refs]
 
+    def ids(self, refs: Sequence[int]) -> list[str]:
+        """The platform id of each message."""
+        return [self.public[r].id for r in refs]
+
 
 class ArchiveSource:
     """A session read from the archive: bones in one pass, full rows in batches by rowid."""
@@ -126,4 +131,9 @@ class ArchiveSource:
     def texts(self, refs: Sequence[int]) -> list[str]:
         """The public texts of the messages with these rowids, in order."""
         rows = texts_by_rowid(self.conn, refs)
+        return [rows[r] for r in refs]
+
+    def ids(self, refs: Sequence[int]) -> list[str]:
+        """The platform ids of the messages with these rowids, in order."""
+        rows = ids_by_rowid(self.conn, refs)
         return [rows[r] for r in refs]

@@ -200,6 +200,10 @@ class Tally:
         self.words: list[Counter[str]] = [Counter() for _ in range(blocks)]
         self.links: Counter[str] = Counter()
         self.first_seen: dict[str, int] = {}
+        # Word lists waiting to be counted: a few thousand at a time in one C call each,
+        # instead of one Counter.update per message. (Counter, lists of word tuples)
+        self._pending: list[tuple[Counter[str], list[tuple[str, ...]]]] = [
+            (c, []) for c in (self.df, *self.words)]
 
     def add(self, i: int, bone: Bone, depth: int, home: int, others: list[int]) -> None:
         """Count message `i`: `home` is its question block (or -1), `others` it answers too."""
@@ -213,17 +217,32 @@ class Tally:
             return
         toks = self.tokenizer.distinct(strip_markup(text))
         self.docs += 1
-        self.df.update(toks)
+        pending = self._pending
+        pending[0][1].append(toks)
         self.ntok.append(min(len(toks), 0xFFFF))
-        for b in ([home] if home >= 0 else []) + others:
+        if home >= 0:
+            self.answers[home].append(i)
+            if depth == 0:
+                pending[home + 1][1].append(toks)
+        for b in others:
             self.answers[b].append(i)
             if depth == 0:
-                self.words[b].update(toks)
+                pending[b + 1][1].append(toks)
+        if len(pending[0][1]) >= 4096:
+            self.flush()
+
+    def flush(self) -> None:
+        """Count the words still waiting (call before reading `df` or `words`)."""
+        for counter, waiting in self._pending:
+            if waiting:
+                counter.update(chain.from_iterable(waiting))
+                waiting.clear()
 
 
 def summarise(t: Transcript, tally: Tally, layout: SkeletonLayout, *, top: int = 10) -> Summary:
     """Compute the summary of a transcript from its skeleton and what `tally` counted."""
     sk = layout.skeleton
+    tally.flush()
     people = [p for p in t.participants if not p.is_host]
     returning = sum(1 for p in people if p.returning)
     n_docs = max(1, tally.docs)

@@ -28,6 +28,7 @@ from bot.records import Author, Event, Message
 from bot.testing.crowd import archived_session
 from bot.transcript.build import assemble, build_transcript, item_post_ids
 from bot.transcript.layout import BATCH
+from bot.transcript.model import Transcript
 from bot.transcript.sources import ArchiveSource, MemorySource
 from tests.transcript import walk
 from tests.web.conftest import make_script
@@ -76,24 +77,26 @@ def busy_archive(tmp_path: Path, seed: int, n: int = 400, *, forward_only: bool 
     return archive, sid
 
 
-def fingerprint(t: object) -> list[tuple[object, ...]]:
+def fingerprint(t: Transcript) -> list[tuple[object, ...]]:
     """Everything a renderer can see of each entry, walked through every traversal."""
     out: list[tuple[object, ...]] = []
-    for b in t.blocks:  # type: ignore[attr-defined]
+    for b in t.blocks:
         out += [(b.label, b.message_count, b.answer_count, [e.index for e in b.also])]
         out += [(e.index, e.msg, e.text, e.local, e.depth, e.shown_replies, e.reply_count,
                  e.reply_to_name, e.parent_removed, e.kind, e.role, e.media, e.block.label)
-                for e in t.thread(b)]  # type: ignore[attr-defined]
-    for p in t.participants:  # type: ignore[attr-defined]
+                for e in t.thread(b)]
+    for p in t.participants:
+        shown = list(t.messages_of(p))
+        assert list(t.message_ids_of(p)) == [e.msg.id for e in shown]
         out.append((p.key, p.message_count, p.reactions, p.question_labels, p.followers,
-                    [e.index for e in t.messages_of(p)]))  # type: ignore[attr-defined]
-    out.append(tuple(e.index for e in t.in_time_order()))  # type: ignore[attr-defined]
+                    [e.index for e in shown]))
+    out.append(tuple(e.index for e in t.in_time_order()))
     return out
 
 
-def summary_view(t: object) -> tuple[object, ...]:
+def summary_view(t: Transcript) -> tuple[object, ...]:
     """The summary with entries and people as what identifies them."""
-    s = t.summary  # type: ignore[attr-defined]
+    s = t.summary
     questions = [(q.number, q.answers, q.participants, q.median_first_answer, q.key_terms,
                   q.roles, [e.index for e in q.most_engaged],
                   [e.index for e in q.representative]) for q in s.questions]
