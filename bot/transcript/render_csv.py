@@ -47,8 +47,10 @@ COLUMNS = [
     "text",
 ]
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
-# What makes csv.writer quote a cell (delimiter, quote character, the "\n" line end).
-_NEEDS_QUOTES = re.compile('[,"\n]').search
+# What makes a cell quoted: what makes csv.writer quote it (delimiter, quote character, the
+# "\n" line end), and a carriage return, which csv.writer leaves bare when rows end in a
+# line feed: readers (spreadsheets, csv.reader) would end the row there, splitting it.
+_NEEDS_QUOTES = re.compile('[,"\r\n]').search
 
 
 def _cell(value: str | None) -> str:
@@ -64,10 +66,11 @@ def render_csv(t: Transcript) -> str:
 
 
 def csv_field(value: str) -> str:
-    """A text cell exactly as `csv.writer` (excel dialect, line feed line ends) writes it.
+    """A text cell as `csv.writer` (excel dialect, line feed line ends) writes it, safer.
 
-    Quoted, with quotes doubled, when it holds a comma, a quote or a line feed; as it is
-    otherwise. Written by hand because csv.writer's per-cell work was most of the CSV's cost.
+    Quoted, with quotes doubled, when it holds a comma, a quote, a line feed or a carriage
+    return (which csv.writer leaves bare); as it is otherwise. Written by hand because
+    csv.writer's per-cell work was most of the CSV's cost.
     """
     if _NEEDS_QUOTES(value) is None:
         return value
