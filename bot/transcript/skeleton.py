@@ -67,6 +67,9 @@ class Skeleton:
         # Replies shown directly below each message, as offsets into `shown` (CSR).
         self.shown_start = array("i")
         self.shown = array("i")
+        # While messages are added: the message whose shown replies hold each one (-1 for
+        # top-level), from which `finish` lays out `shown`.
+        self._holder = array("i")
 
     def __len__(self) -> int:
         return len(self.ref)
@@ -87,12 +90,8 @@ class Skeleton:
         self.depth.append(self._place(i, bone.parent))
         return i
 
-    _holder: array[int]
-
     def _place(self, i: int, p: int) -> int:
         """Where message i is shown below its parent p: returns its depth."""
-        if i == 0:
-            self._holder = array("i")
         holder = self._holder
         if p < 0 or p >= i:  # no public, older parent: top-level
             holder.append(-1)
@@ -113,8 +112,6 @@ class Skeleton:
     def finish(self) -> None:
         """Count engagement and lay out the shown replies, once every message is in."""
         n = len(self.ref)
-        if n == 0:
-            self._holder = array("i")
         parent, counts = self.parent, array("i", bytes(4 * n))
         # Newest first, so each reply's own count is complete before it is added to its
         # parent's; only older parents count (a newer "parent" is bad data, not a thread).
@@ -137,7 +134,7 @@ class Skeleton:
                 shown[fill[h]] = i
                 fill[h] += 1
         self.shown_start, self.shown = start, shown
-        del self._holder
+        self._holder = array("i")  # only needed while messages are added
 
     def engagement(self, i: int) -> int:
         """Public replies anywhere below message i plus its reactions."""
