@@ -32,6 +32,7 @@ from bot.gc_pause import gc_paused
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from bot.transcript.model import Transcript
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,36 @@ def attribute_in_place(archive: Archive, session: SessionRow, items: Sequence[It
 IN_MEMORY_LIMIT = 100_000
 
 
+def attributed_transcript(archive: Archive, session: SessionRow, *,
+                          in_memory_limit: int = IN_MEMORY_LIMIT) -> Transcript:
+    """Attribute the session, then build its transcript: in memory, or from the archive.
+
+    Up to `in_memory_limit` messages the session is read once into memory; above it, it is
+    attributed in place and the transcript reads the archive in batches while walked.
+    """
+    from bot.transcript.build import assemble, item_post_ids
+    from bot.transcript.layout import Source
+    from bot.transcript.sources import ArchiveSource, MemorySource
+
+    items = archive.items(session.id)
+    source: Source
+    if archive.message_count(session.id) <= in_memory_limit:
+        source = MemorySource(attributed_messages(archive, session, items),
+                              item_post_ids(items), archive.reach(session.id))
+    else:
+        attribute_in_place(archive, session, items)
+        source = ArchiveSource(archive, session.id, item_post_ids(items))
+    return assemble(
+        session,
+        items,
+        source,
+        previous_participants=archive.participants_before(session.chat_id,
+                                                          session.scheduled_start),
+        moderation_counts=archive.moderation_counts(session.id),
+        roles=archive.roles(session.chat_id),
+    )
+
+
 @gc_paused  # the whole render: reading, attribution and building allocate per message too
 def publish_session(
     archive: Archive,
@@ -162,30 +193,11 @@ def publish_session(
     Only `Publisher` calls this: it picks the thread, the lock and the settings.
     """
     from bot.transcript import write_transcript
-    from bot.transcript.build import assemble, item_post_ids
-    from bot.transcript.layout import Source
-    from bot.transcript.sources import ArchiveSource, MemorySource
 
     session = archive.session(session_id)
     claim_window(archive, session, lead_in_minutes=lead_in_minutes,
                  late_window_minutes=late_window_minutes)
-    items = archive.items(session_id)
-    source: Source
-    if archive.message_count(session_id) <= in_memory_limit:
-        source = MemorySource(attributed_messages(archive, session, items),
-                              item_post_ids(items), archive.reach(session_id))
-    else:
-        attribute_in_place(archive, session, items)
-        source = ArchiveSource(archive, session_id, item_post_ids(items))
-    transcript = assemble(
-        session,
-        items,
-        source,
-        previous_participants=archive.participants_before(session.chat_id,
-                                                          session.scheduled_start),
-        moderation_counts=archive.moderation_counts(session_id),
-        roles=archive.roles(session.chat_id),
-    )
+    transcript = attributed_transcript(archive, session, in_memory_limit=in_memory_limit)
     directory = out_dir or session_dir(transcripts_dir, session)
     files = write_transcript(transcript, directory, formats=formats)
     if out_dir is None:
@@ -303,31 +315,23 @@ class Publisher:
             self._worker = None
 
 
-def build_certificate(archive: Archive, session_id: int, platform: str, user: str
-                      ) -> tuple[str, str]:
+def build_certificate(archive: Archive, session_id: int, platform: str, user: str, *,
+                      in_memory_limit: int = IN_MEMORY_LIMIT) -> tuple[str, str]:
     """One participant's CPD certificate: (file name, HTML). Blocking: call off the loop.
 
     Built from the archive like every transcript, so it shows exactly what the public
     transcript shows of them (redactions applied, hidden and deleted messages left out).
     Raises CertificateError when the person posted nothing public in the session.
     """
-    from bot.transcript import build_transcript
     from bot.transcript.certificate import (
         certificate_filename,
         find_participant,
         render_certificate,
     )
 
-    session = archive.session(session_id)
-    attribute_session(archive, session_id)  # as publishing does: the same grouping
-    transcript = build_transcript(
-        session, archive.items(session_id), archive.messages(session_id),
-        previous_participants=archive.participants_before(session.chat_id,
-                                                          session.scheduled_start),
-        moderation_counts=archive.moderation_counts(session_id),
-        roles=archive.roles(session.chat_id),
-        reach=archive.reach(session_id),
-    )
+    # Attributed as publishing does (the same grouping), read the same way.
+    transcript = attributed_transcript(archive, archive.session(session_id),
+                                       in_memory_limit=in_memory_limit)
     person = find_participant(transcript, platform, user)
     return certificate_filename(person.author_id), render_certificate(transcript, person)
 

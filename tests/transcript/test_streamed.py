@@ -23,7 +23,12 @@ from hypothesis import strategies as st
 from bot import publishing
 from bot.archive import Archive
 from bot.attribution import UNPLACED
-from bot.publishing import attribute_session, attributed_messages, publish_session
+from bot.publishing import (
+    attribute_session,
+    attributed_messages,
+    build_certificate,
+    publish_session,
+)
 from bot.records import Author, Event, Message
 from bot.testing.crowd import archived_session
 from bot.transcript.build import assemble, build_transcript, item_post_ids
@@ -193,3 +198,15 @@ def test_attribution_in_place_stores_what_attribute_session_stores(
     assert results[0] == results[1]
     assert len({v for v in results[0].values()}) > 5
     assert len(fallbacks) == (0 if seed == 1 else 1)
+
+
+def test_a_certificate_reads_the_archive_the_same_way(tmp_path: Path) -> None:
+    """A certificate of a big session (streamed) is the page of a small one (in memory)."""
+    archive, sid = busy_archive(tmp_path, 5)
+    try:
+        pages = {limit: build_certificate(archive, sid, "web", "person3", in_memory_limit=limit)
+                 for limit in (10**9, 0)}
+        assert pages[0] == pages[10**9]
+        assert "Person 3" in pages[0][1]
+    finally:
+        archive.close()
