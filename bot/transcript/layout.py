@@ -104,25 +104,27 @@ class SkeletonLayout:
         """Every public message shown, in session time order (scripted posts apart)."""
         return self.entries(range(len(self.skeleton)))
 
-    def messages_of(self, participant: Participant) -> Iterator[Entry]:
-        """One person's shown messages, in time order."""
+    def _authored(self, participant: Participant) -> tuple[array[int], int, int]:
+        """Where one person's messages sit in the by-author order: (order, first, end)."""
         if self._by_author is None:
             self._by_author = self.skeleton.by_author(len(self.people))
         start, order = self._by_author
         n = participant.number
+        return order, start[n], start[n + 1]
+
+    def messages_of(self, participant: Participant) -> Iterator[Entry]:
+        """One person's shown messages, in time order."""
+        order, first, end = self._authored(participant)
         if self._kept is not None:
-            return self.entries(order[start[n]:start[n + 1]])
-        return self._read_ahead(order, start[n], start[n + 1])
+            return self.entries(order[first:end])
+        return self._read_ahead(order, first, end)
 
     def message_ids_of(self, participant: Participant) -> Iterator[str]:
         """The platform ids of one person's shown messages, in time order."""
-        if self._by_author is None:
-            self._by_author = self.skeleton.by_author(len(self.people))
-        start, order = self._by_author
-        n = participant.number
+        order, first, end = self._authored(participant)
         if self._kept is not None:
-            return (e.msg.id for e in self.entries(order[start[n]:start[n + 1]]))
-        return self._ids_ahead(order, start[n], start[n + 1])
+            return (e.msg.id for e in self.entries(order[first:end]))
+        return self._ids_ahead(order, first, end)
 
     def _ids_ahead(self, order: array[int], lo: int, hi: int) -> Iterator[str]:
         """order[lo:hi] as platform ids, read ten batches ahead (ids are small)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -264,3 +265,16 @@ def dump(archive: Archive) -> dict[str, Any]:
     out["fts"] = sorted([term, keys[doc], col, offset] for term, doc, col, offset in terms)
     conn.execute("drop table temp.fts_terms")
     return out
+
+
+def import_twice(archive: Archive, run: Callable[[Archive], Any]) -> tuple[list[Any], list[Any]]:
+    """Import twice into `archive`: the reports, and a dump after each run.
+
+    Dumped after each run, not only the last: a second import repairs what a first one got
+    wrong, which a dump of the end state alone would hide.
+    """
+    reports, dumps = [], []
+    for _ in range(2):
+        reports.append(run(archive))
+        dumps.append(dump(archive))
+    return reports, dumps

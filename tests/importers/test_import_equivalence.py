@@ -23,7 +23,7 @@ from bot.archive import Archive
 from bot.platforms.discord.importer import import_discord
 from bot.platforms.x.importer import import_x
 from bot.script import load_script
-from tests.importers.equivalence_fixtures import SCRIPT, dump, write_discord, x_lines
+from tests.importers.equivalence_fixtures import SCRIPT, import_twice, write_discord, x_lines
 
 GOLDEN = Path(__file__).with_name("golden") / "import_equivalence.json"
 
@@ -42,10 +42,7 @@ def import_both(tmp_path: Path) -> dict[str, Any]:
                       ("discord", lambda a: import_discord(a, discord_files, script))):
         archive = Archive(tmp_path / f"{name}.db")
         try:
-            reports, dumps = [], []
-            for _ in range(2):
-                reports.append(run(archive))
-                dumps.append(dump(archive))
+            reports, dumps = import_twice(archive, run)
             out[name] = {"dumps": dumps,
                          "reports": [[r.read, r.messages, r.changed, r.bad_lines, r.sessions,
                                       r.host_posts, r.skipped] for r in reports]}

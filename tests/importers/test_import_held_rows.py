@@ -32,6 +32,7 @@ from tests.importers.equivalence_fixtures import (
     USERS,
     _tweet,
     dump,
+    import_twice,
     write_discord,
     x_lines,
     x_tweets,
@@ -86,11 +87,7 @@ def _run(imports: dict[str, Any], db_dir: Path, monkeypatch: pytest.MonkeyPatch,
     for platform, run in imports.items():
         archive = Archive(db_dir / f"{platform}.db")
         try:
-            # Dumped after each run: a second import repairs what a first one got wrong.
-            reports, dumps = [], []
-            for _ in range(2):
-                reports.append(run(archive))
-                dumps.append(dump(archive))
+            reports, dumps = import_twice(archive, run)
         finally:
             archive.close()
         out[platform] = {"dumps": dumps, "reports": [
