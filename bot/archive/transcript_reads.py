@@ -4,7 +4,8 @@ A transcript of a million messages cannot hold a million `StoredMessage`s. It re
 session once as small columns in time order (`skeleton_rows`: each public message's
 position, its parent's position resolved here in SQL, who wrote it, where attribution
 placed it), keeps those in arrays, and reads full rows back by rowid only for the batch a
-renderer is walking (`messages_by_rowid`). No SQL outside bot/archive/, as everywhere.
+renderer is walking (`messages_by_rowid`, without the parent's row: the skeleton already
+says who wrote the parent). No SQL outside bot/archive/, as everywhere.
 
 "Public" is what `bot.transcript.build` shows: not deleted, hidden or held, not a
 retweet, not one of the host's scripted item posts (`post_keys`; those are headings).
@@ -142,14 +143,13 @@ def repost_count(conn: sqlite3.Connection, session_id: int,
 
 
 def messages_by_rowid(conn: sqlite3.Connection, rowids: Iterable[int]
-                      ) -> dict[int, tuple[StoredMessage, str]]:
-    """Rowid -> (the message, the author name of the message it replies to, or "")."""
+                      ) -> dict[int, StoredMessage]:
+    """Rowid -> the message (read in rowid order; no join: the caller knows the parents)."""
     wanted = orjson.dumps(list(rowids)).decode()
     cursor = conn.execute(
-        f"select m.rowid, coalesce(p.author_name, ''), {_prefixed('m')} from messages m "
-        "left join messages p on p.platform = m.platform and p.id = m.reply_to "
-        "where m.rowid in (select value from json_each(?))", [wanted])
-    return {v[0]: (message_from_values(v[2:]), v[1]) for v in cursor}
+        f"select rowid, {COLUMNS} from messages "
+        "where rowid in (select value from json_each(?))", [wanted])
+    return {v[0]: message_from_values(v[1:]) for v in cursor}
 
 
 def texts_by_rowid(conn: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, str]:
@@ -168,10 +168,6 @@ def ids_by_rowid(conn: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, s
         "select rowid, id from messages where rowid in (select value from json_each(?))",
         [wanted])
     return dict(cursor.fetchall())
-
-
-def _prefixed(table: str) -> str:
-    return ", ".join(f"{table}.{c.strip()}" for c in COLUMNS.split(","))
 
 
 def session_placings(conn: sqlite3.Connection, session_id: int) -> list[Placing]:

@@ -182,7 +182,7 @@ def assemble(
             p.is_host = True
         if bone.followers is not None:  # the largest count reported during the session
             p.followers = max(p.followers or 0, bone.followers)
-        i = skeleton.add(bone, block.position, p.number, bone.media)
+        i = skeleton.add(bone, block.position, p.number, bone.media, p.name)
         p.message_count += 1
         p.reactions += bone.reactions
         block.message_count += 1

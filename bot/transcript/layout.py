@@ -32,8 +32,8 @@ class Source(Protocol):
     def posts(self) -> list[StoredMessage]: ...  # noqa: D102 - the scripted item posts
     def reposts(self) -> int: ...  # noqa: D102
 
-    def fetch(self, refs: Sequence[int]) -> list[tuple[StoredMessage, str]]:
-        """Each message of `refs` (in order) and the author name of its parent ("")."""
+    def fetch(self, refs: Sequence[int]) -> list[StoredMessage]:
+        """Each message of `refs`, in order."""
         ...
 
     def texts(self, refs: Sequence[int]) -> list[str]:
@@ -84,14 +84,15 @@ class SkeletonLayout:
         ref, flags, depth, block, author = sk.ref, sk.flags, sk.depth, sk.block, sk.author
         kinds, counts, media, start = sk.kind, sk.reply_count, sk.media, sk.shown_start
         blocks, people, to_local = self.blocks, self.people, self._to_local
+        parent, name_at = sk.parent, sk.author_name
         rows = self.source.fetch([ref[i] for i in positions])
         out = []
-        for i, (msg, parent_name) in zip(positions, rows, strict=True):
+        for i, msg in zip(positions, rows, strict=True):
             f = flags[i]
             out.append(Entry(
                 i, msg, msg.text if msg.redacted_text is None else msg.redacted_text,
                 to_local(msg.created), blocks[block[i]], depth[i], start[i + 1] - start[i],
-                counts[i], parent_name if f & NAMES_PARENT else None,
+                counts[i], name_at(parent[i], people) if f & NAMES_PARENT else None,
                 bool(f & PARENT_REMOVED), KINDS[kinds[i]], people[author[i]].role, media[i],
             ))
         return out

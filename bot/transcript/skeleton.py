@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.archive.transcript_reads import Bone
-from bot.transcript.model import MAX_DEPTH, MessageKind
+from bot.transcript.model import MAX_DEPTH, MessageKind, Participant
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -64,6 +64,9 @@ class Skeleton:
         self.media = array("i")
         self.parent = array("i")  # the public message it replies to (any age), -1 for none
         self.reply_count = array("i")  # public replies anywhere below it in the real tree
+        # Positions whose message carries another author name than its author's first one
+        # (a rename during the session): what a reply shown apart says it answers.
+        self.renamed: dict[int, str] = {}
         # Replies shown directly below each message, as offsets into `shown` (CSR).
         self.shown_start = array("i")
         self.shown = array("i")
@@ -74,9 +77,15 @@ class Skeleton:
     def __len__(self) -> int:
         return len(self.ref)
 
-    def add(self, bone: Bone, block: int, author: int, media: int) -> int:
-        """Append one message (in time order); returns its position."""
+    def add(self, bone: Bone, block: int, author: int, media: int, usual_name: str) -> int:
+        """Append one message (in time order); returns its position.
+
+        `usual_name` is the author's name as their participant shows it; a message under
+        another name keeps its own in `renamed`.
+        """
         i = len(self.ref)
+        if bone.author_name != usual_name:
+            self.renamed[i] = bone.author_name
         self.ref.append(bone.ref)
         self.created.append(micros(bone.created))
         self.block.append(block)
@@ -135,6 +144,11 @@ class Skeleton:
                 fill[h] += 1
         self.shown_start, self.shown = start, shown
         self._holder = array("i")  # only needed while messages are added
+
+    def author_name(self, i: int, people: Sequence[Participant]) -> str:
+        """The author name message i was posted under (what a reply to it says it answers)."""
+        renamed = self.renamed.get(i)
+        return people[self.author[i]].name if renamed is None else renamed
 
     def engagement(self, i: int) -> int:
         """Public replies anywhere below message i plus its reactions."""

@@ -55,7 +55,6 @@ class MemorySource:
         self._reposts = len(reposts - self.removed)
         self.post_keys = post_keys
         self.reach = reach or {}
-        self.parent: list[int] = []
 
     def bones(self) -> Iterator[Bone]:
         """The public messages as bones, in time order."""
@@ -67,7 +66,6 @@ class MemorySource:
                 parent_key = (m.platform, m.reply_to)
                 parent = position.get(parent_key, -1)
                 removed = parent < 0 and parent_key in self.removed
-            self.parent.append(parent)
             followers, media = reach.get((m.platform, m.id), (None, 0))
             yield Bone(
                 i, m.created, m.platform, m.author_id, m.author_name, m.author_handle,
@@ -85,11 +83,9 @@ class MemorySource:
         """Public retweets/reposts of the session."""
         return self._reposts
 
-    def fetch(self, refs: Sequence[int]) -> list[tuple[StoredMessage, str]]:
-        """Each message and the author name of its public parent ("" for none)."""
-        public, parent = self.public, self.parent
-        return [(public[r], public[parent[r]].author_name if parent[r] >= 0 else "")
-                for r in refs]
+    def fetch(self, refs: Sequence[int]) -> list[StoredMessage]:
+        """Each message, by its position."""
+        return [self.public[r] for r in refs]
 
     def texts(self, refs: Sequence[int]) -> list[str]:
         """The public text of each message."""
@@ -123,8 +119,8 @@ class ArchiveSource:
         """Public retweets/reposts of the session."""
         return repost_count(self.conn, self.session_id, self.post_keys)
 
-    def fetch(self, refs: Sequence[int]) -> list[tuple[StoredMessage, str]]:
-        """The messages with these rowids, in order, with their parents' author names."""
+    def fetch(self, refs: Sequence[int]) -> list[StoredMessage]:
+        """The messages with these rowids, in order."""
         rows = messages_by_rowid(self.conn, refs)
         return [rows[r] for r in refs]
 

@@ -210,3 +210,29 @@ def test_a_certificate_reads_the_archive_the_same_way(tmp_path: Path) -> None:
         assert "Person 3" in pages[0][1]
     finally:
         archive.close()
+
+
+def test_a_reply_shown_apart_names_the_name_its_parent_was_posted_under(tmp_path: Path) -> None:
+    """The name comes from the skeleton, not a join: a rename mid-session still shows."""
+    archive, sid = busy_archive(tmp_path, 11, n=600)  # people post under two names each
+    try:
+        session, items = archive.session(sid), archive.items(sid)
+        stored = sorted(archive.messages(sid), key=lambda m: (m.created, m.platform, m.id))
+        posted_as = {m.key: m.author_name for m in stored}
+        author_of = {m.key: m.author_id for m in stored}
+        first_name: dict[tuple[str, str], str] = {}
+        for m in stored:
+            first_name.setdefault((m.platform, m.author_id), m.author_name)
+        memory = build_transcript(session, items, attributed_messages(archive, session, items))
+        streamed = assemble(session, items, ArchiveSource(archive, sid, item_post_ids(items)))
+        renamed = 0
+        for t in (memory, streamed):
+            named = [e for e in walk.entries(t) if e.reply_to_name is not None]
+            assert named
+            for e in named:
+                parent = (e.msg.platform, e.msg.reply_to)
+                assert e.reply_to_name == posted_as[parent]
+                renamed += posted_as[parent] != first_name[(e.msg.platform, author_of[parent])]
+        assert renamed > 0
+    finally:
+        archive.close()
