@@ -99,15 +99,31 @@ def _posts_param(post_keys: Collection[tuple[str, str]]) -> str:
     return orjson.dumps([list(k) for k in post_keys]).decode()
 
 
+def _refill(conn: sqlite3.Connection, schema: tuple[str, ...], table: str, fill: str,
+            params: Any) -> None:
+    """Empty and fill one of the connection's temporary tables, committed at once.
+
+    Python's sqlite3 opens a transaction by itself before a DELETE or INSERT, even into a
+    temporary table, and leaves it open. The archive's later writes on this connection
+    (attribution saved while a big session is published) would then be savepoints inside
+    it, never committed and rolled back at close, and it would hold the write lock for the
+    whole render. So the fill commits, unless the caller's own transaction was open.
+    """
+    ours = not conn.in_transaction
+    for statement in schema:
+        conn.execute(statement)
+    conn.execute(f"delete from temp.{table}")
+    conn.execute(fill, params)
+    if ours:
+        conn.commit()
+
+
 def skeleton_rows(conn: sqlite3.Connection, session_id: int,
                   post_keys: Collection[tuple[str, str]]) -> Iterator[Bone]:
     """The session's public messages in time order (created, platform, id), as `Bone`s."""
     params = {"session": session_id, "posts": _posts_param(post_keys)}
     # Only the connection's own temporary database is written: no lock on the archive.
-    conn.execute(_PUB_TABLE)
-    conn.execute(_PUB_INDEX)
-    conn.execute("delete from temp.transcript_pub")
-    conn.execute(_PUB_FILL, params)
+    _refill(conn, (_PUB_TABLE, _PUB_INDEX), "transcript_pub", _PUB_FILL, params)
     cursor = conn.execute(_SKELETON, params)
     make = Bone._make
     for row in cursor:
@@ -206,10 +222,7 @@ def placings_in_order(conn: sqlite3.Connection, session_id: int
     The position is the parent's place in this same order, -1 when the message replies to
     nothing of the session. Positions stay readable with `keys_at` until the next call.
     """
-    conn.execute(_ALL_TABLE)
-    conn.execute(_ALL_INDEX)
-    conn.execute("delete from temp.session_order")
-    conn.execute(_ALL_FILL, [session_id])
+    _refill(conn, (_ALL_TABLE, _ALL_INDEX), "session_order", _ALL_FILL, [session_id])
     for values in conn.execute(_IN_ORDER):
         yield placing_from_values(values[1:]), values[0]
 

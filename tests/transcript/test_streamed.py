@@ -236,3 +236,31 @@ def test_a_reply_shown_apart_names_the_name_its_parent_was_posted_under(tmp_path
         assert renamed > 0
     finally:
         archive.close()
+
+
+@pytest.mark.parametrize("forward_only", [True, False])  # the one pass, and its fallback
+def test_a_streamed_publish_commits_its_attribution_and_holds_no_lock(
+        tmp_path: Path, forward_only: bool) -> None:
+    """Read back on another connection: the placings a big session's publish saved are there.
+
+    Filling the temporary tables used to leave Python's implicit transaction open, so the
+    attribution saved after it was a savepoint never committed (rolled back at close) and
+    every other writer waited for the whole render.
+    """
+    archive, sid = busy_archive(tmp_path, 4, n=300, forward_only=forward_only)
+    other = Archive(archive.path)  # another writer, as the live bot would be
+    try:
+        found = []
+        for limit in (10**9, 0):  # in memory (known to commit), then streamed
+            archive.save_attribution(sid, {m.key: UNPLACED for m in archive.messages(sid)})
+            publish_session(archive, sid, tmp_path / "t", out_dir=tmp_path / f"out{limit}",
+                            in_memory_limit=limit)
+            assert not archive.db.conn.in_transaction
+            found.append(placements(other, sid))
+            # The publisher's connection holds no lock: another connection writes at once.
+            other.save_attribution(sid, {m.key: m for m in other.messages(sid)[:1]})
+        assert found[1] == found[0]
+        assert any(section != "unplaced" for _, section, *_ in found[1].values())
+    finally:
+        other.close()
+        archive.close()
