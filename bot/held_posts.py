@@ -49,6 +49,9 @@ class Hold:
     delay: float
     next_try: datetime
     tries: int = 0  # attempts refused since the hold began (the first refusal not counted)
+    # When the last refusal said the platform takes posts again (a cap's reset): the hold
+    # waits for it and is not given up before the platform was asked after it.
+    retry_at: datetime | None = None
 
 
 class Holds:
@@ -86,6 +89,7 @@ class Holds:
             hold.delay = min(self.policy.cap_seconds, hold.delay * 2)
             hold.next_try = now + timedelta(seconds=hold.delay)
             started = False
+        hold.retry_at = retry_at
         if retry_at is not None and retry_at > hold.next_try:
             hold.next_try = retry_at
         return started
@@ -111,10 +115,17 @@ class Holds:
         return list(self._holds)
 
     def expired(self, platform: str) -> bool:
-        """Whether the hold has lasted longer than the policy allows."""
+        """Whether the hold has lasted longer than the policy allows.
+
+        Never while the last refusal named a time the platform takes posts again and it has
+        not been asked since: giving up then would fail posts without ever asking after the
+        reset they were held for (a refusal without a reset time makes the limit apply).
+        """
         hold = self._holds.get(platform)
         limit = timedelta(hours=self.policy.limit_hours)
-        return hold is not None and self.clock.now() - hold.since >= limit
+        if hold is None or hold.retry_at is not None:
+            return False
+        return self.clock.now() - hold.since >= limit
 
     def due(self) -> list[str]:
         """The held platforms whose next attempt is due now."""

@@ -222,3 +222,20 @@ def test_the_backoff_doubles_to_its_cap_and_restarts_with_a_new_hold() -> None:
     assert holds.expired("x")
     assert holds.release("x") is not None and "x" not in holds
     assert holds.seconds_to_next() is None
+
+
+def test_a_hold_waiting_for_an_announced_reset_is_not_given_up_before_it() -> None:
+    # Credits spent first (402), then the 24-hour cap answers with a reset 30 h after the
+    # hold began: the 24 h limit must not fail the posts before X is asked after the reset.
+    clock = FakeClock(START)
+    holds = Holds(HoldPolicy(first_seconds=60, cap_seconds=600, limit_hours=24), clock)
+    assert holds.refused("x", "402") is True
+    clock.advance(10 * 3600)
+    reset = clock.now() + timedelta(hours=20)
+    assert holds.refused("x", "cap", retry_at=reset) is False
+    clock.advance(14 * 3600 + 60)  # 24 h and a minute since the hold began
+    assert not holds.expired("x") and holds.due() == []
+    clock.advance(6 * 3600)  # the reset: asked now
+    assert holds.due() == ["x"] and not holds.expired("x")
+    assert holds.refused("x", "402 again") is False  # refused for another reason after it
+    assert holds.expired("x")  # now the limit applies
