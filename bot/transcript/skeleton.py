@@ -60,8 +60,10 @@ class Skeleton:
         self.flags = array("B")
         self.kind = array("B")
         self.depth = array("B")  # as shown
-        self.reactions = array("i")
-        self.media = array("i")
+        # 64-bit: counts come from platforms and files as they are (a hostile export's
+        # like count of 2**31 must not stop the transcript); SQLite stores at most 2**63-1.
+        self.reactions = array("q")
+        self.media = array("q")
         self.parent = array("i")  # the public message it replies to (any age), -1 for none
         self.reply_count = array("i")  # public replies anywhere below it in the real tree
         # Positions whose message carries another author name than its author's first one

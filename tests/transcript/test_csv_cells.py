@@ -98,3 +98,12 @@ def test_rows_holding_carriage_returns_read_back_whole(people: list[tuple[str, s
     texts = {r[COLUMNS.index("id")]: r[COLUMNS.index("text")] for r in rows[1:]}
     assert {f"m{i}": "A1 " + text + "\r" + text for i, (_, text) in enumerate(people)} \
         .items() <= texts.items()
+
+
+def test_a_like_count_beyond_32_bits_is_written_as_it_came() -> None:
+    # A hostile (or very popular) export's count must not stop the transcript being built.
+    big = 2**31 + 5
+    t = build_transcript(S.session(), S.items(), [S.msg("m1", 6, "Ann", "A1 hi", reactions=big,
+                                                        **S.q(1))])
+    rows = list(csv.reader(io.StringIO(render_csv(t), newline="")))
+    assert rows[1][COLUMNS.index("reactions")] == str(big)
