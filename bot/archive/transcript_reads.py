@@ -14,8 +14,9 @@ retweet, not one of the host's scripted item posts (`post_keys`; those are headi
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Generator, Iterable, Iterator
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import orjson
@@ -158,32 +159,32 @@ def repost_count(conn: sqlite3.Connection, session_id: int,
     return int(row[0])
 
 
-def messages_by_rowid(conn: sqlite3.Connection, rowids: Iterable[int]
-                      ) -> dict[int, StoredMessage]:
-    """Rowid -> the message (read in rowid order; no join: the caller knows the parents)."""
+def _in_given_order(conn: sqlite3.Connection, columns: str, rowids: Sequence[int],
+                    make: Callable[[tuple[Any, ...]], Any]) -> list[Any]:
+    """`make` of each (rowid, *columns) row of the messages with these rowids, in their order.
+
+    SQLite returns them in rowid order (the cheapest read); the walk wants its own order.
+    """
     wanted = orjson.dumps(list(rowids)).decode()
-    cursor = conn.execute(
-        f"select rowid, {COLUMNS} from messages "
-        "where rowid in (select value from json_each(?))", [wanted])
-    return {v[0]: message_from_values(v[1:]) for v in cursor}
+    found = {v[0]: v for v in conn.execute(
+        f"select rowid, {columns} from messages "
+        "where rowid in (select value from json_each(?))", [wanted])}
+    return [make(found[r]) for r in rowids]
 
 
-def texts_by_rowid(conn: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, str]:
-    """Rowid -> the public text (the redaction when there is one)."""
-    wanted = orjson.dumps(list(rowids)).decode()
-    cursor = conn.execute(
-        "select rowid, coalesce(redacted_text, text, '') from messages "
-        "where rowid in (select value from json_each(?))", [wanted])
-    return dict(cursor.fetchall())
+def messages_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> list[StoredMessage]:
+    """The messages with these rowids, in that order (no join: the caller knows parents)."""
+    return _in_given_order(conn, COLUMNS, rowids, lambda v: message_from_values(v[1:]))
 
 
-def ids_by_rowid(conn: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, str]:
-    """Rowid -> the message's platform id."""
-    wanted = orjson.dumps(list(rowids)).decode()
-    cursor = conn.execute(
-        "select rowid, id from messages where rowid in (select value from json_each(?))",
-        [wanted])
-    return dict(cursor.fetchall())
+def texts_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> list[str]:
+    """The public text (the redaction when there is one) of each message, in that order."""
+    return _in_given_order(conn, "coalesce(redacted_text, text, '')", rowids, itemgetter(1))
+
+
+def ids_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> list[str]:
+    """The platform id of each message with these rowids, in that order."""
+    return _in_given_order(conn, "id", rowids, itemgetter(1))
 
 
 def session_placings(conn: sqlite3.Connection, session_id: int) -> list[Placing]:

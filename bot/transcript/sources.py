@@ -121,15 +121,12 @@ class ArchiveSource:
 
     def fetch(self, refs: Sequence[int]) -> list[StoredMessage]:
         """The messages with these rowids, in order."""
-        rows = messages_by_rowid(self.conn, refs)
-        return [rows[r] for r in refs]
+        return messages_by_rowid(self.conn, refs)
 
     def texts(self, refs: Sequence[int]) -> list[str]:
         """The public texts of the messages with these rowids, in order."""
-        rows = texts_by_rowid(self.conn, refs)
-        return [rows[r] for r in refs]
+        return texts_by_rowid(self.conn, refs)
 
     def ids(self, refs: Sequence[int]) -> list[str]:
         """The platform ids of the messages with these rowids, in order."""
-        rows = ids_by_rowid(self.conn, refs)
-        return [rows[r] for r in refs]
+        return ids_by_rowid(self.conn, refs)
