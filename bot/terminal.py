@@ -12,15 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
-from bot.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,6 +36,10 @@ class UserError(Exception):
 
 def settings_from(config: Path | None) -> Settings:
     """The settings a command runs with (the file named by --config, else the default)."""
+    # Lazily, as every heavy import here: every command, `--help` included, imports this
+    # module, and the settings bring pydantic (see tests/test_startup.py).
+    from bot.settings import load_settings
+
     return load_settings(config)
 
 
@@ -54,6 +58,8 @@ def require_session(settings: Settings, session: int) -> None:
 
 def setup_logging(verbose: bool = False) -> None:
     """Log through Rich on stderr; the chatty libraries only warn."""
+    from rich.logging import RichHandler  # brings rich.traceback: only commands that log
+
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
         datefmt="[%X]", handlers=[RichHandler(console=err_console, show_path=False)],

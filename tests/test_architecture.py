@@ -182,12 +182,13 @@ def test_each_registry_settings_model_is_that_platforms_settings_section() -> No
 
     for name, info in registry.PLATFORMS.items():
         if info.settings_model is not None:
-            assert Settings.model_fields[name].annotation is info.settings_model, name
+            model = registry.load(info.settings_model)
+            assert Settings.model_fields[name].annotation is model, name
 
 
 def test_every_registry_row_resolves() -> None:
     """The registry names its parts as strings (imported when used): each must exist."""
     for info in registry.PLATFORMS.values():
-        for ref in (info.factory, info.cli, info.importer):
+        for ref in (info.factory, info.cli, info.importer, info.settings_model):
             if ref is not None:
                 assert callable(registry.load(ref)), ref

@@ -10,7 +10,7 @@ and how to fix it, with exit status 2 and no traceback. A bug still gets its tra
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.markup import escape
@@ -18,8 +18,10 @@ from rich.markup import escape
 from bot.cli import certificate, control, moderation, run, search, sessions
 from bot.cli.imports import import_app
 from bot.platforms import registry
-from bot.settings import SettingsError
 from bot.terminal import UserError, err_console
+
+if TYPE_CHECKING:
+    from bot.script import ScriptError
 
 app = typer.Typer(
     name="tweetchat",
@@ -51,8 +53,9 @@ for _info in registry.PLATFORMS.values():
 # A user's mistake from deeper down: (module, exception class). An exception of one of these
 # can only be raised once its module is loaded, so it is looked up in sys.modules rather than
 # imported here: `tweetchat import x` need not load the scheduler, aiohttp and the bot's core
-# (about a third of a second at start-up, on every command).
+# (about a third of a second at start-up, on every command), nor `--help` the settings.
 _USER_ERRORS = (
+    ("bot.settings", "SettingsError"),
     ("bot.core", "BotError"),
     ("bot.control_client", "ControlClientError"),
     ("bot.host", "ControlError"),
@@ -60,15 +63,16 @@ _USER_ERRORS = (
 )
 
 
+def _raised_by(exc: BaseException, module_name: str, class_name: str) -> bool:
+    """`exc` is a `module_name.class_name`, looked up only if that module is loaded."""
+    module = sys.modules.get(module_name)
+    return module is not None and isinstance(exc, getattr(module, class_name))
+
+
 def _is_user_error(exc: BaseException) -> bool:
     """A user's mistake: ours, or one reported by a loaded module (see _USER_ERRORS)."""
-    if isinstance(exc, (UserError, SettingsError)):
-        return True
-    for module_name, class_name in _USER_ERRORS:
-        module = sys.modules.get(module_name)
-        if module is not None and isinstance(exc, getattr(module, class_name)):
-            return True
-    return False
+    return isinstance(exc, UserError) or any(
+        _raised_by(exc, module_name, class_name) for module_name, class_name in _USER_ERRORS)
 
 
 def _version(value: bool) -> None:
@@ -92,20 +96,20 @@ def _root(
 
 def main() -> None:
     """Run the command; a user's mistake is one line and exit status 2, never a traceback."""
-    from bot.script import ScriptError
-
     try:
         status = app(standalone_mode=False)
-    except ScriptError as exc:
-        for issue in exc.issues:
-            err_console.print(f"[red]{escape(str(issue))}[/red]", highlight=False,
-                              soft_wrap=True)
-        sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
     except Exception as exc:
+        # A chat script's problems, each as file:line (bot.script is loaded only by the
+        # commands that read a script: see _USER_ERRORS).
+        if _raised_by(exc, "bot.script", "ScriptError"):
+            for issue in cast("ScriptError", exc).issues:
+                err_console.print(f"[red]{escape(str(issue))}[/red]", highlight=False,
+                                  soft_wrap=True)
+            sys.exit(2)
         if _is_user_error(exc):
             err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False,
                               soft_wrap=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -103,6 +101,9 @@ def run(
 
       TWEETCHAT_CHATS_DIR=my-chats tweetchat run
     """
+    import asyncio
+    import signal
+
     from bot.app import App
 
     setup_logging(verbose)
@@ -141,6 +142,8 @@ def run(
 
 async def _watch_scripts(bot) -> None:  # type: ignore[no-untyped-def]
     """Reload when a script in chats/ is added, changed or removed."""
+    import asyncio
+
     directory = Path(bot.settings.chats.dir)
 
     def snapshot() -> dict[str, float]:
@@ -182,6 +185,9 @@ def start(
 
       tweetchat start chats/nhssm.yaml --now --platform memory --pace 120
     """
+    import asyncio
+    import signal
+
     from bot.app import App
     from bot.host import session_pace
     from bot.script import load_script

@@ -5,9 +5,10 @@ length rule, the CLI adds each platform's commands and importer from it, moderat
 the names, and the App builds adapters through it. Adding a platform is adding a package
 under `bot/platforms/` and a row below.
 
-Factories, CLI groups and importers are named as "module:attribute" and imported only when
-used, so a web-only chat never imports discord.py or tweepy (and this module imports no
-adapter: the chat script, which reads the length rules, stays free of every SDK).
+Factories, CLI groups, importers and settings models are named as "module:attribute" and
+imported only when used, so a web-only chat never imports discord.py or tweepy (and this
+module imports no adapter: the chat script, which reads the length rules, stays free of
+every SDK), and `tweetchat --help`, which lists the platforms' commands, not pydantic.
 """
 
 from __future__ import annotations
@@ -18,12 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
-
 from bot.platforms.bluesky.text import MAX_GRAPHEMES, bluesky_problem
 from bot.platforms.mastodon.text import mastodon_problem
 from bot.platforms.x.text import MAX_WEIGHTED, weighted_length, with_hashtag
-from bot.settings import BlueskySettings, DiscordSettings, MastodonSettings, XSettings
 
 
 def plain_length(text: str, hashtag: str) -> int:
@@ -46,7 +44,7 @@ class PlatformInfo:
     max_length: int
     length: Callable[[str, str], int] = plain_length  # (text, hashtag) -> size as counted
     length_unit: str = "characters"
-    settings_model: type[BaseModel] | None = None  # its [section] in config/settings.toml
+    settings_model: str | None = None  # "module:pydantic model", its [section] in settings
     cli: str | None = None  # "module:typer app", added as `tweetchat NAME`
     importer: str | None = None  # "module:command", added as `tweetchat import NAME`
     for_people: bool = True  # False: in-process only (tests, rehearsals)
@@ -77,27 +75,27 @@ PLATFORMS: dict[str, PlatformInfo] = {
         ),
         PlatformInfo(
             name="discord", label="Discord", factory="bot.platforms.discord.adapter:build",
-            max_length=2000, settings_model=DiscordSettings,
+            max_length=2000, settings_model="bot.settings:DiscordSettings",
             importer="bot.platforms.discord.cli:import_discord_command",
         ),
         PlatformInfo(
             name="x", label="X", factory="bot.platforms.x.adapter:build",
             max_length=MAX_WEIGHTED, length=x_length,
             length_unit="weighted characters with the hashtag (URLs count 23, wide characters 2)",
-            settings_model=XSettings, cli="bot.platforms.x.cli:x_app",
+            settings_model="bot.settings:XSettings", cli="bot.platforms.x.cli:x_app",
             importer="bot.platforms.x.cli:import_x_command", refuses_repeats=True,
         ),
         PlatformInfo(
             name="bluesky", label="Bluesky", factory="bot.platforms.bluesky.adapter:build",
             max_length=MAX_GRAPHEMES, length_unit="graphemes with the hashtag",
-            rule=bluesky_problem, settings_model=BlueskySettings,
+            rule=bluesky_problem, settings_model="bot.settings:BlueskySettings",
             cli="bot.platforms.bluesky.cli:bluesky_app",
             importer="bot.platforms.bluesky.cli:import_bluesky_command",
         ),
         PlatformInfo(
             name="mastodon", label="Mastodon", factory="bot.platforms.mastodon.adapter:build",
             max_length=500, length_unit="characters with the hashtag (URLs count 23)",
-            rule=mastodon_problem, settings_model=MastodonSettings,
+            rule=mastodon_problem, settings_model="bot.settings:MastodonSettings",
             cli="bot.platforms.mastodon.cli:mastodon_app",
             importer="bot.platforms.mastodon.cli:import_mastodon_command",
         ),

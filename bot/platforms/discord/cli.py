@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bot.terminal import ConfigOpt, UserError, console, settings_from
@@ -39,6 +38,14 @@ def import_discord_command(
 
       tweetchat import discord export.json --script chats/nhssm.yaml --host "NHS Employers"
     """
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from bot.archive import Archive
     from bot.platforms.discord.export import ExportError
     from bot.platforms.discord.importer import import_discord

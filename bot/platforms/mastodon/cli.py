@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -34,6 +33,8 @@ def mastodon_check(
 
       tweetchat mastodon check --hashtag "#NHSSM"
     """
+    import asyncio
+
     from bot.platforms.mastodon.client import MastodonCredentials, check_credentials
 
     setup_logging(verbose)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -20,7 +19,6 @@ from bot.terminal import (
     setup_logging,
     yes_no,
 )
-from bot.terminal_imports import print_report, run_import
 
 if TYPE_CHECKING:
     from bot.script import ChatScript
@@ -57,6 +55,8 @@ def x_check(
 
       tweetchat x check --chat chats/nhssm.yaml --replies 300
     """
+    import asyncio
+
     from bot.platforms.x.client import XCredentials, check_credentials
 
     setup_logging(verbose)
@@ -164,6 +164,7 @@ def import_x_command(
     from bot.archive import Archive
     from bot.platforms.x.importer import NotTweets, import_x
     from bot.script import load_script
+    from bot.terminal_imports import print_report, run_import
 
     setup_logging(verbose)
     if not file.is_file():
