@@ -189,6 +189,7 @@ def test_each_registry_settings_model_is_that_platforms_settings_section() -> No
 def test_every_registry_row_resolves() -> None:
     """The registry names its parts as strings (imported when used): each must exist."""
     for info in registry.PLATFORMS.values():
-        for ref in (info.factory, info.cli, info.importer, info.settings_model):
+        for ref in (info.factory, info.cli, info.importer, info.settings_model,
+                    info.payload_author):
             if ref is not None:
                 assert callable(registry.load(ref)), ref

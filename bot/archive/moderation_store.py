@@ -7,17 +7,19 @@ second copy of the identifiers they exist to keep out of sight.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from bot.archive.records import dumps, iso
+from bot.archive.schema import guard_erased
 from bot.archive.store import Archive
 
 __all__ = [
     "add_events", "anonymise_author", "author_message_keys", "close_events",
-    "event", "events_for_message", "message_state", "open_events", "remove_author",
-    "set_state",
+    "erasing", "event", "events_for_message", "message_state", "open_events", "orphan_payloads",
+    "remove_author", "set_state",
 ]
 
 # -- message state ---------------------------------------------------------------------------
@@ -118,6 +120,65 @@ def author_message_keys(archive: Archive, platform: str, author_id: str
     ]
 
 
+@contextmanager
+def erasing(archive: Archive) -> Iterator[None]:
+    """One write transaction for a whole erasure, with overwritten and freed space zeroed.
+
+    Finding a person's rows and erasing them in one transaction leaves no moment for an
+    import running beside it to write a message row in between.
+    """
+    archive.db.execute("pragma secure_delete = on")  # overwritten text is zeroed, not freed
+    with archive.db.atomic():
+        yield
+
+
+def orphan_payloads(archive: Archive, platform: str) -> Iterator[tuple[str, str]]:
+    """(id, raw) of each payload on `platform` that no message row names, in id order.
+
+    An import writes payloads as it reads and each message row only once its session is
+    known (bot/importers/held_rows.py): killed in between, or still running, it leaves
+    these. Only ids are read first (through the key's index: no payload is read for the
+    many payloads that have their message), then the orphans' payloads 500 at a time.
+    """
+    ids = [row[0] for row in archive.db.execute(
+        "select r.id from message_raw r where r.platform = ? and not exists "
+        "(select 1 from messages m where m.platform = r.platform and m.id = r.id) "
+        "order by r.id", [platform])]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        yield from archive.db.execute(
+            f"select id, raw from message_raw where platform = ? and raw is not null "
+            f"and id in ({','.join('?' * len(chunk))}) order by id", [platform, *chunk])
+
+
+def _erase_orphans(archive: Archive, platform: str, ids: Sequence[str]) -> None:
+    """Erase payloads found without a message, for good: no later write brings them back.
+
+    Their keys go to erased_messages first (schema m007), so an import still running,
+    or run again, inserts no message, payload or reach row under them. A message row
+    written since they were found is the author's own and the caller's statements on the
+    author's rows take it; its payload stays for them (nulled or deleted with it).
+    """
+    _remember_erased(archive, platform, ids)
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        marks = ",".join("?" * len(chunk))
+        for table in ("message_raw", "message_reach"):
+            archive.db.execute(
+                f"delete from {table} where platform = ? and id in ({marks}) and not exists "
+                f"(select 1 from messages m where m.platform = {table}.platform "
+                f"and m.id = {table}.id)", [platform, *chunk])
+
+
+def _remember_erased(archive: Archive, platform: str, ids: Sequence[str]) -> None:
+    """Record erased keys (schema m007) and make sure the guard that keeps them out exists."""
+    if ids:
+        guard_erased(archive.db)
+        archive.db.conn.executemany(
+            "insert or ignore into erased_messages (platform, id) values (?, ?)",
+            [(platform, mid) for mid in ids])
+
+
 def _forget_common(archive: Archive, platform: str, ids: Iterable[str], author_id: str,
                    at: datetime) -> None:
     id_list = list(ids)
@@ -133,6 +194,8 @@ def _forget_common(archive: Archive, platform: str, ids: Iterable[str], author_i
             f"decided_at = coalesce(decided_at, ?) where platform = ? and message_id in ({marks})",
             [iso(at), platform, *chunk],
         )
+    # The participant row goes whether or not a message row names them: an unfinished
+    # import writes it with their payloads, before their messages.
     archive.db.execute("delete from participants where platform = ? and id = ?",
                        [platform, author_id])
     archive.db.execute("delete from participant_roles where platform = ? and author_id = ?",
@@ -145,11 +208,17 @@ def authors_matching(archive: Archive, platform: str, who: str) -> list[tuple[st
     Names and handles match without regard to case or a leading @.
     """
     bare = who.strip().lstrip("@")
+    # Participants too: someone whose every message an unfinished import still holds has
+    # a participant row and payloads, and no message row yet.
     rows = archive.db.execute(
-        "select author_id, max(author_name) from messages where platform = ? and not is_host "
+        "select author_id, max(author_name) from ("
+        "select author_id, author_name from messages where platform = ? and not is_host "
         "and (author_id = ? or lower(author_name) = lower(?) "
-        "or lower(ltrim(coalesce(author_handle, ''), '@')) = lower(?)) group by author_id",
-        [platform, who.strip(), who.strip(), bare],
+        "or lower(ltrim(coalesce(author_handle, ''), '@')) = lower(?)) "
+        "union all select id, name from participants where platform = ? "
+        "and (id = ? or lower(name) = lower(?) "
+        "or lower(ltrim(coalesce(handle, ''), '@')) = lower(?))) group by author_id",
+        [platform, who.strip(), who.strip(), bare] * 2,
     ).fetchall()
     return [(str(r[0]), str(r[1] or "")) for r in rows]
 
@@ -168,11 +237,17 @@ def scrub_after_erasure(archive: Archive) -> bool:
 
 
 def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id: str,
-                     name: str, placeholder: str, at: datetime) -> int:
-    """Keep the rows (so reply trees stay whole) with no text, name, handle or payload."""
-    ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
+                     name: str, placeholder: str, at: datetime,
+                     orphans: Sequence[str] = ()) -> int:
+    """Keep the rows (so reply trees stay whole) with no text, name, handle or payload.
+
+    `orphans`: ids of their payloads no message row names (see `orphan_payloads`); with
+    no row to keep as a placeholder they are erased for good, as `remove_author` does.
+    """
     archive.db.execute("pragma secure_delete = on")  # overwritten text is zeroed, not freed
     with archive.db.atomic():
+        _erase_orphans(archive, platform, orphans)
+        ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
         archive.db.execute(
             "update message_raw set raw = null where platform = ? and id in "
             "(select id from messages where platform = ? and author_id = ?)",
@@ -190,16 +265,23 @@ def anonymise_author(archive: Archive, platform: str, author_id: str, *, new_id:
             "where platform = ? and author_id = ?",
             [placeholder, placeholder, new_id, name, platform, author_id],
         )
-        _forget_common(archive, platform, ids, author_id, at)
+        _forget_common(archive, platform, [*ids, *orphans], author_id, at)
     return len(ids)
 
 
-def remove_author(archive: Archive, platform: str, author_id: str, *, at: datetime) -> int:
-    """Delete an author's messages, their edit history and participant row; returns how many."""
-    ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
+def remove_author(archive: Archive, platform: str, author_id: str, *, at: datetime,
+                  orphans: Sequence[str] = ()) -> int:
+    """Delete an author's messages, their edit history and participant row; returns how many.
+
+    The deleted keys are kept in erased_messages, with `orphans` (their payloads no message
+    row names), so no re-import or replay writes them again.
+    """
     archive.db.execute("pragma secure_delete = on")
     with archive.db.atomic():
+        _erase_orphans(archive, platform, orphans)
+        ids = [mid for mid, _ in author_message_keys(archive, platform, author_id)]
+        _remember_erased(archive, platform, ids)
         archive.db.execute("delete from messages where platform = ? and author_id = ?",
                            [platform, author_id])
-        _forget_common(archive, platform, ids, author_id, at)
+        _forget_common(archive, platform, [*ids, *orphans], author_id, at)
     return len(ids)

@@ -263,6 +263,33 @@ def m006_message_reach(db: Database) -> None:
     )
 
 
+# Messages erased for good: forget's record of the (platform, id) of every message it
+# removed, or found only as the payload of an import that never wrote its row (killed, or
+# still running). Only keys are kept (a message id names nobody in the archive once its row
+# is gone). The triggers that keep those keys out (`guard_erased`) are made by the first
+# erasure that records one: every insert pays for them, so an archive with nothing erased
+# goes without.
+def m007_erased_messages(db: Database) -> None:
+    """A table of erased message keys."""
+    db.execute(
+        "create table if not exists erased_messages (platform text not null, "
+        "id text not null, primary key (platform, id)) without rowid"
+    )
+
+
+def guard_erased(db: Database) -> None:
+    """Keep erased keys out: no message, payload or reach row is ever inserted under one.
+
+    A re-import, a replayed event or an import still running when the erasure ran would
+    otherwise write them again. Idempotent; runs inside the caller's transaction.
+    """
+    for table in ("messages", "message_raw", "message_reach"):
+        db.execute(
+            f'CREATE TRIGGER IF NOT EXISTS "{table}_erased_bi" BEFORE INSERT ON "{table}" '
+            "WHEN EXISTS (SELECT 1 FROM erased_messages e WHERE e.platform = new.platform "
+            "AND e.id = new.id) BEGIN SELECT RAISE(IGNORE); END"
+        )
+
 # The order new archives are built in. Steps are independent of each other's order among
 # those an old archive already has (m101 predates m003, so older archives ran it first).
 STEPS: tuple[Callable[[Database], None], ...] = (
@@ -273,6 +300,7 @@ STEPS: tuple[Callable[[Database], None], ...] = (
     m004_participant_roles,
     m005_moderator_sessions,
     m006_message_reach,
+    m007_erased_messages,
 )
 
 migrations = Migrations("tweetchat")

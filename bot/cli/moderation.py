@@ -106,7 +106,9 @@ def forget(
     """Right to erasure: remove or anonymise one participant's messages everywhere.
 
     The archive keeps no trace of what they said or who they were (the audit log names
-    them only by a one-way hash); every affected transcript is rendered again.
+    them only by a one-way hash); every affected transcript is rendered again. Payloads an
+    unfinished (killed or running) import read but had not yet written as messages are
+    erased too, and no later import writes any erased message back.
 
     Examples:
 
@@ -143,6 +145,14 @@ def forget(
     console.print(f"{report.mode}: {report.messages} messages in "
                   f"{len(report.sessions_affected)} sessions; transcripts rendered again",
                   highlight=False)
+    if report.payloads:
+        console.print(f"and {report.payloads} of their messages an unfinished import had "
+                      "read but not yet written: erased for good (a re-run of the import "
+                      "leaves them out)", highlight=False)
+    if report.unread:
+        console.print(f"{report.unread} payloads of an unfinished import name no author "
+                      "this bot can read: run that import again to finish it, then forget "
+                      "again", highlight=False)
     if not report.scrubbed:
         console.print("the running bot holds the archive open: the old text leaves its "
                       "write-ahead log at the bot's next checkpoint (or stop it and run "

@@ -13,6 +13,15 @@ Erasure leaves nothing behind in the files either: secure_delete zeroes what is 
 the full-text index is merged (its old segments keep every word) and the write-ahead log
 is checkpointed and truncated. `tweetchat forget web:"Display Name"` finds the person by
 id, name or handle; nobody matching is one line with a hint and exit status 2.
+
+An import writes payloads as it reads and message rows only once their sessions are known:
+killed in between (or still running), it leaves payloads and a participant row that no
+message row names. Erasure finds those payloads by the author each names, read by the
+platform's own converter (the registry's `payload_author`), and erases them for good: their
+keys are kept (erased_messages) so neither the running import nor a re-run writes them;
+so are the keys of removed messages, which a re-import used to write back as new.
+All of it runs in one write transaction, so an import beside it cannot slip a row between
+the finding and the erasing.
 """
 
 from __future__ import annotations
@@ -23,12 +32,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import orjson
+
 from bot.archive import moderation_store as store
 from bot.archive.store import Archive
+from bot.platforms import registry
 from bot.platforms.base import Platform
 
 __all__ = ["ErasureError", "ErasureReport", "PLACEHOLDER", "find_person", "forget",
-           "subject_hash"]
+           "orphans_of", "subject_hash"]
 
 PLACEHOLDER = "[message removed at the author's request]"
 FORMER = "Former participant"
@@ -43,13 +55,17 @@ class ErasureReport:
     """What an erasure did: how many messages, which sessions, whether every copy went.
 
     `scrubbed` says whether every copy of the old text left the files (False while a
-    running bot keeps the WAL open).
+    running bot keeps the WAL open). `payloads`: their payloads an unfinished import left
+    without a message, erased; `unread`: such payloads (anyone's) whose author could not be
+    read, left as they are.
     """
 
     messages: int
     sessions_affected: tuple[int, ...]
     mode: str = "anonymise"
     scrubbed: bool = True
+    payloads: int = 0
+    unread: int = 0
 
 
 def find_person(archive: Archive, platform: str, who: str) -> str:
@@ -82,21 +98,49 @@ def forget(archive: Archive, platform: Platform | str, user_id: str, actor: str,
     name = platform if isinstance(platform, str) else platform.name
     if mode not in ("anonymise", "remove"):
         raise ValueError(f"unknown erasure mode {mode!r}: use anonymise or remove")
-    keys = store.author_message_keys(archive, name, user_id)
-    sessions = tuple(sorted({s for _, s in keys if s is not None}))
-    if mode == "anonymise":
-        # A fresh random id per erasure: a hash of the old id could be reversed by trying ids.
-        count = store.anonymise_author(
-            archive, name, user_id, new_id=f"erased-{secrets.token_hex(6)}", name=FORMER,
-            placeholder=PLACEHOLDER, at=now)
-    else:
-        count = store.remove_author(archive, name, user_id, at=now)
+    with store.erasing(archive):
+        keys = store.author_message_keys(archive, name, user_id)
+        sessions = tuple(sorted({s for _, s in keys if s is not None}))
+        orphans, unread = orphans_of(archive, name, user_id)
+        if mode == "anonymise":
+            # A fresh random id per erasure: a hash of the old id could be reversed by trying
+            # ids.
+            count = store.anonymise_author(
+                archive, name, user_id, new_id=f"erased-{secrets.token_hex(6)}", name=FORMER,
+                placeholder=PLACEHOLDER, at=now, orphans=orphans)
+        else:
+            count = store.remove_author(archive, name, user_id, at=now, orphans=orphans)
     scrubbed = store.scrub_after_erasure(archive)
     archive.audit(
         actor=actor, action=f"erasure.{mode}",
         target=f"{name}:subject:{subject_hash(name, user_id)}",
         detail=f"{mode} {count} messages in {len(sessions)} sessions "
-               f"({', '.join(map(str, sessions)) or 'none'})",
+               f"({', '.join(map(str, sessions)) or 'none'}); {len(orphans)} payloads "
+               "without a message",
         at=now,
     )
-    return ErasureReport(count, sessions, mode, scrubbed)
+    return ErasureReport(count, sessions, mode, scrubbed, len(orphans), unread)
+
+
+def orphans_of(archive: Archive, platform: str, user_id: str) -> tuple[list[str], int]:
+    """`user_id`'s payloads no message row names, and how many such payloads name no author.
+
+    Returns (their ids, how many orphan payloads of anyone name no author the platform can
+    read). A platform without `payload_author` stores payloads only with their messages.
+    """
+    info = registry.PLATFORMS.get(platform)
+    if info is None or info.payload_author is None:
+        return [], 0
+    author_of = registry.load(info.payload_author)
+    theirs: list[str] = []
+    unread = 0
+    for message_id, raw in store.orphan_payloads(archive, platform):
+        try:
+            author = author_of(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            author = None
+        if author is None:
+            unread += 1
+        elif author == user_id:
+            theirs.append(message_id)
+    return theirs, unread

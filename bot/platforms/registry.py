@@ -53,6 +53,10 @@ class PlatformInfo:
     # chat's settings for this platform) -> the problem, or None when the post fits.
     rule: Callable[[str, str, Mapping[str, Any]], str | None] | None = None
     refuses_repeats: bool = False  # the same text twice is refused: weekly posts vary
+    # "module:function(raw payload) -> author id or None": whose a stored payload is. Erasure
+    # reads it to find an unfinished import's payloads (no message row names them yet);
+    # None for a platform whose payloads are only ever stored with their message.
+    payload_author: str | None = None
 
     def too_long(self, text: str, hashtag: str,
                  settings: Mapping[str, Any] | None = None) -> str | None:
@@ -77,6 +81,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
             name="discord", label="Discord", factory="bot.platforms.discord.adapter:build",
             max_length=2000, settings_model="bot.settings:DiscordSettings",
             importer="bot.platforms.discord.cli:import_discord_command",
+            payload_author="bot.platforms.discord.export:payload_author",
         ),
         PlatformInfo(
             name="x", label="X", factory="bot.platforms.x.adapter:build",
@@ -84,6 +89,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
             length_unit="weighted characters with the hashtag (URLs count 23, wide characters 2)",
             settings_model="bot.settings:XSettings", cli="bot.platforms.x.cli:x_app",
             importer="bot.platforms.x.cli:import_x_command", refuses_repeats=True,
+            payload_author="bot.platforms.x.tweets:payload_author",
         ),
         PlatformInfo(
             name="bluesky", label="Bluesky", factory="bot.platforms.bluesky.adapter:build",
@@ -91,6 +97,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
             rule=bluesky_problem, settings_model="bot.settings:BlueskySettings",
             cli="bot.platforms.bluesky.cli:bluesky_app",
             importer="bot.platforms.bluesky.cli:import_bluesky_command",
+            payload_author="bot.platforms.bluesky.posts:payload_author",
         ),
         PlatformInfo(
             name="mastodon", label="Mastodon", factory="bot.platforms.mastodon.adapter:build",
@@ -98,6 +105,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
             rule=mastodon_problem, settings_model="bot.settings:MastodonSettings",
             cli="bot.platforms.mastodon.cli:mastodon_app",
             importer="bot.platforms.mastodon.cli:import_mastodon_command",
+            payload_author="bot.platforms.mastodon.payloads:payload_author",
         ),
         PlatformInfo(
             name="memory", label="memory (tests and rehearsals)",

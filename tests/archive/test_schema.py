@@ -62,7 +62,7 @@ def test_an_archive_from_before_m003_upgrades_with_its_moderation_history(
     assert _applied(archive.db) == [
         "m001_core", "m002_narrow_fts_update_trigger", "m101_moderation_review",
         "m003_message_raw", "m004_participant_roles", "m005_moderator_sessions",
-        "m006_message_reach",
+        "m006_message_reach", "m007_erased_messages",
     ]
     [kept] = moderation_store.events_for_message(archive, "x", "9")
     assert (kept["status"], kept["actor"], kept["decided_at"]) == ("hidden", "mod", T0.isoformat())
@@ -81,8 +81,9 @@ def test_an_archive_missing_the_moderation_step_gets_it_on_open(tmp_path: Path) 
     db.close()
 
     archive = Archive(path)
-    assert _applied(archive.db)[-4:] == ["m101_moderation_review", "m004_participant_roles",
-                                         "m005_moderator_sessions", "m006_message_reach"]
+    assert _applied(archive.db)[-5:] == ["m101_moderation_review", "m004_participant_roles",
+                                         "m005_moderator_sessions", "m006_message_reach",
+                                         "m007_erased_messages"]
     assert {("platform", "message_id"), ("session_id", "status")} <= _indexes(
         archive.db, "moderation_events")
     closed = moderation_store.close_events(archive, "x", "9", also=None, status="approved",

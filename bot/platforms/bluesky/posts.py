@@ -11,7 +11,7 @@ payload is type-checked and bounded: a malformed view is skipped, never a crash.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.platforms.bluesky.client import rkey_of
@@ -23,6 +23,8 @@ PLATFORM = "bluesky"
 MAX_TEXT = 10_000  # far above Bluesky's 3,000 bytes: a record that big is not a post
 MAX_THREAD_NODES = 5_000
 POST_TYPE = "app.bsky.feed.post"
+# Reading a stored payload's author needs no time: any will do where a post lacks one.
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class BadPost(ValueError):
@@ -141,3 +143,18 @@ def feed_views(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
                 yield item["post"]
     if "thread" in body:
         yield from thread_views(body["thread"])
+
+
+def payload_author(raw: Any) -> str | None:
+    """The author DID a stored payload names, read by `view_message` itself; None if none.
+
+    Live, imported and CAR posts are all stored as {"post": view, "source": ...}. Erasure
+    finds an unfinished import's payloads by it (they have no message row yet).
+    """
+    view = raw.get("post") if isinstance(raw, Mapping) else None
+    if not isinstance(view, Mapping):
+        return None
+    try:
+        return view_message(view, raw, fallback_time=_ANY_TIME).author.id or None
+    except ValueError:  # BadPost: not a post view
+        return None

@@ -277,3 +277,15 @@ class _Reader:
                 yield "header", key, self._value()
             if self._expect(",", "}") == "}":
                 return
+
+
+def payload_author(raw: Any) -> str | None:
+    """The author id a stored message payload names (`author.id`); None if it names none.
+
+    An export's message and the live adapter's `message_payload` both keep it there.
+    Erasure finds an unfinished import's payloads by it (they have no message row yet).
+    """
+    author = raw.get("author") if isinstance(raw, Mapping) else None
+    found = author.get("id") if isinstance(author, Mapping) else None
+    return str(found) if isinstance(found, str | int) and not isinstance(found, bool) \
+        and str(found) else None

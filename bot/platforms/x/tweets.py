@@ -136,3 +136,19 @@ def page_messages(body: Mapping[str, Any], query: str, *, me_id: str) -> list[Me
         if message is not None:
             out.append(message)
     return out
+
+
+def payload_author(raw: Any) -> str | None:
+    """The author id a stored tweet payload names, as the converters read it; None if none.
+
+    Erasure finds an unfinished import's payloads by it (they have no message row yet).
+    Every shape this bot stores: a v2 page slice or live result ({"data": tweet, ...}), a
+    flat twarc-csv tweet (author_id, or author.id), a v1.1 tweet (user.id_str, user.id), and
+    an edited tweet's merged payload (the newest version's shape, plus "versions").
+    """
+    if not isinstance(raw, Mapping):
+        return None
+    tweet = raw["data"] if isinstance(raw.get("data"), Mapping) else raw
+    found = (tweet.get("author_id") or dig(tweet, "author", "id")
+             or dig(tweet, "user", "id_str") or dig(tweet, "user", "id"))
+    return str(found) if isinstance(found, str | int) and not isinstance(found, bool) else None
