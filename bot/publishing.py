@@ -32,6 +32,7 @@ from bot.gc_pause import gc_paused
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from bot.transcript.layout import Source
     from bot.transcript.model import Transcript
 
 log = logging.getLogger(__name__)
@@ -83,14 +84,15 @@ def attribute_session(archive: Archive, session_id: int) -> int:
     return len(attributed_messages(archive, session, archive.items(session_id)))
 
 
-def attributed_messages(archive: Archive, session: SessionRow, items: Sequence[ItemRow]
-                        ) -> list[StoredMessage]:
-    """The session's messages, read once and attributed, in time order.
+def attributed_messages(archive: Archive, session: SessionRow, items: Sequence[ItemRow],
+                        messages: list[StoredMessage] | None = None) -> list[StoredMessage]:
+    """The session's messages (`messages`, or read now), attributed, in time order.
 
     The archive is written only where the attribution changed: a re-render after a
     moderation decision or a late backfill rewrites a handful of rows, not the session.
     """
-    messages = archive.messages(session.id)
+    if messages is None:
+        messages = archive.messages(session.id)
     result = attribute(messages, items, tag_style=session.tag_style)
     changed = {}
     out = []
@@ -154,26 +156,38 @@ def attributed_transcript(archive: Archive, session: SessionRow, *,
     attributed in place and the transcript reads the archive in batches while walked.
     """
     from bot.transcript.build import assemble, item_post_ids
-    from bot.transcript.layout import Source
+    from bot.transcript.side_by_side import Ahead
     from bot.transcript.sources import ArchiveSource, MemorySource
+    from bot.transcript.words_ahead import Spelled, spell_session
 
     items = archive.items(session.id)
-    source: Source
-    if archive.message_count(session.id) <= in_memory_limit:
-        source = MemorySource(attributed_messages(archive, session, items),
-                              item_post_ids(items), archive.reach(session.id))
-    else:
-        attribute_in_place(archive, session, items)
-        source = ArchiveSource(archive, session.id, item_post_ids(items))
-    return assemble(
-        session,
-        items,
-        source,
-        previous_participants=archive.participants_before(session.chat_id,
-                                                          session.scheduled_start),
-        moderation_counts=archive.moderation_counts(session.id),
-        roles=archive.roles(session.chat_id),
-    )
+    post_keys = item_post_ids(items)
+    spelled: Ahead[Spelled] | None = None
+    try:
+        if archive.message_count(session.id) <= in_memory_limit:
+            messages = archive.messages(session.id)
+            # The summary's reading of the texts needs nothing attribution decides: where
+            # the process may fork, it runs on another core while the session is attributed.
+            spelled = Ahead(partial(spell_session, messages, post_keys, session.hashtag))
+            source: Source = MemorySource(attributed_messages(archive, session, items, messages),
+                                          post_keys, archive.reach(session.id))
+            del messages
+        else:
+            attribute_in_place(archive, session, items)
+            source = ArchiveSource(archive, session.id, post_keys)
+        return assemble(
+            session,
+            items,
+            source,
+            previous_participants=archive.participants_before(session.chat_id,
+                                                              session.scheduled_start),
+            moderation_counts=archive.moderation_counts(session.id),
+            roles=archive.roles(session.chat_id),
+            spelled=spelled,
+        )
+    finally:
+        if spelled is not None:
+            spelled.cancel()  # a no-op once its value came back
 
 
 @gc_paused  # the whole render: reading, attribution and building allocate per message too

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from array import array
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
@@ -23,6 +24,9 @@ from bot.transcript.model import Block, Order, Participant, Transcript
 from bot.transcript.skeleton import Skeleton
 from bot.transcript.sources import MemorySource
 from bot.transcript.summary import Tally, summarise
+
+if TYPE_CHECKING:
+    from bot.transcript.words_ahead import Spelled
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +130,13 @@ def assemble(
     order: Order = "time",
     moderation_counts: Mapping[str, int] | None = None,
     roles: Mapping[tuple[str, str], str] | None = None,
+    spelled: Callable[[], Spelled] | None = None,
 ) -> Transcript:
     """Arrange the public messages `source` gives into a transcript and its summary.
 
     One pass over the source's compact rows builds the skeleton and the summary's counts;
-    entries are made only while something walks them (`SkeletonLayout`).
+    entries are made only while something walks them (`SkeletonLayout`). `spelled` gives
+    the summary's reading of the public texts when it was made ahead (publishing does).
     """
     roles = roles or {}
     zone = _zone(session.timezone)
@@ -151,7 +157,7 @@ def assemble(
 
     previous = set(previous_participants)
     skeleton = Skeleton()
-    tally = Tally(session.hashtag, len(blocks))
+    tally = Tally(session.hashtag, len(blocks), spelled)
     people: dict[tuple[str, str], Participant] = {}
     listed: list[Participant] = []
     answered: list[set[int]] = []

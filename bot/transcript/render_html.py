@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from bot.gc_pause import gc_paused
 from bot.transcript.charts import activity_svg
 from bot.transcript.model import Block, Entry, Participant, Transcript
-from bot.transcript.summary import URL_RE, trim_link
+from bot.transcript.words import URL_RE, trim_link
 
 TEMPLATES = Path(__file__).parent / "templates"
 

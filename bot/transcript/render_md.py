@@ -17,7 +17,7 @@ from datetime import timedelta
 from bot.gc_pause import gc_paused
 from bot.transcript.model import Block, Entry, Transcript
 from bot.transcript.render_html import delay, excerpt, length, long_date
-from bot.transcript.summary import URL_RE, trim_link
+from bot.transcript.words import URL_RE, trim_link
 
 # Inline punctuation that means something to CommonMark/GFM anywhere in a line. `#`,
 # `+`, `-`, `=`, `>` and "1." only matter at the start of a line (_LINE_START).

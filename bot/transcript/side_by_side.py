@@ -13,19 +13,29 @@ publisher thread beside the event loop, so there the pieces run one after anothe
 
 A lane that fails in its child (killed, out of memory, a bug) is run again in the parent,
 so a bug still raises its own exception with its traceback, and nothing is left unwritten.
+
+`Ahead` does the same for one value the parent needs later (the summary's reading of the
+texts, while the parent attributes the session): computed in a child, sent back pickled,
+computed in the parent instead when no child could do it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pickle
+import signal
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Generic, NoReturn, TypeVar
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -96,12 +106,23 @@ def _fork_lane(group: list[Piece]) -> int:
     pid = os.fork()
     if pid:
         return pid
-    # The child: it must never return into the caller's stack (it would carry on as a
-    # second copy of the command), so every way out is os._exit.
+    _child(partial(_run_all, group))
+
+
+def _run_all(group: list[Piece]) -> None:
+    for p in group:
+        p.run()
+
+
+def _child(work: Callable[[], object]) -> NoReturn:
+    """Run `work` in a forked child, then end the child: status 0 if it finished.
+
+    The child must never return into the caller's stack (it would carry on as a second
+    copy of the command), so every way out is os._exit.
+    """
     status = 1
     try:
-        for p in group:
-            p.run()
+        work()
         status = 0
     except BaseException:  # noqa: BLE001 - reported, then redone by the parent
         try:
@@ -122,3 +143,68 @@ def _finished(pid: int) -> bool:
         except ChildProcessError:
             return False
         return os.waitstatus_to_exitcode(status) == 0
+
+
+class Ahead(Generic[T]):
+    """A value worked out in a forked child while this process goes on; call it to get it.
+
+    `make` runs in the child (where `fork`, default `can_fork()`) and its result comes back
+    pickled through a pipe when this process asks for it. A child that fails, or no child,
+    means `make` runs here instead, when asked: the value is the same either way, only
+    where and when it is computed differs. Call `cancel` if the value will never be asked
+    for (an error on the way), so the child does not linger.
+    """
+
+    def __init__(self, make: Callable[[], T], *, fork: bool | None = None) -> None:
+        self._make = make
+        self._pid: int | None = None
+        self._fd = -1
+        self._value: list[T] = []  # [value] once known
+        if fork is None:
+            fork = can_fork()
+        if fork:
+            self._pid, self._fd = _fork_maker(make)
+
+    def __call__(self) -> T:
+        """The value: from the child (waiting for it if need be), else computed here."""
+        if not self._value:
+            data = b""
+            if self._pid is not None:
+                with os.fdopen(self._fd, "rb") as pipe:
+                    data = pipe.read()
+                if not _finished(self._pid):
+                    data = b""
+                    log.warning("a worker computing ahead failed; computing it here instead")
+                self._pid = None
+            self._value.append(pickle.loads(data) if data else self._make())
+        return self._value[0]
+
+    def cancel(self) -> None:
+        """Stop the child, if one is still working: the value will not be asked for."""
+        if self._pid is not None:
+            os.close(self._fd)
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:  # pragma: no cover - it had exited already
+                pass
+            _finished(self._pid)
+            self._pid = None
+
+
+def _fork_maker(make: Callable[[], object]) -> tuple[int, int]:
+    """Start a child that sends `make()` pickled down a pipe; returns (pid, read end)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    os.close(read)
+    _child(partial(_send, make, write))
+
+
+def _send(make: Callable[[], object], fd: int) -> None:
+    data = pickle.dumps(make(), protocol=pickle.HIGHEST_PROTOCOL)
+    with os.fdopen(fd, "wb") as pipe:
+        pipe.write(data)

@@ -42,201 +42,95 @@ from __future__ import annotations
 import heapq
 import math
 import operator
-import re
 import statistics
-import sys
 from array import array
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 from itertools import chain, repeat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.archive.transcript_reads import Bone
 from bot.transcript.model import Activity, Block, QuestionStats, Summary, Transcript
 from bot.transcript.skeleton import IS_HOST, Skeleton, micros
+from bot.transcript.words import Words, strip_markup
 
 if TYPE_CHECKING:
-    from bot.transcript.layout import SkeletonLayout
-
-URL_RE = re.compile(
-    r"https?://[^\s<>\"'\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]+", re.IGNORECASE
-)
-_TRAILING = ".,;:!?'\"*_~"
-WORD_RE = re.compile(r"[#@]?[^\W\d_][\w'’-]*")
-TAG_RE = re.compile(r"[aqt]\d+[a-z]?$")
-
-STOPWORDS = frozenset(
-    """
-    a about above after again against all also am an and any are aren't as at be because
-    been before being below between both but by can can't could couldn't did didn't do
-    does doesn't doing don't down during each even ever few for from further get gets
-    got had hadn't has hasn't have haven't having he he'd he'll he's her here here's
-    hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it
-    it's its itself just let's like lot lots make many may me more most much must
-    mustn't my myself no nor not now of off often on once one only or other ought our
-    ours ourselves out over own really same say says shan't she she'd she'll she's
-    should shouldn't so some such than that that's the their theirs them themselves then
-    there there's these they they'd they'll they're they've thing things think this
-    those though through thanks thank to too under until up us very was wasn't way we
-    we'd we'll we're we've well were weren't what what's when when's where where's which
-    while who who's whom why why's will with won't would wouldn't yes yet you you'd
-    you'll you're you've your yours yourself yourselves rt amp via im dont cant ive
-    youre get got going know yeah
-    hi hello evening morning welcome everyone everybody all tonight chat chats question
-    questions answer answers great good agree agreed absolutely totally definitely love
-    lovely happy share sharing far point points true exactly yes yep nope sure see
-    thanks thank thx cheers glad brilliant fab fantastic amazing nice interesting
-    nbsp quot href http https www html bold italic strong span div script alert
-    """.split()  # noqa: SIM905 - a word list reads better as text
-)
-
+    from bot.transcript.layout import SkeletonLayout, Source
+    from bot.transcript.words_ahead import Spelled
 
 MAX_MINUTES = 24 * 60
 POOL_LIMIT = 2000  # answers considered per question for representative picks
 SHORTLIST = 200
 
 
-def find_links(text: str) -> list[str]:
-    """http(s) links in `text`, with sentence punctuation after them left off."""
-    return [trim_link(m.group(0)) for m in URL_RE.finditer(text)]
-
-
-def trim_link(url: str) -> str:
-    """A link without the punctuation that ended the sentence around it."""
-    url = url.rstrip(_TRAILING)
-    # A closing bracket belongs to the link only if the link opened one ("wiki/Foo_(bar)").
-    while (
-        url
-        and url[-1] in ")]}"
-        and url.count(url[-1]) > url.count({")": "(", "]": "[", "}": "{"}[url[-1]])
-    ):
-        url = url[:-1].rstrip(_TRAILING)
-    return url
-
-
-# Markup people paste or platforms leave behind: it is not what anyone said.
-_MARKUP = re.compile(
-    r"<(script|style)\b[^>]*>.*?</\1\s*>|</?[a-zA-Z][^<>]{0,200}>|&[#\w]{1,10};|"
-    r"\[([^\]\n]{1,200})\]\((?:https?://)?[^)\s]{1,500}\)", re.IGNORECASE | re.DOTALL)
-
-
-def strip_markup(text: str) -> str:
-    """Text without HTML tags (and script/style contents), entities and Markdown links."""
-    if "<" not in text and "&" not in text and "](" not in text:
-        return text
-    return _MARKUP.sub(lambda m: f" {m.group(2) or ''} ", text)
-
-
-class Tokenizer:
-    """Content words of a message, normalised once per distinct whitespace-separated chunk.
-
-    Splitting on whitespace is C-fast; the regex, stopword and tag filtering then runs once
-    per distinct chunk ("nurses," "#NHSSM" "https://...") and is a dict lookup afterwards.
-    The cache also shares one string object per word, so 100k messages' token lists cost
-    pointers rather than millions of small strings.
-    """
-
-    def __init__(self, hashtag: str) -> None:
-        self.hashtag = hashtag.lstrip("#").lower()
-        self._cache: dict[str, tuple[str, ...]] = {}
-
-    def _normalise(self, chunk: str) -> tuple[str, ...]:
-        if "://" in chunk:
-            chunk = URL_RE.sub(" ", chunk)
-        words = []
-        for raw in WORD_RE.findall(chunk):
-            if raw[0] == "@":
-                continue
-            w = raw.lstrip("#").strip("'’-")
-            if not 3 <= len(w) <= 40 or w in STOPWORDS or w == self.hashtag or TAG_RE.match(w):
-                continue
-            words.append(sys.intern(w))
-        return tuple(words)
-
-    def __call__(self, text: str) -> list[str]:
-        """The content words of `text`, in order, repeats kept."""
-        return list(self.words(text))
-
-    def distinct(self, text: str) -> tuple[str, ...]:
-        """The content words of `text` without repeats, in first-seen order."""
-        return tuple(dict.fromkeys(self.words(text)))
-
-    def words(self, text: str) -> Iterator[str]:
-        """The content words of `text` as an iterator, repeats kept."""
-        chunks = text.lower().split()
-        cache = self._cache
-        try:
-            # map + chain keep the per-word loop in C: this runs once per message.
-            found = list(map(cache.__getitem__, chunks))
-        except KeyError:  # new chunks: learn them, then it is lookups again
-            for c in chunks:
-                if c not in cache:
-                    cache[c] = self._normalise(c)
-            found = list(map(cache.__getitem__, chunks))
-        return chain.from_iterable(found)
-
-
-def tokens(text: str, hashtag: str) -> list[str]:
-    """The content words of `text`: no stopwords, tags, links, mentions or `hashtag`."""
-    return Tokenizer(hashtag)(text)
-
-
 class Tally:
     """What the summary counts while the transcript's skeleton is built, one message at a time.
 
-    Token lists are not kept (a million of them would not fit): each message's distinct
-    words count once into the document frequencies and into its questions' answer words,
-    and only how many there were is remembered. Representative answers re-read the few
-    texts they need, one question at a time (`summarise`).
+    The texts' counts (`Words`) are made here, message by message, or, when `ahead` is
+    given, were made beforehand (in a forked worker, `bot.transcript.words_ahead`): then
+    only where each message was placed is noted here, and the answer words of each
+    question are counted from the words spelled ahead when the summary needs them.
+    Representative answers re-read the few texts they need, one question at a time.
     """
 
-    def __init__(self, hashtag: str, blocks: int) -> None:
-        self.tokenizer = Tokenizer(hashtag)
-        self.df: Counter[str] = Counter()
-        self.docs = 0  # messages not by the host
-        self.ntok = array("H")  # distinct words of each message (0 for the host's)
+    def __init__(self, hashtag: str, blocks: int,
+                 ahead: Callable[[], Spelled] | None = None) -> None:
+        self._ahead = ahead
+        self._spelled: Spelled | None = None
+        self.counts = Words(hashtag)  # replaced by the counts made ahead, when there are
         self.answers = [array("i") for _ in range(blocks)]  # answers_of, per question block
         self.words: list[Counter[str]] = [Counter() for _ in range(blocks)]
-        self.links: Counter[str] = Counter()
-        self.first_seen: dict[str, int] = {}
-        # Word lists waiting to be counted: a few thousand at a time in one C call each,
-        # instead of one Counter.update per message. (Counter, lists of word tuples)
-        self._pending: list[tuple[Counter[str], list[tuple[str, ...]]]] = [
-            (c, []) for c in (self.df, *self.words)]
+        # Top-level answers of each question block not counted into `words` yet: their word
+        # tuples (counted here), or their positions (spelled ahead).
+        self._pending: list[list[Any]] = [[] for _ in range(blocks)]
+        self._waiting = 0
 
     def add(self, i: int, bone: Bone, depth: int, home: int, others: list[int]) -> None:
         """Count message `i`: `home` is its question block (or -1), `others` it answers too."""
-        text = bone.text
-        if "http" in text or "HTTP" in text:
-            for url in find_links(text):
-                self.links[url] += 1
-                self.first_seen.setdefault(url, i)
+        # Its words (counted now), or its position (its words were spelled ahead).
+        toks: Any = i if self._ahead is not None else self.counts.add(i, bone.text,
+                                                                        bone.is_host)
         if bone.is_host:
-            self.ntok.append(0)
             return
-        toks = self.tokenizer.distinct(strip_markup(text))
-        self.docs += 1
         pending = self._pending
-        pending[0][1].append(toks)
-        self.ntok.append(min(len(toks), 0xFFFF))
         if home >= 0:
             self.answers[home].append(i)
             if depth == 0:
-                pending[home + 1][1].append(toks)
+                pending[home].append(toks)
+                self._waiting += 1
         for b in others:
             self.answers[b].append(i)
             if depth == 0:
-                pending[b + 1][1].append(toks)
-        if len(pending[0][1]) >= 4096:
+                pending[b].append(toks)
+                self._waiting += 1
+        if self._waiting >= 4096 and self._ahead is None:
             self.flush()
 
     def flush(self) -> None:
-        """Count the words still waiting (call before reading `df` or `words`)."""
-        for counter, waiting in self._pending:
-            if waiting:
+        """Count the words still waiting (call before reading `counts` or `words`)."""
+        if self._ahead is not None and self._spelled is None:
+            self._spelled = self._ahead()
+            self.counts = self._spelled.words
+        self.counts.flush()
+        spelled = self._spelled
+        for counter, waiting in zip(self.words, self._pending, strict=True):
+            if not waiting:
+                continue
+            if spelled is None:
                 counter.update(chain.from_iterable(waiting))
-                waiting.clear()
+            else:
+                counter.update(spelled.counts_of(waiting))
+            waiting.clear()
+        self._waiting = 0
+
+    def distinct(self, positions: list[int], source: Source, refs: list[int]
+                 ) -> list[tuple[str, ...]]:
+        """The distinct words of the messages at `positions` (`refs` to read their texts)."""
+        if self._spelled is not None:
+            return [self._spelled.distinct(i) for i in positions]
+        distinct = self.counts.tokenizer.distinct
+        return [distinct(strip_markup(x)) for x in source.texts(refs)]
 
 
 def summarise(t: Transcript, tally: Tally, layout: SkeletonLayout, *, top: int = 10) -> Summary:
@@ -245,8 +139,9 @@ def summarise(t: Transcript, tally: Tally, layout: SkeletonLayout, *, top: int =
     tally.flush()
     people = [p for p in t.participants if not p.is_host]
     returning = sum(1 for p in people if p.returning)
-    n_docs = max(1, tally.docs)
-    idf = {w: math.log(n_docs / c) for w, c in tally.df.items()}
+    counts = tally.counts
+    n_docs = max(1, counts.docs)
+    idf = {w: math.log(n_docs / c) for w, c in counts.df.items()}
     pace = t.session.pace if t.session.rehearsal and t.session.pace > 0 else 1.0
 
     answer_words = {b.number: tally.words[b.position] for b in t.questions}
@@ -254,8 +149,8 @@ def summarise(t: Transcript, tally: Tally, layout: SkeletonLayout, *, top: int =
     q_idf = {w: math.log((len(answer_words) + 1) / (c + 0.5)) for w, c in q_df.items()}
     questions = [_question_stats(t, b, tally, layout, idf, q_idf, pace) for b in t.questions]
 
-    links = tally.links
-    ranked_links = sorted(links.items(), key=lambda kv: (-kv[1], tally.first_seen[kv[0]]))
+    links, first_seen = counts.links, counts.first_seen
+    ranked_links = sorted(links.items(), key=lambda kv: (-kv[1], first_seen[kv[0]]))
 
     contributors = sorted(
         ((p, p.message_count) for p in people), key=lambda pc: (-pc[1], pc[0].first)
@@ -346,14 +241,13 @@ def _question_stats(
 def _representative_of(top_level: list[int], tally: Tally, layout: SkeletonLayout,
                        idf: dict[str, float]) -> list[int]:
     """`representative` for one question, reading back only the texts it needs."""
-    ntok, source, ref = tally.ntok, layout.source, layout.skeleton.ref
-    distinct = tally.tokenizer.distinct
+    ntok, source, ref = tally.counts.ntok, layout.source, layout.skeleton.ref
     pool = [i for i in top_level if ntok[i] >= 2]
     # At least three different answers to choose from (usually the first three).
     seen: set[tuple[str, ...]] = set()
     for k in range(0, len(pool), 64):
         chunk = pool[k:k + 64]
-        seen.update(distinct(strip_markup(x)) for x in source.texts([ref[i] for i in chunk]))
+        seen.update(tally.distinct(chunk, source, [ref[i] for i in chunk]))
         if len(seen) >= 3:
             break
     if len(seen) < 3:
@@ -363,10 +257,9 @@ def _representative_of(top_level: list[int], tally: Tally, layout: SkeletonLayou
         # An even sample across the hour represents a big question as well as all of it
         # does, and keeps this linear in practice.
         pool = pool[:: math.ceil(len(pool) / POOL_LIMIT)]
-    texts = source.texts([ref[i] for i in pool])
+    words = tally.distinct(pool, source, [ref[i] for i in pool])
     author = layout.skeleton.author
-    candidates = [(i, author[i], distinct(strip_markup(x))) for i, x in zip(pool, texts,
-                                                                        strict=True)]
+    candidates = [(i, author[i], w) for i, w in zip(pool, words, strict=True)]
     return representative(candidates, idf, want=want)
 
 

@@ -1,0 +1,128 @@
+"""The summary's words read ahead in a forked worker give the same transcript, byte for byte.
+
+`Ahead` itself: the value comes from a child process, a child that fails is made up for
+here, and a cancelled child does not linger.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from bot.archive import Archive
+from bot.publishing import Publisher
+from bot.testing.crowd import archived_session
+from bot.transcript import side_by_side as lanes_module
+from bot.transcript import write_transcript
+from bot.transcript.build import assemble, item_post_ids
+from bot.transcript.model import Transcript
+from bot.transcript.side_by_side import Ahead
+from bot.transcript.sources import MemorySource
+from bot.transcript.words import Tokenizer, strip_markup
+from bot.transcript.words_ahead import spell_session
+from tests.transcript import crowd
+from tests.transcript.test_side_by_side import DIGESTS, build, digests
+from tests.web.conftest import make_script
+
+
+def _crowd_ahead(fork: bool) -> Transcript:
+    messages, items = crowd.messages(), crowd.items()
+    post_keys = item_post_ids(items)
+    session = crowd.session()
+    spelled = Ahead(partial(spell_session, messages, post_keys, session.hashtag), fork=fork)
+    return assemble(session, items, MemorySource(messages, post_keys),
+                    previous_participants=crowd.previous(),
+                    moderation_counts={"hidden": 20, "redacted": 20},
+                    roles={("web", "p1"): "nurse", ("web", "p2"): "patient"},
+                    spelled=spelled)
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_words_spelled_ahead_write_the_golden_bytes(fork: bool, tmp_path: Path) -> None:
+    """Forked or not, the crowd's files are those the plain renderers wrote before."""
+    write_transcript(build(), tmp_path / "plain", side_by_side=False)
+    ahead = _crowd_ahead(fork)
+    write_transcript(ahead, tmp_path / "ahead", side_by_side=False)
+    assert digests(tmp_path / "ahead") == digests(tmp_path / "plain")
+    golden = "".join(f"{d}  {name}\n" for name, d in digests(tmp_path / "ahead").items())
+    assert golden == DIGESTS.read_text()
+    plain = build().summary
+    for a, b in zip(ahead.summary.questions, plain.questions, strict=True):
+        assert a.key_terms == b.key_terms and a.key_terms
+        assert [e.index for e in a.representative] == [e.index for e in b.representative]
+
+
+def test_spelled_words_are_the_tokenizers() -> None:
+    """Each public message's words as numbers read back as Tokenizer.distinct gives them."""
+    messages, items = crowd.messages(), crowd.items()
+    spelled = spell_session(messages, item_post_ids(items), "#NHSSM")
+    public = MemorySource(messages, item_post_ids(items)).public
+    tokenizer = Tokenizer("#NHSSM")
+    for i, m in enumerate(public):
+        want = () if m.is_host else tokenizer.distinct(strip_markup(m.public_text))
+        assert spelled.distinct(i) == want
+    assert spelled.words.docs == sum(1 for m in public if not m.is_host)
+    assert list(spelled.words.df) == spelled.vocab  # first-seen order, as counted inline
+
+
+def test_the_cli_path_forks_the_speller_and_writes_what_in_turn_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Publishing from one thread (the CLI) forks; the files equal an unforked publish."""
+    archive = Archive(tmp_path / "archive.db")
+    session_id = archived_session(archive, make_script(tmp_path), 600,
+                                  start=datetime(2026, 1, 7, 12, 0, tzinfo=UTC))
+    archive.close()
+    real_fork, forks = os.fork, []
+
+    def recording_fork() -> int:
+        forks.append(os.getpid())
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    publisher = Publisher(tmp_path / "archive.db", tmp_path / "transcripts")
+    monkeypatch.setattr(lanes_module, "can_fork", lambda: True)
+    publisher.publish_now(session_id, out_dir=tmp_path / "forked")
+    assert len(forks) >= 2  # the speller, then the second lane of formats
+    monkeypatch.setattr(lanes_module, "can_fork", lambda: False)
+    publisher.publish_now(session_id, out_dir=tmp_path / "in-turn")
+    assert digests(tmp_path / "forked") == digests(tmp_path / "in-turn")
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _fails_in_child(parent: int) -> str:
+    if os.getpid() != parent:
+        raise RuntimeError("this worker fails")
+    return "made here"
+
+
+def test_ahead_computes_in_a_child() -> None:
+    ahead = Ahead(_pid, fork=True)
+    assert ahead() != os.getpid()
+    assert ahead() == ahead()  # asked twice, computed once
+
+
+def test_ahead_without_fork_computes_here() -> None:
+    assert Ahead(_pid, fork=False)() == os.getpid()
+
+
+def test_a_failed_child_is_made_up_for_here() -> None:
+    assert Ahead(partial(_fails_in_child, os.getpid()), fork=True)() == "made here"
+
+
+def test_a_cancelled_child_is_stopped_and_reaped() -> None:
+    ahead = Ahead(partial(time.sleep, 600), fork=True)
+    pid = ahead._pid
+    assert pid is not None
+    ahead.cancel()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, signal.SIG_DFL)  # gone, and reaped: no zombie is left
+    ahead.cancel()  # twice is harmless
