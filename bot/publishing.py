@@ -156,19 +156,20 @@ def attributed_transcript(archive: Archive, session: SessionRow, *,
     attributed in place and the transcript reads the archive in batches while walked.
     """
     from bot.transcript.build import assemble, item_post_ids
+    from bot.transcript.read_ahead import ReadAhead, read_ahead
     from bot.transcript.side_by_side import Ahead
     from bot.transcript.sources import ArchiveSource, MemorySource
-    from bot.transcript.words_ahead import Spelled, spell_session
 
     items = archive.items(session.id)
     post_keys = item_post_ids(items)
-    spelled: Ahead[Spelled] | None = None
+    ahead: Ahead[ReadAhead] | None = None
     try:
         if archive.message_count(session.id) <= in_memory_limit:
             messages = archive.messages(session.id)
-            # The summary's reading of the texts needs nothing attribution decides: where
-            # the process may fork, it runs on another core while the session is attributed.
-            spelled = Ahead(partial(spell_session, messages, post_keys, session.hashtag))
+            # Reading the texts (for the summary, the HTML and the Markdown) needs nothing
+            # attribution decides: where the process may fork, it runs on another core
+            # while the session is attributed and the skeleton built.
+            ahead = Ahead(partial(read_ahead, messages, post_keys, session.hashtag))
             source: Source = MemorySource(attributed_messages(archive, session, items, messages),
                                           post_keys, archive.reach(session.id))
             del messages
@@ -183,11 +184,11 @@ def attributed_transcript(archive: Archive, session: SessionRow, *,
                                                               session.scheduled_start),
             moderation_counts=archive.moderation_counts(session.id),
             roles=archive.roles(session.chat_id),
-            spelled=spelled,
+            ahead=ahead,
         )
     finally:
-        if spelled is not None:
-            spelled.cancel()  # a no-op once its value came back
+        if ahead is not None:
+            ahead.cancel()  # a no-op once its value came back
 
 
 @gc_paused  # the whole render: reading, attribution and building allocate per message too

@@ -26,7 +26,7 @@ from bot.transcript.sources import MemorySource
 from bot.transcript.summary import Tally, summarise
 
 if TYPE_CHECKING:
-    from bot.transcript.words_ahead import Spelled
+    from bot.transcript.read_ahead import ReadAhead
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +130,13 @@ def assemble(
     order: Order = "time",
     moderation_counts: Mapping[str, int] | None = None,
     roles: Mapping[tuple[str, str], str] | None = None,
-    spelled: Callable[[], Spelled] | None = None,
+    ahead: Callable[[], ReadAhead] | None = None,
 ) -> Transcript:
     """Arrange the public messages `source` gives into a transcript and its summary.
 
     One pass over the source's compact rows builds the skeleton and the summary's counts;
-    entries are made only while something walks them (`SkeletonLayout`). `spelled` gives
-    the summary's reading of the public texts when it was made ahead (publishing does).
+    entries are made only while something walks them (`SkeletonLayout`). `ahead` gives
+    what was read from the public texts beforehand, when it was (publishing does).
     """
     roles = roles or {}
     zone = _zone(session.timezone)
@@ -157,7 +157,8 @@ def assemble(
 
     previous = set(previous_participants)
     skeleton = Skeleton()
-    tally = Tally(session.hashtag, len(blocks), spelled)
+    tally = Tally(session.hashtag, len(blocks),
+                  None if ahead is None else lambda: ahead().spelled)
     people: dict[tuple[str, str], Participant] = {}
     listed: list[Participant] = []
     answered: list[set[int]] = []
@@ -241,4 +242,6 @@ def assemble(
         roles=dict(roles),
     )
     t.summary = summarise(t, tally, layout)
+    if ahead is not None:
+        t.shown = ahead().shown
     return t

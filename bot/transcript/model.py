@@ -259,6 +259,9 @@ class Transcript:
     moderation_counts: dict[str, int]
     reposts: int = 0  # public retweets/reposts in the session (left out of the thread)
     roles: dict[tuple[str, str], str] = field(default_factory=dict)  # (platform, author) -> role
+    # Format -> each layout message's text as that format writes it, by position (None: the
+    # text itself), when it was made ahead (bot.transcript.read_ahead); else renderers make it.
+    shown: dict[str, list[str | None]] = field(default_factory=dict)
     summary: Summary = field(init=False)
 
     def __repr__(self) -> str:

@@ -104,6 +104,11 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def html_text(text: str) -> str:
+    """A message's text as HTML: escaped, with its http(s) links clickable."""
+    return str(linkify(text)) if "://" in text else _esc(text)
+
+
 _esc_name = functools.lru_cache(maxsize=1 << 16)(_esc)  # names repeat on every message
 # "HH:MM" for every minute of the day, by hour * 60 + minute: formatted once, not per message.
 _CLOCK = [f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)]
@@ -129,11 +134,14 @@ class _Fragments:
         # Declared roles become data-role="r<i>" (an index, never the user's words, so the
         # filter's CSS cannot be injected into) and a badge with the role's name.
         self.role_index = role_index(t)
+        self._shown = t.shown.get("html")
 
     def text(self, e: Entry) -> str:
         """The message's text as HTML: escaped, with its http(s) links clickable."""
-        text = e.text
-        return str(linkify(text)) if "://" in text else _esc(text)
+        if self._shown is not None and e.index >= 0:  # made ahead (bot.transcript.read_ahead)
+            shown = self._shown[e.index]
+            return e.text if shown is None else shown
+        return html_text(e.text)
 
     def _author(self, name: str, handle: str | None, host: bool, role: str = "") -> str:
         key = (name, handle, host, role)

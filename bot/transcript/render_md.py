@@ -136,7 +136,11 @@ def _message(t: Transcript, e: Entry, out: list[str], level: int) -> None:
         elif m.edited:
             parts.append("edited")
         meta = ", ".join(parts)
-    text = md_user(e.text)
+    # Made ahead for the layout's messages (bot.transcript.read_ahead), by position; None
+    # where it is the text itself.
+    made = t.shown.get("md")
+    shown = made[e.index] if made is not None and e.index >= 0 else md_user(e.text)
+    text = e.text if shown is None else shown
     body = _continue(text, indent + "  ") if "\n" in text else text
     out.append(f"{indent}- {_who(m.author_name, m.author_handle)} ({meta}): {body}")
 

@@ -168,15 +168,18 @@ class Ahead(Generic[T]):
     def __call__(self) -> T:
         """The value: from the child (waiting for it if need be), else computed here."""
         if not self._value:
-            data = b""
+            found: list[T] = []
             if self._pid is not None:
                 with os.fdopen(self._fd, "rb") as pipe:
-                    data = pipe.read()
+                    try:  # unpickled as it arrives: never the whole pickle in memory too
+                        found.append(pickle.load(pipe))
+                    except Exception:  # noqa: BLE001 - a child that died mid-way: see below
+                        found.clear()
                 if not _finished(self._pid):
-                    data = b""
+                    found.clear()
                     log.warning("a worker computing ahead failed; computing it here instead")
                 self._pid = None
-            self._value.append(pickle.loads(data) if data else self._make())
+            self._value.append(found[0] if found else self._make())
         return self._value[0]
 
     def cancel(self) -> None:

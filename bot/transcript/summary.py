@@ -57,7 +57,7 @@ from bot.transcript.words import Words, strip_markup
 
 if TYPE_CHECKING:
     from bot.transcript.layout import SkeletonLayout, Source
-    from bot.transcript.words_ahead import Spelled
+    from bot.transcript.read_ahead import Spelled
 
 MAX_MINUTES = 24 * 60
 POOL_LIMIT = 2000  # answers considered per question for representative picks
@@ -68,7 +68,7 @@ class Tally:
     """What the summary counts while the transcript's skeleton is built, one message at a time.
 
     The texts' counts (`Words`) are made here, message by message, or, when `ahead` is
-    given, were made beforehand (in a forked worker, `bot.transcript.words_ahead`): then
+    given, were made beforehand (in a forked worker, `bot.transcript.read_ahead`): then
     only where each message was placed is noted here, and the answer words of each
     question are counted from the words spelled ahead when the summary needs them.
     Representative answers re-read the few texts they need, one question at a time.

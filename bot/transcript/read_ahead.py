@@ -1,23 +1,31 @@
-"""The summary's reading of the texts, done ahead: while attribution and the skeleton run.
+"""The public texts read ahead: while the session is attributed and its skeleton built.
 
-Tokenising every public message is about a tenth of a 100k-message transcript's CPU and
-needs nothing attribution decides: the public messages, their order (session time) and
-their texts are known as soon as the session is read. So the CLI reads the texts in a
-forked worker (`bot.transcript.side_by_side.Ahead`) on the second core while this process
-attributes the session and builds the skeleton, and the worker sends back `Spelled`: the
-`Words` counts and each message's distinct words as numbers into a vocabulary (a few
-MB, not 100k tuples). The per-question answer words are counted from those once the
-skeleton says which messages are top-level answers of which question (`Tally`).
+What the summary and the renderers make of each public message's text needs nothing
+attribution decides: the public messages, their order (session time) and their texts are
+known as soon as the session is read. So the CLI reads the texts in a forked worker
+(`bot.transcript.side_by_side.Ahead`) on the second core while this process attributes
+the session and builds the skeleton (about 1 s of a 100k-message transcript's CPU moves
+off the path the user waits on). The worker sends back `ReadAhead`:
+
+- `Spelled`: the summary's `Words` counts and each message's distinct words as numbers
+  into a vocabulary (a few MB, not 100k tuples); the per-question answer words are
+  counted from those once the skeleton says which messages are top-level answers of
+  which question (`Tally`);
+- each text as the HTML page and the Markdown write it (escaped, links made), by
+  position: the two formats of the busier lane then only look them up.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from itertools import chain
 
 from bot.archive.records import StoredMessage
+from bot.transcript.render_html import html_text
+from bot.transcript.render_md import md_user
 from bot.transcript.sources import MemorySource
 from bot.transcript.words import Words
 
@@ -68,11 +76,33 @@ def spell(public: Sequence[StoredMessage], hashtag: str) -> Spelled:
     return spelled
 
 
-def spell_session(messages: Sequence[StoredMessage], post_keys: Collection[tuple[str, str]],
-                  hashtag: str) -> Spelled:
-    """`spell` the session's public messages, chosen and ordered as `MemorySource` does.
+@dataclass(frozen=True)
+class ReadAhead:
+    """What the worker read from the public texts, by position in session time order."""
+
+    spelled: Spelled
+    # Format -> each text as that format writes it; None where that is the text itself
+    # (most chat messages need no escaping: nothing to send back for them).
+    shown: dict[str, list[str | None]]
+
+
+def read_ahead(messages: Sequence[StoredMessage], post_keys: Collection[tuple[str, str]],
+               hashtag: str) -> ReadAhead:
+    """Read the session's public messages, chosen and ordered as `MemorySource` does.
 
     Attribution changes where a message is placed, never whether it is public, its time
     or its text, so the messages as read (before attribution) give the same bones order.
     """
-    return spell(MemorySource(messages, post_keys).public, hashtag)
+    public = MemorySource(messages, post_keys).public
+    texts = [m.public_text for m in public]
+    return ReadAhead(spell(public, hashtag), {"html": _changed(html_text, texts),
+                                              "md": _changed(md_user, texts)})
+
+
+def _changed(write: Callable[[str], str], texts: list[str]) -> list[str | None]:
+    """`write` of each text, None where it gives the text back unchanged."""
+    out: list[str | None] = []
+    for text in texts:
+        shown = write(text)
+        out.append(None if shown == text else shown)
+    return out

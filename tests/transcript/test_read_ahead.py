@@ -22,10 +22,10 @@ from bot.transcript import side_by_side as lanes_module
 from bot.transcript import write_transcript
 from bot.transcript.build import assemble, item_post_ids
 from bot.transcript.model import Transcript
+from bot.transcript.read_ahead import read_ahead, spell
 from bot.transcript.side_by_side import Ahead
 from bot.transcript.sources import MemorySource
 from bot.transcript.words import Tokenizer, strip_markup
-from bot.transcript.words_ahead import spell_session
 from tests.transcript import crowd
 from tests.transcript.test_side_by_side import DIGESTS, build, digests
 from tests.web.conftest import make_script
@@ -35,12 +35,12 @@ def _crowd_ahead(fork: bool) -> Transcript:
     messages, items = crowd.messages(), crowd.items()
     post_keys = item_post_ids(items)
     session = crowd.session()
-    spelled = Ahead(partial(spell_session, messages, post_keys, session.hashtag), fork=fork)
+    ahead = Ahead(partial(read_ahead, messages, post_keys, session.hashtag), fork=fork)
     return assemble(session, items, MemorySource(messages, post_keys),
                     previous_participants=crowd.previous(),
                     moderation_counts={"hidden": 20, "redacted": 20},
                     roles={("web", "p1"): "nurse", ("web", "p2"): "patient"},
-                    spelled=spelled)
+                    ahead=ahead)
 
 
 @pytest.mark.parametrize("fork", [True, False])
@@ -61,8 +61,8 @@ def test_words_spelled_ahead_write_the_golden_bytes(fork: bool, tmp_path: Path) 
 def test_spelled_words_are_the_tokenizers() -> None:
     """Each public message's words as numbers read back as Tokenizer.distinct gives them."""
     messages, items = crowd.messages(), crowd.items()
-    spelled = spell_session(messages, item_post_ids(items), "#NHSSM")
     public = MemorySource(messages, item_post_ids(items)).public
+    spelled = spell(public, "#NHSSM")
     tokenizer = Tokenizer("#NHSSM")
     for i, m in enumerate(public):
         want = () if m.is_host else tokenizer.distinct(strip_markup(m.public_text))
@@ -126,3 +126,16 @@ def test_a_cancelled_child_is_stopped_and_reaped() -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(pid, signal.SIG_DFL)  # gone, and reaped: no zombie is left
     ahead.cancel()  # twice is harmless
+
+
+def test_the_busier_lane_writes_the_texts_made_ahead(tmp_path: Path) -> None:
+    """HTML and Markdown look each message's text up (else the worker's work is wasted)."""
+    t = _crowd_ahead(fork=False)
+    assert set(t.shown) == {"html", "md"} and len(t.shown["html"]) == len(t.layout)
+    first = next(t.in_time_order(), None)
+    assert first is not None
+    t.shown["html"][0] = "HTML-MADE-AHEAD"
+    t.shown["md"][0] = "MD-MADE-AHEAD"
+    write_transcript(t, tmp_path, formats=("html", "md"), side_by_side=False)
+    assert "HTML-MADE-AHEAD" in (tmp_path / "transcript.html").read_text()
+    assert "MD-MADE-AHEAD" in (tmp_path / "transcript.md").read_text()
