@@ -198,3 +198,28 @@ def test_importing_again_after_forget_brings_back_none_of_their_words(
         assert not [r for r in raws if SECRET in r]
     finally:
         archive.close()
+
+
+def test_an_orphan_payload_naming_no_author_is_left_and_counted(
+        setup: tuple[Path, Path, ChatScript], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A payload whose author the platform cannot read is neither erased on a guess nor
+    passed over in silence: `forget` says how many, and how to finish the job."""
+    path, file, script = setup
+    killed_before_its_sessions(path, file, script, monkeypatch)
+    archive = Archive(path)
+    try:
+        archive.db.execute("insert into message_raw (platform, id, raw) values "
+                           "('x', '9999', '{\"neither\": \"data nor user\"}')")
+    finally:
+        archive.close()
+    result = tweetchat(tmp_path, "forget", f"x:{ZED['id']}", TWEETCHAT_ARCHIVE=str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 payloads of an unfinished import name no author" in result.stdout
+    assert residue(path) == {}  # Zed's own two are gone all the same
+    archive = Archive(path)
+    try:
+        left = {r[0] for r in archive.db.execute("select id from message_raw")}
+        assert left == {"2200", "9999"}  # Ann's orphan and the unreadable one stay
+    finally:
+        archive.close()
