@@ -10,7 +10,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from bot.importers.common import ImportReport
@@ -28,12 +35,21 @@ def run_import(file: Path, work: Callable[[Callable[[int], None]], ImportReport]
     columns = (TextColumn("[bold]importing[/bold] {task.fields[name]}"), BarColumn(),
                DownloadColumn(), TimeRemainingColumn())
     try:
-        with Progress(*columns, console=console, transient=True) as progress:
+        # Redrawn when told, not by Rich's refresh thread: with no second thread the
+        # importer may read the file in a forked child (bot.forking.can_fork).
+        with Progress(*columns, console=console, transient=True,
+                      auto_refresh=False) as progress:
             task = progress.add_task("import", total=file.stat().st_size, name=file.name)
-            return work(lambda n: progress.advance(task, n))
+            return work(lambda n: advanced(progress, task, n))
     except OSError as exc:
         raise UserError(f"{file}: cannot read it ({exc.strerror or exc}); check the path "
                         "and permissions") from None
+
+
+def advanced(progress: Progress, task: TaskID, n: int) -> None:
+    """Move a progress bar that has no refresh thread on by `n`, and redraw it."""
+    progress.advance(task, n)
+    progress.refresh()
 
 
 def print_report(file: Path, archive_path: Path, report: ImportReport, left_out: str,

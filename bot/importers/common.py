@@ -6,19 +6,21 @@ rows themselves are held (bounded, see held_rows) until the host's posts are gro
 sessions and matched to the script's items (Q tags): each is then written once, with its
 session and attribution. Past the bound they are written as read and updated per session.
 Everything is keyed on platform ids, so importing the same file twice changes nothing.
+
+The reading (bot/importers/reading.py) may run in a forked child while this process
+writes: see `import_stream`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.archive import Archive
 from bot.archive.bulk import (
-    Batch,
     attribute_into,
     attributed_row,
     claim_and_read,
@@ -32,19 +34,19 @@ from bot.archive.bulk import (
 )
 from bot.archive.rows import placement
 from bot.attribution import attribute
+from bot.forking import can_fork, stream_from_child
 from bot.gc_pause import collector_paused
 from bot.hosts import host_names_for as host_names_for  # re-exported: importers' API
 from bot.hosts import is_host as is_host
 from bot.importers.held_rows import HOLD_ROWS, HeldRows
 from bot.importers.matching import match_items
-from bot.records import Event, Message, PostRef
+from bot.importers.reading import BATCH, Parsed, Read, read_batches
+from bot.records import Message, PostRef
 from bot.schedule import occurrences_between
 from bot.script import ChatScript
 
 log = logging.getLogger(__name__)
 
-BATCH = 5000
-PROGRESS_EVERY = 1000
 LEAD_IN_MINUTES = 15  # the session window, as publish.claim_window uses it
 LATE_WINDOW_MINUTES = 120
 SESSION_GAP = timedelta(hours=3)  # host posts further apart than this are separate sessions
@@ -63,88 +65,61 @@ class ImportReport:
     skipped: int = 0  # records deliberately left out (retweets, empty result pages)
 
 
-@dataclass(frozen=True, init=False)
-class Parsed:
-    """What an importer's parser yields: a message, or the number of a line it could not read."""
+# An input smaller than this is read in this process: forking costs more than it saves.
+READ_IN_CHILD_FROM = 1 << 20
 
-    line: int
-    message: Message | None = None
-    error: str = ""
-    skipped: bool = False  # read fine but nothing to keep (a retweet): neither bad nor a message
-    # A later version of a message that may already be stored (an edited tweet): stored as an
-    # edit, so the archive keeps one message with the newest text and the older in its history.
-    edit: bool = False
-
-    def __init__(self, line: int, message: Message | None = None, error: str = "",
-                 skipped: bool = False, edit: bool = False) -> None:
-        """Set every field at once: one per message of an import (see bot.records.Author)."""
-        self.__dict__.update(line=line, message=message, error=error, skipped=skipped,
-                             edit=edit)
+Advance = Callable[[int], None]
 
 
 def import_stream(
     archive: Archive,
     script: ChatScript,
-    parsed: Iterable[Parsed],
+    parse: Callable[[Advance], Iterable[Parsed]],
     *,
     platform: str,
     host_names: set[str],
-    progress: Callable[[int], None] | None = None,
+    progress: Advance | None = None,
+    input_bytes: int = 0,
+    fork: bool | None = None,
 ) -> ImportReport:
-    """Archive `parsed` messages in batches, then group the host's posts into sessions."""
+    """Archive what `parse(advance)` yields in batches, then group the host's posts into sessions.
+
+    `parse` reports its progress through `advance(n)` (bytes or records, whatever
+    `progress` counts). The reading (parsing, sorting out host posts and edits, turning
+    messages into rows) runs in a forked child when `fork` is true (default: for an input
+    of `input_bytes` >= READ_IN_CHILD_FROM where `forking.can_fork()`), while this process
+    writes the batches the child sends; in this process otherwise. Both store the same.
+    """
+    if fork is None:
+        fork = input_bytes >= READ_IN_CHILD_FROM and can_fork()
+
+    def read() -> Iterator[Read]:
+        return read_batches(parse, script.id, host_names)
+
     with import_mode(archive), collector_paused():
-        return _import(archive, script, parsed, platform, host_names, progress)
+        reads = stream_from_child(read) if fork else read()
+        return _import(archive, script, reads, platform, progress)
 
 
-def _import(
-    archive: Archive,
-    script: ChatScript,
-    parsed: Iterable[Parsed],
-    platform: str,
-    host_names: set[str],
-    progress: Callable[[int], None] | None,
-) -> ImportReport:
+def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platform: str,
+            progress: Advance | None) -> ImportReport:
     report = ImportReport()
-    host_posts: dict[str, Message] = {}  # by id: overlapping searches repeat tweets
-    edits: list[Event] = []
-    last_line = None
-    # Each message becomes its rows as it is read: a batch holds tuples, not messages.
     # Message rows are held until their session is known (see held_rows), up to a bound.
-    batch = Batch(script.id)
     hold: list[tuple[Any, ...]] | None = []
-    for item in parsed:
-        # Several records may share a line (an API page holds up to 100 tweets).
-        if item.line != last_line:
-            last_line = item.line
-            report.read += 1
-            # Told every PROGRESS_EVERY lines: a progress bar's update costs more than
-            # reading a message, and nobody sees a hundred thousand of them.
-            if progress is not None and report.read % PROGRESS_EVERY == 0:
-                progress(PROGRESS_EVERY)
-        msg = item.message
-        if msg is None:
-            if item.skipped:
-                report.skipped += 1
-            elif not report.bad_lines or report.bad_lines[-1] != item.line:
-                report.bad_lines.append(item.line)
-            continue
-        report.messages += 1
-        if is_host(msg, host_names):
-            host_posts.setdefault(msg.id, msg)
-        elif item.edit:
-            edits.append(Event("edited", msg.platform, msg.id, msg.edited or msg.created, msg))
-        else:
-            batch.add(msg)
-            if len(batch) >= BATCH:
-                report.changed += store_batch(archive, batch, hold=hold)
-                batch = Batch(script.id)
-                if hold is not None and len(hold) > HOLD_ROWS:
-                    # Too many to hold: written now, and the sessions update them later.
-                    report.changed += insert_rows(archive, hold)
-                    hold = None
-    if progress is not None and report.read % PROGRESS_EVERY:
-        progress(report.read % PROGRESS_EVERY)
-    report.changed += store_batch(archive, batch, hold=hold)
+    end = None
+    for part in reads:
+        if progress is not None and part.progressed:
+            progress(part.progressed)
+        report.changed += store_batch(archive, part.batch, hold=hold)
+        if hold is not None and len(hold) > HOLD_ROWS:
+            # Too many to hold: written now, and the sessions update them later.
+            report.changed += insert_rows(archive, hold)
+            hold = None
+        end = part.end
+    assert end is not None, "the reading ends with its summary"  # noqa: S101 - read_batches
+    report.read, report.messages, report.skipped = end.read, end.messages, end.skipped
+    report.bad_lines = end.bad_lines
+    edits = end.edits
     held = None
     if hold:
         # Messages the archive already has (a re-import) or that an edit below changes
@@ -158,8 +133,8 @@ def _import(
         del hold, stored, new, now
     if edits:
         report.changed += archive.record_events(edits, chat_id=script.id)
-    report.host_posts = len(host_posts)
-    groups = _group(list(host_posts.values()))
+    report.host_posts = len(end.host_posts)
+    groups = _group(list(end.host_posts.values()))
     done = 0
     while done < len(groups):
         # One commit per BATCH rows written, not per session: each commit rewrites the

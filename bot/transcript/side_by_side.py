@@ -6,10 +6,9 @@ built once, then `fork` gives each lane a copy-on-write view of it (no pickling,
 read of the archive). At 100k messages on 2 cores the HTML page and the Markdown in one lane,
 JSON and CSV in the other, the four take a little over half the wall time of one after another.
 
-Forking is only safe in a process with a single thread: the child gets a copy of every
-lock another thread might hold at that instant (logging's, the event loop's) and could wait
-on it forever. The CLI renders on its only thread and forks; the bot renders in its
-publisher thread beside the event loop, so there the pieces run one after another.
+Forking is only safe in a process with a single thread (`bot.forking.can_fork`): the CLI
+renders on its only thread and forks; the bot renders in its publisher thread beside the
+event loop, so there the pieces run one after another.
 
 A lane that fails in its child (killed, out of memory, a bug) is run again in the parent,
 so a bug still raises its own exception with its traceback, and nothing is left unwritten.
@@ -26,12 +25,13 @@ import os
 import pickle
 import signal
 import sys
-import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Generic, NoReturn, TypeVar
+
+from bot.forking import can_fork
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +45,6 @@ class Piece:
     name: str
     cost: float
     run: Callable[[], object]
-
-
-def can_fork() -> bool:
-    """Whether this process may fork workers: POSIX, one thread, more than one core."""
-    return (
-        hasattr(os, "fork")
-        and threading.active_count() == 1
-        and (os.cpu_count() or 1) > 1
-    )
 
 
 def lanes(pieces: Sequence[Piece], count: int) -> list[list[Piece]]:

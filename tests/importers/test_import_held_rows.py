@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import bot.importers.common as common
+import bot.importers.reading as reading
 from bot.archive import Archive
 from bot.importers.held_rows import HeldRows
 from bot.platforms.discord.importer import import_discord
@@ -81,6 +82,7 @@ def _run(imports: dict[str, Any], db_dir: Path, monkeypatch: pytest.MonkeyPatch,
          hold: int) -> dict[str, Any]:
     """Both importers into fresh archives, each file twice: dumps and reports."""
     monkeypatch.setattr(common, "BATCH", batch)
+    monkeypatch.setattr(reading, "BATCH", batch)
     monkeypatch.setattr(common, "HOLD_ROWS", hold)
     db_dir.mkdir()
     out: dict[str, Any] = {}

@@ -70,5 +70,9 @@ def import_bluesky(archive: Archive, path: str | Path, script: ChatScript,
     """
     path = Path(path)
     names = host_names_for(script, PLATFORM, host_accounts)
-    parsed = car_records(path) if is_car(path) else parse_json_file(path, records, progress)
-    return import_stream(archive, script, parsed, platform=PLATFORM, host_names=names)
+
+    def parse(advance: Callable[[int], None]) -> Iterator[Parsed]:
+        return car_records(path) if is_car(path) else parse_json_file(path, records, advance)
+
+    return import_stream(archive, script, parse, platform=PLATFORM, host_names=names,
+                         progress=progress, input_bytes=path.stat().st_size)

@@ -50,6 +50,7 @@ def import_discord_command(
     from bot.platforms.discord.export import ExportError
     from bot.platforms.discord.importer import import_discord
     from bot.script import load_script
+    from bot.terminal_imports import advanced
 
     loaded = load_script(script)  # a ScriptError is printed as file:line lines by main()
     missing = [p for p in exports if not p.is_file()]
@@ -60,11 +61,12 @@ def import_discord_command(
     try:
         with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
                       BarColumn(), TextColumn("{task.completed:,} messages"),
-                      TimeElapsedColumn(), console=console, transient=True) as progress:
+                      TimeElapsedColumn(), console=console, transient=True,
+                      auto_refresh=False) as progress:
             task = progress.add_task(f"Importing {len(exports)} file(s)", total=None)
             report = import_discord(
                 archive, exports, loaded,
-                progress=lambda n: progress.advance(task, n),
+                progress=lambda n: advanced(progress, task, n),
                 extra_hosts=host or (), bots_are_hosts=not no_bot_host,
             )
     except ExportError as exc:

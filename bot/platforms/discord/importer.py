@@ -23,11 +23,12 @@ from bot.script import ChatScript
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+PROGRESS_EVERY = 1000  # messages: a progress bar's update costs more than reading one
 
 
-def _parsed(paths: Sequence[Path], host_names: set[str], bots_are_hosts: bool
-            ) -> Iterator[Parsed]:
-    """Messages of every file, numbered across files.
+def _parsed(paths: Sequence[Path], host_names: set[str], bots_are_hosts: bool,
+            advance: Callable[[int], None]) -> Iterator[Parsed]:
+    """Messages of every file, numbered across files; `advance` is told every thousand.
 
     The host is whoever posted for the chat: the script's host, or a bot account. A bot's
     id is added to `host_names` as soon as it is met, before import_stream (which holds the
@@ -47,6 +48,10 @@ def _parsed(paths: Sequence[Path], host_names: set[str], bots_are_hosts: bool
             ):
                 message = replace(message, thread_id=message.id)
             yield Parsed(number, message)
+            if number % PROGRESS_EVERY == 0:
+                advance(PROGRESS_EVERY)
+    if number % PROGRESS_EVERY:
+        advance(number % PROGRESS_EVERY)
 
 
 def _one_channel(files: Sequence[Path]) -> None:
@@ -91,8 +96,9 @@ def import_discord(
     _one_channel(files)
     host_names = host_names_for(script, PLATFORM, extra_hosts)
     report = import_stream(
-        archive, script, _parsed(files, host_names, bots_are_hosts),
+        archive, script, lambda advance: _parsed(files, host_names, bots_are_hosts, advance),
         platform=PLATFORM, host_names=host_names, progress=progress,
+        input_bytes=sum(path.stat().st_size for path in files),
     )
     log.info(
         "imported %d Discord messages from %d file(s) into %d session(s) of %s",

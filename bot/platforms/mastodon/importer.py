@@ -127,5 +127,9 @@ def import_mastodon(archive: Archive, path: str | Path, script: ChatScript,
     """Import API output (JSON lines) or an outbox.json for `script`'s chat."""
     path = Path(path)
     names = host_names_for(script, PLATFORM, host_accounts)
-    parsed = outbox(path) if is_outbox(path) else parse_json_file(path, records, progress)
-    return import_stream(archive, script, parsed, platform=PLATFORM, host_names=names)
+
+    def parse(advance: Callable[[int], None]) -> Iterator[Parsed]:
+        return outbox(path) if is_outbox(path) else parse_json_file(path, records, advance)
+
+    return import_stream(archive, script, parse, platform=PLATFORM, host_names=names,
+                         progress=progress, input_bytes=path.stat().st_size)

@@ -89,7 +89,8 @@ def import_x(
     """
     names = host_names_for(script, PLATFORM, host_accounts)
     return import_stream(
-        archive, script, parse_file(path, progress), platform=PLATFORM, host_names=names
+        archive, script, lambda advance: parse_file(path, advance), platform=PLATFORM,
+        host_names=names, progress=progress, input_bytes=Path(path).stat().st_size,
     )
 
 

@@ -1,0 +1,173 @@
+"""Work done in a forked child of this process, where that is safe.
+
+Two commands use a second core this way: a transcript's formats are written side by side
+(bot/transcript/side_by_side.py), and an import reads its file in a child while this
+process writes what the child sends (`stream_from_child`, used by bot/importers/common.py):
+the parsing is Python and holds the GIL, SQLite's writing is C, so in two processes they
+overlap where in one they take turns.
+
+Forking is only safe in a process with a single thread: the child gets a copy of every
+lock another thread might hold at that instant (logging's, the event loop's) and could wait
+on it forever. The CLI works on its only thread and forks; the bot works beside its event
+loop, so there everything runs in this process (`can_fork` is False).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# The child's pickles pass through a pipe in pieces of this size: the pipe's own buffer
+# (64 KiB) plus one of these is all that waits between the two processes.
+_PIPE_BUFFER = 1 << 16
+
+
+class ChildFailed(RuntimeError):
+    """The child stopped before it finished (killed, out of memory) or could not say why."""
+
+
+def can_fork() -> bool:
+    """Whether this process may fork workers: POSIX, one thread, more than one core."""
+    return (
+        hasattr(os, "fork")
+        and threading.active_count() == 1
+        and (os.cpu_count() or 1) > 1
+    )
+
+
+def stream_from_child(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
+    """Yield what `produce()` yields, produced in a forked child while the caller works.
+
+    Each item is pickled through a pipe, so items should be few and large (batches). The
+    pipe is the back-pressure: a child ahead of its reader waits, so at most about one item
+    is in flight. The child's log records are re-emitted here, in order with its items.
+
+    An exception raised in the child is raised here (its type kept, so a caller's `except`
+    still matches; the child's traceback is its `__cause__`). A child that dies without a
+    word raises ChildFailed. Leaving the loop early (an exception in the caller, Ctrl-C)
+    kills the child; it is always waited for.
+    """
+    read_end, write_end = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which never returns (os._exit)
+        os.close(read_end)
+        _run_child(produce, write_end)
+    os.close(write_end)
+    finished = False
+    try:
+        with os.fdopen(read_end, "rb", buffering=_PIPE_BUFFER) as pipe:
+            while True:
+                try:
+                    kind, payload, records = pickle.load(pipe)
+                except EOFError:
+                    break
+                for record in records:
+                    logging.getLogger(record.name).handle(record)
+                if kind == "item":
+                    yield payload
+                elif kind == "error":
+                    error, child_traceback = payload
+                    raise error from ChildFailed(f"in the child process:\n{child_traceback}")
+                else:
+                    finished = True
+                    break
+    finally:
+        status = _reap(pid, kill=not finished)
+    if not finished:
+        raise ChildFailed(f"the reading process stopped before the end ({_describe(status)})")
+
+
+def _run_child(produce: Callable[[], Iterable[Any]], write_end: int) -> None:
+    """The child: send every item, then the end (or the error), and leave by os._exit."""
+    status = 1
+    try:
+        records = _collect_logs()
+        with os.fdopen(write_end, "wb", buffering=_PIPE_BUFFER) as pipe:
+            try:
+                for item in produce():
+                    pickle.dump(("item", item, _drain(records)), pipe, pickle.HIGHEST_PROTOCOL)
+                    pipe.flush()  # the whole item now: the parent should not wait for the next
+                message: tuple[Any, ...] = ("end", None, _drain(records))
+            except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
+                message = ("error", (_picklable(exc), traceback.format_exc()), _drain(records))
+            pickle.dump(message, pipe, pickle.HIGHEST_PROTOCOL)
+        status = 0
+    except BaseException:  # noqa: BLE001, S110 - the parent sees the pipe end early
+        pass
+    finally:
+        os._exit(status)
+
+
+def _collect_logs() -> list[logging.LogRecord]:
+    """Route every log record of the child into a list the parent will emit.
+
+    The child writes nothing itself: a handler's stream may be locked by a thread that does
+    not exist here, and the parent's display (a progress bar) owns the terminal.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child at once, quietly
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            # Formatted now: the arguments and exception may not survive pickling.
+            record.msg, record.args = record.getMessage(), None
+            if record.exc_info:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+                record.exc_info = None
+            records.append(record)
+
+    collect = Collect()
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    for logger in loggers:
+        if logger.handlers:
+            logger.handlers = [] if logger.propagate else [collect]
+    logging.root.handlers = [collect]
+    return records
+
+
+def _drain(records: list[logging.LogRecord]) -> list[logging.LogRecord]:
+    taken = records[:]
+    records.clear()
+    return taken
+
+
+def _picklable(exc: Exception) -> Exception:
+    """`exc` if it survives a round trip through pickle, else a RuntimeError saying what it was."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - any failure means: send a plain description
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _reap(pid: int, *, kill: bool) -> int:
+    """Wait for the child (killed first when `kill`); its wait status."""
+    if kill:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    while True:
+        try:
+            return os.waitpid(pid, 0)[1]
+        except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
+            continue
+        except ChildProcessError:
+            return 0
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"

@@ -1,0 +1,102 @@
+"""An import's reading: parsed messages sorted out and turned into rows, batch by batch.
+
+What it yields (`Read`) is all the writer needs: a batch of rows to store, the progress
+made, and at the end what was read (counts, bad lines, the host's posts, edits). It
+touches no archive, so it can run in a forked child while the parent writes
+(`bot.forking.stream_from_child`); everything it yields is picklable for that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from bot.archive.bulk import Batch
+from bot.hosts import is_host
+from bot.records import Event, Message
+
+BATCH = 5000
+
+
+@dataclass(frozen=True, init=False)
+class Parsed:
+    """What an importer's parser yields: a message, or the number of a line it could not read."""
+
+    line: int
+    message: Message | None = None
+    error: str = ""
+    skipped: bool = False  # read fine but nothing to keep (a retweet): neither bad nor a message
+    # A later version of a message that may already be stored (an edited tweet): stored as an
+    # edit, so the archive keeps one message with the newest text and the older in its history.
+    edit: bool = False
+
+    def __init__(self, line: int, message: Message | None = None, error: str = "",
+                 skipped: bool = False, edit: bool = False) -> None:
+        """Set every field at once: one per message of an import (see bot.records.Author)."""
+        self.__dict__.update(line=line, message=message, error=error, skipped=skipped,
+                             edit=edit)
+
+
+@dataclass
+class ReadEnd:
+    """What the whole reading found, besides the rows: sent once, with the last batch."""
+
+    read: int = 0  # lines (or records) read
+    messages: int = 0
+    skipped: int = 0
+    bad_lines: list[int] = field(default_factory=list)  # each bad line once, in file order
+    host_posts: dict[str, Message] = field(default_factory=dict)  # by id, first copy kept
+    edits: list[Event] = field(default_factory=list)
+
+
+@dataclass
+class Read:
+    """One batch of rows to store, the progress made since the last, and at the end `end`."""
+
+    batch: Batch
+    progressed: int = 0
+    end: ReadEnd | None = None
+
+
+def read_batches(parse: Callable[[Callable[[int], None]], Iterable[Parsed]],
+                 chat_id: str | None, host_names: set[str]) -> Iterator[Read]:
+    """Read everything `parse(advance)` yields, a `Read` per BATCH messages kept.
+
+    The host's posts (by `host_names`, which a parser may add to as it reads) and later
+    versions of edited messages are set aside in the summary; every other message becomes
+    its rows in a batch. The last `Read` carries the summary (and may hold no rows).
+    """
+    progressed = 0
+
+    def advance(n: int) -> None:
+        nonlocal progressed
+        progressed += n
+
+    end = ReadEnd()
+    last_line = None
+    batch = Batch(chat_id)
+    for item in parse(advance):
+        # Several records may share a line (an API page holds up to 100 tweets).
+        if item.line != last_line:
+            last_line = item.line
+            end.read += 1
+        msg = item.message
+        if msg is None:
+            if item.skipped:
+                end.skipped += 1
+            elif not end.bad_lines or end.bad_lines[-1] != item.line:
+                end.bad_lines.append(item.line)
+            continue
+        end.messages += 1
+        if is_host(msg, host_names):
+            end.host_posts.setdefault(msg.id, msg)  # overlapping searches repeat tweets
+        elif item.edit:
+            end.edits.append(Event("edited", msg.platform, msg.id, msg.edited or msg.created,
+                                   msg))
+        else:
+            batch.add(msg)
+            if len(batch) >= BATCH:
+                yield Read(batch, progressed)
+                progressed = 0
+                batch = Batch(chat_id)
+    yield Read(batch, progressed, end)

@@ -1,0 +1,221 @@
+"""An import read in a forked child stores exactly what one read in-process stores.
+
+`import_stream` reads big files in a child (bot/forking.stream_from_child) while the
+parent writes: the same archive must come out either way, the child's errors and log lines
+must reach the user as if raised here, and a child that dies must neither hang the
+import nor leave a process behind. The real CLI is run on a file over the fork threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+import bot.importers.common as common
+from bot.archive import Archive
+from bot.archive.bulk import Batch
+from bot.forking import ChildFailed
+from bot.importers.reading import Parsed, Read
+from bot.platforms.x.importer import NotTweets, import_x
+from bot.script import load_script
+from tests.importers.equivalence_fixtures import SCRIPT, TWARC, USERS, _tweet, dump, x_lines
+from tests.importers.test_import_held_rows import _run, imports  # noqa: F401 - a fixture
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _reading(monkeypatch: pytest.MonkeyPatch, *, in_child: bool) -> None:
+    """Every import from here on reads in a child (or in this process), whatever its size."""
+    monkeypatch.setattr(common, "READ_IN_CHILD_FROM", 0 if in_child else 1 << 62)
+    monkeypatch.setattr(common, "can_fork", lambda: True)
+
+
+@pytest.mark.parametrize(("batch", "hold"), [(5000, 100_000), (2, 0), (3, 7)])
+def test_read_in_a_child_stores_what_read_here_stores(
+        imports: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+        batch: int, hold: int) -> None:
+    _reading(monkeypatch, in_child=False)
+    here = _run(imports, tmp_path / "here", monkeypatch, batch=batch, hold=hold)
+    _reading(monkeypatch, in_child=True)
+    spied: list[int] = []
+    real = common.stream_from_child
+
+    def spy(produce: Any) -> Any:
+        spied.append(1)
+        return real(produce)
+
+    monkeypatch.setattr(common, "stream_from_child", spy)
+    child = _run(imports, tmp_path / "child", monkeypatch, batch=batch, hold=hold)
+    assert len(spied) == 4  # both platforms, each imported twice, all read in a child
+    assert child == here
+    assert child["x"]["reports"][0][2] == [1, 2]  # the fixture's two evenings
+
+
+def _script(tmp_path: Path) -> Any:
+    (tmp_path / "equiv.yaml").write_text(SCRIPT)
+    return load_script(tmp_path / "equiv.yaml")
+
+
+def test_the_childs_refusal_is_raised_here_as_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file of users, not tweets: NotTweets, as the CLI expects, with the child's trace."""
+    _reading(monkeypatch, in_child=True)
+    path = tmp_path / "users.jsonl"
+    path.write_bytes(b"\n".join(x_lines()[:1]) + b"\n" + orjson.dumps({"data": USERS}) + b"\n")
+    archive = Archive(tmp_path / "a.db")
+    try:
+        with pytest.raises(NotTweets, match="line 2 holds user profiles") as caught:
+            import_x(archive, path, _script(tmp_path))
+        assert isinstance(caught.value.__cause__, ChildFailed)
+        assert "_parse_lines" in str(caught.value.__cause__)  # where, in the child
+    finally:
+        archive.close()
+
+
+def test_the_childs_log_lines_are_logged_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+        ) -> None:
+    _reading(monkeypatch, in_child=True)
+    parent = os.getpid()
+
+    def parse(advance: Any) -> Any:
+        logging.getLogger("bot.test.child").warning("read in %s", os.getpid())
+        advance(7)
+        yield Parsed(1, error="not JSON")
+
+    archive = Archive(tmp_path / "a.db")
+    told: list[int] = []
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.test.child"):
+            report = common.import_stream(archive, _script(tmp_path), parse, platform="x",
+                                          host_names=set(), progress=told.append)
+    finally:
+        archive.close()
+    pids = [int(r.getMessage().split()[-1]) for r in caplog.records if r.name == "bot.test.child"]
+    assert len(pids) == 1 and pids[0] != parent  # logged once, by the child, emitted here
+    assert report.bad_lines == [1] and told == [7]
+
+
+def test_a_child_killed_mid_file_stops_the_import_and_a_rerun_completes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _reading(monkeypatch, in_child=True)
+    monkeypatch.setattr(common, "BATCH", 2)
+    import bot.importers.reading as reading
+    monkeypatch.setattr(reading, "BATCH", 2)
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b"\n".join(x_lines()) + b"\n")
+    script = _script(tmp_path)
+    clean = Archive(tmp_path / "clean.db")
+    try:
+        import_x(clean, path, script)
+        expected = dump(clean)
+    finally:
+        clean.close()
+
+    lines = 0
+
+    def killed_after_three_lines(advance: Any) -> Any:
+        nonlocal lines
+        from bot.platforms.x.importer import parse_file
+        for item in parse_file(path, advance):
+            if item.line > 3:
+                os.kill(os.getpid(), signal.SIGKILL)  # in the child: as the OOM killer would
+            lines = item.line
+            yield item
+
+    archive = Archive(tmp_path / "a.db")
+    try:
+        with pytest.raises(ChildFailed, match="killed by signal 9"):
+            common.import_stream(archive, script, killed_after_three_lines, platform="x",
+                                 host_names=common.host_names_for(script, "x"))
+        assert lines == 0  # the parse ran in the child, not here
+        import_x(archive, path, script)
+        assert dump(archive) == expected
+    finally:
+        archive.close()
+
+
+def test_an_error_while_writing_kills_the_child_and_waits_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer fails mid-import: the child (still reading) is gone, not left running."""
+    _reading(monkeypatch, in_child=True)
+    pid_file = tmp_path / "child.pid"
+
+    def one_batch_then_endless(parse: Any, chat_id: Any, host_names: Any) -> Any:
+        pid_file.write_text(str(os.getpid()))
+        yield Read(Batch(chat_id))
+        while True:  # the reading never ends by itself; only the writer's error stops it
+            pass
+
+    def store_fails(*args: Any, **kwargs: Any) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(common, "read_batches", one_batch_then_endless)
+    monkeypatch.setattr(common, "store_batch", store_fails)
+    archive = Archive(tmp_path / "a.db")
+    try:
+        with pytest.raises(RuntimeError, match="disk full"):
+            common.import_stream(archive, _script(tmp_path), lambda advance: (), platform="x",
+                                 host_names=set())
+    finally:
+        archive.close()
+    pid = int(pid_file.read_text())
+    assert pid != os.getpid()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped: no such process any more
+
+
+def _big_x_file(path: Path, minimum: int) -> None:
+    """The golden evening's tweets, then chatter pages until the file passes `minimum` bytes."""
+    lines = list(x_lines())
+    size, n = sum(map(len, lines)), 0
+    while size < minimum:
+        page = orjson.dumps({"data": [
+            _tweet(900_000 + n * 100 + i, USERS[1 + i % 2], f"chatter {n} {i} " + "x" * 200,
+                   3 * 24 * 60 + n + i / 100) for i in range(100)],
+            "includes": {"users": USERS}, "meta": {"result_count": 100}, "__twarc": TWARC})
+        lines.append(page)
+        size += len(page)
+        n += 1
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+
+def test_the_cli_reads_a_big_file_in_a_child(tmp_path: Path) -> None:
+    """Real command, file over the threshold: the same archive as read in-process."""
+    big = tmp_path / "big.jsonl"
+    _big_x_file(big, common.READ_IN_CHILD_FROM + 1)
+    (tmp_path / "equiv.yaml").write_text(SCRIPT)
+    dumps = []
+    for mode in ("child", "here"):
+        db = tmp_path / f"{mode}.db"
+        config = tmp_path / f"{mode}.toml"
+        config.write_text(f'[archive]\npath = "{db}"\ntranscripts_dir = "{tmp_path / "t"}"\n')
+        probe = ("import sys, bot.importers.common as c, bot.forking as f\n"
+                 "real = c.stream_from_child\n"
+                 "def spy(p):\n    print('READ IN A CHILD', file=sys.stderr)\n"
+                 "    return real(p)\n"
+                 "c.stream_from_child = spy\n"
+                 + ("" if mode == "child" else "c.READ_IN_CHILD_FROM = 1 << 62\n")
+                 + "from bot.cli import main\nsys.argv = ['tweetchat', *sys.argv[1:]]\nmain()\n")
+        done = subprocess.run(
+            [sys.executable, "-c", probe, "import", "x", str(big), "--script",
+             str(tmp_path / "equiv.yaml")],
+            env={**os.environ, "TWEETCHAT_CONFIG": str(config)}, cwd=ROOT,
+            capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert ("READ IN A CHILD" in done.stderr) == (mode == "child")
+        archive = Archive(db)
+        try:
+            dumps.append(dump(archive))
+        finally:
+            archive.close()
+    assert dumps[0] == dumps[1]
+    assert len(dumps[0]["messages"]) > 1000
