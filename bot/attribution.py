@@ -333,18 +333,51 @@ def _inherit(parent: Attribution) -> Attribution:
     )
 
 
+@dataclass
+class PreTagged:
+    """Tags parsed ahead of attribution (an import parses them while it waits for its file).
+
+    `by_key` holds, per message, the text parsed and `parse_tags(text, tag_style)`: all the
+    tags, before any session's highest question number is known. `attribute` uses an entry
+    only for the same text and tag style; anything else it parses itself.
+    """
+
+    tag_style: str
+    by_key: dict[Key, tuple[str, tuple[int, ...]]]
+
+    def tags(self, key: Key, text: str, max_question: int | None) -> tuple[int, ...] | None:
+        """`parse_tags(text, tag_style, max_question)` if parsed ahead, else None."""
+        entry = self.by_key.get(key)
+        if entry is None or entry[0] != text:
+            return None
+        found = entry[1]
+        # Dropping the numbers above the limit afterwards keeps the rest in the same order,
+        # each once: what parse_tags gives when told the limit.
+        if max_question is None or not found:
+            return found
+        return tuple(n for n in found if n <= max_question)
+
+
 def attribute(
-    messages: Sequence[Attributable], items: Sequence[ItemRow], *, tag_style: str = "Q"
+    messages: Sequence[Attributable], items: Sequence[ItemRow], *, tag_style: str = "Q",
+    pretagged: PreTagged | None = None,
 ) -> dict[Key, Attribution]:
-    """Attribution of every message, keyed by (platform, id). Input order does not matter."""
+    """Attribution of every message, keyed by (platform, id). Input order does not matter.
+
+    `pretagged` saves parsing the tags of messages already parsed (see PreTagged).
+    """
     idx = _Items.of(items)
     by_key = {m.key: m for m in messages}
+    if pretagged is not None and pretagged.tag_style != tag_style:
+        pretagged = None
 
     direct: dict[Key, Attribution | None] = {}
     for m in messages:
         if m.key in idx.posts:
             continue
-        found = parse_tags(m.text, tag_style, idx.max_question)
+        found = None if pretagged is None else pretagged.tags(m.key, m.text, idx.max_question)
+        if found is None:
+            found = parse_tags(m.text, tag_style, idx.max_question)
         tags = tuple(n for n in found if n in idx.numbers) if found else ()
         direct[m.key] = _direct(m, idx, tags)
 

@@ -16,7 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.archive.records import StoredMessage
-from bot.attribution import _direct, _Items, _order, _parent_key, attribute, parse_tags
+from bot.attribution import (
+    PreTagged,
+    _direct,
+    _Items,
+    _order,
+    _parent_key,
+    attribute,
+    parse_tags,
+)
 from bot.attribution_stream import OutOfOrder, attribute_in_order
 from tests.transcript import sample as S
 
@@ -105,3 +113,19 @@ def test_a_long_chain_inherits_from_its_first_answer() -> None:
     got = list(attribute_in_order(in_order(chain), S.items()))
     assert {(a.question, a.method) for _, _, a in got[1:]} == {(2, "reply")}
     assert got[-1][2] == attribute(chain, S.items())[("web", "c1999")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(messages=sessions(forward=True), style=st.sampled_from(["Q", "T"]),
+       parsed_as=st.sampled_from(["Q", "T"]), stale=st.sets(st.integers(0, 45)))
+def test_tags_parsed_ahead_place_as_parsing_them_here(
+        messages: list[StoredMessage], style: str, parsed_as: str, stale: set[int]) -> None:
+    """An import's tags parsed while reading: used only for the same text and tag style."""
+    by_key = {}
+    for k, m in enumerate(messages):
+        # Some entries were parsed from another text (a repeat edited since): never used.
+        text = f"{m.text} A3 T1" if k in stale else m.text
+        by_key[m.key] = (text, parse_tags(text, parsed_as))
+    items = S.items()
+    assert attribute(messages, items, tag_style=style, pretagged=PreTagged(parsed_as, by_key)) \
+        == attribute(messages, items, tag_style=style)

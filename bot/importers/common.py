@@ -33,7 +33,7 @@ from bot.archive.bulk import (
     transaction,
 )
 from bot.archive.rows import placement
-from bot.attribution import attribute
+from bot.attribution import PreTagged, attribute, parse_tags
 from bot.forking import can_fork, stream_from_child
 from bot.gc_pause import collector_paused
 from bot.hosts import host_names_for as host_names_for  # re-exported: importers' API
@@ -106,6 +106,9 @@ def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platfor
     report = ImportReport()
     # Message rows are held until their session is known (see held_rows), up to a bound.
     hold: list[tuple[Any, ...]] | None = []
+    # The held rows' tags, parsed while the file is still being read: where the reading
+    # runs in a child, this process would otherwise wait for it doing nothing.
+    pretagged: PreTagged | None = PreTagged(script.model.tag_style, {})
     end = None
     for part in reads:
         if progress is not None and part.progressed:
@@ -114,7 +117,9 @@ def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platfor
         if hold is not None and len(hold) > HOLD_ROWS:
             # Too many to hold: written now, and the sessions update them later.
             report.changed += insert_rows(archive, hold)
-            hold = None
+            hold = pretagged = None
+        if pretagged is not None:
+            _tag(pretagged, part.batch.rows)
         end = part.end
     assert end is not None, "the reading ends with its summary"  # noqa: S101 - read_batches
     report.read, report.messages, report.skipped = end.read, end.messages, end.skipped
@@ -143,7 +148,7 @@ def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platfor
             rows = 0
             while done < len(groups) and rows < BATCH:
                 session_id, written, touched = _session_for(archive, script, platform,
-                                                            groups[done], held)
+                                                            groups[done], held, pretagged)
                 done += 1
                 report.sessions.append(session_id)
                 report.changed += written
@@ -170,8 +175,17 @@ def _match_items(script: ChatScript, posts: list[Message]) -> dict[str, Message]
     return {key: by_id[post.id] for key, post in matched.items()}
 
 
+def _tag(pretagged: PreTagged, rows: list[tuple[Any, ...]]) -> None:
+    """Parse the tags of `Batch` rows (text at 7) as attribution will read them."""
+    style, by_key = pretagged.tag_style, pretagged.by_key
+    for row in rows:
+        text = row[7] or ""
+        by_key[(row[0], row[1])] = (text, parse_tags(text, style))
+
+
 def _session_for(archive: Archive, script: ChatScript, platform: str,
-                 posts: list[Message], held: HeldRows | None) -> tuple[int, int, int]:
+                 posts: list[Message], held: HeldRows | None,
+                 pretagged: PreTagged | None = None) -> tuple[int, int, int]:
     """Rebuild one session from the host's posts.
 
     Returns its id, the held rows written (new to the archive) and all rows written.
@@ -216,7 +230,8 @@ def _session_for(archive: Archive, script: ChatScript, platform: str,
     # Repeats of one message (overlapping searches) are one message to attribute.
     unique = {(row[0], row[1]): row for row in reversed(mine)}
     placings = messages + [held_placing(row) for row in unique.values()]
-    attributions = attribute(placings, archive.items(session_id), tag_style=session.tag_style)
+    attributions = attribute(placings, archive.items(session_id), tag_style=session.tag_style,
+                             pretagged=pretagged)
     # Only rows that change are written: importing the same file again rewrites nothing.
     changed = {
         m.key: attributions[m.key] for m in messages
