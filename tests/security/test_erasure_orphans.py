@@ -223,3 +223,28 @@ def test_an_orphan_payload_naming_no_author_is_left_and_counted(
         assert left == {"2200", "9999"}  # Ann's orphan and the unreadable one stay
     finally:
         archive.close()
+
+
+def test_a_replayed_live_event_of_a_removed_message_is_not_stored_again(
+        tmp_path: Path) -> None:
+    """A platform that delivers a removed message again (a backfill, an edit) gets nothing
+    back into the archive, and the call that stores it goes on as usual."""
+    from bot.records import Author, Event, Message
+
+    archive = Archive(tmp_path / "a.db")
+    try:
+        zed = Author("x", ZED["id"], ZED["name"], ZED["username"], followers=4242)
+        mine = Message("x", "2100", zed, f"A1 my {SECRET} story", T0, raw={"t": SECRET})
+        other = Message("x", "2200", Author("x", "101", "Ann", "ann"), "A1 walks", T0)
+        archive.record_events([Event("created", "x", m.id, T0, m) for m in (mine, other)])
+        forget(archive, "x", ZED["id"], "dpo", T0, mode="remove")
+        again = [Event("created", "x", "2100", T0, mine),
+                 Event("edited", "x", "2100", T0, mine)]
+        assert archive.record_events(again) == 0  # nothing stored, nothing counted
+        assert archive.message("x", "2100") is None and archive.message("x", "2200")
+        assert archive.db.execute("select count(*) from message_raw where id = '2100'"
+                                  ).fetchone()[0] == 0
+        assert archive.db.execute("select count(*) from participants where id = ?",
+                                  [ZED["id"]]).fetchone()[0] == 0  # not recorded again
+    finally:
+        archive.close()
