@@ -337,23 +337,28 @@ def _inherit(parent: Attribution) -> Attribution:
 class PreTagged:
     """Tags parsed ahead of attribution (an import parses them while it waits for its file).
 
-    `by_key` holds, per message, the text parsed and `parse_tags(text, tag_style)`: all the
-    tags, before any session's highest question number is known. `attribute` uses an entry
-    only for the same text and tag style; anything else it parses itself.
+    `by_id` holds, per message of `platform` found to have tags, the text parsed and
+    `parse_tags(text, tag_style)`: all its tags, before any session's highest question
+    number is known. Only tagged messages are kept (memory: an import may hold 100,000);
+    `attribute` parses the rest itself, which is cheap for the usual text with no digit.
+    It uses an entry only for the same text and tag style.
     """
 
     tag_style: str
-    by_key: dict[Key, tuple[str, tuple[int, ...]]]
+    platform: str
+    by_id: dict[str, tuple[str, tuple[int, ...]]]
 
     def tags(self, key: Key, text: str, max_question: int | None) -> tuple[int, ...] | None:
         """`parse_tags(text, tag_style, max_question)` if parsed ahead, else None."""
-        entry = self.by_key.get(key)
+        if key[0] != self.platform:
+            return None
+        entry = self.by_id.get(key[1])
         if entry is None or entry[0] != text:
             return None
         found = entry[1]
         # Dropping the numbers above the limit afterwards keeps the rest in the same order,
         # each once: what parse_tags gives when told the limit.
-        if max_question is None or not found:
+        if max_question is None:
             return found
         return tuple(n for n in found if n <= max_question)
 

@@ -121,11 +121,14 @@ def test_a_long_chain_inherits_from_its_first_answer() -> None:
 def test_tags_parsed_ahead_place_as_parsing_them_here(
         messages: list[StoredMessage], style: str, parsed_as: str, stale: set[int]) -> None:
     """An import's tags parsed while reading: used only for the same text and tag style."""
-    by_key = {}
+    by_id = {}
     for k, m in enumerate(messages):
         # Some entries were parsed from another text (a repeat edited since): never used.
         text = f"{m.text} A3 T1" if k in stale else m.text
-        by_key[m.key] = (text, parse_tags(text, parsed_as))
+        if found := parse_tags(text, parsed_as):  # only tagged messages are kept
+            by_id[m.id] = (text, found)
     items = S.items()
-    assert attribute(messages, items, tag_style=style, pretagged=PreTagged(parsed_as, by_key)) \
-        == attribute(messages, items, tag_style=style)
+    for platform in (messages[0].platform if messages else "web", "elsewhere"):
+        pretagged = PreTagged(parsed_as, platform, by_id)
+        assert attribute(messages, items, tag_style=style, pretagged=pretagged) \
+            == attribute(messages, items, tag_style=style)

@@ -108,7 +108,7 @@ def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platfor
     hold: list[tuple[Any, ...]] | None = []
     # The held rows' tags, parsed while the file is still being read: where the reading
     # runs in a child, this process would otherwise wait for it doing nothing.
-    pretagged: PreTagged | None = PreTagged(script.model.tag_style, {})
+    pretagged: PreTagged | None = PreTagged(script.model.tag_style, platform, {})
     end = None
     for part in reads:
         if progress is not None and part.progressed:
@@ -177,10 +177,12 @@ def _match_items(script: ChatScript, posts: list[Message]) -> dict[str, Message]
 
 def _tag(pretagged: PreTagged, rows: list[tuple[Any, ...]]) -> None:
     """Parse the tags of `Batch` rows (text at 7) as attribution will read them."""
-    style, by_key = pretagged.tag_style, pretagged.by_key
+    style, platform, by_id = pretagged.tag_style, pretagged.platform, pretagged.by_id
     for row in rows:
         text = row[7] or ""
-        by_key[(row[0], row[1])] = (text, parse_tags(text, style))
+        found = parse_tags(text, style)
+        if found and row[0] == platform:
+            by_id[row[1]] = (text, found)
 
 
 def _session_for(archive: Archive, script: ChatScript, platform: str,
