@@ -127,12 +127,27 @@ class Batch:
             self.received_at,
         ))
         self.raws.append((platform, msg.id, _dumps(msg.raw, default=str).decode()))
-        key = (platform, author.id)
-        old = self.participants.get(key)
-        if old is None or seen > old[5]:
-            first = old[4] if old is not None and old[4] < seen else seen
-            self.participants[key] = (platform, author.id, author.name, author.handle, first,
-                                      seen)
+        _seen(self.participants, platform, author.id, author.name, author.handle, seen)
+
+    def without(self, ids: set[str]) -> Batch:
+        """This batch without the messages `ids`, and without authors left with none."""
+        kept = Batch(self.chat_id, self.received_at)
+        kept.rows = [row for row in self.rows if row[1] not in ids]
+        kept.raws = [raw for raw in self.raws if raw[1] not in ids]
+        kept.reach = [reach for reach in self.reach if reach[1] not in ids]
+        for row in kept.rows:
+            _seen(kept.participants, row[0], row[4], row[5], row[6], row[9])
+        return kept
+
+
+def _seen(participants: dict[tuple[str, str], tuple[Any, ...]], platform: str, author_id: str,
+          name: str, handle: str | None, seen: str) -> None:
+    """Note an author seen at `seen`: one participant row each, newest name, first and last."""
+    key = (platform, author_id)
+    old = participants.get(key)
+    if old is None or seen > old[5]:
+        first = old[4] if old is not None and old[4] < seen else seen
+        participants[key] = (platform, author_id, name, handle, first, seen)
 
 
 def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: str | None) -> int:
@@ -159,6 +174,11 @@ def store_batch(archive: Archive, batch: Batch, *,
         return 0
     conn = archive.db.conn
     with archive.db.atomic():
+        erased = _erased(archive, batch.rows)
+        if erased:
+            # Messages someone asked to be forgotten (schema m007): the archive's guard
+            # drops their rows, and their author must not come back as a participant.
+            batch = batch.without(erased)
         changed = 0
         if hold is None:
             changed = insert_rows(archive, batch.rows)
@@ -168,6 +188,24 @@ def store_batch(archive: Archive, batch: Batch, *,
         conn.executemany(_INSERT_REACH, batch.reach)
         conn.executemany(_PARTICIPANT, batch.participants.values())
     return changed
+
+
+def _erased(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> set[str]:
+    """Ids of these `Batch` rows' messages that an erasure removed (usually none at all)."""
+    conn = archive.db.conn
+    platforms = {row[0] for row in rows}
+    found: set[str] = set()
+    for platform in platforms:
+        if conn.execute("select 1 from erased_messages where platform = ? limit 1",
+                        [platform]).fetchone() is None:
+            continue  # the usual case: one look-up per batch
+        ids = [row[1] for row in rows if row[0] == platform]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found.update(r[0] for r in conn.execute(
+                f"select id from erased_messages where platform = ? and id in "
+                f"({','.join('?' * len(chunk))})", [platform, *chunk]))
+    return found
 
 
 def insert_rows(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> int:
