@@ -116,8 +116,9 @@ def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platfor
         report.changed += store_batch(archive, part.batch, hold=hold)
         if hold is not None and len(hold) > HOLD_ROWS:
             # Too many to hold: written now, and the sessions update them later.
+            pretagged = None  # their sessions read them back: the tags are parsed then
             report.changed += insert_rows(archive, hold)
-            hold = pretagged = None
+            hold = None
         if pretagged is not None:
             _tag(pretagged, part.batch.rows)
         end = part.end
