@@ -7,17 +7,15 @@ known as soon as the session is read. So the CLI reads the texts in a forked wor
 the session and builds the skeleton (about 1 s of a 100k-message transcript's CPU moves
 off the path the user waits on). The worker sends back `ReadAhead`:
 
-- `Spelled`: the summary's `Words` counts and each message's distinct words as numbers
-  into a vocabulary (a few MB, not 100k tuples); the per-question answer words are
-  counted from those once the skeleton says which messages are top-level answers of
-  which question (`Tally`);
+- `Spelled`: the summary's `Words` counts and each message's distinct words; the
+  per-question answer words are counted from those once the skeleton says which
+  messages are top-level answers of which question (`Tally`);
 - each text as the HTML page and the Markdown write it (escaped, links made), by
   position: the two formats of the busier lane then only look them up.
 """
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -33,47 +31,28 @@ from bot.transcript.words import Words
 class Spelled:
     """`Words` of a session's public messages, and each one's distinct words, by position."""
 
-    def __init__(self, words: Words) -> None:
+    def __init__(self, words: Words, toks: list[tuple[str, ...]]) -> None:
         self.words = words
-        self.vocab: list[str] = []  # word ids, in first-seen order (as words.df)
-        self.ids = array("i")  # every message's distinct words as ids, one after another
-        self.ends = array("q", [0])  # message i's ids are ids[ends[i]:ends[i + 1]]
-
-    def add(self, toks: tuple[str, ...], index: dict[str, int]) -> None:
-        """Note the next message's distinct words (`index`: word -> id, grown here)."""
-        if toks:
-            try:
-                self.ids.extend(map(index.__getitem__, toks))
-            except KeyError:  # new words: give them ids, then it is lookups again
-                for w in toks:
-                    if w not in index:
-                        index[w] = len(self.vocab)
-                        self.vocab.append(w)
-                del self.ids[self.ends[-1]:]  # the part before the miss
-                self.ids.extend(map(index.__getitem__, toks))
-        self.ends.append(len(self.ids))
+        # Pickled, the words are shared strings (pickle's memo): a few MB for 100k messages.
+        self.toks = toks
 
     def distinct(self, i: int) -> tuple[str, ...]:
         """Message i's distinct content words, in first-seen order (as Tokenizer.distinct)."""
-        return tuple(map(self.vocab.__getitem__, self.ids[self.ends[i]:self.ends[i + 1]]))
+        return self.toks[i]
 
     def counts_of(self, positions: Iterable[int]) -> Counter[str]:
         """How many of the messages at `positions` use each word (once per position given)."""
-        ids, ends, vocab = self.ids, self.ends, self.vocab
-        by_id = Counter(chain.from_iterable(ids[ends[i]:ends[i + 1]] for i in positions))
-        return Counter({vocab[k]: n for k, n in by_id.items()})
+        toks = self.toks
+        return Counter(chain.from_iterable(toks[i] for i in positions))
 
 
 def spell(public: Sequence[StoredMessage], hashtag: str) -> Spelled:
     """Count and spell the public messages (in session time order, as bones come)."""
     words = Words(hashtag)
-    spelled = Spelled(words)
-    index: dict[str, int] = {}
-    add, note = words.add, spelled.add
-    for i, m in enumerate(public):
-        note(add(i, m.public_text, m.is_host), index)
+    add = words.add
+    toks = [add(i, m.public_text, m.is_host) for i, m in enumerate(public)]
     words.flush()
-    return spelled
+    return Spelled(words, toks)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from bot.transcript.model import Transcript
 from bot.transcript.read_ahead import read_ahead, spell
 from bot.transcript.side_by_side import Ahead
 from bot.transcript.sources import MemorySource
-from bot.transcript.words import Tokenizer, strip_markup
+from bot.transcript.words import Tokenizer, Words, strip_markup
 from tests.transcript import crowd
 from tests.transcript.test_side_by_side import DIGESTS, build, digests
 from tests.web.conftest import make_script
@@ -68,7 +68,11 @@ def test_spelled_words_are_the_tokenizers() -> None:
         want = () if m.is_host else tokenizer.distinct(strip_markup(m.public_text))
         assert spelled.distinct(i) == want
     assert spelled.words.docs == sum(1 for m in public if not m.is_host)
-    assert list(spelled.words.df) == spelled.vocab  # first-seen order, as counted inline
+    inline = Words("#NHSSM")
+    for i, m in enumerate(public):
+        inline.add(i, m.public_text, m.is_host)
+    inline.flush()
+    assert list(spelled.words.df.items()) == list(inline.df.items())  # and in that order
 
 
 def test_the_cli_path_forks_the_speller_and_writes_what_in_turn_writes(
