@@ -19,7 +19,7 @@ from bot.archive.store import Archive
 __all__ = [
     "add_events", "anonymise_author", "author_message_keys", "close_events",
     "erasing", "event", "events_for_message", "message_state", "open_events", "orphan_payloads",
-    "remove_author", "set_state",
+    "payloads_naming", "remove_author", "rewrite_payloads", "set_state",
 ]
 
 # -- message state ---------------------------------------------------------------------------
@@ -149,6 +149,25 @@ def orphan_payloads(archive: Archive, platform: str) -> Iterator[tuple[str, str]
         yield from archive.db.execute(
             f"select id, raw from message_raw where platform = ? and raw is not null "
             f"and id in ({','.join('?' * len(chunk))}) order by id", [platform, *chunk])
+
+
+def payloads_naming(archive: Archive, platform: str, needle: str) -> Iterator[tuple[str, str]]:
+    """(id, raw) of each payload on `platform` whose JSON text holds `needle` (an author id).
+
+    The candidates for scrubbing someone else's payload of a forgotten person: their id is
+    in every copy a platform embeds (a user object, a mention, an AT URI). instr() reads each
+    payload once in C; only the matches come back to Python.
+    """
+    yield from archive.db.execute(
+        "select id, raw from message_raw where platform = ? and raw is not null "
+        "and instr(raw, ?) > 0 order by id", [platform, needle])
+
+
+def rewrite_payloads(archive: Archive, platform: str, rows: Sequence[tuple[str, Any]]) -> None:
+    """Store (id, payload) rows back as their new JSON (within the caller's erasure)."""
+    archive.db.conn.executemany(
+        "update message_raw set raw = ? where platform = ? and id = ?",
+        [(dumps(raw), platform, mid) for mid, raw in rows])
 
 
 def _erase_orphans(archive: Archive, platform: str, ids: Sequence[str]) -> None:

@@ -149,6 +149,9 @@ def forget(
         console.print(f"and {report.payloads} of their messages an unfinished import had "
                       "read but not yet written: erased for good (a re-run of the import "
                       "leaves them out)", highlight=False)
+    if report.others:
+        console.print(f"taken out of {report.others} other people's payloads (replies to "
+                      "them, quotes, mentions)", highlight=False)
     if report.unread:
         console.print(f"{report.unread} payloads of an unfinished import name no author "
                       "this bot can read: run that import again to finish it, then forget "

@@ -22,6 +22,13 @@ keys are kept (erased_messages) so neither the running import nor a re-run write
 so are the keys of removed messages, which a re-import used to write back as new.
 All of it runs in one write transaction, so an import beside it cannot slip a row between
 the finding and the erasing.
+
+Other people's payloads embed them too: an X reply keeps the tweet it answers and its
+author's user object, a Discord message its mentions, a Mastodon status its mentions, a
+Bluesky post the post it quotes. Every payload whose JSON holds their id is rewritten, in
+the same transaction, by the platform's `scrub_payload` (bot/platforms/scrubbing.py):
+their user objects, their posts' words and their id go; the payload's own author's words
+stay (naming someone in your own words is your content, as is `messages.text`).
 """
 
 from __future__ import annotations
@@ -36,14 +43,14 @@ import orjson
 
 from bot.archive import moderation_store as store
 from bot.archive.store import Archive
-from bot.platforms import registry
+from bot.platforms import registry, scrubbing
 from bot.platforms.base import Platform
 
 __all__ = ["ErasureError", "ErasureReport", "PLACEHOLDER", "find_person", "forget",
-           "orphans_of", "subject_hash"]
+           "orphans_of", "scrub_others", "subject_hash"]
 
 PLACEHOLDER = "[message removed at the author's request]"
-FORMER = "Former participant"
+FORMER = scrubbing.FORMER
 
 
 class ErasureError(ValueError):
@@ -57,7 +64,7 @@ class ErasureReport:
     `scrubbed` says whether every copy of the old text left the files (False while a
     running bot keeps the WAL open). `payloads`: their payloads an unfinished import left
     without a message, erased; `unread`: such payloads (anyone's) whose author could not be
-    read, left as they are.
+    read, left as they are; `others`: other people's payloads they were taken out of.
     """
 
     messages: int
@@ -66,6 +73,7 @@ class ErasureReport:
     scrubbed: bool = True
     payloads: int = 0
     unread: int = 0
+    others: int = 0
 
 
 def find_person(archive: Archive, platform: str, who: str) -> str:
@@ -110,16 +118,41 @@ def forget(archive: Archive, platform: Platform | str, user_id: str, actor: str,
                 placeholder=PLACEHOLDER, at=now, orphans=orphans)
         else:
             count = store.remove_author(archive, name, user_id, at=now, orphans=orphans)
+        others = scrub_others(archive, name, user_id)
     scrubbed = store.scrub_after_erasure(archive)
     archive.audit(
         actor=actor, action=f"erasure.{mode}",
         target=f"{name}:subject:{subject_hash(name, user_id)}",
         detail=f"{mode} {count} messages in {len(sessions)} sessions "
                f"({', '.join(map(str, sessions)) or 'none'}); {len(orphans)} payloads "
-               "without a message",
+               f"without a message; {others} other payloads scrubbed",
         at=now,
     )
-    return ErasureReport(count, sessions, mode, scrubbed, len(orphans), unread)
+    return ErasureReport(count, sessions, mode, scrubbed, len(orphans), unread, others)
+
+
+def scrub_others(archive: Archive, platform: str, user_id: str) -> int:
+    """Take `user_id` out of every other payload that embeds them; returns how many changed.
+
+    Called after their own rows are erased (their own payloads are null or gone by then),
+    inside the erasure's transaction. A payload that is not JSON is left: nothing this bot
+    stored is.
+    """
+    info = registry.PLATFORMS.get(platform)
+    if info is None or info.scrub_payload is None or not user_id:
+        return 0
+    scrub = registry.load(info.scrub_payload)
+    rewritten: list[tuple[str, dict[str, object]]] = []
+    for message_id, raw in store.payloads_naming(archive, platform, user_id):
+        try:
+            payload = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        cleaned = scrub(payload, user_id)
+        if cleaned is not None:
+            rewritten.append((message_id, cleaned))
+    store.rewrite_payloads(archive, platform, rewritten)
+    return len(rewritten)
 
 
 def orphans_of(archive: Archive, platform: str, user_id: str) -> tuple[list[str], int]:

@@ -57,6 +57,11 @@ class PlatformInfo:
     # reads it to find an unfinished import's payloads (no message row names them yet);
     # None for a platform whose payloads are only ever stored with their message.
     payload_author: str | None = None
+    # "module:function(raw payload, author id) -> payload or None": someone else's payload
+    # with every embedded copy of that author (a replied-to tweet, a mention, a quoted
+    # post) taken out, None when it holds none. Erasure rewrites the payloads that name a
+    # forgotten person with it; None for a platform whose payloads embed nobody else.
+    scrub_payload: str | None = None
 
     def too_long(self, text: str, hashtag: str,
                  settings: Mapping[str, Any] | None = None) -> str | None:
@@ -82,6 +87,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
             max_length=2000, settings_model="bot.settings:DiscordSettings",
             importer="bot.platforms.discord.cli:import_discord_command",
             payload_author="bot.platforms.discord.export:payload_author",
+            scrub_payload="bot.platforms.discord.export:scrub_payload",
         ),
         PlatformInfo(
             name="x", label="X", factory="bot.platforms.x.adapter:build",
@@ -90,6 +96,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
             settings_model="bot.settings:XSettings", cli="bot.platforms.x.cli:x_app",
             importer="bot.platforms.x.cli:import_x_command", refuses_repeats=True,
             payload_author="bot.platforms.x.tweets:payload_author",
+            scrub_payload="bot.platforms.x.tweets:scrub_payload",
         ),
         PlatformInfo(
             name="bluesky", label="Bluesky", factory="bot.platforms.bluesky.adapter:build",
@@ -98,6 +105,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
             cli="bot.platforms.bluesky.cli:bluesky_app",
             importer="bot.platforms.bluesky.cli:import_bluesky_command",
             payload_author="bot.platforms.bluesky.posts:payload_author",
+            scrub_payload="bot.platforms.bluesky.posts:scrub_payload",
         ),
         PlatformInfo(
             name="mastodon", label="Mastodon", factory="bot.platforms.mastodon.adapter:build",
@@ -106,6 +114,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
             cli="bot.platforms.mastodon.cli:mastodon_app",
             importer="bot.platforms.mastodon.cli:import_mastodon_command",
             payload_author="bot.platforms.mastodon.payloads:payload_author",
+            scrub_payload="bot.platforms.mastodon.payloads:scrub_payload",
         ),
         PlatformInfo(
             name="memory", label="memory (tests and rehearsals)",

@@ -17,6 +17,7 @@ from typing import Any
 from bot.platforms.bluesky.client import rkey_of
 from bot.platforms.payload import bounded as _str
 from bot.platforms.payload import count, length, parse_time
+from bot.platforms.scrubbing import Shape, scrub
 from bot.records import Author, Message
 
 PLATFORM = "bluesky"
@@ -158,3 +159,16 @@ def payload_author(raw: Any) -> str | None:
         return view_message(view, raw, fallback_time=_ANY_TIME).author.id or None
     except ValueError:  # BadPost: not a post view
         return None
+
+
+# A profile view or a mention facet (did); a post view or embedded record by its author.
+SHAPE = Shape(ids=("did",), owner_objects=("author",))
+
+
+def scrub_payload(raw: dict[str, Any], author_id: str) -> dict[str, Any] | None:
+    """Someone else's post payload without `author_id`; None if it holds nothing of theirs.
+
+    Their profile views, the posts of theirs it quotes and their DID (in reply refs' and
+    quotes' AT URIs too) go (bot/platforms/scrubbing.py).
+    """
+    return scrub(raw, author_id, SHAPE)

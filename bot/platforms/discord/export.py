@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from bot.platforms.discord.export_content import is_forward, message_text
 from bot.platforms.payload import length
+from bot.platforms.scrubbing import Shape, scrub
 from bot.records import Author, Message
 
 log = logging.getLogger(__name__)
@@ -289,3 +290,16 @@ def payload_author(raw: Any) -> str | None:
     found = author.get("id") if isinstance(author, Mapping) else None
     return str(found) if isinstance(found, str | int) and not isinstance(found, bool) \
         and str(found) else None
+
+
+# A user (author, mention, reaction user) by id; a message (or an interaction) by its author.
+SHAPE = Shape(ids=("id",), owner_objects=("author", "user"))
+
+
+def scrub_payload(raw: dict[str, Any], author_id: str) -> dict[str, Any] | None:
+    """Someone else's message payload without `author_id`; None if it holds nothing of theirs.
+
+    Their user objects (mentions, reaction users, an interaction's user) and their id
+    (`<@id>` in text too) go (bot/platforms/scrubbing.py).
+    """
+    return scrub(raw, author_id, SHAPE)

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.platforms.mastodon.importer import note_message
 from bot.platforms.mastodon.statuses import status_message
+from bot.platforms.scrubbing import Shape, scrub
 
 
 def payload_author(raw: Any) -> str | None:
@@ -31,3 +32,18 @@ def payload_author(raw: Any) -> str | None:
     if message is None:  # a boost, or not a Note: never stored as a message
         return None
     return message.author.id or None
+
+
+# An account or mention (id, with a username) or an ActivityPub Mention tag (href, with a
+# name); a status by its account, an activity or note by its actor.
+SHAPE = Shape(ids=("id", "href"), owner_refs=("attributedTo", "actor"),
+              owner_objects=("account",), person_keys=("username", "acct", "name"))
+
+
+def scrub_payload(raw: dict[str, Any], author_id: str) -> dict[str, Any] | None:
+    """Someone else's status payload without `author_id`; None if it holds nothing of theirs.
+
+    Their account and mentions, their statuses (quoted or boosted) and their id
+    (`in_reply_to_account_id`) go (bot/platforms/scrubbing.py).
+    """
+    return scrub(raw, author_id, SHAPE)

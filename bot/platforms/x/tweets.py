@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.platforms.payload import count, dig, length
+from bot.platforms.scrubbing import Shape, scrub
 from bot.platforms.x.tweet_text import original_id, v2_text
 from bot.records import Author, Message
 
@@ -152,3 +153,17 @@ def payload_author(raw: Any) -> str | None:
     found = (tweet.get("author_id") or dig(tweet, "author", "id")
              or dig(tweet, "user", "id_str") or dig(tweet, "user", "id"))
     return str(found) if isinstance(found, str | int) and not isinstance(found, bool) else None
+
+
+# A v2 user or mention (id), a v1.1 user (id_str); a v2 tweet's author_id, a v1.1 tweet's
+# user, a twarc-csv tweet's author.
+SHAPE = Shape(ids=("id", "id_str"), owner_refs=("author_id",), owner_objects=("user", "author"))
+
+
+def scrub_payload(raw: dict[str, Any], author_id: str) -> dict[str, Any] | None:
+    """Someone else's tweet payload without `author_id`; None if it holds nothing of theirs.
+
+    A reply or quote keeps the tweet it answers in `includes.tweets` and its author in
+    `includes.users`; `in_reply_to_user_id` and `entities.mentions` name them too.
+    """
+    return scrub(raw, author_id, SHAPE)
