@@ -157,7 +157,7 @@ def attributed_transcript(archive: Archive, session: SessionRow, *,
     """
     from bot.transcript.build import assemble, item_post_ids
     from bot.transcript.read_ahead import ReadAhead, read_ahead
-    from bot.transcript.side_by_side import Ahead
+    from bot.transcript.side_by_side import Ahead, can_fork
     from bot.transcript.sources import ArchiveSource, MemorySource
 
     items = archive.items(session.id)
@@ -168,8 +168,11 @@ def attributed_transcript(archive: Archive, session: SessionRow, *,
             messages = archive.messages(session.id)
             # Reading the texts (for the summary, the HTML and the Markdown) needs nothing
             # attribution decides: where the process may fork, it runs on another core
-            # while the session is attributed and the skeleton built.
-            ahead = Ahead(partial(read_ahead, messages, post_keys, session.hashtag))
+            # while the session is attributed and the skeleton built. Elsewhere (the bot's
+            # publisher thread) the summary and renderers read them as they go, as before.
+            if can_fork():
+                ahead = Ahead(partial(read_ahead, messages, post_keys, session.hashtag),
+                              fork=True)
             source: Source = MemorySource(attributed_messages(archive, session, items, messages),
                                           post_keys, archive.reach(session.id))
             del messages

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.archive import Archive
-from bot.publishing import Publisher
+from bot.publishing import Publisher, attributed_transcript
 from bot.testing.crowd import archived_session
 from bot.transcript import side_by_side as lanes_module
 from bot.transcript import write_transcript
@@ -143,3 +143,19 @@ def test_the_busier_lane_writes_the_texts_made_ahead(tmp_path: Path) -> None:
     write_transcript(t, tmp_path, formats=("html", "md"), side_by_side=False)
     assert "HTML-MADE-AHEAD" in (tmp_path / "transcript.html").read_text()
     assert "MD-MADE-AHEAD" in (tmp_path / "transcript.md").read_text()
+
+
+def test_nothing_is_read_ahead_where_the_process_may_not_fork(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beside other threads (the bot), the texts are read as the summary goes, as before."""
+    archive = Archive(tmp_path / "archive.db")
+    try:
+        session_id = archived_session(archive, make_script(tmp_path), 200,
+                                      start=datetime(2026, 1, 7, 12, 0, tzinfo=UTC))
+        session = archive.session(session_id)
+        monkeypatch.setattr(lanes_module, "can_fork", lambda: False)
+        assert attributed_transcript(archive, session).shown == {}
+        monkeypatch.setattr(lanes_module, "can_fork", lambda: True)
+        assert set(attributed_transcript(archive, session).shown) == {"html", "md"}
+    finally:
+        archive.close()
