@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -44,7 +44,7 @@ def can_fork() -> bool:
     )
 
 
-def stream_from_child(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
+def stream_from_child(produce: Callable[[], Iterable[T]]) -> Generator[T, None, None]:
     """Yield what `produce()` yields, produced in a forked child while the caller works.
 
     Each item is pickled through a pipe, so items should be few and large (batches). The
@@ -56,10 +56,15 @@ def stream_from_child(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
     word raises ChildFailed. Leaving the loop early (an exception in the caller, Ctrl-C)
     kills the child; it is always waited for.
     """
-    read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except BaseException:
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:  # pragma: no cover - runs in the child, which never returns (os._exit)
         os.close(read_end)
         _run_child(produce, write_end)
@@ -96,12 +101,17 @@ def _run_child(produce: Callable[[], Iterable[Any]], write_end: int) -> None:
         with os.fdopen(write_end, "wb", buffering=_PIPE_BUFFER) as pipe:
             try:
                 for item in produce():
-                    pickle.dump(("item", item, _drain(records)), pipe, pickle.HIGHEST_PROTOCOL)
+                    # Pickled whole before any byte is sent: an item that cannot be pickled
+                    # is an error the parent is told about, never half an item on the pipe.
+                    data = pickle.dumps(("item", item, _drain(records)),
+                                        pickle.HIGHEST_PROTOCOL)
+                    pipe.write(data)
                     pipe.flush()  # the whole item now: the parent should not wait for the next
+                    del data
                 message: tuple[Any, ...] = ("end", None, _drain(records))
             except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
                 message = ("error", (_picklable(exc), traceback.format_exc()), _drain(records))
-            pickle.dump(message, pipe, pickle.HIGHEST_PROTOCOL)
+            pipe.write(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
         status = 0
     except BaseException:  # noqa: BLE001, S110 - the parent sees the pipe end early
         pass
@@ -115,7 +125,10 @@ def _collect_logs() -> list[logging.LogRecord]:
     The child writes nothing itself: a handler's stream may be locked by a thread that does
     not exist here, and the parent's display (a progress bar) owns the terminal.
     """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child at once, quietly
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        # Ctrl-C ends the child at once, quietly (the parent reports it). A parent that
+        # ignores SIGINT (a background job) keeps the child ignoring it too.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     records: list[logging.LogRecord] = []
 
     class Collect(logging.Handler):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -57,3 +58,23 @@ def test_leaving_early_kills_the_child() -> None:
     stream.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+@pytest.mark.parametrize("ignored", [False, True])
+def test_the_child_keeps_an_ignored_ctrl_c_ignored(ignored: bool) -> None:
+    """A background job ignores SIGINT: its reading child must not die of one either."""
+    def produce() -> Iterator[str]:
+        yield "started"
+        os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C reaches the whole process group
+        yield "carried on"
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN if ignored else
+                           signal.default_int_handler)
+    try:
+        if ignored:
+            assert list(stream_from_child(produce)) == ["started", "carried on"]
+        else:
+            with pytest.raises(ChildFailed, match="killed by signal 2"):
+                list(stream_from_child(produce))
+    finally:
+        signal.signal(signal.SIGINT, before)

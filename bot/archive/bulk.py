@@ -115,6 +115,9 @@ class Batch:
     def add(self, msg: Message) -> None:
         """One message's rows (the message itself is not kept)."""
         author = msg.author
+        # The payload first: one nested too deep for JSON raises here, before this batch
+        # holds any row of the message (the reader counts it as a bad line).
+        raw = _dumps(msg.raw, default=str).decode()
         if author.followers is not None or msg.media:
             self.reach.append((msg.platform, msg.id, author.followers, msg.media))
         platform, seen = msg.platform, msg.created.isoformat()
@@ -126,15 +129,15 @@ class Batch:
             msg.reactions, 0, msg.url, msg.kind, None, "unplaced", "none", 0.0, "[]",
             self.received_at,
         ))
-        self.raws.append((platform, msg.id, _dumps(msg.raw, default=str).decode()))
+        self.raws.append((platform, msg.id, raw))
         _seen(self.participants, platform, author.id, author.name, author.handle, seen)
 
-    def without(self, ids: set[str]) -> Batch:
-        """This batch without the messages `ids`, and without authors left with none."""
+    def without(self, keys: set[tuple[str, str]]) -> Batch:
+        """This batch without the messages `keys` (platform, id), and authors left with none."""
         kept = Batch(self.chat_id, self.received_at)
-        kept.rows = [row for row in self.rows if row[1] not in ids]
-        kept.raws = [raw for raw in self.raws if raw[1] not in ids]
-        kept.reach = [reach for reach in self.reach if reach[1] not in ids]
+        kept.rows = [row for row in self.rows if (row[0], row[1]) not in keys]
+        kept.raws = [raw for raw in self.raws if (raw[0], raw[1]) not in keys]
+        kept.reach = [reach for reach in self.reach if (reach[0], reach[1]) not in keys]
         for row in kept.rows:
             _seen(kept.participants, row[0], row[4], row[5], row[6], row[9])
         return kept
@@ -190,11 +193,11 @@ def store_batch(archive: Archive, batch: Batch, *,
     return changed
 
 
-def _erased(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> set[str]:
-    """Ids of these `Batch` rows' messages that an erasure removed (usually none at all)."""
+def _erased(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> set[tuple[str, str]]:
+    """Keys of these `Batch` rows' messages that an erasure removed (usually none at all)."""
     conn = archive.db.conn
     platforms = {row[0] for row in rows}
-    found: set[str] = set()
+    found: set[tuple[str, str]] = set()
     for platform in platforms:
         if conn.execute("select 1 from erased_messages where platform = ? limit 1",
                         [platform]).fetchone() is None:
@@ -202,7 +205,7 @@ def _erased(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> set[str]:
         ids = [row[1] for row in rows if row[0] == platform]
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            found.update(r[0] for r in conn.execute(
+            found.update((platform, r[0]) for r in conn.execute(
                 f"select id from erased_messages where platform = ? and id in "
                 f"({','.join('?' * len(chunk))})", [platform, *chunk]))
     return found

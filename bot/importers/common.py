@@ -14,7 +14,8 @@ writes: see `import_stream`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,12 +94,15 @@ def import_stream(
     if fork is None:
         fork = input_bytes >= READ_IN_CHILD_FROM and can_fork()
 
-    def read() -> Iterator[Read]:
+    def read() -> Generator[Read, None, None]:
         return read_batches(parse, script.id, host_names)
 
     with import_mode(archive), collector_paused():
         reads = stream_from_child(read) if fork else read()
-        return _import(archive, script, reads, platform, progress)
+        # Closed on the way out, whatever happens: an error here stops the child at once,
+        # even while the exception (holding this frame) is still being handled.
+        with closing(reads):
+            return _import(archive, script, reads, platform, progress)
 
 
 def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platform: str,

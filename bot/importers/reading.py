@@ -8,14 +8,17 @@ touches no archive, so it can run in a forked child while the parent writes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
+
+from orjson import JSONEncodeError, dumps
 
 from bot.archive.bulk import Batch
 from bot.hosts import is_host
 from bot.records import Event, Message
 
 BATCH = 5000
+PROGRESS_EVERY = 1000  # records: a Read with no rows passes progress on at least this often
 
 
 @dataclass(frozen=True, init=False)
@@ -59,12 +62,14 @@ class Read:
 
 
 def read_batches(parse: Callable[[Callable[[int], None]], Iterable[Parsed]],
-                 chat_id: str | None, host_names: set[str]) -> Iterator[Read]:
+                 chat_id: str | None, host_names: set[str]) -> Generator[Read, None, None]:
     """Read everything `parse(advance)` yields, a `Read` per BATCH messages kept.
 
     The host's posts (by `host_names`, which a parser may add to as it reads) and later
     versions of edited messages are set aside in the summary; every other message becomes
-    its rows in a batch. The last `Read` carries the summary (and may hold no rows).
+    its rows in a batch. Progress is passed on at least every PROGRESS_EVERY records, in
+    a `Read` with no rows if need be (a file of retweets or bad lines still moves the
+    bar). The last `Read` carries the summary (and may hold no rows).
     """
     progressed = 0
 
@@ -75,12 +80,25 @@ def read_batches(parse: Callable[[Callable[[int], None]], Iterable[Parsed]],
     end = ReadEnd()
     last_line = None
     batch = Batch(chat_id)
+    since = 0  # records since progress was last passed on
     for item in parse(advance):
+        since += 1
+        if since >= PROGRESS_EVERY and progressed:
+            yield Read(Batch(chat_id), progressed)
+            progressed = since = 0
         # Several records may share a line (an API page holds up to 100 tweets).
         if item.line != last_line:
             last_line = item.line
             end.read += 1
         msg = item.message
+        host = msg is not None and is_host(msg, host_names)
+        if msg is not None and (host or item.edit) and not _dumpable(msg):
+            msg = None  # kept whole, and nested too deep to store: a bad line, like bad JSON
+        if msg is not None and not (host or item.edit):
+            try:
+                batch.add(msg)
+            except JSONEncodeError:  # the payload nested too deep to store, as above
+                msg = None
         if msg is None:
             if item.skipped:
                 end.skipped += 1
@@ -88,15 +106,27 @@ def read_batches(parse: Callable[[Callable[[int], None]], Iterable[Parsed]],
                 end.bad_lines.append(item.line)
             continue
         end.messages += 1
-        if is_host(msg, host_names):
+        if host:
             end.host_posts.setdefault(msg.id, msg)  # overlapping searches repeat tweets
         elif item.edit:
             end.edits.append(Event("edited", msg.platform, msg.id, msg.edited or msg.created,
                                    msg))
-        else:
-            batch.add(msg)
-            if len(batch) >= BATCH:
-                yield Read(batch, progressed)
-                progressed = 0
-                batch = Batch(chat_id)
+        elif len(batch) >= BATCH:
+            yield Read(batch, progressed)
+            progressed = since = 0
+            batch = Batch(chat_id)
     yield Read(batch, progressed, end)
+
+
+def _dumpable(msg: Message) -> bool:
+    """Whether a message kept whole (a host post, an edit) has a payload that can be stored.
+
+    JSON nested deeper than orjson writes (255 levels) cannot be stored, and a message kept
+    whole travels pickled, which has a depth limit of its own. Other messages become rows
+    at once, and `Batch.add` raises before adding anything of such a payload.
+    """
+    try:
+        dumps(msg.raw, default=str)
+    except JSONEncodeError:
+        return False
+    return True

@@ -8,6 +8,7 @@ import nor leave a process behind. The real CLI is run on a file over the fork t
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -162,15 +163,66 @@ def test_an_error_while_writing_kills_the_child_and_waits_for_it(
     monkeypatch.setattr(common, "store_batch", store_fails)
     archive = Archive(tmp_path / "a.db")
     try:
-        with pytest.raises(RuntimeError, match="disk full"):
+        with pytest.raises(RuntimeError, match="disk full") as caught:
             common.import_stream(archive, _script(tmp_path), lambda advance: (), platform="x",
                                  host_names=set())
+        # While the exception (and the frames it holds) is still alive, the child is gone.
+        pid = int(pid_file.read_text())
+        assert pid != os.getpid() and caught.value is not None
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # killed and reaped: no such process any more
     finally:
         archive.close()
-    pid = int(pid_file.read_text())
-    assert pid != os.getpid()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)  # killed and reaped: no such process any more
+
+
+@pytest.mark.parametrize("in_child", [False, True])
+def test_a_file_with_nothing_to_keep_still_moves_the_progress_bar(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_child: bool) -> None:
+    _reading(monkeypatch, in_child=in_child)
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"{not json\n" + (b"{nope " + b"y" * 2000 + b"\n") * 3000)
+    told: list[int] = []
+    archive = Archive(tmp_path / "a.db")
+    try:
+        report = import_x(archive, path, _script(tmp_path), told.append)
+    finally:
+        archive.close()
+    assert len(report.bad_lines) == 3001
+    assert len(told) >= 3 and sum(told) == path.stat().st_size  # as the file is read
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"end": True}
+    for _ in range(depth):
+        value = {"deeper": value}
+    return value
+
+
+@pytest.mark.parametrize("in_child", [False, True])
+def test_a_payload_nested_too_deep_to_store_is_a_bad_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_child: bool) -> None:
+    """orjson reads 1,024 levels but writes 255: such a tweet (or host post) is refused alone."""
+    _reading(monkeypatch, in_child=in_child)
+    lines = x_lines()
+    deep_chatter = _tweet(777_001, USERS[1], "A1 deep", 3, entities=_nested(300))
+    deep_host = _tweet(777_002, USERS[0], "Thanks all #NHSSM", 59, entities=_nested(300))
+    for tweet in (deep_chatter, deep_host):  # the standard library writes any depth
+        lines.append(json.dumps({"data": [tweet], "includes": {"users": USERS},
+                                 "__twarc": TWARC}).encode())
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    archive = Archive(tmp_path / "a.db")
+    try:
+        report = import_x(archive, path, _script(tmp_path))
+        # The fixture's own deliberate bad line, then exactly the two deep ones.
+        earlier = [n for n in report.bad_lines if n < len(lines) - 1]
+        assert len(earlier) == 1
+        assert report.bad_lines == [*earlier, len(lines) - 1, len(lines)]
+        assert report.sessions == [1]
+        assert archive.message("x", "777001") is None
+        assert archive.message("x", "777002") is None
+    finally:
+        archive.close()
 
 
 def _big_x_file(path: Path, minimum: int) -> None:

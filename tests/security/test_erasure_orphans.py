@@ -242,3 +242,27 @@ def test_a_replayed_live_event_of_a_removed_message_is_not_stored_again(
                                   [ZED["id"]]).fetchone()[0] == 0  # not recorded again
     finally:
         archive.close()
+
+
+def test_an_erased_key_on_one_platform_leaves_the_same_id_on_another(tmp_path: Path) -> None:
+    """Keys are (platform, id): Discord's erased 123 says nothing of X's 123."""
+    from bot.archive.bulk import store_messages
+    from bot.archive.schema import guard_erased
+    from bot.records import Author, Message
+
+    at = datetime(2025, 11, 5, 20, 5, tzinfo=UTC)
+    archive = Archive(tmp_path / "a.db")
+    try:
+        with archive.db.atomic():
+            guard_erased(archive.db)
+            archive.db.execute(
+                "insert into erased_messages (platform, id) values ('discord', '123')")
+        both = [Message(platform, "123", Author(platform, f"{platform}-ann", "Ann"), "A1 hi", at)
+                for platform in ("discord", "x")]
+        assert store_messages(archive, both, chat_id="equiv") == 1
+        kept = archive.db.execute("select platform, id from messages").fetchall()
+        people = archive.db.execute("select platform, id from participants").fetchall()
+        assert [tuple(r) for r in kept] == [("x", "123")]
+        assert [tuple(r) for r in people] == [("x", "x-ann")]
+    finally:
+        archive.close()
