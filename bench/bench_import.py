@@ -138,12 +138,14 @@ def main() -> None:
 
     harness.print_table(
         f"import, median of {args.repeat} (machine: 10M-step loop {speed} s; idle ~0.4 s)",
-        ["command", "messages", "MB", "tweetchat s", "CPU s", "peak MB", "floor s", "CPU s",
+        ["command", "messages", "MB", "tweetchat s", "CPU s", "peak MB", "PSS sum MB",
+         "floor s", "CPU s",
          "sqlite-utils s", "CPU s", "x floor", "x floor CPU", "x s-u", "x s-u CPU",
          "all tweetchat runs"],
         [(f"import {r['platform']}", f"{r['messages']:,}", r["file_mb"],
           cell(r, "tweetchat", "seconds"), cell(r, "tweetchat", "cpu"),
-          cell(r, "tweetchat", "peak_mb"), cell(r, "floor", "seconds"), cell(r, "floor", "cpu"),
+          cell(r, "tweetchat", "peak_mb"), cell(r, "tweetchat", "peak_pss_sum_mb"),
+          cell(r, "floor", "seconds"), cell(r, "floor", "cpu"),
           cell(r, "sqlite-utils", "seconds"), cell(r, "sqlite-utils", "cpu"),
           cell(r, "x_floor"), cell(r, "cpu_x_floor"), cell(r, "x_sqlite_utils"),
           cell(r, "cpu_x_sqlite_utils"),

@@ -132,10 +132,12 @@ def main() -> None:
     harness.print_table(
         f"transcript, all formats, median of {args.repeat} "
         f"(machine: 10M-step loop {speed} s; idle ~0.4 s)",
-        ["command", "messages", "output MB", "tweetchat s", "CPU s", "peak MB", "floor s",
+        ["command", "messages", "output MB", "tweetchat s", "CPU s", "peak MB", "PSS sum MB",
+         "floor s",
          "CPU s", "x floor", "x floor CPU", "all tweetchat runs"],
         [("transcript", f"{r['messages']:,}", round(sum(r["bytes"].values()) / 2**20, 1),
           r["tweetchat"]["seconds"], r["tweetchat"]["cpu"], r["tweetchat"]["peak_mb"],
+          r["tweetchat"]["peak_pss_sum_mb"],
           r["floor"]["seconds"], r["floor"]["cpu"], r["x_floor"], r["cpu_x_floor"],
           " ".join(str(s) for s in r["tweetchat"]["all_seconds"])) for r in rows],
     )

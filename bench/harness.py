@@ -2,7 +2,9 @@
 timing its wall clock and reading its own peak memory; then a Rich table and a JSON file.
 
 Peak memory is the child's ru_maxrss from `os.wait4`, so nothing the benchmark itself holds
-(or an earlier run) is counted. Each measurement is repeated and the median kept: the
+(or an earlier run) is counted: the largest single process's peak. A command that forks
+workers is also measured as the sum of its processes' PSS, sampled four times a second
+(`peak_pss_sum_mb`; shared pages counted once). Each measurement is repeated and the median kept: the
 machine is shared, so ratios to the floor timed in the same run are the figures to read.
 """
 
@@ -14,6 +16,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,9 +36,12 @@ def run(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | N
         started = time.perf_counter()
         proc = subprocess.Popen(list(argv), env=full_env, cwd=cwd or ROOT, stdout=out,
                                 stderr=err)
+        sampler = PssSampler(proc.pid)
+        sampler.start()
         # wait4, not proc.wait(): it returns this child's own resource usage.
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
+        sampler.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -43,7 +49,53 @@ def run(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | N
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}):\n{stderr[-3000:]}")
     return {"seconds": round(seconds, 3), "cpu": round(usage.ru_utime + usage.ru_stime, 3),
-            "peak_mb": round(usage.ru_maxrss / 1024, 1), "stdout": stdout}
+            "peak_mb": round(usage.ru_maxrss / 1024, 1),
+            "peak_pss_sum_mb": round(sampler.peak_kib / 1024, 1), "stdout": stdout}
+
+
+class PssSampler(threading.Thread):
+    """The command's memory summed over its processes, sampled four times a second.
+
+    `ru_maxrss` is the largest single process's peak: a command that forks workers (an
+    import's reader, a transcript's lanes) uses the sum. PSS (proportional set size)
+    splits pages the processes share, so the sum counts each page once.
+    """
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_kib, self._done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.25):
+            self.peak_kib = max(self.peak_kib, sum(map(_pss_kib, _tree(self.pid))))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux /proc; just `pid` where that cannot be read)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo.extend(int(c) for c in task.read_text().split())
+            except OSError:
+                continue
+    return found
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def repeat(times: int, prepare: Callable[[], Sequence[str]], *,
@@ -54,6 +106,7 @@ def repeat(times: int, prepare: Callable[[], Sequence[str]], *,
     mid = runs[len(runs) // 2]
     return {"seconds": mid["seconds"], "cpu": mid["cpu"],
             "peak_mb": max(r["peak_mb"] for r in runs),
+            "peak_pss_sum_mb": max(r["peak_pss_sum_mb"] for r in runs),
             "all_seconds": [r["seconds"] for r in runs], "stdout": mid["stdout"]}
 
 
