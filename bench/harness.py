@@ -4,8 +4,9 @@ timing its wall clock and reading its own peak memory; then a Rich table and a J
 Peak memory is the child's ru_maxrss from `os.wait4`, so nothing the benchmark itself holds
 (or an earlier run) is counted: the largest single process's peak. A command that forks
 workers is also measured as the sum of its processes' PSS, sampled four times a second
-(`peak_pss_sum_mb`; shared pages counted once). Each measurement is repeated and the median kept: the
-machine is shared, so ratios to the floor timed in the same run are the figures to read.
+(`peak_pss_sum_mb`; shared pages counted once). Each measurement is repeated and the
+median kept: the machine is shared, so ratios to the floor timed in the same run are the
+figures to read.
 """
 
 from __future__ import annotations
