@@ -268,6 +268,12 @@ class Transcript:
         return f"<Transcript of session {self.session.id}: {len(self.layout)} messages>"
 
     @property
+    def reads_archive(self) -> bool:
+        """Whether walking it reads the archive (a session too big to hold in memory)."""
+        source = getattr(self.layout, "source", None)
+        return source is not None and not source.keeps
+
+    @property
     def blocks(self) -> list[Block]:
         """Every block in reading order: welcome, questions, wrap-up, unplaced."""
         return [self.welcome, *self.questions, self.wrapup, self.unplaced]

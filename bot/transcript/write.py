@@ -109,6 +109,11 @@ def write_transcript(t: Transcript, out_dir: Path, formats: Iterable[str] = FORM
     The formats are independent: where the process may fork (see side_by_side), they are
     written side by side; `side_by_side` forces that choice either way.
     """
+    if side_by_side is None and t.reads_archive:
+        # Walked, it reads the archive through this process's SQLite connection, which a
+        # forked lane must not use (SQLite forbids carrying a connection across fork, and
+        # the lanes' temporary tables share one file): its formats are written in turn.
+        side_by_side = False
     wanted = list(formats)
     for fmt in wanted:
         if fmt not in FILENAMES:

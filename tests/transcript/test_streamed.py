@@ -148,8 +148,23 @@ def test_bones_agree_row_by_row(tmp_path: Path) -> None:
         archive.close()
 
 
-def test_publisher_writes_the_same_bytes_either_way(tmp_path: Path) -> None:
-    """Above the in-memory limit the publisher streams from the archive: same files."""
+def test_publisher_writes_the_same_bytes_either_way(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the in-memory limit the publisher streams from the archive: same files.
+
+    Streamed, the formats are written in turn: a forked lane would read through the
+    parent's SQLite connection.
+    """
+    import bot.transcript.write as write
+
+    forks: list[bool | None] = []
+    real = write.run_side_by_side
+
+    def spy(pieces: Any, *, fork: bool | None = None) -> None:
+        forks.append(fork)
+        real(pieces, fork=fork)
+
+    monkeypatch.setattr(write, "run_side_by_side", spy)
     archive, sid = busy_archive(tmp_path, 3, n=BATCH + 300)  # more than one batch
     try:
         files = {}
@@ -160,6 +175,7 @@ def test_publisher_writes_the_same_bytes_either_way(tmp_path: Path) -> None:
                             for p in sorted(out.iterdir())}
         assert files[0] == files[10**9]
         assert len(files[0]) == 5
+        assert forks == [None, False]  # in memory: as the process allows; streamed: in turn
     finally:
         archive.close()
 
