@@ -88,7 +88,7 @@ def stream_from_child(produce: Callable[[], Iterable[T]]) -> Generator[T, None, 
                     finished = True
                     break
     finally:
-        status = _reap(pid, kill=not finished)
+        status = reap(pid, kill=not finished)
     if not finished:
         raise ChildFailed(f"the reading process stopped before the end ({_describe(status)})")
 
@@ -164,12 +164,12 @@ def _picklable(exc: Exception) -> Exception:
     return exc
 
 
-def _reap(pid: int, *, kill: bool) -> int:
-    """Wait for the child (killed first when `kill`); its wait status."""
+def reap(pid: int, *, kill: bool = False) -> int | None:
+    """Wait for child `pid` (killed first when `kill`); its wait status, None if not ours."""
     if kill:
         try:
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
+        except ProcessLookupError:  # pragma: no cover - it had exited already
             pass
     while True:
         try:
@@ -177,10 +177,17 @@ def _reap(pid: int, *, kill: bool) -> int:
         except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
             continue
         except ChildProcessError:
-            return 0
+            return None
 
 
-def _describe(status: int) -> str:
+def exited_cleanly(status: int | None) -> bool:
+    """Whether a wait status from `reap` is a child that exited with status 0."""
+    return status is not None and os.waitstatus_to_exitcode(status) == 0
+
+
+def _describe(status: int | None) -> str:
+    if status is None:
+        return "its exit status is unknown"
     if os.WIFSIGNALED(status):
         return f"killed by signal {os.WTERMSIG(status)}"
     return f"exit status {os.waitstatus_to_exitcode(status)}"

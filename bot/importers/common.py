@@ -41,7 +41,7 @@ from bot.hosts import host_names_for as host_names_for  # re-exported: importers
 from bot.hosts import is_host as is_host
 from bot.importers.held_rows import HOLD_ROWS, HeldRows
 from bot.importers.matching import match_items
-from bot.importers.reading import BATCH, Parsed, Read, read_batches
+from bot.importers.reading import BATCH, Advance, Parsed, Read, read_batches
 from bot.records import Message, PostRef
 from bot.schedule import occurrences_between
 from bot.script import ChatScript
@@ -68,8 +68,6 @@ class ImportReport:
 
 # An input smaller than this is read in this process: forking costs more than it saves.
 READ_IN_CHILD_FROM = 1 << 20
-
-Advance = Callable[[int], None]
 
 
 def import_stream(

@@ -18,6 +18,7 @@ from bot.hosts import is_host
 from bot.records import Event, Message
 
 BATCH = 5000
+Advance = Callable[[int], None]  # a parser's progress: n more bytes or records read
 PROGRESS_EVERY = 1000  # records: a Read with no rows passes progress on at least this often
 
 
@@ -61,7 +62,7 @@ class Read:
     end: ReadEnd | None = None
 
 
-def read_batches(parse: Callable[[Callable[[int], None]], Iterable[Parsed]],
+def read_batches(parse: Callable[[Advance], Iterable[Parsed]],
                  chat_id: str | None, host_names: set[str]) -> Generator[Read, None, None]:
     """Read everything `parse(advance)` yields, a `Read` per BATCH messages kept.
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Generic, NoReturn, TypeVar
 
-from bot.forking import can_fork
+from bot.forking import can_fork, exited_cleanly, reap
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +125,7 @@ def _child(work: Callable[[], object]) -> NoReturn:
 
 def _finished(pid: int) -> bool:
     """Wait for child `pid`; whether it exited with status 0."""
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-        except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
-            continue
-        except ChildProcessError:
-            return False
-        return os.waitstatus_to_exitcode(status) == 0
+    return exited_cleanly(reap(pid))
 
 
 class Ahead(Generic[T]):
@@ -177,11 +169,7 @@ class Ahead(Generic[T]):
         """Stop the child, if one is still working: the value will not be asked for."""
         if self._pid is not None:
             os.close(self._fd)
-            try:
-                os.kill(self._pid, signal.SIGKILL)
-            except ProcessLookupError:  # pragma: no cover - it had exited already
-                pass
-            _finished(self._pid)
+            reap(self._pid, kill=True)
             self._pid = None
 
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from bot.archive import Archive
 from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream, is_host
+from bot.importers.reading import PROGRESS_EVERY
 from bot.platforms.discord.export import ExportError, iter_export, read_info
 from bot.script import ChatScript
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-PROGRESS_EVERY = 1000  # messages: a progress bar's update costs more than reading one
 
 
 def _parsed(paths: Sequence[Path], host_names: set[str], bots_are_hosts: bool,
