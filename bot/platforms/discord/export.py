@@ -8,21 +8,23 @@ chat with question threads arrives as several files; messages from a thread file
 reports them, so the archive's upserts merge the two.
 
 Exports of busy channels run to hundreds of megabytes, so files are read as a stream: the
-small header values are decoded whole and the "messages" array one element at a time.
-Parsing is pure: no archive writes here (the archive's importer consumes the iterator).
+small header values are decoded whole and the "messages" array in runs of whole messages
+(bot/platforms/discord/export_stream.py). Parsing is pure: no archive writes here (the
+archive's importer consumes the iterator).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
 from bot.platforms.discord.export_content import is_forward, message_text
+from bot.platforms.discord.export_stream import CHUNK, ExportError, ExportReader
 from bot.platforms.payload import length
 from bot.platforms.scrubbing import Shape, scrub
 from bot.records import Author, Message
@@ -33,11 +35,6 @@ PLATFORM = "discord"
 # Types that carry something a person (or the host bot) said; joins, pins, "started a
 # thread", boosts and calls do not, and are kept out of the chat (never answers).
 CONTENT_TYPES = frozenset({"Default", "Reply", "ChatInputCommand", "ContextMenuCommand"})
-CHUNK = 1 << 16
-
-
-class ExportError(ValueError):
-    """The file is not a usable DiscordChatExporter JSON export (message says where and why)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,12 @@ class ExportInfo:
     channel_id: str | None  # the chat channel: for a thread export, its parent
     channel_name: str
     thread_id: str | None = None  # set when the export is of a thread
+
+    @cached_property
+    def link(self) -> str:
+        """The web link of the channel (or thread): a message's link adds its id."""
+        guild = self.guild_id if self.guild_id not in (None, "0") else "@me"
+        return f"https://discord.com/channels/{guild}/{self.thread_id or self.channel_id}"
 
 
 def export_info(guild: Mapping[str, Any], channel: Mapping[str, Any]) -> ExportInfo:
@@ -95,7 +98,9 @@ def to_message(
 
     `base` is the export file's folder: `--media` file paths are resolved against it.
     """
-    if raw.get("type", "Default") not in CONTENT_TYPES:
+    # Built for every message of an import: fields read once each, arguments by position.
+    get = raw.get
+    if get("type", "Default") not in CONTENT_TYPES:
         return None
     try:
         message_id = str(raw["id"])
@@ -103,36 +108,25 @@ def to_message(
         created = _time(raw["timestamp"], where, message_id)
     except KeyError as e:
         raise ExportError(f"{where}: a message lacks {e.args[0]!r}") from None
-    edited_at = raw.get("timestampEdited")
+    edited_at = get("timestampEdited")
     text = message_text(raw, base)
-    reference = raw.get("reference")
+    reference = get("reference")
     # A forward points at the original elsewhere: shown as a forward, not as a reply.
     reply_to = (None if not reference or is_forward(raw)
                 else _str_or_none(reference.get("messageId")))
     place = info.thread_id or info.channel_id
-    guild = info.guild_id if info.guild_id not in (None, "0") else "@me"
-    reactions = raw.get("reactions")
+    reactions = get("reactions")
     handle = author.get("name")
+    who = Author(PLATFORM, str(author.get("id", "")), str(author.get("nickname") or handle or ""),
+                 _str_or_none(handle), bool(author.get("isBot", False)))
+    edited = _time(edited_at, where, message_id) if edited_at else None
     return Message(
-        platform=PLATFORM,
-        id=message_id,
-        author=Author(
-            platform=PLATFORM,
-            id=str(author.get("id", "")),
-            name=str(author.get("nickname") or handle or ""),
-            handle=_str_or_none(handle),
-            is_bot=bool(author.get("isBot", False)),
-        ),
-        text=text,
-        created=created,
-        reply_to=reply_to,
-        thread_id=info.thread_id,
-        channel_id=info.channel_id,
-        edited=_time(edited_at, where, message_id) if edited_at else None,
-        reactions=sum(int(r.get("count", 0)) for r in reactions) if reactions else 0,
-        url=f"https://discord.com/channels/{guild}/{place}/{message_id}" if place else None,
-        media=length(raw.get("attachments")),  # uploads, as live; embeds are link previews
-        raw=dict(raw),
+        PLATFORM, message_id, who, text, created, reply_to, info.thread_id, info.channel_id,
+        edited, sum(int(r.get("count", 0)) for r in reactions) if reactions else 0,
+        f"{info.link}/{message_id}" if place else None,
+        "message",
+        length(get("attachments")),  # uploads, as live; embeds are link previews
+        dict(raw),
     )
 
 
@@ -161,7 +155,7 @@ def read_info(path: str | Path, *, chunk: int = CHUNK) -> ExportInfo:
     """Which channel or thread a file holds, reading only its header (files can be huge)."""
     header: dict[str, Any] = {}
     with open(path, encoding="utf-8") as fp:
-        for kind, key, value in _Reader(fp, str(path), chunk).document():
+        for kind, key, value in ExportReader(fp, str(path), chunk).document():
             if kind != "header":
                 break
             header[key] = value
@@ -182,18 +176,19 @@ def _iter_stream(fp: IO[str], where: str, chunk: int, base: Path | None) -> Iter
     header: dict[str, Any] = {}
     info: ExportInfo | None = None
     pending: list[Mapping[str, Any]] = []  # messages seen before the channel header
-    for kind, key, value in _Reader(fp, where, chunk).document():
+    for kind, key, value in ExportReader(fp, where, chunk).document():
         if kind == "header":
             header[key] = value
             continue
         if info is None and isinstance(header.get("channel"), Mapping):
             info = export_info(header.get("guild") or {}, header["channel"])
         if info is None:
-            pending.append(value)
+            pending.extend(value)
             continue
-        message = to_message(value, info, where=where, base=base)
-        if message is not None:
-            yield message
+        for raw in value:
+            message = to_message(raw, info, where=where, base=base)
+            if message is not None:
+                yield message
     if "messages" not in header or not isinstance(header.get("channel"), Mapping):
         raise ExportError(f"{where}: not a DiscordChatExporter JSON export (no channel/messages)")
     if pending:
@@ -202,82 +197,6 @@ def _iter_stream(fp: IO[str], where: str, chunk: int, base: Path | None) -> Iter
             message = to_message(raw, info, where=where, base=base)
             if message is not None:
                 yield message
-
-
-class _Reader:
-    """Incremental reader for `{"key": value, ..., "messages": [ {...}, ... ], ...}`."""
-
-    def __init__(self, fp: IO[str], where: str, chunk: int) -> None:
-        self.fp, self.where, self.chunk = fp, where, chunk
-        self.buf, self.pos, self.eof = "", 0, False
-        self.decoder = json.JSONDecoder()
-
-    def _fill(self) -> bool:
-        data = self.fp.read(self.chunk)
-        if not data:
-            self.eof = True
-            return False
-        self.buf = self.buf[self.pos :] + data
-        self.pos = 0
-        return True
-
-    def _peek(self) -> str:
-        while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n\ufeff":
-                self.pos += 1
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
-            if not self._fill():
-                return ""
-
-    def _expect(self, *chars: str) -> str:
-        found = self._peek()
-        if found not in chars:
-            shown = repr(found) if found else "end of file"
-            raise ExportError(
-                f"{self.where}: malformed JSON, expected {' or '.join(chars)}, got {shown}"
-            )
-        self.pos += 1
-        return found
-
-    def _value(self) -> Any:
-        self._peek()
-        while True:
-            try:
-                value, end = self.decoder.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError as e:
-                if self._fill():
-                    continue
-                raise ExportError(f"{self.where}: malformed JSON ({e.msg})") from None
-            # A number cut by the chunk boundary decodes "successfully": read on to be sure.
-            if end == len(self.buf) and not self.eof and self._fill():
-                continue
-            self.pos = end
-            return value
-
-    def document(self) -> Iterator[tuple[str, str, Any]]:
-        self._expect("{")
-        if self._peek() == "}":
-            return
-        while True:
-            key = self._value()
-            if not isinstance(key, str):
-                raise ExportError(f"{self.where}: malformed JSON, expected a key")
-            self._expect(":")
-            if key == "messages" and self._peek() == "[":
-                self.pos += 1
-                yield "header", key, []
-                if self._peek() == "]":
-                    self.pos += 1
-                else:
-                    while True:
-                        yield "message", key, self._value()
-                        if self._expect(",", "]") == "]":
-                            break
-            else:
-                yield "header", key, self._value()
-            if self._expect(",", "}") == "}":
-                return
 
 
 def payload_author(raw: Any) -> str | None:

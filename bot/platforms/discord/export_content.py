@@ -94,11 +94,24 @@ def _parts(doc: Mapping[str, Any], base: Path | None) -> list[str]:
 def is_forward(raw: Mapping[str, Any]) -> bool:
     """A forwarded message: shown as a forward, never threaded as a reply."""
     reference = raw.get("reference")
-    return isinstance(reference, Mapping) and reference.get("type") == "Forward"
+    if reference is None:
+        return False  # most messages: no need to ask whether None is a mapping
+    return (type(reference) is dict or isinstance(reference, Mapping)) \
+        and reference.get("type") == "Forward"
 
 
 def message_text(raw: Mapping[str, Any], base: Path | None = None) -> str:
     """Everything a reader sees in an exported message, as lines of text."""
+    get = raw.get
+    if not (get("stickers") or get("attachments") or get("embeds")) \
+            and get("forwardedMessage") is None and not is_forward(raw):
+        # Most messages are words alone: their one line, as `every_line` gives it, sooner.
+        return str(get("content") or "").strip()
+    return every_line(raw, base)
+
+
+def every_line(raw: Mapping[str, Any], base: Path | None = None) -> str:
+    """`message_text` the long way, part by part (kept whole to check the short way)."""
     lines = _parts(raw, base)
     forwarded = raw.get("forwardedMessage")
     if is_forward(raw) or isinstance(forwarded, Mapping):
