@@ -22,13 +22,17 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Generator, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
 # The child's pickles pass through a pipe in pieces of this size: the pipe's own buffer
 # (64 KiB) plus one of these is all that waits between the two processes.
 _PIPE_BUFFER = 1 << 16
+
+
+# The read ends of the pipes of the children now running (see _stream).
+_READ_ENDS: set[int] = set()
 
 
 class ChildFailed(RuntimeError):
@@ -44,7 +48,8 @@ def can_fork() -> bool:
     )
 
 
-def stream_from_child(produce: Callable[[], Iterable[T]]) -> Generator[T, None, None]:
+def stream_from_child(produce: Callable[[], Iterable[T]], *, now: bool = False
+                      ) -> Generator[T, None, None]:
     """Yield what `produce()` yields, produced in a forked child while the caller works.
 
     Each item is pickled through a pipe, so items should be few and large (batches). The
@@ -54,8 +59,18 @@ def stream_from_child(produce: Callable[[], Iterable[T]]) -> Generator[T, None, 
     An exception raised in the child is raised here (its type kept, so a caller's `except`
     still matches; the child's traceback is its `__cause__`). A child that dies without a
     word raises ChildFailed. Leaving the loop early (an exception in the caller, Ctrl-C)
-    kills the child; it is always waited for.
+    kills the child; it is always waited for. The child is forked at the first item asked
+    for, or at once with `now` (several children started side by side).
     """
+    stream = _stream(produce, started=now)
+    if now:
+        next(stream)  # up to the fork: from here, closing the stream reaps the child
+    return cast(Generator[T, None, None], stream)
+
+
+def _stream(produce: Callable[[], Iterable[T]], *, started: bool
+            ) -> Generator[T | None, None, None]:
+    """`stream_from_child`'s work; with `started`, a first None once the child is forked."""
     sys.stdout.flush()
     sys.stderr.flush()
     read_end, write_end = os.pipe()
@@ -66,12 +81,18 @@ def stream_from_child(produce: Callable[[], Iterable[T]]) -> Generator[T, None, 
         os.close(write_end)
         raise
     if pid == 0:  # pragma: no cover - runs in the child, which never returns (os._exit)
-        os.close(read_end)
+        # Its own read end, and those of children started before it (side by side): a
+        # pipe read only by its parent tells its child at once when the parent is gone.
+        for fd in (read_end, *_READ_ENDS):
+            os.close(fd)
         _run_child(produce, write_end)
     os.close(write_end)
+    _READ_ENDS.add(read_end)
     finished = False
     try:
         with os.fdopen(read_end, "rb", buffering=_PIPE_BUFFER) as pipe:
+            if started:
+                yield None  # forked: the caller's first step ends here
             while True:
                 try:
                     kind, payload, records = pickle.load(pipe)
@@ -88,6 +109,7 @@ def stream_from_child(produce: Callable[[], Iterable[T]]) -> Generator[T, None, 
                     finished = True
                     break
     finally:
+        _READ_ENDS.discard(read_end)  # closed by the `with` above
         status = reap(pid, kill=not finished)
     if not finished:
         raise ChildFailed(f"the reading process stopped before the end ({_describe(status)})")

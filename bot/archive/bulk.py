@@ -33,7 +33,7 @@ from typing import Any
 
 import orjson
 
-from bot.archive.messages import apply_events
+from bot.archive.messages import PARTICIPANT_SEEN, apply_events
 from bot.archive.records import iso
 from bot.archive.rows import PLACING_COLUMNS, Placing, placing_from_values
 from bot.archive.store import Archive
@@ -62,12 +62,6 @@ _INSERT = (
 _INSERT_RAW = (
     "insert into message_raw (platform, id, raw) values (?, ?, ?) "
     "on conflict(platform, id) do nothing"
-)
-_PARTICIPANT = (
-    "insert into participants (platform, id, name, handle, first_seen, last_seen) "
-    "values (?, ?, ?, ?, ?, ?) "
-    "on conflict(platform, id) do update set name = excluded.name, "
-    "handle = excluded.handle, last_seen = max(last_seen, excluded.last_seen)"
 )
 # Reach (schema m006): like the payload, a message the archive has keeps what it has.
 _INSERT_REACH = (
@@ -145,12 +139,18 @@ class Batch:
 
 def _seen(participants: dict[tuple[str, str], tuple[Any, ...]], platform: str, author_id: str,
           name: str, handle: str | None, seen: str) -> None:
-    """Note an author seen at `seen`: one participant row each, newest name, first and last."""
+    """Note an author seen at `seen`: one participant row each, newest name, first and last.
+
+    In any order: a file newest first lowers `first_seen` as it goes (see PARTICIPANT_SEEN).
+    """
     key = (platform, author_id)
     old = participants.get(key)
-    if old is None or seen > old[5]:
-        first = old[4] if old is not None and old[4] < seen else seen
-        participants[key] = (platform, author_id, name, handle, first, seen)
+    if old is None:
+        participants[key] = (platform, author_id, name, handle, seen, seen)
+    elif seen > old[5]:
+        participants[key] = (platform, author_id, name, handle, old[4], seen)
+    elif seen < old[4]:
+        participants[key] = (*old[:4], seen, old[5])
 
 
 def store_messages(archive: Archive, messages: Sequence[Message], *, chat_id: str | None) -> int:
@@ -189,7 +189,7 @@ def store_batch(archive: Archive, batch: Batch, *,
             hold.extend(batch.rows)
         conn.executemany(_INSERT_RAW, batch.raws)
         conn.executemany(_INSERT_REACH, batch.reach)
-        conn.executemany(_PARTICIPANT, batch.participants.values())
+        conn.executemany(PARTICIPANT_SEEN, batch.participants.values())
     return changed
 
 

@@ -17,6 +17,20 @@ from bot.archive.records import StoredMessage, dumps, from_iso, iso, stored_mess
 from bot.archive.rows import COLUMNS, session_messages
 from bot.records import Event, Message
 
+# A participant row: (platform, id, name, handle, first_seen, last_seen). Their name and
+# handle are those of their newest message, and first and last seen span all of them,
+# whatever order messages come in: a twarc2 search is newest first, an import's batches
+# end anywhere, an edit or a backfill arrives after newer messages.
+PARTICIPANT_SEEN = (
+    "insert into participants (platform, id, name, handle, first_seen, last_seen) "
+    "values (?, ?, ?, ?, ?, ?) "
+    "on conflict(platform, id) do update set "
+    "name = case when excluded.last_seen > last_seen then excluded.name else name end, "
+    "handle = case when excluded.last_seen > last_seen then excluded.handle else handle end, "
+    "first_seen = min(coalesce(first_seen, excluded.first_seen), excluded.first_seen), "
+    "last_seen = max(last_seen, excluded.last_seen)"
+)
+
 MESSAGE_COLUMNS = COLUMNS
 # A message's payload lives in message_raw (migration m003); select it as a column with
 # the messages table aliased `m`.
@@ -226,7 +240,7 @@ def apply_events(
     erased = _erased(db, keys)
     changed = 0
     upserts: dict[tuple[str, str], dict[str, Any]] = {}
-    participants: dict[tuple[str, str], dict[str, Any]] = {}
+    participants: list[tuple[Any, ...]] = []  # PARTICIPANT_SEEN rows
     reach: dict[tuple[str, str], tuple[str, str, int | None, int]] = {}
     for event in events:
         key = (event.platform, event.message_id)
@@ -247,10 +261,9 @@ def apply_events(
         if msg is not None and (msg.author.followers is not None or msg.media):
             reach[key] = (key[0], key[1], msg.author.followers, msg.media)
         if msg is not None and not new["is_host"]:
-            participants[(msg.platform, msg.author.id)] = {
-                "platform": msg.platform, "id": msg.author.id, "name": msg.author.name,
-                "handle": msg.author.handle, "last_seen": iso(msg.created),
-            }
+            seen = iso(msg.created)
+            participants.append((msg.platform, msg.author.id, msg.author.name,
+                                 msg.author.handle, seen, seen))
     if upserts:
         raws = [(k[0], k[1], row.pop("raw", None)) for k, row in upserts.items()]
         db.table("messages").upsert_all(upserts.values(), pk=("platform", "id"))
@@ -259,7 +272,8 @@ def apply_events(
             "on conflict(platform, id) do update set raw = excluded.raw", raws
         )
     if participants:
-        _upsert_participants(db, participants.values())
+        # Each applied in turn: the rule keeps the newest name and the span, in any order.
+        db.conn.executemany(PARTICIPANT_SEEN, participants)
     if reach:
         # A later report keeps a known follower count when it has none of its own.
         db.conn.executemany(
@@ -269,16 +283,6 @@ def apply_events(
             list(reach.values()),
         )
     return changed
-
-def _upsert_participants(db: Database, rows: Iterable[dict[str, Any]]) -> None:
-    for row in rows:
-        db.execute(
-            "insert into participants (platform, id, name, handle, first_seen, last_seen) "
-            "values (:platform, :id, :name, :handle, :last_seen, :last_seen) "
-            "on conflict(platform, id) do update set name = excluded.name, "
-            "handle = excluded.handle, last_seen = max(last_seen, excluded.last_seen)",
-            row,
-        )
 
 def _erased(db: Database, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which of these keys `forget` erased for good (none, in almost every archive)."""

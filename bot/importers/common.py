@@ -41,6 +41,7 @@ from bot.hosts import host_names_for as host_names_for  # re-exported: importers
 from bot.hosts import is_host as is_host
 from bot.importers.held_rows import HOLD_ROWS, HeldRows
 from bot.importers.matching import match_items
+from bot.importers.parts import CHUNK_BYTES, Split, read_in_parts
 from bot.importers.reading import BATCH, Advance, Parsed, Read, read_batches
 from bot.records import Message, PostRef
 from bot.schedule import occurrences_between
@@ -68,6 +69,10 @@ class ImportReport:
 
 # An input smaller than this is read in this process: forking costs more than it saves.
 READ_IN_CHILD_FROM = 1 << 20
+# A file an importer can read in parts (bot/importers/parts), from this size, is read by
+# READERS children at once: one reader is slower than this process's writing, two are not.
+READ_IN_PARTS_FROM = 2 * CHUNK_BYTES
+READERS = 2
 
 
 def import_stream(
@@ -80,6 +85,7 @@ def import_stream(
     progress: Advance | None = None,
     input_bytes: int = 0,
     fork: bool | None = None,
+    split: Split | None = None,
 ) -> ImportReport:
     """Archive what `parse(advance)` yields in batches, then group the host's posts into sessions.
 
@@ -88,6 +94,8 @@ def import_stream(
     messages into rows) runs in a forked child when `fork` is true (default: for an input
     of `input_bytes` >= READ_IN_CHILD_FROM where `forking.can_fork()`), while this process
     writes the batches the child sends; in this process otherwise. Both store the same.
+    With `split` (how the importer reads part of its file), a forked reading of a file of
+    READ_IN_PARTS_FROM bytes or more is shared by READERS children, chunk by chunk.
     """
     if fork is None:
         fork = input_bytes >= READ_IN_CHILD_FROM and can_fork()
@@ -96,7 +104,10 @@ def import_stream(
         return read_batches(parse, script.id, host_names)
 
     with import_mode(archive), collector_paused():
-        reads = stream_from_child(read) if fork else read()
+        if fork and split is not None and split.size >= READ_IN_PARTS_FROM:
+            reads = read_in_parts(split, READERS, script.id, host_names, fork=True)
+        else:
+            reads = stream_from_child(read) if fork else read()
         # Closed on the way out, whatever happens: an error here stops the child at once,
         # even while the exception (holding this frame) is still being handled.
         with closing(reads):

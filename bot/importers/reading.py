@@ -8,7 +8,7 @@ touches no archive, so it can run in a forked child while the parent writes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from orjson import JSONEncodeError, dumps
@@ -51,6 +51,10 @@ class ReadEnd:
     bad_lines: list[int] = field(default_factory=list)  # each bad line once, in file order
     host_posts: dict[str, Message] = field(default_factory=dict)  # by id, first copy kept
     edits: list[Event] = field(default_factory=list)
+    # Of one chunk read by one of several readers (bot/importers/parts): what the parser
+    # kept to the end of the file while reading it, and the line of its last record.
+    set_aside: list[Parsed] = field(default_factory=list)
+    last_line: int | None = None
 
 
 @dataclass
@@ -60,6 +64,7 @@ class Read:
     batch: Batch
     progressed: int = 0
     end: ReadEnd | None = None
+    chunk: int | None = None  # the chunk it was read from, when read in parts
 
 
 def read_batches(parse: Callable[[Advance], Iterable[Parsed]],
@@ -72,32 +77,56 @@ def read_batches(parse: Callable[[Advance], Iterable[Parsed]],
     a `Read` with no rows if need be (a file of retweets or bad lines still moves the
     bar). The last `Read` carries the summary (and may hold no rows).
     """
-    progressed = 0
+    reading = Reading(chat_id, host_names)
+    for item in parse(reading.advance):
+        yield from reading.take(item)
+    yield reading.flush(end=reading.end)
 
-    def advance(n: int) -> None:
-        nonlocal progressed
-        progressed += n
 
-    end = ReadEnd()
-    last_line = None
-    batch = Batch(chat_id)
-    since = 0  # records since progress was last passed on
-    for item in parse(advance):
-        since += 1
-        if since >= PROGRESS_EVERY and progressed:
-            yield Read(Batch(chat_id), progressed)
-            progressed = since = 0
+class Reading:
+    """One reading's state: the batch being filled, the summary so far, the progress made.
+
+    `read_batches` feeds it a whole file; a reader of part of a file (bot/importers/parts)
+    closes it chunk by chunk, and the parent finishes with what the parts set aside.
+    """
+
+    def __init__(self, chat_id: str | None, host_names: set[str]) -> None:
+        self.chat_id, self.host_names = chat_id, host_names
+        self.end = ReadEnd()
+        self.last_line: int | None = None  # the line of the last record read
+        self.batch = Batch(chat_id)
+        self.progressed = 0
+        self.since = 0  # records since progress was last passed on
+
+    def advance(self, n: int) -> None:
+        """The parser's progress: n more bytes (or records) read."""
+        self.progressed += n
+
+    def flush(self, *, end: ReadEnd | None = None) -> Read:
+        """The batch so far and the progress since the last `Read`, and start again."""
+        read = Read(self.batch, self.progressed, end)
+        self.batch = Batch(self.chat_id)
+        self.progressed = self.since = 0
+        return read
+
+    def take(self, item: Parsed) -> Iterator[Read]:
+        """Sort out one item: a `Read` when the batch is full or progress is due."""
+        end = self.end
+        self.since += 1
+        if self.since >= PROGRESS_EVERY and self.progressed:
+            yield Read(Batch(self.chat_id), self.progressed)
+            self.progressed = self.since = 0
         # Several records may share a line (an API page holds up to 100 tweets).
-        if item.line != last_line:
-            last_line = item.line
+        if item.line != self.last_line:
+            self.last_line = item.line
             end.read += 1
         msg = item.message
-        host = msg is not None and is_host(msg, host_names)
+        host = msg is not None and is_host(msg, self.host_names)
         if msg is not None and (host or item.edit) and not _dumpable(msg):
             msg = None  # kept whole, and nested too deep to store: a bad line, like bad JSON
         if msg is not None and not (host or item.edit):
             try:
-                batch.add(msg)
+                self.batch.add(msg)
             except JSONEncodeError:  # the payload nested too deep to store, as above
                 msg = None
         if msg is None:
@@ -105,18 +134,15 @@ def read_batches(parse: Callable[[Advance], Iterable[Parsed]],
                 end.skipped += 1
             elif not end.bad_lines or end.bad_lines[-1] != item.line:
                 end.bad_lines.append(item.line)
-            continue
+            return
         end.messages += 1
         if host:
             end.host_posts.setdefault(msg.id, msg)  # overlapping searches repeat tweets
         elif item.edit:
             end.edits.append(Event("edited", msg.platform, msg.id, msg.edited or msg.created,
                                    msg))
-        elif len(batch) >= BATCH:
-            yield Read(batch, progressed)
-            progressed = since = 0
-            batch = Batch(chat_id)
-    yield Read(batch, progressed, end)
+        elif len(self.batch) >= BATCH:
+            yield self.flush()
 
 
 def _dumpable(msg: Message) -> bool:

@@ -28,6 +28,7 @@ import orjson
 
 from bot.archive import Archive
 from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream
+from bot.importers.parts import Part, Split, part_lines
 from bot.platforms.payload import count, dig, length
 from bot.platforms.x.tweet_text import edit_history, v1_text
 from bot.platforms.x.tweets import tweet_url, v2_message, version_id
@@ -88,40 +89,67 @@ def import_x(
     the host's (the settings' `[x] host_account`); the script's own are always included.
     """
     names = host_names_for(script, PLATFORM, host_accounts)
+    size = Path(path).stat().st_size
+
+    def parse_part(advance: Callable[[int], None], part: Part) -> Iterator[Parsed]:
+        with open(path, "rb") as f:
+            yield from parse_lines(part_lines(f, part, size), advance,
+                                   set_aside=part.set_aside)
+
     return import_stream(
-        archive, script, lambda advance: parse_file(path, advance), platform=PLATFORM,
-        host_names=names, progress=progress, input_bytes=Path(path).stat().st_size,
+        archive, script, lambda advance: parse_file(path, advance, size=size),
+        platform=PLATFORM,
+        host_names=names, progress=progress, input_bytes=size,
+        split=Split(parse_part, merge_edits, size),
     )
 
 
 def parse_file(
-    path: str | Path, progress: Callable[[int], None] | None = None
+    path: str | Path, progress: Callable[[int], None] | None = None, *,
+    size: int | None = None,
 ) -> Iterator[Parsed]:
-    """Every tweet in the file at `path` (see parse_lines)."""
+    """Every tweet in the file at `path` (see parse_lines).
+
+    With `size`, only the lines starting in its first `size` bytes, as a reading in parts
+    takes them (what is appended meanwhile waits for the next import).
+    """
     with open(path, "rb") as f:
-        yield from parse_lines(f, progress)
+        yield from parse_lines(f if size is None else part_lines(f, Part(0, 1), size),
+                               progress)
 
 
 def parse_lines(
-    lines: Iterable[bytes], progress: Callable[[int], None] | None = None
+    lines: Iterable[bytes], progress: Callable[[int], None] | None = None, *,
+    set_aside: list[Parsed] | None = None,
 ) -> Iterator[Parsed]:
     """Every tweet of the lines; the later versions of an edited tweet come last.
 
     They come as one edit of the original (which may come before them, after them or not
-    at all).
+    at all). With `set_aside` (a reader of part of a file, bot/importers/parts) the
+    versions are put there instead, for `merge_edits` once every part is read.
 
     Raises NotTweets on the first record that is users, lists or counts (the whole file
     is refused: it is the wrong file, not a file with a few bad lines).
     """
-    edits: dict[str, list[Parsed]] = {}
+    versions: list[Parsed] = [] if set_aside is None else set_aside
     for item in _parse_lines(lines, progress):
         message = item.message
         if message is not None and _edited(message.raw.get("data", message.raw)):
-            edits.setdefault(message.id, []).append(item)  # few: kept until the end
+            versions.append(item)  # few: kept until the end
         else:
             yield item
-    for versions in edits.values():
-        yield _merge_versions(versions)
+    if set_aside is None:
+        yield from merge_edits(versions)
+
+
+def merge_edits(versions: Iterable[Parsed]) -> Iterator[Parsed]:
+    """One edit per edited tweet, from its versions as read (in file order)."""
+    edits: dict[str, list[Parsed]] = {}
+    for item in versions:
+        assert item.message is not None  # noqa: S101 - parse_lines keeps only messages
+        edits.setdefault(item.message.id, []).append(item)
+    for same in edits.values():
+        yield _merge_versions(same)
 
 
 def _edited(tweet: Mapping[str, Any]) -> bool:
