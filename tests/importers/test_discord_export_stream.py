@@ -14,6 +14,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -125,11 +126,12 @@ def test_deep_nesting_fails_the_same_way() -> None:
     assert outcomes == [("recursion", [{"id": "1", "type": "Default"}])] * 2
 
 
-def test_a_large_compact_export_is_read_in_runs() -> None:
+@pytest.mark.parametrize("indent", [None, 2])  # compact, and as DiscordChatExporter writes
+def test_a_large_export_is_read_in_runs(indent: int | None) -> None:
     items = [{"id": str(10**18 + n), "type": "Default", "content": f"answer {n}",
               "author": {"id": "7", "roles": [{"id": "9", "name": "Member"}]}}
              for n in range(3000)]
-    text = export_text(items, None, False)
+    text = export_text(items, indent, False)
     reader = ExportReader(io.StringIO(text), "chat.json")
     runs = [value for kind, _key, value in reader.document() if kind == "messages"]
     assert [m for run in runs for m in run] == items
