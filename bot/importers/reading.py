@@ -33,12 +33,15 @@ class Parsed:
     # A later version of a message that may already be stored (an edited tweet): stored as an
     # edit, so the archive keeps one message with the newest text and the older in its history.
     edit: bool = False
+    # A record the parser keeps until the end of the file (a version of an edited tweet):
+    # its line counts as read here, and the message comes later, as an edit.
+    later: bool = False
 
     def __init__(self, line: int, message: Message | None = None, error: str = "",
-                 skipped: bool = False, edit: bool = False) -> None:
+                 skipped: bool = False, edit: bool = False, later: bool = False) -> None:
         """Set every field at once: one per message of an import (see bot.records.Author)."""
         self.__dict__.update(line=line, message=message, error=error, skipped=skipped,
-                             edit=edit)
+                             edit=edit, later=later)
 
 
 @dataclass
@@ -116,10 +119,13 @@ class Reading:
         if self.since >= PROGRESS_EVERY and self.progressed:
             yield Read(Batch(self.chat_id), self.progressed)
             self.progressed = self.since = 0
-        # Several records may share a line (an API page holds up to 100 tweets).
-        if item.line != self.last_line:
+        # Several records may share a line (an API page holds up to 100 tweets). An edit
+        # comes after the whole file: its line was counted when its versions were read.
+        if item.line != self.last_line and not item.edit:
             self.last_line = item.line
             end.read += 1
+        if item.later:
+            return
         msg = item.message
         host = msg is not None and is_host(msg, self.host_names)
         if msg is not None and (host or item.edit) and not _dumpable(msg):

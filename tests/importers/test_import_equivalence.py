@@ -8,9 +8,10 @@ lines, forwards, system messages, attachments, HTML in text and names. Each impo
 twice and the archive is compared after each run: the code of 87b0def left the same
 archive after the first import as after the second (checked when this was added), so a
 first import that only a re-import repairs is caught too. A difference names the table
-and the first row that differs. One correction since: a participant's `first_seen` is
+and the first row that differs. Two corrections since: a participant's `first_seen` is
 their earliest message (87b0def kept the first one read, the newest in a newest-first
-file); four values changed, nothing else.
+file; four values changed), and the X report's lines read is 10, the fixture's lines
+(87b0def counted the edited tweet's line again when it merged the versions at the end).
 """
 
 from __future__ import annotations

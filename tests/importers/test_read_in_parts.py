@@ -418,3 +418,19 @@ def _open(fd: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def test_lines_read_are_the_files_lines_with_edits_merged_at_the_end(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edited tweet's versions are merged after the whole file: their lines count once."""
+    u1, u2 = USERS[1], USERS[2]
+    body = b"\n".join([
+        _page([_tweet(6_100, u1, "A2 first go", 5, edit_history_tweet_ids=["6100"])]),
+        _page([_tweet(6_101, u1, "A2 edited", 6, edit_history_tweet_ids=["6100", "6101"]),
+               _tweet(6_200, u2, "A2 plain", 7)]),
+        _page([_tweet(6_300, USERS[3], "A3", 8)]),
+    ]) + b"\n"
+    for name, chunk in (("whole", None), ("parts", 50)):
+        with monkeypatch.context() as patch:
+            got = _import(tmp_path, name, body, patch, chunk=chunk)
+        assert got["reports"][0][0] == 3, name

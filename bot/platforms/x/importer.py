@@ -136,6 +136,7 @@ def parse_lines(
         message = item.message
         if message is not None and _edited(message.raw.get("data", message.raw)):
             versions.append(item)  # few: kept until the end
+            yield Parsed(item.line, later=True)  # its line is read now
         else:
             yield item
     if set_aside is None:
