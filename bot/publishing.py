@@ -171,7 +171,8 @@ def attributed_transcript(archive: Archive, session: SessionRow, *,
             # while the session is attributed and the skeleton built. Elsewhere (the bot's
             # publisher thread) the summary and renderers read them as they go, as before.
             if can_fork():
-                ahead = Ahead(partial(read_ahead, messages, post_keys, session.hashtag),
+                ahead = Ahead(partial(read_ahead, messages, post_keys, session.hashtag,
+                                      session.timezone),
                               fork=True)
             source: Source = MemorySource(attributed_messages(archive, session, items, messages),
                                           post_keys, archive.reach(session.id))

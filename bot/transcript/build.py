@@ -31,11 +31,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _zone(name: str) -> ZoneInfo:
+def _zone(name: str, *, warn: bool = True) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        log.warning("unknown time zone %r for a transcript; showing times in UTC", name)
+        if warn:
+            log.warning("unknown time zone %r for a transcript; showing times in UTC", name)
         return ZoneInfo("UTC")
 
 
@@ -69,6 +70,11 @@ class _LocalTime:
         if fixed is not None and hour.utcoffset() == timedelta(0):
             self._last = (hour, hour + timedelta(hours=1), fixed)
         return when.astimezone(fixed if fixed is not None else self.zone)
+
+
+def local_clock(timezone_name: str) -> Callable[[datetime], datetime]:
+    """UTC -> the chat's zone, as `assemble` shows times (quietly: `assemble` warns)."""
+    return _LocalTime(_zone(timezone_name, warn=False))
 
 
 def item_post_ids(items: Sequence[ItemRow]) -> set[tuple[str, str]]:
@@ -244,4 +250,5 @@ def assemble(
     t.summary = summarise(t, tally, layout)
     if ahead is not None:
         t.shown = ahead().shown
+        t.csv_cells = ahead().csv
     return t

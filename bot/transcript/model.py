@@ -8,7 +8,6 @@ reads only this model, so they cannot disagree about what is public.
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -262,6 +261,10 @@ class Transcript:
     # Format -> each layout message's text as that format writes it, by position (None: the
     # text itself), when it was made ahead (bot.transcript.read_ahead); else renderers make it.
     shown: dict[str, list[str | None]] = field(default_factory=dict)
+    # Each layout message's CSV cells that attribution does not decide, by position, when
+    # made ahead (bot.transcript.render_csv.FixedCells); else the CSV makes them.
+    csv_cells: list[tuple[str, str, str | None, str | None, str | None]] = field(
+        default_factory=list)
     summary: Summary = field(init=False)
 
     def __repr__(self) -> str:
@@ -294,8 +297,8 @@ class Transcript:
 
     def in_time_order(self) -> Iterator[Entry]:
         """Every public message, the host's scripted posts included, in time order."""
-        return heapq.merge(self.posts, self.layout.in_time_order(),
-                           key=lambda e: (e.msg.created, e.msg.platform, e.msg.id))
+        entries = self.layout.in_time_order()
+        return _merged(self.posts, entries) if self.posts else entries
 
     def messages_of(self, participant: Participant) -> Iterator[Entry]:
         """One person's shown messages, in time order."""
@@ -325,3 +328,27 @@ class Transcript:
         return 3 if 3 in numbers else numbers[-1]
 
 
+def _time_key(e: Entry) -> tuple[datetime, str, str]:
+    return (e.msg.created, e.msg.platform, e.msg.id)
+
+
+def _merged(posts: list[Entry], entries: Iterator[Entry]) -> Iterator[Entry]:
+    """The few scripted posts merged into the entries, as `heapq.merge` (posts first on a tie).
+
+    Written out because heapq.merge builds a key for every entry: here an entry costs one
+    time comparison with the next post, and a key only when their times are equal.
+    """
+    pending = iter(posts)
+    post = next(pending, None)
+    for e in entries:
+        while post is not None:
+            at, created = post.msg.created, e.msg.created
+            if at < created or (at == created and _time_key(post) <= _time_key(e)):
+                yield post
+                post = next(pending, None)
+            else:
+                break
+        yield e
+    if post is not None:
+        yield post
+        yield from pending

@@ -11,7 +11,10 @@ off the path the user waits on). The worker sends back `ReadAhead`:
   per-question answer words are counted from those once the skeleton says which
   messages are top-level answers of which question (`Tally`);
 - each text as the HTML page and the Markdown write it (escaped, links made), by
-  position: the two formats of the busier lane then only look them up.
+  position: the two formats of the HTML lane then only look them up;
+- each message's CSV cells that attribution does not decide (times, ids, author, reply-to,
+  edited, reactions, link and text: `render_csv.FixedCells`), by position: the CSV only
+  joins them with the cells attribution decides.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from dataclasses import dataclass
 from itertools import chain
 
 from bot.archive.records import StoredMessage
+from bot.transcript.build import local_clock
+from bot.transcript.render_csv import Fixed, FixedCells
 from bot.transcript.render_html import html_text
 from bot.transcript.render_md import md_user
 from bot.transcript.sources import MemorySource
@@ -63,19 +68,24 @@ class ReadAhead:
     # Format -> each text as that format writes it; None where that is the text itself
     # (most chat messages need no escaping: nothing to send back for them).
     shown: dict[str, list[str | None]]
+    csv: list[FixedCells]
 
 
 def read_ahead(messages: Sequence[StoredMessage], post_keys: Collection[tuple[str, str]],
-               hashtag: str) -> ReadAhead:
+               hashtag: str, timezone: str) -> ReadAhead:
     """Read the session's public messages, chosen and ordered as `MemorySource` does.
 
     Attribution changes where a message is placed, never whether it is public, its time
     or its text, so the messages as read (before attribution) give the same bones order.
+    `timezone` is the session's, for the local times.
     """
     public = MemorySource(messages, post_keys).public
     texts = [m.public_text for m in public]
+    fixed, to_local = Fixed(), local_clock(timezone)
     return ReadAhead(spell(public, hashtag), {"html": _changed(html_text, texts),
-                                              "md": _changed(md_user, texts)})
+                                              "md": _changed(md_user, texts)},
+                     [fixed(m, text, to_local(m.created))
+                      for m, text in zip(public, texts, strict=True)])
 
 
 def _changed(write: Callable[[str], str], texts: list[str]) -> list[str | None]:

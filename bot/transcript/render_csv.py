@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
+from bot.archive.records import StoredMessage
 from bot.gc_pause import gc_paused
 from bot.transcript.model import Block, Transcript
 
@@ -77,18 +78,69 @@ def csv_field(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
+# A message's cells that attribution does not decide: time_utc to author_handle as one
+# run, edited to reactions as another, then reply_to, url and text, each None where the
+# cell is the value itself (most are: nothing to send back for them). The read-ahead
+# worker makes them for every public message (by position) while the parent attributes
+# the session; the CSV then only joins them with the cells attribution decides.
+FixedCells = tuple[str, str, str | None, str | None, str | None]
+
+
+class Fixed:
+    """Makes each message's `FixedCells`; values that repeat across rows are encoded once."""
+
+    def __init__(self) -> None:
+        self._people: dict[tuple[str, str, str | None], str] = {}
+        self._platforms: dict[str, str] = {}
+        self._mids: dict[tuple[int, int], str] = {}  # (redacted, reactions), not edited
+        self._utc_like: dict[tzinfo | None, bool] = {}
+
+    def __call__(self, m: StoredMessage, text: str, loc: datetime) -> FixedCells:
+        """The cells of message `m`, whose public text is `text`, shown at local time `loc`."""
+        who = (m.author_id, m.author_name, m.author_handle)
+        person = self._people.get(who)
+        if person is None:
+            person = self._people[who] = ",".join((
+                csv_field(m.author_id), csv_field(_cell(m.author_name)),
+                csv_field(_cell(m.author_handle))))
+        platform = self._platforms.get(m.platform)
+        if platform is None:
+            platform = self._platforms[m.platform] = csv_field(m.platform)
+        created = m.created.isoformat()
+        zone = loc.tzinfo
+        same = self._utc_like.get(zone)
+        if same is None:
+            same = self._utc_like[zone] = _utc_like(zone, loc)
+        # With a zero offset the local time prints exactly like the UTC one.
+        local = created if same and m.created.tzinfo is UTC else loc.isoformat()
+        redacted = 1 if m.redacted_text is not None else 0
+        if m.edited:
+            mid = f"{m.edited.isoformat()},{redacted},{m.reactions}"
+        else:  # one shared string per count: sent back (pickled) once, not per message
+            mid = self._mids.get((redacted, m.reactions)) or self._mids.setdefault(
+                (redacted, m.reactions), f",{redacted},{m.reactions}")
+        reply_to = csv_field(m.reply_to) if m.reply_to else ""
+        url = csv_field(_cell(m.url))
+        shown = csv_field(_cell(text))
+        return (f"{created},{local},{platform},{csv_field(m.id)},{person}", mid,
+                None if reply_to == (m.reply_to or "") else reply_to,
+                None if url == (m.url or "") else url,
+                None if shown == text else shown)
+
+
 def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
     """The CSV in chunks of rows, so it can be streamed to disk."""
     yield ",".join(map(csv_field, COLUMNS)) + "\n"
-    # Values that repeat across rows (a person's cells, a block's columns, a zone offset,
-    # a platform or method name) are encoded once; at 100k rows the per-row work is the cost.
-    words: dict[str, str] = {}  # few distinct values: platform, method, kind
-    people: dict[tuple[str, str, str | None, str, bool], str] = {}
+    # Values that repeat across rows (a role, a block's columns, a method or kind name) are
+    # encoded once; at 100k rows the per-row work is the cost.
+    words: dict[str, str] = {}  # few distinct values: method, kind
+    roles: dict[str, str] = {}
     blocks: dict[Block | None, tuple[str, str]] = {}  # section and question columns
-    utc_like: dict[tzinfo | None, bool] = {}
     confidences: dict[float, float] = {}
     # Blank where the platform gave no count (never 0): see docs/transcript-schema.md.
     followers = {p.key: "" if p.followers is None else p.followers for p in t.participants}
+    made = t.csv_cells  # by position, when made ahead; else made here
+    fixed = Fixed()
     rows: list[str] = []
     for e in t.in_time_order():
         m = e.msg
@@ -99,36 +151,23 @@ def iter_csv(t: Transcript, *, rows_per_chunk: int = 2000) -> Iterator[str]:
                 (csv_field(b.kind), csv_field(b.label) if b.kind == "question" else "")
                 if b is not None else ("unplaced", ""))
         section, question = bcols
-        who = (m.author_id, m.author_name, m.author_handle, e.role, m.is_host)
-        person = people.get(who)
-        if person is None:
-            person = people[who] = ",".join((
-                csv_field(m.author_id), csv_field(_cell(m.author_name)),
-                csv_field(_cell(m.author_handle)), csv_field(_cell(e.role)),
-                "1" if m.is_host else "0"))
-        platform = words.get(m.platform) or words.setdefault(m.platform, csv_field(m.platform))
+        role = roles.get(e.role)
+        if role is None:
+            role = roles[e.role] = csv_field(_cell(e.role))
         method = words.get(m.method) or words.setdefault(m.method, csv_field(m.method))
         kind = words.get(e.kind) or words.setdefault(e.kind, csv_field(e.kind))
-        created = m.created.isoformat()
-        loc = e.local
-        zone = loc.tzinfo
-        same = utc_like.get(zone)
-        if same is None:
-            same = utc_like[zone] = _utc_like(zone, loc)
-        # With a zero offset the local time prints exactly like the UTC one.
-        local = created if same and m.created.tzinfo is UTC else loc.isoformat()
         conf = confidences.get(m.confidence)
         if conf is None:
             conf = confidences[m.confidence] = round(m.confidence, 2)
         extra = "/".join(map(str, m.extra_questions)) if m.extra_questions else ""
-        edited = m.edited.isoformat() if m.edited else ""
+        head, mid, reply_to, url, text = (made[e.index] if made and e.index >= 0
+                                          else fixed(m, e.text, e.local))
         rows.append(
-            f"{created},{local},{platform},{csv_field(m.id)},{person},{section},{kind},{question},"
-            f"{extra},{method},{conf},"
-            f"{csv_field(m.reply_to) if m.reply_to else ''},{e.depth},{edited},"
-            f"{1 if m.redacted_text is not None else 0},{m.reactions},{e.reply_count},"
+            f"{head},{role},{1 if m.is_host else 0},{section},{kind},{question},"
+            f"{extra},{method},{conf},{(m.reply_to or '') if reply_to is None else reply_to},"
+            f"{e.depth},{mid},{e.reply_count},"
             f"{e.media},{followers.get((m.platform, m.author_id), '')},"
-            f"{csv_field(_cell(m.url))},{csv_field(_cell(e.text))}\n"
+            f"{(m.url or '') if url is None else url},{e.text if text is None else text}\n"
         )
         if len(rows) >= rows_per_chunk:
             yield "".join(rows)

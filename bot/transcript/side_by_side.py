@@ -3,8 +3,9 @@
 A transcript's formats all read the same finished model and each writes its own file, so
 on a machine with two or more cores they can be written at the same time: the model is
 built once, then `fork` gives each lane a copy-on-write view of it (no pickling, no second
-read of the archive). At 100k messages on 2 cores the HTML page and the Markdown in one lane,
-JSON and CSV in the other, the four take a little over half the wall time of one after another.
+read of the archive). At 100k messages on 2 cores the HTML page (and the chart) in one lane,
+JSON, CSV and Markdown in the other (`write.COSTS` balances them), the four take a little
+over half the wall time of one after another.
 
 Forking is only safe in a process with a single thread (`bot.forking.can_fork`): the CLI
 renders on its only thread and forks; the bot renders in its publisher thread beside the

@@ -16,8 +16,13 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.archive.records import SessionRow, StoredMessage
 from bot.transcript import build_transcript, render_csv
+from bot.transcript.build import assemble, item_post_ids
+from bot.transcript.model import Transcript
+from bot.transcript.read_ahead import read_ahead
 from bot.transcript.render_csv import COLUMNS, csv_field
+from bot.transcript.sources import MemorySource
 from tests.transcript import sample as S
 
 # Text that leans on what CSV quoting is about: commas, quotes, line ends, formula starts.
@@ -55,20 +60,40 @@ def test_a_lone_carriage_return_no_longer_splits_a_row() -> None:
     assert csv_field("a\rb") == '"a\rb"'
 
 
+def _with_cells_made_ahead(session: SessionRow, messages: list[StoredMessage],
+                           roles: dict[tuple[str, str], str]) -> Transcript:
+    """The transcript as the CLI builds it: the cells attribution does not decide made ahead."""
+    items = S.items()
+    post_keys = item_post_ids(items)
+    made = read_ahead(messages, post_keys, session.hashtag, session.timezone)
+    t = assemble(session, items, MemorySource(messages, post_keys), roles=roles,
+                 ahead=lambda: made)
+    assert len(t.csv_cells) == len(t.layout)
+    return t
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(no_cr, no_cr, no_cr, no_cr, no_cr), min_size=1, max_size=8),
-       no_cr, st.sampled_from(["Q", "T", 'Q,"']))
+       no_cr, st.sampled_from(["Q", "T", 'Q,"']),
+       st.sampled_from(["Europe/London", "Asia/Kolkata", "America/St_Johns", "No/Such_Zone"]),
+       st.booleans())
 def test_rows_of_hostile_values_read_back_as_written(
-        people: list[tuple[str, str, str, str, str]], role: str, tag_style: str) -> None:
+        people: list[tuple[str, str, str, str, str]], role: str, tag_style: str, zone: str,
+        edited: bool) -> None:
     messages = []
     for i, (name, handle, text, url, mid) in enumerate(people):
         messages.append(S.msg(f"{mid}-{i}", 6 + i, name or "x", text, author_id=f"{name}-{i}",
                               author_handle=handle or None, url=url or None,
-                              reply_to=f"{people[0][4]}-0" if i else None, **S.q(1 + i % 3)))
-    session = S.session(tag_style=tag_style)
-    t = build_transcript(session, S.items(), messages,
-                         roles={("web", f"{people[0][0]}-0"): role})
+                              reply_to=f"{people[0][4]}-0" if i else None,
+                              edited=S.at(7 + i) if edited and i % 2 else None,
+                              redacted_text="[removed]" if i == 2 else None,
+                              **S.q(1 + i % 3)))
+    session = S.session(tag_style=tag_style, timezone=zone)
+    roles = {("web", f"{people[0][0]}-0"): role}
+    t = build_transcript(session, S.items(), messages, roles=roles)
     text = render_csv(t)
+    # Cells made ahead (in the CLI's worker) give the same bytes as cells made row by row.
+    assert render_csv(_with_cells_made_ahead(session, messages, roles)) == text
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[0] == COLUMNS
     assert all(len(r) == len(COLUMNS) for r in rows)

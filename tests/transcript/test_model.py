@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import replace
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.transcript import build_transcript
-from bot.transcript.model import MAX_DEPTH, Transcript
+from bot.transcript.model import MAX_DEPTH, Entry, Transcript, _merged
 from tests.transcript import sample as S
 from tests.transcript import walk
 
@@ -178,3 +182,22 @@ def test_local_times_follow_daylight_saving() -> None:
         S.session(scheduled_start=datetime(2026, 7, 1, 19, 0, tzinfo=UTC)), S.items(), []
     )
     assert summer.local_start.hour == 20 and summer.local_start.tzname() == "BST"
+
+
+def _entries(keys: list[tuple[int, str, str]]) -> list[Entry]:
+    ordered = sorted(keys)
+    return [Entry(i, S.msg(mid, minute, "Ann", "hi", platform=platform), "hi", S.at(minute))
+            for i, (minute, platform, mid) in enumerate(ordered)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["web", "x"]),
+                          st.sampled_from(["a", "b", "c"])), max_size=12),
+       st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["web", "x"]),
+                          st.sampled_from(["a", "b", "c"])), max_size=4))
+def test_posts_merge_into_time_order_as_heapq_merges_them(
+        messages: list[tuple[int, str, str]], posts: list[tuple[int, str, str]]) -> None:
+    """Ties included (same time, or same key): the scripted post comes first, as before."""
+    shown, scripted = _entries(messages), _entries(posts)
+    want = heapq.merge(scripted, shown, key=lambda e: (e.msg.created, e.msg.platform, e.msg.id))
+    assert [id(e) for e in _merged(scripted, iter(shown))] == [id(e) for e in want]

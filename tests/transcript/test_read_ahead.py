@@ -35,7 +35,8 @@ def _crowd_ahead(fork: bool) -> Transcript:
     messages, items = crowd.messages(), crowd.items()
     post_keys = item_post_ids(items)
     session = crowd.session()
-    ahead = Ahead(partial(read_ahead, messages, post_keys, session.hashtag), fork=fork)
+    ahead = Ahead(partial(read_ahead, messages, post_keys, session.hashtag,
+                          session.timezone), fork=fork)
     return assemble(session, items, MemorySource(messages, post_keys),
                     previous_participants=crowd.previous(),
                     moderation_counts={"hidden": 20, "redacted": 20},
@@ -132,17 +133,21 @@ def test_a_cancelled_child_is_stopped_and_reaped() -> None:
     ahead.cancel()  # twice is harmless
 
 
-def test_the_busier_lane_writes_the_texts_made_ahead(tmp_path: Path) -> None:
-    """HTML and Markdown look each message's text up (else the worker's work is wasted)."""
+def test_the_lanes_write_the_texts_and_cells_made_ahead(tmp_path: Path) -> None:
+    """HTML, Markdown and CSV look each message's pieces up (else the worker's work is wasted)."""
     t = _crowd_ahead(fork=False)
     assert set(t.shown) == {"html", "md"} and len(t.shown["html"]) == len(t.layout)
+    assert len(t.csv_cells) == len(t.layout)
     first = next(t.in_time_order(), None)
     assert first is not None
     t.shown["html"][0] = "HTML-MADE-AHEAD"
     t.shown["md"][0] = "MD-MADE-AHEAD"
-    write_transcript(t, tmp_path, formats=("html", "md"), side_by_side=False)
+    t.csv_cells[0] = ("CSV-HEAD-MADE-AHEAD", ",0,0", None, None, "CSV-TEXT-MADE-AHEAD")
+    write_transcript(t, tmp_path, formats=("html", "md", "csv"), side_by_side=False)
     assert "HTML-MADE-AHEAD" in (tmp_path / "transcript.html").read_text()
     assert "MD-MADE-AHEAD" in (tmp_path / "transcript.md").read_text()
+    csv_text = (tmp_path / "transcript.csv").read_text()
+    assert "CSV-HEAD-MADE-AHEAD" in csv_text and "CSV-TEXT-MADE-AHEAD" in csv_text
 
 
 def test_nothing_is_read_ahead_where_the_process_may_not_fork(
@@ -154,8 +159,10 @@ def test_nothing_is_read_ahead_where_the_process_may_not_fork(
                                       start=datetime(2026, 1, 7, 12, 0, tzinfo=UTC))
         session = archive.session(session_id)
         monkeypatch.setattr(lanes_module, "can_fork", lambda: False)
-        assert attributed_transcript(archive, session).shown == {}
+        plain = attributed_transcript(archive, session)
+        assert plain.shown == {} and plain.csv_cells == []
         monkeypatch.setattr(lanes_module, "can_fork", lambda: True)
-        assert set(attributed_transcript(archive, session).shown) == {"html", "md"}
+        made = attributed_transcript(archive, session)
+        assert set(made.shown) == {"html", "md"} and len(made.csv_cells) == len(made.layout)
     finally:
         archive.close()
