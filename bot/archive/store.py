@@ -59,17 +59,32 @@ class Archive(SessionStore, MessageStore):
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = ArchiveDatabase(str(path))
-        # First: even switching to WAL may wait for another connection's lock.
-        self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # Safe with WAL: a crash loses nothing that was committed.
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._name = str(path)
+        self.db = self._connect()
         migrate(self.db)
+
+    def _connect(self) -> ArchiveDatabase:
+        db = ArchiveDatabase(self._name)
+        # First: even switching to WAL may wait for another connection's lock.
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode=WAL")
+        # Safe with WAL: a crash loses nothing that was committed.
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
 
     def close(self) -> None:
         """Close the database connection."""
         self.db.close()
+
+    def reconnect(self) -> None:
+        """Open a new connection in place of the closed one, with its own temporary tables.
+
+        For work forked into several processes (the transcript's lanes): SQLite forbids
+        using a connection across fork, and a process inherits its parent's lock
+        bookkeeping for every database file the parent has open. So the parent closes its
+        connection before forking and each process, the parent included, opens its own.
+        """
+        self.db = self._connect()
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process) commits to the archive.

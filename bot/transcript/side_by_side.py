@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Generic, NoReturn, TypeVar
+from typing import Generic, NoReturn, Protocol, TypeVar, runtime_checkable
 
 from bot.forking import can_fork, exited_cleanly, reap
 
@@ -62,23 +62,43 @@ def lanes(pieces: Sequence[Piece], count: int) -> list[list[Piece]]:
     return [sorted(b, key=lambda p: order[id(p)]) for b in buckets if b]
 
 
-def run_side_by_side(pieces: Sequence[Piece], *, fork: bool | None = None) -> None:
+@runtime_checkable
+class Reconnects(Protocol):
+    """What the pieces read through (the archive), reconnected in every lane after the fork.
+
+    `release` closes the connection before anything forks (False: it must stay open, so
+    nothing forks), then each process, this one included, calls `reconnect` to open its
+    own: no lane ever uses a connection made in another process.
+    """
+
+    def release(self) -> bool: ...  # noqa: D102 - as the class says
+
+    def reconnect(self) -> None: ...  # noqa: D102 - as the class says
+
+
+def run_side_by_side(pieces: Sequence[Piece], *, fork: bool | None = None,
+                     reconnects: Reconnects | None = None) -> None:
     """Run every piece: in forked lanes when `fork` (default: `can_fork()`), else in turn.
 
     The first lane runs in this process while the others run in children; every child is
     waited for, and a child that did not finish cleanly has its lane run again here.
+    Pieces that read through `reconnects` get a connection of their own in each lane.
     """
     if fork is None:
         fork = can_fork()
     groups = lanes(pieces, min(len(pieces), os.cpu_count() or 1) if fork else 1)
-    if len(groups) < 2:
+    if len(groups) < 2 or (reconnects is not None and not reconnects.release()):
         for p in pieces:
             p.run()
         return
     children: list[tuple[int, list[Piece]]] = []
     try:
-        for group in groups[1:]:
-            children.append((_fork_lane(group), group))
+        try:
+            for group in groups[1:]:
+                children.append((_fork_lane(group, reconnects), group))
+        finally:
+            if reconnects is not None:
+                reconnects.reconnect()
         for p in groups[0]:
             p.run()
     finally:
@@ -90,17 +110,19 @@ def run_side_by_side(pieces: Sequence[Piece], *, fork: bool | None = None) -> No
             p.run()
 
 
-def _fork_lane(group: list[Piece]) -> int:
+def _fork_lane(group: list[Piece], reconnects: Reconnects | None) -> int:
     """Start a child that runs `group` and exits; returns its pid."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid:
         return pid
-    _child(partial(_run_all, group))
+    _child(partial(_run_all, group, reconnects))
 
 
-def _run_all(group: list[Piece]) -> None:
+def _run_all(group: list[Piece], reconnects: Reconnects | None = None) -> None:
+    if reconnects is not None:
+        reconnects.reconnect()
     for p in group:
         p.run()
 

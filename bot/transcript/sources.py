@@ -103,9 +103,28 @@ class ArchiveSource:
 
     def __init__(self, archive: Archive, session_id: int,
                  post_keys: Collection[tuple[str, str]]) -> None:
+        self.archive = archive
         self.conn = archive.db.conn
         self.session_id = session_id
         self.post_keys = post_keys
+
+    def release(self) -> bool:
+        """Close the archive's connection before forking lanes; False if it must stay open.
+
+        Once the transcript is built, walking it only reads messages by rowid: no lane needs
+        this connection's temporary tables. A transaction still open (never the case after
+        `assemble`, whose reads commit) would be lost by closing, and an archive in memory
+        could not be opened again: then nothing forks.
+        """
+        if self.conn.in_transaction or str(self.archive.path) == ":memory:":
+            return False
+        self.archive.close()
+        return True
+
+    def reconnect(self) -> None:
+        """Read through a connection of this process's own (in each lane, after the fork)."""
+        self.archive.reconnect()
+        self.conn = self.archive.db.conn
 
     def bones(self) -> Iterator[Bone]:
         """The public messages as bones, in time order, straight from SQL."""

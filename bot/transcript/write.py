@@ -13,7 +13,7 @@ from typing import Any
 from bot.gc_pause import gc_paused
 from bot.transcript.charts import bar_chart_png
 from bot.transcript.model import Transcript
-from bot.transcript.side_by_side import Piece, run_side_by_side
+from bot.transcript.side_by_side import Piece, Reconnects, run_side_by_side
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,11 @@ FILENAMES = {
 # (measured), to balance the forked lanes: the HTML page (and the chart) in one, JSON, CSV
 # and Markdown in the other.
 COSTS = {"html": 1.25, "json": 0.8, "csv": 0.4, "md": 0.35}
+# The same read back from the archive (sessions over publishing.IN_MEMORY_LIMIT; measured
+# at 100k, streamed): each walk of the messages reads them again (the HTML page walks them
+# twice: threads and participants), and nothing was read ahead. The HTML page and the
+# Markdown in one lane, JSON and CSV in the other.
+STREAMED_COSTS = {"html": 5.3, "json": 3.6, "csv": 3.0, "md": 2.0}
 
 
 def write_atomic(path: Path, data: bytes | Iterable[bytes | str]) -> None:
@@ -109,22 +114,22 @@ def write_transcript(t: Transcript, out_dir: Path, formats: Iterable[str] = FORM
     """Render `formats` into `out_dir`, plus activity.png; returns the paths written.
 
     The formats are independent: where the process may fork (see side_by_side), they are
-    written side by side; `side_by_side` forces that choice either way.
+    written side by side; `side_by_side` forces that choice either way. A transcript read
+    back from the archive as it is walked gets a connection of its own in each lane (SQLite
+    forbids carrying a connection across fork).
     """
-    if side_by_side is None and t.reads_archive:
-        # Walked, it reads the archive through this process's SQLite connection, which a
-        # forked lane must not use (SQLite forbids carrying a connection across fork, and
-        # the lanes' temporary tables share one file): its formats are written in turn.
-        side_by_side = False
+    source = getattr(t.layout, "source", None) if t.reads_archive else None
+    reconnects = source if isinstance(source, Reconnects) else None
     wanted = list(formats)
     for fmt in wanted:
         if fmt not in FILENAMES:
             raise ValueError(f"unknown transcript format {fmt!r}: choose from {', '.join(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / "activity.png"
-    pieces = [Piece(fmt, COSTS[fmt], partial(write_format, t, fmt, out_dir)) for fmt in wanted]
+    costs = STREAMED_COSTS if t.reads_archive else COSTS
+    pieces = [Piece(fmt, costs[fmt], partial(write_format, t, fmt, out_dir)) for fmt in wanted]
     pieces.append(Piece("activity.png", 0.05, partial(
         write_atomic, png, bar_chart_png(t.summary.activity.counts))))
-    run_side_by_side(pieces, fork=side_by_side)
+    run_side_by_side(pieces, fork=side_by_side, reconnects=reconnects)
     log.info("wrote transcript of session %s to %s", t.session.id, out_dir)
     return [out_dir / FILENAMES[fmt] for fmt in wanted] + [png]

@@ -152,17 +152,17 @@ def test_publisher_writes_the_same_bytes_either_way(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the in-memory limit the publisher streams from the archive: same files.
 
-    Streamed, the formats are written in turn: a forked lane would read through the
-    parent's SQLite connection.
+    Streamed, the lanes are told what to reconnect (each forked lane opens its own
+    connection: tests/transcript/test_streamed_lanes.py); in memory there is nothing to.
     """
     import bot.transcript.write as write
 
-    forks: list[bool | None] = []
+    forks: list[tuple[bool | None, object]] = []
     real = write.run_side_by_side
 
-    def spy(pieces: Any, *, fork: bool | None = None) -> None:
-        forks.append(fork)
-        real(pieces, fork=fork)
+    def spy(pieces: Any, *, fork: bool | None = None, reconnects: Any = None) -> None:
+        forks.append((fork, reconnects))
+        real(pieces, fork=fork, reconnects=reconnects)
 
     monkeypatch.setattr(write, "run_side_by_side", spy)
     archive, sid = busy_archive(tmp_path, 3, n=BATCH + 300)  # more than one batch
@@ -175,7 +175,8 @@ def test_publisher_writes_the_same_bytes_either_way(
                             for p in sorted(out.iterdir())}
         assert files[0] == files[10**9]
         assert len(files[0]) == 5
-        assert forks == [None, False]  # in memory: as the process allows; streamed: in turn
+        assert [fork for fork, _ in forks] == [None, None]  # as the process allows
+        assert forks[0][1] is None and isinstance(forks[1][1], ArchiveSource)
     finally:
         archive.close()
 
