@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import chain
 
 from bot.archive.records import StoredMessage
-from bot.transcript.build import local_clock
 from bot.transcript.render_csv import Fixed, FixedCells
 from bot.transcript.render_html import html_text
 from bot.transcript.render_md import md_user
@@ -72,16 +72,16 @@ class ReadAhead:
 
 
 def read_ahead(messages: Sequence[StoredMessage], post_keys: Collection[tuple[str, str]],
-               hashtag: str, timezone: str) -> ReadAhead:
+               hashtag: str, to_local: Callable[[datetime], datetime]) -> ReadAhead:
     """Read the session's public messages, chosen and ordered as `MemorySource` does.
 
     Attribution changes where a message is placed, never whether it is public, its time
     or its text, so the messages as read (before attribution) give the same bones order.
-    `timezone` is the session's, for the local times.
+    `to_local` gives times in the chat's zone (`bot.transcript.build.local_clock`).
     """
     public = MemorySource(messages, post_keys).public
     texts = [m.public_text for m in public]
-    fixed, to_local = Fixed(), local_clock(timezone)
+    fixed = Fixed()
     return ReadAhead(spell(public, hashtag), {"html": _changed(html_text, texts),
                                               "md": _changed(md_user, texts)},
                      [fixed(m, text, to_local(m.created))

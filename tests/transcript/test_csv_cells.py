@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from bot.archive.records import SessionRow, StoredMessage
 from bot.transcript import build_transcript, render_csv
-from bot.transcript.build import assemble, item_post_ids
+from bot.transcript.build import assemble, item_post_ids, local_clock
 from bot.transcript.model import Transcript
 from bot.transcript.read_ahead import read_ahead
 from bot.transcript.render_csv import COLUMNS, csv_field
@@ -65,7 +65,7 @@ def _with_cells_made_ahead(session: SessionRow, messages: list[StoredMessage],
     """The transcript as the CLI builds it: the cells attribution does not decide made ahead."""
     items = S.items()
     post_keys = item_post_ids(items)
-    made = read_ahead(messages, post_keys, session.hashtag, session.timezone)
+    made = read_ahead(messages, post_keys, session.hashtag, local_clock(session.timezone))
     t = assemble(session, items, MemorySource(messages, post_keys), roles=roles,
                  ahead=lambda: made)
     assert len(t.csv_cells) == len(t.layout)

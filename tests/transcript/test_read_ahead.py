@@ -20,7 +20,7 @@ from bot.publishing import Publisher, attributed_transcript
 from bot.testing.crowd import archived_session
 from bot.transcript import side_by_side as lanes_module
 from bot.transcript import write_transcript
-from bot.transcript.build import assemble, item_post_ids
+from bot.transcript.build import assemble, item_post_ids, local_clock
 from bot.transcript.model import Transcript
 from bot.transcript.read_ahead import read_ahead, spell
 from bot.transcript.side_by_side import Ahead
@@ -36,7 +36,7 @@ def _crowd_ahead(fork: bool) -> Transcript:
     post_keys = item_post_ids(items)
     session = crowd.session()
     ahead = Ahead(partial(read_ahead, messages, post_keys, session.hashtag,
-                          session.timezone), fork=fork)
+                          local_clock(session.timezone)), fork=fork)
     return assemble(session, items, MemorySource(messages, post_keys),
                     previous_participants=crowd.previous(),
                     moderation_counts={"hidden": 20, "redacted": 20},
