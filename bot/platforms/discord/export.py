@@ -35,6 +35,11 @@ PLATFORM = "discord"
 # Types that carry something a person (or the host bot) said; joins, pins, "started a
 # thread", boosts and calls do not, and are kept out of the chat (never answers).
 CONTENT_TYPES = frozenset({"Default", "Reply", "ChatInputCommand", "ContextMenuCommand"})
+# Bounds on what a message may say (a hostile file): times that later arithmetic (sessions,
+# zones) cannot overflow, counts that fit SQLite's integers.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_REACTIONS = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -82,13 +87,23 @@ def _str_or_none(value: Any) -> str | None:
 def _time(value: Any, where: str, message_id: str = "") -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        # Where, built only on the error path: formatting it for every message costs time.
-        place = f"{where}: message {message_id}" if message_id else where
-        raise ExportError(f"{place}: timestamp {value!r} is not ISO 8601") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)  # DiscordChatExporter writes offsets; be lenient
-    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)  # DiscordChatExporter writes offsets; be lenient
+        parsed = parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        parsed = None
+    if parsed is not None and EARLIEST < parsed < LATEST:
+        return parsed
+    # Where, built only on the error path: formatting it for every message costs time.
+    place = f"{where}: message {message_id}" if message_id else where
+    why = "is not ISO 8601" if parsed is None else \
+        f"is not between {EARLIEST.year} and {LATEST.year}"
+    raise ExportError(f"{place}: timestamp {_shown(value)} {why}") from None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def to_message(
@@ -97,7 +112,20 @@ def to_message(
     """One exported message as a neutral Message; None for system messages.
 
     `base` is the export file's folder: `--media` file paths are resolved against it.
+    Raises ExportError (naming the file, the message and what is wrong) for a message
+    whose fields are not what DiscordChatExporter writes.
     """
+    try:
+        return _to_message(raw, info, where, base)
+    except ExportError:
+        raise
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        # Checked here, after the fact: the common path pays nothing for the checks.
+        raise ExportError(f"{where}: {what_is_wrong(raw)}") from None
+
+
+def _to_message(raw: Mapping[str, Any], info: ExportInfo, where: str, base: Path | None
+                ) -> Message | None:
     # Built for every message of an import: fields read once each, arguments by position.
     get = raw.get
     if get("type", "Default") not in CONTENT_TYPES:
@@ -122,12 +150,54 @@ def to_message(
     edited = _time(edited_at, where, message_id) if edited_at else None
     return Message(
         PLATFORM, message_id, who, text, created, reply_to, info.thread_id, info.channel_id,
-        edited, sum(int(r.get("count", 0)) for r in reactions) if reactions else 0,
+        edited, _reactions(reactions) if reactions else 0,
         f"{info.link}/{message_id}" if place else None,
         "message",
         length(get("attachments")),  # uploads, as live; embeds are link previews
         dict(raw),
     )
+
+
+def _reactions(reactions: Any) -> int:
+    total = 0
+    for reaction in reactions:
+        count = int(reaction.get("count", 0))
+        if not 0 <= count <= MAX_REACTIONS:
+            raise ValueError("reaction count out of range")
+        total += count
+    return total
+
+
+def what_is_wrong(raw: Any) -> str:
+    """What in one exported message is not as DiscordChatExporter writes it (one phrase)."""
+    if not isinstance(raw, Mapping):
+        return f"a message is {_shown(raw)}, not a JSON object"
+    message_id = raw.get("id")
+    if not isinstance(message_id, str | int) or isinstance(message_id, bool):
+        return f"a message's id is {_shown(message_id)}, not a string"
+    name = f"message {str(message_id)[:40]}"
+    if not isinstance(raw.get("type", "Default"), str):
+        return f"{name}: type is not a string"
+    for key in ("author", "reference", "forwardedMessage"):
+        if raw.get(key) is not None and not isinstance(raw.get(key), Mapping):
+            return f"{name}: {key} is not a JSON object"
+    for key in ("attachments", "stickers", "embeds", "reactions"):
+        if raw.get(key) and not isinstance(raw.get(key), list):
+            return f"{name}: {key} is not a JSON array"
+    for reaction in raw.get("reactions") or ():
+        if not isinstance(reaction, Mapping):
+            return f"{name}: a reaction is not a JSON object"
+        if not _count_ok(reaction.get("count", 0)):
+            return (f"{name}: reaction count {_shown(reaction.get('count'))} is not a whole "
+                    f"number from 0 to {MAX_REACTIONS:,}")
+    return f"{name}: a field is not as DiscordChatExporter writes it"
+
+
+def _count_ok(value: Any) -> bool:
+    try:
+        return 0 <= int(value) <= MAX_REACTIONS
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def parse_export(doc: Mapping[str, Any], *, where: str = "export", base: Path | None = None
@@ -136,7 +206,7 @@ def parse_export(doc: Mapping[str, Any], *, where: str = "export", base: Path | 
     messages = doc.get("messages")
     if not isinstance(messages, list) or not isinstance(doc.get("channel"), Mapping):
         raise ExportError(f"{where}: not a DiscordChatExporter JSON export (no channel/messages)")
-    info = export_info(doc.get("guild") or {}, doc["channel"])
+    info = export_info(_guild(doc, where), doc["channel"])
     return [m for raw in messages
             if (m := to_message(raw, info, where=where, base=base)) is not None]
 
@@ -163,7 +233,14 @@ def read_info(path: str | Path, *, chunk: int = CHUNK) -> ExportInfo:
                 break
     if not isinstance(header.get("channel"), Mapping):
         raise ExportError(f"{path}: not a DiscordChatExporter JSON export (no channel/messages)")
-    return export_info(header.get("guild") or {}, header["channel"])
+    return export_info(_guild(header, str(path)), header["channel"])
+
+
+def _guild(header: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    guild = header.get("guild") or {}
+    if not isinstance(guild, Mapping):
+        raise ExportError(f"{where}: guild is {_shown(guild)}, not a JSON object")
+    return guild
 
 
 def iter_exports(sources: Iterable[str | Path]) -> Iterator[Message]:
@@ -176,27 +253,37 @@ def _iter_stream(fp: IO[str], where: str, chunk: int, base: Path | None) -> Iter
     header: dict[str, Any] = {}
     info: ExportInfo | None = None
     pending: list[Mapping[str, Any]] = []  # messages seen before the channel header
-    for kind, key, value in ExportReader(fp, where, chunk).document():
+    reader = ExportReader(fp, where, chunk)
+    for kind, key, value in reader.document():
         if kind == "header":
             header[key] = value
             continue
         if info is None and isinstance(header.get("channel"), Mapping):
-            info = export_info(header.get("guild") or {}, header["channel"])
+            info = export_info(_guild(header, where), header["channel"])
         if info is None:
             pending.extend(value)
             continue
-        for raw in value:
-            message = to_message(raw, info, where=where, base=base)
-            if message is not None:
-                yield message
-    if "messages" not in header or not isinstance(header.get("channel"), Mapping):
+        yield from _messages(value, info, where, base, reader.messages - len(value))
+    if not isinstance(header.get("messages"), list) \
+            or not isinstance(header.get("channel"), Mapping):
         raise ExportError(f"{where}: not a DiscordChatExporter JSON export (no channel/messages)")
     if pending:
-        info = export_info(header.get("guild") or {}, header["channel"])
-        for raw in pending:
+        info = export_info(_guild(header, where), header["channel"])
+        yield from _messages(pending, info, where, base, 0)
+
+
+def _messages(raws: list[Any], info: ExportInfo, where: str, base: Path | None, before: int
+              ) -> Iterator[Message]:
+    """`raws` as Messages; an error names the message's place in the file (`before` + n)."""
+    raw = None
+    try:
+        for raw in raws:
             message = to_message(raw, info, where=where, base=base)
             if message is not None:
                 yield message
+    except ExportError as e:
+        number = before + next(n for n, seen in enumerate(raws, 1) if seen is raw)
+        raise ExportError(f"{e} (message {number:,} of the file)") from None
 
 
 def payload_author(raw: Any) -> str | None:

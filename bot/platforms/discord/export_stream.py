@@ -14,10 +14,17 @@ decode, and those messages are read one at a time as before: the same values, th
 errors, in the same order. A candidate can only decode when it is exact: from a message's
 first character, a text that decodes as an array's elements and ends in `}` is a run of
 whole elements, because JSON's grammar reads a value without looking past its end.
+
+Bounds: a value still incomplete is read on in reads as large as the text held, so a large
+message costs linear time; one message (or header value) of more than MAX_VALUE characters
+is refused; a JSON error that more text cannot cure (anywhere but at the buffer's end) is
+raised at once, naming the byte offset in the file; so is text that is not UTF-8, after
+every whole message before it; nesting too deep for the decoder is an ExportError too.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Iterator
@@ -36,6 +43,10 @@ _NUMBER_GOES_ON = frozenset("0123456789.eE+-")  # what may follow a number's fir
 _BOUNDARY_SPAN = 160  # characters before "type" where the boundary must start: 2-space indents
 _TRIES = 4  # "type" keys tried from the right before reading one message at a time
 _AHEAD = 4  # chunks read ahead, at most, to find the end of a run of whole messages
+MAX_VALUE = 64 << 20  # characters in one message or header value (DiscordChatExporter: KBs)
+# A decode error this close to the buffer's end may be the text running out ("nul" of
+# "null", "-Infinit", "1." of "1.5", a \\uXXXX escape cut): read more before believing it.
+_CUT_MARGIN = 16
 
 
 class ExportError(ValueError):
@@ -51,9 +62,20 @@ class ExportReader:
         self.base = 0  # where in the file (in characters) the buffer starts
         self.decoder = json.JSONDecoder()
         self.barren = -1  # the buffer's length when no run of whole messages was found in it
+        self.failed: ExportError | None = None  # a read error held back until it is reached
+        self.max_value = MAX_VALUE
+        self.messages = -1  # messages of the array handed over so far (-1: not in it)
 
-    def _fill(self) -> bool:
-        data = self.fp.read(self.chunk)
+    def _fill(self, size: int = 0) -> bool:
+        if self.failed is not None:
+            raise self.failed
+        try:
+            data = self.fp.read(size or self.chunk)
+        except UnicodeDecodeError:
+            raise ExportError(f"{self.where}: not UTF-8 text (at byte {self._bad_byte()})"
+                              ) from None
+        except OSError as e:
+            raise ExportError(f"{self.where}: could not be read ({e.strerror or e})") from None
         if not data:
             self.eof = True
             return False
@@ -88,9 +110,12 @@ class ExportReader:
             try:
                 value, end = self.decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as e:
-                if self._fill():
+                if self._may_be_cut(e) and self._more():
                     continue
-                raise ExportError(f"{self.where}: malformed JSON ({e.msg})") from None
+                raise ExportError(f"{self.where}: malformed JSON ({e.msg}) at byte "
+                                  f"{self._byte_offset(self.base + e.pos)}") from None
+            except RecursionError:
+                raise ExportError(self._too_deep()) from None
             # A number cut by the chunk boundary decodes "successfully" ("1" of "12", "1" of
             # "1.5" or "1e+5" cut after the point or the sign): read on to be sure.
             if not self.eof and end >= len(self.buf) - 2 \
@@ -98,6 +123,74 @@ class ExportReader:
                 continue
             self.pos = end
             return value
+
+    def _may_be_cut(self, error: json.JSONDecodeError) -> bool:
+        """Whether reading more may cure `error`: only one at the end of the text held can."""
+        return error.pos >= len(self.buf) - _CUT_MARGIN or error.msg.startswith("Unterminated")
+
+    def _more(self) -> bool:
+        """Read on into an incomplete value: as much again as is held (linear time overall)."""
+        held = len(self.buf) - self.pos
+        if held > self.max_value:
+            raise ExportError(
+                f"{self.where}: {self._which()} (from {self._here()}) is over "
+                f"{self.max_value:,} characters; this is not a DiscordChatExporter export")
+        return self._fill(max(self.chunk, held))
+
+    def _which(self) -> str:
+        return f"message {self.messages + 1}" if self.messages >= 0 else "a value"
+
+    def _here(self) -> str:
+        return f"byte {self._byte_offset(self.base + self.pos)}"
+
+    def _too_deep(self) -> str:
+        return (f"{self.where}: {self._which()} is nested too deeply (from {self._here()}); "
+                "this is not a DiscordChatExporter export")
+
+    def _byte_offset(self, chars: int) -> int:
+        """Where the `chars`-th character of the file starts, in bytes (on the error path).
+
+        A file read by path is read again from its start to count; any other stream (a
+        StringIO in tests) counts in characters.
+        """
+        name = getattr(self.fp, "name", None)
+        if not isinstance(name, str):
+            return chars
+        # Bytes that are not UTF-8 further on stand for themselves (surrogateescape).
+        decode = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        done = 0
+        try:
+            with open(name, "rb") as raw:
+                while block := raw.read(1 << 20):
+                    text = decode.decode(block)
+                    if chars <= len(text):
+                        return done + len(text[:chars].encode("utf-8", "surrogateescape"))
+                    chars -= len(text)
+                    done += len(text.encode("utf-8", "surrogateescape"))
+        except OSError:
+            pass
+        return done + chars
+
+    def _bad_byte(self) -> int | str:
+        """The offset of the file's first byte that is not UTF-8 (on the error path)."""
+        name = getattr(self.fp, "name", None)
+        if not isinstance(name, str):
+            return "?"
+        decode = codecs.getincrementaldecoder("utf-8")()
+        fed = 0
+        try:
+            with open(name, "rb") as raw:
+                while block := raw.read(1 << 20):
+                    pending = len(decode.getstate()[0])
+                    try:
+                        decode.decode(block)
+                    except UnicodeDecodeError as e:
+                        return fed - pending + e.start
+                    fed += len(block)
+                decode.decode(b"", final=True)
+        except (OSError, UnicodeDecodeError):
+            pass
+        return "?"
 
     def document(self) -> Iterator[tuple[str, str, Any]]:
         """The document's top-level entries in file order, each `(kind, key, value)`.
@@ -117,11 +210,14 @@ class ExportReader:
             if key == "messages" and self._peek() == "[":
                 self.pos += 1
                 yield "header", key, []
+                self.messages = 0
                 if self._peek() == "]":
                     self.pos += 1
                 else:
                     for run in self._runs():
+                        self.messages += len(run)
                         yield "messages", key, run
+                self.messages = -1
             else:
                 yield "header", key, self._value()
             if self._expect(",", "}") == "}":
@@ -157,9 +253,16 @@ class ExportReader:
         """
         while True:
             end = self._boundary()
-            if end >= 0 or self.eof or len(self.buf) - self.pos >= _AHEAD * self.chunk:
+            if end >= 0 or self.eof or self.failed is not None \
+                    or len(self.buf) - self.pos >= _AHEAD * self.chunk:
                 return end
-            if not self._fill():
+            try:
+                if not self._fill():
+                    return -1
+            except ExportError as e:
+                # Not yet: the whole messages held are handed over first, one at a time,
+                # and the next read raises it (where the reader before runs raised it).
+                self.failed = e
                 return -1
 
     def _boundary(self) -> int:
