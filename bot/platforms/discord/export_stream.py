@@ -43,7 +43,11 @@ _NUMBER_GOES_ON = frozenset("0123456789.eE+-")  # what may follow a number's fir
 _BOUNDARY_SPAN = 160  # characters before "type" where the boundary must start: 2-space indents
 _TRIES = 4  # "type" keys tried from the right before reading one message at a time
 _AHEAD = 4  # chunks read ahead, at most, to find the end of a run of whole messages
-MAX_VALUE = 64 << 20  # characters in one message or header value (DiscordChatExporter: KBs)
+# Characters in one message or header value. Discord caps a message at 4,000 characters
+# and ten embeds of 6,000; DiscordChatExporter adds authors, mentions and reaction users:
+# KBs, rarely 100s of KB. A value is held several times over on its way to the archive
+# (a 32 MB one peaked at 409 MB), so the bound is what keeps one value's cost in MBs.
+MAX_VALUE = 4 << 20
 # A decode error this close to the buffer's end may be the text running out ("nul" of
 # "null", "-Infinit", "1." of "1.5", a \\uXXXX escape cut): read more before believing it.
 _CUT_MARGIN = 16
