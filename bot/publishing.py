@@ -206,10 +206,13 @@ def publish_session(
     lead_in_minutes: int = 15,
     late_window_minutes: int = 120,
     in_memory_limit: int = IN_MEMORY_LIMIT,
+    own_archive: bool = False,
 ) -> Published:
     """Claim, attribute, render and write one session's transcript (call it from a thread).
 
-    Only `Publisher` calls this: it picks the thread, the lock and the settings.
+    Only `Publisher` calls this: it picks the thread, the lock and the settings, and says
+    whether `archive` is opened for this alone (`own_archive`: its connection may then be
+    replaced, for a transcript written in forked lanes; see write_transcript).
     """
     from bot.transcript import write_transcript
 
@@ -218,7 +221,7 @@ def publish_session(
                  late_window_minutes=late_window_minutes)
     transcript = attributed_transcript(archive, session, in_memory_limit=in_memory_limit)
     directory = out_dir or session_dir(transcripts_dir, session)
-    files = write_transcript(transcript, directory, formats=formats)
+    files = write_transcript(transcript, directory, formats=formats, own_archive=own_archive)
     if out_dir is None:
         publish_indexes(archive, transcripts_dir, session.chat_id)
     log.info("transcript of session %s written to %s", session_id, directory)
@@ -295,7 +298,7 @@ class Publisher:
                 return publish_session(
                     archive, session_id, self.transcripts_dir, formats=formats, out_dir=out_dir,
                     lead_in_minutes=self.lead_in_minutes,
-                    late_window_minutes=self.late_window_minutes)
+                    late_window_minutes=self.late_window_minutes, own_archive=True)
             finally:
                 archive.close()
 

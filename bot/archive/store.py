@@ -7,6 +7,7 @@ backfill cursors and audit log; sessions and messages come from its two mix-ins.
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -52,19 +53,31 @@ class ArchiveDatabase(Database):
             raise
 
 
+# Names SQLite gives a private database of one connection, not a file.
+_NOT_FILES = frozenset({":memory:", ""})
+# Connections this process has open, per archive file (see Archive.may_reopen).
+_OPEN_FILES: Counter[str] = Counter()
+
+
 class Archive(SessionStore, MessageStore):
     """A handle on archive.db. Cheap to open; one per process is enough."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
+        if str(path) not in _NOT_FILES:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._name = str(path)
+        # The file's key in _OPEN_FILES (a private database is its own).
+        self._file = (str(self.path.resolve()) if self._name not in _NOT_FILES
+                      else f"private:{id(self)}")
+        self._open = False
         self.db = self._connect()
         migrate(self.db)
 
     def _connect(self) -> ArchiveDatabase:
         db = ArchiveDatabase(self._name)
+        self._open = True
+        _OPEN_FILES[self._file] += 1
         # First: even switching to WAL may wait for another connection's lock.
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA journal_mode=WAL")
@@ -73,8 +86,21 @@ class Archive(SessionStore, MessageStore):
         return db
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection (again: nothing)."""
         self.db.close()
+        if self._open:
+            self._open = False
+            _OPEN_FILES[self._file] -= 1
+
+    def may_reopen(self) -> bool:
+        """Whether closing this connection and opening another loses nothing but itself.
+
+        Only for a file (":memory:" and "" are private databases that closing discards)
+        that no other `Archive` of this process has open: a process's connections to one
+        file share SQLite's lock bookkeeping, which a forked child would inherit.
+        """
+        return (self._name not in _NOT_FILES and self._open
+                and _OPEN_FILES[self._file] == 1)
 
     def reconnect(self) -> None:
         """Open a new connection in place of the closed one, with its own temporary tables.

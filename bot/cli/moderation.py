@@ -76,11 +76,20 @@ def review(
         if stored is not None and stored.session_id is not None \
                 and archive.session(stored.session_id).status == "ended":
             decided.add(stored.session_id)
-    publisher = Publisher.from_settings(settings)
-    for session_id in sorted(decided):
-        publisher.publish_now(session_id)
-        console.print(f"session {session_id}: transcript rendered again", highlight=False)
-    items = review_queue(archive, session)
+    if decided:
+        # Closed while the transcripts are written: the publisher's own connection is then
+        # the only one to the file, so a long transcript may be written in forked lanes.
+        archive.close()
+        publisher = Publisher.from_settings(settings)
+        for session_id in sorted(decided):
+            publisher.publish_now(session_id)
+            console.print(f"session {session_id}: transcript rendered again",
+                          highlight=False)
+        archive = Archive(settings.archive.path)
+    try:
+        items = review_queue(archive, session)
+    finally:
+        archive.close()
     if as_json:
         sys.stdout.write(orjson.dumps([i.__dict__ for i in items], default=str,
                                       option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -77,12 +77,14 @@ class Reconnects(Protocol):
 
 
 def run_side_by_side(pieces: Sequence[Piece], *, fork: bool | None = None,
-                     reconnects: Reconnects | None = None) -> None:
+                     reconnects: Reconnects | None = None,
+                     after_failure: Callable[[int], object] | None = None) -> None:
     """Run every piece: in forked lanes when `fork` (default: `can_fork()`), else in turn.
 
     The first lane runs in this process while the others run in children; every child is
-    waited for, and a child that did not finish cleanly has its lane run again here.
-    Pieces that read through `reconnects` get a connection of their own in each lane.
+    waited for, and a child that did not finish cleanly has its lane run again here, after
+    `after_failure(pid)` (to clear what it left half done). Pieces that read through
+    `reconnects` get a connection of their own in each lane.
     """
     if fork is None:
         fork = can_fork()
@@ -102,10 +104,12 @@ def run_side_by_side(pieces: Sequence[Piece], *, fork: bool | None = None,
         for p in groups[0]:
             p.run()
     finally:
-        failed = [group for pid, group in children if not _finished(pid)]
-    for group in failed:
+        failed = [(pid, group) for pid, group in children if not _finished(pid)]
+    for pid, group in failed:
         log.warning("a worker writing %s failed; writing it here instead",
                     ", ".join(p.name for p in group))
+        if after_failure is not None:
+            after_failure(pid)
         for p in group:
             p.run()
 

@@ -113,10 +113,11 @@ class ArchiveSource:
 
         Once the transcript is built, walking it only reads messages by rowid: no lane needs
         this connection's temporary tables. A transaction still open (never the case after
-        `assemble`, whose reads commit) would be lost by closing, and an archive in memory
-        could not be opened again: then nothing forks.
+        `assemble`, whose reads commit) would be lost by closing, an archive in memory
+        could not be opened again, and another connection of this process to the same file
+        would be inherited by every lane (`Archive.may_reopen`): then nothing forks.
         """
-        if self.conn.in_transaction or str(self.archive.path) == ":memory:":
+        if self.conn.in_transaction or not self.archive.may_reopen():
             return False
         self.archive.close()
         return True

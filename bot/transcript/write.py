@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import tempfile
@@ -36,8 +37,13 @@ STREAMED_COSTS = {"html": 5.3, "json": 3.6, "csv": 3.0, "md": 2.0}
 
 
 def write_atomic(path: Path, data: bytes | Iterable[bytes | str]) -> None:
-    """Write `data` (bytes, or chunks streamed one by one) to `path` via a temporary file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write `data` (bytes, or chunks streamed one by one) to `path` via a temporary file.
+
+    The temporary file's name holds the writing process's id: one that dies mid-write
+    (a forked lane killed) leaves a file `remove_leftovers` can find.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                               suffix=".tmp")
     try:
         # mkstemp makes 0600 files; a transcript is published, so a web server running as
         # another user must be able to read it (as with any file made with umask 022).
@@ -51,6 +57,15 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes | str]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_leftovers(out_dir: Path, pid: int) -> None:
+    """Remove the temporary files a writer `pid` that died left in `out_dir`."""
+    for name in FILENAMES.values():
+        for leftover in out_dir.glob(f".{glob.escape(name)}.{pid}.*.tmp"):
+            leftover.unlink(missing_ok=True)
+    for leftover in out_dir.glob(f".activity.png.{pid}.*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 def _write_batched(f: Any, data: Iterable[bytes | str], limit: int = 1 << 16) -> None:
@@ -110,16 +125,22 @@ def write_format(t: Transcript, fmt: str, out_dir: Path) -> Path:
 
 
 def write_transcript(t: Transcript, out_dir: Path, formats: Iterable[str] = FORMATS, *,
-                     side_by_side: bool | None = None) -> list[Path]:
+                     side_by_side: bool | None = None, own_archive: bool = False
+                     ) -> list[Path]:
     """Render `formats` into `out_dir`, plus activity.png; returns the paths written.
 
     The formats are independent: where the process may fork (see side_by_side), they are
     written side by side; `side_by_side` forces that choice either way. A transcript read
-    back from the archive as it is walked gets a connection of its own in each lane (SQLite
-    forbids carrying a connection across fork).
+    back from the archive as it is walked reads through that archive's connection, which
+    SQLite forbids carrying across fork: its lanes each open their own, the caller's
+    included, and only when the caller says the archive is its own (`own_archive`: nobody
+    relies on that connection's settings, temporary tables or other transcripts read
+    through it). Otherwise its formats are written in turn.
     """
     source = getattr(t.layout, "source", None) if t.reads_archive else None
     reconnects = source if isinstance(source, Reconnects) else None
+    if t.reads_archive and (reconnects is None or not own_archive):
+        side_by_side, reconnects = False, None
     wanted = list(formats)
     for fmt in wanted:
         if fmt not in FILENAMES:
@@ -130,6 +151,7 @@ def write_transcript(t: Transcript, out_dir: Path, formats: Iterable[str] = FORM
     pieces = [Piece(fmt, costs[fmt], partial(write_format, t, fmt, out_dir)) for fmt in wanted]
     pieces.append(Piece("activity.png", 0.05, partial(
         write_atomic, png, bar_chart_png(t.summary.activity.counts))))
-    run_side_by_side(pieces, fork=side_by_side, reconnects=reconnects)
+    run_side_by_side(pieces, fork=side_by_side, reconnects=reconnects,
+                     after_failure=partial(remove_leftovers, out_dir))
     log.info("wrote transcript of session %s to %s", t.session.id, out_dir)
     return [out_dir / FILENAMES[fmt] for fmt in wanted] + [png]

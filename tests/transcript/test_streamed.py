@@ -153,30 +153,34 @@ def test_publisher_writes_the_same_bytes_either_way(
     """Above the in-memory limit the publisher streams from the archive: same files.
 
     Streamed, the lanes are told what to reconnect (each forked lane opens its own
-    connection: tests/transcript/test_streamed_lanes.py); in memory there is nothing to.
+    connection: tests/transcript/test_streamed_lanes.py) when the archive is the
+    publisher's own; else, and in memory, there is nothing to.
     """
     import bot.transcript.write as write
 
     forks: list[tuple[bool | None, object]] = []
     real = write.run_side_by_side
 
-    def spy(pieces: Any, *, fork: bool | None = None, reconnects: Any = None) -> None:
+    def spy(pieces: Any, *, fork: bool | None = None, reconnects: Any = None,
+            **kwargs: Any) -> None:
         forks.append((fork, reconnects))
-        real(pieces, fork=fork, reconnects=reconnects)
+        real(pieces, fork=fork, reconnects=reconnects, **kwargs)
 
     monkeypatch.setattr(write, "run_side_by_side", spy)
     archive, sid = busy_archive(tmp_path, 3, n=BATCH + 300)  # more than one batch
     try:
         files = {}
-        for limit in (10**9, 0):
-            out = tmp_path / f"out-{limit}"
-            publish_session(archive, sid, tmp_path / "t", out_dir=out, in_memory_limit=limit)
-            files[limit] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                            for p in sorted(out.iterdir())}
-        assert files[0] == files[10**9]
-        assert len(files[0]) == 5
-        assert [fork for fork, _ in forks] == [None, None]  # as the process allows
+        for limit, own in ((10**9, False), (0, True), (0, False)):
+            out = tmp_path / f"out-{limit}-{own}"
+            publish_session(archive, sid, tmp_path / "t", out_dir=out, in_memory_limit=limit,
+                            own_archive=own)
+            files[limit, own] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                                 for p in sorted(out.iterdir())}
+        assert files[0, True] == files[0, False] == files[10**9, False]
+        assert len(files[0, True]) == 5
+        assert [fork for fork, _ in forks] == [None, None, False]  # as the process allows
         assert forks[0][1] is None and isinstance(forks[1][1], ArchiveSource)
+        assert forks[2][1] is None  # not the publisher's own: in turn, nothing replaced
     finally:
         archive.close()
 

@@ -55,12 +55,12 @@ def test_streamed_lanes_read_through_their_own_connections(
     try:
         monkeypatch.setattr(lanes_module, "can_fork", lambda: False)
         publish_session(archive, sid, tmp_path / "t", out_dir=tmp_path / "in-turn",
-                        in_memory_limit=0)
+                        in_memory_limit=0, own_archive=True)
         calls.unlink()
         monkeypatch.setattr(lanes_module, "can_fork", lambda: True)
         with caplog.at_level(logging.WARNING):
             publish_session(archive, sid, tmp_path / "t", out_dir=tmp_path / "lanes",
-                            in_memory_limit=0)
+                            in_memory_limit=0, own_archive=True)
         assert digests(tmp_path / "lanes") == digests(tmp_path / "in-turn")
         assert len(digests(tmp_path / "lanes")) == 5
         # No lane failed (a failed lane is written again here, which would hide it).
@@ -130,3 +130,98 @@ def test_an_archive_in_memory_is_never_released() -> None:
         assert archive.db.conn.execute("select 1").fetchone() == (1,)
     finally:
         archive.close()
+
+
+def test_only_the_sole_connection_to_a_file_may_be_reopened(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another connection of this process to the file would be inherited by every lane."""
+    monkeypatch.chdir(tmp_path)
+    first = Archive(tmp_path / "archive.db")
+    try:
+        assert first.may_reopen()
+        second = Archive("archive.db")  # the same file, named another way
+        assert not first.may_reopen() and not second.may_reopen()
+        second.close()
+        second.close()  # twice: counted once
+        assert first.may_reopen()
+    finally:
+        first.close()
+    assert not first.may_reopen()  # closed
+    for private in (":memory:", ""):  # closing one of these discards it
+        archive = Archive(private)
+        try:
+            assert not archive.may_reopen()
+            assert ArchiveSource(archive, 1, set()).release() is False
+        finally:
+            archive.close()
+
+
+def test_a_publish_beside_another_connection_writes_in_turn(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tweetchat review --decide` kept its archive open while publishing (found in review)."""
+    archive, sid = busy_archive(tmp_path, 6, n=1100)
+    other = Archive(archive.path)
+    forked: list[bool] = []
+    real = lanes_module.run_side_by_side
+
+    def spy(pieces: object, *, fork: object = None, **kwargs: object) -> None:
+        forked.append(bool(fork is not False and kwargs.get("reconnects") is not None))
+        real(pieces, fork=fork, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lanes_module, "can_fork", lambda: True)
+    monkeypatch.setattr("bot.transcript.write.run_side_by_side", spy)
+    try:
+        original = archive.db.conn
+        publish_session(archive, sid, tmp_path / "t", out_dir=tmp_path / "beside",
+                        in_memory_limit=0, own_archive=True)
+        assert archive.db.conn is original  # not released: the other connection is open
+        other.close()
+        publish_session(archive, sid, tmp_path / "t", out_dir=tmp_path / "alone",
+                        in_memory_limit=0, own_archive=True)
+    finally:
+        other.close()
+        archive.close()
+    assert digests(tmp_path / "beside") == digests(tmp_path / "alone")
+    assert len(forked) == 2
+
+
+def test_a_callers_archive_keeps_its_connection_unless_it_is_the_publishers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings on the caller's connection (an import's cache size) are not dropped."""
+    archive, sid = busy_archive(tmp_path, 7, n=1100)
+    monkeypatch.setattr(lanes_module, "can_fork", lambda: True)
+    try:
+        archive.db.conn.execute("PRAGMA cache_size=-65536")
+        original = archive.db.conn
+        publish_session(archive, sid, tmp_path / "t", out_dir=tmp_path / "out",
+                        in_memory_limit=0)
+        assert archive.db.conn is original
+        assert original.execute("PRAGMA cache_size").fetchone() == (-65536,)
+    finally:
+        archive.close()
+
+
+def test_a_lane_killed_mid_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """Its lane is written again here, and what the dead writer left is removed."""
+    import signal
+
+    from bot.transcript.write import remove_leftovers, write_atomic
+
+    parent = os.getpid()
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def chunks() -> object:
+        yield b"x" * (1 << 17)  # more than one buffered write: the file exists on disk
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield b"end"
+
+    pieces = [Piece("transcript.json", 1.0, lambda: write_atomic(out / "transcript.json",
+                                                                 chunks())),
+              # The costlier lane runs here, so the JSON's runs in the child.
+              Piece("transcript.csv", 2.0, lambda: write_atomic(out / "transcript.csv",
+                                                                b"a,b\n"))]
+    run_side_by_side(pieces, fork=True, after_failure=lambda pid: remove_leftovers(out, pid))
+    assert sorted(p.name for p in out.iterdir()) == ["transcript.csv", "transcript.json"]
+    assert (out / "transcript.json").read_bytes().endswith(b"end")
