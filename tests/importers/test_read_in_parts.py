@@ -213,17 +213,22 @@ def test_a_participant_is_first_and_last_seen_at_their_earliest_and_newest_messa
                     for i in range(6)]
     body = b"\n".join(newest_first) + b"\n"
     for name, chunk in (("whole", None), ("parts", 1)):
-        with monkeypatch.context() as patch:
-            _import(tmp_path, name, body, patch, chunk=chunk)
-        archive = Archive(tmp_path / f"{name}.db")
-        try:
-            row = archive.db.conn.execute(
-                "select name, first_seen, last_seen from participants where id = ?",
-                [u1["id"]]).fetchone()
-        finally:
-            archive.close()
-        assert row == ("Nurse 1, week 9", "2025-11-05T20:55:00+00:00",
-                       "2025-11-05T21:00:00+00:00"), name
+        assert _participant(tmp_path, name, body, monkeypatch, chunk, u1["id"]) == (
+            "Nurse 1, week 9", "2025-11-05T20:55:00+00:00", "2025-11-05T21:00:00+00:00"), name
+
+
+def _participant(tmp_path: Path, name: str, body: bytes, monkeypatch: pytest.MonkeyPatch,
+                 chunk: int | None, author_id: str) -> tuple[str, str, str]:
+    """`body` imported (whole, or in parts of `chunk` bytes): the author's name and span."""
+    with monkeypatch.context() as patch:
+        _import(tmp_path, name, body, patch, chunk=chunk)
+    archive = Archive(tmp_path / f"{name}.db")
+    try:
+        return archive.db.conn.execute(
+            "select name, first_seen, last_seen from participants where id = ?",
+            [author_id]).fetchone()
+    finally:
+        archive.close()
 
 
 def test_a_reader_out_of_step_is_an_error_not_a_silent_reordering() -> None:
@@ -297,17 +302,8 @@ def test_an_edited_tweet_keeps_the_participant_rule(tmp_path: Path,
         _page([_tweet(6_100, new, "A2 much later", 40)], [new]),
     ]) + b"\n"
     for name, chunk in (("whole", None), ("parts", 100)):
-        with monkeypatch.context() as patch:
-            _import(tmp_path, name, body, patch, chunk=chunk)
-        archive = Archive(tmp_path / f"{name}.db")
-        try:
-            row = archive.db.conn.execute(
-                "select name, first_seen, last_seen from participants where id = ?",
-                [USERS[1]["id"]]).fetchone()
-        finally:
-            archive.close()
-        assert row == ("New name", "2025-11-05T20:05:00+00:00",
-                       "2025-11-05T20:40:00+00:00"), name
+        assert _participant(tmp_path, name, body, monkeypatch, chunk, USERS[1]["id"]) == (
+            "New name", "2025-11-05T20:05:00+00:00", "2025-11-05T20:40:00+00:00"), name
 
 
 def test_of_two_refusals_the_first_in_the_file_is_reported(
