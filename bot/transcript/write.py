@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
 import tempfile
@@ -60,11 +59,12 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes | str]) -> None:
 
 
 def remove_leftovers(out_dir: Path, pid: int) -> None:
-    """Remove the temporary files a writer `pid` that died left in `out_dir`."""
-    for name in FILENAMES.values():
-        for leftover in out_dir.glob(f".{glob.escape(name)}.{pid}.*.tmp"):
-            leftover.unlink(missing_ok=True)
-    for leftover in out_dir.glob(f".activity.png.{pid}.*.tmp"):
+    """Remove the temporary files a writer `pid` that died left in `out_dir`.
+
+    Found by the pid `write_atomic` puts in their names (`.NAME.PID.RANDOM.tmp`; the random
+    part has no dots), whatever file each was to become.
+    """
+    for leftover in out_dir.glob(f".*.{pid}.*.tmp"):
         leftover.unlink(missing_ok=True)
 
 

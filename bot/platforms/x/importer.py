@@ -90,32 +90,31 @@ def import_x(
     """
     names = host_names_for(script, PLATFORM, host_accounts)
     size = Path(path).stat().st_size
-
-    def parse_part(advance: Callable[[int], None], part: Part) -> Iterator[Parsed]:
-        with open(path, "rb") as f:
-            yield from parse_lines(part_lines(f, part, size), advance,
-                                   set_aside=part.set_aside)
-
     return import_stream(
         archive, script, lambda advance: parse_file(path, advance, size=size),
-        platform=PLATFORM,
-        host_names=names, progress=progress, input_bytes=size,
-        split=Split(parse_part, merge_edits, size),
+        platform=PLATFORM, host_names=names, progress=progress, input_bytes=size,
+        split=Split(lambda advance, part: parse_file(path, advance, size=size, part=part),
+                    merge_edits, size),
     )
 
 
 def parse_file(
     path: str | Path, progress: Callable[[int], None] | None = None, *,
-    size: int | None = None,
+    size: int | None = None, part: Part | None = None,
 ) -> Iterator[Parsed]:
     """Every tweet in the file at `path` (see parse_lines).
 
     With `size`, only the lines starting in its first `size` bytes, as a reading in parts
-    takes them (what is appended meanwhile waits for the next import).
+    takes them (what is appended meanwhile waits for the next import). With `part` too,
+    only that part's lines (bot/importers/parts), an edited tweet's versions put in
+    `part.set_aside` for `merge_edits`.
     """
     with open(path, "rb") as f:
-        yield from parse_lines(f if size is None else part_lines(f, Part(0, 1), size),
-                               progress)
+        if size is None:
+            yield from parse_lines(f, progress)
+        else:
+            yield from parse_lines(part_lines(f, part or Part(0, 1), size), progress,
+                                   set_aside=part.set_aside if part is not None else None)
 
 
 def parse_lines(
