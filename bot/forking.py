@@ -112,7 +112,7 @@ def _stream(produce: Callable[[], Iterable[T]], *, started: bool
         _READ_ENDS.discard(read_end)  # closed by the `with` above
         status = reap(pid, kill=not finished)
     if not finished:
-        raise ChildFailed(f"the reading process stopped before the end ({_describe(status)})")
+        raise ChildFailed(f"the forked process stopped before the end ({_describe(status)})")
 
 
 def _run_child(produce: Callable[[], Iterable[Any]], write_end: int) -> None:

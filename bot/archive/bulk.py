@@ -262,11 +262,20 @@ def held_placing(row: tuple[Any, ...]) -> Placing:
                                 row[20], row[23], row[24], row[25], row[26], row[27]))
 
 
-def attributed_row(row: tuple[Any, ...], session_id: int, a: Any) -> tuple[Any, ...]:
-    """A `Batch` row given its session and attribution (what `attribute_into` writes)."""
+def attribution_values(a: Any) -> tuple[Any, ...]:
+    """An attribution's stored columns: question, section, method, confidence, extras (JSON).
+
+    `a` is any object with those attributes (an `Attribution`). The extra questions are
+    stored as JSON text, "[]" when there are none.
+    """
     extra = orjson.dumps(list(a.extra_questions)).decode() if a.extra_questions else "[]"
-    return (row[:2] + (session_id,) + row[3:23]
-            + (a.question, a.section, a.method, a.confidence, extra) + row[28:])
+    return (a.question, a.section, a.method, a.confidence, extra)
+
+
+def attributed_row(row: tuple[Any, ...], session_id: int, values: tuple[Any, ...]
+                   ) -> tuple[Any, ...]:
+    """A `Batch` row given its session and `attribution_values` (what `attribute_into` writes)."""
+    return row[:2] + (session_id,) + row[3:23] + values + row[28:]
 
 
 def record_host_posts(archive: Archive, session_id: int, chat_id: str,
@@ -348,12 +357,9 @@ def attribute_into(
         "update messages set session_id = ?, question = ?, section = ?, method = ?, "
         "confidence = ?, extra_questions = ? where rowid = ?"
     )
-    dumps = orjson.dumps
     with archive.db.atomic():
         archive.db.conn.executemany(sql, (
-            (session_id, a.question, a.section, a.method, a.confidence,
-             dumps(list(a.extra_questions)).decode() if a.extra_questions else "[]",
-             rowids[key])
+            (session_id, *attribution_values(a), rowids[key])
             for key, a in attributions.items() if key in rowids
         ))
 

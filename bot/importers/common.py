@@ -8,7 +8,7 @@ session and attribution. Past the bound they are written as read and updated per
 Everything is keyed on platform ids, so importing the same file twice changes nothing.
 
 The reading (bot/importers/reading.py) may run in a forked child while this process
-writes: see `import_stream`.
+writes: see `import_stream`. The sessions are rebuilt in bot/importers/sessions.py.
 """
 
 from __future__ import annotations
@@ -17,41 +17,22 @@ import logging
 from collections.abc import Callable, Generator, Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from bot.archive import Archive
-from bot.archive.bulk import (
-    attribute_into,
-    attributed_row,
-    claim_and_read,
-    held_placing,
-    import_mode,
-    insert_rows,
-    record_host_posts,
-    split_stored,
-    store_batch,
-    transaction,
-)
-from bot.archive.rows import placement
-from bot.attribution import PreTagged, attribute, parse_tags
+from bot.archive.bulk import import_mode, insert_rows, split_stored, store_batch
+from bot.attribution import PreTagged, parse_tags
 from bot.forking import can_fork, stream_from_child
 from bot.gc_pause import collector_paused
 from bot.hosts import host_names_for as host_names_for  # re-exported: importers' API
 from bot.hosts import is_host as is_host
 from bot.importers.held_rows import HOLD_ROWS, HeldRows
-from bot.importers.matching import match_items
 from bot.importers.parts import CHUNK_BYTES, Split, read_in_parts
-from bot.importers.reading import BATCH, Advance, Parsed, Read, read_batches
-from bot.records import Message, PostRef
-from bot.schedule import occurrences_between
+from bot.importers.reading import Advance, Parsed, Read, read_batches
+from bot.importers.sessions import group_posts, rebuild_sessions
 from bot.script import ChatScript
 
 log = logging.getLogger(__name__)
-
-LEAD_IN_MINUTES = 15  # the session window, as publish.claim_window uses it
-LATE_WINDOW_MINUTES = 120
-SESSION_GAP = timedelta(hours=3)  # host posts further apart than this are separate sessions
 
 
 @dataclass
@@ -103,25 +84,28 @@ def import_stream(
     def read() -> Generator[Read, None, None]:
         return read_batches(parse, script.id, host_names)
 
+    in_parts = split if fork and split is not None and split.size >= READ_IN_PARTS_FROM else None
     with import_mode(archive), collector_paused():
-        if fork and split is not None and split.size >= READ_IN_PARTS_FROM:
-            reads = read_in_parts(split, READERS, script.id, host_names, fork=True)
+        if in_parts is not None:
+            reads = read_in_parts(in_parts, READERS, script.id, host_names, fork=True)
         else:
             reads = stream_from_child(read) if fork else read()
         # Closed on the way out, whatever happens: an error here stops the child at once,
         # even while the exception (holding this frame) is still being handled.
         with closing(reads):
-            return _import(archive, script, reads, platform, progress)
+            # With one reader this process has time to spare while it reads: it parses the
+            # held rows' tags then. Two readers keep it busy writing: the tags are parsed
+            # by the attribution, in the sessions' worker where there is one.
+            return _import(archive, script, reads, platform, progress, pretag=in_parts is None)
 
 
 def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platform: str,
-            progress: Advance | None) -> ImportReport:
+            progress: Advance | None, *, pretag: bool) -> ImportReport:
     report = ImportReport()
     # Message rows are held until their session is known (see held_rows), up to a bound.
     hold: list[tuple[Any, ...]] | None = []
-    # The held rows' tags, parsed while the file is still being read: where the reading
-    # runs in a child, this process would otherwise wait for it doing nothing.
-    pretagged: PreTagged | None = PreTagged(script.model.tag_style, platform, {})
+    # The held rows' tags, parsed while the file is still being read (see import_stream).
+    pretagged = PreTagged(script.model.tag_style, platform, {}) if pretag else None
     end = None
     for part in reads:
         if progress is not None and part.progressed:
@@ -153,40 +137,13 @@ def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platfor
     if edits:
         report.changed += archive.record_events(edits, chat_id=script.id)
     report.host_posts = len(end.host_posts)
-    groups = _group(list(end.host_posts.values()))
-    done = 0
-    while done < len(groups):
-        # One commit per BATCH rows written, not per session: each commit rewrites the
-        # pages the sessions share (indexes, the full-text index's segments) in the log.
-        with transaction(archive):
-            rows = 0
-            while done < len(groups) and rows < BATCH:
-                session_id, written, touched = _session_for(archive, script, platform,
-                                                            groups[done], held, pretagged)
-                done += 1
-                report.sessions.append(session_id)
-                report.changed += written
-                rows += touched
+    rebuilt = rebuild_sessions(archive, script, platform,
+                               group_posts(list(end.host_posts.values())), held, pretagged)
+    report.sessions = rebuilt.sessions
+    report.changed += rebuilt.changed
     if held is not None:
         report.changed += insert_rows(archive, held.rest())  # outside every session
     return report
-
-
-def _group(posts: list[Message]) -> list[list[Message]]:
-    groups: list[list[Message]] = []
-    for msg in sorted(posts, key=lambda m: m.created):
-        if groups and msg.created - groups[-1][-1].created <= SESSION_GAP:
-            groups[-1].append(msg)
-        else:
-            groups.append([msg])
-    return groups
-
-
-def _match_items(script: ChatScript, posts: list[Message]) -> dict[str, Message]:
-    """Which host post is which scripted item (see bot.importers.matching)."""
-    matched = match_items(script.timeline(), posts, script.model.tag_style)
-    by_id = {p.id: p for p in posts}
-    return {key: by_id[post.id] for key, post in matched.items()}
 
 
 def _tag(pretagged: PreTagged, rows: list[tuple[Any, ...]]) -> None:
@@ -197,81 +154,3 @@ def _tag(pretagged: PreTagged, rows: list[tuple[Any, ...]]) -> None:
         found = parse_tags(text, style)
         if found and row[0] == platform:
             by_id[row[1]] = (text, found)
-
-
-def _session_for(archive: Archive, script: ChatScript, platform: str,
-                 posts: list[Message], held: HeldRows | None,
-                 pretagged: PreTagged | None = None) -> tuple[int, int, int]:
-    """Rebuild one session from the host's posts.
-
-    Returns its id, the held rows written (new to the archive) and all rows written.
-    """
-    matched = _match_items(script, posts)
-    timeline = script.timeline()
-    start = _start_time(script, posts, matched)
-    session_id = archive.create_session(
-        chat_id=script.id, title=script.title, hashtag=script.hashtag,
-        timezone=script.model.timezone, scheduled_start=start,
-        duration_minutes=int(script.duration.total_seconds() // 60), platforms=[platform],
-        items=timeline, host_name=script.model.host, tag_style=script.model.tag_style,
-    )
-    sent: list[tuple[str, PostRef, Message]] = []
-    for item in timeline:
-        msg = matched.get(item.key)
-        if msg is None:
-            continue
-        # A thread counts as the item's only when the post opened it (a Discord question
-        # thread, a tweet starting its own conversation). A question posted as a reply in
-        # the host's thread shares the welcome's conversation: taking that as the item's
-        # thread would file every reply of the evening under the last question.
-        own_thread = msg.thread_id if msg.thread_id == msg.id else None
-        sent.append((item.key, PostRef(platform, msg.id, thread_id=own_thread, url=msg.url), msg))
-    # Host posts that are not scripted items (thanks, follow-ups) are kept as host messages.
-    placed = {m.id for m in matched.values()}
-    record_host_posts(archive, session_id, script.id, sent,
-                      [p for p in posts if p.id not in placed])
-    session = archive.session(session_id)
-    last = max(p.created for p in posts)
-    ended = max(last, start + script.duration)
-    archive.update_session(session_id, status="ended", origin=start, started_at=start,
-                           ended_at=ended, notes="imported")
-    # claim_window + attribute_session, with each message rewritten once instead of twice.
-    # The window also covers a host who began early (an hour off around a clock change).
-    opened = min(start, min(p.created for p in posts))
-    window = (opened - timedelta(minutes=LEAD_IN_MINUTES),
-              ended + timedelta(minutes=LATE_WINDOW_MINUTES))
-    messages, rowids, claimed = claim_and_read(archive, session_id, script.id, [platform],
-                                               *window)
-    mine = held.take([platform], *(t.isoformat() for t in window)) if held is not None else []
-    # Repeats of one message (overlapping searches) are one message to attribute.
-    unique = {(row[0], row[1]): row for row in reversed(mine)}
-    placings = messages + [held_placing(row) for row in unique.values()]
-    attributions = attribute(placings, archive.items(session_id), tag_style=session.tag_style,
-                             pretagged=pretagged)
-    # Only rows that change are written: importing the same file again rewrites nothing.
-    changed = {
-        m.key: attributions[m.key] for m in messages
-        if m.key in claimed or placement(m) != placement(attributions[m.key])
-    }
-    attribute_into(archive, session_id, changed, rowids)
-    # Held rows are new: written once, with their session and attribution.
-    written = insert_rows(archive, [attributed_row(row, session_id,
-                                                   attributions[(row[0], row[1])])
-                                    for row in mine])
-    return session_id, written, len(mine) + len(changed)
-
-
-def _start_time(script: ChatScript, posts: list[Message], matched: dict[str, Message]
-                ) -> datetime:
-    """The scheduled occurrence nearest the host's posts, else the welcome's time."""
-    first = min(p.created for p in posts)
-    for occ in occurrences_between(script, first - timedelta(hours=2), first + timedelta(hours=2)):
-        if abs(occ.start - first) <= timedelta(hours=1):
-            return occ.start
-    if "welcome" in matched:
-        return matched["welcome"].created
-    # No welcome: work back from the first question's scripted offset.
-    for item in script.timeline():
-        if item.key in matched:
-            return matched[item.key].created - timedelta(seconds=item.due_offset)
-    return first

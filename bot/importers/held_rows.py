@@ -31,6 +31,10 @@ class HeldRows:
         self._created = [r[_CREATED] for r in self._rows]
         self._taken = bytearray(len(self._rows))
 
+    def __len__(self) -> int:
+        """Rows held, taken or not."""
+        return len(self._rows)
+
     def take(self, platforms: Sequence[str], start: str, end: str) -> list[tuple[Any, ...]]:
         """The rows of these platforms created in [start, end] not taken yet, now taken.
 

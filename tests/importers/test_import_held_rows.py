@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 
 import bot.importers.common as common
 import bot.importers.reading as reading
+import bot.importers.sessions as sessions
 from bot.archive import Archive
+from bot.forking import ChildFailed
 from bot.importers.held_rows import HeldRows
 from bot.platforms.discord.importer import import_discord
 from bot.platforms.x.importer import import_x
@@ -79,11 +81,15 @@ def imports(tmp_path: Path) -> dict[str, Any]:
 
 
 def _run(imports: dict[str, Any], db_dir: Path, monkeypatch: pytest.MonkeyPatch, batch: int,
-         hold: int) -> dict[str, Any]:
-    """Both importers into fresh archives, each file twice: dumps and reports."""
-    monkeypatch.setattr(common, "BATCH", batch)
+         hold: int, *, worker: bool = False) -> dict[str, Any]:
+    """Both importers into fresh archives, each file twice: dumps and reports.
+
+    With `worker`, sessions of held rows are attributed in a forked worker (any number).
+    """
+    monkeypatch.setattr(sessions, "BATCH", batch)
     monkeypatch.setattr(reading, "BATCH", batch)
     monkeypatch.setattr(common, "HOLD_ROWS", hold)
+    monkeypatch.setattr(sessions, "ATTRIBUTE_IN_CHILD_FROM", 0 if worker else 1 << 62)
     db_dir.mkdir()
     out: dict[str, Any] = {}
     for platform, run in imports.items():
@@ -102,8 +108,11 @@ def test_held_rows_store_what_rows_written_as_read_store(
     held = _run(imports, tmp_path / "held", monkeypatch, batch=5000, hold=100_000)
     as_read = _run(imports, tmp_path / "as-read", monkeypatch, batch=2, hold=0)
     switched = _run(imports, tmp_path / "switched", monkeypatch, batch=3, hold=7)
+    beside = _run(imports, tmp_path / "worker", monkeypatch, batch=3, hold=100_000,
+                  worker=True)
     for platform in ("x", "discord"):
         assert held[platform] == as_read[platform] == switched[platform], platform
+        assert beside[platform] == held[platform], platform
     x = held["x"]
     assert x["dumps"][0] == x["dumps"][1]
     messages = {m["id"]: m for m in x["dumps"][0]["messages"]}
@@ -116,13 +125,18 @@ def test_held_rows_store_what_rows_written_as_read_store(
     assert messages["13100"]["question"] == 2
 
 
+@pytest.mark.parametrize("worker", [False, True], ids=["in-turn", "beside-a-worker"])
 @pytest.mark.parametrize("dies_in", ["attribute", "insert_rows"])
 def test_an_import_killed_in_its_sessions_then_run_again_leaves_what_one_clean_run_leaves(
         imports: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        dies_in: str) -> None:
-    """Payloads are written before the held rows: a crash in between loses nothing."""
-    clean = _run(imports, tmp_path / "clean", monkeypatch, batch=5000, hold=100_000)
-    real = getattr(common, dies_in)
+        dies_in: str, worker: bool) -> None:
+    """Payloads are written before the held rows: a crash in between loses nothing.
+
+    Beside a worker, "attribute" dies in the worker, as a kill would: the import stops.
+    """
+    clean = _run(imports, tmp_path / "clean", monkeypatch, batch=5000, hold=100_000,
+                 worker=worker)
+    real = getattr(sessions, dies_in)
     calls = 0
 
     def dies_on_the_second_session(*args: Any, **kwargs: Any) -> Any:
@@ -135,11 +149,13 @@ def test_an_import_killed_in_its_sessions_then_run_again_leaves_what_one_clean_r
     (tmp_path / "killed").mkdir()
     archive = Archive(tmp_path / "killed" / "x.db")
     try:
-        monkeypatch.setattr(common, dies_in, dies_on_the_second_session)
-        with pytest.raises(KeyboardInterrupt):
+        monkeypatch.setattr(sessions, dies_in, dies_on_the_second_session)
+        with pytest.raises((KeyboardInterrupt, ChildFailed)):
             imports["x"](archive)
-        assert calls == 2
-        monkeypatch.setattr(common, dies_in, real)
+        # The worker counted its own calls, in its own copy of this frame.
+        assert calls == (0 if worker and dies_in == "attribute" else 2)
+        assert dump(archive) != clean["x"]["dumps"][0]  # stopped part way
+        monkeypatch.setattr(sessions, dies_in, real)
         imports["x"](archive)
         assert dump(archive) == clean["x"]["dumps"][0]
     finally:

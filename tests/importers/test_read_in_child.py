@@ -21,6 +21,8 @@ import orjson
 import pytest
 
 import bot.importers.common as common
+import bot.importers.reading as reading
+import bot.importers.sessions as sessions
 from bot.archive import Archive
 from bot.archive.bulk import Batch
 from bot.forking import ChildFailed
@@ -108,8 +110,7 @@ def test_the_childs_log_lines_are_logged_here(
 def test_a_child_killed_mid_file_stops_the_import_and_a_rerun_completes_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _reading(monkeypatch, in_child=True)
-    monkeypatch.setattr(common, "BATCH", 2)
-    import bot.importers.reading as reading
+    monkeypatch.setattr(sessions, "BATCH", 2)
     monkeypatch.setattr(reading, "BATCH", 2)
     path = tmp_path / "x.jsonl"
     path.write_bytes(b"\n".join(x_lines()) + b"\n")

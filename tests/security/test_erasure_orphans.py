@@ -20,6 +20,7 @@ import orjson
 import pytest
 
 import bot.importers.common as common
+import bot.importers.sessions as sessions
 from bot.archive import Archive
 from bot.moderation import forget
 from bot.platforms.x.importer import import_x
@@ -68,7 +69,7 @@ def killed_before_its_sessions(path: Path, file: Path, script: ChatScript,
     archive = Archive(path)
     try:
         with monkeypatch.context() as patch:
-            patch.setattr(common, "_session_for", killed)
+            patch.setattr(sessions, "prepare", killed)
             with pytest.raises(KeyboardInterrupt):
                 import_x(archive, file, script)
     finally:
@@ -145,7 +146,7 @@ def test_an_import_running_beside_forget_writes_none_of_the_forgotten_rows(
         setup: tuple[Path, Path, ChatScript], monkeypatch: pytest.MonkeyPatch) -> None:
     """Forget runs between the import's reading and its sessions, on another connection."""
     path, file, script = setup
-    real = common._group
+    real = common.group_posts
     forgotten: list[Any] = []
 
     def forget_first(*args: Any, **kwargs: Any) -> Any:
@@ -159,7 +160,7 @@ def test_an_import_running_beside_forget_writes_none_of_the_forgotten_rows(
 
     archive = Archive(path)
     try:
-        monkeypatch.setattr(common, "_group", forget_first)
+        monkeypatch.setattr(common, "group_posts", forget_first)
         report = import_x(archive, file, script)
         assert len(report.sessions) == 1
         kept = {r[0] for r in archive.db.execute("select id from messages where platform = 'x'")}

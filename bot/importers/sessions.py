@@ -1,0 +1,277 @@
+"""An import's sessions, rebuilt from the host's posts once the whole file is read.
+
+Each session takes three steps:
+
+- prepare: create it, record the host's posts, and read back the archive's rows in its
+  window (`claim_and_read`: the session's own rows and the chat's unassigned ones);
+- attribute: the held rows in its window (bot/importers/held_rows.py) and the archive's,
+  attributed together (CPU only, nothing written);
+- write: the archive's rows that change (`attribute_into`) and the held rows, each once,
+  with its session and attribution (`insert_rows`).
+
+One session after another (`in turn`), or, for many held rows over several sessions,
+beside a forked worker: every session is prepared first, then the worker attributes them
+in order and sends each session's result as soon as it has it, while this process writes
+the sessions already attributed. Attributing is about a third of this phase and writing
+(SQLite, one writer) the rest, so the worker's part costs no wall-clock time.
+
+Both give the same archive. Preparing a session before the one before it is written
+differs in one way only: the earlier session has not yet taken (given its session to) the
+unassigned rows it claimed, so a later window overlapping it would read them again. The
+prepared sessions therefore leave out what an earlier session claimed, as writing it
+first would have. Nothing else an earlier session writes is read by a later one: its
+attributions go to rows it read itself, its held rows are new rows of its own session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.archive import Archive
+from bot.archive.bulk import (
+    attribute_into,
+    attributed_row,
+    attribution_values,
+    claim_and_read,
+    held_placing,
+    insert_rows,
+    record_host_posts,
+    transaction,
+)
+from bot.archive.records import ItemRow
+from bot.archive.rows import Placing, placement
+from bot.attribution import Attribution, PreTagged, attribute
+from bot.forking import can_fork, stream_from_child
+from bot.importers.held_rows import HeldRows
+from bot.importers.matching import match_items
+from bot.importers.reading import BATCH
+from bot.records import Message, PostRef
+from bot.schedule import occurrences_between
+from bot.script import ChatScript
+
+LEAD_IN_MINUTES = 15  # the session window, as publish.claim_window uses it
+LATE_WINDOW_MINUTES = 120
+SESSION_GAP = timedelta(hours=3)  # host posts further apart than this are separate sessions
+# Held rows from which, over two sessions or more, a worker attributes while this process
+# writes: below it, forking and sending the results back cost more than they save.
+ATTRIBUTE_IN_CHILD_FROM = 20_000
+
+Key = tuple[str, str]
+
+
+@dataclass
+class Rebuilt:
+    """What rebuilding the sessions did: their ids, rows new to the archive."""
+
+    sessions: list[int] = field(default_factory=list)
+    changed: int = 0
+
+
+@dataclass
+class Prepared:
+    """A session created, its host's posts recorded, the archive's rows in its window read."""
+
+    session_id: int
+    window: tuple[str, str]  # ISO texts, as the archive and the held rows compare them
+    platform: str
+    tag_style: str
+    items: list[ItemRow]
+    messages: list[Placing]  # the archive's rows (see claim_and_read)
+    rowids: dict[Key, int]
+    claimed: set[Key]
+
+    def without(self, keys: set[Key]) -> None:
+        """Leave out rows an earlier session claimed (see the module's docstring)."""
+        gone = keys & self.rowids.keys()
+        if gone:
+            self.messages = [m for m in self.messages if m.key not in gone]
+            self.rowids = {k: v for k, v in self.rowids.items() if k not in gone}
+            self.claimed -= gone
+
+
+# What the attribute step gives the write step: the archive's rows whose attribution
+# changes, and the `attribution_values` of each held row taken, in the order taken.
+Attributed = tuple[dict[Key, Attribution], list[tuple[Any, ...]]]
+
+
+def group_posts(posts: list[Message]) -> list[list[Message]]:
+    """The host's posts in time order, split where they are SESSION_GAP or more apart."""
+    groups: list[list[Message]] = []
+    for msg in sorted(posts, key=lambda m: m.created):
+        if groups and msg.created - groups[-1][-1].created <= SESSION_GAP:
+            groups[-1].append(msg)
+        else:
+            groups.append([msg])
+    return groups
+
+
+def rebuild_sessions(archive: Archive, script: ChatScript, platform: str,
+                     groups: list[list[Message]], held: HeldRows | None,
+                     pretagged: PreTagged | None) -> Rebuilt:
+    """Every group of host posts as a session, in time order (see the module's docstring)."""
+    if (held is not None and len(held) >= ATTRIBUTE_IN_CHILD_FROM and len(groups) > 1
+            and can_fork()):
+        return _beside_a_worker(archive, script, platform, groups, held, pretagged)
+    out = Rebuilt()
+
+    def in_turn() -> Iterator[int]:
+        for posts in groups:
+            prep = prepare(archive, script, platform, posts)
+            mine = held.take([platform], *prep.window) if held is not None else []
+            written, touched = write(archive, prep, mine, attributed(prep, mine, pretagged))
+            out.sessions.append(prep.session_id)
+            out.changed += written
+            yield touched
+
+    _commit_every(archive, in_turn())
+    return out
+
+
+def _beside_a_worker(archive: Archive, script: ChatScript, platform: str,
+                     groups: list[list[Message]], held: HeldRows,
+                     pretagged: PreTagged | None) -> Rebuilt:
+    out = Rebuilt()
+    preps: list[Prepared] = []
+    earlier: set[Key] = set()
+    with transaction(archive):
+        for posts in groups:
+            prep = prepare(archive, script, platform, posts)
+            prep.without(earlier)
+            earlier |= prep.claimed
+            preps.append(prep)
+    del earlier
+
+    def attribute_all() -> Iterator[Attributed]:
+        # In the worker (forked now: `held` not yet taken from, as here).
+        for prep in preps:
+            yield attributed(prep, held.take([platform], *prep.window), pretagged)
+
+    results = stream_from_child(attribute_all)
+
+    def write_all() -> Iterator[int]:
+        for prep, result in zip(preps, results, strict=True):
+            written, touched = write(archive, prep, held.take([platform], *prep.window),
+                                     result)
+            out.sessions.append(prep.session_id)
+            out.changed += written
+            yield touched
+
+    # Closed on the way out, whatever happens: an error here stops the worker at once.
+    with closing(results):
+        _commit_every(archive, write_all())
+    return out
+
+
+def _commit_every(archive: Archive, sessions: Iterator[int]) -> None:
+    """Run `sessions` (each yields the rows it wrote), one commit per BATCH rows written.
+
+    Not one per session: each commit rewrites the pages the sessions share (indexes, the
+    full-text index's segments) in the log.
+    """
+    more = True
+    while more:
+        with transaction(archive):
+            rows = 0
+            while rows < BATCH:
+                touched = next(sessions, None)
+                if touched is None:
+                    more = False
+                    break
+                rows += touched
+
+
+def prepare(archive: Archive, script: ChatScript, platform: str,
+            posts: list[Message]) -> Prepared:
+    """Create one session from the host's posts and read the archive's rows in its window."""
+    matched = _match_items(script, posts)
+    timeline = script.timeline()
+    start = _start_time(script, posts, matched)
+    session_id = archive.create_session(
+        chat_id=script.id, title=script.title, hashtag=script.hashtag,
+        timezone=script.model.timezone, scheduled_start=start,
+        duration_minutes=int(script.duration.total_seconds() // 60), platforms=[platform],
+        items=timeline, host_name=script.model.host, tag_style=script.model.tag_style,
+    )
+    sent: list[tuple[str, PostRef, Message]] = []
+    for item in timeline:
+        msg = matched.get(item.key)
+        if msg is None:
+            continue
+        # A thread counts as the item's only when the post opened it (a Discord question
+        # thread, a tweet starting its own conversation). A question posted as a reply in
+        # the host's thread shares the welcome's conversation: taking that as the item's
+        # thread would file every reply of the evening under the last question.
+        own_thread = msg.thread_id if msg.thread_id == msg.id else None
+        sent.append((item.key, PostRef(platform, msg.id, thread_id=own_thread, url=msg.url), msg))
+    # Host posts that are not scripted items (thanks, follow-ups) are kept as host messages.
+    placed = {m.id for m in matched.values()}
+    record_host_posts(archive, session_id, script.id, sent,
+                      [p for p in posts if p.id not in placed])
+    session = archive.session(session_id)
+    last = max(p.created for p in posts)
+    ended = max(last, start + script.duration)
+    archive.update_session(session_id, status="ended", origin=start, started_at=start,
+                           ended_at=ended, notes="imported")
+    # claim_window + attribute_session, with each message rewritten once instead of twice.
+    # The window also covers a host who began early (an hour off around a clock change).
+    opened = min(start, min(p.created for p in posts))
+    window = (opened - timedelta(minutes=LEAD_IN_MINUTES),
+              ended + timedelta(minutes=LATE_WINDOW_MINUTES))
+    messages, rowids, claimed = claim_and_read(archive, session_id, script.id, [platform],
+                                               *window)
+    return Prepared(session_id, (window[0].isoformat(), window[1].isoformat()), platform,
+                    session.tag_style, archive.items(session_id), messages, rowids, claimed)
+
+
+def attributed(prep: Prepared, mine: Sequence[tuple[Any, ...]],
+               pretagged: PreTagged | None) -> Attributed:
+    """Attribute one prepared session's archive rows and held rows `mine` (CPU only)."""
+    # Repeats of one message (overlapping searches) are one message to attribute.
+    unique = {(row[0], row[1]): row for row in reversed(mine)}
+    placings = prep.messages + [held_placing(row) for row in unique.values()]
+    attributions = attribute(placings, prep.items, tag_style=prep.tag_style,
+                             pretagged=pretagged)
+    # Only rows that change are written: importing the same file again rewrites nothing.
+    changed = {
+        m.key: attributions[m.key] for m in prep.messages
+        if m.key in prep.claimed or placement(m) != placement(attributions[m.key])
+    }
+    return changed, [attribution_values(attributions[(row[0], row[1])]) for row in mine]
+
+
+def write(archive: Archive, prep: Prepared, mine: Sequence[tuple[Any, ...]],
+          result: Attributed) -> tuple[int, int]:
+    """Write one attributed session: (held rows new to the archive, all rows written)."""
+    changed, values = result
+    attribute_into(archive, prep.session_id, changed, prep.rowids)
+    # Held rows are new: written once, with their session and attribution.
+    written = insert_rows(archive, [attributed_row(row, prep.session_id, v)
+                                    for row, v in zip(mine, values, strict=True)])
+    return written, len(mine) + len(changed)
+
+
+def _match_items(script: ChatScript, posts: list[Message]) -> dict[str, Message]:
+    """Which host post is which scripted item (see bot.importers.matching)."""
+    matched = match_items(script.timeline(), posts, script.model.tag_style)
+    by_id = {p.id: p for p in posts}
+    return {key: by_id[post.id] for key, post in matched.items()}
+
+
+def _start_time(script: ChatScript, posts: list[Message], matched: dict[str, Message]
+                ) -> datetime:
+    """The scheduled occurrence nearest the host's posts, else the welcome's time."""
+    first = min(p.created for p in posts)
+    for occ in occurrences_between(script, first - timedelta(hours=2), first + timedelta(hours=2)):
+        if abs(occ.start - first) <= timedelta(hours=1):
+            return occ.start
+    if "welcome" in matched:
+        return matched["welcome"].created
+    # No welcome: work back from the first question's scripted offset.
+    for item in script.timeline():
+        if item.key in matched:
+            return matched[item.key].created - timedelta(seconds=item.due_offset)
+    return first
