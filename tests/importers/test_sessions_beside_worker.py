@@ -58,7 +58,8 @@ def evenings(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[int]]:
         ids.append(tid)
     # Host posts mostly in the second file, chatter mostly in the first: the second import's
     # sessions then find the first's chatter unassigned in their windows.
-    where = [draw(st.sampled_from([1, 1, 1, 1, 2, 0] if t["author_id"] == HOST["id"] else [0, 0, 1, 2]))
+    host_files, chatter_files = [1, 1, 1, 1, 2, 0], [0, 0, 1, 2]
+    where = [draw(st.sampled_from(host_files if t["author_id"] == HOST["id"] else chatter_files))
              for t in tweets]
     return tweets, where
 
