@@ -29,6 +29,7 @@ from bot.archive.transcript_reads import keys_at, placings_in_order, session_pla
 from bot.attribution import Attribution, attribute
 from bot.attribution_stream import OutOfOrder, attribute_in_order
 from bot.gc_pause import gc_paused
+from bot.quick_exit import keep_until_exit
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -222,6 +223,7 @@ def publish_session(
     transcript = attributed_transcript(archive, session, in_memory_limit=in_memory_limit)
     directory = out_dir or session_dir(transcripts_dir, session)
     files = write_transcript(transcript, directory, formats=formats, own_archive=own_archive)
+    keep_until_exit(transcript)  # a command that ends now leaves it to the OS, unfreed
     if out_dir is None:
         publish_indexes(archive, transcripts_dir, session.chat_id)
     log.info("transcript of session %s written to %s", session_id, directory)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 from rich.markup import escape
 
+from bot import quick_exit
 from bot.cli import certificate, control, moderation, run, search, sessions
 from bot.cli.imports import import_app
 from bot.platforms import registry
@@ -96,6 +97,7 @@ def _root(
 
 def main() -> None:
     """Run the command; a user's mistake is one line and exit status 2, never a traceback."""
+    quick_exit.process_entry()
     try:
         status = app(standalone_mode=False)
     except typer.Exit as exc:
@@ -125,6 +127,7 @@ def main() -> None:
                               highlight=False, soft_wrap=True)
             sys.exit(2)
         raise
+    quick_exit.finish(status if isinstance(status, int) else 0)  # if the command asked to
     if isinstance(status, int) and status:
         sys.exit(status)
 
