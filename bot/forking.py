@@ -96,8 +96,8 @@ def _stream(produce: Callable[[], Iterable[T]], *, started: bool
             while True:
                 try:
                     kind, payload, records = pickle.load(pipe)
-                except EOFError:
-                    break
+                except (EOFError, pickle.UnpicklingError):
+                    break  # the child stopped, maybe part way through an item: see below
                 for record in records:
                     logging.getLogger(record.name).handle(record)
                 if kind == "item":

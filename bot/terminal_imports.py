@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from bot.forking import ChildFailed
 from bot.importers.common import ImportReport
 from bot.settings import Settings
 from bot.terminal import UserError, console
@@ -44,6 +45,11 @@ def run_import(file: Path, work: Callable[[Callable[[int], None]], ImportReport]
     except OSError as exc:
         raise UserError(f"{file}: cannot read it ({exc.strerror or exc}); check the path "
                         "and permissions") from None
+    except ChildFailed as exc:
+        # Its reading process killed (out of memory, a kill): what was stored stays, and an
+        # import is keyed on the platform's ids, so running it again completes it.
+        raise UserError(f"{file}: the import stopped part way ({exc}); what it stored is "
+                        "kept: run the same command again to finish it") from None
 
 
 def advanced(progress: Progress, task: TaskID, n: int) -> None:

@@ -351,17 +351,33 @@ def attribute_into(
 
     Attributions are objects with question, section, method, confidence and
     extra_questions; one statement per message, found by rowid (from `claim_and_read`)
-    rather than through the primary-key index.
+    rather than through the primary-key index. A row that is no longer that message (removed
+    by another process since it was read, its rowid given to a new row) or that another
+    session has taken since is left alone.
     """
     sql = (
         "update messages set session_id = ?, question = ?, section = ?, method = ?, "
-        "confidence = ?, extra_questions = ? where rowid = ?"
+        "confidence = ?, extra_questions = ? where rowid = ? and platform = ? and id = ? "
+        "and (session_id is null or session_id = ?)"
     )
     with archive.db.atomic():
         archive.db.conn.executemany(sql, (
-            (session_id, *attribution_values(a), rowids[key])
+            (session_id, *attribution_values(a), rowids[key], *key, session_id)
             for key, a in attributions.items() if key in rowids
         ))
+
+
+def unassigned(archive: Archive, platform: str, ids: Sequence[str]) -> bool:
+    """Whether the archive holds any of these messages without a session."""
+    conn = archive.db.conn
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        if conn.execute(
+            f"select 1 from messages where platform = ? and id in ({','.join('?' * len(chunk))}) "
+            "and session_id is null limit 1", [platform, *chunk]
+        ).fetchone() is not None:
+            return True
+    return False
 
 
 @contextmanager

@@ -77,7 +77,10 @@ def import_stream(
     writes the batches the child sends; in this process otherwise. Both store the same.
     With `split` (how the importer reads part of its file), a forked reading of a file of
     READ_IN_PARTS_FROM bytes or more is shared by READERS children, chunk by chunk.
+    The sessions may be attributed by a forked worker (bot/importers/sessions.py, its own
+    rule), unless `fork` is False.
     """
+    may_fork = fork is not False
     if fork is None:
         fork = input_bytes >= READ_IN_CHILD_FROM and can_fork()
 
@@ -96,11 +99,12 @@ def import_stream(
             # With one reader this process has time to spare while it reads: it parses the
             # held rows' tags then. Two readers keep it busy writing: the tags are parsed
             # by the attribution, in the sessions' worker where there is one.
-            return _import(archive, script, reads, platform, progress, pretag=in_parts is None)
+            return _import(archive, script, reads, platform, progress, pretag=in_parts is None,
+                           fork=may_fork)
 
 
 def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platform: str,
-            progress: Advance | None, *, pretag: bool) -> ImportReport:
+            progress: Advance | None, *, pretag: bool, fork: bool) -> ImportReport:
     report = ImportReport()
     # Message rows are held until their session is known (see held_rows), up to a bound.
     hold: list[tuple[Any, ...]] | None = []
@@ -138,7 +142,8 @@ def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platfor
         report.changed += archive.record_events(edits, chat_id=script.id)
     report.host_posts = len(end.host_posts)
     rebuilt = rebuild_sessions(archive, script, platform,
-                               group_posts(list(end.host_posts.values())), held, pretagged)
+                               group_posts(list(end.host_posts.values())), held, pretagged,
+                               fork=fork)
     report.sessions = rebuilt.sessions
     report.changed += rebuilt.changed
     if held is not None:

@@ -9,22 +9,34 @@ Each session takes three steps:
 - write: the archive's rows that change (`attribute_into`) and the held rows, each once,
   with its session and attribution (`insert_rows`).
 
-One session after another (`in turn`), or, for many held rows over several sessions,
-beside a forked worker: every session is prepared first, then the worker attributes them
-in order and sends each session's result as soon as it has it, while this process writes
-the sessions already attributed. Attributing is about a third of this phase and writing
-(SQLite, one writer) the rest, so the worker's part costs no wall-clock time.
+One session after another (in turn), or, for many held rows over several sessions, beside
+a forked worker: sessions are prepared ahead (in rounds bounded by the archive rows they
+read, `PREPARE_AHEAD_ROWS`, which bounds memory and how long the prepare transaction keeps
+other writers waiting), the worker attributes them in order and sends each session's
+result as soon as it has it, and this process writes each as it arrives. Attributing is
+about a third of this phase and writing (SQLite, one writer) the rest.
 
-Both give the same archive. Preparing a session before the one before it is written
-differs in one way only: the earlier session has not yet taken (given its session to) the
-unassigned rows it claimed, so a later window overlapping it would read them again. The
-prepared sessions therefore leave out what an earlier session claimed, as writing it
-first would have. Nothing else an earlier session writes is read by a later one: its
-attributions go to rows it read itself, its held rows are new rows of its own session.
+Both give the same archive. Preparing a session before the one before it is written could
+differ in three ways, each handled:
+
+- the earlier session has not yet taken (given its session to) the unassigned rows it
+  claimed, so an overlapping later window would read them again: prepared sessions leave
+  out what an earlier one claimed (`Prepared.without`), as writing it first would have;
+- two groups of host posts the schedule maps to one session: the later must read the
+  earlier's rows once written. Then everything goes in turn (`_may_prepare_ahead`);
+- a host post the archive already holds unassigned (imported before as chatter) is given
+  its session when its session is prepared, where an earlier session might claim it first
+  in turn. Then too everything goes in turn.
+
+Between the prepare transaction and a write, another process may write (a `forget`, the
+live bot): the writes find rows by rowid and check the row is still that message and
+still unassigned or the session's (`attribute_into`). A worker that dies (killed, out of
+memory) costs nothing but time: what was written stays, the rest goes in turn.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -41,11 +53,12 @@ from bot.archive.bulk import (
     insert_rows,
     record_host_posts,
     transaction,
+    unassigned,
 )
 from bot.archive.records import ItemRow
 from bot.archive.rows import Placing, placement
 from bot.attribution import Attribution, PreTagged, attribute
-from bot.forking import can_fork, stream_from_child
+from bot.forking import ChildFailed, can_fork, stream_from_child
 from bot.importers.held_rows import HeldRows
 from bot.importers.matching import match_items
 from bot.importers.reading import BATCH
@@ -53,12 +66,18 @@ from bot.records import Message, PostRef
 from bot.schedule import occurrences_between
 from bot.script import ChatScript
 
+log = logging.getLogger(__name__)
+
 LEAD_IN_MINUTES = 15  # the session window, as publish.claim_window uses it
 LATE_WINDOW_MINUTES = 120
 SESSION_GAP = timedelta(hours=3)  # host posts further apart than this are separate sessions
 # Held rows from which, over two sessions or more, a worker attributes while this process
 # writes: below it, forking and sending the results back cost more than they save.
 ATTRIBUTE_IN_CHILD_FROM = 20_000
+# Archive rows the sessions prepared ahead may read, at most, in one round (about 1 KB each
+# held here, and the prepare transaction's length: about 0.3 s at this size). A first import
+# reads only the host's posts; a re-import over a large archive reads its sessions' rows.
+PREPARE_AHEAD_ROWS = 20_000
 
 Key = tuple[str, str]
 
@@ -71,13 +90,21 @@ class Rebuilt:
     changed: int = 0
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Which host post is which scripted item, and when the session starts (no archive)."""
+
+    posts: list[Message]
+    matched: dict[str, Message]
+    start: datetime
+
+
 @dataclass
 class Prepared:
     """A session created, its host's posts recorded, the archive's rows in its window read."""
 
     session_id: int
     window: tuple[str, str]  # ISO texts, as the archive and the held rows compare them
-    platform: str
     tag_style: str
     items: list[ItemRow]
     messages: list[Placing]  # the archive's rows (see claim_and_read)
@@ -93,9 +120,9 @@ class Prepared:
             self.claimed -= gone
 
 
-# What the attribute step gives the write step: the archive's rows whose attribution
+# What attributing a session gives its writing: the archive's rows whose attribution
 # changes, and the `attribution_values` of each held row taken, in the order taken.
-Attributed = tuple[dict[Key, Attribution], list[tuple[Any, ...]]]
+SessionAttribution = tuple[dict[Key, Attribution], list[tuple[Any, ...]]]
 
 
 def group_posts(posts: list[Message]) -> list[list[Message]]:
@@ -111,18 +138,24 @@ def group_posts(posts: list[Message]) -> list[list[Message]]:
 
 def rebuild_sessions(archive: Archive, script: ChatScript, platform: str,
                      groups: list[list[Message]], held: HeldRows | None,
-                     pretagged: PreTagged | None) -> Rebuilt:
-    """Every group of host posts as a session, in time order (see the module's docstring)."""
-    if (held is not None and len(held) >= ATTRIBUTE_IN_CHILD_FROM and len(groups) > 1
-            and can_fork()):
-        return _beside_a_worker(archive, script, platform, groups, held, pretagged)
+                     pretagged: PreTagged | None, *, fork: bool = True) -> Rebuilt:
+    """Every group of host posts as a session, in time order (see the module's docstring).
+
+    With `fork` false, or where `forking.can_fork()` is not, always in turn.
+    """
+    plans = [plan(script, posts) for posts in groups]
     out = Rebuilt()
+    done = 0
+    if (fork and held is not None and len(held) >= ATTRIBUTE_IN_CHILD_FROM
+            and len(plans) > 1 and can_fork() and _may_prepare_ahead(archive, platform, plans)):
+        done = _beside_a_worker(archive, script, platform, plans, held, pretagged, out)
 
     def in_turn() -> Iterator[int]:
-        for posts in groups:
-            prep = prepare(archive, script, platform, posts)
+        for each in plans[done:]:
+            prep = prepare(archive, script, platform, each)
             mine = held.take([platform], *prep.window) if held is not None else []
-            written, touched = write(archive, prep, mine, attributed(prep, mine, pretagged))
+            written, touched = write_session(archive, prep, mine,
+                                             attribute_session(prep, mine, pretagged))
             out.sessions.append(prep.session_id)
             out.changed += written
             yield touched
@@ -131,39 +164,74 @@ def rebuild_sessions(archive: Archive, script: ChatScript, platform: str,
     return out
 
 
-def _beside_a_worker(archive: Archive, script: ChatScript, platform: str,
-                     groups: list[list[Message]], held: HeldRows,
-                     pretagged: PreTagged | None) -> Rebuilt:
-    out = Rebuilt()
+def _may_prepare_ahead(archive: Archive, platform: str, plans: Sequence[Plan]) -> bool:
+    """Whether preparing sessions ahead of writing them gives what in turn gives."""
+    if len({p.start for p in plans}) < len(plans):
+        return False  # two groups, one session (see the module's docstring)
+    return not unassigned(archive, platform, [m.id for p in plans for m in p.posts])
+
+
+def _beside_a_worker(archive: Archive, script: ChatScript, platform: str, plans: list[Plan],
+                     held: HeldRows, pretagged: PreTagged | None, out: Rebuilt) -> int:
+    """Rebuild sessions in rounds beside a worker; returns how many were written.
+
+    Fewer than all only if a worker died: the caller does the rest in turn.
+    """
+    done = 0
+    while done < len(plans):
+        preps = _prepare_round(archive, script, platform, plans[done:])
+
+        def attribute_all(round_: list[Prepared] = preps) -> Iterator[SessionAttribution]:
+            # In the worker, forked at the first result asked for: its copy of `held` has
+            # what this process has taken so far and nothing more, as must be.
+            for prep in round_:
+                yield attribute_session(prep, held.take([platform], *prep.window), pretagged)
+
+        results = stream_from_child(attribute_all)
+        failed: list[ChildFailed] = []
+
+        def write_all(round_: list[Prepared] = preps, results: Iterator[SessionAttribution]
+                      = results, failed: list[ChildFailed] = failed) -> Iterator[int]:
+            for prep in round_:
+                try:
+                    result = next(results)
+                except ChildFailed as exc:
+                    failed.append(exc)  # the sessions written so far are committed
+                    return
+                written, touched = write_session(
+                    archive, prep, held.take([platform], *prep.window), result)
+                out.sessions.append(prep.session_id)
+                out.changed += written
+                yield touched
+
+        # Closed on the way out, whatever happens: an error here stops the worker at once.
+        with closing(results):
+            before = len(out.sessions)
+            _commit_every(archive, write_all())
+            done += len(out.sessions) - before
+        if failed:
+            log.warning("the attribution worker stopped (%s); the remaining %d sessions "
+                        "are rebuilt in this process", failed[0], len(plans) - done)
+            break
+    return done
+
+
+def _prepare_round(archive: Archive, script: ChatScript, platform: str, plans: list[Plan]
+                   ) -> list[Prepared]:
+    """Prepare sessions ahead, in one transaction, until PREPARE_AHEAD_ROWS rows are read."""
     preps: list[Prepared] = []
     earlier: set[Key] = set()
+    read = 0
     with transaction(archive):
-        for posts in groups:
-            prep = prepare(archive, script, platform, posts)
+        for each in plans:
+            if preps and read >= PREPARE_AHEAD_ROWS:
+                break
+            prep = prepare(archive, script, platform, each)
             prep.without(earlier)
             earlier |= prep.claimed
+            read += len(prep.messages)
             preps.append(prep)
-    del earlier
-
-    def attribute_all() -> Iterator[Attributed]:
-        # In the worker (forked now: `held` not yet taken from, as here).
-        for prep in preps:
-            yield attributed(prep, held.take([platform], *prep.window), pretagged)
-
-    results = stream_from_child(attribute_all)
-
-    def write_all() -> Iterator[int]:
-        for prep, result in zip(preps, results, strict=True):
-            written, touched = write(archive, prep, held.take([platform], *prep.window),
-                                     result)
-            out.sessions.append(prep.session_id)
-            out.changed += written
-            yield touched
-
-    # Closed on the way out, whatever happens: an error here stops the worker at once.
-    with closing(results):
-        _commit_every(archive, write_all())
-    return out
+    return preps
 
 
 def _commit_every(archive: Archive, sessions: Iterator[int]) -> None:
@@ -184,12 +252,16 @@ def _commit_every(archive: Archive, sessions: Iterator[int]) -> None:
                 rows += touched
 
 
-def prepare(archive: Archive, script: ChatScript, platform: str,
-            posts: list[Message]) -> Prepared:
-    """Create one session from the host's posts and read the archive's rows in its window."""
+def plan(script: ChatScript, posts: list[Message]) -> Plan:
+    """Match the host's posts to the script's items and find the session's start."""
     matched = _match_items(script, posts)
+    return Plan(posts, matched, _start_time(script, posts, matched))
+
+
+def prepare(archive: Archive, script: ChatScript, platform: str, planned: Plan) -> Prepared:
+    """Create one session from the host's posts and read the archive's rows in its window."""
+    posts, matched, start = planned.posts, planned.matched, planned.start
     timeline = script.timeline()
-    start = _start_time(script, posts, matched)
     session_id = archive.create_session(
         chat_id=script.id, title=script.title, hashtag=script.hashtag,
         timezone=script.model.timezone, scheduled_start=start,
@@ -223,12 +295,12 @@ def prepare(archive: Archive, script: ChatScript, platform: str,
               ended + timedelta(minutes=LATE_WINDOW_MINUTES))
     messages, rowids, claimed = claim_and_read(archive, session_id, script.id, [platform],
                                                *window)
-    return Prepared(session_id, (window[0].isoformat(), window[1].isoformat()), platform,
+    return Prepared(session_id, (window[0].isoformat(), window[1].isoformat()),
                     session.tag_style, archive.items(session_id), messages, rowids, claimed)
 
 
-def attributed(prep: Prepared, mine: Sequence[tuple[Any, ...]],
-               pretagged: PreTagged | None) -> Attributed:
+def attribute_session(prep: Prepared, mine: Sequence[tuple[Any, ...]],
+                      pretagged: PreTagged | None) -> SessionAttribution:
     """Attribute one prepared session's archive rows and held rows `mine` (CPU only)."""
     # Repeats of one message (overlapping searches) are one message to attribute.
     unique = {(row[0], row[1]): row for row in reversed(mine)}
@@ -243,8 +315,8 @@ def attributed(prep: Prepared, mine: Sequence[tuple[Any, ...]],
     return changed, [attribution_values(attributions[(row[0], row[1])]) for row in mine]
 
 
-def write(archive: Archive, prep: Prepared, mine: Sequence[tuple[Any, ...]],
-          result: Attributed) -> tuple[int, int]:
+def write_session(archive: Archive, prep: Prepared, mine: Sequence[tuple[Any, ...]],
+                  result: SessionAttribution) -> tuple[int, int]:
     """Write one attributed session: (held rows new to the archive, all rows written)."""
     changed, values = result
     attribute_into(archive, prep.session_id, changed, prep.rowids)

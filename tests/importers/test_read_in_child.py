@@ -272,3 +272,19 @@ def test_the_cli_reads_a_big_file_in_a_child(tmp_path: Path) -> None:
             archive.close()
     assert dumps[0] == dumps[1]
     assert len(dumps[0]["messages"]) > 1000
+
+
+def test_a_reading_process_killed_is_one_plain_line_at_the_command(tmp_path: Path) -> None:
+    """The command says what happened and what to do, not a traceback (UserError: one line)."""
+    from bot.terminal import UserError
+    from bot.terminal_imports import run_import
+
+    file = tmp_path / "x.jsonl"
+    file.write_bytes(b"\n")
+
+    def killed(advance: Any) -> Any:
+        raise ChildFailed("the forked process stopped before the end (killed by signal 9)")
+
+    with pytest.raises(UserError, match=r"x.jsonl: the import stopped part way \(.*signal 9\)\); "
+                                        r"what it stored is kept: run the same command again"):
+        run_import(file, killed)

@@ -11,6 +11,10 @@ after every import (every table and the full-text index).
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +23,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import bot.importers.common as common
 import bot.importers.sessions as sessions
 from bot.archive import Archive
-from bot.platforms.x.importer import import_x
+from bot.importers.common import host_names_for, import_stream
+from bot.moderation import forget
+from bot.platforms.x.importer import import_x, parse_file
 from bot.script import load_script
 from tests.importers.equivalence_fixtures import HOST, SCRIPT, TWARC, USERS, _tweet, dump
 
@@ -71,36 +78,63 @@ def _file(path: Path, tweets: list[dict[str, Any]]) -> Path:
     return path
 
 
-def _imports(folder: Path, tweets: list[dict[str, Any]], where: list[int], duration: str,
-             worker: bool, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Import the first file, the second, then both again: a dump after each."""
+def _imports(folder: Path, files: list[list[dict[str, Any]]], worker: bool,
+             monkeypatch: pytest.MonkeyPatch, *, scripts: list[str] | None = None,
+             ahead: int = sessions.PREPARE_AHEAD_ROWS, before: Any = None
+             ) -> list[dict[str, Any]]:
+    """Import each file in turn (with its script, else SCRIPT): a dump after each.
+
+    `before(archive_path, n)` runs before the n-th import's sessions are rebuilt.
+    """
     folder.mkdir()
-    (folder / "s.yaml").write_text(SCRIPT.replace("duration: 60m", f"duration: {duration}"))
-    script = load_script(folder / "s.yaml")
-    files = [_file(folder / f"{n}.jsonl", [t for t, w in zip(tweets, where, strict=True)
-                                          if w in (n, 2)]) for n in range(2)]
     monkeypatch.setattr(sessions, "ATTRIBUTE_IN_CHILD_FROM", 0 if worker else 1 << 62)
+    monkeypatch.setattr(sessions, "PREPARE_AHEAD_ROWS", ahead)
     archive = Archive(folder / "archive.db")
     try:
         dumps = []
-        for file in [*files, *files]:
-            import_x(archive, file, script)
+        for n, tweets in enumerate(files):
+            (folder / f"{n}.yaml").write_text(scripts[n] if scripts else SCRIPT)
+            script = load_script(folder / f"{n}.yaml")
+            if before is not None:
+                _before_rebuild(monkeypatch, lambda n=n: before(folder / "archive.db", n))
+            import_x(archive, _file(folder / f"{n}.jsonl", tweets), script)
             dumps.append(dump(archive))
         return dumps
     finally:
         archive.close()
 
 
+def _before_rebuild(monkeypatch: pytest.MonkeyPatch, act: Any) -> None:
+    """Run `act()` once the file is read, just before the sessions are rebuilt."""
+    real = sessions.rebuild_sessions
+
+    def acting(*args: Any, **kwargs: Any) -> Any:
+        act()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(common, "rebuild_sessions", acting)
+
+
+def _evening_files(tweets: list[dict[str, Any]], where: list[int], duration: str
+                   ) -> tuple[list[list[dict[str, Any]]], list[str]]:
+    """The first file, the second, then both again; each with the chat of `duration`."""
+    files = [[t for t, w in zip(tweets, where, strict=True) if w in (n, 2)] for n in range(2)]
+    script = SCRIPT.replace("duration: 60m", f"duration: {duration}")
+    return [*files, *files], [script] * 4
+
+
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(evening=evenings(), duration=st.sampled_from(["60m", "150m", "240m"]))
+@given(evening=evenings(), duration=st.sampled_from(["60m", "150m", "240m"]),
+       ahead=st.sampled_from([1, 3, 20_000]))
 def test_any_evenings_store_the_same_beside_a_worker_as_in_turn(
         tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-        evening: tuple[list[dict[str, Any]], list[int]], duration: str) -> None:
-    tweets, where = evening
+        evening: tuple[list[dict[str, Any]], list[int]], duration: str, ahead: int) -> None:
+    """`ahead` bounds the rows prepared ahead: 1 prepares one session a round."""
     folder = tmp_path_factory.mktemp("evening")
-    in_turn = _imports(folder / "in-turn", tweets, where, duration, False, monkeypatch)
-    beside = _imports(folder / "worker", tweets, where, duration, True, monkeypatch)
+    files, scripts = _evening_files(*evening, duration)
+    in_turn = _imports(folder / "in-turn", files, False, monkeypatch, scripts=scripts)
+    beside = _imports(folder / "worker", files, True, monkeypatch, scripts=scripts, ahead=ahead)
     assert beside == in_turn
 
 
@@ -122,28 +156,185 @@ def test_a_window_overlapping_the_one_before_leaves_its_rows_to_the_earlier_sess
     # The chatter at 4 h in the first file; the host's posts and more chatter (held rows,
     # or there would be no worker) in the second.
     where = [1] * 4 + [0, 0, 1]
-    in_turn = _imports(tmp_path / "in-turn", tweets, where, "240m", False, monkeypatch)
-    beside = _imports(tmp_path / "worker", tweets, where, "240m", True, monkeypatch)
+    files, scripts = _evening_files(tweets, where, "240m")
+    in_turn = _imports(tmp_path / "in-turn", files, False, monkeypatch, scripts=scripts)
+    beside = _imports(tmp_path / "worker", files, True, monkeypatch, scripts=scripts)
     assert beside == in_turn
     rows = {m["id"]: m for m in beside[1]["messages"]}
     assert (rows["50000"]["session_id"], rows["50001"]["session_id"]) == (1, 1)
     assert rows["50000"]["question"] == 1
 
 
-def test_a_worker_is_used_only_where_it_pays(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """Over two sessions and ATTRIBUTE_IN_CHILD_FROM held rows: not one session, not fewer."""
+def _spy_worker(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of sessions each time the worker's way is taken."""
     used: list[int] = []
     real = sessions._beside_a_worker
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        used.append(len(args[3]))  # the groups of host posts
+        used.append(len(args[3]))  # the plans: one per group of host posts
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sessions, "_beside_a_worker", spy)
-    monkeypatch.setattr(sessions, "ATTRIBUTE_IN_CHILD_FROM", 3)
+    return used
+
+
+def _gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int
+          ) -> tuple[list[int], Any]:
+    """(the worker's uses, SCRIPT loaded), with ATTRIBUTE_IN_CHILD_FROM at `threshold`."""
+    monkeypatch.setattr(sessions, "ATTRIBUTE_IN_CHILD_FROM", threshold)
     (tmp_path / "s.yaml").write_text(SCRIPT)
-    script = load_script(tmp_path / "s.yaml")
+    return _spy_worker(monkeypatch), load_script(tmp_path / "s.yaml")
+
+
+WEEK = 7 * 24 * 60
+HOST_A = [_tweet(1000, HOST, HOST_TEXTS[0], 0), _tweet(1001, HOST, HOST_TEXTS[1], 5)]
+HOST_B = [_tweet(2000, HOST, HOST_TEXTS[0], WEEK), _tweet(2001, HOST, HOST_TEXTS[1], WEEK + 5)]
+
+
+def test_a_removal_between_prepare_and_write_touches_no_other_message(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`forget --remove` by another process while the worker attributes.
+
+    Sessions prepared ahead hold rowids read in the prepare transaction. Removing the
+    archive's newest row frees its rowid for the next new row: here a message the live bot
+    collects meanwhile, outside every session, or else one of the first session's held rows.
+    The second session's write must give neither its session.
+    """
+    u1, u3 = USERS[1], USERS[3]
+    files = [HOST_A + HOST_B, [_tweet(60_000, u3, "A1 u3 next week", WEEK + 8)],
+             HOST_A + HOST_B + [_tweet(50_000 + n, u1, f"A1 u1 {n}", 6 + n) for n in range(3)]]
+    real = sessions.stream_from_child
+
+    def remove_and_collect(path: Path) -> None:
+        other = Archive(path)
+        try:
+            forget(other, "x", u3["id"], actor="moderator", now=datetime.now(UTC), mode="remove")
+            other.db.conn.execute(  # a month later: in no window
+                "insert into messages (platform, id, chat_id, text, created) values "
+                "('x', '70000', 'equiv', 'collected live', '2025-12-05T20:00:00+00:00')")
+            other.db.conn.commit()
+        finally:
+            other.close()
+
+    def remove_then_stream(produce: Any) -> Any:
+        remove_and_collect(tmp_path / "worker" / "archive.db")
+        return real(produce)
+
+    used = _spy_worker(monkeypatch)
+    monkeypatch.setattr(sessions, "stream_from_child", remove_then_stream)
+    beside = _imports(tmp_path / "worker", files, True, monkeypatch)
+    monkeypatch.setattr(sessions, "stream_from_child", real)
+
+    def remove(path: Path, n: int) -> None:  # in turn: the same, as near as it gets
+        if n == 2:
+            remove_and_collect(path)
+
+    in_turn = _imports(tmp_path / "in-turn", files, False, monkeypatch, before=remove)
+    assert used == [2]
+    rows = {m["id"]: m for m in beside[-1]["messages"]}
+    assert {rows[f"5000{n}"]["session_id"] for n in range(3)} == {1}
+    assert "60000" not in rows and rows["70000"]["session_id"] is None
+    assert beside[-1]["messages"] == in_turn[-1]["messages"]
+
+
+def test_a_host_post_archived_as_chatter_sends_the_sessions_in_turn(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Imported first with a script that did not know the host, then with the right one.
+
+    A 150-minute chat whose second evening's welcome lies in the first's window: in turn,
+    the first session claims it before the second records it as its own. Preparing ahead
+    would give it the second session at once (and a kill before the first is written would
+    leave it there), so such an import goes in turn.
+    """
+    good = SCRIPT.replace("duration: 60m", "duration: 150m")
+    wrong = good.replace("host: NHS Employers", "host: Someone Else").replace(
+        "host_account: nhs_host", "host_account: someone_else")
+    u1, u2 = USERS[1], USERS[2]
+    tweets = [_tweet(1000, HOST, HOST_TEXTS[0], 0), _tweet(1001, HOST, HOST_TEXTS[1], 5),
+              _tweet(2000, HOST, HOST_TEXTS[0], 210), _tweet(2001, HOST, HOST_TEXTS[1], 215),
+              _tweet(50_000, u1, "A1 a walk", 7), _tweet(50_001, u2, "A1 reading", 217)]
+    more = [_tweet(60_000, u1, "A1 music", 8), _tweet(60_001, u2, "A1 sleep", 218)]
+    files, scripts = [tweets, tweets + more], [wrong, good]
+    used = _spy_worker(monkeypatch)
+    beside = _imports(tmp_path / "worker", files, True, monkeypatch, scripts=scripts)
+    in_turn = _imports(tmp_path / "in-turn", files, False, monkeypatch, scripts=scripts)
+    assert used == [] and beside == in_turn
+
+
+def test_two_groups_of_one_session_go_in_turn(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two groups over 3 h apart that the schedule maps to one session.
+
+    An evening off the schedule: the first group starts at its welcome, the second at its
+    Q3 less Q3's offset (3 h 21 min), the same instant. In turn the second reads the first's
+    rows once written and attributes them again with Q3 known; so such an import goes in turn.
+    """
+    script = SCRIPT.replace('day: wednesday, start: "20:00"', 'day: monday, start: "09:00"'
+                            ).replace("duration: 60m", "duration: 240m").replace(
+        'number: 3, at: 35m', 'number: 3, at: 201m').replace("at: 55m", "at: 230m")
+    u1, u2 = USERS[1], USERS[2]
+    tweets = [_tweet(1000, HOST, HOST_TEXTS[0], 0), _tweet(1001, HOST, HOST_TEXTS[1], 5),
+              _tweet(1002, HOST, HOST_TEXTS[2], 20), _tweet(2000, HOST, HOST_TEXTS[3], 201),
+              _tweet(50_000, u1, "A1 a walk", 7), _tweet(50_001, u2, "my mentor", 22),
+              _tweet(50_002, u1, "rotas, honestly", 205), _tweet(50_003, u2, "A3 fewer", 206)]
+    used = _spy_worker(monkeypatch)
+    beside = _imports(tmp_path / "worker", [tweets, tweets], True, monkeypatch,
+                      scripts=[script] * 2)
+    in_turn = _imports(tmp_path / "in-turn", [tweets, tweets], False, monkeypatch,
+                       scripts=[script] * 2)
+    assert used == [] and beside == in_turn
+    rows = {m["id"]: m for m in beside[0]["messages"]}
+    assert rows["50002"]["question"] == 3
+
+
+def test_a_worker_that_dies_leaves_the_rest_to_this_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Killed (SIGKILL, as the OOM killer would) on its second session: nothing is lost."""
+    parent = os.getpid()
+    real = sessions.attribute_session
+    count = [0]
+
+    def dies_on_the_second(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        if os.getpid() != parent and count[0] == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+
+    u1 = USERS[1]
+    weeks = [[_tweet(1000 * (w + 1), HOST, HOST_TEXTS[0], w * WEEK),
+              _tweet(1000 * (w + 1) + 1, HOST, HOST_TEXTS[1], w * WEEK + 5),
+              _tweet(50_000 + w, u1, f"A1 week {w}", w * WEEK + 6)] for w in range(3)]
+    tweets = [t for week in weeks for t in week]
+    in_turn = _imports(tmp_path / "in-turn", [tweets], False, monkeypatch)
+    monkeypatch.setattr(sessions, "attribute_session", dies_on_the_second)
+    with caplog.at_level(logging.WARNING, logger="bot.importers.sessions"):
+        beside = _imports(tmp_path / "worker", [tweets], True, monkeypatch)
+    assert beside == in_turn
+    assert "the attribution worker stopped" in caplog.text and "killed by signal 9" in caplog.text
+    assert "remaining 2 sessions" in caplog.text
+
+
+def test_no_worker_where_forking_is_not_allowed(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fork=False` (a caller's choice) and `can_fork()` False (the live bot's threads)."""
+    used, script = _gate(tmp_path, monkeypatch, 0)
+    path = _file(tmp_path / "x.jsonl", HOST_A + HOST_B + [_tweet(50_000, USERS[1], "A1", 6)])
+    for n, (fork, can) in enumerate([(False, True), (None, False), (None, True)]):
+        monkeypatch.setattr(sessions, "can_fork", lambda can=can: can)
+        archive = Archive(tmp_path / f"{n}.db")
+        try:
+            import_stream(archive, script, lambda advance: parse_file(path, advance),
+                          platform="x", host_names=host_names_for(script, "x"), fork=fork)
+        finally:
+            archive.close()
+    assert used == [2]  # only where both allow it
+
+
+def test_a_worker_is_used_only_where_it_pays(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over two sessions and ATTRIBUTE_IN_CHILD_FROM held rows: not one session, not fewer."""
+    used, script = _gate(tmp_path, monkeypatch, 3)
     u1 = USERS[1]
     one = [_tweet(1000, HOST, HOST_TEXTS[0], 0)]
     two = [*one, _tweet(2000, HOST, HOST_TEXTS[0], 300)]
