@@ -160,3 +160,29 @@ shown = st.fixed_dictionaries({}, optional={
 @given(shown)
 def test_the_short_way_to_a_messages_text_is_the_long_ways_answer(raw: dict[str, Any]) -> None:
     assert message_text(raw) == every_line(raw)
+
+
+# JSON's alphabet, numbers of every width and escapes: texts orjson and the stdlib may read
+# differently (a wide whole number, a lone surrogate, NaN, 1e400, deep or broken text).
+json_pieces = st.one_of(
+    st.sampled_from(list('[]{},:"\\ -.eE+0123456789tfnaulrsNIy\t\n')),
+    st.sampled_from(['"\\ud800"', '"\\udfff"', '"\\ud83d\\ude00"', "NaN", "-Infinity", "1e400",
+                     '"a\x1fb"', '"a\x7fb"', "18446744073709551616", "-9223372036854775809",
+                     "0.1000000000000000055511151231257827", "2.4703282292062328e-324"]),
+    st.integers(min_value=-(2**80), max_value=2**80).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.decimals(allow_nan=False, allow_infinity=False, places=30).map(str),
+    st.text(max_size=4).map(json.dumps),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(json_pieces, max_size=12).map("".join))
+def test_a_run_decodes_to_what_the_stdlib_reads(text: str) -> None:
+    reader = ExportReader(io.StringIO(""), "chat.json")
+    try:
+        expected = json.loads(f"[{text}]")
+    except (ValueError, RecursionError):  # JSONDecodeError, or 4,300 digits and more
+        expected = None
+    decoded = reader._decode_run(f"[{text}]")
+    assert repr(decoded) == repr(expected)  # repr: floats exactly, nan, -0.0, key order

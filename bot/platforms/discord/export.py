@@ -40,6 +40,11 @@ CONTENT_TYPES = frozenset({"Default", "Reply", "ChatInputCommand", "ContextMenuC
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 MAX_REACTIONS = 1_000_000_000
+# Authors met while reading one file, each built once and shared by all their messages
+# (a few thousand people write a chat's 100,000 messages); emptied past this many, so a
+# file of a million one-message authors holds no more than this at once.
+MAX_AUTHORS = 10_000
+Authors = dict[tuple[str, str, str | None, bool], Author]
 
 
 @dataclass(frozen=True)
@@ -107,16 +112,18 @@ def _shown(value: Any) -> str:
 
 
 def to_message(
-    raw: Mapping[str, Any], info: ExportInfo, *, where: str = "export", base: Path | None = None
+    raw: Mapping[str, Any], info: ExportInfo, *, where: str = "export", base: Path | None = None,
+    authors: Authors | None = None,
 ) -> Message | None:
     """One exported message as a neutral Message; None for system messages.
 
     `base` is the export file's folder: `--media` file paths are resolved against it.
-    Raises ExportError (naming the file, the message and what is wrong) for a message
-    whose fields are not what DiscordChatExporter writes.
+    `authors`, kept from message to message, lets a file's messages by one author share
+    one Author. Raises ExportError (naming the file, the message and what is wrong) for a
+    message whose fields are not what DiscordChatExporter writes.
     """
     try:
-        return _to_message(raw, info, where, base)
+        return _to_message(raw, info, where, base, {} if authors is None else authors)
     except ExportError:
         raise
     except (AttributeError, TypeError, ValueError, OverflowError):
@@ -124,8 +131,8 @@ def to_message(
         raise ExportError(f"{where}: {what_is_wrong(raw)}") from None
 
 
-def _to_message(raw: Mapping[str, Any], info: ExportInfo, where: str, base: Path | None
-                ) -> Message | None:
+def _to_message(raw: Mapping[str, Any], info: ExportInfo, where: str, base: Path | None,
+                authors: Authors) -> Message | None:
     # Built for every message of an import: fields read once each, arguments by position.
     get = raw.get
     if get("type", "Default") not in CONTENT_TYPES:
@@ -145,8 +152,13 @@ def _to_message(raw: Mapping[str, Any], info: ExportInfo, where: str, base: Path
     place = info.thread_id or info.channel_id
     reactions = get("reactions")
     handle = author.get("name")
-    who = Author(PLATFORM, str(author.get("id", "")), str(author.get("nickname") or handle or ""),
-                 _str_or_none(handle), bool(author.get("isBot", False)))
+    key = (str(author.get("id", "")), str(author.get("nickname") or handle or ""),
+           _str_or_none(handle), bool(author.get("isBot", False)))
+    who = authors.get(key)
+    if who is None:
+        if len(authors) >= MAX_AUTHORS:
+            authors.clear()
+        who = authors[key] = Author(PLATFORM, *key)
     edited = _time(edited_at, where, message_id) if edited_at else None
     return Message(
         PLATFORM, message_id, who, text, created, reply_to, info.thread_id, info.channel_id,
@@ -154,7 +166,7 @@ def _to_message(raw: Mapping[str, Any], info: ExportInfo, where: str, base: Path
         f"{info.link}/{message_id}" if place else None,
         "message",
         length(get("attachments")),  # uploads, as live; embeds are link previews
-        dict(raw),
+        raw if type(raw) is dict else dict(raw),  # a decoded message is the reader's no more
     )
 
 
@@ -254,6 +266,7 @@ def _iter_stream(fp: IO[str], where: str, chunk: int, base: Path | None) -> Iter
     info: ExportInfo | None = None
     pending: list[Mapping[str, Any]] = []  # messages seen before the channel header
     reader = ExportReader(fp, where, chunk)
+    authors: Authors = {}
     for kind, key, value in reader.document():
         if kind == "header":
             header[key] = value
@@ -263,22 +276,22 @@ def _iter_stream(fp: IO[str], where: str, chunk: int, base: Path | None) -> Iter
         if info is None:
             pending.extend(value)
             continue
-        yield from _messages(value, info, where, base, reader.messages - len(value))
+        yield from _messages(value, info, where, base, reader.messages - len(value), authors)
     if not isinstance(header.get("messages"), list) \
             or not isinstance(header.get("channel"), Mapping):
         raise ExportError(f"{where}: not a DiscordChatExporter JSON export (no channel/messages)")
     if pending:
         info = export_info(_guild(header, where), header["channel"])
-        yield from _messages(pending, info, where, base, 0)
+        yield from _messages(pending, info, where, base, 0, authors)
 
 
-def _messages(raws: list[Any], info: ExportInfo, where: str, base: Path | None, before: int
-              ) -> Iterator[Message]:
+def _messages(raws: list[Any], info: ExportInfo, where: str, base: Path | None, before: int,
+              authors: Authors) -> Iterator[Message]:
     """`raws` as Messages; an error names the message's place in the file (`before` + n)."""
     raw = None
     try:
         for raw in raws:
-            message = to_message(raw, info, where=where, base=base)
+            message = to_message(raw, info, where=where, base=base, authors=authors)
             if message is not None:
                 yield message
     except ExportError as e:

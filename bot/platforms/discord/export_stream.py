@@ -8,12 +8,16 @@ Decoding the elements one by one (the decoder called once a message, the reader'
 Python between them) took twice as long as decoding them; so where the buffer holds whole
 messages, they are decoded many at a time: the text up to the last place where one message
 ends and the next begins (`},{"id": "…", "type"`, the way DiscordChatExporter writes every
-message, indented or not) is decoded as one array by the same decoder. If that text is not
-whole messages after all (the pattern inside a message's text, a hostile file), it does not
-decode, and those messages are read one at a time as before: the same values, the same
-errors, in the same order. A candidate can only decode when it is exact: from a message's
-first character, a text that decodes as an array's elements and ends in `}` is a run of
-whole elements, because JSON's grammar reads a value without looking past its end.
+message, indented or not) is decoded as one array, by orjson (a third faster than the stdlib
+decoder that reads everything else) unless the text may hold a whole number beyond 64 bits,
+which orjson would turn into a float where the stdlib keeps it whole; what orjson refuses
+(NaN, a lone surrogate, 1e400, nesting past 1,024) the stdlib decides, so the values are the
+stdlib's. If that text is not whole messages after all (the pattern inside a message's text,
+a hostile file), it does not decode, and those messages are read one at a time as before:
+the same values, the same errors, in the same order. A candidate can only decode when it is
+exact: from a message's first character, a text that decodes as an array's elements and
+ends in `}` is a run of whole elements, because JSON's grammar reads a value without
+looking past its end.
 
 Bounds: a value still incomplete is read on in reads as large as the text held, so a large
 message costs linear time; one message (or header value) of more than MAX_VALUE characters
@@ -29,6 +33,8 @@ import json
 import re
 from collections.abc import Iterator
 from typing import IO, Any
+
+import orjson
 
 CHUNK = 1 << 16
 
@@ -51,6 +57,22 @@ MAX_VALUE = 4 << 20
 # A decode error this close to the buffer's end may be the text running out ("nul" of
 # "null", "-Infinit", "1." of "1.5", a \\uXXXX escape cut): read more before believing it.
 _CUT_MARGIN = 16
+
+
+# Digits as "0", a minus as "-", any other byte as a space: a number's digits in a row.
+_DIGITS = bytes(48 if 48 <= byte <= 57 else 45 if byte == 45 else 32 for byte in range(256))
+# orjson reads a whole number outside [-2**63, 2**64) as a float; the stdlib keeps it whole.
+_WIDE = (b"0" * 20, b"-" + b"0" * 19)
+
+
+def _wide_number(data: bytes) -> bool:
+    """Whether `data` may hold a whole number outside 64 bits: never missed, sometimes wrong.
+
+    Such a number has 20 digits in a row, or 19 after a minus; ids (in strings) have 19 at
+    most, so only text like a long number in a message's words is a false alarm.
+    """
+    digits = data.translate(_DIGITS)
+    return _WIDE[0] in digits or _WIDE[1] in digits
 
 
 class ExportError(ValueError):
@@ -233,10 +255,7 @@ class ExportReader:
             end = self._run_end()
             until = self.base + end  # in the file: a slow read below may refill the buffer
             if end > self.pos:
-                try:
-                    run = self.decoder.decode(f"[{self.buf[self.pos : end]}]")
-                except (json.JSONDecodeError, RecursionError):
-                    run = None  # not whole messages after all: read them one at a time
+                run = self._decode_run(f"[{self.buf[self.pos : end]}]")
                 if run is not None:
                     self.pos = end
                     yield run
@@ -249,6 +268,20 @@ class ExportReader:
                     return
                 if self.base + self.pos >= until:
                     break
+
+    def _decode_run(self, text: str) -> list[Any] | None:
+        """A run's messages; None when the text is not whole messages after all."""
+        try:
+            run = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass  # not JSON to orjson (or deeper than it goes): the stdlib decides
+        else:
+            if not _wide_number(text.encode("utf-8")):
+                return run
+        try:
+            return self.decoder.decode(text)
+        except (json.JSONDecodeError, RecursionError):
+            return None  # not whole messages after all: read them one at a time
 
     def _run_end(self) -> int:
         """Where the last whole message in the buffer ends (after its `}`); -1 if none.
