@@ -298,3 +298,26 @@ def test_system_messages_are_kept_out(kind: str) -> None:
 def test_bot_command_replies_are_messages() -> None:
     m = one({**message("3008", "Q3 Next question", HOST, TS), "type": "ChatInputCommand"})
     assert m.text == "Q3 Next question"
+
+
+def test_an_authors_messages_share_one_author_and_the_authors_held_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.platforms.discord import export
+
+    monkeypatch.setattr(export, "MAX_AUTHORS", 3)  # a file of many authors: few held at once
+    people = [author(str(700 + n), f"user{n}", nickname=f"Nick {n}") for n in range(4)]
+    order = [0, 0, 1, 1, 2, 3, 0]  # the fourth person lets the first three go
+    raws = [message(str(5000 + i), f"m{i}", people[p], f"2025-01-22T20:{i:02d}:00+00:00")
+            for i, p in enumerate(order)]
+    raws.append(message("5100", "renamed", author("700", "user0", nickname="Renamed"),
+                        "2025-01-22T20:30:00+00:00"))
+    path = write(tmp_path, "chat.json", {"guild": GUILD, "channel": CHANNEL, "messages": raws})
+    got = list(iter_export(path))
+    assert [(m.author.id, m.author.name, m.author.handle) for m in got] == [
+        *[(str(700 + p), f"Nick {p}", f"user{p}") for p in order], ("700", "Renamed", "user0")]
+    assert got[0].author is got[1].author and got[2].author is got[3].author
+    assert got[1].author is not got[2].author
+    assert got[6].author is not got[0].author  # let go past MAX_AUTHORS, built again
+    assert got[6].author == got[0].author
+    assert got[7].author is not got[6].author  # a new name is a new Author
