@@ -43,6 +43,11 @@ def run_import(file: Path, work: Callable[[Callable[[int], None]], ImportReport]
             task = progress.add_task("import", total=file.stat().st_size, name=file.name)
             return work(lambda n: advanced(progress, task, n))
     except OSError as exc:
+        if exc.filename is None:
+            # Not the file's: a process or pipe the import needed was refused (memory,
+            # process limits), or a read failed part way.
+            raise UserError(f"{file}: the import stopped ({exc.strerror or exc}); what it "
+                            "stored is kept: run the same command again") from None
         raise UserError(f"{file}: cannot read it ({exc.strerror or exc}); check the path "
                         "and permissions") from None
     except ChildFailed as exc:

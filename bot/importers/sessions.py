@@ -10,11 +10,12 @@ Each session takes three steps:
   with its session and attribution (`insert_rows`).
 
 One session after another (in turn), or, for many held rows over several sessions, beside
-a forked worker: sessions are prepared ahead (in rounds bounded by the archive rows they
-read, `PREPARE_AHEAD_ROWS`, which bounds memory and how long the prepare transaction keeps
-other writers waiting), the worker attributes them in order and sends each session's
-result as soon as it has it, and this process writes each as it arrives. Attributing is
-about a third of this phase and writing (SQLite, one writer) the rest.
+a forked worker: sessions are prepared ahead in rounds (bounded by the archive rows they
+read and by their number, `PREPARE_AHEAD_ROWS` and `PREPARE_AHEAD_SESSIONS`: memory, and
+how long the prepare transaction keeps other writers waiting), the worker attributes a
+round's sessions in order and sends each one's result as soon as it has it, and this
+process writes each as it arrives. Attributing is about a third of this phase and writing
+(SQLite, one writer) the rest.
 
 Both give the same archive. Preparing a session before the one before it is written could
 differ in three ways, each handled:
@@ -30,8 +31,9 @@ differ in three ways, each handled:
 
 Between the prepare transaction and a write, another process may write (a `forget`, the
 live bot): the writes find rows by rowid and check the row is still that message and
-still unassigned or the session's (`attribute_into`). A worker that dies (killed, out of
-memory) costs nothing but time: what was written stays, the rest goes in turn.
+still unassigned or the session's (`attribute_into`). A worker that fails (killed, out of
+memory, or never forked) costs nothing but time: what was written stays, the rest goes in
+turn.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ ATTRIBUTE_IN_CHILD_FROM = 20_000
 # held here, and the prepare transaction's length: about 0.3 s at this size). A first import
 # reads only the host's posts; a re-import over a large archive reads its sessions' rows.
 PREPARE_AHEAD_ROWS = 20_000
+# And sessions (about 3 ms each to prepare): the prepare transaction keeps other writers,
+# the live bot's included, waiting, and the worker starts once its round is prepared.
+PREPARE_AHEAD_SESSIONS = 50
 
 Key = tuple[str, str]
 
@@ -175,56 +180,73 @@ def _beside_a_worker(archive: Archive, script: ChatScript, platform: str, plans:
                      held: HeldRows, pretagged: PreTagged | None, out: Rebuilt) -> int:
     """Rebuild sessions in rounds beside a worker; returns how many were written.
 
-    Fewer than all only if a worker died: the caller does the rest in turn.
+    Fewer than all only if a worker could not do its part: the caller does the rest in turn.
     """
     done = 0
     while done < len(plans):
-        preps = _prepare_round(archive, script, platform, plans[done:])
-
-        def attribute_all(round_: list[Prepared] = preps) -> Iterator[SessionAttribution]:
-            # In the worker, forked at the first result asked for: its copy of `held` has
-            # what this process has taken so far and nothing more, as must be.
-            for prep in round_:
-                yield attribute_session(prep, held.take([platform], *prep.window), pretagged)
-
-        results = stream_from_child(attribute_all)
-        failed: list[ChildFailed] = []
-
-        def write_all(round_: list[Prepared] = preps, results: Iterator[SessionAttribution]
-                      = results, failed: list[ChildFailed] = failed) -> Iterator[int]:
-            for prep in round_:
-                try:
-                    result = next(results)
-                except ChildFailed as exc:
-                    failed.append(exc)  # the sessions written so far are committed
-                    return
-                written, touched = write_session(
-                    archive, prep, held.take([platform], *prep.window), result)
-                out.sessions.append(prep.session_id)
-                out.changed += written
-                yield touched
-
-        # Closed on the way out, whatever happens: an error here stops the worker at once.
-        with closing(results):
-            before = len(out.sessions)
-            _commit_every(archive, write_all())
-            done += len(out.sessions) - before
-        if failed:
-            log.warning("the attribution worker stopped (%s); the remaining %d sessions "
-                        "are rebuilt in this process", failed[0], len(plans) - done)
+        written, failure = _worker_round(archive, script, platform, plans[done:], held,
+                                         pretagged, out)
+        done += written
+        if failure is not None:
+            log.warning("the attribution worker stopped (%s: %s); the remaining %d sessions "
+                        "are rebuilt in this process", type(failure).__name__, failure,
+                        len(plans) - done)
             break
     return done
 
 
+# How a worker fails without failing the import: killed (the OOM killer, a kill), out of
+# memory where memory is capped (RLIMIT_AS: a MemoryError), or never forked (fork refused).
+_WORKER_FAILURES = (ChildFailed, MemoryError, OSError)
+
+
+def _worker_round(archive: Archive, script: ChatScript, platform: str, plans: list[Plan],
+                  held: HeldRows, pretagged: PreTagged | None, out: Rebuilt
+                  ) -> tuple[int, BaseException | None]:
+    """Prepare one round, attribute it in a worker, write it: (sessions written, failure).
+
+    The sessions written are committed even when the worker fails part way.
+    """
+    preps = _prepare_round(archive, script, platform, plans)
+
+    def attribute_all() -> Iterator[SessionAttribution]:
+        # In the worker, forked at the first result asked for: its copy of `held` has what
+        # this process has taken so far and nothing more, as must be.
+        for prep in preps:
+            yield attribute_session(prep, held.take([platform], *prep.window), pretagged)
+
+    results = stream_from_child(attribute_all)
+    failed: list[BaseException] = []
+
+    def write_all() -> Iterator[int]:
+        for prep in preps:
+            try:
+                result = next(results)
+            except _WORKER_FAILURES as exc:
+                failed.append(exc)
+                return
+            written, touched = write_session(archive, prep,
+                                             held.take([platform], *prep.window), result)
+            out.sessions.append(prep.session_id)
+            out.changed += written
+            yield touched
+
+    before = len(out.sessions)
+    # Closed on the way out, whatever happens: an error here stops the worker at once.
+    with closing(results):
+        _commit_every(archive, write_all())
+    return len(out.sessions) - before, failed[0] if failed else None
+
+
 def _prepare_round(archive: Archive, script: ChatScript, platform: str, plans: list[Plan]
                    ) -> list[Prepared]:
-    """Prepare sessions ahead, in one transaction, until PREPARE_AHEAD_ROWS rows are read."""
+    """Prepare sessions ahead in one transaction (see PREPARE_AHEAD_ROWS and _SESSIONS)."""
     preps: list[Prepared] = []
     earlier: set[Key] = set()
     read = 0
     with transaction(archive):
         for each in plans:
-            if preps and read >= PREPARE_AHEAD_ROWS:
+            if preps and (read >= PREPARE_AHEAD_ROWS or len(preps) >= PREPARE_AHEAD_SESSIONS):
                 break
             prep = prepare(archive, script, platform, each)
             prep.without(earlier)

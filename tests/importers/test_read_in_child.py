@@ -288,3 +288,19 @@ def test_a_reading_process_killed_is_one_plain_line_at_the_command(tmp_path: Pat
     with pytest.raises(UserError, match=r"x.jsonl: the import stopped part way \(.*signal 9\)\); "
                                         r"what it stored is kept: run the same command again"):
         run_import(file, killed)
+
+
+def test_a_refused_fork_is_not_called_a_file_the_user_cannot_read(tmp_path: Path) -> None:
+    """An OSError without a file name (fork or pipe refused) is not "check the path"."""
+    from bot.terminal import UserError
+    from bot.terminal_imports import run_import
+
+    file = tmp_path / "x.jsonl"
+    file.write_bytes(b"\n")
+
+    def refused(advance: Any) -> Any:
+        raise OSError(12, "Cannot allocate memory")
+
+    with pytest.raises(UserError, match=r"x.jsonl: the import stopped \(Cannot allocate memory\); "
+                                        r"what it stored is kept: run the same command again$"):
+        run_import(file, refused)

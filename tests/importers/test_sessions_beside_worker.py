@@ -11,6 +11,7 @@ after every import (every table and the full-text index).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
@@ -23,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import bot.forking as forking
 import bot.importers.common as common
 import bot.importers.sessions as sessions
 from bot.archive import Archive
@@ -80,15 +82,17 @@ def _file(path: Path, tweets: list[dict[str, Any]]) -> Path:
 
 def _imports(folder: Path, files: list[list[dict[str, Any]]], worker: bool,
              monkeypatch: pytest.MonkeyPatch, *, scripts: list[str] | None = None,
-             ahead: int = sessions.PREPARE_AHEAD_ROWS, before: Any = None
-             ) -> list[dict[str, Any]]:
+             ahead: tuple[int, int] = (sessions.PREPARE_AHEAD_ROWS,
+                                       sessions.PREPARE_AHEAD_SESSIONS),
+             before: Any = None) -> list[dict[str, Any]]:
     """Import each file in turn (with its script, else SCRIPT): a dump after each.
 
     `before(archive_path, n)` runs before the n-th import's sessions are rebuilt.
     """
     folder.mkdir()
     monkeypatch.setattr(sessions, "ATTRIBUTE_IN_CHILD_FROM", 0 if worker else 1 << 62)
-    monkeypatch.setattr(sessions, "PREPARE_AHEAD_ROWS", ahead)
+    monkeypatch.setattr(sessions, "PREPARE_AHEAD_ROWS", ahead[0])
+    monkeypatch.setattr(sessions, "PREPARE_AHEAD_SESSIONS", ahead[1])
     archive = Archive(folder / "archive.db")
     try:
         dumps = []
@@ -126,11 +130,12 @@ def _evening_files(tweets: list[dict[str, Any]], where: list[int], duration: str
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(evening=evenings(), duration=st.sampled_from(["60m", "150m", "240m"]),
-       ahead=st.sampled_from([1, 3, 20_000]))
+       ahead=st.sampled_from([(1, 50), (3, 50), (20_000, 2), (20_000, 50)]))
 def test_any_evenings_store_the_same_beside_a_worker_as_in_turn(
         tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-        evening: tuple[list[dict[str, Any]], list[int]], duration: str, ahead: int) -> None:
-    """`ahead` bounds the rows prepared ahead: 1 prepares one session a round."""
+        evening: tuple[list[dict[str, Any]], list[int]], duration: str,
+        ahead: tuple[int, int]) -> None:
+    """`ahead` bounds the rows and sessions prepared ahead: (1, _) is one session a round."""
     folder = tmp_path_factory.mktemp("evening")
     files, scripts = _evening_files(*evening, duration)
     in_turn = _imports(folder / "in-turn", files, False, monkeypatch, scripts=scripts)
@@ -287,19 +292,29 @@ def test_two_groups_of_one_session_go_in_turn(tmp_path: Path,
     assert rows["50002"]["question"] == 3
 
 
-def test_a_worker_that_dies_leaves_the_rest_to_this_process(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Killed (SIGKILL, as the OOM killer would) on its second session: nothing is lost."""
+@pytest.mark.parametrize(("failure", "said", "left"), [
+    ("killed", "killed by signal 9", 2),  # SIGKILL, as the OOM killer would
+    ("out-of-memory", "MemoryError", 2),  # memory capped (RLIMIT_AS): the worker's own error
+    ("fork-refused", "Cannot allocate memory", 3),  # the fork itself refused
+])
+def test_a_worker_that_fails_leaves_the_rest_to_this_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        failure: str, said: str, left: int) -> None:
+    """On its second session (or at its fork): the import completes, nothing is lost."""
     parent = os.getpid()
     real = sessions.attribute_session
     count = [0]
 
-    def dies_on_the_second(*args: Any, **kwargs: Any) -> Any:
+    def fails_on_the_second(*args: Any, **kwargs: Any) -> Any:
         count[0] += 1
         if os.getpid() != parent and count[0] == 2:
-            os.kill(os.getpid(), signal.SIGKILL)
+            if failure == "killed":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise MemoryError
         return real(*args, **kwargs)
+
+    def refused() -> int:
+        raise OSError(errno.ENOMEM, os.strerror(errno.ENOMEM))
 
     u1 = USERS[1]
     weeks = [[_tweet(1000 * (w + 1), HOST, HOST_TEXTS[0], w * WEEK),
@@ -307,12 +322,14 @@ def test_a_worker_that_dies_leaves_the_rest_to_this_process(
               _tweet(50_000 + w, u1, f"A1 week {w}", w * WEEK + 6)] for w in range(3)]
     tweets = [t for week in weeks for t in week]
     in_turn = _imports(tmp_path / "in-turn", [tweets], False, monkeypatch)
-    monkeypatch.setattr(sessions, "attribute_session", dies_on_the_second)
+    monkeypatch.setattr(sessions, "attribute_session", fails_on_the_second)
+    if failure == "fork-refused":
+        monkeypatch.setattr(forking.os, "fork", refused)
     with caplog.at_level(logging.WARNING, logger="bot.importers.sessions"):
         beside = _imports(tmp_path / "worker", [tweets], True, monkeypatch)
     assert beside == in_turn
-    assert "the attribution worker stopped" in caplog.text and "killed by signal 9" in caplog.text
-    assert "remaining 2 sessions" in caplog.text
+    assert "the attribution worker stopped" in caplog.text and said in caplog.text
+    assert f"remaining {left} sessions" in caplog.text
 
 
 def test_no_worker_where_forking_is_not_allowed(tmp_path: Path,
