@@ -367,19 +367,6 @@ def attribute_into(
         ))
 
 
-def unassigned(archive: Archive, platform: str, ids: Sequence[str]) -> bool:
-    """Whether the archive holds any of these messages without a session."""
-    conn = archive.db.conn
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        if conn.execute(
-            f"select 1 from messages where platform = ? and id in ({','.join('?' * len(chunk))}) "
-            "and session_id is null limit 1", [platform, *chunk]
-        ).fetchone() is not None:
-            return True
-    return False
-
-
 @contextmanager
 def import_mode(archive: Archive, *, checkpoint_pages: int = 16384,
                 cache_kib: int = 65536) -> Iterator[None]:

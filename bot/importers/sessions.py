@@ -18,16 +18,17 @@ process writes each as it arrives. Attributing is about a third of this phase an
 (SQLite, one writer) the rest.
 
 Both give the same archive. Preparing a session before the one before it is written could
-differ in three ways, each handled:
+differ in two ways, each handled:
 
 - the earlier session has not yet taken (given its session to) the unassigned rows it
   claimed, so an overlapping later window would read them again: prepared sessions leave
   out what an earlier one claimed (`Prepared.without`), as writing it first would have;
 - two groups of host posts the schedule maps to one session: the later must read the
-  earlier's rows once written. Then everything goes in turn (`_may_prepare_ahead`);
-- a host post the archive already holds unassigned (imported before as chatter) is given
-  its session when its session is prepared, where an earlier session might claim it first
-  in turn. Then too everything goes in turn.
+  earlier's rows once written. Then everything goes in turn (`_may_prepare_ahead`).
+
+(A host post the archive already holds unassigned, imported before as chatter, is given
+its session when that session is prepared; no other session claims it, in either way:
+see `prepare`.)
 
 Between the prepare transaction and a write, another process may write (a `forget`, the
 live bot): the writes find rows by rowid and check the row is still that message and
@@ -55,7 +56,6 @@ from bot.archive.bulk import (
     insert_rows,
     record_host_posts,
     transaction,
-    unassigned,
 )
 from bot.archive.records import ItemRow
 from bot.archive.rows import Placing, placement
@@ -102,6 +102,8 @@ class Plan:
     posts: list[Message]
     matched: dict[str, Message]
     start: datetime
+    # The other groups' host posts: never this session's to claim (see `prepare`).
+    others: frozenset[Key] = frozenset()
 
 
 @dataclass
@@ -148,11 +150,12 @@ def rebuild_sessions(archive: Archive, script: ChatScript, platform: str,
 
     With `fork` false, or where `forking.can_fork()` is not, always in turn.
     """
-    plans = [plan(script, posts) for posts in groups]
+    hosts = frozenset((m.platform, m.id) for posts in groups for m in posts)
+    plans = [plan(script, posts, hosts) for posts in groups]
     out = Rebuilt()
     done = 0
     if (fork and held is not None and len(held) >= ATTRIBUTE_IN_CHILD_FROM
-            and len(plans) > 1 and can_fork() and _may_prepare_ahead(archive, platform, plans)):
+            and len(plans) > 1 and can_fork() and _may_prepare_ahead(plans)):
         done = _beside_a_worker(archive, script, platform, plans, held, pretagged, out)
 
     def in_turn() -> Iterator[int]:
@@ -169,11 +172,9 @@ def rebuild_sessions(archive: Archive, script: ChatScript, platform: str,
     return out
 
 
-def _may_prepare_ahead(archive: Archive, platform: str, plans: Sequence[Plan]) -> bool:
+def _may_prepare_ahead(plans: Sequence[Plan]) -> bool:
     """Whether preparing sessions ahead of writing them gives what in turn gives."""
-    if len({p.start for p in plans}) < len(plans):
-        return False  # two groups, one session (see the module's docstring)
-    return not unassigned(archive, platform, [m.id for p in plans for m in p.posts])
+    return len({p.start for p in plans}) == len(plans)  # else two groups, one session
 
 
 def _beside_a_worker(archive: Archive, script: ChatScript, platform: str, plans: list[Plan],
@@ -274,10 +275,15 @@ def _commit_every(archive: Archive, sessions: Iterator[int]) -> None:
                 rows += touched
 
 
-def plan(script: ChatScript, posts: list[Message]) -> Plan:
-    """Match the host's posts to the script's items and find the session's start."""
+def plan(script: ChatScript, posts: list[Message], hosts: frozenset[Key] = frozenset()
+         ) -> Plan:
+    """Match the host's posts to the script's items and find the session's start.
+
+    `hosts` are the keys of all the import's host posts (this group's are left out).
+    """
     matched = _match_items(script, posts)
-    return Plan(posts, matched, _start_time(script, posts, matched))
+    platform_ids = {(m.platform, m.id) for m in posts}
+    return Plan(posts, matched, _start_time(script, posts, matched), hosts - platform_ids)
 
 
 def prepare(archive: Archive, script: ChatScript, platform: str, planned: Plan) -> Prepared:
@@ -317,8 +323,14 @@ def prepare(archive: Archive, script: ChatScript, platform: str, planned: Plan) 
               ended + timedelta(minutes=LATE_WINDOW_MINUTES))
     messages, rowids, claimed = claim_and_read(archive, session_id, script.id, [platform],
                                                *window)
-    return Prepared(session_id, (window[0].isoformat(), window[1].isoformat()),
+    prep = Prepared(session_id, (window[0].isoformat(), window[1].isoformat()),
                     session.tag_style, archive.items(session_id), messages, rowids, claimed)
+    # Another session's host post that the archive holds unassigned (imported before as
+    # chatter, by a script that did not know the host) is that session's, whatever window
+    # it lies in: claimed here, it would be filed as an answer in this session, and the
+    # next import would then see a host post there and change it again.
+    prep.without(claimed & planned.others)
+    return prep
 
 
 def attribute_session(prep: Prepared, mine: Sequence[tuple[Any, ...]],

@@ -242,14 +242,16 @@ def test_a_removal_between_prepare_and_write_touches_no_other_message(
     assert beside[-1]["messages"] == in_turn[-1]["messages"]
 
 
-def test_a_host_post_archived_as_chatter_sends_the_sessions_in_turn(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Imported first with a script that did not know the host, then with the right one.
+@pytest.mark.parametrize("worker", [False, True], ids=["in-turn", "beside-a-worker"])
+def test_a_host_post_archived_as_chatter_becomes_its_own_sessions_and_stays(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool) -> None:
+    """Imported first with a script that did not know the host, then twice with the right one.
 
-    A 150-minute chat whose second evening's welcome lies in the first's window: in turn,
-    the first session claims it before the second records it as its own. Preparing ahead
-    would give it the second session at once (and a kill before the first is written would
-    leave it there), so such an import goes in turn.
+    A 150-minute chat whose second evening's welcome lies in the first's window. The
+    first session must not claim it (it used to: filed as a "window" answer to the first
+    evening's Q1, and the next import then changed it again); it is the second session's
+    host post, its Q1 its Q1, and importing the same file again changes nothing. Preparing
+    ahead records it before the first session is written: the same archive.
     """
     good = SCRIPT.replace("duration: 60m", "duration: 150m")
     wrong = good.replace("host: NHS Employers", "host: Someone Else").replace(
@@ -259,11 +261,17 @@ def test_a_host_post_archived_as_chatter_sends_the_sessions_in_turn(
               _tweet(2000, HOST, HOST_TEXTS[0], 210), _tweet(2001, HOST, HOST_TEXTS[1], 215),
               _tweet(50_000, u1, "A1 a walk", 7), _tweet(50_001, u2, "A1 reading", 217)]
     more = [_tweet(60_000, u1, "A1 music", 8), _tweet(60_001, u2, "A1 sleep", 218)]
-    files, scripts = [tweets, tweets + more], [wrong, good]
+    files, scripts = [tweets, tweets + more, tweets + more], [wrong, good, good]
     used = _spy_worker(monkeypatch)
-    beside = _imports(tmp_path / "worker", files, True, monkeypatch, scripts=scripts)
-    in_turn = _imports(tmp_path / "in-turn", files, False, monkeypatch, scripts=scripts)
-    assert used == [] and beside == in_turn
+    dumps = _imports(tmp_path / "imports", files, worker, monkeypatch, scripts=scripts)
+    assert used == ([2, 2] if worker else [])
+    assert dumps[2] == dumps[1]  # the same file again: nothing changes
+    rows = {m["id"]: m for m in dumps[1]["messages"]}
+    assert [(rows[i]["session_id"], rows[i]["is_host"], rows[i]["section"])
+            for i in ("2000", "2001")] == [(2, 1, "host"), (2, 1, "host")]
+    if worker:
+        in_turn = _imports(tmp_path / "in-turn", files, False, monkeypatch, scripts=scripts)
+        assert dumps == in_turn
 
 
 def test_two_groups_of_one_session_go_in_turn(tmp_path: Path,
