@@ -102,8 +102,9 @@ class Plan:
     posts: list[Message]
     matched: dict[str, Message]
     start: datetime
-    # The other groups' host posts: never this session's to claim (see `prepare`).
-    others: frozenset[Key] = frozenset()
+    # Every host post of the import, one set shared by all its plans: another group's is
+    # never this session's to claim (see `prepare`).
+    hosts: frozenset[Key] = frozenset()
 
 
 @dataclass
@@ -119,7 +120,11 @@ class Prepared:
     claimed: set[Key]
 
     def without(self, keys: set[Key]) -> None:
-        """Leave out rows an earlier session claimed (see the module's docstring)."""
+        """Leave out rows this session must not take.
+
+        Those claimed by an earlier session of its round, or another session's host post
+        (see the module's docstring and `prepare`).
+        """
         gone = keys & self.rowids.keys()
         if gone:
             self.messages = [m for m in self.messages if m.key not in gone]
@@ -279,11 +284,10 @@ def plan(script: ChatScript, posts: list[Message], hosts: frozenset[Key] = froze
          ) -> Plan:
     """Match the host's posts to the script's items and find the session's start.
 
-    `hosts` are the keys of all the import's host posts (this group's are left out).
+    `hosts` are the keys of all the import's host posts, this group's included.
     """
     matched = _match_items(script, posts)
-    platform_ids = {(m.platform, m.id) for m in posts}
-    return Plan(posts, matched, _start_time(script, posts, matched), hosts - platform_ids)
+    return Plan(posts, matched, _start_time(script, posts, matched), hosts)
 
 
 def prepare(archive: Archive, script: ChatScript, platform: str, planned: Plan) -> Prepared:
@@ -329,7 +333,9 @@ def prepare(archive: Archive, script: ChatScript, platform: str, planned: Plan) 
     # chatter, by a script that did not know the host) is that session's, whatever window
     # it lies in: claimed here, it would be filed as an answer in this session, and the
     # next import would then see a host post there and change it again.
-    prep.without(claimed & planned.others)
+    others = claimed & planned.hosts
+    if others:  # rare: only an archive that had the host's posts as chatter
+        prep.without(others - {(p.platform, p.id) for p in posts})
     return prep
 
 
