@@ -141,6 +141,27 @@ def test_wal_mode_and_migrations_are_recorded(archive: Archive) -> None:
     assert [r[0] for r in archive.db.execute("select name from _sqlite_migrations")] == names
 
 
+def test_a_new_archive_has_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path,
+                                                                      archive: Archive) -> None:
+    """New archives get PAGE_SIZE pages; one made with SQLite's default keeps working as is."""
+    import sqlite3
+
+    from bot.archive.store import PAGE_SIZE
+
+    assert PAGE_SIZE != 4096
+    assert archive.db.execute("pragma page_size").fetchone()[0] == PAGE_SIZE
+    path = tmp_path / "made-before.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table earlier (a)")  # the file exists with 4 KiB pages
+    conn.close()
+    older = Archive(path)
+    assert older.db.execute("pragma page_size").fetchone()[0] == 4096
+    older.record_events([created(msg("1", "A1 still fine"))], chat_id="c")
+    assert older.message("memory", "1").text == "A1 still fine"
+    older.close()
+    assert sqlite3.connect(path).execute("pragma page_size").fetchone()[0] == 4096
+
+
 def test_archive_from_before_m003_upgrades_and_keeps_raw(tmp_path: Path) -> None:
     """The raw payload moved to its own table: an older archive is upgraded in place."""
     from sqlite_utils import Database
