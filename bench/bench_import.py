@@ -1,6 +1,7 @@
 """Benchmark: `tweetchat import x` and `tweetchat import discord` as a user runs them.
 
-For each platform and size, each in its own process, repeated (median kept):
+For each platform and size, each in its own process, the three in turns, repeated (median
+kept; each ratio is the median of the rounds' own ratios):
 
 - tweetchat: the real command, `python -m bot import x FILE --script S` (or `import
   discord`), into a fresh archive: parse, store, index, group the host's posts into
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,24 +79,29 @@ def measure(platform: str, n: int, work: Path, times: int,
         "sqlite-utils": (su_db, [str(harness.BIN / "sqlite-utils"), "insert", str(su_db),
                                  "messages", str(flat), "--nl", "--pk", "id"]),
     }
-    for mode, (target, argv) in commands.items():
-        if mode not in modes:
-            continue
-        print(f"  {platform} {n:,}: {mode}", flush=True)
-        # Each run starts from no database at all.
-        row[mode] = harness.repeat(times, lambda t=target, a=argv: (harness.fresh(t), a)[1],
-                                   env=env)
+    print(f"  {platform} {n:,}: {', '.join(m for m in commands if m in modes)}, in turns",
+          flush=True)
+    def from_nothing(target: Path, argv: list[str]) -> Callable[[], list[str]]:
+        def prepare() -> list[str]:
+            harness.fresh(target)  # each run starts from no database at all
+            return argv
+        return prepare
+
+    row.update(harness.interleaved(
+        times, {mode: from_nothing(target, argv)
+                for mode, (target, argv) in commands.items() if mode in modes},
+        envs={"tweetchat": env}))
+    for mode in modes:
         out = row[mode].pop("stdout")
         if mode == "tweetchat":
             row[mode]["summary"] = out[-600:]
     if set(MODES) <= set(modes):
-        ratio = harness.ratio
-        row["x_floor"] = ratio(row["tweetchat"]["seconds"], row["floor"]["seconds"])
-        row["x_sqlite_utils"] = ratio(row["tweetchat"]["seconds"],
-                                      row["sqlite-utils"]["seconds"])
+        paired = harness.paired_ratio
+        row["x_floor"] = paired(row["tweetchat"], row["floor"])
+        row["x_sqlite_utils"] = paired(row["tweetchat"], row["sqlite-utils"])
         # CPU seconds too: on a busy shared machine wall time is mostly waiting for a core.
-        row["cpu_x_floor"] = ratio(row["tweetchat"]["cpu"], row["floor"]["cpu"])
-        row["cpu_x_sqlite_utils"] = ratio(row["tweetchat"]["cpu"], row["sqlite-utils"]["cpu"])
+        row["cpu_x_floor"] = paired(row["tweetchat"], row["floor"], "round_cpu")
+        row["cpu_x_sqlite_utils"] = paired(row["tweetchat"], row["sqlite-utils"], "round_cpu")
     for mode in modes:
         row[mode]["per_s"] = round(n / row[mode]["seconds"])
     for path in (db, floor_db, su_db):

@@ -2,8 +2,8 @@
 
 The archive holds one generated session of N tweets (bench/gen_x.py, imported once with
 `import_x` and cached in --data-dir, with 1% of messages hidden and 1% redacted by a
-moderator). Each run copies the cached archive, then, each in its own process, repeated
-(median kept):
+moderator). Each run copies the cached archive, then, each in its own process, the two in
+turns, repeated (median kept; the ratio is the median of the rounds' own ratios):
 
 - tweetchat: the real command, `python -m bot transcript 1 --out DIR`: claim the window,
   attribute, read the session, build the model and summary, write html, md, json, csv
@@ -82,27 +82,27 @@ def measure(n: int, work: Path, times: int) -> dict[str, Any]:
         shutil.rmtree(out, ignore_errors=True)
         return [py, "-m", "bot", "transcript", str(SESSION), "--out", str(out)]
 
-    print(f"  transcript {n:,}: tweetchat", flush=True)
-    row: dict[str, Any] = {"messages": n}
-    row["tweetchat"] = harness.repeat(times, prepare_tweetchat,
-                                      env={"TWEETCHAT_CONFIG": str(config)})
-    row["tweetchat"].pop("stdout")
-    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
-    row["bytes"] = sizes
     floor_out = work / "floor-out"
 
     def prepare_floor() -> list[str]:
+        # Files of the sizes tweetchat's run just before it wrote (each round runs it first).
+        sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
         shutil.copyfile(cached, harness.fresh(db))
         shutil.rmtree(floor_out, ignore_errors=True)
         return [py, str(ROOT / "bench" / "floors.py"), "transcript", str(db), str(SESSION),
                 str(floor_out), json.dumps(sizes)]
 
-    print(f"  transcript {n:,}: floor", flush=True)
-    row["floor"] = harness.repeat(times, prepare_floor)
-    row["floor"].pop("stdout")
-    row["x_floor"] = harness.ratio(row["tweetchat"]["seconds"], row["floor"]["seconds"])
+    print(f"  transcript {n:,}: tweetchat, floor, in turns", flush=True)
+    row: dict[str, Any] = {"messages": n}
+    row.update(harness.interleaved(
+        times, {"tweetchat": prepare_tweetchat, "floor": prepare_floor},
+        envs={"tweetchat": {"TWEETCHAT_CONFIG": str(config)}}))
+    for mode in ("tweetchat", "floor"):
+        row[mode].pop("stdout")
+    row["bytes"] = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
+    row["x_floor"] = harness.paired_ratio(row["tweetchat"], row["floor"])
     # CPU seconds too: on a busy shared machine wall time is mostly waiting for a core.
-    row["cpu_x_floor"] = harness.ratio(row["tweetchat"]["cpu"], row["floor"]["cpu"])
+    row["cpu_x_floor"] = harness.paired_ratio(row["tweetchat"], row["floor"], "round_cpu")
     for path in (out, floor_out):
         shutil.rmtree(path, ignore_errors=True)
     harness.fresh(db)

@@ -6,7 +6,8 @@ Peak memory is the child's ru_maxrss from `os.wait4`, so nothing the benchmark i
 workers is also measured as the sum of its processes' PSS, sampled four times a second
 (`peak_pss_sum_mb`; shared pages counted once). Each measurement is repeated and the
 median kept: the machine is shared, so ratios to the floor timed in the same run are the
-figures to read.
+figures to read, and the commands compared are run in turns (`interleaved`), each ratio
+the median of the rounds' own (`paired_ratio`).
 """
 
 from __future__ import annotations
@@ -102,13 +103,40 @@ def _pss_kib(pid: int) -> int:
 def repeat(times: int, prepare: Callable[[], Sequence[str]], *,
            env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, Any]:
     """`times` runs of the command `prepare()` returns (it resets state first); the median."""
-    runs = [run(prepare(), env=env, cwd=cwd) for _ in range(times)]
-    runs.sort(key=lambda r: r["seconds"])
-    mid = runs[len(runs) // 2]
+    return _summary([run(prepare(), env=env, cwd=cwd) for _ in range(times)])
+
+
+def interleaved(times: int, prepares: dict[str, Callable[[], Sequence[str]]], *,
+                envs: dict[str, dict[str, str]] | None = None) -> dict[str, dict[str, Any]]:
+    """`times` rounds of every command in `prepares`, one of each per round, in that order.
+
+    Each mode's summary is `repeat`'s, with `round_seconds` (its runs in round order) for
+    `paired_ratio`. Interleaving is what makes a ratio fair on a shared machine: the speed
+    of a virtual machine's cores drifts by a fifth over minutes, and a command timed in a
+    block of its own runs would carry that drift into its ratio to the floor.
+    """
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in prepares}
+    for _ in range(times):
+        for mode, prepare in prepares.items():
+            runs[mode].append(run(prepare(), env=(envs or {}).get(mode)))
+    return {mode: _summary(each) for mode, each in runs.items()}
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    mid = ordered[len(ordered) // 2]
     return {"seconds": mid["seconds"], "cpu": mid["cpu"],
             "peak_mb": max(r["peak_mb"] for r in runs),
             "peak_pss_sum_mb": max(r["peak_pss_sum_mb"] for r in runs),
-            "all_seconds": [r["seconds"] for r in runs], "stdout": mid["stdout"]}
+            "all_seconds": [r["seconds"] for r in ordered],
+            "round_seconds": [r["seconds"] for r in runs],
+            "round_cpu": [r["cpu"] for r in runs], "stdout": mid["stdout"]}
+
+
+def paired_ratio(a: dict[str, Any], b: dict[str, Any], key: str = "round_seconds") -> float:
+    """The median over rounds of a's time over b's in the same round (see `interleaved`)."""
+    ratios = sorted(x / y for x, y in zip(a[key], b[key], strict=True) if y)
+    return round(ratios[len(ratios) // 2], 2) if ratios else float("inf")
 
 
 def calibrate() -> float:
