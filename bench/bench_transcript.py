@@ -39,8 +39,14 @@ SESSION = 1
 
 
 def ensure_archive(n: int, work: Path) -> Path:
-    """An archive with one session of n generated tweets, made once and cached."""
-    cached = work / f"transcript-archive-{n}.db"
+    """An archive with one session of n generated tweets, made once and cached.
+
+    Cached under the archive's page size too: one made by an earlier version, with other
+    pages, is not what a user's new archive is.
+    """
+    from bot.archive.store import PAGE_SIZE
+
+    cached = work / f"transcript-archive-{n}-{PAGE_SIZE // 1024}k.db"
     if cached.exists():
         return cached
     from bench.gen_x import SCRIPT, generate_x
@@ -85,7 +91,7 @@ def measure(n: int, work: Path, times: int) -> dict[str, Any]:
     floor_out = work / "floor-out"
 
     def prepare_floor() -> list[str]:
-        # Files of the sizes tweetchat's run just before it wrote (each round runs it first).
+        # Files of the sizes tweetchat's last run wrote (the first round runs it first).
         sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
         shutil.copyfile(cached, harness.fresh(db))
         shutil.rmtree(floor_out, ignore_errors=True)

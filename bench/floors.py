@@ -24,8 +24,14 @@ COLUMNS = ("platform", "id", "author_id", "author_name", "author_handle", "text"
            "reply_to", "thread_id", "reactions", "url", "kind", "raw")
 
 
+# The archive's page size (bot.archive.store.PAGE_SIZE; a test keeps them equal): what the
+# archive's layout saves, the floor has too.
+PAGE_SIZE = 16_384
+
+
 def _connect(db: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
     conn.execute("PRAGMA journal_mode=WAL")  # the archive's own durability settings
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"create table messages ({', '.join(COLUMNS)}, primary key (platform, id))")

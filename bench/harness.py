@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -108,7 +109,10 @@ def repeat(times: int, prepare: Callable[[], Sequence[str]], *,
 
 def interleaved(times: int, prepares: dict[str, Callable[[], Sequence[str]]], *,
                 envs: dict[str, dict[str, str]] | None = None) -> dict[str, dict[str, Any]]:
-    """`times` rounds of every command in `prepares`, one of each per round, in that order.
+    """`times` rounds of every command in `prepares`, one of each per round.
+
+    The first round runs them in `prepares`' order (a command may need the one before it
+    to have run once); each later round starts one further along.
 
     Each mode's summary is `repeat`'s, with `round_seconds` (its runs in round order) for
     `paired_ratio`. Interleaving is what makes a ratio fair on a shared machine: the speed
@@ -116,9 +120,12 @@ def interleaved(times: int, prepares: dict[str, Callable[[], Sequence[str]]], *,
     block of its own runs would carry that drift into its ratio to the floor.
     """
     runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in prepares}
-    for _ in range(times):
-        for mode, prepare in prepares.items():
-            runs[mode].append(run(prepare(), env=(envs or {}).get(mode)))
+    modes = list(prepares)
+    for i in range(times):
+        # Each round starts with the next command, so whatever going first or last costs
+        # (the previous run's files still being written back, a cold cache) is shared out.
+        for mode in modes[i % len(modes):] + modes[:i % len(modes)]:
+            runs[mode].append(run(prepares[mode](), env=(envs or {}).get(mode)))
     return {mode: _summary(each) for mode, each in runs.items()}
 
 
@@ -135,8 +142,8 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def paired_ratio(a: dict[str, Any], b: dict[str, Any], key: str = "round_seconds") -> float:
     """The median over rounds of a's time over b's in the same round (see `interleaved`)."""
-    ratios = sorted(x / y for x, y in zip(a[key], b[key], strict=True) if y)
-    return round(ratios[len(ratios) // 2], 2) if ratios else float("inf")
+    ratios = [x / y for x, y in zip(a[key], b[key], strict=True) if y]
+    return round(statistics.median(ratios), 2) if ratios else float("inf")
 
 
 def calibrate() -> float:
