@@ -2,7 +2,8 @@
 
 Every command pays its start-up (the interpreter, then the modules it imports), and the
 issue 15 benches run the real command, so start-up is part of their ratio to the floor.
-Each run is its own process, repeated (median kept):
+Each run is its own process, the commands in turns, repeated (median kept; each ratio is
+the median of the rounds' own):
 
 - floor: `python -c pass`, the interpreter's own start-up, timed in the same run;
 - `python -m bot --help`: the command list, the cheapest thing a user runs;
@@ -24,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +71,22 @@ def measure(work: Path, times: int) -> dict[str, Any]:
         f"import x ({TWEETS} tweets)": (
             [py, "-m", "bot", "import", "x", str(data), "--script", str(script)], True),
     }
-    rows: dict[str, Any] = {}
-    for name, (argv, fresh) in commands.items():
-        print(f"  {name}", flush=True)
-        rows[name] = harness.repeat(
-            times, lambda a=argv, f=fresh: (harness.fresh(db) if f else None, a)[1], env=env)
-        rows[name].pop("stdout")
+    def prepare(argv: list[str], fresh: bool) -> Callable[[], list[str]]:
+        def each_run() -> list[str]:
+            if fresh:
+                harness.fresh(db)
+            return argv
+        return each_run
+
+    print(f"  {', '.join(commands)}, in turns", flush=True)
+    rows: dict[str, Any] = harness.interleaved(
+        times, {name: prepare(argv, fresh) for name, (argv, fresh) in commands.items()},
+        envs={name: env for name in commands})
     floor = rows["floor"]
     for row in rows.values():
-        row["x_floor"] = harness.ratio(row["seconds"], floor["seconds"])
-        row["cpu_x_floor"] = harness.ratio(row["cpu"], floor["cpu"])
+        row.pop("stdout")
+        row["x_floor"] = harness.paired_ratio(row, floor)
+        row["cpu_x_floor"] = harness.paired_ratio(row, floor, "round_cpu")
         row["over_floor_s"] = round(row["seconds"] - floor["seconds"], 3)
     return {"commands": rows, "import_bot_cli_ms": cli_import_ms(times, env)}
 
