@@ -46,15 +46,22 @@ def run_import(file: Path, work: Callable[[Callable[[int], None]], ImportReport]
         if exc.filename is None:
             # Not the file's: a process or pipe the import needed was refused (memory,
             # process limits), or a read failed part way.
-            raise UserError(f"{file}: the import stopped ({exc.strerror or exc}); what it "
-                            "stored is kept: run the same command again") from None
+            raise _stopped(file, "stopped", exc.strerror or str(exc)) from None
         raise UserError(f"{file}: cannot read it ({exc.strerror or exc}); check the path "
                         "and permissions") from None
     except ChildFailed as exc:
-        # Its reading process killed (out of memory, a kill): what was stored stays, and an
-        # import is keyed on the platform's ids, so running it again completes it.
-        raise UserError(f"{file}: the import stopped part way ({exc}); what it stored is "
-                        "kept: run the same command again to finish it") from None
+        # Its reading process killed (out of memory, a kill).
+        raise _stopped(file, "stopped part way", str(exc), " to finish it") from None
+
+
+def _stopped(file: Path, how: str, why: str, then: str = "") -> UserError:
+    """The one line for an import that could not go on.
+
+    What it stored stays, and an import is keyed on the platform's ids, so running it
+    again completes it.
+    """
+    return UserError(f"{file}: the import {how} ({why}); what it stored is kept: run the "
+                     f"same command again{then}")
 
 
 def advanced(progress: Progress, task: TaskID, n: int) -> None:
