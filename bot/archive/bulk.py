@@ -36,7 +36,7 @@ import orjson
 from bot.archive.messages import PARTICIPANT_SEEN, apply_events
 from bot.archive.records import iso
 from bot.archive.rows import PLACING_COLUMNS, Placing, placing_from_values
-from bot.archive.store import Archive
+from bot.archive.store import Archive, checkpoint_every
 from bot.records import Event, Message, PostRef
 
 log = logging.getLogger(__name__)
@@ -388,8 +388,7 @@ def import_mode(archive: Archive, *, checkpoint_bytes: int = 64 << 20,
     db = archive.db
     checkpoint = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     cache = db.execute("PRAGMA cache_size").fetchone()[0]
-    page = db.execute("PRAGMA page_size").fetchone()[0]
-    db.execute(f"PRAGMA wal_autocheckpoint={max(1, int(checkpoint_bytes) // page)}")
+    checkpoint_every(db, checkpoint_bytes)
     db.execute(f"PRAGMA cache_size={-int(cache_kib)}")
     try:
         yield

@@ -34,6 +34,17 @@ PAGE_SIZE = 16_384
 CHECKPOINT_BYTES = 4_096_000
 
 
+def checkpoint_every(db: Database, log_bytes: int) -> None:
+    """Checkpoint the WAL once it holds `log_bytes`, in this archive's own pages.
+
+    SQLite counts the threshold in pages, and an archive's page size is the one it was
+    made with (PAGE_SIZE, or 4 KiB for an older one): given in bytes, it means the same
+    for both.
+    """
+    page = db.execute("PRAGMA page_size").fetchone()[0]
+    db.execute(f"PRAGMA wal_autocheckpoint={max(1, int(log_bytes) // page)}")
+
+
 class ArchiveDatabase(Database):
     """sqlite-utils' Database whose write transactions take the write lock when they begin.
 
@@ -94,8 +105,7 @@ class Archive(SessionStore, MessageStore):
         # pages; an existing one keeps the size it was made with.
         db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         db.execute("PRAGMA journal_mode=WAL")
-        page = db.execute("PRAGMA page_size").fetchone()[0]
-        db.execute(f"PRAGMA wal_autocheckpoint={max(1, CHECKPOINT_BYTES // page)}")
+        checkpoint_every(db, CHECKPOINT_BYTES)
         # Safe with WAL: a crash loses nothing that was committed.
         db.execute("PRAGMA synchronous=NORMAL")
         return db

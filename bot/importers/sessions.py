@@ -94,6 +94,14 @@ class Rebuilt:
     sessions: list[int] = field(default_factory=list)
     changed: int = 0
 
+    def write(self, archive: Archive, prep: Prepared, mine: Sequence[tuple[Any, ...]],
+              result: SessionAttribution) -> int:
+        """`write_session`, its session and new rows counted here; the rows it wrote."""
+        written, touched = write_session(archive, prep, mine, result)
+        self.sessions.append(prep.session_id)
+        self.changed += written
+        return touched
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -167,11 +175,7 @@ def rebuild_sessions(archive: Archive, script: ChatScript, platform: str,
         for each in plans[done:]:
             prep = prepare(archive, script, platform, each)
             mine = held.take([platform], *prep.window) if held is not None else []
-            written, touched = write_session(archive, prep, mine,
-                                             attribute_session(prep, mine, pretagged))
-            out.sessions.append(prep.session_id)
-            out.changed += written
-            yield touched
+            yield out.write(archive, prep, mine, attribute_session(prep, mine, pretagged))
 
     _commit_every(archive, in_turn())
     return out
@@ -231,11 +235,7 @@ def _worker_round(archive: Archive, script: ChatScript, platform: str, plans: li
             except _WORKER_FAILURES as exc:
                 failed.append(exc)
                 return
-            written, touched = write_session(archive, prep,
-                                             held.take([platform], *prep.window), result)
-            out.sessions.append(prep.session_id)
-            out.changed += written
-            yield touched
+            yield out.write(archive, prep, held.take([platform], *prep.window), result)
 
     before = len(out.sessions)
     # Closed on the way out, whatever happens: an error here stops the worker at once.
