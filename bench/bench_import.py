@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,14 +80,8 @@ def measure(platform: str, n: int, work: Path, times: int,
     }
     print(f"  {platform} {n:,}: {', '.join(m for m in commands if m in modes)}, in turns",
           flush=True)
-    def from_nothing(target: Path, argv: list[str]) -> Callable[[], list[str]]:
-        def prepare() -> list[str]:
-            harness.fresh(target)  # each run starts from no database at all
-            return argv
-        return prepare
-
-    row.update(harness.interleaved(
-        times, {mode: from_nothing(target, argv)
+    row.update(harness.interleaved(  # each run starts from no database at all
+        times, {mode: harness.from_nothing(argv, target)
                 for mode, (target, argv) in commands.items() if mode in modes},
         envs={"tweetchat": env}))
     for mode in modes:

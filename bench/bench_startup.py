@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +70,10 @@ def measure(work: Path, times: int) -> dict[str, Any]:
         f"import x ({TWEETS} tweets)": (
             [py, "-m", "bot", "import", "x", str(data), "--script", str(script)], True),
     }
-    def prepare(argv: list[str], fresh: bool) -> Callable[[], list[str]]:
-        def each_run() -> list[str]:
-            if fresh:
-                harness.fresh(db)
-            return argv
-        return each_run
-
     print(f"  {', '.join(commands)}, in turns", flush=True)
     rows: dict[str, Any] = harness.interleaved(
-        times, {name: prepare(argv, fresh) for name, (argv, fresh) in commands.items()},
+        times, {name: harness.from_nothing(argv, *([db] if fresh else []))
+                for name, (argv, fresh) in commands.items()},
         envs={name: env for name in commands})
     floor = rows["floor"]
     for row in rows.values():

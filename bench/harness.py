@@ -107,6 +107,15 @@ def repeat(times: int, prepare: Callable[[], Sequence[str]], *,
     return _summary([run(prepare(), env=env, cwd=cwd) for _ in range(times)])
 
 
+def from_nothing(argv: Sequence[str], *paths: Path) -> Callable[[], Sequence[str]]:
+    """A `prepare` for `repeat`/`interleaved`: `paths` removed before each run of `argv`."""
+    def prepare() -> Sequence[str]:
+        for path in paths:
+            fresh(path)
+        return argv
+    return prepare
+
+
 def interleaved(times: int, prepares: dict[str, Callable[[], Sequence[str]]], *,
                 envs: dict[str, dict[str, str]] | None = None) -> dict[str, dict[str, Any]]:
     """`times` rounds of every command in `prepares`, one of each per round.
