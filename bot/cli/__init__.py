@@ -1,7 +1,7 @@
 """The `tweetchat` command: parses, calls, prints. No business logic lives here.
 
 One module per group of commands (run, sessions, control, search, moderation, imports,
-certificate);
+certificate, compact);
 each platform's own commands (`tweetchat x check`) come from the platform registry. A
 user's mistake (bad script, bad flag, missing token) is one red line naming what, where
 and how to fix it, with exit status 2 and no traceback. A bug still gets its traceback.
@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 
 from bot import quick_exit
-from bot.cli import certificate, control, moderation, run, search, sessions
+from bot.cli import certificate, compact, control, moderation, run, search, sessions
 from bot.cli.imports import import_app
 from bot.platforms import registry
 from bot.terminal import UserError, err_console
@@ -45,6 +45,7 @@ app.command()(moderation.review)
 app.command()(moderation.forget)
 app.command()(moderation.scan)
 app.command()(certificate.certificate)
+app.command()(compact.compact)
 app.add_typer(import_app, name="import")
 for _info in registry.PLATFORMS.values():
     if _info.cli is not None:
