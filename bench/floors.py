@@ -7,6 +7,7 @@ checks, no full-text index, no sessions or attribution):
     python bench/floors.py discord EXPORT.json DB   the same for a DiscordChatExporter file
     python bench/floors.py transcript DB SID DIR SIZES
         read the session's rows in order, then write files of the transcript's sizes
+    python bench/floors.py vacuum DB                the page size changed by VACUUM alone
 """
 
 from __future__ import annotations
@@ -91,6 +92,16 @@ def transcript(db: Path, session_id: int, out: Path, sizes: dict[str, int]) -> N
     conn.close()
 
 
+def vacuum(db: Path) -> None:
+    """SQLite's own page-size change: rollback journal, the page size, VACUUM, WAL again."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+    conn.execute("VACUUM")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+
+
 def main(argv: list[str]) -> None:
     kind = argv[0]
     if kind == "x":
@@ -99,6 +110,8 @@ def main(argv: list[str]) -> None:
         _store(Path(argv[2]), discord_rows(Path(argv[1])))
     elif kind == "transcript":
         transcript(Path(argv[1]), int(argv[2]), Path(argv[3]), json.loads(argv[4]))
+    elif kind == "vacuum":
+        vacuum(Path(argv[1]))
     else:
         raise SystemExit(f"unknown floor {kind!r}")
 
