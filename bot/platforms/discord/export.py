@@ -16,7 +16,7 @@ archive's importer consumes the iterator).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -45,6 +45,9 @@ MAX_REACTIONS = 1_000_000_000
 # file of a million one-message authors holds no more than this at once.
 MAX_AUTHORS = 10_000
 Authors = dict[tuple[str, str, str | None, bool], Author]
+# Whether a run of messages (the character in the file where it begins, its elements) is
+# to be made into Messages here: a reader of part of a file passes over the others' runs.
+TakeRun = Callable[[int, list[Any]], bool]
 
 
 @dataclass(frozen=True)
@@ -223,14 +226,19 @@ def parse_export(doc: Mapping[str, Any], *, where: str = "export", base: Path | 
             if (m := to_message(raw, info, where=where, base=base)) is not None]
 
 
-def iter_export(source: str | Path | IO[str], *, chunk: int = CHUNK) -> Iterator[Message]:
-    """Stream one export file (path or open text file) as Messages, in file order."""
+def iter_export(source: str | Path | IO[str], *, chunk: int = CHUNK,
+                take: TakeRun | None = None) -> Iterator[Message]:
+    """Stream one export file (path or open text file) as Messages, in file order.
+
+    With `take`, only the messages of the runs it takes (see TakeRun); every run is still
+    read, so where each begins is the same for every reader of the file.
+    """
     if isinstance(source, (str, Path)):
         where = str(source)
         with open(source, encoding="utf-8") as fp:
-            yield from _iter_stream(fp, where, chunk, Path(source).parent)
+            yield from _iter_stream(fp, where, chunk, Path(source).parent, take)
     else:
-        yield from _iter_stream(source, getattr(source, "name", "export"), chunk, None)
+        yield from _iter_stream(source, getattr(source, "name", "export"), chunk, None, take)
 
 
 def read_info(path: str | Path, *, chunk: int = CHUNK) -> ExportInfo:
@@ -261,7 +269,8 @@ def iter_exports(sources: Iterable[str | Path]) -> Iterator[Message]:
         yield from iter_export(source)
 
 
-def _iter_stream(fp: IO[str], where: str, chunk: int, base: Path | None) -> Iterator[Message]:
+def _iter_stream(fp: IO[str], where: str, chunk: int, base: Path | None,
+                 take: TakeRun | None = None) -> Iterator[Message]:
     header: dict[str, Any] = {}
     info: ExportInfo | None = None
     pending: list[Mapping[str, Any]] = []  # messages seen before the channel header
@@ -276,11 +285,15 @@ def _iter_stream(fp: IO[str], where: str, chunk: int, base: Path | None) -> Iter
         if info is None:
             pending.extend(value)
             continue
+        if take is not None and not take(reader.run_at, value):
+            continue
         yield from _messages(value, info, where, base, reader.messages - len(value), authors)
     if not isinstance(header.get("messages"), list) \
             or not isinstance(header.get("channel"), Mapping):
         raise ExportError(f"{where}: not a DiscordChatExporter JSON export (no channel/messages)")
-    if pending:
+    # Messages before the channel's header (not DiscordChatExporter's order, but valid JSON)
+    # come last, taken as a run beginning where the file ends.
+    if pending and (take is None or take(reader.base + reader.pos, pending)):
         info = export_info(_guild(header, where), header["channel"])
         yield from _messages(pending, info, where, base, 0, authors)
 

@@ -91,6 +91,9 @@ class ExportReader:
         self.failed: ExportError | None = None  # a read error held back until it is reached
         self.max_value = MAX_VALUE
         self.messages = -1  # messages of the array handed over so far (-1: not in it)
+        # Where in the file (in characters) the run last handed over begins: the same for
+        # every reader of the file, so readers sharing it agree whose each run is.
+        self.run_at = -1
 
     def _fill(self, size: int = 0) -> bool:
         if self.failed is not None:
@@ -255,15 +258,20 @@ class ExportReader:
             end = self._run_end()
             until = self.base + end  # in the file: a slow read below may refill the buffer
             if end > self.pos:
+                start = self.base + self.pos
                 run = self._decode_run(f"[{self.buf[self.pos : end]}]")
                 if run is not None:
                     self.pos = end
+                    self.run_at = start
                     yield run
                     self._expect(",")  # the boundary found holds one
                     continue
             # One at a time, up to where the run was to end (or just one message).
             while True:
-                yield [self._value()]
+                start = self.base + self.pos
+                value = self._value()
+                self.run_at = start
+                yield [value]
                 if self._expect(",", "]") == "]":
                     return
                 if self.base + self.pos >= until:

@@ -14,11 +14,13 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bot.archive import Archive
 from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream, is_host
+from bot.importers.parts import Part, Split
 from bot.importers.reading import PROGRESS_EVERY
-from bot.platforms.discord.export import ExportError, iter_export, read_info
+from bot.platforms.discord.export import CONTENT_TYPES, ExportError, iter_export, read_info
 from bot.script import ChatScript
 
 log = logging.getLogger(__name__)
@@ -27,31 +29,71 @@ PLATFORM = "discord"
 
 
 def _parsed(paths: Sequence[Path], host_names: set[str], bots_are_hosts: bool,
-            advance: Callable[[int], None]) -> Iterator[Parsed]:
+            advance: Callable[[int], None], part: Part | None = None) -> Iterator[Parsed]:
     """Messages of every file, numbered across files; `advance` is told every thousand.
 
     The host is whoever posted for the chat: the script's host, or a bot account. A bot's
     id is added to `host_names` as soon as it is met, before import_stream (which holds the
     same set) asks whether that message is the host's.
+
+    With `part` (one of several readers, bot/importers/parts), only the messages of the
+    runs that begin in the part's chunks, numbered as one reader would number them.
     """
     # A thread opened from a message shares its id. The live adapter reports a question
     # post together with the thread it opened, so an imported question post gets it too.
     threads = {info.thread_id for info in map(read_info, paths) if info.thread_id}
-    number = 0
+    share = _Share(part or Part(0, 1))
+    own = 0
     for path in paths:
-        for message in iter_export(path):
-            number += 1
+        for message in iter_export(path, take=share):
+            share.number += 1
             if bots_are_hosts and message.author.is_bot:
                 host_names.add(message.author.id.lower())
             if message.thread_id is None and message.id in threads and is_host(
                 message, host_names
             ):
                 message = replace(message, thread_id=message.id)
-            yield Parsed(number, message)
-            if number % PROGRESS_EVERY == 0:
+            yield Parsed(share.number, message)
+            own += 1
+            if own % PROGRESS_EVERY == 0:
                 advance(PROGRESS_EVERY)
-    if number % PROGRESS_EVERY:
-        advance(number % PROGRESS_EVERY)
+        share.file_at += path.stat().st_size
+    if own % PROGRESS_EVERY:
+        advance(own % PROGRESS_EVERY)
+
+
+class _Share:
+    """Which runs of the files a part's reader makes into messages, and their numbers.
+
+    A run is the part's when the chunk it begins in is (counted from the first file's
+    first byte, files one after another: the same for every reader, as every reader reads
+    every run). Whoever reads them, the messages are numbered as one reader numbers them:
+    every content message of every run counts, this reader's or not (a run of system
+    messages makes none).
+    """
+
+    def __init__(self, part: Part) -> None:
+        self.part = part
+        self.file_at = 0  # where the file being read begins, among all the files' bytes
+        self.counted = 0  # content messages in every run read so far
+        self.number = 0  # the number of the last message made here
+
+    def __call__(self, at: int, raws: list[Any]) -> bool:
+        chunk = (self.file_at + at) // self.part.chunk_bytes
+        mine = self.part.owns(chunk)
+        if mine:
+            self.part.chunk = chunk
+            self.number = self.counted
+        self.counted += sum(map(_makes_a_message, raws))
+        return mine
+
+
+def _makes_a_message(raw: Any) -> bool:
+    """Whether an exported element becomes a message (or stops the import: then it counts)."""
+    try:
+        return not isinstance(raw, dict) or raw.get("type", "Default") in CONTENT_TYPES
+    except TypeError:  # an unhashable type: the reader of its run stops there
+        return True
 
 
 def _one_channel(files: Sequence[Path]) -> None:
@@ -95,10 +137,15 @@ def import_discord(
             raise ExportError(f"{path}: file not found; check the path")
     _one_channel(files)
     host_names = host_names_for(script, PLATFORM, extra_hosts)
+    size = sum(path.stat().st_size for path in files)
     report = import_stream(
         archive, script, lambda advance: _parsed(files, host_names, bots_are_hosts, advance),
-        platform=PLATFORM, host_names=host_names, progress=progress,
-        input_bytes=sum(path.stat().st_size for path in files),
+        platform=PLATFORM, host_names=host_names, progress=progress, input_bytes=size,
+        # Read by several readers at once: each reads every run (only reading finds where
+        # one message ends and the next begins) but makes messages of its own runs only,
+        # the two thirds of the reading that is not decoding.
+        split=Split(lambda advance, part: _parsed(files, host_names, bots_are_hosts, advance,
+                                                  part), lambda set_aside: (), size),
     )
     log.info(
         "imported %d Discord messages from %d file(s) into %d session(s) of %s",
