@@ -12,6 +12,7 @@ the median of the rounds' own (`paired_ratio`).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -36,19 +37,17 @@ DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "tweetchat-bench"
 # package; an editable install writes __pycache__ on the first run); with this set, every
 # timed run compiled the bot's ~180 modules from source again: 0.1 s a command.
 _NO_BYTECODE = "PYTHONDONTWRITEBYTECODE"
-_compiled: list[bool] = []
 
 
+@functools.cache
 def compile_bot() -> None:
     """Write the bot's bytecode (`bot/__pycache__`, as its first run would), once a process.
 
     So the first timed run does not pay for compiling what every later one reads.
     """
-    if not _compiled:
-        env = {k: v for k, v in os.environ.items() if k != _NO_BYTECODE}
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "bot")],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
-        _compiled.append(True)
+    env = {k: v for k, v in os.environ.items() if k != _NO_BYTECODE}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "bot")],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def run(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None

@@ -46,11 +46,25 @@ from tests.importers.test_read_in_parts import _in_parts
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _deep() -> Any:
+    """Deeper than a payload can be stored: its message is a bad line, named by its number."""
+    deep: Any = "bottom"
+    for _ in range(300):
+        deep = [deep]
+    return deep
+
+
+def _answer(mid: int, minute: float, who: dict[str, Any], text: str) -> dict[str, Any]:
+    """An answer; every tenth or so nested too deep to store (bad lines in every part)."""
+    raw = msg(mid, minute, who, text)
+    if mid % 11 == 3:
+        raw["embeds"] = [{"fields": _deep()}]
+    return raw
+
+
 def channel_messages() -> list[dict[str, Any]]:
     """The channel's file: the host bot's items, answers, and what splitting could get wrong."""
-    deep: Any = "bottom"
-    for _ in range(300):  # deeper than a payload can be stored: a bad line, by its number
-        deep = [deep]
+    deep = _deep()
     return [
         msg(1000, 0, BOT, "Welcome to the test chat."),
         msg(1001, 0.5, ANN, "hello all"),
@@ -67,7 +81,7 @@ def channel_messages() -> list[dict[str, Any]]:
          "timestampEdited": "2026-01-07T20:05:00+00:00",
          "reactions": [{"emoji": {"id": None, "name": "👍"}, "count": 3}]},
         msg(1007, 3, BOT, "Q3 Third question?"),
-        *[msg(1100 + i, 3.1 + i / 100, [ANN, BEN, CARA][i % 3], f"A3 answer number {i}")
+        *[_answer(1100 + i, 3.1 + i / 100, [ANN, BEN, CARA][i % 3], f"A3 answer number {i}")
           for i in range(40)],
         {**msg(1008, 3.5, BEN, "A3 with a file"),
          "attachments": [{"id": "5", "url": "https://cdn.example/a.png", "fileName": "a.png",
@@ -80,9 +94,25 @@ def thread_messages() -> list[dict[str, Any]]:
     return [
         {**msg(2000, 1.05, BOT, ""), "type": "ThreadStarterMessage"},
         msg(2001, 1.2, CARA, "my answer inside the thread"),
-        *[msg(2100 + i, 1.3 + i / 100, [ANN, BEN][i % 2], f"thread answer {i}")
+        *[_answer(2100 + i, 1.3 + i / 100, [ANN, BEN][i % 2], f"thread answer {i}")
           for i in range(20)],
+        # The same posts again (overlapping exports): the first of each is kept.
+        msg(1002, 1, BOT, "Q1 First question?"),
+        msg(1001, 0.5, ANN, "hello all, once more"),
     ]
+
+
+def expected_bad(*files: list[dict[str, Any]]) -> list[int]:
+    """The numbers of the messages too deep to store, counting as one reader counts."""
+    bad, number = [], 0
+    for messages in files:
+        for raw in messages:
+            if raw["type"] not in ("Default", "Reply"):
+                continue  # a system message is no message
+            number += 1
+            if "fields" in str(raw.get("embeds"))[:20]:
+                bad.append(number)
+    return bad
 
 
 def write_export(path: Path, channel: dict[str, Any], messages: list[dict[str, Any]],
@@ -152,9 +182,10 @@ def test_two_readers_store_what_one_stores(tmp_path: Path, script: ChatScript,
     assert two == one
     read, messages, _, bad, sessions, hosts, _ = one["reports"][0]
     assert len(sessions) == 1 and hosts > 0 and messages > 60  # the files are rich
-    # The payload too deep to store is the 8th message of the file (the system message
-    # before it makes none), by any number of readers.
-    assert bad == [8]
+    # The payloads too deep to store, by their numbers in file order (system messages
+    # make none), by any number of readers, in both files.
+    assert bad == expected_bad(channel_messages(), thread_messages())
+    assert len(bad) >= 6 and bad[0] == 8 and bad[-1] > len(channel_messages())
 
 
 def test_two_forked_readers_store_what_one_stores(tmp_path: Path, script: ChatScript,
@@ -170,10 +201,10 @@ def test_two_forked_readers_store_what_one_stores(tmp_path: Path, script: ChatSc
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kept=st.lists(st.integers(0, len(channel_messages()) - 1), min_size=1, max_size=25),
        chunk=st.integers(1, 12_000), run_chars=st.sampled_from([16, 100, 700, 1 << 16]),
-       indent=st.sampled_from([None, 2]))
+       indent=st.sampled_from([None, 2]), fork=st.booleans())
 def test_any_messages_any_chunk_and_run_size(
         tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-        kept: list[int], chunk: int, run_chars: int, indent: int | None) -> None:
+        kept: list[int], chunk: int, run_chars: int, indent: int | None, fork: bool) -> None:
     tmp_path = tmp_path_factory.mktemp("parts")
     every = channel_messages()
     script = load_script(write_script(tmp_path / "chats"))
@@ -181,8 +212,41 @@ def test_any_messages_any_chunk_and_run_size(
     one = _import(tmp_path, "one", files, script, monkeypatch, chunk=None,
                   run_chars=run_chars)
     two = _import(tmp_path, "two", files, script, monkeypatch, chunk=chunk,
-                  run_chars=run_chars)
+                  run_chars=run_chars, fork=fork)
     assert two == one
+
+
+def test_a_bot_met_by_the_other_reader_is_still_the_host(
+        tmp_path: Path, script: ChatScript, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Host names grow as bots are met: in file order, whichever reader makes their messages.
+
+    The bot posts only in the first half (reader 0's chunk); someone whose name is the bot's
+    id posts in the second (reader 1's). One reader takes them for the host once the bot
+    was met; so must two, each in its own process with its own names.
+    """
+    namesake = {**ANN, "id": "55", "name": BOT["id"], "nickname": BOT["id"]}
+    messages = [msg(1000, 0, BOT, "Welcome to the test chat."),
+                msg(1002, 1, BOT, "Q1 First question?"),
+                *[msg(1100 + i, 1.5 + i / 100, BEN, f"A1 filler {i}") for i in range(60)],
+                msg(1200, 3, namesake, "Thanks all.")]
+    files = _files(tmp_path / "in", 2, messages)[:1]
+    one = _import(tmp_path, "one", files, script, monkeypatch, chunk=None, run_chars=512)
+    half = files[0].stat().st_size // 2
+    two = _import(tmp_path, "two", files, script, monkeypatch, chunk=half, run_chars=512,
+                  fork=True)
+    assert two == one
+    assert one["reports"][0][5] == 3  # the namesake's post counted as the host's
+
+
+def test_a_file_grown_since_the_import_began_is_one_error(tmp_path: Path) -> None:
+    """The readers' chunks are counted in the size taken at the start: past it, refused."""
+    files = _files(tmp_path / "in", None)
+    sizes = [path.stat().st_size for path in files]
+    parsed = discord_importer._parsed(files, [sizes[0] // 2, sizes[1]], set(), True,
+                                      lambda n: None)
+    with pytest.raises(ExportError, match="changed while it was read"):
+        list(parsed)
+    assert len(list(discord_importer._parsed(files, sizes, set(), True, lambda n: None))) > 60
 
 
 def _error(tmp_path: Path, name: str, files: list[Path], script: ChatScript,

@@ -292,8 +292,8 @@ def _iter_stream(fp: IO[str], where: str, chunk: int, base: Path | None,
             or not isinstance(header.get("channel"), Mapping):
         raise ExportError(f"{where}: not a DiscordChatExporter JSON export (no channel/messages)")
     # Messages before the channel's header (not DiscordChatExporter's order, but valid JSON)
-    # come last, taken as a run beginning where the file ends.
-    if pending and (take is None or take(reader.base + reader.pos, pending)):
+    # come last, taken as a run beginning at the file's last character.
+    if pending and (take is None or take(max(0, reader.base + reader.pos - 1), pending)):
         info = export_info(_guild(header, where), header["channel"])
         yield from _messages(pending, info, where, base, 0, authors)
 

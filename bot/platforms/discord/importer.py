@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 
 
-def _parsed(paths: Sequence[Path], host_names: set[str], bots_are_hosts: bool,
-            advance: Callable[[int], None], part: Part | None = None) -> Iterator[Parsed]:
+def _parsed(paths: Sequence[Path], sizes: Sequence[int], host_names: set[str],
+            bots_are_hosts: bool, advance: Callable[[int], None], part: Part | None = None
+            ) -> Iterator[Parsed]:
     """Messages of every file, numbered across files; `advance` is told every thousand.
 
     The host is whoever posted for the chat: the script's host, or a bot account. A bot's
@@ -37,14 +38,17 @@ def _parsed(paths: Sequence[Path], host_names: set[str], bots_are_hosts: bool,
     same set) asks whether that message is the host's.
 
     With `part` (one of several readers, bot/importers/parts), only the messages of the
-    runs that begin in the part's chunks, numbered as one reader would number them.
+    runs that begin in the part's chunks, numbered as one reader would number them, and
+    the bots of the other runs met all the same. `sizes` are the files' sizes when the
+    import began: the readers' chunks are counted in them.
     """
     # A thread opened from a message shares its id. The live adapter reports a question
     # post together with the thread it opened, so an imported question post gets it too.
     threads = {info.thread_id for info in map(read_info, paths) if info.thread_id}
-    share = _Share(part or Part(0, 1))
+    share = _Share(part or Part(0, 1), host_names if bots_are_hosts else None)
     own = 0
-    for path in paths:
+    for path, size in zip(paths, sizes, strict=True):
+        share.file(path, size)
         for message in iter_export(path, take=share):
             share.number += 1
             if bots_are_hosts and message.author.is_bot:
@@ -57,7 +61,6 @@ def _parsed(paths: Sequence[Path], host_names: set[str], bots_are_hosts: bool,
             own += 1
             if own % PROGRESS_EVERY == 0:
                 advance(PROGRESS_EVERY)
-        share.file_at += path.stat().st_size
     if own % PROGRESS_EVERY:
         advance(own % PROGRESS_EVERY)
 
@@ -69,23 +72,49 @@ class _Share:
     first byte, files one after another: the same for every reader, as every reader reads
     every run). Whoever reads them, the messages are numbered as one reader numbers them:
     every content message of every run counts, this reader's or not (a run of system
-    messages makes none).
+    messages makes none). And with `bots` (the host names, when bots are hosts) the bots
+    of every run are met in file order, as one reader meets them: whether a later message
+    is the host's never depends on which reader made the bot's.
     """
 
-    def __init__(self, part: Part) -> None:
+    def __init__(self, part: Part, bots: set[str] | None = None) -> None:
         self.part = part
+        self.bots = bots
+        self.path = Path()
         self.file_at = 0  # where the file being read begins, among all the files' bytes
+        self.file_end = 0  # and where it ends, as big as it was when the import began
         self.counted = 0  # content messages in every run read so far
         self.number = 0  # the number of the last message made here
 
+    def file(self, path: Path, size: int) -> None:
+        """The next file, of `size` bytes when the import began."""
+        self.file_at = self.file_end
+        self.file_end += size
+        self.path = path
+
     def __call__(self, at: int, raws: list[Any]) -> bool:
+        if self.file_at + at >= self.file_end:  # characters never outnumber bytes
+            raise ExportError(f"{self.path}: changed while it was read; import it again "
+                              "once it is written")
         chunk = (self.file_at + at) // self.part.chunk_bytes
         mine = self.part.owns(chunk)
         if mine:
             self.part.chunk = chunk
             self.number = self.counted
+        elif self.bots is not None:
+            self.bots.update(_bots(raws))
         self.counted += sum(map(_makes_a_message, raws))
         return mine
+
+
+def _bots(raws: list[Any]) -> Iterator[str]:
+    """The host names the bot authors of these elements' messages add (as `_parsed` does)."""
+    for raw in raws:
+        if not isinstance(raw, dict) or not _makes_a_message(raw):
+            continue
+        author = raw.get("author")
+        if isinstance(author, dict) and author.get("isBot", False):
+            yield str(author.get("id", "")).lower()
 
 
 def _makes_a_message(raw: Any) -> bool:
@@ -137,15 +166,17 @@ def import_discord(
             raise ExportError(f"{path}: file not found; check the path")
     _one_channel(files)
     host_names = host_names_for(script, PLATFORM, extra_hosts)
-    size = sum(path.stat().st_size for path in files)
+    sizes = [path.stat().st_size for path in files]
     report = import_stream(
-        archive, script, lambda advance: _parsed(files, host_names, bots_are_hosts, advance),
-        platform=PLATFORM, host_names=host_names, progress=progress, input_bytes=size,
+        archive, script,
+        lambda advance: _parsed(files, sizes, host_names, bots_are_hosts, advance),
+        platform=PLATFORM, host_names=host_names, progress=progress, input_bytes=sum(sizes),
         # Read by several readers at once: each reads every run (only reading finds where
         # one message ends and the next begins) but makes messages of its own runs only,
         # the two thirds of the reading that is not decoding.
-        split=Split(lambda advance, part: _parsed(files, host_names, bots_are_hosts, advance,
-                                                  part), lambda set_aside: (), size),
+        split=Split(lambda advance, part: _parsed(files, sizes, host_names, bots_are_hosts,
+                                                  advance, part),
+                    lambda set_aside: (), sum(sizes)),
     )
     log.info(
         "imported %d Discord messages from %d file(s) into %d session(s) of %s",
