@@ -68,6 +68,45 @@ def test_every_command_has_help_with_examples(tmp_path: Path) -> None:
             "search"} <= {p[0] for p in commands()}
 
 
+def test_help_paragraphs_are_wrapped_by_the_terminal_not_the_source() -> None:
+    """Each prose paragraph of every command's help is one line for Rich to wrap.
+
+    Typer keeps a docstring's line breaks: wrapped at 90 columns in the source, a paragraph
+    came out ragged at 80 (a few words, a break, on every line). Examples stay as written.
+    """
+    import typer.main
+
+    from bot.cli import app
+
+    click_app = typer.main.get_command(app)
+    ragged = []
+    for path in commands():
+        command = click_app
+        for part in path:
+            command = command.commands[part]
+        for paragraph in (command.help or "").split("\n\n"):
+            lines = paragraph.splitlines()
+            if len(lines) > 1 and not any(line.startswith((" ", "\b")) for line in lines):
+                ragged.append(f"{' '.join(path)}: {lines[0][:40]}")
+    assert not ragged, ragged
+
+
+def test_help_reads_well_in_an_80_column_terminal(tmp_path: Path) -> None:
+    """No line of a paragraph ends short of the width but its last (the ragged look)."""
+    result = tweetchat(tmp_path, "forget", "--help", COLUMNS="80")
+    assert result.returncode == 0, result.stderr
+    paragraphs: list[list[str]] = [[]]
+    for line in result.stdout.split("Examples:")[0].splitlines():
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])  # Rich pads a blank line with spaces to the width
+    body = [p for p in paragraphs if len(p) > 1 and not p[0].startswith("Usage")]
+    assert body, result.stdout
+    for lines in body:
+        assert all(len(line) >= 60 for line in lines[:-1]), lines
+
+
 def test_every_command_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     undocumented = [" ".join(p) for p in commands() if f"tweetchat {' '.join(p)}" not in readme]

@@ -9,6 +9,7 @@ and how to fix it, with exit status 2 and no traceback. A bug still gets its tra
 
 from __future__ import annotations
 
+import inspect
 import sys
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -50,6 +51,34 @@ app.add_typer(import_app, name="import")
 for _info in registry.PLATFORMS.values():
     if _info.cli is not None:
         app.add_typer(registry.load(_info.cli), name=_info.name)
+
+
+def reflowed(doc: str) -> str:
+    """A command's docstring with each paragraph on one line; indented lines kept as they are.
+
+    Typer's help keeps a docstring's line breaks: a paragraph wrapped at 90 columns in the
+    source came out ragged in an 80-column terminal (a few words, then a break, on every
+    line). Joined, the terminal wraps it. A paragraph with an indented line (an example,
+    a list) is left as written.
+    """
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(
+        p if any(line.startswith((" ", "\b")) for line in p.splitlines())
+        else " ".join(line.strip() for line in p.splitlines())
+        for p in paragraphs)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    """Every command's help (this app's and its groups', the platforms' too) reflowed."""
+    for command in typer_app.registered_commands:
+        if command.help is None and command.callback is not None and command.callback.__doc__:
+            command.help = reflowed(command.callback.__doc__)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
+
+
+_reflow_help(app)
 
 
 # A user's mistake from deeper down: (module, exception class). An exception of one of these
