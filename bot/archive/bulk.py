@@ -29,6 +29,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -47,9 +48,30 @@ _COLUMNS = (
     "deleted", "deleted_at", "hidden", "held", "redacted_text", "reactions", "is_host", "url",
     "kind", "question", "section", "method", "confidence", "extra_questions", "received_at",
 )
+# What every `Batch` row holds in these columns, whoever made it: a new message is visible,
+# not deleted, not held, not redacted, and not the host's; and its public text is its text.
+# They are written as constants, and the text bound once for both columns, rather than
+# bound row by row: binding is most of what a row costs Python on its way into SQLite
+# (measured: 22 values a row instead of 29, the sessions' inserts a fifth faster).
+_NEW_ROW = {"deleted": "0", "deleted_at": "NULL", "hidden": "0", "held": "0",
+            "redacted_text": "NULL", "is_host": "0"}
+_SAME_AS = {"public_text": "text"}
+# The columns bound, by their place in a `Batch` row; numbered in this order (?1, ?2, ...).
+_BOUND = tuple(i for i, column in enumerate(_COLUMNS)
+               if column not in _NEW_ROW and column not in _SAME_AS)
+_bound = itemgetter(*_BOUND)
+
+
+def _value(column: str) -> str:
+    """What the insert's VALUES say for `column`: a constant, or its bound parameter."""
+    if column in _NEW_ROW:
+        return _NEW_ROW[column]
+    return f"?{_BOUND.index(_COLUMNS.index(_SAME_AS.get(column, column))) + 1}"
+
+
 _INSERT = (
     f"insert into messages ({', '.join(_COLUMNS)}) "
-    f"values ({', '.join('?' * len(_COLUMNS))}) "
+    f"values ({', '.join(map(_value, _COLUMNS))}) "
     "on conflict(platform, id) do update set "
     "chat_id = coalesce(messages.chat_id, excluded.chat_id), "
     "reactions = case when excluded.reactions > 0 then excluded.reactions "
@@ -212,7 +234,10 @@ def _erased(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> set[tuple[str,
 
 
 def insert_rows(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> int:
-    """Message rows (`Batch` rows) in one transaction; returns rows inserted or changed."""
+    """Message rows (`Batch` rows, attributed or not) in one transaction; rows inserted or changed.
+
+    Written with `_NEW_ROW`'s constants: a `Batch` row holds them (a test keeps it so).
+    """
     if not rows:
         return 0
     conn = archive.db.conn
@@ -226,7 +251,7 @@ def insert_rows(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> int:
         before = conn.execute("select coalesce(max(rowid), 0) from messages").fetchone()[0]
         if trigger is not None:
             conn.execute('DROP TRIGGER "messages_ai"')
-        changed = conn.executemany(_INSERT, rows).rowcount
+        changed = conn.executemany(_INSERT, map(_bound, rows)).rowcount
         if trigger is not None:
             conn.execute(_INDEX_NEW, [before])
             conn.execute(trigger[0])

@@ -54,8 +54,8 @@ def test_a_failing_batch_rolls_back_whole_and_earlier_batches_stay(tmp_path: Pat
     archive = Archive(tmp_path / "a.db")
     store_batch(archive, batch_of(range(0, 10)))
     bad = batch_of(range(10, 20))
-    bad.rows[3] = bad.rows[3][:5]  # a row of the wrong width: SQLite refuses the batch
-    with pytest.raises(sqlite3.ProgrammingError):
+    bad.rows[3] = bad.rows[3][:5]  # a row of the wrong width: the batch is refused
+    with pytest.raises((sqlite3.ProgrammingError, IndexError)):
         store_batch(archive, bad)
     assert archive.db.execute("select count(*) from messages").fetchone()[0] == 10
     trigger = archive.db.execute("select count(*) from sqlite_master where type = 'trigger' "
@@ -79,3 +79,40 @@ def test_messages_built_in_one_step_behave_as_frozen_dataclasses() -> None:
     assert [f.name for f in dataclasses.fields(m)] == list(vars(m))  # every field, in order
     assert [f.name for f in dataclasses.fields(a)] == list(vars(a))
     assert (a.followers, m.media) == (None, 0)
+
+
+def test_every_batch_row_holds_what_the_insert_writes_as_constants() -> None:
+    """`insert_rows` writes a new row's visibility columns as constants and its text once.
+
+    So whatever a Batch row is made from (edited, with media, follower counts, a reply),
+    it must hold exactly those values, or the archive would differ from what it holds.
+    """
+    from bot.archive.bulk import _COLUMNS, _NEW_ROW, _SAME_AS
+
+    batch = Batch("nhssm")
+    plain = message(1)
+    author = dataclasses.replace(plain.author, followers=250)
+    for msg in (plain,
+                dataclasses.replace(plain, id="2", edited=T0 + timedelta(minutes=5)),
+                dataclasses.replace(plain, id="3", media=2, author=author, reply_to="1"),
+                dataclasses.replace(plain, id="4", text="", reactions=7, kind="quote")):
+        batch.add(msg)
+    constants = {"0": 0, "NULL": None}
+    for row in batch.rows:
+        for column, value in _NEW_ROW.items():
+            assert row[_COLUMNS.index(column)] == constants[value], column
+        for column, same in _SAME_AS.items():
+            assert row[_COLUMNS.index(column)] == row[_COLUMNS.index(same)]
+
+
+def test_rows_read_back_as_written(tmp_path: Path) -> None:
+    """Every column of a stored Batch row, the constants and the shared text included."""
+    from bot.archive.bulk import _COLUMNS
+
+    archive = Archive(tmp_path / "a.db")
+    batch = batch_of(range(0, 5))
+    store_batch(archive, batch)
+    stored = archive.db.execute(
+        f"select {', '.join(_COLUMNS)} from messages order by rowid").fetchall()
+    assert stored == [tuple(row) for row in batch.rows]
+    archive.close()
