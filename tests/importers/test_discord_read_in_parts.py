@@ -12,9 +12,6 @@ thread), the archive, the report and the errors must be one reader's.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -41,9 +38,7 @@ from tests.importers.test_discord_import import (
     msg,
     thread_channel,
 )
-from tests.importers.test_read_in_parts import _in_parts
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.importers.test_read_in_parts import _in_parts, command_reads_with_two_readers
 
 
 def _deep() -> Any:
@@ -289,45 +284,9 @@ def test_a_bad_message_in_either_readers_part_is_the_error_one_reader_gives(
 def test_the_command_reads_a_big_export_with_two_readers(tmp_path: Path) -> None:
     """The real CLI on an export over READ_IN_PARTS_FROM: the archive one reader makes."""
     from bench.gen_discord import generate_discord
-    from bench.gen_x import SCRIPT as BENCH_SCRIPT
 
     data, flat = tmp_path / "export.json", tmp_path / "flat.jsonl"
     generate_discord(12_000, data, flat)
-    assert data.stat().st_size >= common.READ_IN_PARTS_FROM
-    (tmp_path / "bench.yaml").write_text(BENCH_SCRIPT)
-    config = tmp_path / "settings.toml"
-    config.write_text(f'[archive]\npath = "{tmp_path / "cli.db"}"\n'
-                      f'transcripts_dir = "{tmp_path / "transcripts"}"\n')
-    spy = tmp_path / "spy.py"
-    # Counts the readers the command starts, then runs it as `python -m bot` does.
-    spy.write_text(
-        "import sys, bot.importers.common as c, bot.importers.parts as p\n"
-        "real = p.read_in_parts\n"
-        "def counted(*a, **k):\n"
-        "    print('readers', a[1], k['fork'], file=sys.stderr)\n"
-        "    return real(*a, **k)\n"
-        "c.read_in_parts = counted\n"
-        "from bot.cli import main\n"
-        "sys.argv = ['tweetchat', *sys.argv[1:]]\n"
-        "main()\n")
-    done = subprocess.run(
-        [sys.executable, str(spy), "import", "discord", str(data), "--script",
-         str(tmp_path / "bench.yaml")],
-        cwd=tmp_path, env={**os.environ, "TWEETCHAT_CONFIG": str(config),
-                           "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr
-    assert "readers 2 True" in done.stderr
-    script = load_script(tmp_path / "bench.yaml")
-    cli, here = Archive(tmp_path / "cli.db"), Archive(tmp_path / "here.db")
-    try:
-        common_from = common.READ_IN_CHILD_FROM
-        common.READ_IN_CHILD_FROM = 1 << 62  # one reader, in this process
-        try:
-            import_discord(here, [data], script)
-        finally:
-            common.READ_IN_CHILD_FROM = common_from
-        assert dump(cli) == dump(here)
-    finally:
-        cli.close()
-        here.close()
+    command_reads_with_two_readers(
+        tmp_path, "discord", data,
+        lambda archive, path, script: import_discord(archive, [path], script))

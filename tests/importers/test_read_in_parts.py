@@ -247,11 +247,22 @@ def test_a_reader_out_of_step_is_an_error_not_a_silent_reordering() -> None:
 
 def test_the_command_reads_a_big_file_with_two_readers(tmp_path: Path) -> None:
     """The real CLI on a file over READ_IN_PARTS_FROM: the archive one reader makes."""
-    from bench.gen_x import SCRIPT as BENCH_SCRIPT
     from bench.gen_x import generate_x
 
     data, flat = tmp_path / "pages.jsonl", tmp_path / "flat.jsonl"
     generate_x(7_000, data, flat)
+    command_reads_with_two_readers(tmp_path, "x", data, import_x)
+
+
+def command_reads_with_two_readers(tmp_path: Path, platform: str, data: Path,
+                                   import_here: Any) -> None:
+    """`tweetchat import PLATFORM DATA` starts two readers and stores what one reader does.
+
+    `import_here(archive, data, script)` imports the same file in this process, read by one
+    reader, for the comparison.
+    """
+    from bench.gen_x import SCRIPT as BENCH_SCRIPT
+
     assert data.stat().st_size >= common.READ_IN_PARTS_FROM
     (tmp_path / "bench.yaml").write_text(BENCH_SCRIPT)
     config = tmp_path / "settings.toml"
@@ -270,7 +281,7 @@ def test_the_command_reads_a_big_file_with_two_readers(tmp_path: Path) -> None:
         "sys.argv = ['tweetchat', *sys.argv[1:]]\n"
         "main()\n")
     done = subprocess.run(
-        [sys.executable, str(spy), "import", "x", str(data), "--script",
+        [sys.executable, str(spy), "import", platform, str(data), "--script",
          str(tmp_path / "bench.yaml")],
         cwd=tmp_path, env={**os.environ, "TWEETCHAT_CONFIG": str(config),
                            "PYTHONPATH": str(ROOT)},
@@ -283,7 +294,7 @@ def test_the_command_reads_a_big_file_with_two_readers(tmp_path: Path) -> None:
         common_from = common.READ_IN_CHILD_FROM
         common.READ_IN_CHILD_FROM = 1 << 62  # one reader, in this process
         try:
-            import_x(here, data, script)
+            import_here(here, data, script)
         finally:
             common.READ_IN_CHILD_FROM = common_from
         assert dump(cli) == dump(here)
