@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,36 +32,33 @@ def tweetchat(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
                           text=True, env=environ, cwd=tmp_path, timeout=60)
 
 
-def commands() -> list[list[str]]:
+def click_commands() -> list[tuple[list[str], Any]]:
+    """Every command the user can run, as (its words after `tweetchat`, its click command)."""
     import typer.main
 
     from bot.cli import app
 
-    click_app = typer.main.get_command(app)
     found = []
 
-    def walk(group, prefix):
+    def walk(group: Any, prefix: list[str]) -> None:
         for name, command in group.commands.items():
             if hasattr(command, "commands"):
                 walk(command, [*prefix, name])
             else:
-                found.append([*prefix, name])
+                found.append(([*prefix, name], command))
 
-    walk(click_app, [])
+    walk(typer.main.get_command(app), [])
     return found
 
 
+def commands() -> list[list[str]]:
+    """Every command's words after `tweetchat`."""
+    return [path for path, _ in click_commands()]
+
+
 def test_every_command_has_help_with_examples(tmp_path: Path) -> None:
-    import typer.main
-
-    from bot.cli import app
-
-    click_app = typer.main.get_command(app)
     missing = []
-    for path in commands():
-        command = click_app
-        for part in path:
-            command = command.commands[part]
+    for path, command in click_commands():
         if "Examples" not in (command.help or ""):
             missing.append(" ".join(path))
     assert not missing, f"commands without examples in --help: {missing}"
@@ -74,16 +72,8 @@ def test_help_paragraphs_are_wrapped_by_the_terminal_not_the_source() -> None:
     Typer keeps a docstring's line breaks: wrapped at 90 columns in the source, a paragraph
     came out ragged at 80 (a few words, a break, on every line). Examples stay as written.
     """
-    import typer.main
-
-    from bot.cli import app
-
-    click_app = typer.main.get_command(app)
     ragged = []
-    for path in commands():
-        command = click_app
-        for part in path:
-            command = command.commands[part]
+    for path, command in click_commands():
         for paragraph in (command.help or "").split("\n\n"):
             lines = paragraph.splitlines()
             if len(lines) > 1 and not any(line.startswith((" ", "\b")) for line in lines):
