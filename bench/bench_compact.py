@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import harness  # noqa: E402
+from bench import floors, harness  # noqa: E402
 from bench.bench_transcript import ensure_archive  # noqa: E402
 
 OLD_PAGE_SIZE = 4096
@@ -42,12 +41,7 @@ def old_archive(n: int, work: Path) -> Path:
         return cached
     part = harness.fresh(work / f"compact-archive-{n}.part")
     shutil.copyfile(ensure_archive(n, work), part)
-    conn = sqlite3.connect(part, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=DELETE")
-    conn.execute(f"PRAGMA page_size={OLD_PAGE_SIZE}")
-    conn.execute("VACUUM")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.close()
+    floors.vacuum(part, OLD_PAGE_SIZE)
     part.rename(cached)
     return cached
 

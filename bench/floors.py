@@ -92,11 +92,11 @@ def transcript(db: Path, session_id: int, out: Path, sizes: dict[str, int]) -> N
     conn.close()
 
 
-def vacuum(db: Path) -> None:
+def vacuum(db: Path, page_size: int = PAGE_SIZE) -> None:
     """SQLite's own page-size change: rollback journal, the page size, VACUUM, WAL again."""
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode=DELETE")
-    conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+    conn.execute(f"PRAGMA page_size={int(page_size)}")
     conn.execute("VACUUM")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.close()

@@ -178,8 +178,7 @@ def _take_the_file(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.OperationalError:
         mode = "wal"
     if str(mode).lower() != "delete":
-        raise CompactError(f"{path} is in use (is `tweetchat run` or another command "
-                           "running?): stop it and run this again")
+        raise _in_use(path)
 
 
 def _back_to_wal(conn: sqlite3.Connection) -> None:
@@ -195,6 +194,12 @@ def _back_to_wal(conn: sqlite3.Connection) -> None:
         pass
 
 
+def _in_use(path: Path) -> CompactError:
+    """The one line for an archive another connection holds (leaving WAL, or later)."""
+    return CompactError(f"{path} is in use (is `tweetchat run` or another command "
+                        "running?): stop it and run this again")
+
+
 def _told(error: sqlite3.OperationalError, path: Path) -> Exception:
     """An OperationalError as the user's to fix where it is (a full disk, a lock)."""
     text = str(error)
@@ -202,8 +207,7 @@ def _told(error: sqlite3.OperationalError, path: Path) -> Exception:
         return CompactError(f"the disk filled up while compacting {path} (its messages are "
                             "unchanged): free some space and run this again")
     if "locked" in text or "busy" in text:
-        return CompactError(f"{path} is in use (is `tweetchat run` or another command "
-                            "running?): stop it and run this again")
+        return _in_use(path)
     if "readonly" in text:
         return CompactError(f"cannot write {path}: run this as the user the bot runs as")
     return error
