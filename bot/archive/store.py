@@ -7,6 +7,7 @@ backfill cursors and audit log; sessions and messages come from its two mix-ins.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -15,6 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.archive.messages import MessageStore
+from bot.archive.opening import ArchiveError, check_file, check_tables, told
 from bot.archive.records import from_iso, iso
 from bot.archive.schema import migrate
 from bot.archive.sessions import SessionStore
@@ -86,21 +88,37 @@ class Archive(SessionStore, MessageStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if str(path) not in _NOT_FILES:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            check_file(self.path)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ArchiveError(f"cannot make the folder for {path} ({e.strerror}); check "
+                                   "[archive] path in the settings") from None
         self._name = str(path)
         # The file's key in _OPEN_FILES (a private database is its own).
         self._file = (str(self.path.resolve()) if self._name not in _NOT_FILES
                       else f"private:{id(self)}")
         self._open = False
-        self.db = self._connect()
-        migrate(self.db)
+        try:
+            self.db = self._connect()
+            migrate(self.db)
+        except sqlite3.Error as e:  # a damaged file, another program's lock, a full disk
+            if self._open:
+                self.close()
+            raise told(e, self.path) from None
+        except ArchiveError:
+            self.close()
+            raise
 
     def _connect(self) -> ArchiveDatabase:
         db = ArchiveDatabase(self._name)
+        self.db = db  # for close(), should what follows refuse the file
         self._open = True
         _OPEN_FILES[self._file] += 1
         # First: even switching to WAL may wait for another connection's lock.
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # Before anything is written: another program's database is refused untouched.
+        check_tables(db.conn, self.path)
         # Before anything is written (WAL writes the header): a new archive gets PAGE_SIZE
         # pages; an existing one keeps the size it was made with.
         db.execute(f"PRAGMA page_size={PAGE_SIZE}")

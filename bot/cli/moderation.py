@@ -128,6 +128,7 @@ def forget(
       tweetchat forget discord:1234 --remove --actor dpo
     """
     from bot.archive import Archive
+    from bot.archive.opening import archive_errors
     from bot.moderation import forget as erase
     from bot.moderation.erasure import ErasureError, find_person
     from bot.platforms import registry
@@ -141,9 +142,10 @@ def forget(
     settings = settings_from(config)
     archive = Archive(settings.archive.path)
     try:
-        author_id = find_person(archive, platform, user.strip().strip("\"'"))
-        report = erase(archive, platform, author_id, actor, datetime.now(UTC),
-                       mode="remove" if remove else "anonymise")
+        with archive_errors(settings.archive.path):
+            author_id = find_person(archive, platform, user.strip().strip("\"'"))
+            report = erase(archive, platform, author_id, actor, datetime.now(UTC),
+                           mode="remove" if remove else "anonymise")
     except ErasureError as exc:
         raise UserError(str(exc)) from None
     finally:

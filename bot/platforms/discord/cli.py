@@ -47,6 +47,7 @@ def import_discord_command(
     )
 
     from bot.archive import Archive
+    from bot.archive.opening import archive_errors
     from bot.platforms.discord.export import ExportError
     from bot.platforms.discord.importer import import_discord
     from bot.script import load_script
@@ -59,10 +60,11 @@ def import_discord_command(
     settings = settings_from(config)
     archive = Archive(settings.archive.path)
     try:
-        with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
-                      BarColumn(), TextColumn("{task.completed:,} messages"),
-                      TimeElapsedColumn(), console=console, transient=True,
-                      auto_refresh=False) as progress:
+        with archive_errors(settings.archive.path), Progress(
+                SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
+                BarColumn(), TextColumn("{task.completed:,} messages"),
+                TimeElapsedColumn(), console=console, transient=True,
+                auto_refresh=False) as progress:
             task = progress.add_task(f"Importing {len(exports)} file(s)", total=None)
             report = import_discord(
                 archive, exports, loaded,

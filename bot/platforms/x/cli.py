@@ -162,6 +162,7 @@ def import_x_command(
       tweetchat import x chat.jsonl --script chats/nhssm.yaml --host NHSEmployers --host jo_cohost
     """
     from bot.archive import Archive
+    from bot.archive.opening import archive_errors
     from bot.platforms.x.importer import NotTweets, import_x
     from bot.script import load_script
     from bot.terminal_imports import print_report, run_import
@@ -174,8 +175,9 @@ def import_x_command(
     archive = Archive(settings.archive.path)
     accounts = [settings.x.host_account, *(host or ())]
     try:
-        report = run_import(file, lambda advance: import_x(archive, file, chat, advance,
-                                                           host_accounts=accounts))
+        with archive_errors(settings.archive.path):
+            report = run_import(file, lambda advance: import_x(archive, file, chat, advance,
+                                                               host_accounts=accounts))
     except NotTweets as exc:
         raise UserError(f"{file}: {exc}") from None
     finally:

@@ -1,0 +1,110 @@
+"""Opening an archive file: refusing, as one plain line, a path that is not an archive.
+
+`[archive] path` may name a folder, a device, a text file, a damaged database or another
+program's SQLite file. Each is the user's to fix in the settings (or from a backup), so
+each is an `ArchiveError`, which every command prints as one line. A foreign database is
+refused before anything is written to it: opening an archive switches it to write-ahead
+logging and adds tweetchat's tables, which must never happen to someone else's file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.settings import SettingsError
+
+# The first 16 bytes of every SQLite 3 database file (fileformat2.html, "header").
+_SQLITE_HEADER = b"SQLite format 3\x00"
+# Tables that mark a file as a tweetchat archive: sqlite-utils' record of the schema's
+# steps (schema.migrations, set "tweetchat"), or the messages of an archive made before it.
+_OURS = frozenset({"_sqlite_migrations", "messages"})
+
+
+class ArchiveError(SettingsError):
+    """The archive cannot be opened: the message says what, where and what to do.
+
+    A SettingsError: `[archive] path` names the file, so the fix is there (or a backup),
+    and every command already prints a SettingsError as one line, exit status 2.
+    """
+
+
+def check_file(path: Path) -> None:
+    """Refuse, before SQLite sees it, a path that cannot be an archive file.
+
+    A missing file (a new archive) and an empty one pass; so does a SQLite database,
+    whose tables `check_tables` looks at once it is open.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise ArchiveError(f"cannot read {path} ({e.strerror}); check [archive] path in the "
+                           "settings") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ArchiveError(f"{path} is a folder, not an archive file; set [archive] path in "
+                           "the settings to a file such as data/archive.db")
+    if not stat.S_ISREG(info.st_mode):
+        raise ArchiveError(f"{path} is not a regular file; set [archive] path in the "
+                           "settings to a file such as data/archive.db")
+    if info.st_size == 0:
+        return
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(_SQLITE_HEADER))
+    except OSError as e:
+        raise ArchiveError(f"cannot read {path} ({e.strerror}); run this as the user the bot "
+                           "runs as") from None
+    if head != _SQLITE_HEADER:
+        raise ArchiveError(f"{path} is not a SQLite database (not a tweetchat archive); check "
+                           "[archive] path in the settings")
+
+
+def check_tables(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a database that holds tables but none of a tweetchat archive's.
+
+    Runs before the connection writes anything (switching to write-ahead logging writes
+    the file's header), so another program's database is left exactly as it was.
+    """
+    tables = {name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    if tables and not tables & _OURS:
+        raise ArchiveError(f"{path} is a SQLite database but not a tweetchat archive (it holds "
+                           "other tables); check [archive] path in the settings")
+
+
+def told(error: sqlite3.Error, path: Path) -> ArchiveError:
+    """SQLite's error on opening (or upgrading) `path`, as the user's to fix."""
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return ArchiveError(f"{path} is in use: another tweetchat command (or `tweetchat run` "
+                            "importing or compacting) holds it; wait for it, or stop it, and "
+                            "run this again")
+    if "readonly" in text or "unable to open" in text:
+        return ArchiveError(f"cannot open {path} for writing (SQLite: {text}); run this as "
+                            "the user the bot runs as, or check [archive] path in the settings")
+    if "full" in text:
+        return ArchiveError(f"the disk holding {path} is full: free some space and run this "
+                            "again")
+    if getattr(error, "sqlite_errorname", "") == "SQLITE_NOTADB":
+        return ArchiveError(f"{path} is not a SQLite database (or its first page is damaged); "
+                            "check [archive] path in the settings, or restore it from a backup")
+    return ArchiveError(f"{path} is damaged (SQLite: {text}); restore it from a backup, or "
+                        "try `sqlite3 ARCHIVE .recover`")
+
+
+@contextlib.contextmanager
+def archive_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite's errors met while a command works on the archive into one line each.
+
+    Opening checks the file's first pages; a page damaged further in, a lock another
+    program keeps past the busy timeout or a full disk show only when reached.
+    """
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        raise told(e, path) from None

@@ -1,0 +1,154 @@
+"""An `[archive] path` that is not an archive is refused as one line, and left untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.archive import Archive
+from bot.archive import store as store_module
+from bot.archive.opening import ArchiveError
+from bot.settings import SettingsError
+from tests.test_cli import tweetchat
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def _random(path: Path) -> Path:
+    path.write_bytes(hashlib.sha512(b"seed").digest() * 1000)
+    return path
+
+
+def _text(path: Path) -> Path:
+    path.write_text("hello\n")
+    return path
+
+
+def _truncated(path: Path) -> Path:
+    Archive(path).close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    return path
+
+
+def _first_page_damaged(path: Path) -> Path:
+    Archive(path).close()
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xa5" * (4096 - 100)  # the schema, after the 100-byte header
+    path.write_bytes(bytes(data))
+    return path
+
+
+DAMAGE: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "folder": (_folder, "is a folder"),
+    "random bytes": (_random, "not a SQLite database"),
+    "text file": (_text, "not a SQLite database"),
+    "truncated": (_truncated, "damaged"),
+    "damaged schema": (_first_page_damaged, "restore it from a backup"),
+}
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_opening_a_damaged_path_is_an_archive_error(tmp_path: Path, kind: str) -> None:
+    make, words = DAMAGE[kind]
+    path = make(tmp_path / "archive.db")
+    with pytest.raises(ArchiveError, match=words) as caught:
+        Archive(path)
+    assert str(path) in str(caught.value)
+    assert isinstance(caught.value, SettingsError)  # printed by every command as one line
+
+
+def test_a_device_is_refused() -> None:
+    with pytest.raises(ArchiveError, match="not a regular file"):
+        Archive("/dev/null")
+
+
+def _foreign(path: Path) -> Path:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
+    conn.commit()
+    conn.close()
+    return path
+
+
+def test_another_programs_database_is_refused_without_a_byte_written(tmp_path: Path) -> None:
+    path = _foreign(tmp_path / "shop.db")
+    before = path.read_bytes()
+    with pytest.raises(ArchiveError, match="not a tweetchat archive"):
+        Archive(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shop.db"]  # no -wal, no -shm
+
+
+def test_an_empty_sqlite_file_and_an_archive_still_open(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()  # a zero-byte file, as `sqlite3 FILE ''` leaves
+    Archive(empty).close()
+    Archive(empty).close()  # now an archive: opened again
+    blank = tmp_path / "blank.db"
+    conn = sqlite3.connect(blank)
+    conn.execute("PRAGMA user_version=1")  # a database with a header and no tables
+    conn.close()
+    Archive(blank).close()
+
+
+def test_an_archive_locked_past_the_busy_timeout_is_in_use(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    path = tmp_path / "archive.db"
+    Archive(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 50)
+    try:
+        with pytest.raises(ArchiveError, match="is in use"):
+            Archive(path)
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+
+
+@pytest.mark.parametrize("args", [
+    ["sessions"], ["search", "hello"], ["transcript", "1"], ["forget", "x:1"], ["review"],
+])
+def test_every_command_says_so_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    path = _random(tmp_path / "archive.db")
+    result = tweetchat(tmp_path, *args, TWEETCHAT_ARCHIVE=str(path))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) <= 2 and "not a SQLite database" in result.stderr
+
+
+def _tables_damaged(path: Path) -> Path:
+    """An archive whose schema and record of upgrades are sound but whose tables are not."""
+    Archive(path).close()
+    conn = sqlite3.connect(path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    sound = {1, conn.execute("SELECT rootpage FROM sqlite_master "
+                             "WHERE name = '_sqlite_migrations'").fetchone()[0]}
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with path.open("r+b") as f:
+        for page in set(range(1, pages + 1)) - sound:
+            f.seek((page - 1) * page_size)
+            f.write(b"\xa5" * page_size)
+    return path
+
+
+def test_damage_met_after_opening_is_one_line_too(tmp_path: Path) -> None:
+    path = _tables_damaged(tmp_path / "archive.db")
+    result = tweetchat(tmp_path, "forget", "x:1", TWEETCHAT_ARCHIVE=str(path))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "is damaged" in result.stderr and "restore it from a backup" in result.stderr
