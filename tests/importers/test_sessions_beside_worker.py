@@ -373,3 +373,27 @@ def test_a_worker_is_used_only_where_it_pays(tmp_path: Path,
         finally:
             archive.close()
     assert used == [2]  # only the file with two sessions and three held rows
+
+
+@pytest.mark.parametrize("can_stage", [True, False])
+def test_the_worker_hands_its_rows_over_staged_where_sqlite_can(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, can_stage: bool) -> None:
+    """Bound in the worker as a database image (bot/archive/staged.py), or, where this
+    Python's sqlite3 cannot serialize, as values bound here: the same archive either way."""
+    u1 = USERS[1]
+    tweets = [*HOST_A, *HOST_B, *(_tweet(50_000 + n, u1, f"A1 week {n % 2}", (n % 2) * WEEK + 6 + n)
+                                  for n in range(6))]
+    in_turn = _imports(tmp_path / "in-turn", [tweets], False, monkeypatch)
+    images: list[int] = []
+    real = sessions.insert_staged
+
+    def spy(archive: Archive, image: bytes) -> int:
+        images.append(len(image))
+        return real(archive, image)
+
+    monkeypatch.setattr(sessions, "insert_staged", spy)
+    monkeypatch.setattr(sessions, "CAN_STAGE", can_stage)
+    beside = _imports(tmp_path / "worker", [tweets], True, monkeypatch)
+    assert beside == in_turn
+    assert len(beside[0]["messages"]) == 10
+    assert (len(images), all(images)) == ((2, True) if can_stage else (0, True))
