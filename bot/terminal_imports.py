@@ -22,6 +22,7 @@ from rich.table import Table
 
 from bot.forking import ChildFailed
 from bot.importers.common import ImportReport
+from bot.importers.parts import FileChanged
 from bot.settings import Settings
 from bot.terminal import UserError, console
 
@@ -49,6 +50,8 @@ def run_import(file: Path, work: Callable[[Callable[[int], None]], ImportReport]
             raise _stopped(file, "stopped", exc.strerror or str(exc)) from None
         raise UserError(f"{file}: cannot read it ({exc.strerror or exc}); check the path "
                         "and permissions") from None
+    except FileChanged as exc:
+        raise UserError(f"{file}: {exc}") from None
     except ChildFailed as exc:
         # Its reading process killed (out of memory, a kill).
         raise _stopped(file, "stopped part way", str(exc), " to finish it") from None

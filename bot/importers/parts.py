@@ -61,10 +61,15 @@ def chunks(size: int, chunk_bytes: int) -> int:
     return max(1, -(-size // chunk_bytes))
 
 
+class FileChanged(ValueError):
+    """The file is shorter than when the import began: rewritten or cut while it was read."""
+
+
 def part_lines(file: IO[bytes], part: Part, size: int) -> Iterator[bytes]:
     """Every line starting in the first `size` bytes: the part's own, others' as empty lines.
 
-    What was appended to the file since the import began is left out.
+    What was appended to the file since the import began is left out. A file that ends
+    before `size` raises FileChanged: what was read of it may not be what the file holds.
     """
     position = 0
     for line in file:
@@ -77,6 +82,10 @@ def part_lines(file: IO[bytes], part: Part, size: int) -> Iterator[bytes]:
             yield line
         else:
             yield b""
+    if position < size:
+        raise FileChanged(f"it changed while it was read (now {position:,} bytes, "
+                          f"{size:,} when the import began); import it again once nothing "
+                          "is writing to it")
 
 
 def read_part(split: Split, part: Part, chat_id: str | None,

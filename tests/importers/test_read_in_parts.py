@@ -372,6 +372,58 @@ def test_lines_appended_during_the_import_wait_for_the_next_either_way(
     assert "7777" not in {m["id"] for m in stored["whole"]["messages"]}
 
 
+@pytest.mark.parametrize(("chunk", "fork"), [(None, False), (500, False), (500, True)])
+def test_a_file_cut_while_it_is_read_is_one_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int | None, fork: bool) -> None:
+    """Rewritten shorter after the import took its size: refused, whoever reads which part.
+
+    (Read as it now is, it would be counted as fewer lines, some bad, and reported done.)
+    """
+    path = tmp_path / "cut.jsonl"
+    body = b"\n".join(lines()) + b"\n"
+    path.write_bytes(body)
+    with monkeypatch.context() as patch:
+        if chunk is None:
+            patch.setattr(common, "READ_IN_CHILD_FROM", 1 << 62)
+        else:
+            _in_parts(patch, chunk, fork=fork)
+        stat = Path.stat
+
+        def cut_after_stat(self: Path, *args: Any, stat: Any = stat, **kwargs: Any) -> Any:
+            found = stat(self, *args, **kwargs)
+            if self == path:
+                path.write_bytes(body[:len(body) // 3])  # after import_x took the size
+            return found
+
+        patch.setattr(Path, "stat", cut_after_stat)
+        archive = Archive(tmp_path / "a.db")
+        try:
+            with pytest.raises(parts.FileChanged, match="changed while it was read") as caught:
+                import_x(archive, path, _script(tmp_path))
+        finally:
+            archive.close()
+    assert f"{len(body):,} when the import began" in str(caught.value)
+
+
+def test_the_command_says_so_in_one_line(tmp_path: Path) -> None:
+    """`run_import`, which every import command runs its importer through."""
+    from bot.terminal import UserError
+    from bot.terminal_imports import run_import
+
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(b"{}\n")
+
+    def cut(advance: Any) -> Any:
+        raise parts.FileChanged("it changed while it was read (now 3 bytes, 9 when the import "
+                                "began); import it again once nothing is writing to it")
+
+    with pytest.raises(UserError) as caught:
+        run_import(path, cut)
+    assert str(caught.value) == (f"{path}: it changed while it was read (now 3 bytes, 9 when "
+                                 "the import began); import it again once nothing is writing "
+                                 "to it")
+
+
 def test_readers_start_at_the_first_read_and_all_are_closed_whatever_happens() -> None:
     split = parts.Split(lambda advance, part: iter(()), lambda items: iter(()), size=40)
     before = _children()
