@@ -339,6 +339,10 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
         problem = dst_problem(sch.weekly.day, sch.weekly.start, zone)
         if problem:
             add(("schedule", "weekly", "start"), problem)
+    if zone is not None and sch.once is not None:
+        problem = once_problem(sch.once, zone)
+        if problem:
+            add(("schedule", "once"), problem)
     return issues
 
 
@@ -377,18 +381,36 @@ def dst_problem(day: str, start: time, zone: ZoneInfo, years: int = 3) -> str | 
     end = today + timedelta(days=365 * years)
     while d < end:
         naive = datetime.combine(d, start)
-        a = naive.replace(tzinfo=zone, fold=0)
-        b = naive.replace(tzinfo=zone, fold=1)
-        if a.utcoffset() != b.utcoffset():
-            roundtrip = a.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
-            hhmm = start.strftime("%H:%M")
-            if roundtrip != naive:
-                return (f"{hhmm} on {day}s does not exist on {d.isoformat()} in {zone.key} "
-                        "(the clocks go forward); pick a start outside the change hour")
-            return (f"{hhmm} on {day}s happens twice on {d.isoformat()} in {zone.key} "
-                    "(the clocks go back); pick a start outside the change hour")
+        change = clock_change(naive, zone)
+        if change is not None:
+            return (f"{start:%H:%M} on {day}s {change} on {d.isoformat()} in {zone.key} "
+                    f"({_CHANGES[change]}); pick a start outside the change hour")
         d += timedelta(days=7)
     return None
+
+
+def once_problem(once: datetime, zone: ZoneInfo) -> str | None:
+    """Whether a one-off local start falls in a daylight-saving gap or overlap."""
+    if once.tzinfo is not None:  # written with its offset: it names one instant
+        return None
+    change = clock_change(once, zone)
+    if change is None:
+        return None
+    return (f"{once:%Y-%m-%d %H:%M} {change} in {zone.key} ({_CHANGES[change]}); "
+            "pick a start outside the change hour")
+
+
+_CHANGES = {"does not exist": "the clocks go forward", "happens twice": "the clocks go back"}
+
+
+def clock_change(naive: datetime, zone: ZoneInfo) -> str | None:
+    """'does not exist' (a gap), 'happens twice' (an overlap) or None for a local time."""
+    a = naive.replace(tzinfo=zone, fold=0)
+    b = naive.replace(tzinfo=zone, fold=1)
+    if a.utcoffset() == b.utcoffset():
+        return None
+    roundtrip = a.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+    return "does not exist" if roundtrip != naive else "happens twice"
 
 
 def load_scripts(directory: str | Path) -> tuple[list[ChatScript], list[ScriptIssue]]:

@@ -109,6 +109,32 @@ def test_weekly_start_in_a_dst_gap_or_overlap(tmp_path: Path, zone, day, start, 
     assert any(words in e and ":9:" in e for e in found), found
 
 
+@pytest.mark.parametrize(("zone", "once", "words"), [
+    ("Europe/London", "2027-03-28 01:30", "2027-03-28 01:30 does not exist in Europe/London"),
+    ("Europe/London", "2027-10-31 01:30", "2027-10-31 01:30 happens twice in Europe/London"),
+    ("America/New_York", "2027-03-14 02:15", "does not exist"),
+])
+def test_a_one_off_start_in_a_dst_gap_or_overlap_is_refused(
+    tmp_path: Path, zone: str, once: str, words: str
+) -> None:
+    """A one-off at 01:30 on the spring-forward Sunday was listed as '01:30 GMT', a time
+    the clocks skip (it would really have run at 02:30 BST)."""
+    weekly = '  weekly:\n    day: wednesday\n    start: "20:00"\n'
+    text = (SMALL_SCRIPT.replace("{id}", "t").replace("Europe/London", zone)
+            .replace(weekly, f'  once: "{once}"\n'))
+    found = errors(tmp_path, text)
+    assert any(words in e and ":7:" in e and "pick a start outside the change hour" in e
+               for e in found), found
+
+
+def test_a_one_off_start_beside_the_change_hour_is_fine(tmp_path: Path) -> None:
+    weekly = '  weekly:\n    day: wednesday\n    start: "20:00"\n'
+    text = SMALL_SCRIPT.replace("{id}", "t").replace(weekly, '  once: "2027-03-28 02:30"\n')
+    path = tmp_path / "chat.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_script(path).model.schedule.once is not None
+
+
 def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     text = (SMALL_SCRIPT.replace("{id}", "t")
             .replace("timezone: Europe/London", "timezone: Mars/Base")
