@@ -23,6 +23,7 @@ from bot.archive.records import ItemRow
 from bot.durations import MAX_REMINDER_SECONDS, parse_duration
 from bot.platforms import registry
 from bot.repeats import LONGEST_DATE, repeat_text_problem, unique_text
+from bot.script_file import ScriptFileError, read_script_file
 from bot.script_model import (
     DAYS,
     Closing,
@@ -122,14 +123,9 @@ def load_script(path: str | Path, *, text: str | None = None) -> ChatScript:
     name = str(path)
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ScriptError([ScriptIssue(name, 1, "file not found; check the path")]) from None
-        except UnicodeDecodeError:
-            raise ScriptError([ScriptIssue(name, 1, "not UTF-8 text; save it as UTF-8")]) from None
-        except OSError as exc:
-            reason = exc.strerror or "cannot be read"
-            raise ScriptError([ScriptIssue(name, 1, f"{reason.lower()}; check the path")]) from None
+            text = read_script_file(path)
+        except ScriptFileError as exc:
+            raise ScriptError([ScriptIssue(name, 1, str(exc))]) from None
     try:
         data, lines = load_with_lines(text)
     except YamlSyntaxError as exc:

@@ -147,7 +147,13 @@ async def _watch_scripts(bot) -> None:  # type: ignore[no-untyped-def]
     directory = Path(bot.settings.chats.dir)
 
     def snapshot() -> dict[str, float]:
-        return {str(p): p.stat().st_mtime for p in directory.glob("*.y*ml")}
+        seen: dict[str, float] = {}
+        for p in directory.glob("*.y*ml"):
+            try:  # stat never blocks (a FIFO too); a file removed meanwhile is just gone
+                seen[str(p)] = p.stat().st_mtime
+            except OSError:
+                continue
+        return seen
 
     seen = snapshot()
     while True:
