@@ -10,6 +10,7 @@ registry) and those commands use these helpers: inside the package, that would b
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,12 +19,59 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-console = Console()
-err_console = Console(stderr=True)
+# Emoji codes off: what people wrote (":smiley:" in a name, a path, a search) is printed
+# as written, not turned into a picture.
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
+
+# What a terminal would obey rather than show: C0 controls but newline and tab, DEL, C1
+# (ESC clears the screen or sets the window title, CSI moves the cursor), and the bidi
+# overrides that reorder a line. Each becomes ONE visible character, so positions in the
+# text (search matches) stay right: a C0 control its Unicode picture (ESC as U+241B), DEL
+# U+2421, the rest U+FFFD.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\u2421" if code == 0x7F else "\ufffd"
+
+
+def printable(text: object) -> str:
+    """`text` with every terminal control replaced by one visible character (for Text())."""
+    return _UNSAFE.sub(_shown, str(text))
+
+
+def user_markup(text: object) -> str:
+    """Text from a person, a script or a path, made safe inside Rich markup.
+
+    Controls are made visible (see printable) and [brackets] escaped, so it prints exactly
+    as written. Not directly before a tag: a backslash at its end would escape the tag
+    (Rich's own rule); there, print user_text() instead.
+    """
+    # Rich's escape() covers a "[" that starts a tag; but a backslash before any other "["
+    # is still eaten when the markup is read (a backslash and "[" came out as "[" alone),
+    # so one more is added. Backslashes at the end are left as they are: escape() added
+    # one to an odd run, which then printed.
+    shown = printable(text)
+    body = shown.rstrip("\\")
+    return _BACKSLASH_BRACKET.sub(r"\\\g<0>", escape(body)) + shown[len(body):]
+
+
+def user_text(text: object, style: str = "") -> Text:
+    """Text from a person, a script or a path as a Rich Text (never read as markup)."""
+    return Text(printable(text), style=style)
+
+
+# A run of backslashes before a "[" that Rich will not read as a tag (its own pattern).
+_BACKSLASH_BRACKET = re.compile(r"\\+(?=\[(?![a-z#/@][^[]*?\]))")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="Settings file (default config/settings.toml).")
@@ -72,7 +120,7 @@ def setup_logging(verbose: bool = False) -> None:
 def yes_no(ok: bool, detail: str) -> str:
     """A probe's answer for a check table: green yes or yellow no, then what the service said."""
     answer = "[green]yes[/green]" if ok else "[yellow]no[/yellow]"
-    return f"{answer} - {escape(detail)}"
+    return f"{answer} - {user_markup(detail)}"
 
 
 def check_table(title: str, rows: Sequence[tuple[str, str]]) -> Table:

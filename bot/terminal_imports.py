@@ -24,7 +24,7 @@ from bot.forking import ChildFailed
 from bot.importers.common import ImportReport
 from bot.importers.parts import FileChanged
 from bot.settings import Settings
-from bot.terminal import UserError, console
+from bot.terminal import UserError, console, user_markup
 
 BAD_LINES_SHOWN = 20
 
@@ -76,7 +76,8 @@ def advanced(progress: Progress, task: TaskID, n: int) -> None:
 def print_report(file: Path, archive_path: Path, report: ImportReport, left_out: str,
                  no_sessions: str) -> None:
     """Print what an import did as one table (bad lines by number, the first few)."""
-    table = Table(title=f"Imported {file.name} into {archive_path}", title_justify="left",
+    title = f"Imported {user_markup(file.name)} into {user_markup(archive_path)}"
+    table = Table(title=title, title_justify="left",
                   show_header=False)
     table.add_row("Lines read", f"{report.read:,}")
     table.add_row("Messages", f"{report.messages:,} ({report.host_posts:,} by the host)")

@@ -14,13 +14,12 @@ import sys
 from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
-from rich.markup import escape
 
 from bot import quick_exit
 from bot.cli import certificate, compact, control, moderation, run, search, sessions
 from bot.cli.imports import import_app
 from bot.platforms import registry
-from bot.terminal import UserError, err_console
+from bot.terminal import UserError, err_console, user_markup, user_text
 
 if TYPE_CHECKING:
     from bot.script import ScriptError
@@ -139,11 +138,11 @@ def main() -> None:
         # commands that read a script: see _USER_ERRORS).
         if _raised_by(exc, "bot.script", "ScriptError"):
             for issue in cast("ScriptError", exc).issues:
-                err_console.print(f"[red]{escape(str(issue))}[/red]", highlight=False,
+                err_console.print(user_text(issue, "red"), highlight=False,
                                   soft_wrap=True)
             sys.exit(2)
         if _is_user_error(exc):
-            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False,
+            err_console.print(f"[red]error:[/red] {user_markup(exc)}", highlight=False,
                               soft_wrap=True)
             sys.exit(2)
         if isinstance(exc, typer.TyperException):
@@ -153,7 +152,7 @@ def main() -> None:
             message = " ".join(message.split()).rstrip(".")
             if not message:  # `tweetchat` alone: the help was printed
                 sys.exit(2)
-            err_console.print(f"[red]error:[/red] {escape(message)}; see tweetchat --help",
+            err_console.print(f"[red]error:[/red] {user_markup(message)}; see tweetchat --help",
                               highlight=False, soft_wrap=True)
             sys.exit(2)
         raise

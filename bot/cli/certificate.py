@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from bot.terminal import ConfigOpt, UserError, console, require_session, settings_from
+from bot.terminal import (
+    ConfigOpt,
+    UserError,
+    console,
+    require_session,
+    settings_from,
+    user_markup,
+)
 
 
 def certificate(
@@ -48,4 +55,4 @@ def certificate(
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"{out}: cannot write there ({exc.strerror})") from None
-    console.print(str(path), highlight=False)
+    console.print(user_markup(path), highlight=False)

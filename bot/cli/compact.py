@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.table import Table
 
-from bot.terminal import ConfigOpt, UserError, console, err_console, settings_from
+from bot.terminal import (
+    ConfigOpt,
+    UserError,
+    console,
+    err_console,
+    settings_from,
+    user_markup,
+)
 
 
 def compact(config: ConfigOpt = None) -> None:
@@ -33,7 +39,7 @@ def compact(config: ConfigOpt = None) -> None:
             done = compact_file(path, step=lambda what: status.update(what))
         except CompactError as e:
             raise UserError(str(e)) from None
-    table = Table(title=f"Compacted {escape(str(done.path))}", title_justify="left")
+    table = Table(title=f"Compacted {user_markup(done.path)}", title_justify="left")
     for col, just in (("", "left"), ("Before", "right"), ("After", "right")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     table.add_row("Page size", f"{done.page_size_before:,} B", f"{done.page_size_after:,} B")

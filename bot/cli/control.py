@@ -7,7 +7,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from bot.terminal import ConfigOpt, console, settings_from
+from bot.terminal import ConfigOpt, console, settings_from, user_markup
 
 
 def control(
@@ -37,7 +37,7 @@ def control(
 
     settings = settings_from(config)
     detail = send_control(settings, command, minutes, chat=chat, url=url)
-    console.print(detail, highlight=False)
+    console.print(user_markup(detail), highlight=False)
 
 
 def show_config(config: ConfigOpt = None) -> None:

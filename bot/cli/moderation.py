@@ -11,7 +11,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from bot.terminal import ConfigOpt, UserError, console, settings_from
+from bot.terminal import ConfigOpt, UserError, console, settings_from, user_markup
 
 if TYPE_CHECKING:
     from bot.moderation import Policy
@@ -99,7 +99,7 @@ def review(
         table.add_column(col, overflow="fold")
     for i in items:
         table.add_row(str(i.event_id), str(i.session_id or ""), i.check, i.action,
-                      i.state, i.author_name or "", i.text or "")
+                      i.state, user_markup(i.author_name or ""), user_markup(i.text or ""))
     console.print(table)
 
 

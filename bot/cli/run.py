@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bot.platforms import registry
 from bot.terminal import (
@@ -16,8 +16,11 @@ from bot.terminal import (
     UserError,
     console,
     err_console,
+    printable,
     settings_from,
     setup_logging,
+    user_markup,
+    user_text,
 )
 
 
@@ -46,13 +49,14 @@ def check(
             script = load_script(path)
         except ScriptError as exc:
             for issue in exc.issues:
-                err_console.print(f"[red]{escape(str(issue))}[/red]", highlight=False,
+                err_console.print(user_text(issue, "red"), highlight=False,
                                   soft_wrap=True)
             failed.append(path)
             continue
-        console.print(f"[green]OK[/green] {path}: [bold]{script.title}[/bold] "
-                      f"({script.hashtag}, {script.model.timezone}, "
-                      f"on {', '.join(script.platforms)})", highlight=False)
+        console.print(Text.assemble(
+            ("OK", "green"), f" {printable(path)}: ", user_text(script.title, "bold"),
+            f" ({printable(script.hashtag)}, {script.model.timezone}, "
+            f"on {', '.join(script.platforms)})"), highlight=False)
         table = Table(title="Next occurrences", title_justify="left")
         table.add_column("#", justify="right")
         table.add_column(f"Local ({script.model.timezone})")
@@ -73,7 +77,7 @@ def check(
             if upcoming:
                 at = upcoming[0].local_start + timedelta(seconds=item.due_offset)
                 due.append(f"{at:%H:%M}")
-            posts.add_row(*due, item.key, item.text)
+            posts.add_row(*due, item.key, user_markup(item.text))
         console.print(posts)
     if failed:
         raise typer.Exit(2)
@@ -125,7 +129,7 @@ def run(
             await bot.stop()
             raise
         for issue in bot.script_issues:
-            err_console.print(f"[yellow]skipped: {escape(str(issue))}[/yellow]", highlight=False)
+            err_console.print(user_text(f"skipped: {issue}", "yellow"), highlight=False)
         chats = ", ".join(sorted(bot.chats)) or "none (add a script to chats/)"
         url = bot.web.url if bot.web else "(web room off)"
         console.print(f"[bold green]tweetchat is running[/bold green] - chats: {chats}; "
@@ -229,7 +233,8 @@ def start(
                 chat.id, pace=pace, rehearsal=rehearsal or pace != 1)
             kind = f"rehearsal at pace {pace:g}" if pace != 1 or rehearsal else "live session"
             url = f" - web room {bot.web.url}/chats/{chat.id}" if bot.web else ""
-            console.print(f"[bold]session {session_id}[/bold]: {chat.title} ({kind}) on "
+            console.print(f"[bold]session {session_id}[/bold]: {user_markup(chat.title)} "
+                          f"({kind}) on "
                           f"{', '.join(bot.platform_names(chat))}{url}", highlight=False)
             task = bot.host_tasks[session_id]
             waiter = asyncio.create_task(stop.wait())
@@ -239,8 +244,9 @@ def start(
                 session = bot.archive.session(session_id)
                 from bot.publishing import session_dir
 
+                where = session_dir(bot.transcripts_dir, session)
                 console.print(f"session {session_id} {session.status}; transcript in "
-                              f"{session_dir(bot.transcripts_dir, session)}", highlight=False)
+                              f"{user_markup(where)}", highlight=False)
         finally:
             await bot.stop()
 

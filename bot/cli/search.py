@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bot.terminal import ConfigOpt, console, settings_from
+from bot.terminal import ConfigOpt, console, printable, settings_from
 
 MATCH_STYLE = "bold black on yellow"
 
@@ -46,9 +46,9 @@ def search(
         table.add_column(col, overflow="fold")
     for h in hits:
         label = f"{h.session_id}" + (" (rehearsal)" if h.rehearsal else "")
-        snippet = Text(h.snippet)
+        snippet = Text(printable(h.snippet))  # one character for one: matches stay put
         for start, end in h.matches:
             snippet.stylize(MATCH_STYLE, start, end)
         table.add_row(label, f"{h.created:%Y-%m-%d %H:%M}", f"{h.question or ''}",
-                      Text(h.author_name), snippet)
+                      Text(printable(h.author_name)), snippet)
     console.print(table)
