@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from collections import deque
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from aiohttp import web
 from bot.archive import moderator_sessions
 from bot.clock import Clock
 from bot.platforms.web.origin import client_address, is_https, is_same_origin
+from bot.webapp.forms import read_form
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 COOKIE = "tweetchat_mod"
 CSRF_HEADER = "X-CSRF-Token"
 MAX_COOKIE = 128  # a session id is 43 characters; anything longer is not one of ours
+_SESSION_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_COOKIE}}}")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,15 @@ def csrf_for(session_id: str) -> str:
 
 def _id_hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def same_secret(supplied: str, expected: str) -> bool:
+    """Whether a client's `supplied` secret is `expected`, compared in constant time.
+
+    A header's bytes that are not UTF-8 reach us as lone surrogates, which plain encode()
+    refuses (a 500 once); "surrogatepass" encodes any str, and such bytes never match.
+    """
+    return hmac.compare_digest(supplied.encode("utf-8", "surrogatepass"), expected.encode())
 
 
 def _binding(token: str, id_hash: str) -> str:
@@ -147,8 +159,7 @@ class ModeratorAuth:
 
     def token_matches(self, supplied: str) -> bool:
         """Whether `supplied` is the moderator token, compared in constant time."""
-        return bool(supplied) and hmac.compare_digest(supplied.encode(),
-                                                      self.bot.moderator_token.encode())
+        return bool(supplied) and same_secret(supplied, self.bot.moderator_token)
 
     def check_token(self, request: web.Request, supplied: str, *, json: bool) -> None:
         """Throttle, then compare: 429 while locked out, 403 for a wrong token."""
@@ -165,7 +176,7 @@ class ModeratorAuth:
     def session(self, request: web.Request) -> Moderator | None:
         """The console session the cookie names, if it is live and bound to today's token."""
         session_id = request.cookies.get(COOKIE, "")
-        if not session_id or len(session_id) > MAX_COOKIE:
+        if not _SESSION_ID.fullmatch(session_id):  # ours are URL-safe base64, 43 characters
             return None
         id_hash = _id_hash(session_id)
         found = moderator_sessions.find(self.bot.archive, id_hash)
@@ -199,7 +210,7 @@ class ModeratorAuth:
             raise _refuse(403, "moderator token missing or wrong", json=True)
         if who.by_cookie:
             supplied = request.headers.get(CSRF_HEADER, "")
-            if not hmac.compare_digest(supplied.encode(), who.csrf.encode()):
+            if not same_secret(supplied, who.csrf):
                 raise _refuse(403, f"a console call needs the {CSRF_HEADER} header from the "
                               "console page", json=True)
             if not is_same_origin(request, self.bot.settings.web.public_url):
@@ -210,20 +221,22 @@ class ModeratorAuth:
                               json=True)
         return who
 
-    async def require_form(self, request: web.Request) -> tuple[Moderator, dict[str, Any]]:
+    async def require_form(self, request: web.Request, files: tuple[str, ...] = ()
+                           ) -> tuple[Moderator, dict[str, Any]]:
         """A console form post: Bearer, or the cookie with its CSRF field; (who, fields).
 
-        With the cookie, an Origin (or Referer) from another site is refused too.
+        With the cookie, an Origin (or Referer) from another site is refused too. Fields
+        are text, but those named in `files` may be uploads (forms.read_form).
         """
         who = self.identify(request, json=False)
         if who is None:
             raise _refuse(403, "Moderator sign-in needed: the token is missing or wrong.",
                           json=False)
-        form = dict(await request.post())
+        form = await read_form(request, files=files)
         if who.by_cookie:
             supplied = str(form.get("csrf", ""))
             same = is_same_origin(request, self.bot.settings.web.public_url, missing_ok=True)
-            if not same or not hmac.compare_digest(supplied.encode(), who.csrf.encode()):
+            if not same or not same_secret(supplied, who.csrf):
                 raise _refuse(403, "Refused: this form did not come from the console page "
                               "(cross-site request). Reload /moderate and try again.",
                               json=False)
@@ -280,4 +293,4 @@ def auth_for(app: web.Application, bot: Core) -> ModeratorAuth:
 
 
 __all__ = ["AUTH_KEY", "COOKIE", "CSRF_HEADER", "Moderator", "ModeratorAuth", "TokenThrottle",
-           "auth_for", "csrf_for"]
+           "auth_for", "csrf_for", "same_secret"]

@@ -22,6 +22,7 @@ from bot.records import Action
 from bot.script import ScriptError, ScriptIssue, load_script
 from bot.webapp.api import record_id
 from bot.webapp.auth import Moderator, auth_for
+from bot.webapp.forms import read_form
 from bot.webapp.templating import render
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
     async def login(request: web.Request) -> web.Response:
         if not is_same_origin(request, bot.settings.web.public_url, missing_ok=True):
             raise web.HTTPForbidden(text="Refused: sign in from the console page itself.")
-        form = await request.post()
+        form = await read_form(request, max_bytes=4096)
         supplied = str(form.get("token", "")).strip()
         response = web.HTTPSeeOther("/moderate")
         try:
@@ -154,7 +155,7 @@ def setup_moderate(app: web.Application, bot: Core, env: Environment) -> None:
 
     @routes.post("/moderate/script")
     async def upload(request: web.Request) -> web.Response:
-        who, form = await auth.require_form(request)
+        who, form = await auth.require_form(request, files=("file",))
         text = form.get("text") or ""
         upload_file = form.get("file")
         if isinstance(upload_file, web.FileField) and upload_file.filename:

@@ -16,6 +16,7 @@ from bot.platforms.web.service import RoomService
 from bot.platforms.web.ws import room_socket
 from bot.webapp.api import read_json, record_id
 from bot.webapp.console import setup_moderate
+from bot.webapp.forms import read_form
 from bot.webapp.pages import CHAT_RE, setup_pages
 from bot.webapp.templating import STATIC, make_env, security_headers
 
@@ -88,10 +89,7 @@ def setup_room(app: web.Application, bot: Core) -> RoomService:
         never in a log).
         """
         chat = request.match_info["chat"]
-        size = request.content_length or 0
-        if size > 4096:
-            raise web.HTTPRequestEntityTooLarge(max_size=4096, actual_size=size)
-        form = await request.post()
+        form = await read_form(request, max_bytes=4096)
         session_text = str(form.get("session", ""))
         try:
             author_id = author_id_for(form.get("key"))

@@ -19,6 +19,7 @@ from bot.moderation.names import NameRefused, screen_name
 
 NAME_MAX = 60
 KEY_MIN, KEY_MAX = 16, 200
+MESSAGE_ID_MAX = 64  # the room's ids are 21 hex characters; anything past 64 is not one
 # C0/C1 controls other than newline and tab: never meaningful in a chat message.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -47,10 +48,16 @@ class Refused(Exception):
 def author_id_for(key: object) -> str:
     """The public author id for a browser's secret key (the key itself never leaves us)."""
     if not isinstance(key, str) or not KEY_MIN <= len(key) <= KEY_MAX:
-        raise Refused("Your browser did not send a valid identity key; reload the page.",
-                      code="bad_key")
-    digest = hashlib.sha256(b"tweetchat-web-author:" + key.encode()).hexdigest()
+        raise Refused(_BAD_KEY, code="bad_key")
+    try:  # a header's non-UTF-8 bytes arrive as lone surrogates, which encode() refuses
+        raw = key.encode()
+    except UnicodeEncodeError:
+        raise Refused(_BAD_KEY, code="bad_key") from None
+    digest = hashlib.sha256(b"tweetchat-web-author:" + raw).hexdigest()
     return "w" + digest[:24]
+
+
+_BAD_KEY = "Your browser did not send a valid identity key; reload the page."
 
 
 def clean_name(value: object, protected: Iterable[str] = ()) -> str:
@@ -75,8 +82,16 @@ def clean_name(value: object, protected: Iterable[str] = ()) -> str:
 
 
 def clean_text(value: object, max_chars: int) -> str:
-    """A message body: normalised, control characters out; Refused if empty or too long."""
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", str(value or ""))).strip()
+    """A message body: normalised, control characters out; Refused if empty or too long.
+
+    Only a string is a message: a list, object, number or boolean is refused, never turned
+    into its Python repr (and a list 1,000 deep no longer reaches str()'s recursion limit).
+    """
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Refused("The message text must be a string.", code="bad_text")
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
     if not text:
         raise Refused("Type a message first.", code="empty")
     if len(text) > max_chars:
@@ -84,6 +99,20 @@ def clean_text(value: object, max_chars: int) -> str:
             f"Your message is {len(text)} characters; the limit is {max_chars}. "
             "Shorten it and send again.", code="too_long", status=413)
     return text
+
+
+def message_ref(value: object, field: str) -> str | None:
+    """A message id a participant names (`field`: reply_to, id): None when absent or empty.
+
+    Ids are strings, as the room sent them; any other type, or one longer than any id the
+    room makes, is Refused (400), never turned into text by str().
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MESSAGE_ID_MAX:
+        raise Refused(f"'{field}' must be a message id: a string of at most {MESSAGE_ID_MAX} "
+                      "characters, as the room sent it.", code="bad_id")
+    return value
 
 
 @dataclass
@@ -146,4 +175,5 @@ def check_all(limits: Iterable[tuple[RateLimiter, str]]) -> None:
         limiter.record(key)
 
 
-__all__ = ["RateLimiter", "Refused", "author_id_for", "check_all", "clean_name", "clean_text"]
+__all__ = ["MESSAGE_ID_MAX", "RateLimiter", "Refused", "author_id_for", "check_all", "clean_name",
+           "clean_text", "message_ref"]

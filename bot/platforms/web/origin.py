@@ -103,8 +103,13 @@ class AddressTagger:
         self._key = secrets.token_bytes(32)
 
     def tag(self, address: str) -> str:
-        """A 16-character tag for an address."""
-        return hmac.new(self._key, address.encode(), hashlib.sha256).hexdigest()[:16]
+        """A 16-character tag for an address.
+
+        "surrogatepass": a proxy's X-Forwarded-For may carry bytes that are not UTF-8,
+        which reach us as lone surrogates (plain encode() raised: a 500 on every post).
+        """
+        return hmac.new(self._key, address.encode("utf-8", "surrogatepass"),
+                        hashlib.sha256).hexdigest()[:16]
 
 
 __all__ = ["AddressTagger", "client_address", "is_https", "is_same_origin", "page_origin"]

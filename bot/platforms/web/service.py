@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from bot.archive.records import SessionRow
 from bot.archive.room_reads import RoomReader
-from bot.platforms.web.guard import RateLimiter, Refused, check_all, clean_name, clean_text
+from bot.platforms.web.guard import (
+    MESSAGE_ID_MAX,
+    RateLimiter,
+    Refused,
+    check_all,
+    clean_name,
+    clean_text,
+    message_ref,
+)
 from bot.platforms.web.hub import Hub
 from bot.platforms.web.origin import AddressTagger
 from bot.platforms.web.room import WebRoomPlatform, stored_json
@@ -193,7 +201,8 @@ class RoomService:
         """A page of the messages before `before` (a message id), read off the event loop."""
         self.platform(chat_id)
         session = self.room_session(chat_id)
-        if not isinstance(before, str) or not 0 < len(before) <= 64 or session is None:
+        if not isinstance(before, str) or not 0 < len(before) <= MESSAGE_ID_MAX \
+                or session is None:
             raise Refused("There are no earlier messages to show.", code="no_older")
         rows, more = await self._read_page(chat_id, session.id, before)
         return {"type": "older", "session": session.id, "messages": rows, "more": more}
@@ -256,9 +265,9 @@ class RoomService:
         if session_id is None:
             raise Refused(self._closed_reason(chat_id), code="closed", status=409)
         body = clean_text(text, self.max_chars)
-        parent = None
-        if reply_to not in (None, ""):
-            parent = self.bot.archive.message("web", str(reply_to))
+        parent, parent_id = None, message_ref(reply_to, "reply_to")
+        if parent_id is not None:
+            parent = self.bot.archive.message("web", parent_id)
             if parent is None or parent.session_id != session_id or not parent.public \
                     or parent.deleted:
                 raise Refused("The message you are replying to is no longer in this chat.",
@@ -275,7 +284,8 @@ class RoomService:
         return result
 
     def _own(self, chat_id: str, author_id: str, message_id: object, verb: str):  # type: ignore[no-untyped-def]
-        stored = self.bot.archive.message("web", str(message_id or ""))
+        wanted = message_ref(message_id, "id")
+        stored = self.bot.archive.message("web", wanted) if wanted is not None else None
         runtime = self.bot.chats.get(chat_id)
         if stored is None or stored.deleted or runtime is None:
             raise Refused("That message is no longer in the chat.", code="not_found", status=404)

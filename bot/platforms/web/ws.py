@@ -11,6 +11,9 @@ Client -> server (JSON text frames):
     {"type": "edit", "id": ..., "text": ..., "nonce": ...}
     {"type": "delete", "id": ..., "nonce": ...}
     {"type": "ping"}
+Every field is checked for its type: text and ids are strings (ids at most 64 characters),
+a nonce a number or a string of at most 100 characters; anything else is refused with an
+"error" frame and the connection stays open.
 Server -> client: "state" (on join: the latest messages, "more" when older ones exist),
 "older" {messages, more} (a page, on request), then "message", "edited", "deleted", "hidden",
 "restored", "redacted", "published" as they happen; "ack" {nonce, id} once a message is
@@ -44,10 +47,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024
+NONCE_MAX = 100  # the page's nonces are a letter and a counter ("s12")
 
 
 def _frame(payload: dict[str, Any]) -> str:
     return orjson.dumps(payload).decode()
+
+
+def _nonce(value: object) -> str | int | float | None:
+    """The client's tag, echoed in the reply: a short string or a number, else Refused.
+
+    It is echoed back as is, so an object 300 levels deep once made orjson.dumps raise and
+    the socket drop; a 60 KB string would have been sent back in full.
+    """
+    if value is None or isinstance(value, (int, float)) \
+            or (isinstance(value, str) and len(value) <= NONCE_MAX):
+        return value
+    raise Refused(f"A nonce must be a number or a string of at most {NONCE_MAX} characters.",
+                  code="bad_nonce")
 
 
 async def room_socket(request: web.Request, service: RoomService) -> web.StreamResponse:
@@ -97,8 +114,9 @@ async def _serve(request: web.Request, service: RoomService, chat_id: str,
                 await _reply(client, joined, {"type": "error", "code": "bad_json",
                                               "error": "The room could not read that request."})
                 continue
-            nonce = data.get("nonce")
+            nonce = None
             try:
+                nonce = _nonce(data.get("nonce"))
                 kind = data.get("type")
                 if kind == "join":
                     if joined:
@@ -157,6 +175,11 @@ async def _serve(request: web.Request, service: RoomService, chat_id: str,
                 if exc.retry_seconds is not None:  # when a refused join may try again
                     error["retry_after"] = exc.retry_seconds
                 await _reply(client, joined, error)
+            except Exception:  # a bug must not cost the participant their connection
+                log.exception("room socket: a request failed")
+                await _reply(client, joined, {
+                    "type": "error", "nonce": nonce, "code": "server_error",
+                    "error": "The room could not handle that request; try again."})
     finally:
         if joined:
             await service.hub.remove(client)
