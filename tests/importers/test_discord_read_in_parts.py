@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import bot.importers.common as common
 import bot.platforms.discord.importer as discord_importer
 from bot.archive import Archive
+from bot.importers.parts import Part
 from bot.platforms.discord.export import ExportError, iter_export
 from bot.platforms.discord.importer import import_discord
 from bot.script import ChatScript, load_script
@@ -242,6 +243,23 @@ def test_a_file_grown_since_the_import_began_is_one_error(tmp_path: Path) -> Non
     with pytest.raises(ExportError, match="changed while it was read"):
         list(parsed)
     assert len(list(discord_importer._parsed(files, sizes, set(), True, lambda n: None))) > 60
+
+
+@pytest.mark.parametrize("part", [None, Part(0, 2, 4096), Part(1, 2, 4096)])
+def test_a_file_cut_short_since_the_import_began_is_one_error(tmp_path: Path,
+                                                              part: Part | None) -> None:
+    """Cut mid-JSON (read as broken JSON) or rewritten whole but shorter: both say so."""
+    files = _files(tmp_path / "in", None)
+    sizes = [path.stat().st_size for path in files]
+    whole = files[0].read_bytes()
+    for cut in (whole[:len(whole) // 2], whole.replace(b"answer number", b"answer")):
+        files[0].write_bytes(cut)
+        parsed = discord_importer._parsed(files, sizes, set(), True, lambda n: None, part)
+        with pytest.raises(ExportError, match="changed while it was read"):
+            list(parsed)
+    files[0].write_bytes(whole)
+    assert len(list(discord_importer._parsed(files, sizes, set(), True, lambda n: None,
+                                             part))) > 20
 
 
 def _error(tmp_path: Path, name: str, files: list[Path], script: ChatScript,

@@ -49,20 +49,40 @@ def _parsed(paths: Sequence[Path], sizes: Sequence[int], host_names: set[str],
     own = 0
     for path, size in zip(paths, sizes, strict=True):
         share.file(path, size)
-        for message in iter_export(path, take=share):
-            share.number += 1
-            if bots_are_hosts and message.author.is_bot:
-                host_names.add(message.author.id.lower())
-            if message.thread_id is None and message.id in threads and is_host(
-                message, host_names
-            ):
-                message = replace(message, thread_id=message.id)
-            yield Parsed(share.number, message)
-            own += 1
-            if own % PROGRESS_EVERY == 0:
-                advance(PROGRESS_EVERY)
+        try:
+            for message in iter_export(path, take=share):
+                share.number += 1
+                if bots_are_hosts and message.author.is_bot:
+                    host_names.add(message.author.id.lower())
+                if message.thread_id is None and message.id in threads and is_host(
+                    message, host_names
+                ):
+                    message = replace(message, thread_id=message.id)
+                yield Parsed(share.number, message)
+                own += 1
+                if own % PROGRESS_EVERY == 0:
+                    advance(PROGRESS_EVERY)
+        except ExportError:
+            _not_cut(path, size)  # a file cut short reads as broken JSON: say what happened
+            raise
+        _not_cut(path, size)
     if own % PROGRESS_EVERY:
         advance(own % PROGRESS_EVERY)
+
+
+def _not_cut(path: Path, size: int) -> None:
+    """Raise ExportError if the file is now shorter than `size`, its size when the import began.
+
+    Rewritten or cut while it was read: what was read may be neither the old file nor the
+    new one.
+    """
+    if path.stat().st_size < size:
+        raise _changed_while_read(path)
+
+
+def _changed_while_read(path: Path) -> ExportError:
+    """The error for a file that changed while it was read (grown past, or cut short)."""
+    return ExportError(f"{path}: changed while it was read; import it again once it is written")
 
 
 class _Share:
@@ -94,8 +114,7 @@ class _Share:
 
     def __call__(self, at: int, raws: list[Any]) -> bool:
         if self.file_at + at >= self.file_end:  # characters never outnumber bytes
-            raise ExportError(f"{self.path}: changed while it was read; import it again "
-                              "once it is written")
+            raise _changed_while_read(self.path)
         chunk = (self.file_at + at) // self.part.chunk_bytes
         mine = self.part.owns(chunk)
         if mine:
