@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleRenderable
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -108,9 +108,18 @@ def setup_logging(verbose: bool = False) -> None:
     """Log through Rich on stderr; the chatty libraries only warn."""
     from rich.logging import RichHandler  # brings rich.traceback: only commands that log
 
+    class PrintableHandler(RichHandler):
+        """Rich's log handler, with a log line's controls shown, not obeyed.
+
+        Log lines name participants, Discord users and what platforms answered.
+        """
+
+        def render_message(self, record: logging.LogRecord, message: str) -> ConsoleRenderable:
+            return super().render_message(record, printable(message))
+
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
-        datefmt="[%X]", handlers=[RichHandler(console=err_console, show_path=False)],
+        datefmt="[%X]", handlers=[PrintableHandler(console=err_console, show_path=False)],
         force=True,
     )
     for noisy in ("apscheduler", "discord", "aiohttp.access", "tzlocal", "sqlalchemy"):

@@ -6,7 +6,10 @@ became a picture), no escape sequences (an imported message cleared the screen i
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +25,7 @@ from bot.records import Author, Event, Message
 from bot.terminal import console, err_console, printable, user_markup, user_text
 from bot.terminal_imports import print_report
 from tests.conftest import chat_script, write_script
-from tests.test_cli import tweetchat
+from tests.test_cli import ROOT, tweetchat
 
 # A terminal obeys these: C0 but newline, DEL, C1 (ESC and CSI among them), bidi overrides.
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -153,3 +156,13 @@ def test_an_import_report_names_a_file_with_brackets_as_written(tmp_path: Path) 
                      ImportReport(read=1, messages=1), "retweets", "none")
     out = "".join(captured.get().split())  # the title wraps at the table's width
     assert "Imported[red]chat[blink]␛[2J.jsonlinto" in out and "a[/]b.db" in out
+
+
+def test_a_log_line_shows_controls_without_obeying_them() -> None:
+    code = ("import logging; from bot.terminal import setup_logging; setup_logging(); "
+            "logging.getLogger('bot.x').warning('refused /chat from %s', "
+            "'jo\\x1b]0;pwned\\x07')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "COLUMNS": "200"}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "jo␛]0;pwned␇" in done.stderr and "\x1b]" not in done.stderr, done.stderr
