@@ -59,7 +59,7 @@ from bot.archive.bulk import (
 )
 from bot.archive.records import ItemRow
 from bot.archive.rows import Placing, placement
-from bot.archive.staged import CAN_STAGE, insert_staged, staged_rows, staging
+from bot.archive.staged import can_stage, handed_over, insert_staged, staging
 from bot.attribution import Attribution, PreTagged, attribute
 from bot.forking import ChildFailed, can_fork, stream_from_child
 from bot.importers.held_rows import HeldRows
@@ -144,7 +144,7 @@ class Prepared:
 # What attributing a session gives its writing: the archive's rows whose attribution
 # changes, and the `attribution_values` of each held row taken, in the order taken.
 Attributed = tuple[dict[Key, Attribution], list[tuple[Any, ...]]]
-# Or, from a worker, those held rows attributed as a `staged_rows` image.
+# Or, from a worker, those held rows attributed as a `staged_rows` image (`handed_over`).
 SessionAttribution = tuple[dict[Key, Attribution], list[tuple[Any, ...]] | bytes]
 
 
@@ -229,8 +229,7 @@ def _worker_round(archive: Archive, script: ChatScript, platform: str, plans: li
             mine = held.take([platform], *prep.window)
             changed, values = attribute_session(prep, mine, pretagged)
             # The rows bound here, on the worker's core, not in the writer (staged.py).
-            yield changed, (staged_rows(mine, prep.session_id, values) if CAN_STAGE
-                            else values)
+            yield changed, handed_over(mine, prep.session_id, values)
 
     results = stream_from_child(attribute_all)
     failed: list[BaseException] = []
@@ -246,7 +245,7 @@ def _worker_round(archive: Archive, script: ChatScript, platform: str, plans: li
 
     before = len(out.sessions)
     # Closed on the way out, whatever happens: an error here stops the worker at once.
-    with closing(results), staging(archive) if CAN_STAGE else nullcontext():
+    with closing(results), staging(archive) if can_stage() else nullcontext():
         _commit_every(archive, write_all())
     return len(out.sessions) - before, failed[0] if failed else None
 

@@ -19,9 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import bot.archive.staged as staged
 from bot.archive import Archive
 from bot.archive.bulk import Batch, attributed_row, insert_rows, transaction
-from bot.archive.staged import CAN_STAGE, insert_staged, staged_rows, staging
+from bot.archive.staged import can_stage, handed_over, insert_staged, staged_rows, staging
 from bot.records import Author, Message
 
 T0 = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
@@ -84,8 +85,60 @@ def _both(tmp_path: Path, before: list[tuple[Any, ...]],
 
 
 def test_this_python_can_stage() -> None:
-    """The machines tweetchat runs on (3.11+, SQLite 3.36+) take the staged path."""
-    assert CAN_STAGE
+    """This machine's Python and SQLite take the staged path (the tests below use it)."""
+    assert can_stage()
+
+
+class _Refusing(sqlite3.Connection):
+    """A connection as a SQLite that refuses what the writer does would answer."""
+
+    refuse = "load"
+
+    def deserialize(self, data: Any, /, *, name: str = "main") -> None:
+        # SQLite 3.54 and later: no image loaded into a database attached to a connection
+        # in a transaction.
+        if self.refuse == "load" and self.in_transaction:
+            raise sqlite3.OperationalError("database is locked")
+        super().deserialize(data, name=name)
+
+    def serialize(self, *, name: str = "main") -> bytes:
+        if self.refuse == "serialize":  # what sqlite3 says when SQLite is out of memory
+            raise sqlite3.OperationalError(f"unable to serialize '{name}'")
+        return super().serialize(name=name)
+
+
+@pytest.fixture
+def refusing(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every connection staged.py opens is a `_Refusing` one; `can_stage` asked afresh."""
+    connect = sqlite3.connect
+    monkeypatch.setattr(staged.sqlite3, "connect",
+                        lambda *args, **kwargs: connect(*args, factory=_Refusing, **kwargs))
+    can_stage.cache_clear()
+    yield _Refusing
+    can_stage.cache_clear()
+
+
+def test_a_sqlite_that_will_not_load_an_image_in_a_transaction_is_not_staged(
+        refusing: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It says so once, to `can_stage`; the worker then hands over values, as before."""
+    monkeypatch.setattr(refusing, "refuse", "load")
+    assert not can_stage()
+    rows = _rows([(1, "A1 yes", 0, True, False)])
+    assert handed_over(rows, 1, [_values(1)]) == [_values(1)]
+
+
+def test_a_worker_that_cannot_make_the_image_hands_over_values(
+        refusing: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of memory in SQLite ("unable to serialize"), or a session too big to copy."""
+    rows = _rows([(n, f"A1 yes {n}", 0, True, False) for n in range(3)])
+    values = [_values(n) for n in range(3)]
+    monkeypatch.setattr(refusing, "refuse", "nothing")
+    assert can_stage() and isinstance(handed_over(rows, 1, values), bytes)
+    monkeypatch.setattr(staged, "STAGE_AT_MOST", 2)
+    assert handed_over(rows, 1, values) == values
+    monkeypatch.setattr(staged, "STAGE_AT_MOST", 3)
+    monkeypatch.setattr(refusing, "refuse", "serialize")
+    assert handed_over(rows, 1, values) == values
 
 
 texts = st.text(st.characters(blacklist_categories=["Cs"]), max_size=40)

@@ -375,11 +375,16 @@ def test_a_worker_is_used_only_where_it_pays(tmp_path: Path,
     assert used == [2]  # only the file with two sessions and three held rows
 
 
-@pytest.mark.parametrize("can_stage", [True, False])
-def test_the_worker_hands_its_rows_over_staged_where_sqlite_can(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, can_stage: bool) -> None:
-    """Bound in the worker as a database image (bot/archive/staged.py), or, where this
-    Python's sqlite3 cannot serialize, as values bound here: the same archive either way."""
+@pytest.mark.parametrize("how", ["staged", "cannot-stage", "too-big", "unable-to-serialize"])
+def test_the_worker_hands_its_rows_over_staged_where_it_can(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """As a database image (bot/archive/staged.py), or as values bound here where this
+    SQLite cannot load images so, a session is too big, or the image cannot be made: the
+    same archive every way."""
+    import sqlite3
+
+    import bot.archive.staged as staged
+
     u1 = USERS[1]
     tweets = [*HOST_A, *HOST_B, *(_tweet(50_000 + n, u1, f"A1 week {n % 2}", (n % 2) * WEEK + 6 + n)
                                   for n in range(6))]
@@ -391,9 +396,18 @@ def test_the_worker_hands_its_rows_over_staged_where_sqlite_can(
         images.append(len(image))
         return real(archive, image)
 
+    def unable(*args: Any) -> bytes:
+        raise sqlite3.OperationalError("unable to serialize 'main'")
+
     monkeypatch.setattr(sessions, "insert_staged", spy)
-    monkeypatch.setattr(sessions, "CAN_STAGE", can_stage)
+    if how == "cannot-stage":
+        for module in (sessions, staged):
+            monkeypatch.setattr(module, "can_stage", lambda: False)
+    elif how == "too-big":
+        monkeypatch.setattr(staged, "STAGE_AT_MOST", 2)
+    elif how == "unable-to-serialize":
+        monkeypatch.setattr(staged, "staged_rows", unable)
     beside = _imports(tmp_path / "worker", [tweets], True, monkeypatch)
     assert beside == in_turn
     assert len(beside[0]["messages"]) == 10
-    assert (len(images), all(images)) == ((2, True) if can_stage else (0, True))
+    assert (len(images), all(images)) == ((2, True) if how == "staged" else (0, True))
