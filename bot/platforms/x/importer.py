@@ -31,13 +31,17 @@ from bot.importers.common import ImportReport, Parsed, host_names_for, import_st
 from bot.importers.parts import Part, Split, part_lines
 from bot.platforms.payload import count, dig, length
 from bot.platforms.x.tweet_text import edit_history, v1_text
-from bot.platforms.x.tweets import tweet_url, v2_message, version_id
+from bot.platforms.x.tweets import like_count, tweet_url, v2_message, version_id
 from bot.records import Author, Message
 from bot.script import ChatScript
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "x"
+# Bytes in one line. A twarc2 page holds at most 500 tweets with their users and referenced
+# tweets: a few MB. Parsing a line holds it several times over (a 50 MB one peaked at
+# 422 MB), so a longer line is a bad line, counted and never parsed.
+MAX_LINE = 16 << 20
 _V1_TIME = "%a %b %d %H:%M:%S %z %Y"
 
 
@@ -185,6 +189,10 @@ def _parse_lines(
             if pending >= 1 << 20:  # report every megabyte, not every line
                 progress(pending)
                 pending = 0
+        if len(line) > MAX_LINE:
+            yield Parsed(number, error=f"longer than {MAX_LINE:,} bytes: not a tweet or a "
+                                       "twarc2 page")
+            continue
         if not line.strip():
             continue
         try:
@@ -274,6 +282,9 @@ def _v1_message(tweet: Mapping[str, Any]) -> Message | None:
     if not author_id:
         raise _BadRecord(f"tweet {tweet_id}: no user")
     handle = user.get("screen_name")
+    name = user.get("name") or handle or author_id
+    if type(name) is not str or not (handle is None or type(handle) is str):
+        raise _BadRecord(f"tweet {tweet_id}: the user's name or screen_name is not text")
     text = v1_text(tweet)
     try:
         created = datetime.strptime(str(tweet["created_at"]), _V1_TIME).astimezone(UTC)
@@ -284,12 +295,12 @@ def _v1_message(tweet: Mapping[str, Any]) -> Message | None:
     return Message(
         platform=PLATFORM,
         id=tweet_id,
-        author=Author(PLATFORM, author_id, user.get("name") or handle or author_id, handle,
+        author=Author(PLATFORM, author_id, name, handle,
                       followers=count(user.get("followers_count"))),
         text=text,
         created=created,
         reply_to=str(reply_to) if reply_to else None,
-        reactions=int(tweet.get("favorite_count") or 0),
+        reactions=like_count(tweet.get("favorite_count") or 0),
         url=tweet_url(tweet_id, handle),
         kind="quote" if quoted else "message",
         # v1.1 lists every photo of a tweet in extended_entities (entities holds the first).

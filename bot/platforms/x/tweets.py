@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from bot.platforms.payload import count, dig, length
 from bot.platforms.scrubbing import Shape, scrub
@@ -27,6 +27,8 @@ TWEET_FIELDS = (
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 # public_metrics: the author's followers_count, for the summary's impressions.
 USER_FIELDS = ["username", "name", "public_metrics"]
+# The largest count stored (likes): SQLite's INTEGER is 64-bit, and no post has 10^12.
+MAX_COUNT = 1_000_000_000_000
 
 
 def parse_time(value: str) -> datetime:
@@ -69,8 +71,12 @@ def v2_message(
         raise ValueError(f"tweet {tweet_id} has no created_at (ask for tweet.fields=created_at)")
     user = users.get(author_id, {})
     handle = user.get("username")
+    name = user.get("name") or handle or author_id
     conversation = tweet.get("conversation_id")
     created = parse_time(str(tweet["created_at"]))
+    if created.tzinfo is None:
+        raise ValueError(f"tweet {tweet_id} has created_at {tweet['created_at']!r} without "
+                         "a time zone")
     key = original_id(tweet)  # a later version is the original, edited
     edited = created if key != tweet_id else None
     return Message(
@@ -79,8 +85,9 @@ def v2_message(
         author=Author(
             platform="x",
             id=author_id,
-            name=user.get("name") or handle or author_id,
-            handle=handle,
+            name=name if type(name) is str else _not_text(tweet_id, "name", name),
+            handle=handle if handle is None or type(handle) is str else _not_text(
+                tweet_id, "username", handle),
             is_bot=bool(me_id) and author_id == me_id,
             followers=count(dig(user, "public_metrics", "followers_count")),
         ),
@@ -89,12 +96,25 @@ def v2_message(
         reply_to=refs.get("replied_to"),
         thread_id=str(conversation) if conversation else None,
         edited=edited,
-        reactions=int((tweet.get("public_metrics") or {}).get("like_count", 0)),
+        reactions=like_count((tweet.get("public_metrics") or {}).get("like_count", 0)),
         url=tweet_url(key, handle),
         kind="quote" if "quoted" in refs else "message",
         media=length(dig(tweet, "attachments", "media_keys")),
         raw=raw,
     )
+
+
+def _not_text(tweet_id: str, field: str, value: Any) -> NoReturn:
+    """Refuse a user's name or handle that is not text (it would reach `.lower()`)."""
+    raise ValueError(f"tweet {tweet_id}: the author's {field} is {value!r:.40}, not text")
+
+
+def like_count(value: Any) -> int:
+    """A like count as stored: a whole number SQLite holds; ValueError (or TypeError) else."""
+    likes = int(value)
+    if not 0 <= likes <= MAX_COUNT:
+        raise ValueError(f"like count {likes!r:.40} out of range")
+    return likes
 
 
 def version_id(message: Message) -> str:
