@@ -48,6 +48,24 @@ class ImportReport:
     skipped: int = 0  # records deliberately left out (retweets, empty result pages)
 
 
+class WrongFile(ValueError):
+    """Nothing in the file was of the importer's format: the wrong file, refused whole."""
+
+
+def refuse_wrong_file(report: ImportReport, path: object, what: str) -> ImportReport:
+    """`report`, unless every record of the file was bad: then WrongFile naming `what`.
+
+    A file with a few bad lines among good ones is imported with them listed; a file
+    none of whose records is of the format (another platform's export, binary bytes)
+    was the wrong file, and saying "imported" would hide that.
+    """
+    if report.bad_lines and not report.messages and not report.skipped:
+        lines = len(report.bad_lines)
+        raise WrongFile(f"{path}: none of its {lines:,} record{'s' * (lines != 1)} is {what}; "
+                        "check that this is the right file for this command")
+    return report
+
+
 # An input smaller than this is read in this process: forking costs more than it saves.
 READ_IN_CHILD_FROM = 1 << 20
 # A file an importer can read in parts (bot/importers/parts), from this size, is read by

@@ -74,9 +74,10 @@ def import_bluesky_command(
       tweetchat import bluesky repo.car --script chats/nhssm.yaml --host did:plc:abc123
     """
     from bot.platforms.bluesky.importer import import_bluesky
-    from bot.terminal_imports import import_files
+    from bot.platforms.import_command import import_each
 
     setup_logging(verbose)
-    import_files(files, settings_from(config), script,
-                 partial(import_bluesky, host_accounts=[host]), "reposts, empty responses",
-                 "none (no posts by the host found; pass --host HANDLE)")
+    import_each(files, config, script, partial(import_bluesky, host_accounts=[host]),
+                "a Bluesky post (app.bsky responses as JSON lines, or a repository .car)",
+                "reposts, empty responses",
+                "none (no posts by the host found; pass --host HANDLE)")

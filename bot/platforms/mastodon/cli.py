@@ -75,10 +75,11 @@ def import_mastodon_command(
 
       tweetchat import mastodon archive/outbox.json --script chats/nhssm.yaml --host nhssm
     """
+    from bot.platforms.import_command import import_each
     from bot.platforms.mastodon.importer import import_mastodon
-    from bot.terminal_imports import import_files
 
     setup_logging(verbose)
-    import_files(files, settings_from(config), script,
-                 partial(import_mastodon, host_accounts=[host]), "boosts, empty pages",
-                 "none (no statuses by the host found; pass --host ACCOUNT)")
+    import_each(files, config, script, partial(import_mastodon, host_accounts=[host]),
+                "a Mastodon status (API output as JSON lines, or an outbox.json)",
+                "boosts, empty pages",
+                "none (no statuses by the host found; pass --host ACCOUNT)")

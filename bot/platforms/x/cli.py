@@ -163,6 +163,7 @@ def import_x_command(
     """
     from bot.archive import Archive
     from bot.archive.opening import archive_errors
+    from bot.importers.common import WrongFile, refuse_wrong_file
     from bot.platforms.x.importer import NotTweets, import_x
     from bot.script import load_script
     from bot.terminal_imports import print_report, run_import
@@ -178,6 +179,9 @@ def import_x_command(
         with archive_errors(settings.archive.path):
             report = run_import(file, lambda advance: import_x(archive, file, chat, advance,
                                                                host_accounts=accounts))
+        refuse_wrong_file(report, file, "a tweet (twarc2 JSON lines, or v1.1 tweets)")
+    except WrongFile as exc:
+        raise UserError(str(exc)) from None
     except NotTweets as exc:
         raise UserError(f"{file}: {exc}") from None
     finally:
