@@ -6,13 +6,19 @@ import asyncio
 import logging
 import os
 import secrets
+from pathlib import Path
 
 import aiohttp
+import orjson
 
 from bot.host import extend_minutes, session_pace
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Bytes of the bot's reply read at most: its JSON is one short line; a server that is not
+# the bot (a wrong --url) may send anything, of any size.
+MAX_REPLY = 64 * 1024
 
 
 class ControlClientError(Exception):
@@ -30,7 +36,7 @@ def ensure_moderator_token(settings: Settings) -> str:
         return token.get_secret_value()
     path = settings.moderator_token_file
     if path.is_file():
-        return path.read_text().strip()
+        return _read_token(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(24)
     path.write_text(value)
@@ -45,10 +51,38 @@ def moderator_token(settings: Settings) -> str:
         return settings.secrets.moderator_token.get_secret_value()
     path = settings.moderator_token_file
     if path.is_file():
-        return path.read_text().strip()
+        return _read_token(path)
     raise ControlClientError(
         "no moderator token: set MODERATOR_TOKEN (as the bot has it) in the environment or .env"
     )
+
+
+def _read_token(path: Path) -> str:
+    """The token kept in `path`; a file that is not UTF-8 text is one line saying so."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        raise ControlClientError(f"{path}: the moderator token file is not UTF-8 text; delete "
+                                 "it (the bot makes a new one when it starts) or set "
+                                 "MODERATOR_TOKEN") from None
+
+
+def _reply(base: str, status: int, body: bytes) -> str:
+    """The bot's one-line reply from its JSON answer, or one line saying it was not the bot."""
+    try:
+        data = orjson.loads(body) if len(body) <= MAX_REPLY else None
+    except orjson.JSONDecodeError:
+        data = None
+    if status == 403:
+        raise ControlClientError("the bot refused the moderator token; check MODERATOR_TOKEN")
+    if not isinstance(data, dict) or not isinstance(data.get("detail" if status == 200
+                                                             else "error"), str):
+        raise ControlClientError(
+            f"{base} answered HTTP {status} but not as tweetchat does; check --url (the bot's "
+            "address, such as http://127.0.0.1:8080, without a path)")
+    if status != 200:
+        raise ControlClientError(data["error"])
+    return str(data["detail"])
 
 
 def send_control(settings: Settings, command: str, minutes: float | None, *,
@@ -60,22 +94,19 @@ def send_control(settings: Settings, command: str, minutes: float | None, *,
     token = moderator_token(settings)
 
     async def call() -> str:
-        body = {"command": command, "minutes": minutes, "chat": chat}
+        asked = {"command": command, "minutes": minutes, "chat": chat}
         timeout = aiohttp.ClientTimeout(total=10)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.post(f"{base}/api/control", json=body,
+                async with session.post(f"{base}/api/control", json=asked,
                                         headers={"Authorization": f"Bearer {token}"}) as resp:
-                    data = await resp.json(content_type=None)
+                    answer = await resp.content.read(MAX_REPLY + 1)
+                    status = resp.status
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ControlClientError(
                 f"cannot reach the bot at {base} ({exc.__class__.__name__}); "
                 "is `tweetchat run` running? Use --url if it listens elsewhere") from None
-        if resp.status == 403:
-            raise ControlClientError("the bot refused the moderator token; check MODERATOR_TOKEN")
-        if resp.status != 200:
-            raise ControlClientError(data.get("error", f"HTTP {resp.status}"))
-        return str(data["detail"])
+        return _reply(base, status, answer)
 
     return asyncio.run(call())
 

@@ -202,6 +202,12 @@ class Settings(_Section):
         return data
 
 
+def _not_utf8(path: str | Path, error: UnicodeDecodeError) -> str:
+    """The one line for a settings or .env file that is not UTF-8 text."""
+    return (f"{path}: byte {error.start + 1} is not UTF-8 text; save the file as UTF-8 "
+            "(a text editor's \"UTF-8\" encoding)")
+
+
 def load_settings(
     config: str | Path | None = None,
     *,
@@ -211,7 +217,10 @@ def load_settings(
     """Build Settings from a TOML file (optional) and the environment (plus .env)."""
     env: dict[str, str] = {}
     if env_file and Path(env_file).is_file():
-        env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        try:
+            env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        except UnicodeDecodeError as exc:
+            raise SettingsError(_not_utf8(env_file, exc)) from None
     env.update(os.environ if environ is None else environ)  # the real environment wins
 
     path = Path(config or env.get("TWEETCHAT_CONFIG") or "config/settings.toml")
@@ -222,6 +231,11 @@ def load_settings(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{path}: {exc}; fix the TOML syntax") from None
+        except UnicodeDecodeError as exc:
+            raise SettingsError(_not_utf8(path, exc)) from None
+        except OSError as exc:
+            raise SettingsError(f"{path}: cannot read it ({exc.strerror}); check its "
+                                "permissions") from None
         source = str(path)
     elif config:
         raise SettingsError(f"{path}: settings file not found; check the --config path")

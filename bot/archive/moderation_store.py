@@ -40,6 +40,9 @@ def message_state(archive: Archive, platform: str, message_id: str) -> dict[str,
         state[flag] = bool(state[flag])
     return state
 
+# The largest rowid SQLite stores (a 64-bit signed integer): larger ids name no event.
+MAX_ROWID = 2**63 - 1
+
 
 def set_state(archive: Archive, platform: str, message_id: str, *, hidden: bool, held: bool,
               redacted_text: str | None) -> None:
@@ -76,7 +79,9 @@ def add_events(archive: Archive, rows: Sequence[dict[str, Any]]) -> list[int]:
 
 
 def event(archive: Archive, event_id: int) -> dict[str, Any] | None:
-    """One moderation event by id, or None."""
+    """One moderation event by id, or None (also for an id no SQLite integer can be)."""
+    if not 0 < event_id <= MAX_ROWID:
+        return None
     return next(archive.db.table("moderation_events").rows_where("id = ?", [event_id]), None)
 
 

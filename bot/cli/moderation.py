@@ -11,6 +11,7 @@ import orjson
 import typer
 from rich.table import Table
 
+from bot.cli.text_args import utf8
 from bot.terminal import ConfigOpt, UserError, console, settings_from, user_markup
 
 if TYPE_CHECKING:
@@ -57,13 +58,14 @@ def review(
     from bot.moderation import ReviewError, decide_sync, review_queue
     from bot.publishing import Publisher
 
+    actor = utf8(actor, "--actor")
     settings = settings_from(config)
     archive = Archive(settings.archive.path)
     policy = policy_for(settings)
     decided: set[int] = set()  # finished sessions whose transcript must follow
     for item in decide or []:
         event, _, decision = item.partition("=")
-        if not event.isdigit() or not decision:
+        if not (event.isascii() and event.isdigit()) or not decision:
             raise UserError(f"--decide {item}: write it as ID=DECISION, e.g. 12=hide")
         try:
             result = decide_sync(archive, int(event), decision, actor,
@@ -134,7 +136,8 @@ def forget(
     from bot.platforms import registry
     from bot.publishing import Publisher
 
-    platform, _, user = who.partition(":")
+    platform, _, user = utf8(who, "forget").partition(":")
+    actor = utf8(actor, "--actor")
     if platform not in registry.PLATFORMS or not user:
         people = ", ".join(n for n, row in registry.PLATFORMS.items() if row.for_people)
         raise UserError(f"{who}: write PLATFORM:USER, e.g. x:98765 (platform {people}; "

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from bot.cli.text_args import utf8
 from bot.terminal import ConfigOpt, console, printable, settings_from
 
 MATCH_STYLE = "bold black on yellow"
@@ -33,6 +34,7 @@ def search(
     from bot.archive import Archive
     from bot.archive import search as run_search
 
+    query, chat = utf8(query, "search"), None if chat is None else utf8(chat, "--chat")
     archive = Archive(settings_from(config).archive.path)
     hits = run_search(archive, query, chat_id=chat, limit=limit)
     if as_json:

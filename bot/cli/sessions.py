@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from bot import quick_exit
+from bot.cli.text_args import utf8
 from bot.terminal import ConfigOpt, UserError, console, require_session, settings_from
 
 
@@ -31,6 +32,7 @@ def sessions(
 
     from bot.archive import Archive
 
+    chat = None if chat is None else utf8(chat, "--chat")
     archive = Archive(settings_from(config).archive.path)
     stats = archive.session_stats()
     rows: list[dict[str, Any]] = []
@@ -79,11 +81,20 @@ def transcript(
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"--format {bad[0]}: use html, md, json or csv")
+    if out is not None and out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: not a folder; give the folder to write the transcript "
+                        "into (it is made if missing)")
     require_session(settings, session)
     # The process ends once the files are listed: a 100k-message model is left to the OS
     # (half a second of freeing objects one by one otherwise; see bot/quick_exit.py).
     quick_exit.end_at_once()
-    published = Publisher.from_settings(settings).publish_now(session, formats=formats,
-                                                              out_dir=out)
+    try:
+        published = Publisher.from_settings(settings).publish_now(session, formats=formats,
+                                                                  out_dir=out)
+    except OSError as exc:
+        if out is None or exc.filename is None:
+            raise
+        raise UserError(f"--out {out}: cannot write there ({exc.strerror}); give a folder "
+                        "you may write to") from None
     for path in published.files:
         console.print(str(path), highlight=False)

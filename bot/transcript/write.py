@@ -146,6 +146,10 @@ def write_transcript(t: Transcript, out_dir: Path, formats: Iterable[str] = FORM
         if fmt not in FILENAMES:
             raise ValueError(f"unknown transcript format {fmt!r}: choose from {', '.join(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    # A folder that takes no files (read-only, /proc) fails here, in this process, as one
+    # OSError naming it, rather than in each side-by-side lane with a traceback apiece.
+    with tempfile.TemporaryFile(dir=out_dir):
+        pass
     png = out_dir / "activity.png"
     costs = STREAMED_COSTS if t.reads_archive else COSTS
     pieces = [Piece(fmt, costs[fmt], partial(write_format, t, fmt, out_dir)) for fmt in wanted]

@@ -18,6 +18,7 @@ links to the file on this machine rather than to a path that means nothing elsew
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,12 @@ def resolve_link(url: str, base: Path | None) -> str:
     if not url or urlparse(url).scheme in ("http", "https") or base is None:
         return url
     local = Path(unquote(url))
-    return str(local if local.is_absolute() else (base / local).resolve())
+    if local.is_absolute():
+        return str(local)
+    try:
+        return str((base / local).resolve())
+    except (RuntimeError, OSError, ValueError):  # a symlink loop, a NUL byte: as written
+        return os.path.abspath(base / local)
 
 
 def _files(items: Iterable[Mapping[str, Any]], base: Path | None) -> list[str]:
