@@ -26,8 +26,7 @@ every message afterwards cost no index work.
 from __future__ import annotations
 
 import logging
-import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -63,46 +62,23 @@ _BOUND = tuple(i for i, column in enumerate(_COLUMNS)
 _bound = itemgetter(*_BOUND)
 
 
-def _value(column: str, bound: str = "?{}") -> str:
-    """What an insert of `Batch` rows says for `column`: a constant, or its bound value.
-
-    `bound` names the bound values by their number: ?1, ?2, ... (or `upsert_select`'s
-    columns c1, c2, ...).
-    """
+def _value(column: str) -> str:
+    """What the insert's VALUES say for `column`: a constant, or its bound parameter."""
     if column in _NEW_ROW:
         return _NEW_ROW[column]
-    return bound.format(_BOUND.index(_COLUMNS.index(_SAME_AS.get(column, column))) + 1)
+    return f"?{_BOUND.index(_COLUMNS.index(_SAME_AS.get(column, column))) + 1}"
 
 
-def _upsert(source: str) -> str:
-    """The insert of `Batch` rows from `source` (their VALUES, or a SELECT).
-
-    A message the archive lacks is inserted; one it has keeps everything but a missing
-    chat id and a changed like count (see the module's docstring).
-    """
-    return (
-        f"insert into messages ({', '.join(_COLUMNS)}) {source} "
-        "on conflict(platform, id) do update set "
-        "chat_id = coalesce(messages.chat_id, excluded.chat_id), "
-        "reactions = case when excluded.reactions > 0 then excluded.reactions "
-        "else messages.reactions end "
-        "where (messages.chat_id is null and excluded.chat_id is not null) "
-        "or (excluded.reactions > 0 and excluded.reactions != messages.reactions)"
-    )
-
-
-_INSERT = _upsert(f"values ({', '.join(map(_value, _COLUMNS))})")
-BOUND_PER_ROW = len(_BOUND)
-bound_values = _bound  # a `Batch` row's bound values, in their numbered order
-
-
-def upsert_select(table: str) -> str:
-    """`insert_rows`'s insert, of rows whose `bound_values` `table` holds in c1, c2, ...
-
-    In `table`'s rowid order, as `insert_rows` inserts rows in the order given.
-    """
-    columns = ", ".join(_value(column, "c{}") for column in _COLUMNS)
-    return _upsert(f"select {columns} from {table} where true order by rowid")
+_INSERT = (
+    f"insert into messages ({', '.join(_COLUMNS)}) "
+    f"values ({', '.join(map(_value, _COLUMNS))}) "
+    "on conflict(platform, id) do update set "
+    "chat_id = coalesce(messages.chat_id, excluded.chat_id), "
+    "reactions = case when excluded.reactions > 0 then excluded.reactions "
+    "else messages.reactions end "
+    "where (messages.chat_id is null and excluded.chat_id is not null) "
+    "or (excluded.reactions > 0 and excluded.reactions != messages.reactions)"
+)
 # The payload goes beside the message (schema m003). A message the archive already has keeps
 # its payload, or its lack of one after an erasure: never restored by a re-import.
 _INSERT_RAW = (
@@ -264,15 +240,6 @@ def insert_rows(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> int:
     """
     if not rows:
         return 0
-    return indexed_insert(archive, lambda conn: conn.executemany(_INSERT, map(_bound, rows)))
-
-
-def indexed_insert(archive: Archive, insert: Callable[[sqlite3.Connection], sqlite3.Cursor]
-                   ) -> int:
-    """Run `insert` (of message rows) in one transaction, the new rows indexed for search.
-
-    Returns the rows inserted or changed (the cursor's rowcount).
-    """
     conn = archive.db.conn
     with archive.db.atomic():
         # Index the new rows in one statement instead of row by row through the insert
@@ -284,7 +251,7 @@ def indexed_insert(archive: Archive, insert: Callable[[sqlite3.Connection], sqli
         before = conn.execute("select coalesce(max(rowid), 0) from messages").fetchone()[0]
         if trigger is not None:
             conn.execute('DROP TRIGGER "messages_ai"')
-        changed = insert(conn).rowcount
+        changed = conn.executemany(_INSERT, map(_bound, rows)).rowcount
         if trigger is not None:
             conn.execute(_INDEX_NEW, [before])
             conn.execute(trigger[0])

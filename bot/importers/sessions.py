@@ -13,9 +13,9 @@ One session after another (in turn), or, for many held rows over several session
 a forked worker: sessions are prepared ahead in rounds (bounded by the archive rows they
 read and by their number, `PREPARE_AHEAD_ROWS` and `PREPARE_AHEAD_SESSIONS`: memory, and
 how long the prepare transaction keeps other writers waiting), the worker attributes a
-round's sessions in order and sends each one's result as soon as it has it, its held rows
-already bound into a database image (bot/archive/staged.py), and this process writes each
-as it arrives.
+round's sessions in order and sends each one's result as soon as it has it, and this
+process writes each as it arrives. Attributing is about a third of this phase and writing
+(SQLite, one writer) the rest.
 
 Both give the same archive. Preparing a session before the one before it is written could
 differ in two ways, each handled:
@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import closing, nullcontext
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,7 +59,6 @@ from bot.archive.bulk import (
 )
 from bot.archive.records import ItemRow
 from bot.archive.rows import Placing, placement
-from bot.archive.staged import can_stage, handed_over, insert_staged, staging
 from bot.attribution import Attribution, PreTagged, attribute
 from bot.forking import ChildFailed, can_fork, stream_from_child
 from bot.importers.held_rows import HeldRows
@@ -143,9 +142,7 @@ class Prepared:
 
 # What attributing a session gives its writing: the archive's rows whose attribution
 # changes, and the `attribution_values` of each held row taken, in the order taken.
-Attributed = tuple[dict[Key, Attribution], list[tuple[Any, ...]]]
-# Or, from a worker, those held rows attributed as a `staged_rows` image (`handed_over`).
-SessionAttribution = tuple[dict[Key, Attribution], list[tuple[Any, ...]] | bytes]
+SessionAttribution = tuple[dict[Key, Attribution], list[tuple[Any, ...]]]
 
 
 def group_posts(posts: list[Message]) -> list[list[Message]]:
@@ -226,10 +223,7 @@ def _worker_round(archive: Archive, script: ChatScript, platform: str, plans: li
         # In the worker, forked at the first result asked for: its copy of `held` has what
         # this process has taken so far and nothing more, as must be.
         for prep in preps:
-            mine = held.take([platform], *prep.window)
-            changed, values = attribute_session(prep, mine, pretagged)
-            # The rows bound here, on the worker's core, not in the writer (staged.py).
-            yield changed, handed_over(mine, prep.session_id, values)
+            yield attribute_session(prep, held.take([platform], *prep.window), pretagged)
 
     results = stream_from_child(attribute_all)
     failed: list[BaseException] = []
@@ -245,7 +239,7 @@ def _worker_round(archive: Archive, script: ChatScript, platform: str, plans: li
 
     before = len(out.sessions)
     # Closed on the way out, whatever happens: an error here stops the worker at once.
-    with closing(results), staging(archive) if can_stage() else nullcontext():
+    with closing(results):
         _commit_every(archive, write_all())
     return len(out.sessions) - before, failed[0] if failed else None
 
@@ -346,7 +340,7 @@ def prepare(archive: Archive, script: ChatScript, platform: str, planned: Plan) 
 
 
 def attribute_session(prep: Prepared, mine: Sequence[tuple[Any, ...]],
-                      pretagged: PreTagged | None) -> Attributed:
+                      pretagged: PreTagged | None) -> SessionAttribution:
     """Attribute one prepared session's archive rows and held rows `mine` (CPU only)."""
     # Repeats of one message (overlapping searches) are one message to attribute.
     unique = {(row[0], row[1]): row for row in reversed(mine)}
@@ -367,11 +361,8 @@ def write_session(archive: Archive, prep: Prepared, mine: Sequence[tuple[Any, ..
     changed, values = result
     attribute_into(archive, prep.session_id, changed, prep.rowids)
     # Held rows are new: written once, with their session and attribution.
-    if isinstance(values, bytes):
-        written = insert_staged(archive, values)
-    else:
-        written = insert_rows(archive, [attributed_row(row, prep.session_id, v)
-                                        for row, v in zip(mine, values, strict=True)])
+    written = insert_rows(archive, [attributed_row(row, prep.session_id, v)
+                                    for row, v in zip(mine, values, strict=True)])
     return written, len(mine) + len(changed)
 
 

@@ -125,7 +125,7 @@ def test_held_rows_store_what_rows_written_as_read_store(
 
 
 @pytest.mark.parametrize(("dies_in", "worker"), [("attribute", False), ("insert_rows", False),
-                                                 ("insert_staged", True)])
+                                                 ("insert_rows", True)])
 def test_an_import_killed_in_its_sessions_then_run_again_leaves_what_one_clean_run_leaves(
         imports: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         dies_in: str, worker: bool) -> None:
