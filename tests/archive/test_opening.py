@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.archive import Archive
 from bot.archive import store as store_module
+from bot.archive.bulk import store_messages
 from bot.archive.opening import ArchiveError
+from bot.records import Author, Message
 from bot.settings import SettingsError
 from tests.test_cli import tweetchat
 
@@ -146,9 +149,46 @@ def _tables_damaged(path: Path) -> Path:
     return path
 
 
-def test_damage_met_after_opening_is_one_line_too(tmp_path: Path) -> None:
-    path = _tables_damaged(tmp_path / "archive.db")
-    result = tweetchat(tmp_path, "forget", "x:1", TWEETCHAT_ARCHIVE=str(path))
+def _messages_damaged(path: Path) -> Path:
+    """An archive that opens (its schema and sessions sound) with its messages' pages not.
+
+    A session of 3,000 messages: what reads them meets the damage, what opens does not.
+    """
+    archive = Archive(path)
+    start = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)
+    session = archive.create_session(
+        chat_id="nhssm", title="NHSSM", hashtag="#NHSSM", timezone="Europe/London",
+        scheduled_start=start, duration_minutes=60, platforms=["x"], items=[])
+    store_messages(archive, [
+        Message("x", str(1000 + n), Author("x", f"u{n % 5}", f"User {n % 5}", f"u{n % 5}"),
+                f"A1 hello, words number {n} " * 4, start + timedelta(seconds=n), raw={})
+        for n in range(3000)], chat_id="nhssm")
+    archive.db.execute("update messages set session_id = ?", [session])
+    archive.close()
+    conn = sqlite3.connect(path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    pages = [n for (n,) in conn.execute("SELECT pageno FROM dbstat WHERE name = 'messages' "
+                                          "ORDER BY pageno")]
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    assert len(pages) > 10
+    with path.open("r+b") as f:
+        for page in pages[1:]:  # the root kept: the table is found, its rows are not
+            f.seek((page - 1) * page_size)
+            f.write(b"\xa5" * page_size)
+    return path
+
+
+@pytest.mark.parametrize(("damage", "args"), [
+    (_tables_damaged, ["forget", "x:1"]),
+    (_messages_damaged, ["search", "hello"]),
+    (_messages_damaged, ["transcript", "1"]),
+    (_messages_damaged, ["sessions"]),
+])
+def test_damage_met_after_opening_is_one_line_too(
+        tmp_path: Path, damage: Callable[[Path], Path], args: list[str]) -> None:
+    path = damage(tmp_path / "archive.db")
+    result = tweetchat(tmp_path, *args, TWEETCHAT_ARCHIVE=str(path))
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert "is damaged" in result.stderr and "restore it from a backup" in result.stderr

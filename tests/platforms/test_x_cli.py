@@ -125,3 +125,14 @@ async def test_x_check_shows_the_access_level_and_a_chats_cost(tmp_path: Path) -
         code, out, err = await run_async(tmp_path, "x", "check",
                                          TWEETCHAT_X_API_BASE=server.base_url, **KEYS)
     assert code == 2 and "read-only" in err and "Traceback" not in err
+
+
+async def test_x_check_prints_the_accounts_name_as_written(tmp_path: Path) -> None:
+    """A display name from X holding markup and terminal controls: shown, never obeyed."""
+    async with FakeXServer() as server:
+        server.me.name = "Jo [red]Host[/red] \x1b]0;owned\x07\x1b[2J"
+        code, out, err = await run_async(tmp_path, "x", "check", "--hashtag", "#NHSSM",
+                                         TWEETCHAT_X_API_BASE=server.base_url, **KEYS)
+    assert code == 0, err
+    assert "Jo [red]Host[/red]" in out
+    assert "\x1b" not in out and "\x07" not in out

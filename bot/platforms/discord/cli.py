@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.terminal import ConfigOpt, UserError, console, settings_from
+from bot.terminal import ConfigOpt, UserError, console, settings_from, user_markup
 
 
 def import_discord_command(
@@ -77,7 +77,8 @@ def import_discord_command(
     finally:
         archive.close()
 
-    table = Table(title=f"Imported into {settings.archive.path}", title_justify="left")
+    table = Table(title=f"Imported into {user_markup(settings.archive.path)}",
+                  title_justify="left")
     table.add_column("")
     table.add_column("", justify="right")
     table.add_row("Files", str(len(exports)))

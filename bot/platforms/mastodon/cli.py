@@ -7,9 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from bot.terminal import ConfigOpt, print_check, settings_from, setup_logging, yes_no
+from bot.terminal import (
+    ConfigOpt,
+    print_check,
+    settings_from,
+    setup_logging,
+    user_markup,
+    yes_no,
+)
 
 mastodon_app = typer.Typer(help="Mastodon: check the instance and access token.",
                            no_args_is_help=True)
@@ -44,8 +50,8 @@ def mastodon_check(
                                       token.get_secret_value() if token else None)
     report = asyncio.run(check_credentials(credentials, hashtag=hashtag))
     print_check("Mastodon", [
-        ("Instance", escape(f"{report.instance} ({report.limits.version})")),
-        ("Posting as", escape(f"@{report.acct} ({report.name}, id {report.account_id})")),
+        ("Instance", user_markup(f"{report.instance} ({report.limits.version})")),
+        ("Posting as", user_markup(f"@{report.acct} ({report.name}, id {report.account_id})")),
         ("Status limit", f"{report.limits.max_characters} characters, URLs count "
          f"{report.limits.characters_reserved_per_url}"),
         ("Reads the tag", yes_no(report.can_read_tag, report.detail)),

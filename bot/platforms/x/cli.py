@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from bot.terminal import (
@@ -17,6 +16,7 @@ from bot.terminal import (
     console,
     settings_from,
     setup_logging,
+    user_markup,
     yes_no,
 )
 
@@ -66,15 +66,15 @@ def x_check(
     tag = hashtag or (script.hashtag if script is not None else "")
     report = asyncio.run(check_credentials(credentials, hashtag=tag,
                                            base_url=settings.x.api_base))
-    rows = [("API", escape(settings.x.api_base)),
-            ("Posting as", escape(f"@{report.handle} ({report.name}, id {report.user_id})"))]
+    rows = [("API", user_markup(settings.x.api_base)),
+            ("Posting as", user_markup(f"@{report.handle} ({report.name}, id {report.user_id})"))]
     host = settings.x.host_account.lstrip("@")
     if host and host.lower() != report.handle.lower():
         rows.append(("Host account",
-                     f"[yellow]@{escape(host)} in settings: not this account[/yellow]"))
+                     f"[yellow]@{user_markup(host)} in settings: not this account[/yellow]"))
     level = report.access_level or "not reported"
     rows.append(("Access level", f"[red]{level}: cannot post[/red]" if level == "read"
-                 else escape(level)))
+                 else user_markup(level)))
     rows.append(("Can search", yes_no(report.can_search, report.search_detail)))
     console.print(check_table("X", rows))
     if script is not None:
@@ -124,7 +124,7 @@ def cost_table(script: ChatScript, settings: Settings, replies: int) -> Table:
     poll = float(x_settings.get("poll_seconds") or settings.x.poll_seconds)
     cost = estimate(texts, duration_seconds=script.duration.total_seconds(),
                     poll_seconds=poll, expected_replies=replies)
-    table = Table(title=f"One session of {escape(script.title)} on X (pay-per-use)",
+    table = Table(title=f"One session of {user_markup(script.title)} on X (pay-per-use)",
                   title_justify="left", show_header=False)
     table.add_row("Posts", f"{cost.posts} ({cost.posts_with_url} with a URL)")
     table.add_row("Posting", f"${cost.posting_usd:.2f} (${CREATE_POST_USD:.3f} a post, "
