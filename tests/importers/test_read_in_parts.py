@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -336,6 +337,33 @@ def test_of_two_refusals_the_first_in_the_file_is_reported(
         archive.close()
 
 
+def _changed_after_stat(patch: pytest.MonkeyPatch, path: Path, chunk: int | None,
+                        fork: bool, change: Callable[[Path], Any]) -> None:
+    """Read `path` whole in this process (chunk None) or in parts, `change(path)` run each
+    time its size is taken: after import_x took the size, the file is no longer that."""
+    if chunk is None:
+        patch.setattr(common, "READ_IN_CHILD_FROM", 1 << 62)
+    else:
+        _in_parts(patch, chunk, fork=fork)
+    stat = Path.stat
+
+    def changed_after_stat(self: Path, *args: Any, **kwargs: Any) -> Any:
+        found = stat(self, *args, **kwargs)
+        if self == path:
+            change(path)
+        return found
+
+    patch.setattr(Path, "stat", changed_after_stat)
+
+
+def _appending(late: bytes) -> Callable[[Path], None]:
+    """A change that appends `late` to the file (twarc2 still writing)."""
+    def append(path: Path) -> None:
+        with open(path, "ab") as f:
+            f.write(late)
+    return append
+
+
 def test_lines_appended_during_the_import_wait_for_the_next_either_way(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """twarc2 still writing: both paths read the lines the file had when the import began."""
@@ -346,21 +374,7 @@ def test_lines_appended_during_the_import_wait_for_the_next_either_way(
         path = tmp_path / f"{name}.jsonl"
         path.write_bytes(body)
         with monkeypatch.context() as patch:
-            if chunk is None:
-                patch.setattr(common, "READ_IN_CHILD_FROM", 1 << 62)
-            else:
-                _in_parts(patch, chunk, fork=False)
-            stat = Path.stat
-
-            def appended_after_stat(self: Path, *args: Any, stat: Any = stat,
-                                    path: Path = path, **kwargs: Any) -> Any:
-                found = stat(self, *args, **kwargs)
-                if self == path:
-                    with open(path, "ab") as f:  # after import_x took the size
-                        f.write(late)
-                return found
-
-            patch.setattr(Path, "stat", appended_after_stat)
+            _changed_after_stat(patch, path, chunk, False, _appending(late))
             archive = Archive(tmp_path / f"{name}.db")
             try:
                 import_x(archive, path, _script(tmp_path))
@@ -383,19 +397,8 @@ def test_a_file_cut_while_it_is_read_is_one_error(
     body = b"\n".join(lines()) + b"\n"
     path.write_bytes(body)
     with monkeypatch.context() as patch:
-        if chunk is None:
-            patch.setattr(common, "READ_IN_CHILD_FROM", 1 << 62)
-        else:
-            _in_parts(patch, chunk, fork=fork)
-        stat = Path.stat
-
-        def cut_after_stat(self: Path, *args: Any, stat: Any = stat, **kwargs: Any) -> Any:
-            found = stat(self, *args, **kwargs)
-            if self == path:
-                path.write_bytes(body[:len(body) // 3])  # after import_x took the size
-            return found
-
-        patch.setattr(Path, "stat", cut_after_stat)
+        _changed_after_stat(patch, path, chunk, fork,
+                            lambda path: path.write_bytes(body[:len(body) // 3]))
         archive = Archive(tmp_path / "a.db")
         try:
             with pytest.raises(parts.FileChanged, match="changed while it was read") as caught:
