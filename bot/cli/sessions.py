@@ -88,14 +88,14 @@ def transcript(
     if out is not None and out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: not a folder; give the folder to write the transcript "
                         "into (it is made if missing)")
-    # Damage past the archive's first pages shows only when it is read: one line too.
-    with archive_errors(settings.archive.path):
-        require_session(settings, session)
-    # The process ends once the files are listed: a 100k-message model is left to the OS
-    # (half a second of freeing objects one by one otherwise; see bot/quick_exit.py).
-    quick_exit.end_at_once()
     try:
+        # Damage past the archive's first pages shows only when it is read: one line too.
         with archive_errors(settings.archive.path):
+            require_session(settings, session)
+            # The process ends once the files are listed: a 100k-message model is left to
+            # the OS (half a second of freeing objects one by one otherwise; see
+            # bot/quick_exit.py).
+            quick_exit.end_at_once()
             published = Publisher.from_settings(settings).publish_now(
                 session, formats=formats, out_dir=out)
     except OSError as exc:
