@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import App
@@ -137,6 +137,8 @@ async def joined_socket(client: TestClient) -> AsyncIterator[Any]:
                                  HealthCheck.data_too_large])
 @given(kind=st.one_of(st.sampled_from(KINDS).map(json.dumps), FRAGMENT),
        fields=st.dictionaries(st.sampled_from(FIELDS), FRAGMENT, max_size=3))
+# Found by this test: a field that reads alone but makes the frame one level too deep.
+@example(kind='"send"', fields={"key": "[" * 1024 + "]" * 1024, "nonce": "[]"})
 async def test_any_frame_is_answered_and_the_socket_stays_open(  # type: ignore[no-untyped-def]
         busy_room, caplog, kind, fields) -> None:
     """Whatever a frame holds, the room answers it (an error frame at worst) and then still
@@ -158,7 +160,9 @@ async def answered_and_open(ws: Any, caplog: pytest.LogCaptureFixture, kind: str
     assert all(f["code"] != "server_error" for f in errors), errors
     sent = {name: decoded(fragment) for name, fragment in fields.items()} \
         if frame != body_text({"type": kind}) else {}
-    readable = all(ok for ok, _ in sent.values()) and decoded(kind)[0]
+    # The whole frame, not each field alone: a field 1,024 deep reads alone, but inside
+    # the frame it is one level deeper than the room's reader takes (then: bad_json).
+    readable = decoded(frame)[0]
     nonce = sent.get("nonce", (True, None))[1]
     if readable and not (nonce is None or isinstance(nonce, int | float)
                          or (isinstance(nonce, str) and len(nonce) <= 100)):
