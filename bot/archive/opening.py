@@ -5,30 +5,41 @@ program's SQLite file. Each is the user's to fix in the settings (or from a back
 each is an `ArchiveError`, which every command prints as one line. A foreign database is
 refused before anything is written to it: opening an archive switches it to write-ahead
 logging and adds tweetchat's tables, which must never happen to someone else's file.
+
+Damage further in (a page of messages, the moderation tables), a lock held past the busy
+timeout or a full disk show only when a command reaches them, anywhere in its work. Each
+archive opened is recorded (`opened`), so the CLI's one handler tells any such SQLite error,
+in any command, as the same one line naming the file (`met_in_archive`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import stat
-from collections.abc import Iterator
 from pathlib import Path
-
-from bot.settings import SettingsError
 
 # The first 16 bytes of every SQLite 3 database file (fileformat2.html, "header").
 _SQLITE_HEADER = b"SQLite format 3\x00"
 # Tables that mark a file as a tweetchat archive: sqlite-utils' record of the schema's
 # steps (schema.migrations, set "tweetchat"), or the messages of an archive made before it.
 _OURS = frozenset({"_sqlite_migrations", "messages"})
+# SQLite's errors that are the file's state, not the code's: damage, a lock, a full disk,
+# the file unreadable or read-only. Any other (a syntax error, a constraint) is a bug and
+# keeps its traceback.
+_THE_FILES = frozenset({
+    "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL",
+    "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM",
+})
+# The archive files this process opened, most recent last (see `opened`): a dict, whose
+# order is kept, so a test run opening thousands of archives is not slowed by looking.
+_OPENED: dict[Path, None] = {}
 
 
-class ArchiveError(SettingsError):
-    """The archive cannot be opened: the message says what, where and what to do.
+class ArchiveError(Exception):
+    """The archive cannot be opened or read: the message says what, where and what to do.
 
-    A SettingsError: `[archive] path` names the file, so the fix is there (or a backup),
-    and every command already prints a SettingsError as one line, exit status 2.
+    The user's to fix (the settings' `[archive] path`, a backup, the other program holding
+    the file): the CLI prints it as one line, exit status 2.
     """
 
 
@@ -78,7 +89,7 @@ def check_tables(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def told(error: sqlite3.Error, path: Path) -> ArchiveError:
-    """SQLite's error on opening (or upgrading) `path`, as the user's to fix."""
+    """SQLite's error on opening, upgrading or reading `path`, as the user's to fix."""
     text = str(error)
     if "locked" in text or "busy" in text:
         return ArchiveError(f"{path} is in use: another tweetchat command (or `tweetchat run` "
@@ -97,14 +108,21 @@ def told(error: sqlite3.Error, path: Path) -> ArchiveError:
                         "try `sqlite3 ARCHIVE .recover`")
 
 
-@contextlib.contextmanager
-def archive_errors(path: Path) -> Iterator[None]:
-    """Turn SQLite's errors met while a command works on the archive into one line each.
+def opened(path: Path) -> None:
+    """Record that this process opened the archive at `path` (see `met_in_archive`)."""
+    _OPENED.pop(path, None)
+    _OPENED[path] = None
 
-    Opening checks the file's first pages; a page damaged further in, a lock another
-    program keeps past the busy timeout or a full disk show only when reached.
+
+def met_in_archive(error: BaseException) -> ArchiveError | None:
+    """`error`, raised anywhere after an archive was opened, as the user's one line.
+
+    None unless it is SQLite telling of the file's state (damage, a lock, a full disk)
+    in a process that opened an archive: then it names the archive opened last (a command
+    opens one: the settings' `[archive] path`).
     """
-    try:
-        yield
-    except sqlite3.DatabaseError as e:
-        raise told(e, path) from None
+    if not isinstance(error, sqlite3.DatabaseError) or not _OPENED:
+        return None
+    if getattr(error, "sqlite_errorname", "") not in _THE_FILES:
+        return None
+    return told(error, next(reversed(_OPENED)))

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.archive.messages import MessageStore
-from bot.archive.opening import ArchiveError, check_file, check_tables, told
+from bot.archive.opening import ArchiveError, check_file, check_tables, opened, told
 from bot.archive.records import from_iso, iso
 from bot.archive.schema import migrate
 from bot.archive.sessions import SessionStore
@@ -94,6 +94,7 @@ class Archive(SessionStore, MessageStore):
             except OSError as e:
                 raise ArchiveError(f"cannot make the folder for {path} ({e.strerror}); check "
                                    "[archive] path in the settings") from None
+            opened(self.path)  # SQLite's errors met later, anywhere, name this file
         self._name = str(path)
         # The file's key in _OPEN_FILES (a private database is its own).
         self._file = (str(self.path.resolve()) if self._name not in _NOT_FILES

@@ -86,6 +86,7 @@ _reflow_help(app)
 # (about a third of a second at start-up, on every command), nor `--help` the settings.
 _USER_ERRORS = (
     ("bot.settings", "SettingsError"),
+    ("bot.archive.opening", "ArchiveError"),
     ("bot.core", "BotError"),
     ("bot.control_client", "ControlClientError"),
     ("bot.host", "ControlError"),
@@ -103,6 +104,20 @@ def _is_user_error(exc: BaseException) -> bool:
     """A user's mistake: ours, or one reported by a loaded module (see _USER_ERRORS)."""
     return isinstance(exc, UserError) or any(
         _raised_by(exc, module_name, class_name) for module_name, class_name in _USER_ERRORS)
+
+
+def _user_error(exc: BaseException) -> BaseException | None:
+    """What to print as one line for `exc`, or None: a bug, which keeps its traceback.
+
+    Besides the user's mistakes: SQLite finding the archive damaged, locked or its disk
+    full, in whatever command and wherever in it (bot.archive.opening names the file). Not
+    loaded, the archive was never opened, so the error is not the archive's.
+    """
+    if _is_user_error(exc):
+        return exc
+    opening = sys.modules.get("bot.archive.opening")
+    return None if opening is None else cast("BaseException | None",
+                                             opening.met_in_archive(exc))
 
 
 def _version(value: bool) -> None:
@@ -141,8 +156,9 @@ def main() -> None:
                 err_console.print(user_text(issue, "red"), highlight=False,
                                   soft_wrap=True)
             sys.exit(2)
-        if _is_user_error(exc):
-            err_console.print(f"[red]error:[/red] {user_markup(exc)}", highlight=False,
+        told = _user_error(exc)
+        if told is not None:
+            err_console.print(f"[red]error:[/red] {user_markup(told)}", highlight=False,
                               soft_wrap=True)
             sys.exit(2)
         if isinstance(exc, typer.TyperException):

@@ -130,7 +130,6 @@ def forget(
       tweetchat forget discord:1234 --remove --actor dpo
     """
     from bot.archive import Archive
-    from bot.archive.opening import archive_errors
     from bot.moderation import forget as erase
     from bot.moderation.erasure import ErasureError, find_person
     from bot.platforms import registry
@@ -145,10 +144,9 @@ def forget(
     settings = settings_from(config)
     archive = Archive(settings.archive.path)
     try:
-        with archive_errors(settings.archive.path):
-            author_id = find_person(archive, platform, user.strip().strip("\"'"))
-            report = erase(archive, platform, author_id, actor, datetime.now(UTC),
-                           mode="remove" if remove else "anonymise")
+        author_id = find_person(archive, platform, user.strip().strip("\"'"))
+        report = erase(archive, platform, author_id, actor, datetime.now(UTC),
+                       mode="remove" if remove else "anonymise")
     except ErasureError as exc:
         raise UserError(str(exc)) from None
     finally:

@@ -33,12 +33,10 @@ def search(
     """
     from bot.archive import Archive
     from bot.archive import search as run_search
-    from bot.archive.opening import archive_errors
 
     query, chat = utf8(query, "search"), None if chat is None else utf8(chat, "--chat")
     path = settings_from(config).archive.path
-    with archive_errors(path):  # a page damaged past the first ones shows only when read
-        hits = run_search(Archive(path), query, chat_id=chat, limit=limit)
+    hits = run_search(Archive(path), query, chat_id=chat, limit=limit)
     if as_json:
         sys.stdout.write(orjson.dumps([h.__dict__ for h in hits],
                                       option=orjson.OPT_INDENT_2).decode() + "\n")

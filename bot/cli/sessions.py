@@ -31,23 +31,21 @@ def sessions(
     from zoneinfo import ZoneInfo
 
     from bot.archive import Archive
-    from bot.archive.opening import archive_errors
 
     chat = None if chat is None else utf8(chat, "--chat")
     path = settings_from(config).archive.path
     rows: list[dict[str, Any]] = []
-    with archive_errors(path):  # a page damaged past the first ones shows only when read
-        archive = Archive(path)
-        stats = archive.session_stats()
-        for s in archive.sessions(chat_id=chat):
-            messages, participants = stats.get(s.id, (0, 0))
-            rows.append({
-                "id": s.id, "chat": s.chat_id, "title": s.title,
-                "start": s.scheduled_start.isoformat(),
-                "local_start": s.scheduled_start.astimezone(ZoneInfo(s.timezone)).isoformat(),
-                "status": s.status, "rehearsal": s.rehearsal, "platforms": list(s.platforms),
-                "messages": messages, "participants": participants,
-            })
+    archive = Archive(path)
+    stats = archive.session_stats()
+    for s in archive.sessions(chat_id=chat):
+        messages, participants = stats.get(s.id, (0, 0))
+        rows.append({
+            "id": s.id, "chat": s.chat_id, "title": s.title,
+            "start": s.scheduled_start.isoformat(),
+            "local_start": s.scheduled_start.astimezone(ZoneInfo(s.timezone)).isoformat(),
+            "status": s.status, "rehearsal": s.rehearsal, "platforms": list(s.platforms),
+            "messages": messages, "participants": participants,
+        })
     if as_json:
         sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
@@ -77,7 +75,6 @@ def transcript(
 
       tweetchat transcript 3 --format md --out /tmp/blog
     """
-    from bot.archive.opening import archive_errors
     from bot.publishing import FORMATS, Publisher
 
     settings = settings_from(config)
@@ -89,15 +86,13 @@ def transcript(
         raise UserError(f"--out {out}: not a folder; give the folder to write the transcript "
                         "into (it is made if missing)")
     try:
-        # Damage past the archive's first pages shows only when it is read: one line too.
-        with archive_errors(settings.archive.path):
-            require_session(settings, session)
-            # The process ends once the files are listed: a 100k-message model is left to
-            # the OS (half a second of freeing objects one by one otherwise; see
-            # bot/quick_exit.py).
-            quick_exit.end_at_once()
-            published = Publisher.from_settings(settings).publish_now(
-                session, formats=formats, out_dir=out)
+        require_session(settings, session)
+        # The process ends once the files are listed: a 100k-message model is left to
+        # the OS (half a second of freeing objects one by one otherwise; see
+        # bot/quick_exit.py).
+        quick_exit.end_at_once()
+        published = Publisher.from_settings(settings).publish_now(
+            session, formats=formats, out_dir=out)
     except OSError as exc:
         if out is None or exc.filename is None:
             raise

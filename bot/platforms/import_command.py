@@ -15,11 +15,10 @@ def import_each(files: Sequence[Path], config: Path | None, script: Path,
                 no_sessions: str) -> None:
     """Import `files` with `importer` (see terminal_imports.import_files), printing reports.
 
-    A file none of whose records is `what` (the wrong file), and an archive found damaged
-    part way, are each one line (exit status 2), not a traceback or a report of nothing
-    imported.
+    A file none of whose records is `what` (the wrong file) is one line (exit status 2),
+    not a report of nothing imported; so is an archive found damaged part way (told by
+    the CLI's main(), as in every command).
     """
-    from bot.archive.opening import archive_errors
     from bot.importers.common import WrongFile, refuse_wrong_file
     from bot.terminal_imports import import_files
 
@@ -28,7 +27,6 @@ def import_each(files: Sequence[Path], config: Path | None, script: Path,
 
     settings = settings_from(config)
     try:
-        with archive_errors(settings.archive.path):
-            import_files(files, settings, script, checked, left_out, no_sessions)
+        import_files(files, settings, script, checked, left_out, no_sessions)
     except WrongFile as exc:
         raise UserError(str(exc)) from None

@@ -14,8 +14,8 @@ from bot.archive import Archive
 from bot.archive import store as store_module
 from bot.archive.bulk import store_messages
 from bot.archive.opening import ArchiveError
+from bot.cli import _is_user_error
 from bot.records import Author, Message
-from bot.settings import SettingsError
 from tests.test_cli import tweetchat
 
 
@@ -65,7 +65,7 @@ def test_opening_a_damaged_path_is_an_archive_error(tmp_path: Path, kind: str) -
     with pytest.raises(ArchiveError, match=words) as caught:
         Archive(path)
     assert str(path) in str(caught.value)
-    assert isinstance(caught.value, SettingsError)  # printed by every command as one line
+    assert _is_user_error(caught.value)  # printed by every command as one line
 
 
 def test_a_device_is_refused() -> None:

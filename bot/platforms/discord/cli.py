@@ -47,7 +47,6 @@ def import_discord_command(
     )
 
     from bot.archive import Archive
-    from bot.archive.opening import archive_errors
     from bot.platforms.discord.export import ExportError
     from bot.platforms.discord.importer import import_discord
     from bot.script import load_script
@@ -60,7 +59,7 @@ def import_discord_command(
     settings = settings_from(config)
     archive = Archive(settings.archive.path)
     try:
-        with archive_errors(settings.archive.path), Progress(
+        with Progress(
                 SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
                 BarColumn(), TextColumn("{task.completed:,} messages"),
                 TimeElapsedColumn(), console=console, transient=True,

@@ -162,7 +162,6 @@ def import_x_command(
       tweetchat import x chat.jsonl --script chats/nhssm.yaml --host NHSEmployers --host jo_cohost
     """
     from bot.archive import Archive
-    from bot.archive.opening import archive_errors
     from bot.importers.common import WrongFile, refuse_wrong_file
     from bot.platforms.x.importer import NotTweets, import_x
     from bot.script import load_script
@@ -176,9 +175,8 @@ def import_x_command(
     archive = Archive(settings.archive.path)
     accounts = [settings.x.host_account, *(host or ())]
     try:
-        with archive_errors(settings.archive.path):
-            report = run_import(file, lambda advance: import_x(archive, file, chat, advance,
-                                                               host_accounts=accounts))
+        report = run_import(file, lambda advance: import_x(archive, file, chat, advance,
+                                                           host_accounts=accounts))
         refuse_wrong_file(report, file, "a tweet (twarc2 JSON lines, or v1.1 tweets)")
     except WrongFile as exc:
         raise UserError(str(exc)) from None
