@@ -18,8 +18,6 @@ import sqlite3
 import stat
 from pathlib import Path
 
-# The first 16 bytes of every SQLite 3 database file (fileformat2.html, "header").
-_SQLITE_HEADER = b"SQLite format 3\x00"
 # Tables that mark a file as a tweetchat archive: sqlite-utils' record of the schema's
 # steps (schema.migrations, set "tweetchat"), or the messages of an archive made before it.
 _OURS = frozenset({"_sqlite_migrations", "messages"})
@@ -46,8 +44,8 @@ class ArchiveError(Exception):
 def check_file(path: Path) -> None:
     """Refuse, before SQLite sees it, a path that cannot be an archive file.
 
-    A missing file (a new archive) and an empty one pass; so does a SQLite database,
-    whose tables `check_tables` looks at once it is open.
+    A missing file (a new archive) and a regular file pass: whether it is a SQLite
+    database, and whose, is read through SQLite once it is open (`check_tables`).
     """
     try:
         info = path.stat()
@@ -62,17 +60,12 @@ def check_file(path: Path) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise ArchiveError(f"{path} is not a regular file; set [archive] path in the "
                            "settings to a file such as data/archive.db")
-    if info.st_size == 0:
-        return
-    try:
-        with path.open("rb") as f:
-            head = f.read(len(_SQLITE_HEADER))
-    except OSError as e:
-        raise ArchiveError(f"cannot read {path} ({e.strerror}); run this as the user the bot "
-                           "runs as") from None
-    if head != _SQLITE_HEADER:
-        raise ArchiveError(f"{path} is not a SQLite database (not a tweetchat archive); check "
-                           "[archive] path in the settings")
+    # The file's first bytes are left to SQLite (a file that is not a database fails the
+    # connection's first read as SQLITE_NOTADB, see `told`): opening the file here and
+    # closing it would drop every POSIX lock SQLite holds on it in this process (locks
+    # belong to the process and file, not to the descriptor), and the next tweetchat
+    # command to close its connection would then take this process's write-ahead log for
+    # unused and delete it under the bot's open connections.
 
 
 def check_tables(conn: sqlite3.Connection, path: Path) -> None:
@@ -102,8 +95,9 @@ def told(error: sqlite3.Error, path: Path) -> ArchiveError:
         return ArchiveError(f"the disk holding {path} is full: free some space and run this "
                             "again")
     if getattr(error, "sqlite_errorname", "") == "SQLITE_NOTADB":
-        return ArchiveError(f"{path} is not a SQLite database (or its first page is damaged); "
-                            "check [archive] path in the settings, or restore it from a backup")
+        return ArchiveError(f"{path} is not a SQLite database (not a tweetchat archive, or its "
+                            "first page is damaged); check [archive] path in the settings, or "
+                            "restore it from a backup")
     return ArchiveError(f"{path} is damaged (SQLite: {text}); restore it from a backup, or "
                         "try `sqlite3 ARCHIVE .recover`")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,6 +120,41 @@ def test_an_archive_locked_past_the_busy_timeout_is_in_use(tmp_path: Path,
     finally:
         holder.execute("COMMIT")
         holder.close()
+
+
+def _message(number: str, text: str) -> Message:
+    return Message("x", number, Author("x", "u1", "User 1", "u1"), text,
+                   datetime(2026, 1, 7, 20, 0, tzinfo=UTC), raw={})
+
+
+def test_opening_the_archive_again_keeps_the_locks_of_this_process(tmp_path: Path) -> None:
+    """The bot opens a second handle to render a transcript; then `tweetchat sessions` runs.
+
+    POSIX locks belong to the process, not to a descriptor: had opening the file to look
+    at it closed a descriptor of its own, SQLite's locks held by the bot's first
+    connection would be gone, and the other command, closing last as far as SQLite could
+    tell, would delete the write-ahead log (with the bot's latest commits) under the bot.
+    """
+    path = tmp_path / "archive.db"
+    bot = Archive(path)
+    store_messages(bot, [_message("1", "kept in the log until a checkpoint")], chat_id="c")
+    Archive(path).close()  # a second handle in the same process, as a render opens one
+    other = subprocess.run(  # another command opens the archive and closes it
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+         "c.execute('SELECT count(*) FROM messages').fetchone(); c.close()", str(path)],
+        capture_output=True, text=True, check=False)
+    assert other.returncode == 0, other.stderr
+    try:
+        assert (tmp_path / "archive.db-wal").exists(), "the bot's write-ahead log was deleted"
+        assert bot.db.execute("SELECT text FROM messages").fetchall() == [
+            ("kept in the log until a checkpoint",)]
+        store_messages(bot, [_message("2", "and written after")], chat_id="c")
+    finally:
+        bot.close()
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert check.execute("SELECT count(*) FROM messages").fetchone() == (2,)
+    check.close()
 
 
 @pytest.mark.parametrize("args", [
