@@ -43,6 +43,11 @@ ENV_OVERRIDES = {
 }
 
 
+# The settings file when neither --config nor TWEETCHAT_CONFIG names one; missing, the
+# defaults (a checkout run from elsewhere, an installed bot with no file of its own).
+DEFAULT_CONFIG = Path("config/settings.toml")
+
+
 class SettingsError(Exception):
     """A problem in settings.toml or the environment, as one plain line."""
 
@@ -208,6 +213,17 @@ def _not_utf8(path: str | Path, error: UnicodeDecodeError) -> str:
             "(a text editor's \"UTF-8\" encoding)")
 
 
+def _named_but_missing(path: Path) -> str:
+    """Why the file TWEETCHAT_CONFIG names cannot be read, and how to fix it (one line).
+
+    Named on purpose, it must be there: running on the defaults instead would put the
+    archive, the room and the moderation policy somewhere the user did not mean.
+    """
+    what = "which is not a file" if path.exists() else "which does not exist"
+    return (f"TWEETCHAT_CONFIG names {path}, {what}; set it to your settings file "
+            "(config/settings.toml lists every key), or unset it to run on the defaults")
+
+
 def load_settings(
     config: str | Path | None = None,
     *,
@@ -223,9 +239,12 @@ def load_settings(
             raise SettingsError(_not_utf8(env_file, exc)) from None
     env.update(os.environ if environ is None else environ)  # the real environment wins
 
-    path = Path(config or env.get("TWEETCHAT_CONFIG") or "config/settings.toml")
+    named = env.get("TWEETCHAT_CONFIG", "") if not config else ""
+    path = Path(config or named or DEFAULT_CONFIG)
     data: dict[str, Any] = {}
     source = "defaults"
+    if named and not path.is_file():
+        raise SettingsError(_named_but_missing(path))
     if path.is_file():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -71,6 +71,19 @@ def chat_script(platforms: str = "[memory]", platform_settings: str = "", *,
 SMALL_SCRIPT = chat_script()
 
 
+def no_settings(tmp_path: Path) -> Path:
+    """A settings file holding no settings, in tmp_path: a test runs on the defaults.
+
+    Named through TWEETCHAT_CONFIG, it keeps the checkout's config/settings.toml (and the
+    developer's own) out of a test; a named file must exist, so it is written.
+    """
+    path = tmp_path / "no-settings.toml"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("# No settings: every key at its default.\n", encoding="utf-8")
+    return path
+
+
 def make_settings(tmp_path: Path, **env: str) -> Settings:
     environ = {
         "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
@@ -78,7 +91,7 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
         "TWEETCHAT_CHATS_DIR": str(tmp_path / "chats"),
         "TWEETCHAT_PORT": "0",
         "MODERATOR_TOKEN": "test-moderator-token",
-        "TWEETCHAT_CONFIG": str(tmp_path / "no-settings.toml"),
+        "TWEETCHAT_CONFIG": str(no_settings(tmp_path)),
         **env,
     }
     return load_settings(environ=environ, env_file=None)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SMALL_SCRIPT, write_script
+from tests.conftest import SMALL_SCRIPT, no_settings, write_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,7 @@ def tweetchat(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
         **os.environ,
         "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
         "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
-        "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
+        "TWEETCHAT_CONFIG": str(no_settings(tmp_path)),
         "COLUMNS": "200",
         # This checkout's `bot`, not whichever one the venv's editable install points at.
         "PYTHONPATH": str(ROOT),

@@ -23,6 +23,7 @@ from bot import quick_exit
 from bot.archive import Archive
 from bot.publishing import Publisher
 from bot.testing.crowd import archived_session
+from tests.conftest import no_settings
 from tests.web.conftest import make_script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ def tweetchat(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ,
            "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
            "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
-           "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
+           "TWEETCHAT_CONFIG": str(no_settings(tmp_path)),
            "COLUMNS": "1000",  # one path a line
            "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True,

@@ -14,7 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import SMALL_SCRIPT, write_script
+from tests.conftest import SMALL_SCRIPT, no_settings, write_script
 
 TOKEN = "restart-test-token"
 
@@ -32,7 +32,7 @@ def env_for(tmp_path: Path, port: int) -> dict[str, str]:
         "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
         "TWEETCHAT_CHATS_DIR": str(tmp_path / "chats"),
         "TWEETCHAT_PORT": str(port),
-        "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
+        "TWEETCHAT_CONFIG": str(no_settings(tmp_path)),
         "MODERATOR_TOKEN": TOKEN,
     })
     return env

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_SCRIPT, write_script
+from tests.conftest import SMALL_SCRIPT, no_settings, write_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,7 @@ def loaded_modules(tmp_path: Path, *args: str) -> set[str]:
         **os.environ,
         "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
         "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
-        "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
+        "TWEETCHAT_CONFIG": str(no_settings(tmp_path)),
         "PYTHONPATH": str(ROOT),  # this checkout's `bot`
     }
     env.pop("PYTHONIMPORTTIME", None)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.platforms.discord.export_content import resolve_link
-from tests.test_cli import tweetchat
+from bot.settings import SettingsError, load_settings
+from tests.test_cli import ROOT, tweetchat
 
 
 def _one_line(result, words: str) -> None:
@@ -28,6 +32,43 @@ def test_a_settings_file_that_is_not_utf8(tmp_path: Path) -> None:
     config.write_bytes(NOT_UTF8)
     _one_line(tweetchat(tmp_path, "config", "--config", str(config)), "is not UTF-8")
     _one_line(tweetchat(tmp_path, "sessions", TWEETCHAT_CONFIG=str(config)), "is not UTF-8")
+
+
+@pytest.mark.parametrize("named", ["missing.toml", "a-folder"])
+def test_tweetchat_config_naming_no_file_is_one_line(tmp_path: Path, named: str) -> None:
+    (tmp_path / "a-folder").mkdir()
+    path = tmp_path / named
+    what = "does not exist" if named == "missing.toml" else "is not a file"
+    _one_line(tweetchat(tmp_path, "sessions", TWEETCHAT_CONFIG=str(path)),
+              f"TWEETCHAT_CONFIG names {path}, which {what}; set it to your settings file")
+
+
+def test_tweetchat_config_in_dotenv_naming_no_file_is_one_line_too(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TWEETCHAT_CONFIG=gone/settings.toml\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "TWEETCHAT_CONFIG"}
+    result = subprocess.run([sys.executable, "-m", "bot", "config"], capture_output=True,
+                            text=True, cwd=tmp_path, timeout=60,
+                            env={**env, "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+    _one_line(result, "TWEETCHAT_CONFIG names gone/settings.toml, which does not exist")
+
+
+def test_config_option_wins_over_a_missing_tweetchat_config(tmp_path: Path) -> None:
+    config = tmp_path / "mine.toml"
+    config.write_text("[web]\nport = 8123\n", encoding="utf-8")
+    result = tweetchat(tmp_path, "config", "--config", str(config),
+                       TWEETCHAT_CONFIG=str(tmp_path / "missing.toml"))
+    assert result.returncode == 0, result.stderr
+    assert "8123" in result.stdout
+
+
+def test_no_settings_named_and_none_at_the_default_path_runs_on_defaults(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make run` in a checkout without config/settings.toml (or elsewhere): the defaults."""
+    monkeypatch.chdir(tmp_path)  # no config/settings.toml here
+    settings = load_settings(environ={}, env_file=None)
+    assert settings.source == "defaults" and settings.web.port == 8080
+    with pytest.raises(SettingsError, match="TWEETCHAT_CONFIG names"):
+        load_settings(environ={"TWEETCHAT_CONFIG": "config/settings.toml"}, env_file=None)
 
 
 def test_a_dotenv_that_is_not_utf8(tmp_path: Path) -> None:

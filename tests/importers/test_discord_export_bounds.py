@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bot.platforms.discord.export import ExportError, export_info, iter_export, to_message
 from bot.platforms.discord.export_stream import CHUNK, ExportReader
-from tests.conftest import write_script
+from tests.conftest import no_settings, write_script
 from tests.importers.test_discord_export_stream import OneAtATime, export_text, read_all
 
 REPO = Path(__file__).resolve().parents[2]
@@ -177,7 +177,7 @@ def test_any_json_value_in_a_messages_fields_is_a_message_or_an_export_error(
 
 def run_import(tmp_path: Path, export: Path) -> subprocess.CompletedProcess[str]:
     script = write_script(tmp_path / "chats")
-    env = {**os.environ, "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
+    env = {**os.environ, "TWEETCHAT_CONFIG": str(no_settings(tmp_path)),
            "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"), "COLUMNS": "500",
            "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-m", "bot", "import", "discord", str(export),

@@ -13,7 +13,7 @@ from bot.archive import Archive
 from bot.platforms.discord.export import ExportError
 from bot.platforms.discord.importer import import_discord
 from bot.script import ChatScript, load_script
-from tests.conftest import write_script
+from tests.conftest import no_settings, write_script
 
 START = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)  # a Wednesday 20:00 in London (GMT)
 GUILD = {"id": "900", "name": "NHS Comms"}
@@ -167,7 +167,7 @@ def test_a_file_that_is_not_an_export_is_one_line_naming_it(
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
     return {"TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
-            "TWEETCHAT_CONFIG": str(tmp_path / "no-settings.toml"), "COLUMNS": "120"}
+            "TWEETCHAT_CONFIG": str(no_settings(tmp_path)), "COLUMNS": "120"}
 
 
 def cli() -> Any:

@@ -13,7 +13,7 @@ import orjson
 import bot
 from bot.testing.fake_bluesky import FakeBlueskyServer
 from bot.testing.fake_mastodon import FakeMastodonServer, render_html
-from tests.conftest import chat_script, write_script
+from tests.conftest import chat_script, no_settings, write_script
 
 SECRETS = ("BLUESKY_", "MASTODON_", "X_")
 
@@ -23,7 +23,7 @@ async def run(tmp_path: Path, *args: str, **extra: str) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(SECRETS)}
     env.update({"TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
                 "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
-                "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"), "COLUMNS": "200",
+                "TWEETCHAT_CONFIG": str(no_settings(tmp_path)), "COLUMNS": "200",
                 "PYTHONPATH": str(Path(bot.__file__).resolve().parent.parent), **extra})
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, cwd=tmp_path, env=env,

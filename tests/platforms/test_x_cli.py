@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 
 from bot.testing.fake_x import FakeXServer
+from tests.conftest import no_settings
 from tests.importers.test_x_import import SCRIPT, chat_tweets, page_lines
 
 KEYS = {
@@ -31,7 +32,7 @@ def environ(tmp_path: Path, **extra: str) -> dict[str, str]:
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
         "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
-        "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
+        "TWEETCHAT_CONFIG": str(no_settings(tmp_path)),
         "COLUMNS": "200",
         **extra,
     })

@@ -14,7 +14,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.settings import load_settings
 from tests import checkout
-from tests.conftest import make_settings, write_script
+from tests.conftest import make_settings, no_settings, write_script
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -36,7 +36,7 @@ async def test_running_the_bot_from_the_checkout_writes_only_to_tmp(
 
 
 def test_job_store_follows_the_archive_unless_set(tmp_path: Path) -> None:
-    base = {"TWEETCHAT_CONFIG": str(tmp_path / "none.toml")}
+    base = {"TWEETCHAT_CONFIG": str(no_settings(tmp_path))}
     moved = load_settings(environ={**base, "TWEETCHAT_ARCHIVE": str(tmp_path / "a" / "x.db")},
                           env_file=None)
     assert moved.scheduler.jobs_db == tmp_path / "a" / "scheduler.db"

@@ -18,14 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import write_script
+from tests.conftest import no_settings, write_script
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 KILLS = 20
 
 
 def command(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TWEETCHAT_CONFIG": str(no_settings(tmp_path)),
            "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"), "TWEETCHAT_PORT": "0",
            "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"), "MODERATOR_TOKEN": "t0ken"}
     args = [sys.executable, "-m", "bot", "start", "chats/test.yaml", "--now",

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import chat_script, write_script
+from tests.conftest import chat_script, no_settings, write_script
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -51,7 +51,7 @@ def test_start_now_killed_then_tweetchat_run_resumes_it(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MODERATOR_TOKEN": "t0ken-for-this-test",
-           "TWEETCHAT_CONFIG": str(tmp_path / "none.toml"),
+           "TWEETCHAT_CONFIG": str(no_settings(tmp_path)),
            "TWEETCHAT_ARCHIVE": str(tmp_path / "archive.db"),
            "TWEETCHAT_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
            "TWEETCHAT_CHATS_DIR": str(tmp_path / "chats"), "TWEETCHAT_PORT": str(port)}
