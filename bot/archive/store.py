@@ -7,7 +7,9 @@ backfill cursors and audit log; sessions and messages come from its two mix-ins.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -21,9 +23,18 @@ from bot.archive.records import from_iso, iso
 from bot.archive.schema import migrate
 from bot.archive.sessions import SessionStore
 
+log = logging.getLogger(__name__)
+
 # How long a write waits for another connection's (the publisher thread's, a CLI command's)
 # write to finish. It only bounds a hang: on a loaded machine a few seconds is not enough.
 BUSY_TIMEOUT_MS = 30_000
+# A write waiting this long for the lock says so (see ArchiveDatabase.begin): the bot's own
+# writes hold it for milliseconds, so a longer wait is another process's long write (an
+# import, a compaction, another command) and 30 silent seconds look like a hang.
+NOTICE_MS = 1_500
+# Past the notice, the lock is asked for in slices this long: between two, Python handles
+# Ctrl-C (SQLite's own wait cannot be interrupted), so the user may give up at once.
+SLICE_MS = 250
 # A new archive's page size. Most of an archive's bytes are payloads of 1-2 KB (a tweet
 # with its includes, a Discord message): SQLite's default 4 KiB page holds two of them,
 # so a bulk import wrote and read back four times as many pages, a system call each.
@@ -56,6 +67,40 @@ class ArchiveDatabase(Database):
     BEGIN IMMEDIATE waits for the lock up front, so the busy timeout applies.
     """
 
+    busy_ms = BUSY_TIMEOUT_MS  # the connection's busy timeout (Archive sets it on opening)
+    where = "the archive"  # the file, as the wait's warning names it (Archive sets it)
+
+    def begin(self) -> None:
+        """BEGIN IMMEDIATE: wait for the write lock, saying so once the wait gets long.
+
+        Up to NOTICE_MS silently; then a warning naming the file (a CLI command prints it
+        on stderr, the bot logs it) and the rest of the busy timeout in slices, so Ctrl-C
+        gives up at once. Past the busy timeout, SQLite's "database is locked" is raised.
+        """
+        notice = min(NOTICE_MS, self.busy_ms)
+        self.conn.execute(f"PRAGMA busy_timeout={notice}")
+        try:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if e.sqlite_errorname != "SQLITE_BUSY" or notice >= self.busy_ms:
+                    raise
+            log.warning("waiting for %s: another process is writing to it (the running bot, "
+                        "an import, compact or another command); giving up after %g s, or "
+                        "Ctrl-C to stop now", self.where, self.busy_ms / 1000)
+            deadline = time.monotonic() + (self.busy_ms - notice) / 1000
+            self.conn.execute(f"PRAGMA busy_timeout={min(SLICE_MS, self.busy_ms - notice)}")
+            while True:
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as e:
+                    if e.sqlite_errorname != "SQLITE_BUSY" or time.monotonic() >= deadline:
+                        raise
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout={self.busy_ms}")
+
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Database]:
         """A transaction (a savepoint when nested) holding the write lock from its start."""
@@ -63,7 +108,7 @@ class ArchiveDatabase(Database):
             with super().atomic() as db:
                 yield db
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.begin()
         try:
             yield self
         except BaseException:
@@ -117,6 +162,7 @@ class Archive(SessionStore, MessageStore):
         self._open = True
         _OPEN_FILES[self._file] += 1
         # First: even switching to WAL may wait for another connection's lock.
+        db.busy_ms, db.where = BUSY_TIMEOUT_MS, str(self.path)
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         # Before anything is written: another program's database is refused untouched.
         check_tables(db.conn, self.path)
