@@ -7,9 +7,11 @@ moderator routes are still guarded by the token, but put TLS in front (see READM
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.webapp.api import setup_api
 
@@ -18,6 +20,42 @@ if TYPE_CHECKING:
     from bot.platforms.web.service import RoomService
 
 log = logging.getLogger(__name__)
+# The logger aiohttp's request handlers log through (AppRunner's `logger`): a request its
+# parser refused is told in one line there (see RefusedInOneLine).
+http_log = logging.getLogger("bot.webapp.http")
+# The parser's reason, up to where it quotes the request ("Invalid header value char:
+# b'Authorization: Bearer ...'"): what the client sent may hold a token, never logged.
+_REASON = re.compile(r"[^:'\"]{1,100}")
+
+
+class RefusedInOneLine(logging.Filter):
+    """aiohttp's "Error handling request" for a request its parser refused, as one line.
+
+    The parser answers a control character in a header, a bad request line or an
+    over-long header with 400 itself, then logged it at ERROR with its whole traceback:
+    anyone could fill the log with them. The client's mistake is one INFO line (aiohttp's
+    own DEBUG for a first line that is not HTTP stays DEBUG). A crash in a handler (any
+    other exception) keeps its ERROR and traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite a parser's refusal in place; let every record through."""
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError):
+            return True
+        args = record.args if isinstance(record.args, tuple) else ()
+        said = _REASON.match(" ".join(str(error.message).split()))
+        reason = said.group().strip() if said else "unreadable"
+        record.msg = "refused a malformed HTTP request from %s: %s %s"
+        # ascii(): escaped, no byte of the reason can act on a terminal or forge a line.
+        record.args = (args[0] if args else "?", error.code, ascii(reason)[1:-1])
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        if record.levelno > logging.INFO:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+http_log.addFilter(RefusedInOneLine())
 
 APP_KEY = web.AppKey("tweetchat_app", object)
 
@@ -54,7 +92,8 @@ class WebServer:
 
     async def start(self) -> None:
         """Listen; a port already taken is a BotError naming the fix."""
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5)
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5,
+                                     logger=http_log)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=2048)
         try:
