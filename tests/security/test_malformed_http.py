@@ -17,24 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import App
 from bot.webapp.server import WebServer, http_log
-from tests.web.conftest import make_script, make_settings
+from tests.web.conftest import served
 
 
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[WebServer]:
+@pytest.fixture(name="served")
+async def served_fixture(tmp_path: Path) -> AsyncIterator[WebServer]:
     """The bot's own HTTP server (as `tweetchat run` starts it) on a free port."""
-    bot = App(make_settings(tmp_path), scripts=[make_script(tmp_path)],
-              with_scheduler=False, with_web=False)
-    await bot.start()
-    web = WebServer(bot, host="127.0.0.1", port=0)
-    await web.start()
-    try:
+    async with served(tmp_path) as (_, web):
         yield web
-    finally:
-        await web.stop()
-        await bot.stop()
 
 
 async def raw(web: WebServer, request: bytes) -> int:

@@ -23,7 +23,7 @@ from bot.settings import (
     Settings,
     WebSettings,
 )
-from bot.webapp.server import build_app
+from bot.webapp.server import WebServer, build_app
 
 TOKEN = "test-moderator-token-0123456789"
 
@@ -86,6 +86,22 @@ async def running_app(tmp: Path, *, scripts: list[ChatScript] | None = None,
         yield bot, client
     finally:
         await client.close()
+        await bot.stop()
+
+
+@contextlib.asynccontextmanager
+async def served(tmp: Path) -> AsyncIterator[tuple[App, WebServer]]:
+    """The bot with its own HTTP server (`WebServer`, as `tweetchat run` starts it) on a
+    free port of 127.0.0.1: what a browser or a raw socket reaches."""
+    bot = App(make_settings(tmp), scripts=[make_script(tmp)], with_scheduler=False,
+              with_web=False)
+    await bot.start()
+    web = WebServer(bot, host="127.0.0.1", port=0)
+    await web.start()
+    try:
+        yield bot, web
+    finally:
+        await web.stop()
         await bot.stop()
 
 

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App
-from bot.webapp.server import WebServer
-from tests.web.conftest import TOKEN, make_script, make_settings, until
+from tests.web.conftest import TOKEN, served, until
 
 pytestmark = pytest.mark.browser
 
@@ -25,16 +23,8 @@ XSS_TEXT = 'my answer <b>bold</b><script>window.__xss=2</script>'
 async def server(tmp_path: Path):
     if shutil.which(CHROMIUM) is None:
         pytest.fail("Debian's chromium is missing: run `make test` (it installs it)")
-    bot = App(make_settings(tmp_path), scripts=[make_script(tmp_path)],
-              with_scheduler=False, with_web=False)
-    await bot.start()
-    web = WebServer(bot, host="127.0.0.1", port=0)
-    await web.start()
-    try:
+    async with served(tmp_path) as (bot, web):
         yield bot, web.url
-    finally:
-        await web.stop()
-        await bot.stop()
 
 
 @pytest.fixture
