@@ -23,10 +23,12 @@ from pathlib import Path
 _OURS = frozenset({"_sqlite_migrations", "messages"})
 # SQLite's errors that are the file's state, not the code's: damage, a lock, a full disk,
 # the file unreadable or read-only. Any other (a syntax error, a constraint) is a bug and
-# keeps its traceback.
+# keeps its traceback. Primary codes: an error carries SQLite's extended code (damage in
+# the search index is SQLITE_CORRUPT_VTAB, 267), whose low byte is the primary one.
 _THE_FILES = frozenset({
-    "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL",
-    "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM",
+    sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM,
 })
 # The archive files this process opened, most recent last (see `opened`): a dict, whose
 # order is kept, so a test run opening thousands of archives is not slowed by looking.
@@ -102,6 +104,11 @@ def told(error: sqlite3.Error, path: Path) -> ArchiveError:
                         "try `sqlite3 ARCHIVE .recover`")
 
 
+def primary_code(error: sqlite3.Error) -> int:
+    """SQLite's primary result code of `error` (SQLITE_BUSY for SQLITE_BUSY_SNAPSHOT ...)."""
+    return (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+
+
 def opened(path: Path) -> None:
     """Record that this process opened the archive at `path` (see `met_in_archive`)."""
     _OPENED.pop(path, None)
@@ -117,6 +124,6 @@ def met_in_archive(error: BaseException) -> ArchiveError | None:
     """
     if not isinstance(error, sqlite3.DatabaseError) or not _OPENED:
         return None
-    if getattr(error, "sqlite_errorname", "") not in _THE_FILES:
+    if primary_code(error) not in _THE_FILES:
         return None
     return told(error, next(reversed(_OPENED)))

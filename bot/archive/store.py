@@ -18,7 +18,14 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.archive.messages import MessageStore
-from bot.archive.opening import ArchiveError, check_file, check_tables, opened, told
+from bot.archive.opening import (
+    ArchiveError,
+    check_file,
+    check_tables,
+    opened,
+    primary_code,
+    told,
+)
 from bot.archive.records import from_iso, iso
 from bot.archive.schema import migrate
 from bot.archive.sessions import SessionStore
@@ -84,7 +91,7 @@ class ArchiveDatabase(Database):
                 self.conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as e:
-                if e.sqlite_errorname != "SQLITE_BUSY" or notice >= self.busy_ms:
+                if primary_code(e) != sqlite3.SQLITE_BUSY or notice >= self.busy_ms:
                     raise
             log.warning("waiting for %s: another process is writing to it (the running bot, "
                         "an import, compact or another command); giving up after %g s, or "
@@ -96,7 +103,7 @@ class ArchiveDatabase(Database):
                     self.conn.execute("BEGIN IMMEDIATE")
                     return
                 except sqlite3.OperationalError as e:
-                    if e.sqlite_errorname != "SQLITE_BUSY" or time.monotonic() >= deadline:
+                    if primary_code(e) != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
                         raise
         finally:
             self.conn.execute(f"PRAGMA busy_timeout={self.busy_ms}")

@@ -19,6 +19,7 @@ import orjson
 import pytest
 
 from bot.archive import Archive
+from bot.archive.opening import primary_code
 from bot.archive.records import ItemRow
 from bot.cli import _user_error
 from bot.records import Author, Event, Message
@@ -114,6 +115,28 @@ def test_review_deciding_on_damaged_moderation_tables_is_one_line(tmp_path: Path
     path = _moderation_damaged(tmp_path / "archive.db")
     result = tweetchat(tmp_path, "review", "--decide", "1=hide", TWEETCHAT_ARCHIVE=str(path))
     _one_line_naming(result, path)
+
+
+def _index_damaged(path: Path) -> Path:
+    """A sound archive whose full-text search index alone is damaged."""
+    _flagged_session(path)
+    conn = sqlite3.connect(path)
+    shadows = tuple(name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'messages_fts_%'"))
+    conn.close()
+    return _damage(path, shadows)
+
+
+def test_search_meeting_a_damaged_index_is_one_line(tmp_path: Path) -> None:
+    path = _index_damaged(tmp_path / "archive.db")
+    _one_line_naming(tweetchat(tmp_path, "search", "walk", TWEETCHAT_ARCHIVE=str(path)), path)
+
+
+def test_an_extended_code_counts_as_its_primary_one() -> None:
+    """SQLite's errors carry extended codes (SQLITE_CORRUPT_VTAB, SQLITE_BUSY_SNAPSHOT)."""
+    error = sqlite3.DatabaseError("database disk image is malformed")
+    error.sqlite_errorcode = sqlite3.SQLITE_CORRUPT_VTAB  # as SQLite sets it
+    assert primary_code(error) == sqlite3.SQLITE_CORRUPT
 
 
 def _import_args(tmp_path: Path, platform: str) -> list[str]:
