@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.platforms.discord.export import ExportError, export_info, iter_export, to_message
@@ -160,6 +160,9 @@ FIELDS = ["id", "type", "timestamp", "timestampEdited", "author", "content", "re
 
 @settings(max_examples=400, deadline=None)
 @given(st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=5), st.booleans())
+# Found by this test: an id holding a newline made the error two lines.
+@example({"id": "\n", "timestamp": None}, True)
+@example({"id": "\n", "type": []}, False)
 def test_any_json_value_in_a_messages_fields_is_a_message_or_an_export_error(
     fields: dict[str, Any], whole_object: bool,
 ) -> None:

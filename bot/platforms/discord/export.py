@@ -103,10 +103,19 @@ def _time(value: Any, where: str, message_id: str = "") -> datetime:
     if parsed is not None and EARLIEST < parsed < LATEST:
         return parsed
     # Where, built only on the error path: formatting it for every message costs time.
-    place = f"{where}: message {message_id}" if message_id else where
+    place = f"{where}: {message_name(message_id)}" if message_id else where
     why = "is not ISO 8601" if parsed is None else \
         f"is not between {EARLIEST.year} and {LATEST.year}"
     raise ExportError(f"{place}: timestamp {_shown(value)} {why}") from None
+
+
+def message_name(message_id: object) -> str:
+    """`message ID` for an error's one line.
+
+    An id holding a control (a newline) is shown escaped, so the line stays one line.
+    """
+    text = str(message_id)[:40]
+    return f"message {text if text.isprintable() else _shown(text)}"
 
 
 def _shown(value: Any) -> str:
@@ -190,7 +199,7 @@ def what_is_wrong(raw: Any) -> str:
     message_id = raw.get("id")
     if not isinstance(message_id, str | int) or isinstance(message_id, bool):
         return f"a message's id is {_shown(message_id)}, not a string"
-    name = f"message {str(message_id)[:40]}"
+    name = message_name(message_id)
     if not isinstance(raw.get("type", "Default"), str):
         return f"{name}: type is not a string"
     for key in ("author", "reference", "forwardedMessage"):
