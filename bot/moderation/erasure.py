@@ -29,6 +29,11 @@ Bluesky post the post it quotes. Every payload whose JSON holds their id is rewr
 the same transaction, by the platform's `scrub_payload` (bot/platforms/scrubbing.py):
 their user objects, their posts' words and their id go; the payload's own author's words
 stay (naming someone in your own words is your content, as is `messages.text`).
+
+What they did is kept, not who did it (bot/archive/erasure_traces.py): audit-log, session-log
+and moderation-event rows that name them as `platform:id` or `platform:NAME` get the same
+subject hash instead, their bare name becomes "former participant", and their reminder
+opt-ins are deleted.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from typing import Literal
 
 import orjson
 
+from bot.archive import erasure_traces
 from bot.archive import moderation_store as store
 from bot.archive.store import Archive
 from bot.platforms import registry, scrubbing
@@ -74,6 +80,7 @@ class ErasureReport:
     payloads: int = 0
     unread: int = 0
     others: int = 0
+    traces: int = 0
 
 
 def find_person(archive: Archive, platform: str, who: str) -> str:
@@ -83,6 +90,8 @@ def find_person(archive: Archive, platform: str, who: str) -> str:
     still works. Nobody matching, or several people sharing the name, is an ErasureError.
     """
     matches = store.authors_matching(archive, platform, who)
+    if not matches and erasure_traces.leaves_traces(archive, platform, who.strip()):
+        return who.strip()  # only an opt-in or an audited action: still theirs to erase
     if not matches:
         raise ErasureError(
             f"nobody on {platform} has the id, name or handle '{who}'; find them with "
@@ -106,7 +115,9 @@ def forget(archive: Archive, platform: Platform | str, user_id: str, actor: str,
     name = platform if isinstance(platform, str) else platform.name
     if mode not in ("anonymise", "remove"):
         raise ValueError(f"unknown erasure mode {mode!r}: use anonymise or remove")
+    subject = f"{name}:subject:{subject_hash(name, user_id)}"
     with store.erasing(archive):
+        names = erasure_traces.names_of(archive, name, user_id)
         keys = store.author_message_keys(archive, name, user_id)
         sessions = tuple(sorted({s for _, s in keys if s is not None}))
         orphans, unread = orphans_of(archive, name, user_id)
@@ -119,16 +130,19 @@ def forget(archive: Archive, platform: Platform | str, user_id: str, actor: str,
         else:
             count = store.remove_author(archive, name, user_id, at=now, orphans=orphans)
         others = scrub_others(archive, name, user_id)
+        traces = erasure_traces.scrub_traces(archive, name, user_id, names, subject)
     scrubbed = store.scrub_after_erasure(archive)
     archive.audit(
         actor=actor, action=f"erasure.{mode}",
-        target=f"{name}:subject:{subject_hash(name, user_id)}",
+        target=subject,
         detail=f"{mode} {count} messages in {len(sessions)} sessions "
                f"({', '.join(map(str, sessions)) or 'none'}); {len(orphans)} payloads "
-               f"without a message; {others} other payloads scrubbed",
+               f"without a message; {others} other payloads scrubbed; {traces.rows} log "
+               f"entries de-identified; {traces.optins} reminder opt-ins removed",
         at=now,
     )
-    return ErasureReport(count, sessions, mode, scrubbed, len(orphans), unread, others)
+    return ErasureReport(count, sessions, mode, scrubbed, len(orphans), unread, others,
+                         traces.rows + traces.optins)
 
 
 def scrub_others(archive: Archive, platform: str, user_id: str) -> int:
