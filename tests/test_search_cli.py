@@ -66,7 +66,7 @@ def test_json_search_marks_matches_apart_from_masks(tmp_path: Path) -> None:
 
 
 def test_the_web_search_marks_matches_not_masks() -> None:
-    from bot.webapp.pages import _marked
+    from bot.webapp.archive_pages import marked as _marked
 
     snippet = "ring me on [phone number removed] about the canteen"
     start = snippet.index("canteen")

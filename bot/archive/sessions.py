@@ -17,6 +17,13 @@ from bot.archive.messages import apply_events
 from bot.archive.records import ItemRow, SessionRow, dumps, from_iso, iso, session_row
 from bot.records import Event, Message, PostRef
 
+# Session id -> public messages from participants and distinct participants: a pass over
+# every message, so the public archive page keeps its answer for a while (webapp).
+SESSION_STATS_SQL = (
+    "select session_id, count(*), count(distinct platform || ':' || author_id) "
+    "from messages where is_host = 0 and deleted = 0 and hidden = 0 "
+    "and session_id is not null group by session_id")
+
 
 class SessionStore:
     """The archive's session, item and outbox methods; `Archive` mixes them in."""
@@ -140,11 +147,7 @@ class SessionStore:
 
     def session_stats(self) -> dict[int, tuple[int, int]]:
         """Session id -> (public messages from participants, distinct participants)."""
-        rows = self.db.execute(
-            "select session_id, count(*), count(distinct platform || ':' || author_id) "
-            "from messages where is_host = 0 and deleted = 0 and hidden = 0 "
-            "and session_id is not null group by session_id"
-        ).fetchall()
+        rows = self.db.execute(SESSION_STATS_SQL).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
 
     # -- items and the outbox ----------------------------------------------------------------

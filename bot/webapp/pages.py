@@ -7,7 +7,6 @@ are server-rendered; the one script only enhances them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,13 +14,12 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from jinja2 import Environment
 
-from bot.archive import search
-from bot.archive.records import SessionRow
 from bot.calendar import chat_calendar
 from bot.publishing import session_dir
 from bot.schedule import Occurrence, occurrences
 from bot.script import ChatScript
 from bot.webapp.api import record_id
+from bot.webapp.archive_pages import setup_archive_pages
 from bot.webapp.templating import TRANSCRIPT_CSP, render
 
 if TYPE_CHECKING:
@@ -41,14 +39,6 @@ class ChatCard:
     @property
     def local_text(self) -> str:
         return self.next.local_start.strftime("%A %d %B %Y, %H:%M") if self.next else ""
-
-
-@dataclass(frozen=True)
-class SessionCard:
-    session: SessionRow
-    messages: int
-    participants: int
-    local_start: datetime
 
 
 def chat_or_404(bot: Core, chat_id: str) -> ChatScript:
@@ -98,27 +88,6 @@ def setup_pages(app: web.Application, bot: Core, env: Environment) -> None:
         return render(env, "room.html.j2", script=script, next=nxt[0] if nxt else None,
                       live=bot.live_session(script.id) is not None)
 
-    @routes.get("/archive")
-    async def archive_index(request: web.Request) -> web.Response:
-        chat = request.query.get("chat") or None
-        if chat is not None and chat not in bot.chats and not bot.archive.sessions(chat_id=chat):
-            raise web.HTTPNotFound(text=f"There is no chat called '{chat}'.")
-        stats = bot.archive.session_stats()
-        cards = []
-        for s in reversed(bot.archive.sessions(chat_id=chat, statuses=("ended",))):
-            messages, people = stats.get(s.id, (0, 0))
-            cards.append(SessionCard(s, messages, people, _local(s)))
-        return render(env, "archive.html.j2", cards=cards, chat=chat, chats=sorted(bot.chats))
-
-    @routes.get("/archive/search")
-    async def archive_search(request: web.Request) -> web.Response:
-        query = request.query.get("q", "").strip()[:200]
-        chat = request.query.get("chat") or None
-        hits = search(bot.archive, query, chat_id=chat) if query else []
-        rows = [(hit, _marked(hit.snippet, hit.matches)) for hit in hits]
-        return render(env, "search.html.j2", query=query, chat=chat, rows=rows,
-                      chats=sorted(bot.chats))
-
     @routes.get(r"/archive/{session:\d+}")
     async def transcript(request: web.Request) -> web.StreamResponse:
         try:
@@ -138,32 +107,7 @@ def setup_pages(app: web.Application, bot: Core, env: Environment) -> None:
         })
 
     app.add_routes(routes)
-
-
-def _local(session: SessionRow) -> datetime:
-    from zoneinfo import ZoneInfo
-
-    return session.scheduled_start.astimezone(ZoneInfo(session.timezone))
-
-
-def _marked(snippet: str, matches: Sequence[tuple[int, int]]) -> list[tuple[str, bool]]:
-    """Split a search snippet into (text, is_match) parts; the template escapes each part.
-
-    The matches come as offsets, never as brackets in the text, so a redaction mask such
-    as "[phone number removed]" is shown as text, not as a match.
-    """
-    parts: list[tuple[str, bool]] = []
-    pos = 0
-    for start, end in sorted(matches):
-        if start < pos:
-            continue
-        if start > pos:
-            parts.append((snippet[pos:start], False))
-        parts.append((snippet[start:end], True))
-        pos = end
-    if pos < len(snippet):
-        parts.append((snippet[pos:], False))
-    return parts
+    setup_archive_pages(app, bot, env)  # the index and search: read on worker threads
 
 
 __all__ = ["setup_pages"]
