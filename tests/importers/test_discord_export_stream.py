@@ -19,7 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.platforms.discord.export_content import every_line, message_text
-from bot.platforms.discord.export_stream import ExportError, ExportReader
+from bot.platforms.discord.export_stream import ExportError, ExportReader, mend_surrogates
 
 
 class OneAtATime(ExportReader):
@@ -180,8 +180,8 @@ json_pieces = st.one_of(
 @given(st.lists(json_pieces, max_size=12).map("".join))
 def test_a_run_decodes_to_what_the_stdlib_reads(text: str) -> None:
     reader = ExportReader(io.StringIO(""), "chat.json")
-    try:
-        expected = json.loads(f"[{text}]")
+    try:  # a lone surrogate is mended to U+FFFD (test_discord_unstorable.py)
+        expected = mend_surrogates(json.loads(f"[{text}]"))
     except (ValueError, RecursionError):  # JSONDecodeError, or 4,300 digits and more
         expected = None
     decoded = reader._decode_run(f"[{text}]")

@@ -86,7 +86,27 @@ def import_discord_command(
     table.add_row("New or changed rows", f"{report.changed:,}")
     table.add_row("Sessions", ", ".join(str(s) for s in report.sessions) or "none")
     console.print(table)
+    if report.bad_lines:
+        console.print(_not_stored(report.bad_lines), highlight=False)
     if not report.sessions:
         console.print(f"No host posts found, so no session was made. Pass the host's account "
                       f"with --host (the script's host is '{loaded.model.host}').",
                       highlight=False)
+
+
+def _not_stored(numbers: list[int]) -> str:
+    """The line naming messages that were read but could not be stored, and what to do.
+
+    Numbers count content messages from the first file's first, in the order the files were
+    given (the numbers the import itself uses).
+    """
+    from bot.terminal_imports import BAD_LINES_SHOWN
+
+    shown = ", ".join(f"{n:,}" for n in numbers[:BAD_LINES_SHOWN])
+    more = (f" and {len(numbers) - BAD_LINES_SHOWN:,} more"
+            if len(numbers) > BAD_LINES_SHOWN else "")
+    return (f"{len(numbers):,} message{'s' if len(numbers) > 1 else ''} not stored (message "
+            f"{shown}{more}, counting from the first file's first message): "
+            "the archive cannot hold their payload (nested deeper than 255 levels, or a "
+            "number beyond 64 bits). Export the channel again with DiscordChatExporter, or "
+            "fix those messages in the file, and import it again (what was stored is kept).")

@@ -12,8 +12,10 @@ message, indented or not) is decoded as one array, by orjson (a third faster tha
 decoder that reads everything else) unless the text may hold a whole number beyond 64 bits,
 which orjson would turn into a float where the stdlib keeps it whole; what orjson refuses
 (NaN, a lone surrogate, 1e400, nesting past 1,024) the stdlib decides, so the values are the
-stdlib's. If that text is not whole messages after all (the pattern inside a message's text,
-a hostile file), it does not decode, and those messages are read one at a time as before:
+stdlib's, except that a lone surrogate becomes U+FFFD (`mend_surrogates`): no payload,
+transcript or page could hold it, and its message was silently left out. If that text is
+not whole messages after all (the pattern inside a message's text, a hostile file), it
+does not decode, and those messages are read one at a time as before:
 the same values, the same errors, in the same order. A candidate can only decode when it is
 exact: from a message's first character, a text that decodes as an array's elements and
 ends in `}` is a run of whole elements, because JSON's grammar reads a value without
@@ -73,6 +75,33 @@ def _wide_number(data: bytes) -> bool:
     """
     digits = data.translate(_DIGITS)
     return _WIDE[0] in digits or _WIDE[1] in digits
+
+
+# A surrogate escape (`\ud800`) in the JSON text: the stdlib decodes a lone one, which no
+# UTF-8 file, payload or page can hold. A pair decodes to one character and is never lone.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def mend_surrogates(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings (keys too) replaced by U+FFFD.
+
+    Discord's own text never holds one (its API is UTF-8); an export that does was edited
+    or damaged. Its message is kept, with the replacement character where the broken one
+    was, as a UTF-8 decoder's "replace" does, rather than lost for one character.
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [mend_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {mend_surrogates(k): mend_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def _mended(text: str, value: Any) -> Any:
+    """What the stdlib decoded from `text`, mended if `text` escapes a surrogate."""
+    return mend_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
 
 
 class ExportError(ValueError):
@@ -150,6 +179,7 @@ class ExportReader:
             if not self.eof and end >= len(self.buf) - 2 \
                     and _NUMBER_GOES_ON.issuperset(self.buf[end:]) and self._fill():
                 continue
+            value = _mended(self.buf[self.pos : end], value)
             self.pos = end
             return value
 
@@ -287,7 +317,7 @@ class ExportReader:
             if not _wide_number(text.encode("utf-8")):
                 return run
         try:
-            return self.decoder.decode(text)
+            return _mended(text, self.decoder.decode(text))
         except (json.JSONDecodeError, RecursionError):
             return None  # not whole messages after all: read them one at a time
 
