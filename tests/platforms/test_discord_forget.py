@@ -44,3 +44,19 @@ async def test_forget_takes_member_out_of_audit_and_reminders(world: DiscordWorl
     subject = f"discord:subject:{subject_hash('discord', ann_id)}"
     assert [r["action"] for r in rows("audit_log") if r["actor"] == subject] == [
         "refused /chat stop"]
+
+
+async def test_a_member_who_never_wrote_is_forgotten_by_id(world: DiscordWorld,
+                                                           discord_app: Any) -> None:
+    app = await discord_app(clock=FakeClock())
+    cog = world.bot.get_cog(COG_NAME)
+    ann_id, ann_name = str(world.ann.id), world.ann.name  # not a moderator
+    await cog.stop.callback(cog, interaction(world, world.ann), chat=None)  # refused, audited
+    await cog.join.callback(cog, interaction(world, world.ann), chat=None)
+    assert find_person(app.archive, "discord", ann_id) == ann_id  # no message, no participant
+    report = forget(app.archive, "discord", ann_id, actor="dpo", now=app.clock.now())
+    assert (report.messages, report.traces) == (0, 2)
+    named = re.compile(rf"\b{re.escape(ann_name)}\b", re.IGNORECASE)
+    every = [" ".join(map(str, dict(r).values())) for t in ("audit_log", "cursors")
+             for r in app.archive.db[t].rows]
+    assert not [r for r in every if ann_id in r or named.search(r)]

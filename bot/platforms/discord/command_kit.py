@@ -114,7 +114,9 @@ class CommandKit(commands.Cog):
         log.warning("refused /chat %s from %s (%s): not a moderator", command, user.name, user.id)
         self.bot.archive.audit(
             actor=f"discord:{user.id}", action=f"refused /chat {command}",
-            target=str(interaction.channel_id or ""), detail=f"{user.name} is not a moderator",
+            # The actor names them by id: `forget discord:ID` finds the row by it, where a
+            # name in the words would outlive the erasure of someone who never posted.
+            target=str(interaction.channel_id or ""), detail="not a moderator",
             at=self.bot.clock.now(),
         )
         await self.reply(
