@@ -66,7 +66,7 @@ schedule:
   weekly: {day: monday, start: "03:00"}
   duration: 60m
 platforms: [web]
-welcome: Welcome to the join benchmark. Answer A1, A2 ... with #JoinBench.
+welcome: "Welcome to the join benchmark. Answer A1, A2 ... with #JoinBench."
 questions:
   - {number: 1, at: 1m, text: "What brought you here?"}
   - {number: 2, at: 50m, text: "What would you change?"}

@@ -54,7 +54,7 @@ schedule:
   weekly: {{day: monday, start: "03:00"}}
   duration: 60m
 platforms: [web]
-welcome: Welcome to the benchmark. Answer A1, A2 ... with #Bench.
+welcome: "Welcome to the benchmark. Answer A1, A2 ... with #Bench."
 questions:
 {questions}
 closing:

@@ -31,7 +31,7 @@ schedule:
   duration: 60m
 platforms: [x, discord]
 platform_settings: {x: {host_account: nhs_host}}
-welcome: Welcome to #NHSSM
+welcome: "Welcome to #NHSSM"
 questions:
   - {number: 1, at: 5m, text: "One?"}
   - {number: 2, at: 15m, text: "Two?"}

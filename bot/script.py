@@ -34,7 +34,7 @@ from bot.script_model import (
     ScriptModel,
     Weekly,
 )
-from bot.yaml_lines import Path_, YamlSyntaxError, line_for, load_with_lines
+from bot.yaml_lines import Path_, YamlSyntaxError, cut_by_hashtags, line_for, load_with_lines
 
 
 @dataclass(frozen=True)
@@ -136,14 +136,22 @@ def load_script(path: str | Path, *, text: str | None = None) -> ChatScript:
         raise ScriptError(
             [ScriptIssue(name, 1, "a chat script is a mapping of keys (id, title, hashtag, ...)")]
         )
+    cut = [ScriptIssue(name, line, f"the text stops before {tag}: YAML reads ` #` as the start "
+                       "of a comment; put the whole text in quotes, e.g. \"... " + tag + " ...\"")
+           for line, tag in cut_by_hashtags(text)]
     try:
         model = ScriptModel.model_validate(data)
     except ValidationError as exc:
-        raise ScriptError(_every_issue(name, data, exc, lines)) from None
-    issues = _semantic_issues(name, model, lines)
+        raise ScriptError(_by_line(cut + _every_issue(name, data, exc, lines))) from None
+    issues = cut + _semantic_issues(name, model, lines)
     if issues:
-        raise ScriptError(issues)
+        raise ScriptError(_by_line(issues))
     return ChatScript(model=model, path=path, digest=hashlib.sha256(text.encode()).hexdigest())
+
+
+def _by_line(issues: list[ScriptIssue]) -> list[ScriptIssue]:
+    """Issues in the order of the file's lines (stable: one line's keep their order)."""
+    return sorted(issues, key=lambda issue: issue.line)
 
 
 # -- error translation --------------------------------------------------------------------

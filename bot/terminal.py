@@ -95,11 +95,19 @@ def require_session(settings: Settings, session: int) -> None:
     """Refuse, as a user's mistake, a session id the archive does not hold."""
     from bot.archive import Archive  # lazily: every command imports this module
 
-    archive = Archive(settings.archive.path)
+    path = Path(settings.archive.path)
+    if not path.exists():
+        # Opening would make a new, empty archive here: a command run from another folder
+        # would then answer "no session" about the wrong file.
+        raise UserError(f"there is no archive at {printable(str(path.resolve()))}; run this "
+                        "from the folder the bot runs in, or set [archive] path in the "
+                        "settings")
+    archive = Archive(path)
     try:
         archive.session(session)
     except KeyError:
-        raise UserError(f"no session {session}; list them with `tweetchat sessions`") from None
+        raise UserError(f"no session {session} in {printable(str(path))}; list them with "
+                        "`tweetchat sessions`") from None
     finally:
         archive.close()
 

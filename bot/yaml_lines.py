@@ -12,6 +12,7 @@ is refused with a line number instead of a RecursionError.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -57,6 +58,30 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
     if node is None:
         return None, lines
     return _convert(node, (), lines), lines
+
+
+# What follows a plain value on its line when YAML took a hashtag for a comment: a space or
+# tab, then "#" and a word ("# note", with its space, is an ordinary comment).
+_HASHTAG_COMMENT = re.compile(r"[ \t]+(#\w+)")
+
+
+def cut_by_hashtags(text: str) -> list[tuple[int, str]]:
+    """Each unquoted value that a hashtag cut short: (1-based line, the hashtag).
+
+    In `welcome: Welcome to #NHSSM ...` YAML starts a comment at ` #`: the welcome is
+    "Welcome to" and nothing says so. Call only on text `load_with_lines` accepted.
+    """
+    lines = text.splitlines()
+    cut = []
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if not isinstance(event, yaml.ScalarEvent) or event.style is not None:
+            continue
+        end = event.end_mark
+        if end.line < len(lines):
+            after = _HASHTAG_COMMENT.match(lines[end.line], end.column)
+            if after:
+                cut.append((end.line + 1, after.group(1)))
+    return cut
 
 
 def _check_events(text: str) -> None:

@@ -122,7 +122,7 @@ def test_broken_script_is_one_line_per_problem_exit_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "words"), [
     (["start", "chats/missing.yaml", "--now"], "file not found"),
     (["start", "chats/test.yaml"], "add --now"),
-    (["transcript", "99"], "no session 99"),
+    (["transcript", "99"], "there is no archive at"),
     (["transcript", "1", "--format", "pdf"], "--format pdf"),
     (["control", "pause", "--url", "http://127.0.0.1:9"], "cannot reach the bot"),
 ])
@@ -168,3 +168,28 @@ def test_sessions_json_after_a_rehearsal(tmp_path: Path) -> None:
                          "--out", str(tmp_path / "out"))
     assert rendered.returncode == 0, rendered.stderr
     assert (tmp_path / "out" / "transcript.md").read_text().strip()
+
+
+@pytest.mark.parametrize("args", [["transcript", "1"], ["certificate", "1", "web:jo1"]])
+def test_a_command_run_from_another_folder_names_the_archive_it_did_not_find(
+        tmp_path: Path, args: list[str]) -> None:
+    """Run away from the bot's folder, the default archive path finds nothing: say so.
+
+    Opening it would have made a new, empty archive there, and the command would have
+    answered "no session 1" about that one.
+    """
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    archive = elsewhere / "transcripts" / "archive.db"
+    result = tweetchat(elsewhere, *args, TWEETCHAT_ARCHIVE=str(archive))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"there is no archive at {archive}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not archive.exists() and not archive.parent.exists()
+
+
+def test_a_session_the_archive_lacks_is_named_with_the_archive(tmp_path: Path) -> None:
+    assert tweetchat(tmp_path, "sessions").returncode == 0  # makes the (empty) archive
+    result = tweetchat(tmp_path, "transcript", "99")
+    assert result.returncode == 2
+    assert f"no session 99 in {tmp_path / 'archive.db'}" in result.stderr

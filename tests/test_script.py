@@ -65,6 +65,38 @@ def test_each_mistake_is_reported_with_its_line(tmp_path: Path, change, line, wo
     assert any(f"chat.yaml:{line}:" in e and words in e for e in found), found
 
 
+@pytest.mark.parametrize(("change", "line", "tag"), [
+    (("welcome: Welcome to the test chat.", "welcome: Welcome to #TestChat, answer A1 ..."),
+     12, "#TestChat"),
+    (("    text: Second question?", "    text: Second question? #TestChat"), 19, "#TestChat"),
+    (("  text: Thanks all.", "  text: Thanks all! #TestChat #NHS"), 25, "#TestChat"),
+    (('hashtag: "#TestChat"', "hashtag: #TestChat"), 3, "#TestChat"),
+])
+def test_a_hashtag_that_yaml_reads_as_a_comment_is_named(tmp_path: Path, change, line,
+                                                         tag) -> None:
+    """`text: Welcome to #NHSSM` is "Welcome to" in YAML: posted cut short, unless refused."""
+    text = SMALL_SCRIPT.replace("{id}", "t")
+    assert change[0] in text
+    found = errors(tmp_path, text.replace(*change))
+    assert any(f"chat.yaml:{line}: the text stops before {tag}" in e and "quotes" in e
+               for e in found), found
+
+
+@pytest.mark.parametrize(("value", "welcome"), [
+    ('"Welcome to #TestChat"', "Welcome to #TestChat"),
+    ("'Welcome to #TestChat'", "Welcome to #TestChat"),
+    (">-\n  Welcome to #TestChat", "Welcome to #TestChat"),
+    ("Welcome to the chat#1 of the year", "Welcome to the chat#1 of the year"),
+    ("Welcome to the test chat.  # a note for moderators", "Welcome to the test chat."),
+])
+def test_quoted_hashtags_and_ordinary_comments_are_fine(tmp_path: Path, value: str,
+                                                        welcome: str) -> None:
+    path = tmp_path / "chat.yaml"
+    path.write_text(SMALL_SCRIPT.replace("{id}", "t").replace(
+        "welcome: Welcome to the test chat.", f"welcome: {value}"), encoding="utf-8")
+    assert load_script(path).timeline()[0].text == welcome
+
+
 def test_missing_required_key(tmp_path: Path) -> None:
     text = SMALL_SCRIPT.replace("{id}", "t").replace("timezone: Europe/London\n", "")
     assert any("'timezone' is required" in e for e in errors(tmp_path, text))

@@ -40,7 +40,7 @@ schedule:
   duration: 60m
 platforms: [x, discord]
 platform_settings: {x: {host_account: nhs_host}}
-welcome: Welcome to #NHSSM
+welcome: "Welcome to"  # as the golden dumps were made (an unquoted " #NHSSM" was a comment)
 questions:
   - {number: 1, at: 5m, text: "How do you switch off after a shift?"}
   - {number: 2, at: 20m, text: "Who do you talk to?"}

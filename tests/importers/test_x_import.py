@@ -30,7 +30,7 @@ platforms: [x]
 platform_settings:
   x:
     host_account: nhs_host
-welcome: Welcome to #NHSSM.
+welcome: "Welcome to #NHSSM."
 questions:
   - number: 1
     at: 10m
