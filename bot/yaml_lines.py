@@ -63,6 +63,8 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
 # What follows a plain value on its line when YAML took a hashtag for a comment: a space or
 # tab, then "#" and a word ("# note", with its space, is an ordinary comment).
 _HASHTAG_COMMENT = re.compile(r"[ \t]+(#\w+)")
+# YAML's line breaks (its marks count lines by these, not by str.splitlines' longer list).
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 def cut_by_hashtags(text: str) -> list[tuple[int, str]]:
@@ -71,7 +73,7 @@ def cut_by_hashtags(text: str) -> list[tuple[int, str]]:
     In `welcome: Welcome to #NHSSM ...` YAML starts a comment at ` #`: the welcome is
     "Welcome to" and nothing says so. Call only on text `load_with_lines` accepted.
     """
-    lines = text.splitlines()
+    lines = _YAML_BREAK.split(text)
     cut = []
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if not isinstance(event, yaml.ScalarEvent) or event.style is not None:
