@@ -156,7 +156,7 @@ def attributed_transcript(archive: Archive, session: SessionRow, *,
     Up to `in_memory_limit` messages the session is read once into memory; above it, it is
     attributed in place and the transcript reads the archive in batches while walked.
     """
-    from bot.transcript.build import assemble, item_post_ids, local_clock
+    from bot.transcript.build import assemble, item_post_ids, shown_clock
     from bot.transcript.read_ahead import ReadAhead, read_ahead
     from bot.transcript.side_by_side import Ahead, can_fork
     from bot.transcript.sources import ArchiveSource, MemorySource
@@ -173,7 +173,7 @@ def attributed_transcript(archive: Archive, session: SessionRow, *,
             # publisher thread) the summary and renderers read them as they go, as before.
             if can_fork():
                 ahead = Ahead(partial(read_ahead, messages, post_keys, session.hashtag,
-                                      local_clock(session.timezone)),
+                                      shown_clock(session)),
                               fork=True)
             source: Source = MemorySource(attributed_messages(archive, session, items, messages),
                                           post_keys, archive.reach(session.id))

@@ -21,6 +21,7 @@ from bot.gc_pause import gc_paused
 from bot.transcript.kinds import item_entries
 from bot.transcript.layout import SkeletonLayout, Source
 from bot.transcript.model import Block, Order, Participant, Transcript
+from bot.transcript.script_time import script_clock, script_minutes
 from bot.transcript.skeleton import Skeleton
 from bot.transcript.sources import MemorySource
 from bot.transcript.summary import Tally, summarise
@@ -73,8 +74,18 @@ class _LocalTime:
 
 
 def local_clock(timezone_name: str) -> Callable[[datetime], datetime]:
-    """UTC -> the chat's zone, as `assemble` shows times (quietly: `assemble` warns)."""
+    """UTC -> the chat's zone (quietly: `assemble` warns)."""
     return _LocalTime(_zone(timezone_name, warn=False))
+
+
+def shown_clock(session: SessionRow, zone: ZoneInfo | None = None
+                ) -> Callable[[datetime], datetime]:
+    """UTC -> the time `assemble` shows: the chat's zone, in script time when paced."""
+    local = _LocalTime(zone or _zone(session.timezone, warn=False))
+    script = script_clock(session)
+    if script is None:
+        return local
+    return lambda when: local(script(when))
 
 
 def item_post_ids(items: Sequence[ItemRow]) -> set[tuple[str, str]]:
@@ -157,7 +168,7 @@ def assemble(
     blocks = [welcome, *questions, wrapup, unplaced]
     for n, b in enumerate(blocks):
         b.position = n
-    to_local = _LocalTime(zone)
+    to_local = shown_clock(session, zone)
     posts = item_entries(items, {m.key: m for m in source.posts()},
                          [welcome, *questions, wrapup], to_local)
 
@@ -224,7 +235,7 @@ def assemble(
 
     start, end = session.started_at, session.ended_at
     length = (
-        max(0, round((end - start).total_seconds() / 60))
+        script_minutes(session, (end - start).total_seconds() / 60)
         if start is not None and end is not None
         else session.duration_minutes
     )

@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.archive.records import ItemRow, SessionRow, StoredMessage
+from bot.transcript.script_time import script_clock
 
 Order = Literal["time", "engaged"]
 BlockKind = Literal["welcome", "question", "wrapup", "unplaced"]
@@ -318,6 +319,11 @@ class Transcript:
     def local(self, when: datetime) -> datetime:
         """A time in the chat's time zone."""
         return when.astimezone(self.zone)
+
+    def shown_at(self, when: datetime) -> datetime:
+        """A recorded instant as the transcript shows it: local, in script time when paced."""
+        script = script_clock(self.session)
+        return self.local(when if script is None else script(when))
 
     @property
     def hint_number(self) -> int:

@@ -111,8 +111,10 @@ class Fixed:
         same = self._utc_like.get(zone)
         if same is None:
             same = self._utc_like[zone] = _utc_like(zone, loc)
-        # With a zero offset the local time prints exactly like the UTC one.
-        local = created if same and m.created.tzinfo is UTC else loc.isoformat()
+        # With a zero offset the local time prints exactly like the UTC one (unless it is a
+        # paced rehearsal's script time).
+        utc = same and m.created.tzinfo is UTC and loc == m.created
+        local = created if utc else loc.isoformat()
         redacted = 1 if m.redacted_text is not None else 0
         if m.edited:
             mid = f"{m.edited.isoformat()},{redacted},{m.reactions}"

@@ -157,7 +157,7 @@ def _thread(t: Transcript, b: Block, out: list[str]) -> Iterator[str]:
 def _item(t: Transcript, b: Block, out: list[str]) -> None:
     """The host's welcome or close as it was posted; nothing when it never went out."""
     if b.posted and b.prompt:
-        when = f" ({t.local(b.posted_at):%H:%M})" if b.posted_at else ""
+        when = f" ({t.shown_at(b.posted_at):%H:%M})" if b.posted_at else ""
         host = md_name(b.poster or t.session.host_name or "Host")
         out += [f"> **{host}**, host{when}: {_continue(md_user(b.prompt), '> ')}", ""]
 

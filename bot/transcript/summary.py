@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.archive.transcript_reads import Bone
 from bot.transcript.model import Activity, Block, QuestionStats, Summary, Transcript
+from bot.transcript.script_time import script_pace
 from bot.transcript.skeleton import IS_HOST, Skeleton, micros
 from bot.transcript.words import Words, strip_markup
 
@@ -142,7 +143,7 @@ def summarise(t: Transcript, tally: Tally, layout: SkeletonLayout, *, top: int =
     counts = tally.counts
     n_docs = max(1, counts.docs)
     idf = {w: math.log(n_docs / c) for w, c in counts.df.items()}
-    pace = t.session.pace if t.session.rehearsal and t.session.pace > 0 else 1.0
+    pace = script_pace(t.session)
 
     answer_words = {b.number: tally.words[b.position] for b in t.questions}
     q_df = Counter(chain.from_iterable(set(c) for c in answer_words.values()))
@@ -171,7 +172,7 @@ def summarise(t: Transcript, tally: Tally, layout: SkeletonLayout, *, top: int =
         questions=questions,
         links=ranked_links,
         top_contributors=contributors,
-        activity=activity(t, layout, pace),
+        activity=activity(t, layout),
         moderation=sorted((k, v) for k, v in t.moderation_counts.items() if v),
         messages_per_participant=round(from_people / len(people), 1) if people else 0.0,
         top_replied=replied,
@@ -341,24 +342,31 @@ def representative(
     return sorted(i for i, _, _ in chosen)
 
 
-def activity(t: Transcript, layout: SkeletonLayout, pace: float = 1.0) -> Activity:
+def activity(t: Transcript, layout: SkeletonLayout) -> Activity:
     """Public messages per minute from the session's start (or its first message).
 
-    In a paced rehearsal the minutes are script minutes: a message 1 s into a rehearsal at
-    pace 60 falls in minute 1, as it would have in the live hour.
+    In a paced rehearsal the minutes are script minutes (bot.transcript.script_time): a
+    message 1 s into a rehearsal at pace 60 falls in minute 1, as it would have in the live
+    hour, and the origin is a script instant.
     """
     start = t.session.started_at or t.session.scheduled_start
     created = layout.skeleton.created
     first = next(layout.entries([0])).msg.created if created else start
+    pace = script_pace(t.session)
+    if pace != 1.0:  # real -> script instants, anchored at the start (which stays put)
+        first = start + (first - start) * pace
     origin = min(start, first).replace(second=0, microsecond=0)
     minutes = max(1, t.length_minutes + int((start - origin) / timedelta(minutes=1)))
     minutes = min(minutes, MAX_MINUTES)
     counts = [0] * minutes
-    base = origin.timestamp()
-    per_minute = 60 / pace
+    if pace == 1.0:
+        base, scale = origin.timestamp(), 1.0
+    else:  # script seconds since the origin = (real seconds since the start) x pace + lead
+        scale = pace
+        base = start.timestamp() - (start - origin).total_seconds() / pace
     for us in created:
         # A straggler days later must not make a chart with thousands of empty minutes.
-        i = min(int((us / 1_000_000 - base) // per_minute), MAX_MINUTES - 1)
+        i = min(int((us / 1_000_000 - base) * scale // 60), MAX_MINUTES - 1)
         if i >= len(counts):
             counts.extend([0] * (i + 1 - len(counts)))
         counts[i] += 1
