@@ -180,6 +180,9 @@ def start(
         "--platform", help="Platform(s) for this run, overriding the script "
         f"({', '.join(registry.names())}).")] = None,
     rehearsal: Annotated[bool, typer.Option(help="Mark as a rehearsal even at pace 1.")] = False,
+    port: Annotated[int | None, typer.Option(
+        help="Port for this session's web room when it is hosted here (0: any free one).",
+        min=0, max=65535)] = None,
     config: ConfigOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
@@ -187,13 +190,17 @@ def start(
 
     --pace 60 runs a 60-minute chat in one minute: the moderators' rehearsal. Rehearsals are
     marked as such in the archive, listings and transcripts. When `tweetchat run` is already
-    running with this chat, the session is handed to it (without --platform).
+    running with this chat, the session is handed to it (without --platform). Otherwise it
+    is hosted here; if a running bot holds the web port, this session's web room takes a
+    free port (or --port).
 
     Examples:
 
       tweetchat start chats/nhssm.yaml --now --pace 60
 
       tweetchat start chats/nhssm.yaml --now --platform memory --pace 120
+
+      tweetchat start chats/nhssm.yaml --now --pace 60 --port 9001
     """
     import asyncio
     import signal
@@ -209,16 +216,23 @@ def start(
     settings = settings_from(config)
     chat = load_script(script)
     pace = session_pace(pace)  # nan and inf pass Typer's range check
-    if not platform:
-        from bot.control_client import running_bot_chats, start_remote
+    from bot.control_client import running_bot_chats, start_remote
 
-        hosted = running_bot_chats(settings)
-        if hosted is not None and chat.id in hosted:
-            session = start_remote(settings, chat.id, pace, rehearsal or pace != 1)
-            console.print(f"the running bot started session {session['id']} of {chat.id} "
-                          f"(pace {pace:g}); follow it at {settings.bot_url}/chats/{chat.id}",
-                          highlight=False)
-            return
+    hosted = running_bot_chats(settings) if port is None else None
+    if hosted is not None and not platform and chat.id in hosted:
+        session = start_remote(settings, chat.id, pace, rehearsal or pace != 1)
+        console.print(f"the running bot started session {session['id']} of {chat.id} "
+                      f"(pace {pace:g}); follow it at {settings.bot_url}/chats/{chat.id}",
+                      highlight=False)
+        return
+    if hosted is not None:  # the running bot keeps its port: this session's room takes another
+        why = "with --platform" if platform else f"it does not host {chat.id}"
+        console.print(f"a bot is running at {settings.bot_url} ({why}): hosting the session "
+                      "here, its web room on a free port", highlight=False)
+        port = 0
+    if port is not None:
+        settings = settings.model_copy(
+            update={"web": settings.web.model_copy(update={"port": port})})
 
     async def main() -> None:
         bot = App(settings, scripts=[chat], platform_override=platform or None,
