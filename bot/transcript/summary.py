@@ -24,7 +24,8 @@ Pure functions of the transcript model. Definitions (also in docs/transcript-sch
   against the other questions (document = one question's answers), so a term says what
   was particular to this question. Excluded: stopwords and chat small talk, the chat's
   own vocabulary (hashtag, question tags such as A1, Q2, T3), markup (HTML tags,
-  entities, Markdown links), links, mentions and numbers.
+  entities, Markdown links), moderation's masks (a [bracket] saying "removed"), links,
+  mentions and numbers.
 - messages per participant: non-host messages / participants.
 - top contributors: by messages, and by replies received (public replies from others).
 - reposts: retweets/reposts of the chat's messages, counted apart (never in the thread).

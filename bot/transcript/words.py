@@ -67,15 +67,18 @@ def trim_link(url: str) -> str:
     return url
 
 
-# Markup people paste or platforms leave behind: it is not what anyone said.
+# Markup people paste or platforms leave behind, and the masks moderation put in place of
+# what it redacted ("[phone number removed]", "[removed by a moderator: ...]"): neither is
+# what anyone said, so neither gives a key term.
 _MARKUP = re.compile(
     r"<(script|style)\b[^>]*>.*?</\1\s*>|</?[a-zA-Z][^<>]{0,200}>|&[#\w]{1,10};|"
-    r"\[([^\]\n]{1,200})\]\((?:https?://)?[^)\s]{1,500}\)", re.IGNORECASE | re.DOTALL)
+    r"\[([^\]\n]{1,200})\]\((?:https?://)?[^)\s]{1,500}\)|"
+    r"\[[^\[\]\n]{0,100}\bremoved\b[^\[\]\n]{0,100}\]", re.IGNORECASE | re.DOTALL)
 
 
 def strip_markup(text: str) -> str:
-    """Text without HTML tags (and script/style contents), entities and Markdown links."""
-    if "<" not in text and "&" not in text and "](" not in text:
+    """Text without HTML tags (and script/style contents), entities, Markdown links, masks."""
+    if "<" not in text and "&" not in text and "[" not in text:
         return text
     return _MARKUP.sub(lambda m: f" {m.group(2) or ''} ", text)
 

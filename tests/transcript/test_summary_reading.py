@@ -38,6 +38,24 @@ def test_key_terms_skip_small_talk_markup_and_the_chats_own_words() -> None:
         assert noise not in terms, noise
 
 
+def test_key_terms_leave_out_moderations_masks() -> None:
+    # What the moderation redacted reads "[phone number removed]": not anyone's words.
+    t = chat([
+        answer("a1", 6, "Ann", "A1 trusted leaflets like NHS.uk ones help a lot", 1),
+        answer("a2", 7, "Ben", "A1 we signpost leaflets for patients", 1),
+        answer("a3", 8, "Cat", "A1 call me on 07700 900123 about it", 1,
+               redacted_text="A1 call me on [phone number removed] about it"),
+        answer("a4", 9, "Dan", "A1 ring 07700 900456 or 07700 900789 for the list", 1,
+               redacted_text="A1 ring [phone number removed] or [Phone Number removed] "
+                             "for the list [removed by a moderator: personal details]"),
+    ])
+    terms = t.summary.by_number[1].key_terms
+    assert terms == ["leaflets"]  # the one word two people used; masks left out
+    for mask_word in ("phone", "number", "removed", "moderator", "personal", "details"):
+        assert mask_word not in terms, terms
+    assert strip_markup("a [b] c [see](https://x.org)").split() == ["a", "[b]", "c", "see"]
+
+
 def test_key_terms_are_what_is_particular_to_each_question() -> None:
     msgs = []
     for n, topic in ((1, "rota"), (2, "privacy"), (3, "mentoring")):
