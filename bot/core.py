@@ -476,7 +476,12 @@ class Core:
                 raise ControlError(f"session {session_id} is not live")
             return live[session_id]
         if chat_id is not None:
+            if chat_id not in self.chats:
+                raise ControlError(f"no chat '{chat_id}' is loaded; the bot hosts: "
+                                   f"{', '.join(sorted(self.chats)) or 'none'}")
             live = {sid: h for sid, h in live.items() if h.chat_id == chat_id}
+            if not live:
+                raise ControlError(f"no session of '{chat_id}' is live right now")
         if not live:
             raise ControlError("no session is live right now")
         if len(live) > 1:

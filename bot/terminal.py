@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from bot.archive import Archive
     from bot.settings import Settings
 
 # Emoji codes off: what people wrote (":smiley:" in a name, a path, a search) is printed
@@ -110,6 +111,23 @@ def require_session(settings: Settings, session: int) -> None:
                         "`tweetchat sessions`") from None
     finally:
         archive.close()
+
+
+def require_chat(settings: Settings, archive: Archive, chat: str) -> None:
+    """Refuse, as a user's mistake, a chat neither the archive nor chats/ has heard of.
+
+    A chat with a script in chats/ but no session yet is known: it lists nothing.
+    """
+    from bot.script import load_scripts
+
+    known = set(archive.chat_ids())
+    if chat in known:
+        return
+    known.update(s.id for s in load_scripts(settings.chats.dir)[0])
+    if chat not in known:
+        listed = ", ".join(sorted(known)) or "none yet"
+        raise UserError(f"no chat {chat!r} in the archive or {settings.chats.dir}/; "
+                        f"known chats: {listed}")
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -109,6 +109,11 @@ class SessionStore:
         row = self.db.execute("select origin from sessions where id = ?", [session_id]).fetchone()
         return from_iso(row[0]) if row else None
 
+    def chat_ids(self) -> list[str]:
+        """Every chat the archive holds a session of, sorted."""
+        return [r[0] for r in self.db.execute(
+            "select distinct chat_id from sessions order by chat_id").fetchall()]
+
     def sessions(
         self, *, chat_id: str | None = None, statuses: Iterable[str] | None = None
     ) -> list[SessionRow]:

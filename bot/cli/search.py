@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli.text_args import utf8
-from bot.terminal import ConfigOpt, console, printable, settings_from
+from bot.terminal import ConfigOpt, console, printable, require_chat, settings_from
 
 MATCH_STYLE = "bold black on yellow"
 
@@ -35,8 +35,11 @@ def search(
     from bot.archive import search as run_search
 
     query, chat = utf8(query, "search"), None if chat is None else utf8(chat, "--chat")
-    path = settings_from(config).archive.path
-    hits = run_search(Archive(path), query, chat_id=chat, limit=limit)
+    settings = settings_from(config)
+    archive = Archive(settings.archive.path)
+    if chat is not None:
+        require_chat(settings, archive, chat)
+    hits = run_search(archive, query, chat_id=chat, limit=limit)
     if as_json:
         sys.stdout.write(orjson.dumps([h.__dict__ for h in hits],
                                       option=orjson.OPT_INDENT_2).decode() + "\n")

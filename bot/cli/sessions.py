@@ -12,7 +12,14 @@ from rich.table import Table
 
 from bot import quick_exit
 from bot.cli.text_args import utf8
-from bot.terminal import ConfigOpt, UserError, console, require_session, settings_from
+from bot.terminal import (
+    ConfigOpt,
+    UserError,
+    console,
+    require_chat,
+    require_session,
+    settings_from,
+)
 
 
 def sessions(
@@ -33,9 +40,11 @@ def sessions(
     from bot.archive import Archive
 
     chat = None if chat is None else utf8(chat, "--chat")
-    path = settings_from(config).archive.path
+    settings = settings_from(config)
     rows: list[dict[str, Any]] = []
-    archive = Archive(path)
+    archive = Archive(settings.archive.path)
+    if chat is not None:
+        require_chat(settings, archive, chat)
     stats = archive.session_stats()
     for s in archive.sessions(chat_id=chat):
         messages, participants = stats.get(s.id, (0, 0))
