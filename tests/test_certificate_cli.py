@@ -46,13 +46,18 @@ def test_certificate_written_for_one_person(tmp_path: Path) -> None:
     assert "staff survey" not in page  # only Jo's own messages
     assert "answering 2 questions" in page and "Q1, Q2" in page
     assert (tmp_path / "cpd" / "certificate-jo1.html").stat().st_mode & 0o644 == 0o644
+    by_name = tweetchat(tmp_path, "certificate", str(session), "web:JO", "--out",
+                        str(tmp_path / "by-name"))  # the name the room showed, as forget takes
+    assert by_name.returncode == 0, by_name.stderr
+    assert (tmp_path / "by-name" / "certificate-jo1.html").read_text("utf-8") == page
 
 
 def test_certificate_mistakes_are_one_line(tmp_path: Path) -> None:
     session = archive_with_a_chat(tmp_path / "archive.db")
     for args, words in [
         ((str(session), "jo1"), "write PLATFORM:USER"),
-        ((str(session), "web:nobody"), "web:nobody posted nothing public"),
+        ((str(session), "web:nobody"), "no participant in session 1 has the id, name or handle "
+                                       "'web:nobody'"),
         (("999", "web:jo1"), "no session 999"),
     ]:
         run = tweetchat(tmp_path, "certificate", *args, "--out", str(tmp_path / "cpd"))

@@ -20,7 +20,8 @@ from bot.terminal import (
 def certificate(
     session: Annotated[int, typer.Argument(help="Session id (see `tweetchat sessions`).")],
     who: Annotated[str, typer.Argument(
-        metavar="PLATFORM:USER", help="e.g. web:w1a2b3, discord:1234, x:98765 or x:@handle")],
+        metavar="PLATFORM:USER",
+        help='An id, display name or handle: web:w1a2b3, web:"Ann Smith", x:@handle')],
     out: Annotated[Path | None, typer.Option(
         help="Directory to write into (default: the current directory).")] = None,
     config: ConfigOpt = None,
@@ -36,6 +37,8 @@ def certificate(
       tweetchat certificate 12 web:w1a2b3
 
       tweetchat certificate 12 x:@nursejo --out ~/cpd
+
+      tweetchat certificate 12 web:"Ann Smith"
     """
     from bot.platforms import registry
     from bot.publishing import Publisher

@@ -45,17 +45,29 @@ class Section:
 
 
 def find_participant(t: Transcript, platform: str, user: str) -> Participant:
-    """The participant named by platform and user id (or @handle, case-insensitive)."""
+    """The participant named by platform and user id, display name or @handle.
+
+    Matched as `tweetchat forget` matches people (bot.moderation.erasure.find_person): the
+    id, else the name or handle without regard to case or a leading @; among those who
+    posted in the session, so a name shared with someone elsewhere in the archive is fine.
+    """
     wanted = user.strip().removeprefix("@").lower()
-    for p in t.participants:
-        if p.platform == platform and p.author_id.lower() == wanted and not p.is_host:
+    people = [p for p in t.participants if p.platform == platform and not p.is_host]
+    for p in people:
+        if p.author_id.lower() == wanted:
             return p
-    for p in t.participants:
-        if p.platform == platform and (p.handle or "").lower() == wanted and not p.is_host:
-            return p
+    named = [p for p in people if wanted in (p.name.strip().lower(),
+                                             (p.handle or "").lstrip("@").lower())]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        ids = ", ".join(f"{platform}:{p.author_id}" for p in named[:5])
+        raise CertificateError(f"{len(named)} people in session {t.session.id} are called "
+                               f"'{user}' ({ids}); name one by its id")
     raise CertificateError(
-        f"{platform}:{user} posted nothing public in session {t.session.id}; check the id "
-        "with `tweetchat search --json` (a certificate needs at least one message)")
+        f"no participant in session {t.session.id} has the id, name or handle "
+        f"'{platform}:{user}' (a certificate needs at least one public message); find the id "
+        "with `tweetchat search --json`")
 
 
 def certificate_filename(user: str) -> str:

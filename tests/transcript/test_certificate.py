@@ -63,12 +63,29 @@ def test_hostile_text_is_escaped() -> None:
 
 def test_nobody_and_the_host_get_no_certificate() -> None:
     t = transcript()
-    with pytest.raises(CertificateError, match="web:zed posted nothing public in session 42"):
+    with pytest.raises(CertificateError, match="no participant in session 42 has the id, "
+                                               "name or handle 'web:zed'"):
         find_participant(t, "web", "zed")
     with pytest.raises(CertificateError):
         find_participant(t, "web", "alex host")
     with pytest.raises(CertificateError):
         find_participant(t, "x", "bea")  # same id, other platform: someone else
+
+
+def test_a_person_is_found_by_the_name_the_room_showed_as_forget_finds_them() -> None:
+    said = [S.msg("n1", 6, "x", "A1 we use it for recruitment", author_id="w3bea18ebb",
+                  author_name="Ann Nurse", author_handle=None, **S.q(1)),
+            S.msg("n2", 7, "x", "A1 ward news", author_id="w1", author_name="Sam",
+                  author_handle=None, **S.q(1)),
+            S.msg("n3", 8, "x", "A1 rota swaps", author_id="w2", author_name="sam",
+                  author_handle=None, **S.q(1))]
+    t = build_transcript(S.session(), S.items(), [*S.messages(), *said])
+    for named in ("Ann Nurse", "ann nurse", " ANN NURSE "):
+        assert find_participant(t, "web", named).author_id == "w3bea18ebb"
+    with pytest.raises(CertificateError, match=r"2 people in session 42 are called 'Sam' "
+                                               r"\(web:w1, web:w2\); name one by its id"):
+        find_participant(t, "web", "Sam")
+    assert find_participant(t, "web", "w2").name == "sam"  # the id still picks one
 
 
 @pytest.mark.parametrize(("user", "name"), [
