@@ -388,8 +388,8 @@ class SessionHost(HeldPosts):
             self._paused_at = None
             self.archive.shift_pending(self.session_id, gap)
             self.archive.update_session(self.session_id, status="live")
-            moved = gap / 60 / self.session_clock.pace
-            detail = f"resumed: remaining posts moved {moved:.1f} min later"
+            # In script minutes, as extend counts them (a rehearsal's 5 s at pace 60 is 5 min).
+            detail = f"resumed: remaining posts moved {gap / 60:.1f} min later"
             self.holds.ask_now()  # a pause is a natural moment to have topped up
         elif command == "skip":
             pending = self._pending()

@@ -197,6 +197,29 @@ async def test_controls_change_the_remaining_due_times(settings, small_script) -
         await app.stop()
 
 
+async def test_resume_in_a_rehearsal_says_the_script_minutes_it_moved(settings,
+                                                                      small_script) -> None:
+    clock = FakeClock()
+    app = App(settings, scripts=[small_script], platform_override=["memory"],
+              with_scheduler=False, with_web=False, clock=clock)
+    await app.start()
+    try:
+        session_id = await app.start_session("test", pace=60, rehearsal=True)
+        await clock.run_for(0.25)
+        app.control("pause", chat_id="test")
+        before = {i.key: i.due_offset for i in app.archive.items(session_id)}
+        await clock.run_for(6, step=0.5)  # 6 real seconds: 6 script minutes
+        detail = app.control("resume")
+        after = {i.key: i.due_offset for i in app.archive.items(session_id)}
+        assert after["close"] - before["close"] == pytest.approx(360)
+        assert detail == "resumed: remaining posts moved 6.0 min later"  # as extend counts
+        assert app.control("extend", 6) == "extended: remaining posts moved 6 min later"
+        app.control("stop")
+        await asyncio.wait_for(app.host_tasks[session_id], 5)
+    finally:
+        await app.stop()
+
+
 async def test_backfill_after_a_gap_collects_what_was_missed(settings, small_script) -> None:
     app = App(settings, scripts=[small_script], platform_override=["memory"],
               with_scheduler=False, with_web=False)
