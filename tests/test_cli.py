@@ -51,6 +51,24 @@ def click_commands() -> list[tuple[list[str], Any]]:
     return found
 
 
+def click_groups() -> list[tuple[list[str], Any]]:
+    """Every group of commands (`import`, `x` ...), as (its words, its click group)."""
+    import typer.main
+
+    from bot.cli import app
+
+    found = []
+
+    def walk(group: Any, prefix: list[str]) -> None:
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                found.append(([*prefix, name], command))
+                walk(command, [*prefix, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
 def commands() -> list[list[str]]:
     """Every command's words after `tweetchat`."""
     return [path for path, _ in click_commands()]
@@ -58,10 +76,14 @@ def commands() -> list[list[str]]:
 
 def test_every_command_has_help_with_examples(tmp_path: Path) -> None:
     missing = []
-    for path, command in click_commands():
+    groups = click_groups()
+    assert {"import", "x", "bluesky", "mastodon"} <= {" ".join(p) for p, _ in groups}
+    for path, command in [*click_commands(), *groups]:
         if "Examples" not in (command.help or ""):
             missing.append(" ".join(path))
     assert not missing, f"commands without examples in --help: {missing}"
+    shown = tweetchat(tmp_path, "import", "--help").stdout  # as a person sees it
+    assert "Examples" in shown and "tweetchat import x chat.jsonl --script" in shown
     assert {"check", "run", "start", "sessions", "transcript", "control", "config",
             "search"} <= {p[0] for p in commands()}
 

@@ -11,8 +11,14 @@ from rich.markup import escape
 
 from bot.terminal import ConfigOpt, print_check, settings_from, setup_logging, yes_no
 
-bluesky_app = typer.Typer(help="Bluesky: check the handle and app password.",
-                          no_args_is_help=True)
+bluesky_app = typer.Typer(help="""Bluesky: check the handle and app password.
+
+Examples:
+
+  tweetchat bluesky check
+
+  tweetchat bluesky check --hashtag "#NHSSM"
+""", no_args_is_help=True)
 
 
 @bluesky_app.command("check")

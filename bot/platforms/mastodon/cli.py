@@ -17,8 +17,14 @@ from bot.terminal import (
     yes_no,
 )
 
-mastodon_app = typer.Typer(help="Mastodon: check the instance and access token.",
-                           no_args_is_help=True)
+mastodon_app = typer.Typer(help="""Mastodon: check the instance and access token.
+
+Examples:
+
+  tweetchat mastodon check
+
+  tweetchat mastodon check --hashtag "#NHSSM"
+""", no_args_is_help=True)
 
 
 @mastodon_app.command("check")

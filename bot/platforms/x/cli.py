@@ -26,8 +26,14 @@ if TYPE_CHECKING:
 
 
 
-x_app = typer.Typer(help="X (Twitter): check the keys and the access level.",
-                    no_args_is_help=True)
+x_app = typer.Typer(help="""X (Twitter): check the keys and the access level.
+
+Examples:
+
+  tweetchat x check
+
+  tweetchat x check --chat chats/nhssm.yaml --replies 300
+""", no_args_is_help=True)
 
 
 @x_app.command("check")
