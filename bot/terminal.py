@@ -130,6 +130,16 @@ def require_chat(settings: Settings, archive: Archive, chat: str) -> None:
                         f"known chats: {listed}")
 
 
+def sessions_cell(ids: Sequence[int], none: str) -> str:
+    """An import summary's sessions: how many, then their ids ("2 (ids 3, 4)"), or `none`.
+
+    The ids alone ("3") read as a count.
+    """
+    if not ids:
+        return none
+    return f"{len(ids)} (id{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))})"
+
+
 def setup_logging(verbose: bool = False) -> None:
     """Log through Rich on stderr; the chatty libraries only warn."""
     from rich.logging import RichHandler  # brings rich.traceback: only commands that log

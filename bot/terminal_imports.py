@@ -24,7 +24,7 @@ from bot.forking import ChildFailed
 from bot.importers.common import ImportReport
 from bot.importers.parts import FileChanged
 from bot.settings import Settings
-from bot.terminal import UserError, console, user_markup
+from bot.terminal import UserError, console, sessions_cell, user_markup
 
 BAD_LINES_SHOWN = 20
 
@@ -88,7 +88,7 @@ def print_report(file: Path, archive_path: Path, report: ImportReport, left_out:
     more = f" and {len(bad) - BAD_LINES_SHOWN:,} more" if len(bad) > BAD_LINES_SHOWN else ""
     where = f" (line{'s' if len(bad) > 1 else ''} {shown}{more})" if bad else ""
     table.add_row("Bad lines", f"{len(bad):,}{where}")
-    table.add_row("Sessions", ", ".join(str(s) for s in report.sessions) or no_sessions)
+    table.add_row("Sessions", sessions_cell(report.sessions, no_sessions))
     console.print(table)
 
 

@@ -188,7 +188,7 @@ def test_import_discord_command_prints_a_summary(
     rows = {line.strip(" │").split("│")[0].strip(): line.strip(" │").split("│")[-1].strip()
             for line in result.output.splitlines() if line.count("│") >= 3}
     assert rows["Messages read"] == "12" and rows["Host posts"] == "5"
-    assert rows["Sessions"] == "1" and rows["Files"] == "2"
+    assert rows["Sessions"] == "1 (id 1)" and rows["Files"] == "2"
     archive = Archive(tmp_path / "archive.db")
     assert len(archive.sessions(chat_id="test")) == 1
 

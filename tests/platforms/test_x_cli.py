@@ -6,10 +6,12 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
+from bot.archive import Archive
 from bot.testing.fake_x import FakeXServer
 from tests.conftest import no_settings
 from tests.importers.test_x_import import SCRIPT, chat_tweets, page_lines
@@ -80,11 +82,19 @@ def test_import_x_prints_a_summary_and_bad_lines(tmp_path: Path) -> None:
     lines = page_lines(tweets, users) + [b"{broken", orjson.dumps({"what": 1})]
     (tmp_path / "chat.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     (tmp_path / "nhssm.yaml").write_text(SCRIPT.replace("{id}", "nhssm"))
+    archive = Archive(tmp_path / "archive.db")
+    for day in (1, 2):  # two sessions of another chat already: the import's is session 3
+        archive.create_session(
+            chat_id="other", title="T", hashtag="#T", timezone="Europe/London",
+            scheduled_start=datetime(2026, 11, day, 20, 0, tzinfo=UTC), duration_minutes=5,
+            platforms=["memory"], items=[])
+    archive.close()
     done = run(tmp_path, "import", "x", "chat.jsonl", "--script", "nhssm.yaml")
     assert done.returncode == 0, done.stderr
     out = " ".join(done.stdout.split())
     assert "Lines read │ 5" in out and "Messages │ 8 (4 by the host)" in out
-    assert "Bad lines │ 2 (lines 4, 5)" in out and "Sessions │ 1" in out
+    # One session, whose id is 3: a count, then the ids, never "Sessions │ 3".
+    assert "Bad lines │ 2 (lines 4, 5)" in out and "Sessions │ 1 (id 3)" in out
     again = run(tmp_path, "import", "x", "chat.jsonl", "--script", "nhssm.yaml")
     assert "New or changed │ 0" in " ".join(again.stdout.split())
 

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.terminal import ConfigOpt, UserError, console, settings_from, user_markup
+from bot.terminal import (
+    ConfigOpt,
+    UserError,
+    console,
+    sessions_cell,
+    settings_from,
+    user_markup,
+)
 
 
 def import_discord_command(
@@ -84,7 +91,7 @@ def import_discord_command(
     table.add_row("Messages read", f"{report.messages:,}")
     table.add_row("Host posts", f"{report.host_posts:,}")
     table.add_row("New or changed rows", f"{report.changed:,}")
-    table.add_row("Sessions", ", ".join(str(s) for s in report.sessions) or "none")
+    table.add_row("Sessions", sessions_cell(report.sessions, "none"))
     console.print(table)
     if report.bad_lines:
         console.print(_not_stored(report.bad_lines), highlight=False)
