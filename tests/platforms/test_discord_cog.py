@@ -147,7 +147,7 @@ async def test_control_with_nothing_live_and_unknown_chat_are_plain_answers(
     cog = cog_of(world)
     inter = interaction(world, world.ben)
     await cog.pause.callback(cog, inter, chat=None)
-    assert only_reply(inter)[0] == "no session is live right now"
+    assert only_reply(inter)[0] == "no session of 'test' is live right now"  # the channel's chat
     inter = interaction(world, world.ben)
     await cog.start.callback(cog, inter, chat="nope", pace=None)
     assert only_reply(inter)[0] == "There is no chat `nope`; `/chat list` shows the loaded chats."
