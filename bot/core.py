@@ -475,15 +475,14 @@ class Core:
             if session_id not in live:
                 raise ControlError(f"session {session_id} is not live")
             return live[session_id]
+        if chat_id is not None and chat_id not in self.chats:
+            raise ControlError(f"no chat '{chat_id}' is loaded; the bot hosts: "
+                               f"{', '.join(sorted(self.chats)) or 'none'}")
         if chat_id is not None:
-            if chat_id not in self.chats:
-                raise ControlError(f"no chat '{chat_id}' is loaded; the bot hosts: "
-                                   f"{', '.join(sorted(self.chats)) or 'none'}")
             live = {sid: h for sid, h in live.items() if h.chat_id == chat_id}
-            if not live:
-                raise ControlError(f"no session of '{chat_id}' is live right now")
         if not live:
-            raise ControlError("no session is live right now")
+            where = f" of {chat_id!r}" if chat_id else ""
+            raise ControlError(f"no session{where} is live right now")
         if len(live) > 1:
             raise ControlError("several sessions are live; name one with --chat")
         return next(iter(live.values()))
