@@ -43,6 +43,13 @@ def test_start_with_a_platform_beside_a_running_bot_hosts_it_here(tmp_path: Path
             timeout=120)
         assert taken.returncode == 2 and "Traceback" not in taken.stderr
         assert f"cannot listen on 127.0.0.1:{port}" in taken.stderr and "--port" in taken.stderr
+        # A platform without its keys says so (the bot's port no longer hides it).
+        keyless = {k: v for k, v in env.items() if not k.startswith("X_")}
+        no_keys = subprocess.run(
+            [*tweetchat, "start", str(script), "--now", "--pace", "600", "--platform", "x"],
+            env=keyless, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert no_keys.returncode == 2 and "Traceback" not in no_keys.stderr
+        assert "X_API_KEY" in no_keys.stderr and "already in use" not in no_keys.stderr
         # The running bot was left alone throughout.
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status",
                                       timeout=5).status == 200
