@@ -10,12 +10,18 @@ zero-width or right-to-left override characters, or the host's exact handle. So 
 NFKC-normalised with invisible and bidi controls stripped, then compared by its confusables
 skeleton (Unicode TR39's idea: map each character to the Latin letter it looks like) with
 the host's, the co-hosts' and the moderators' names.
+
+The comparison fails closed: accents and marks are stripped, stroked letters and small
+capitals map to their base letter, and a letter that looks like no ASCII letter is kept
+(never dropped, which once let `Test Høst` pass as `testhst`) and may stand in for one of
+the reserved name's letters, so an unmapped look-alike is still refused.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import string
 import unicodedata
 from collections.abc import Iterable
 
@@ -57,28 +63,121 @@ def normalise_name(raw: str) -> str:
     return name
 
 
+# Latin letters that keep no ASCII base under NFKD: strokes, bars, hooks, small capitals
+# (ø ł ŧ ħ đ ƀ Ⱥ ᴛ ʜ ɴ ꜱ). Their Unicode names say which letter they are drawn from
+# ("LATIN SMALL LETTER O WITH STROKE", "LATIN LETTER SMALL CAPITAL T"), so the map is read
+# from the names of the Latin blocks rather than typed by hand; letters named by a word
+# (eth, eng, thorn) map to the letter they look like.
+_LATIN_NAME = re.compile(
+    r"LATIN (?:CAPITAL |SMALL )?(?:LETTER|LIGATURE) (?:SMALL CAPITAL |SMALL |DOTLESS |"
+    r"SCRIPT |LONG |OPEN |CLOSED |TURNED |REVERSED |INSULAR |BARRED |AFRICAN )?"
+    r"([A-Z]{1,2}|ETH|ENG|THORN|KRA|ALPHA|WYNN)(?: WITH .+| BAR)?")
+_NAMED_BY_WORD = {"ETH": "d", "ENG": "n", "THORN": "p", "KRA": "k", "ALPHA": "a", "WYNN": "p"}
+_LATIN_BLOCKS = ((0x00C0, 0x0250), (0x0250, 0x02B0), (0x1D00, 0x1DC0), (0x1E00, 0x1F00),
+                 (0x2C60, 0x2C80), (0xA720, 0xA800), (0xAB30, 0xAB70))
+
+
+@functools.cache
+def _latin_letters() -> dict[str, str]:
+    """Each letter of the Latin blocks without an ASCII decomposition -> its base letters."""
+    found = {}
+    for first, end in _LATIN_BLOCKS:
+        for point in range(first, end):
+            m = _LATIN_NAME.fullmatch(unicodedata.name(chr(point), ""))
+            if m:
+                found[chr(point)] = _NAMED_BY_WORD.get(m.group(1), m.group(1).lower())
+    return found
+
+
+@functools.cache
+def _twins() -> dict[str, str]:
+    """Each single character Unicode lists as confusable with an ASCII letter or digit -> it.
+
+    Read in that direction (ASCII -> its homoglyphs), the table also knows right-to-left
+    look-alikes (Hebrew ס for o) that it gives no ASCII twin when asked about them.
+    """
+    found: dict[str, str] = {}
+    for letter in string.ascii_letters + string.digits:
+        listed = confusables.is_confusable(letter, preferred_aliases=[], greedy=True)
+        for glyph in listed[0]["homoglyphs"] if listed else ():
+            twin = unicodedata.normalize("NFKC", str(glyph["c"]).strip("\u200e\u200f"))
+            if len(twin) == 1 and not twin.isascii():
+                found.setdefault(twin, letter)
+    return found
+
+
+def _ascii_base(text: str) -> str:
+    """`text` decomposed (NFKD) with its marks and invisible characters dropped."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.category(c).startswith(("M", "C")))
+
+
 @functools.lru_cache(maxsize=4096)
 def _latin(char: str) -> str:
+    """The ASCII letters `char` looks like, or `char` itself when it looks like none.
+
+    Accents and marks go (é -> e), stroked and small-capital letters become their base
+    (ø -> o, ᴛ -> t), and other scripts' look-alikes their Latin twin (Greek ο -> o).
+    A letter that looks like no ASCII letter is kept, never dropped: dropped, `Høst`
+    would read `hst`, and pass as someone other than `Host`.
+    """
     if char.isascii():
         return char
-    found = confusables.is_confusable(char, preferred_aliases=[], greedy=True)
-    if found:
-        for glyph in found[0]["homoglyphs"]:
-            if glyph["c"].isascii():
-                return str(glyph["c"])
-    base = unicodedata.normalize("NFKD", char)
-    return "".join(c for c in base if c.isascii()) or char
+    base = _ascii_base(char)
+    if base and base.isascii():
+        return base
+    for form in dict.fromkeys((char, base[:1])):  # ǿ is ø with an accent: try ø as well
+        named = _twins().get(form) or _latin_letters().get(form)
+        if named:
+            return named
+        found = form and confusables.is_confusable(form, preferred_aliases=[], greedy=True)
+        for glyph in found[0]["homoglyphs"] if found else ():
+            plain = _ascii_base(str(glyph["c"]))
+            if plain and plain.isascii() and plain.isalnum():
+                return plain
+    return base or char
 
 
 @functools.lru_cache(maxsize=1024)  # the host's and moderators' names, on every join
 def skeleton(name: str) -> str:
-    """What `name` looks like, reduced to lower-case Latin letters and digits only."""
-    # Map before folding case: capital Greek Epsilon looks like E, its lower case does not.
-    text = unicodedata.normalize("NFKC", name)
+    """What `name` looks like: lower-case ASCII letters and digits, and other letters.
+
+    A letter that looks like no ASCII letter (in another script) is kept as itself.
+    """
+    # Marks go before anything reads the letters: NFKC makes some of them letters (a Greek
+    # ypogegrammeni under an o becomes ι). Map before folding case: capital Greek Epsilon
+    # looks like E, its lower case does not.
+    text = "".join(c for c in unicodedata.normalize("NFKD", name)
+                   if not unicodedata.category(c).startswith("M"))
     latin = "".join(_latin(c) for c in text).casefold().translate(_ASCII_LOOKALIKE)
     for pair, letter in _PAIRS:
         latin = latin.replace(pair, letter)
-    return "".join(c for c in latin if c.isalnum() and c.isascii())
+    return "".join(c for c in latin if c.isalnum())
+
+
+def _poses_as(shape: str, theirs: str) -> bool:
+    """Whether a name of skeleton `shape` reads as `theirs` (or holds it, if 5+ long).
+
+    Fails closed: a letter that looks like no ASCII letter (kept as itself in the
+    skeleton) may stand in for one of their letters, up to one in four of them, so a
+    look-alike this module has no map for is still refused; names wholly in another
+    script are not.
+    """
+    spare = len(theirs) // 4
+
+    def fits(window: str) -> bool:
+        odd = 0
+        for mine, their in zip(window, theirs, strict=True):
+            if mine != their:
+                if mine.isascii() or not their.isascii():
+                    return False
+                odd += 1
+        return odd <= spare
+
+    if len(shape) == len(theirs):
+        return fits(shape)
+    return len(theirs) >= 5 and any(fits(shape[i:i + len(theirs)])
+                                    for i in range(len(shape) - len(theirs) + 1))
 
 
 def screen_name(raw: str, protected: Iterable[str] = (), *, words: WordList | None = None
@@ -99,7 +198,7 @@ def screen_name(raw: str, protected: Iterable[str] = (), *, words: WordList | No
     shape = skeleton(name)
     for other in (*RESERVED, *protected):
         theirs = skeleton(other)
-        if theirs and (shape == theirs or (len(theirs) >= 5 and theirs in shape)):
+        if theirs and _poses_as(shape, theirs):
             raise NameRefused("That name is kept for the people running the chat; "
                               "choose another.")
     return name
