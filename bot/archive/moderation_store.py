@@ -18,7 +18,8 @@ from bot.archive.store import Archive
 
 __all__ = [
     "add_events", "anonymise_author", "author_message_keys", "close_events",
-    "erasing", "event", "events_for_message", "message_state", "open_events", "orphan_payloads",
+    "erasing", "event", "events_for_message", "message_state", "moderator_redacted",
+    "open_events", "orphan_payloads",
     "payloads_naming", "remove_author", "rewrite_payloads", "set_state",
 ]
 
@@ -62,6 +63,19 @@ def events_for_message(archive: Archive, platform: str, message_id: str) -> list
     """Every moderation event of one message, oldest first."""
     return list(archive.db.table("moderation_events").rows_where(
         "platform = ? and message_id = ?", [platform, message_id], order_by="id"))
+
+
+def moderator_redacted(archive: Archive, platform: str, message_id: str) -> bool:
+    """Whether a moderator's redaction of the message stands.
+
+    True when the last redact-or-restore decision a moderator made on it was redact
+    (review.decide closes events as "redacted" or "restored" under the moderator's name).
+    """
+    row = archive.db.execute(
+        "select status from moderation_events where platform = ? and message_id = ? "
+        "and status in ('redacted', 'restored') and actor != 'bot' and decided_at is not null "
+        "order by decided_at desc, id desc limit 1", [platform, message_id]).fetchone()
+    return row is not None and row[0] == "redacted"
 
 
 def add_events(archive: Archive, rows: Sequence[dict[str, Any]]) -> list[int]:

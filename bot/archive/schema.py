@@ -148,7 +148,7 @@ def m001_core(db: Database) -> None:
             "action": str,
             "spans": str,
             "reason": str,
-            "status": str,  # open (in the review queue), approved, hidden, redacted, done
+            "status": str,  # open (in the review queue), approved, restored, hidden, redacted, done
             "actor": str,
             "at": str,
         },

@@ -211,9 +211,12 @@ class ModerationEngine:
                 "status": "open" if check.needs_review else _OUTCOME[check.action],
                 "actor": "bot", "at": now,
             })
+        # A moderator's redaction stands whatever the author edits: only they lift it.
+        kept = state["redacted_text"] is not None and store.moderator_redacted(
+            archive, msg.platform, msg.id)
         # An edit can keep the same spans but change the text around them: re-mask it.
-        remask = verdict.redacted_text is not None and verdict.redacted_text != state[
-            "redacted_text"]
+        remask = not kept and verdict.redacted_text is not None and (
+            verdict.redacted_text != state["redacted_text"])
         if not rows and not remask:
             return result
         if rows:
@@ -222,8 +225,8 @@ class ModerationEngine:
         action = verdict.action
         hidden = state["hidden"] or action in ("hide", "delete")
         held = state["held"] or action == "hold"
-        redacted = verdict.redacted_text if verdict.redacted_text is not None else (
-            state["redacted_text"])
+        redacted = verdict.redacted_text if verdict.redacted_text is not None and not kept \
+            else state["redacted_text"]
         store.set_state(archive, msg.platform, msg.id, hidden=hidden, held=held,
                         redacted_text=redacted)
 
@@ -314,11 +317,15 @@ class ModerationEngine:
             stored = archive.message(msg.platform, msg.id)
             if stored is None or stored.is_host:
                 continue
-            if stored.text != msg.text:
+            later = stored.text != msg.text
+            if later:
                 # The archive holds a later edit than this event: judge what is stored.
                 verdict = self.verdict(stored.text, None, msg.created, None)
-            if verdict.clean:
+            if (later or not created) and self._edited_after_moderator(archive, stored, now):
+                report.actioned.append((msg.platform, msg.id, "flag"))
+            elif verdict.clean:
                 self._clear_stale_redaction(archive, stored)
+            if verdict.clean:
                 continue
             applied = await self.apply(archive, platform, stored, verdict, now)
             if applied.event_ids or applied.results:
@@ -336,8 +343,31 @@ class ModerationEngine:
         default = str(check.options.get("signpost", "")) if check else ""
         return self.signposts.get(chat) or default
 
+    def _edited_after_moderator(self, archive: Archive, stored: StoredMessage,
+                                now: datetime) -> bool:
+        """Whether this edit is of a message a moderator redacted (True) or not.
+
+        Their mask stays, and they are asked to look at the new text: one open review item
+        however many edits.
+        """
+        if stored.redacted_text is None or not store.moderator_redacted(
+                archive, stored.platform, stored.id):
+            return False
+        if not any(e["check_name"] == "edited" and e["status"] == "open" for e in
+                   store.events_for_message(archive, stored.platform, stored.id)):
+            store.add_events(archive, [{
+                "platform": stored.platform, "message_id": stored.id,
+                "session_id": stored.session_id, "check_name": "edited", "action": "flag",
+                "spans": [], "status": "open", "actor": "bot", "at": now,
+                "reason": "edited after a moderator redacted it; the public still sees the "
+                          "redacted text: restore to show the new text or redact it again"}])
+        return True
+
     def _clear_stale_redaction(self, archive: Archive, stored: StoredMessage) -> None:
-        """An edit removed what was masked: show the new text rather than a stale mask."""
+        """An edit removed what the engine masked: show the new text, not a stale mask.
+
+        Never called for a moderator's redaction (see `_edited_after_moderator`).
+        """
         state = store.message_state(archive, stored.platform, stored.id)
         if state and state["redacted_text"] is not None:
             store.set_state(archive, stored.platform, stored.id, hidden=state["hidden"],

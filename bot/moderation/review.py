@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 
 DecisionKind = Literal["approve", "restore", "hide", "redact"]
 DECISIONS: tuple[str, ...] = ("approve", "restore", "hide", "redact")
-_STATUS = {"approve": "approved", "restore": "approved", "hide": "hidden", "redact": "redacted"}
+# "restored" apart from "approved": an approval keeps a redaction, a restore lifts it, and
+# the engine must know whether a moderator's redaction still stands (an edit keeps it).
+_STATUS = {"approve": "approved", "restore": "restored", "hide": "hidden", "redact": "redacted"}
 WHOLE_MASK = "[removed by a moderator]"
 
 
