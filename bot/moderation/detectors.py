@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from bot.moderation.folding import Folded, fold
+
 __all__ = [
     "Finding", "detect_dob", "detect_emails", "detect_identifiers", "detect_nhs_numbers",
     "detect_phones", "detect_postcodes", "nhs_check_digit",
@@ -35,9 +37,13 @@ class Finding:
 
 # -- NHS numbers ---------------------------------------------------------------------------
 
-# Ten digits with at most one space, hyphen or dot between any two of them (943 476 5919,
-# 943-476-5919, 9434765919, 9434 765 919), and no digit glued on either side.
-_NHS = re.compile(r"(?<![\d+])(?<!\d[ .\-])\d(?:[ .\-\u00a0]?\d){9}(?![ .\-]?\d)")
+# A run of digit groups joined by one separator each (a space, or a dot or hyphen with
+# spaces either side or none): "bed 3 943 476 5919 401 023 2137" is one run of six groups.
+# Every window of whole groups holding exactly ten digits is judged on its own, so a tag,
+# a bed number or a second NHS number beside one hides nothing (943 476 5919, 9434765919
+# and 9434 765 919 are all ten digits in whole groups).
+_GROUP_RUN = re.compile(r"\d+(?:(?: ?[.\-] ?| )\d+)*")
+_GROUP = re.compile(r"\d+")
 # A number written after an international prefix is a phone number, not an NHS number.
 _INTL_BEFORE = re.compile(r"(?:\+|\b00)\d{1,3}[ \-]?(?:\(0\)[ \-]?)?$")
 
@@ -51,22 +57,47 @@ def nhs_check_digit(nine: str) -> int | None:
     return None if check == 10 else check
 
 
-_NHS_HINT = re.compile(r"\d[\d .\-\u00a0]{8,}\d")
+_NHS_HINT = re.compile(r"\d[\d .\-]{8,}\d")
 
 
 def detect_nhs_numbers(text: str) -> list[Finding]:
     """NHS numbers: ten digits whose Modulus 11 check digit holds, unless after +NN or 00NN."""
+    return _nhs_numbers(fold(text))
+
+
+def _nhs_numbers(folded: Folded) -> list[Finding]:
+    text = folded.text
     if not _NHS_HINT.search(text):  # a cheap look for ten digits' worth before the real one
         return []
-    found = []
-    for m in _NHS.finditer(text):
-        digits = re.sub(r"\D", "", m.group())
-        if nhs_check_digit(digits[:9]) != int(digits[9]):
-            continue
-        if _INTL_BEFORE.search(text, max(0, m.start() - 12), m.start()):
-            continue
-        found.append(Finding("nhs_number", m.start(), m.end(), m.group(), "NHS number"))
-    return found
+    spans: list[tuple[int, int]] = []
+    for run in _GROUP_RUN.finditer(text):
+        groups = [(g.start(), g.end()) for g in _GROUP.finditer(text, run.start(), run.end())]
+        for i, (start, _end) in enumerate(groups):
+            # A group glued to a letter ("A1", "Q3") is a tag: it joins no number after it.
+            glued = start > 0 and text[start - 1].isalpha()
+            digits = ""
+            for j in range(i, len(groups)):
+                digits += text[groups[j][0]:groups[j][1]]
+                if len(digits) >= 10 or (glued and j == i):
+                    break
+            if len(digits) != 10 or nhs_check_digit(digits[:9]) != int(digits[9]):
+                continue
+            if _INTL_BEFORE.search(text, max(0, start - 12), start):
+                continue
+            spans.append((start, groups[j][1]))
+    found: list[Finding] = []
+    for start, end in spans:  # overlapping windows (a list of numbers) mask as one
+        if found and start < found[-1].end:
+            last = found.pop()
+            start, end = last.start, max(end, last.end)
+        found.append(Finding("nhs_number", start, end, text[start:end], "NHS number"))
+    return [_back(folded, f) for f in found]
+
+
+def _back(folded: Folded, f: Finding) -> Finding:
+    """A finding in the folded text, restated in the original text's offsets."""
+    start, end, matched = folded.original_of(f.start, f.end)
+    return Finding(f.check, start, end, matched, f.reason)
 
 
 # -- phone numbers -------------------------------------------------------------------------
@@ -96,6 +127,11 @@ def _phone_shaped(raw: str, number: phonenumbers.PhoneNumber) -> bool:
 
 def detect_phones(text: str, region: str = "GB") -> list[Finding]:
     """Every valid phone number, and every possible one written as a phone number."""
+    return _phones(fold(text), region)
+
+
+def _phones(folded: Folded, region: str) -> list[Finding]:
+    text = folded.text
     if not _DIGIT_RUN.search(text):
         return []
     found: dict[tuple[int, int], Finding] = {}
@@ -106,25 +142,109 @@ def detect_phones(text: str, region: str = "GB") -> list[Finding]:
         if (m.start, m.end) not in found and _phone_shaped(m.raw_string, m.number):
             found[(m.start, m.end)] = Finding("phone", m.start, m.end, m.raw_string,
                                               "phone number")
-    return sorted(found.values(), key=lambda f: f.start)
+    for f in _retry_phones(text, list(found.values()), region):
+        found[(f.start, f.end)] = f
+    return [_back(folded, _with_country_code(text, f))
+            for f in sorted(found.values(), key=lambda f: f.start)]
+
+
+def _with_country_code(text: str, f: Finding) -> Finding:
+    """The finding widened over a "+44 " just before it (the matcher can leave it out)."""
+    m = _INTL_BEFORE.search(text, max(0, f.start - 8), f.start)
+    if m is None or f.matched.startswith(("+", "00")):
+        return f
+    return Finding(f.check, m.start(), f.end, text[m.start():f.end], f.reason)
+
+
+def _prefixed(raw: str, region: str) -> bool:
+    """Written with + or 00, or with the region's trunk prefix (0 in the UK) where it has one.
+
+    As the matcher's VALID leniency asks: "123 456 7890" would be a valid Bedford number
+    with the 0 before it, and without it is no phone number anyone writes.
+    """
+    head = raw.lstrip("(")
+    if head.startswith(("+", "00")):
+        return True
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    trunk = meta.national_prefix if meta is not None else None
+    return not trunk or head.startswith(trunk)
+
+
+# libphonenumber reads a run of digit groups as one candidate and drops it whole when that
+# is no number: "A1 07911 123456" (it tries "1 07911 123456"), "07911 123456 2 weeks ago",
+# a bed number before a phone. So every run it left uncovered is tried again from each
+# group, longest reading first, up to six groups and 7-15 digits at a time.
+_PHONE_RUN = re.compile(r"[+(]?\d[\d .\-()]*\d")
+_MAX_GROUPS = 6
+
+
+def _retry_phones(text: str, found: list[Finding], region: str) -> list[Finding]:
+    taken = [(f.start, f.end) for f in found]
+    more: list[Finding] = []
+    for run in _PHONE_RUN.finditer(text):
+        groups = [(g.start(), g.end()) for g in _GROUP.finditer(text, run.start(), run.end())]
+        if len(groups) < 2 or sum(e - s for s, e in groups) < 7:
+            continue
+        i = 0
+        while i < len(groups):
+            hit = _phone_from(text, groups, i, taken, region)
+            if hit is None:
+                i += 1
+                continue
+            more.append(hit[0])
+            taken.append((hit[0].start, hit[0].end))
+            i = hit[1] + 1
+    return more
+
+
+def _phone_from(text: str, groups: list[tuple[int, int]], i: int,
+                taken: list[tuple[int, int]], region: str) -> tuple[Finding, int] | None:
+    """The longest phone number starting at group i, and the index of its last group."""
+    start = groups[i][0]
+    if start > 0 and text[start - 1] in "+(":  # "+44 ...", "(0113) ..."
+        start -= 1
+    if start > 0 and text[start - 1].isalnum():  # "A1", "x07911": a tag or a word, not a phone
+        return None
+    for j in range(min(len(groups), i + _MAX_GROUPS) - 1, i - 1, -1):
+        end = groups[j][1]
+        if any(s < end and start < e for s, e in taken):
+            continue
+        raw = text[start:end]
+        digits = sum(c.isdigit() for c in raw)
+        if not 7 <= digits <= 15:
+            continue
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if not _prefixed(raw, region):
+            continue
+        if phonenumbers.is_valid_number(number) or (
+                phonenumbers.is_possible_number(number) and _phone_shaped(raw, number)):
+            return Finding("phone", start, end, raw, "phone number"), j
+    return None
 
 
 # -- email addresses -----------------------------------------------------------------------
 
+# The local part starts at the first character a local part may hold, "_" included
+# ("_jane@nhs.net" was missed whole: it had to start with a letter or digit).
 _EMAIL = re.compile(
-    r"(?<![\w.+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?"
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9_](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b"
 )
 
 
 def detect_emails(text: str) -> list[Finding]:
     """Email addresses."""
-    if "@" not in text:
+    return _emails(fold(text))
+
+
+def _emails(folded: Folded) -> list[Finding]:
+    if "@" not in folded.text:
         return []
-    return [
-        Finding("email", m.start(), m.end(), m.group(), "email address")
-        for m in _EMAIL.finditer(text)
-    ]
+    return [_back(folded, Finding("email", m.start(), m.end(), m.group(), "email address"))
+            for m in _EMAIL.finditer(folded.text)]
 
 
 # -- UK postcodes --------------------------------------------------------------------------
@@ -150,6 +270,11 @@ _INWARD_HINT = re.compile(r"\d[A-Za-z]{2}(?![A-Za-z])")
 
 def detect_postcodes(text: str) -> list[Finding]:
     """UK postcodes in real postcode areas (not question tags, ordinals or grid references)."""
+    return _postcodes(fold(text))
+
+
+def _postcodes(folded: Folded) -> list[Finding]:
+    text = folded.text
     if not _INWARD_HINT.search(text):  # every postcode ends digit-letter-letter
         return []
     found = []
@@ -165,7 +290,8 @@ def detect_postcodes(text: str) -> list[Finding]:
             whole = m.group()
             if whole.islower() and " " not in whole:
                 continue
-        found.append(Finding("postcode", m.start(), m.end(), m.group(), "postcode"))
+        found.append(_back(folded, Finding("postcode", m.start(), m.end(), m.group(),
+                                           "postcode")))
     return found
 
 
@@ -173,19 +299,21 @@ def detect_postcodes(text: str) -> list[Finding]:
 
 _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"  # "Sept." too
 )
+_YEAR = r"(?:\d{4}|['\u2019]?\d{2}(?!\d))"  # 1954, '54, 54
 _DATE = (
     r"(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-](?:\d{4}|\d{2}))?"  # 12/03/1954, 12.03.54, 12/03
-    r"|\d{4}-\d{2}-\d{2}"  # 1954-03-12
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {_MONTHS},? ?(?:\d{{4}})?"  # 3 March 1954, 3rd of March
-    rf"|{_MONTHS} \d{{1,2}}(?:st|nd|rd|th)?,? ?(?:\d{{4}})?)"  # March 3, 1954
+    r"|\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}"  # 1954-03-12, 1954/03/12
+    rf"|\d{{1,2}}-{_MONTHS}-{_YEAR}"  # 12-Mar-1954, as clinical systems print it
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {_MONTHS},? ?{_YEAR}?"  # 3 March 1954, 3rd of March
+    rf"|{_MONTHS} \d{{1,2}}(?:st|nd|rd|th)?,? ?{_YEAR}?)"  # March 3, 1954
 )
 # The birth context must come right before the date: "DOB 12/03/1954", "born on 3 March
-# 1954", "date of birth is 12.03.54", "d.o.b: 1/2/60".
+# 1954", "date of birth is 12.03.54", "d.o.b: 1/2/60", "born on the 3rd of March 1954".
 _DOB = re.compile(
     r"\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|birth\s?date|birthday|born)"
-    r"(?:\s*(?:[:\-]|is|was|on|of|=)\s*){0,3}\s*"
+    r"(?:\s*(?:[:\-]|is|was|on|of|the|=)\s*){0,3}\s*"
     rf"(?P<date>{_DATE})(?![\d/])",
     re.IGNORECASE,
 )
@@ -193,6 +321,11 @@ _DOB = re.compile(
 
 def detect_dob(text: str) -> list[Finding]:
     """Dates right after a birth context ("DOB", "born on", "date of birth is"), not any date."""
+    return _dob(fold(text))
+
+
+def _dob(folded: Folded) -> list[Finding]:
+    text = folded.text
     lowered = text.lower()
     if "b" not in lowered or not any(k in lowered for k in ("dob", "d.o.b", "birth", "born")):
         return []
@@ -200,7 +333,8 @@ def detect_dob(text: str) -> list[Finding]:
     for m in _DOB.finditer(text):
         start, end = m.span("date")
         date = text[start:end].rstrip(" ,")
-        found.append(Finding("dob", start, start + len(date), date, "date of birth"))
+        found.append(_back(folded, Finding("dob", start, start + len(date), date,
+                                           "date of birth")))
     return found
 
 
@@ -213,8 +347,9 @@ def detect_identifiers(text: str, *, phone_region: str = "GB") -> list[Finding]:
     An NHS number beats the phone reading of the same digits unless they carry a phone
     prefix such as 0 or +44.
     """
-    nhs = detect_nhs_numbers(text)
-    phones = detect_phones(text, phone_region)
+    folded = fold(text)
+    nhs = _nhs_numbers(folded)
+    phones = _phones(folded, phone_region)
     kept_phones = []
     for p in phones:
         clash = [n for n in nhs if n.start < p.end and p.start < n.end]
@@ -223,7 +358,7 @@ def detect_identifiers(text: str, *, phone_region: str = "GB") -> list[Finding]:
         if clash:
             nhs = [n for n in nhs if n not in clash]
         kept_phones.append(p)
-    findings = nhs + kept_phones + detect_emails(text) + detect_postcodes(text) + detect_dob(text)
+    findings = (nhs + kept_phones + _emails(folded) + _postcodes(folded) + _dob(folded))
     return resolve_overlaps(findings)
 
 

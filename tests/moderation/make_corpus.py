@@ -398,6 +398,83 @@ TRICKY_NHS_NEGATIVE = ["NHS number {x} (invalid, I made it up)", "is {x} a real 
                        "{t}ref {x} on the form"]
 
 
+# Hunt 26b: identifiers in ordinary chat writing that slipped past (a tag or a bed number
+# before the number, a number after it, two in a list, Unicode spaces and dashes,
+# zero-width characters, fullwidth digits, DOB forms clinical systems print), and
+# numbers, times, dates and tags beside one another that are none of them.
+ZW = "\u200b"
+FULLWIDTH = "".join(chr(0xFF10 + int(d)) for d in "9434765919")  # ９４３…
+HUNT_POSITIVES = [
+ ("A1 943 476 5919","nhs_number","943 476 5919"),
+ ("A1 9434765919","nhs_number","9434765919"),
+ ("Q2 9434765919 is on the wristband photo","nhs_number","9434765919"),
+ ("bed 3 943 476 5919","nhs_number","943 476 5919"),
+ ("A2 his number 9434765919 2 weeks ago","nhs_number","9434765919"),
+ ("943 476 5919 401 023 2137","nhs_number","943 476 5919"),
+ ("943 476 5919 401 023 2137","nhs_number","401 023 2137"),
+ ("A1 NHS no 943  476  5919","nhs_number","943  476  5919"),
+ ("A1 NHS no 943\u2009476\u20095919","nhs_number","943\u2009476\u20095919"),
+ ("A1 NHS no 943\u202f476\u202f5919","nhs_number","943\u202f476\u202f5919"),
+ ("A1 NHS no 943\u2007476\u20075919","nhs_number","943\u2007476\u20075919"),
+ ("A1 NHS no 943\u2013476\u20135919","nhs_number","943\u2013476\u20135919"),
+ ("A1 NHS no 943 \u2014 476 \u2014 5919","nhs_number","943 \u2014 476 \u2014 5919"),
+ ("A1 NHS no "+ZW.join("9434765919"),"nhs_number",ZW.join("9434765919")),
+ ("A1 NHS no "+"\u2060".join("9434765919"),"nhs_number","\u2060".join("9434765919")),
+ ("A1 NHS no " + FULLWIDTH, "nhs_number", FULLWIDTH),
+ ("A1 07911 123456","phone","07911 123456"),
+ ("A2 0300 123 4567","phone","0300 123 4567"),
+ ("Q3 020 7946 0018","phone","020 7946 0018"),
+ ("ward 7 07911 123456","phone","07911 123456"),
+ ("call 07911\u2009123456","phone","07911\u2009123456"),
+ ("A1 ring "+ZW.join("07700900123"),"phone",ZW.join("07700900123")),
+ ("A3 her son is on 07911 123456 2 nights a week","phone","07911 123456"),
+ ("A4 07911 123456 07700 900321 both ring the ward","phone","07911 123456"),
+ ("A4 07911 123456 07700 900321 both ring the ward","phone","07700 900321"),
+ ("A5 bed 3 0161 496 0372 is the daughter","phone","0161 496 0372"),
+ ("DOB 12-Mar-1954","dob","12-Mar-1954"),
+ ("DOB 3 Sept. 1954","dob","3 Sept. 1954"),
+ ("date of birth 3rd March '54","dob","3rd March '54"),
+ ("born on the 3rd of March 1954","dob","3rd of March 1954"),
+ ("DOB 1954/03/12","dob","1954/03/12"),
+ ("A2 wristband said DOB 12\u2013Mar\u20131954","dob","12\u2013Mar\u20131954"),
+ ("mail _jane@nhs.net","email","_jane@nhs.net"),
+ ("A1 write to jane.doe\uff20nhs.net","email","jane.doe\uff20nhs.net"),
+ ("lives at SW1A  1AA","postcode","SW1A  1AA"),
+ ("A3 she lives at SW1A\u00a01AA","postcode","SW1A\u00a01AA"),
+]
+HUNT_NEGATIVES = """A1 bed 3 on ward 7, bay 12, room 101
+A2 the 20:00 - 21:00 slot, then 21:15 - 22:00
+A3 order no 1234 5678 90 arrived late
+A4 we have 10 20 30 40 50 staff per shift pattern
+A1 shifts 07:30-20:00 and 19:30-08:00
+A2 Q1 12 Q2 15 Q3 9 answers so far
+A3 2019 2020 2021 2022 2023 were all busy years
+A4 Ward 7 Bed 12 Bay 4 Side room 2
+A5 1 2 3 4 5 6 7 8 9 10 ways to tweet safely
+A6 extension 4821 or bleep 1234, not 07 anything
+A1 ref 0113 2451 3 on the letter
+A2 score 3 - 1 to us, 2 - 2 last week
+A3 page 14 of 40, table 3, figure 2.1
+A4 version 10.2.3 and 10.2.4 both crash
+A5 meeting on 12.03.2024 at 14.30 in room 0.12
+A1 we saw 1 in 10, then 2 in 10, then 3 in 10
+A2 born in 1974, qualified 1996, band 7 since 2010
+A3 date of birth fields: we mask them all
+A5 9434765918 is not valid, nor 943 476 5918
+A6 call me maybe, ext 2345 2346 2347
+A1 the order ref is 12345 67890
+A2 ward 10 bed 4 2nd floor
+A3 sessions at 09:00, 11:00, 13:00, 15:00
+A4 costs £1 234 567 this year
+A5 20 minutes, 30 minutes, 45 minutes
+A1 grid ref SU 123 456
+A2 see sections 1.2.3 and 4.5.6
+A3 A1 A2 A3 A4 A5 A6
+A4 team of 7 07:00 start
+A5 the 0800 to 2000 shift pattern
+A6 in 2 weeks 3 days 4 hours""".splitlines()
+
+
 def build() -> list[dict]:
     rows: list[dict] = []
 
@@ -440,6 +517,11 @@ def build() -> list[dict]:
     rows += [{"text": text, "labels": [{"check": "abuse", "match": word}]}
              for text, word in SPACED_ABUSE]
     rows += [{"text": line, "labels": []} for line in SPACED_NEGATIVES]
+    hunt: dict[str, list[dict]] = {}
+    for text, check, match in HUNT_POSITIVES:  # one row per text, every label on it
+        hunt.setdefault(text, []).append({"check": check, "match": match})
+    rows += [{"text": text, "labels": labels} for text, labels in hunt.items()]
+    rows += [{"text": line, "labels": []} for line in HUNT_NEGATIVES]
     return rows
 
 

@@ -131,3 +131,59 @@ def test_numbers_that_are_not_phones_stay(text: str) -> None:
 
 def test_an_nhs_number_is_not_read_as_a_possible_phone() -> None:
     assert [f.check for f in detect_identifiers("pt 943 476 5919 on the ward")] == ["nhs_number"]
+
+
+# Hunt 26b: ordinary chat writing around an identifier hid it from the detectors.
+ZW = "\u200b"
+WRITTEN_AROUND = [
+    ("A1 943 476 5919", [("nhs_number", "943 476 5919")]),
+    ("bed 3 943 476 5919", [("nhs_number", "943 476 5919")]),
+    ("9434765919 2 weeks ago", [("nhs_number", "9434765919")]),
+    ("943 476 5919 401 023 2137", [("nhs_number", "943 476 5919"), ("nhs_number", "401 023 2137")]),
+    ("no 943\u2009476\u20095919", [("nhs_number", "943\u2009476\u20095919")]),
+    ("no " + ZW.join("9434765919"), [("nhs_number", ZW.join("9434765919"))]),
+    ("A1 07911 123456", [("phone", "07911 123456")]),
+    ("Q3 020 7946 0018", [("phone", "020 7946 0018")]),
+    ("07911 123456 2 weeks ago", [("phone", "07911 123456")]),
+    ("07911 123456 07700 900321", [("phone", "07911 123456"), ("phone", "07700 900321")]),
+    ("DOB 12-Mar-1954", [("dob", "12-Mar-1954")]),
+    ("DOB 3 Sept. 1954", [("dob", "3 Sept. 1954")]),
+    ("date of birth 3rd March '54", [("dob", "3rd March '54")]),
+    ("born on the 3rd of March 1954", [("dob", "3rd of March 1954")]),
+    ("DOB 1954/03/12", [("dob", "1954/03/12")]),
+    ("mail _jane@nhs.net", [("email", "_jane@nhs.net")]),
+    ("lives at SW1A  1AA", [("postcode", "SW1A  1AA")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), WRITTEN_AROUND)
+def test_identifiers_written_around(text: str, expected: list[tuple[str, str]]) -> None:
+    assert checks(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "A1 A2 A3 A4 A5 A6", "Ward 7 Bed 12 Bay 4 Side room 2", "2019 2020 2021 2022 2023",
+    "1 2 3 4 5 6 7 8 9 10 ways", "ext 2345 2346 2347", "the order ref is 12345 67890",
+    "shifts 07:30-20:00 and 19:30-08:00", "the 0800 to 2000 shift pattern",
+    "team of 7 07:00 start", "order no 1234 5678 90", "Q1 12 Q2 15 Q3 9 answers so far",
+])
+def test_numbers_side_by_side_that_are_no_identifier(text: str) -> None:
+    assert checks(text) == []
+
+
+SEPARATORS = [" ", "  ", "-", " - ", ".", "\u00a0", "\u2009", "\u202f", "\u2007", "\u2013",
+              "\u2014", "\u200b", "\u200d", "\u2060", "\u00ad", ""]
+BEFORE = ["", "A1 ", "Q2 ", "bed 3 ", "ward 7 bay 4 ", "NHS no ", "pt: ", "12 "]
+AFTER = ["", " 2 weeks ago", " 3", ", thanks", " 401 023 2137", "."]
+
+
+@given(sep=st.lists(st.sampled_from(SEPARATORS), min_size=9, max_size=9),
+       before=st.sampled_from(BEFORE), after=st.sampled_from(AFTER))
+def test_an_nhs_number_is_masked_however_it_is_written(sep: list[str], before: str,
+                                                        after: str) -> None:
+    digits = "9434765919"
+    number = digits[0] + "".join(s + d for s, d in zip(sep, digits[1:], strict=True))
+    text = before + number + after
+    start = len(before)
+    found = [f for f in detect_identifiers(text) if f.check == "nhs_number"]
+    assert any(f.start <= start and start + len(number) <= f.end for f in found), (text, found)

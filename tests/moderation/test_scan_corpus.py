@@ -66,6 +66,9 @@ def test_corpus_precision_and_recall() -> None:
         for check, s, e in gold:
             if not any(f[0] == check and f[1] < e and s < f[2] for f in found):
                 counts.setdefault(check, Counter())["fn"] += 1
+            # Overlap is not enough: "DOB [date of birth removed]. 1954" overlaps and leaks.
+            covered = {i for f in found if f[0] == check for i in range(f[1], f[2])}
+            assert set(range(s, e)) <= covered, (check, text[s:e], text)
     for check in ("nhs_number", "email", "phone"):
         assert counts[check]["fn"] == 0, (check, counts[check])
     for check, c in counts.items():
