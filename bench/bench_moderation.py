@@ -102,7 +102,10 @@ def quality() -> dict[str, dict[str, Any]]:
             hit = any(g[0] == check and s < g[2] and g[1] < e for g in gold)
             counts[check]["tp" if hit else "fp"] += 1
         for check, s, e in gold:
-            if not any(f[0] == check and f[1] < e and s < f[2] for f in found):
+            # Covered whole, not just overlapped: a mask that leaves the year of a date of
+            # birth public ("DOB [date of birth removed]. 1954") is a miss.
+            covered = {i for f in found if f[0] == check for i in range(f[1], f[2])}
+            if not set(range(s, e)) <= covered:
                 counts[check]["fn"] += 1
     out = {}
     for check, c in counts.items():
