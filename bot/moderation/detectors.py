@@ -211,13 +211,11 @@ def _phone_from(text: str, groups: list[tuple[int, int]], i: int,
             continue
         raw = text[start:end]
         digits = sum(c.isdigit() for c in raw)
-        if not 7 <= digits <= 15:
+        if not 7 <= digits <= 15 or not _prefixed(raw, region):
             continue
         try:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException:
-            continue
-        if not _prefixed(raw, region):
             continue
         if phonenumbers.is_valid_number(number) or (
                 phonenumbers.is_possible_number(number) and _phone_shaped(raw, number)):
