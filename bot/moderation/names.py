@@ -68,9 +68,8 @@ def normalise_name(raw: str) -> str:
 # ("LATIN SMALL LETTER O WITH STROKE", "LATIN LETTER SMALL CAPITAL T"), so the map is read
 # from the names of the Latin blocks rather than typed by hand; letters named by a word
 # (eth, eng, thorn) map to the letter they look like.
-_LATIN_NAME = re.compile(
-    r"LATIN (?:CAPITAL |SMALL )?(?:LETTER|LIGATURE) (?:SMALL CAPITAL |SMALL |DOTLESS |"
-    r"SCRIPT |LONG |OPEN |CLOSED |TURNED |REVERSED |INSULAR |BARRED |AFRICAN )?"
+_LATIN_NAME = re.compile(  # any qualifiers (SMALL CAPITAL, BARRED, SIDEWAYS...) first
+    r"LATIN (?:CAPITAL |SMALL )?(?:LETTER|LIGATURE) (?:[A-Z\-]+ )*?"
     r"([A-Z]{1,2}|ETH|ENG|THORN|KRA|ALPHA|WYNN)(?: WITH .+| BAR)?")
 _NAMED_BY_WORD = {"ETH": "d", "ENG": "n", "THORN": "p", "KRA": "k", "ALPHA": "a", "WYNN": "p"}
 _LATIN_BLOCKS = ((0x00C0, 0x0250), (0x0250, 0x02B0), (0x1D00, 0x1DC0), (0x1E00, 0x1F00),
@@ -123,7 +122,7 @@ def _latin(char: str) -> str:
     """
     if char.isascii():
         return char
-    base = _ascii_base(char)
+    base = _ascii_base(char).strip()  # Greek ͺ decomposes to a space and a mark: nothing
     if base and base.isascii():
         return base
     for form in dict.fromkeys((char, base[:1])):  # ǿ is ø with an accent: try ø as well
@@ -138,6 +137,14 @@ def _latin(char: str) -> str:
     return base or char
 
 
+def _unmarked(char: str) -> str:
+    """`char` decomposed without its marks; a letter that would vanish is kept whole."""
+    if unicodedata.category(char).startswith("M"):
+        return ""
+    plain = _ascii_base(char) if not char.isascii() else char
+    return plain if plain.strip() or not char.isalpha() else char
+
+
 @functools.lru_cache(maxsize=1024)  # the host's and moderators' names, on every join
 def skeleton(name: str) -> str:
     """What `name` looks like: lower-case ASCII letters and digits, and other letters.
@@ -147,8 +154,7 @@ def skeleton(name: str) -> str:
     # Marks go before anything reads the letters: NFKC makes some of them letters (a Greek
     # ypogegrammeni under an o becomes ι). Map before folding case: capital Greek Epsilon
     # looks like E, its lower case does not.
-    text = "".join(c for c in unicodedata.normalize("NFKD", name)
-                   if not unicodedata.category(c).startswith("M"))
+    text = "".join(_unmarked(c) for c in name)
     latin = "".join(_latin(c) for c in text).casefold().translate(_ASCII_LOOKALIKE)
     for pair, letter in _PAIRS:
         latin = latin.replace(pair, letter)

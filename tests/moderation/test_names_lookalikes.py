@@ -58,10 +58,14 @@ MARKS = [chr(c) for c in range(0x0300, 0x0370)]
 
 
 def _homoglyphs(letter: str) -> list[str]:
-    """Unicode's confusables for one ASCII letter: single characters, shown left to right."""
+    """Unicode's confusables for one ASCII letter: single letters, shown left to right.
+
+    Only those still a letter once the name is shown (NFKC): Greek ͺ is shown as a space
+    with a mark under it, which reads as no letter at all.
+    """
     found = confusables.is_confusable(letter, preferred_aliases=[], greedy=True)
     forms = [str(g["c"]).strip("\u200e\u200f") for g in found[0]["homoglyphs"]] if found else []
-    return [f for f in forms if len(f) == 1 and f.isalpha()]
+    return [f for f in forms if len(f) == 1 and unicodedata.normalize("NFKC", f).isalpha()]
 
 
 @st.composite
