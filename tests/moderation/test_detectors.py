@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.moderation.detectors import detect_identifiers, nhs_check_digit
@@ -109,6 +109,7 @@ POSSIBLE_UK = ["07700 900{}", "01632 960{}", "0113 496 0{}", "020 7946 0{}", "01
                "028 9649 6{}", "0808 157 0{}", "+44 7700 900{}", "+44 (0)1632 960{}"]
 
 
+@settings(deadline=None)  # libphonenumber loads its metadata on first use: slow on a busy box
 @given(st.sampled_from(POSSIBLE_UK), st.integers(0, 999),
        st.sampled_from(["ring me on {}", "{} is the ward", "NOK: {}.", "text {} pls"]))
 def test_every_possible_uk_number_is_a_phone(shape: str, n: int, template: str) -> None:
@@ -177,6 +178,7 @@ BEFORE = ["", "A1 ", "Q2 ", "bed 3 ", "ward 7 bay 4 ", "NHS no ", "pt: ", "12 "]
 AFTER = ["", " 2 weeks ago", " 3", ", thanks", " 401 023 2137", "."]
 
 
+@settings(deadline=None)
 @given(sep=st.lists(st.sampled_from(SEPARATORS), min_size=9, max_size=9),
        before=st.sampled_from(BEFORE), after=st.sampled_from(AFTER))
 def test_an_nhs_number_is_masked_however_it_is_written(sep: list[str], before: str,
