@@ -229,6 +229,9 @@ class BlueskyPlatform(JetstreamCollecting, FeedPlatform):
         except BadPost as e:
             log.info("Bluesky: skipped a post view (%s)", e)
             return None
+        except Exception:  # a converter bug met by one hostile post must cost only that post
+            log.warning("Bluesky: skipped a post view that could not be read", exc_info=True)
+            return None
         cid = cid_of(view)
         if cid:
             self._cids[message.id] = cid

@@ -143,9 +143,9 @@ class BlueskyClient:
                 f"Bluesky: {', '.join(missing)} not set; add {them} to .env (an app password "
                 "from Settings > Privacy and security > App passwords; see docs/bluesky.md), "
                 "then run `tweetchat bluesky check`")
-        from atproto_client.request import AsyncRequest
+        from bot.platforms.bluesky.wire import DeepTolerantRequest
 
-        self._sdk = AsyncClient(self.service, request=AsyncRequest(timeout=self.timeout))
+        self._sdk = AsyncClient(self.service, request=DeepTolerantRequest(timeout=self.timeout))
         try:
             profile = await self._sdk.login(self.credentials.handle, self.credentials.app_password)
         except atx.UnauthorizedError as e:

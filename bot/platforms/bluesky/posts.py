@@ -16,13 +16,16 @@ from typing import Any
 
 from bot.platforms.bluesky.client import rkey_of
 from bot.platforms.payload import bounded as _str
-from bot.platforms.payload import count, length, parse_time
+from bot.platforms.payload import count, depth, length, parse_time
 from bot.platforms.scrubbing import Shape, scrub
 from bot.records import Author, Message
 
 PLATFORM = "bluesky"
 MAX_TEXT = 10_000  # far above Bluesky's 3,000 bytes: a record that big is not a post
 MAX_THREAD_NODES = 5_000
+# A real post view (embeds of quoted posts included) nests about 15 levels; records are
+# open, so anyone can add a field nested hundreds deep. Such a post is skipped, alone.
+MAX_VIEW_DEPTH = 64
 POST_TYPE = "app.bsky.feed.post"
 # Reading a stored payload's author needs no time: any will do where a post lacks one.
 _ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)
@@ -59,6 +62,8 @@ def view_message(view: Mapping[str, Any], raw: Mapping[str, Any], *, me: str = "
         raise BadPost(f"post {uri or '?'} has no uri, record or author")
     if record.get("$type", POST_TYPE) != POST_TYPE:
         raise BadPost(f"{uri} is a {record.get('$type')!r}, not a post")
+    if depth(view, MAX_VIEW_DEPTH) > MAX_VIEW_DEPTH:
+        raise BadPost(f"{uri} nests deeper than {MAX_VIEW_DEPTH} levels")
     did = _str(author.get("did"), 300) or uri.removeprefix("at://").split("/", 1)[0]
     handle = _str(author.get("handle"), 300)
     name = _str(author.get("displayName"), 640) or handle or did

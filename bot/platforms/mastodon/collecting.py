@@ -99,6 +99,9 @@ class TagCollecting:
         except BadStatus as e:
             log.info("Mastodon: skipped a status (%s)", e)
             return None
+        except Exception:  # a converter bug met by one hostile status must cost only that one
+            log.warning("Mastodon: skipped a status that could not be read", exc_info=True)
+            return None
         if message is None:
             return None  # a boost
         self._authors[message.id] = message.author.id

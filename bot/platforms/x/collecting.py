@@ -21,6 +21,7 @@ import tweepy
 
 from bot.clock import Clock
 from bot.platforms.base import ChatContext, PlatformError
+from bot.platforms.payload import obj
 from bot.platforms.x.budget import SearchBudget
 from bot.platforms.x.client import Backoff, Stopped, XClient, api_message
 from bot.platforms.x.ids import snowflake_at, snowflake_time, window_edge
@@ -42,6 +43,9 @@ INDEX_SLACK = timedelta(minutes=10)
 # A cursor this close to the window's edge is refreshed after a search that found nothing.
 REFRESH_AFTER = timedelta(days=5)
 FIND_PAGES = 3  # pages of the account's own recent posts read when looking for a post
+# Pages of one search read in one cycle (10,000 tweets at 100 a page): a chat never has
+# more, and a search that keeps answering with pages must not hold a cycle for ever.
+MAX_SEARCH_PAGES = 100
 
 
 class SearchCollecting:
@@ -144,20 +148,33 @@ class SearchCollecting:
         token: str | None = None
         found: dict[str, Event] = {}
         searched_at = self._clock.now()
-        while True:
+        tokens: set[str] = set()
+        for page in range(1, MAX_SEARCH_PAGES + 1):
             body = await self._search_page(
                 query, since_id=since, next_token=token, persistent=persistent
             )
-            meta = body.get("meta", {})
+            meta = obj(body.get("meta"))
             for event in self._page_events(body, query):
                 # Keyed on the tweet version: an edit shares its original's message id.
                 version = version_id(event.message) if event.message else event.message_id
                 found.setdefault(version, event)
-            if meta.get("newest_id") and (newest is None or int(meta["newest_id"]) > int(newest)):
-                newest = str(meta["newest_id"])
-            token = meta.get("next_token")
+            newest_id = meta.get("newest_id")
+            if isinstance(newest_id, str) and newest_id.isdigit() and len(newest_id) <= 20 \
+                    and (newest is None or int(newest_id) > int(newest)):
+                newest = newest_id
+            token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
             if not token:
                 break
+            if token in tokens:
+                log.warning("X: search for %r answered next_token %.40r twice; stopped "
+                            "after %d pages", query, token, page)
+                break
+            tokens.add(token)
+        else:
+            gap = (f"the search for {query!r} still had pages after {MAX_SEARCH_PAGES}; "
+                   "older tweets of that stretch were not read")
+            log.warning("X: %s", gap)
+            self.report_gap(gap)
         # The cursor moves only once every page is in, so an interruption never skips tweets.
         if newest is not None:
             self._cursors[key] = newest

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NoReturn
 
-from bot.platforms.payload import count, dig, length
+from bot.platforms.payload import count, dig, length, obj
 from bot.platforms.scrubbing import Shape, scrub
 from bot.platforms.x.tweet_text import original_id, v2_text
 from bot.records import Author, Message
@@ -60,7 +60,8 @@ def v2_message(
     `edited` (its own created_at). A tweet without `created_at` or `author_id` raises
     ValueError naming it: a time or an author is never invented.
     """
-    refs = {r["type"]: str(r["id"]) for r in tweet.get("referenced_tweets") or ()}
+    refs = {str(r.get("type")): str(r.get("id")) for r in tweet.get("referenced_tweets") or ()
+            if isinstance(r, Mapping)}
     if "retweeted" in refs:
         return None
     tweet_id = str(tweet["id"])
@@ -96,7 +97,8 @@ def v2_message(
         reply_to=refs.get("replied_to"),
         thread_id=str(conversation) if conversation else None,
         edited=edited,
-        reactions=like_count((tweet.get("public_metrics") or {}).get("like_count", 0)),
+        # A null count (or no public_metrics) is no likes: never a reason to drop the tweet.
+        reactions=like_count(dig(tweet, "public_metrics", "like_count") or 0),
         url=tweet_url(key, handle),
         kind="quote" if "quoted" in refs else "message",
         media=length(dig(tweet, "attachments", "media_keys")),
@@ -123,40 +125,62 @@ def version_id(message: Message) -> str:
     return str(data.get("id", message.id)) if isinstance(data, Mapping) else message.id
 
 
+def _objects(value: Any) -> list[Mapping[str, Any]]:
+    """The JSON objects in a list (a page part X should send as a list of objects)."""
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _by_id(value: Any) -> dict[str, Mapping[str, Any]]:
+    """A page's `includes` objects keyed on their string id (anything else left out)."""
+    return {o["id"]: o for o in _objects(value) if isinstance(o.get("id"), str)}
+
+
+# What a hostile tweet's fields can raise in the converter; each costs only that tweet.
+BAD_TWEET = (ValueError, TypeError, KeyError, AttributeError, OverflowError)
+
+
 def page_messages(body: Mapping[str, Any], query: str, *, me_id: str) -> list[Message]:
     """Every tweet of one v2 search page as a Message (retweets left out).
 
     Each carries the page's users and referenced tweets it needs, the page's meta and the
-    query, as its `raw`. A tweet missing its time or author is logged and left out, never
-    stored with made-up values.
+    query, as its `raw`. A tweet missing its time or author, or with a field of the wrong
+    type (null `referenced_tweets`, say), is logged and left out, never stored with made-up
+    values; the rest of the page is kept.
     """
-    includes = body.get("includes", {})
-    users = {u["id"]: u for u in includes.get("users", [])}
-    tweets = {t["id"]: t for t in includes.get("tweets", [])}
-    meta = body.get("meta", {})
+    includes = obj(body.get("includes"))
+    users = _by_id(includes.get("users"))
+    tweets = _by_id(includes.get("tweets"))
+    meta = obj(body.get("meta"))
     out = []
-    for tweet in body.get("data", []):
-        refs = [str(r["id"]) for r in tweet.get("referenced_tweets", [])]
-        referenced = [tweets[i] for i in refs if i in tweets]
-        author_id = str(tweet.get("author_id", ""))
-        wanted = {author_id} | {str(t.get("author_id")) for t in referenced}
-        raw = {
-            "data": dict(tweet),
-            "includes": {
-                "users": [u for uid, u in users.items() if uid in wanted],
-                "tweets": referenced,
-            },
-            "page_meta": dict(meta),
-            "query": query,
-        }
+    for tweet in _objects(body.get("data")):
         try:
-            message = v2_message(tweet, users, raw, me_id=me_id)
-        except ValueError as exc:
-            log.warning("X: %s; left out", exc)
+            message = _tweet_message(tweet, users, tweets, meta, query, me_id)
+        except BAD_TWEET as exc:
+            log.warning("X: tweet %.40s left out: %.200s", tweet.get("id", "?"), exc)
             continue
         if message is not None:
             out.append(message)
     return out
+
+
+def _tweet_message(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]],
+                   tweets: Mapping[str, Mapping[str, Any]], meta: Mapping[str, Any],
+                   query: str, me_id: str) -> Message | None:
+    """One tweet of a page, its raw the slice of the page it needs (see page_messages)."""
+    refs = [str(r.get("id")) for r in _objects(tweet.get("referenced_tweets"))]
+    referenced = [tweets[i] for i in refs if i in tweets]
+    author_id = str(tweet.get("author_id", ""))
+    wanted = {author_id} | {str(t.get("author_id")) for t in referenced}
+    raw = {
+        "data": dict(tweet),
+        "includes": {
+            "users": [u for uid, u in users.items() if uid in wanted],
+            "tweets": referenced,
+        },
+        "page_meta": dict(meta),
+        "query": query,
+    }
+    return v2_message(tweet, users, raw, me_id=me_id)
 
 
 def payload_author(raw: Any) -> str | None:
