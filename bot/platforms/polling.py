@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import TypeVar
 
@@ -18,6 +19,25 @@ from bot.platforms.base import PlatformError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Rate-limit windows are 15 minutes on X and 5 on Bluesky and Mastodon. A reset said to be
+# further ahead is a broken header, clock or proxy (milliseconds read as seconds): waiting
+# for it would stop collection without a word, so nobody waits longer than this.
+MAX_RESET_WAIT = 15 * 60.0
+
+
+def reset_wait(name: str, reset: float | None, now: float, unknown: float = 60.0) -> float:
+    """Seconds to wait for a rate-limit reset at `reset` (epoch seconds), at most 15 minutes.
+
+    `unknown` when the service did not say; an odd reset is logged and cut to the cap.
+    """
+    if reset is None or not math.isfinite(reset):
+        return unknown
+    wait = max(1.0, reset - now + 1.0)
+    if wait > MAX_RESET_WAIT:
+        log.warning("%s: the rate limit is said to reset in %.0f s, longer than any window; "
+                    "asking again in %.0f s", name, wait, MAX_RESET_WAIT)
+        return MAX_RESET_WAIT
+    return wait
 
 
 class RateLimited(PlatformError):
@@ -50,9 +70,7 @@ class Poller:
 
     def until_reset(self, reset: float | None) -> float:
         """Seconds to wait for a rate-limit reset at `reset` (a guess when unknown)."""
-        if reset is None:
-            return 60.0  # no header: a conservative guess
-        return max(1.0, reset - self.clock.now().timestamp() + 1.0)
+        return reset_wait(self.name, reset, self.clock.now().timestamp())
 
     async def sleep(self, seconds: float) -> None:
         """Sleep on the clock; Stopped as soon as the adapter is stopping."""
@@ -138,9 +156,9 @@ class Poller:
 
 def next_interval(minimum: float, remaining: int | None, reset: float | None, now: float,
                   requests_per_cycle: int) -> float:
-    """Spread what is left of a rate-limit window over the time left in it."""
-    if remaining is None or reset is None:
+    """Spread what is left of a rate-limit window over the time left in it (at most 15 min)."""
+    if remaining is None or reset is None or not math.isfinite(reset):
         return minimum
-    left = max(0.0, reset - now)
+    left = min(max(0.0, reset - now), MAX_RESET_WAIT)
     cycles = remaining // max(1, requests_per_cycle)
     return max(minimum, left + 1.0) if cycles <= 0 else max(minimum, left / cycles)

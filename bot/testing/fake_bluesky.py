@@ -15,6 +15,9 @@ Endpoints: com.atproto.server.createSession/refreshSession, com.atproto.identity
 resolveHandle, com.atproto.repo.createRecord/putRecord/getRecord/deleteRecord,
 com.atproto.moderation.createReport, app.bsky.actor.getProfile, app.bsky.feed.searchPosts
 (q, tag, since, sort, limit, cursor), getPostThread, getPosts, getAuthorFeed.
+
+Search filters `since` and orders on sortAt as the lexicon says, the earlier of createdAt
+and indexedAt (as the AppView computes it).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.platforms.bluesky.text import grapheme_count
+from bot.platforms.payload import parse_time
 from bot.testing.fake_jetstream import JetstreamHub
 from bot.testing.http import FakeService
 
@@ -214,6 +218,12 @@ class FakeBlueskyServer(FakeService):
 
     def _posts(self) -> list[str]:
         return [u for u in self.records if _split(u)[1] == POST]
+
+    def sort_at(self, uri: str) -> str:
+        """A post's sortAt: the earlier of its createdAt (when a time) and its indexedAt."""
+        indexed, created = self.records[uri]["indexedAt"], self.records[uri]["value"]
+        at = parse_time(created.get("createdAt"))
+        return min(iso(at), indexed) if at else indexed
 
     # ----------------------------------------------------------------- HTTP
 
@@ -426,10 +436,10 @@ class FakeBlueskyServer(FakeService):
                 continue
             if not all(w in text or w in facet_tags for w in words):
                 continue
-            if since and rec["indexedAt"] < since:
+            if since and self.sort_at(uri) < since:
                 continue
             hits.append(uri)
-        hits.sort(key=lambda u: self.records[u]["indexedAt"], reverse=True)  # sort=latest
+        hits.sort(key=self.sort_at, reverse=True)  # sort=latest
         limit = max(1, min(100, int(q.get("limit", "25"))))
         offset = int(q.get("cursor", "0") or 0)
         page = hits[offset:offset + limit]

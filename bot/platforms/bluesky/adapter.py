@@ -62,6 +62,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_SEARCH_PAGES = 20
+# searchPosts filters `since` on sortAt, the earlier of createdAt and indexedAt, while the
+# cursor is the newest indexedAt read: an answer written a little before an earlier one was
+# indexed (indexing lag, a slow phone clock) sorts before the cursor. Each search reaches
+# back this far; what it finds again is already seen.
+SEARCH_OVERLAP_MINUTES = 5.0
 FIND_PAGES = 3  # pages of the account's own feed read when looking for a post
 
 
@@ -94,6 +99,8 @@ class BlueskyPlatform(JetstreamCollecting, FeedPlatform):
                             cap=as_float(s.get("backoff_cap"), 300.0),
                             attempts=int(as_float(s.get("backfill_attempts"), 5)))
         self._lookback = as_float(s.get("lookback_seconds"), 0.0)
+        self._overlap = timedelta(minutes=as_float(s.get("search_overlap_minutes"),
+                                                   SEARCH_OVERLAP_MINUTES))
         self._page_size = max(1, min(100, int(as_float(s.get("page_size"), 100))))
         self._watch_seconds = as_float(s.get("watch_hours"), 6.0) * 3600
         self._thread_questions = as_bool(s.get("thread_questions", False))
@@ -254,10 +261,11 @@ class BlueskyPlatform(JetstreamCollecting, FeedPlatform):
         found: list[Message] = []
         cursor: str | None = None
         newest = self._since
+        since = self._search_since()
         for _ in range(MAX_SEARCH_PAGES):
             body = await self._poll.retrying(
                 lambda c=cursor: self.client.search(  # type: ignore[misc]
-                    self._tag, since=self._since, cursor=c, limit=self._page_size),
+                    self._tag, since=since, cursor=c, limit=self._page_size),
                 persistent=persistent)
             for view in feed_views(body):
                 indexed = view.get("indexedAt")
@@ -272,6 +280,14 @@ class BlueskyPlatform(JetstreamCollecting, FeedPlatform):
                 break
         self._since = newest  # moved only once every page is in
         return self._fresh(found)
+
+    def _search_since(self) -> str | None:
+        """The cursor less the overlap, as searchPosts' `since` (see SEARCH_OVERLAP_MINUTES)."""
+        at = parse_time(self._since)
+        try:
+            return iso_time(at - self._overlap) if at else self._since
+        except OverflowError:  # a cursor at the start of the calendar: nothing is earlier
+            return self._since
 
     def _live_roots(self) -> list[str]:
         horizon = iso_time(self._clock.now() - timedelta(seconds=self._watch_seconds))

@@ -18,6 +18,7 @@ delete. Boosts are never answers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
@@ -92,18 +93,19 @@ class TagCollecting:
 
     # ----------------------------------------------------------------- statuses -> events
 
-    def _message(self, status: Any, source: str, root: str | None = None) -> Message | None:
-        try:
-            message = status_message(status, {"status": status, "source": source},
-                                     me=self.me_id, thread_id=root)
-        except BadStatus as e:
-            log.info("Mastodon: skipped a status (%s)", e)
-            return None
-        except Exception:  # a converter bug met by one hostile status must cost only that one
-            log.warning("Mastodon: skipped a status that could not be read", exc_info=True)
-            return None
-        if message is None:
-            return None  # a boost
+    async def _messages(self, statuses: Any, source: str,
+                        root: str | None = None) -> list[Message]:
+        """The statuses as Messages (boosts and unreadable ones left out), in order.
+
+        Flattening HTML is slow on big content, so it runs in a worker thread: the event
+        loop only waits for it.
+        """
+        converted = await asyncio.to_thread(
+            _convert, statuses if isinstance(statuses, list) else [], source, self.me_id, root)
+        return [self._noted(m) for m in converted if m is not None]
+
+    def _noted(self, message: Message) -> Message:
+        """Remember who wrote `message` and which thread it is in; its thread filled in."""
         self._authors[message.id] = message.author.id
         if message.author.handle:
             self._accts[message.id] = message.author.handle
@@ -140,7 +142,7 @@ class TagCollecting:
                 persistent=persistent)
             if not statuses:
                 break
-            found += [m for s in statuses if (m := self._message(s, "timelines/tag"))]
+            found += await self._messages(statuses, "timelines/tag")
             ids = [int(s["id"]) for s in statuses if isinstance(s, dict)
                    and str(s.get("id", "")).isdigit()]
             if not ids:
@@ -161,7 +163,7 @@ class TagCollecting:
         statuses, _ = await self._poll.retrying(
             lambda: self.client.tag_page(self._tag, None, self._page_size),
             persistent=persistent)
-        found = [m for s in statuses if (m := self._message(s, "timelines/tag"))]
+        found = await self._messages(statuses, "timelines/tag")
         return self._news(sorted(found, key=lambda m: int(m.id)))
 
     def _live_roots(self) -> list[str]:
@@ -177,8 +179,7 @@ class TagCollecting:
             if body is None:
                 continue
             descendants = body.get("descendants")
-            messages = [m for s in (descendants if isinstance(descendants, list) else [])
-                        if (m := self._message(s, "statuses/context", root)) is not None]
+            messages = await self._messages(descendants, "statuses/context", root)
             events += self._news(messages)
             known = self._members.setdefault(root, set())
             present = {m.id for m in messages}
@@ -237,7 +238,7 @@ class TagCollecting:
                     why, self._stream_retry)
         self._stream_retry_at = self._clock.monotonic() + self._stream_retry
 
-    def _streamed_events(self, item: StreamEvent) -> list[Event]:
+    async def _streamed_events(self, item: StreamEvent) -> list[Event]:
         if item.name == "delete":  # the data is the bare id
             sid = item.data.strip().strip('"')
             return self._gone(sid) if sid.isdigit() and len(sid) <= 30 else []
@@ -246,9 +247,10 @@ class TagCollecting:
         except orjson.JSONDecodeError:
             log.info("Mastodon: skipped a streamed %s that is not JSON", item.name)
             return []
-        message = self._message(status, f"streaming/{item.name}")
-        if message is None:
+        messages = await self._messages([status], f"streaming/{item.name}")
+        if not messages:
             return []
+        message = messages[0]
         if item.name == "update" and (self._min_id is None or int(message.id) > int(self._min_id)):
             self._min_id = message.id  # the stream is continuous since the timeline was read
         return self._news([message])
@@ -262,7 +264,7 @@ class TagCollecting:
                 item = await self._poll.next_from(stream.queue, stream.ended, left)
                 if item is None:
                     break
-                for event in self._streamed_events(item):
+                for event in await self._streamed_events(item):
                     yield event
             self._acked.update(handed_over)
             if stream.ended.is_set() and stream.queue.empty():
@@ -321,9 +323,8 @@ class TagCollecting:
         max_id: str | None = None
         for _ in range(FIND_PAGES):
             statuses = await self.client.account_statuses(self.me_id, max_id)
-            for status in statuses:
-                message = self._message(status, "accounts/statuses")
-                if message is None or message.created < since:
+            for message in await self._messages(statuses, "accounts/statuses"):
+                if message.created < since:
                     continue
                 if message.text == wanted:
                     return PostRef(PLATFORM, message.id, thread_id=message.id,
@@ -334,3 +335,23 @@ class TagCollecting:
                 return None
             max_id = str(min(ids))
         return None
+
+
+def _convert(statuses: list[Any], source: str, me: str,
+             root: str | None) -> list[Message | None]:
+    """Each status as a Message, None for a boost or one that cannot be read (logged).
+
+    Pure (no adapter state), so it can run in a worker thread.
+    """
+    out: list[Message | None] = []
+    for status in statuses:
+        try:
+            out.append(status_message(status, {"status": status, "source": source}, me=me,
+                                      thread_id=root))
+        except BadStatus as e:
+            log.info("Mastodon: skipped a status (%s)", e)
+            out.append(None)
+        except Exception:  # a converter bug met by one hostile status must cost only that one
+            log.warning("Mastodon: skipped a status that could not be read", exc_info=True)
+            out.append(None)
+    return out

@@ -24,6 +24,7 @@ from yarl import URL
 
 from bot.clock import Clock
 from bot.platforms.base import DuplicatePost, PlatformError, PlatformSetupError
+from bot.platforms.polling import next_interval, reset_wait
 from bot.platforms.x.errors import (
     CreditsSpent,
     DailyCapReached,
@@ -320,20 +321,13 @@ class XClient:
             pass
 
     def until_reset(self, reset: float | None) -> float:
-        """Seconds to wait for a rate-limit reset at `reset` (a guess when unknown)."""
-        if reset is None:
-            return 60.0  # no header: a conservative guess, shorter than X's 15-minute window
-        return max(1.0, reset - self.clock.now().timestamp() + 1.0)
+        """Seconds to wait for a rate-limit reset at `reset`: 60 s when unknown, 15 min at most."""
+        return reset_wait("X", reset, self.clock.now().timestamp())
 
     def next_interval(self, minimum: float, requests_per_cycle: int) -> float:
         """Spread the remaining requests of this rate-limit window over the time left in it."""
-        if self.remaining is None or self.reset is None:
-            return minimum
-        left = max(0.0, self.reset - self.clock.now().timestamp())
-        cycles = self.remaining // max(1, requests_per_cycle)
-        if cycles <= 0:
-            return max(minimum, left + 1.0)
-        return max(minimum, left / cycles)
+        return next_interval(minimum, self.remaining, self.reset,
+                             self.clock.now().timestamp(), requests_per_cycle)
 
     # ----------------------------------------------------------------- the calls we make
 

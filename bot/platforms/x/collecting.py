@@ -22,6 +22,7 @@ import tweepy
 from bot.clock import Clock
 from bot.platforms.base import ChatContext, PlatformError
 from bot.platforms.payload import obj
+from bot.platforms.polling import MAX_RESET_WAIT
 from bot.platforms.x.budget import SearchBudget
 from bot.platforms.x.client import Backoff, Stopped, XClient, api_message
 from bot.platforms.x.ids import snowflake_at, snowflake_time, window_edge
@@ -112,7 +113,8 @@ class SearchCollecting:
         tag_query = self._hashtag_query()
         if tag_query:
             queries.append(("hashtag", tag_query))
-        left = (self.x.reset - self._clock.now().timestamp()) if self.x.reset else 900.0
+        left = min(self.x.reset - self._clock.now().timestamp(), MAX_RESET_WAIT) \
+            if self.x.reset else MAX_RESET_WAIT
         chosen = self.budget.plan(self._conversations(), remaining=self.x.remaining,
                                   seconds_left=left, interval=self._poll_interval,
                                   has_hashtag=bool(tag_query))
