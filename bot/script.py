@@ -340,7 +340,8 @@ def _semantic_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list
 
     issues.extend(_length_issues(name, m, lines))
     if zone is not None and sch.weekly is not None:
-        problem = dst_problem(sch.weekly.day, sch.weekly.start, zone)
+        problem = dst_problem(sch.weekly.day, sch.weekly.start, zone, first=sch.first,
+                              last=sch.last)
         if problem:
             add(("schedule", "weekly", "start"), problem)
     if zone is not None and sch.once is not None:
@@ -377,12 +378,17 @@ def _length_issues(name: str, m: ScriptModel, lines: dict[Path_, int]) -> list[S
     return out
 
 
-def dst_problem(day: str, start: time, zone: ZoneInfo, years: int = 3) -> str | None:
-    """Whether a weekly local start time falls in a daylight-saving gap or overlap."""
-    today = date.today()
+def dst_problem(day: str, start: time, zone: ZoneInfo, years: int = 3, *,
+                first: date | None = None, last: date | None = None) -> str | None:
+    """Whether a weekly local start time falls in a daylight-saving gap or overlap.
+
+    Only the chat's own sessions count: from `first` (or today, if later) to `last`, or
+    `years` ahead when the chat has no end. A summer-only chat never meets a change.
+    """
+    begin = max(date.today(), first or date.min)
     weekday = DAYS.index(day)
-    d = today + timedelta(days=(weekday - today.weekday()) % 7)
-    end = today + timedelta(days=365 * years)
+    d = begin + timedelta(days=(weekday - begin.weekday()) % 7)
+    end = last + timedelta(days=1) if last else begin + timedelta(days=365 * years)
     while d < end:
         naive = datetime.combine(d, start)
         change = clock_change(naive, zone)

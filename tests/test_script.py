@@ -193,3 +193,24 @@ def test_a_missing_required_key_still_reports_alone(tmp_path: Path) -> None:
     text = SMALL_SCRIPT.replace("{id}", "t").replace("timezone: Europe/London\n", "")
     found = [f.split(": ", 1)[1] for f in errors(tmp_path, text)]
     assert found == ["'timezone' is required; add it"]
+
+
+@pytest.mark.parametrize(("first", "last", "named"), [
+    ("2031-04-06", "2031-09-28", None),  # summer only: no Sunday meets a change
+    ("2031-01-05", "2031-12-28", "2031-03-30"),  # the chat's own spring change is named
+    ("2031-10-05", None, "2031-10-26"),  # open-ended: from its first Sunday on
+])
+def test_the_dst_check_reads_only_the_chats_own_dates(
+        tmp_path: Path, first: str, last: str | None, named: str | None) -> None:
+    """A 01:30 Sunday chat in Europe/London meets the clocks changing only in its range."""
+    dates = f"  first: {first}\n" + (f"  last: {last}\n" if last else "")
+    text = (SMALL_SCRIPT.replace("{id}", "t").replace("wednesday", "sunday")
+            .replace("20:00", "01:30").replace("schedule:\n", "schedule:\n" + dates))
+    path = tmp_path / "chat.yaml"
+    path.write_text(text, encoding="utf-8")
+    if named is None:
+        assert str(load_script(path).model.schedule.first) == first
+    else:
+        found = errors(tmp_path, text)
+        assert any(named in e and "01:30 on sundays" in e for e in found), found
+        assert not any("2027" in e for e in found), found
