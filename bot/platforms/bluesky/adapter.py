@@ -54,6 +54,7 @@ from bot.platforms.bluesky.text import MAX_GRAPHEMES, facets_for, mentions, prep
 from bot.platforms.payload import parse_time
 from bot.platforms.polling import Poller
 from bot.platforms.posting import FeedPlatform
+from bot.platforms.recent import RecentMap, RecentSet
 from bot.platforms.x.client import as_bool, as_float
 from bot.records import Action, ActionResult, Backfill, Event, Message, PostRef
 
@@ -114,9 +115,9 @@ class BlueskyPlatform(JetstreamCollecting, FeedPlatform):
         self._acked: dict[str, str] = {}
         self._watched: dict[str, str] = {}  # root uri -> when watching began (ISO)
         self._members: dict[str, set[str]] = {}  # root uri -> post uris seen in its thread
-        self._cids: dict[str, str] = {}
-        self._roots: dict[str, str] = {}  # post uri -> its thread's root uri
-        self._seen: set[str] = set()
+        self._cids: RecentMap[str, str] = RecentMap()
+        self._roots: RecentMap[str, str] = RecentMap()  # post uri -> its thread's root uri
+        self._seen: RecentSet[str] = RecentSet()
         self._welcome: str | None = None  # the uri questions reply under (cid in _cids)
 
     @classmethod

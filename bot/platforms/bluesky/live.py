@@ -27,6 +27,7 @@ from bot.platforms.bluesky.jetstream import (
 )
 from bot.platforms.bluesky.posts import PLATFORM, feed_views
 from bot.platforms.polling import Poller, Stopped
+from bot.platforms.recent import RecentSet
 from bot.records import Event, Message
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class JetstreamCollecting:
     _poll_interval: float
     _tag: str
     _since: str | None
-    _seen: set[str]
+    _seen: RecentSet[str]
     _watched: dict[str, str]
     _members: dict[str, set[str]]
     _acked: dict[str, str]
@@ -81,7 +82,8 @@ class JetstreamCollecting:
         record = commit.record or {}
         if self._tag and self._tag.casefold() in tags_of(record):
             return True
-        return bool(replied_to(record) & (self._seen | set(self._watched)))
+        # Membership tests, never a union: this runs for every reply on the whole network.
+        return any(uri in self._seen or uri in self._watched for uri in replied_to(record))
 
     async def _hydrate(self, uris: list[str]) -> list[Event]:
         """Posts Jetstream named, read whole and handed over once each."""

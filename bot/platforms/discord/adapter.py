@@ -51,6 +51,7 @@ from bot.platforms.discord.messages import (
     to_message,
 )
 from bot.platforms.discord.setup import check_setup, settings_defaults, snowflake
+from bot.platforms.recent import RecentMap
 from bot.records import Action, ActionResult, Event, Message, PostRef, Upcoming
 
 if TYPE_CHECKING:
@@ -122,9 +123,9 @@ class DiscordPlatform(HistoryCatchUp, Platform):
         self.clock = clock or Clock()
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self._threads: set[int] = set()
-        self._reactions: dict[int, int] = {}
+        self._reactions: RecentMap[int, int] = RecentMap()
         # message id -> channel/thread id, for replies and deletes of messages we have seen
-        self._where: dict[int, int] = {}
+        self._where: RecentMap[int, int] = RecentMap()
         self._listening = False
         self._stopped = False
         self.guild: discord.Guild | None = None

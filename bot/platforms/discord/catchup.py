@@ -25,6 +25,7 @@ import discord
 from bot.clock import Clock
 from bot.platforms.base import PlatformError
 from bot.platforms.discord.messages import CONTENT_TYPES, PLATFORM, to_message
+from bot.platforms.recent import RecentMap
 from bot.records import Backfill, Event, PostRef
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class HistoryCatchUp:
     clock: Clock
     client: discord.Client
     _threads: set[int]
-    _where: dict[int, int]
+    _where: RecentMap[int, int]
     _seen: dict[str, int]
     _known: dict[str, str]  # the newest positions from the last backfill
     _gone_at: datetime | None  # when the gateway dropped, if it did

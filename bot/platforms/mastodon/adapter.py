@@ -39,6 +39,7 @@ from bot.platforms.mastodon.statuses import PLATFORM
 from bot.platforms.mastodon.text import countable_length, with_hashtag
 from bot.platforms.polling import Poller
 from bot.platforms.posting import FeedPlatform
+from bot.platforms.recent import RecentMap, RecentSet
 from bot.platforms.x.client import as_bool, as_float
 from bot.records import Action, ActionResult, PostRef
 
@@ -90,11 +91,12 @@ class MastodonPlatform(TagCollecting, FeedPlatform):
         self._acked: dict[str, str] = {}
         self._watched: dict[str, str] = {}  # root status id -> when watching began (ISO)
         self._members: dict[str, set[str]] = {}  # root -> the status ids seen in its thread
-        self._edits: dict[str, str] = {}
-        self._roots: dict[str, str] = {}
-        self._authors: dict[str, str] = {}  # status id -> account id (for report/mute/block)
-        self._accts: dict[str, str] = {}  # status id -> user@domain (for a private signpost)
-        self._seen: set[str] = set()
+        self._edits: RecentMap[str, str] = RecentMap()
+        self._roots: RecentMap[str, str] = RecentMap()
+        # status id -> account id (for report/mute/block), -> user@domain (for a signpost)
+        self._authors: RecentMap[str, str] = RecentMap()
+        self._accts: RecentMap[str, str] = RecentMap()
+        self._seen: RecentSet[str] = RecentSet()
         self._welcome: str | None = None
         self._streaming = as_bool(s.get("streaming", True))
         self._stream_retry = as_float(s.get("stream_retry_seconds"), 60.0)

@@ -40,6 +40,7 @@ from bot.platforms.mastodon.streaming import (
 )
 from bot.platforms.mastodon.text import with_hashtag
 from bot.platforms.polling import Poller, Stopped, next_interval
+from bot.platforms.recent import RecentMap, RecentSet
 from bot.records import Backfill, Event, Message, PostRef
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,11 @@ class TagCollecting:
     _acked: dict[str, str]
     _watched: dict[str, str]
     _members: dict[str, set[str]]
-    _roots: dict[str, str]
-    _authors: dict[str, str]
-    _accts: dict[str, str]
-    _seen: set[str]
-    _edits: dict[str, str]  # status id -> the edited_at last handed over ("" never edited)
+    _roots: RecentMap[str, str]
+    _authors: RecentMap[str, str]
+    _accts: RecentMap[str, str]
+    _seen: RecentSet[str]
+    _edits: RecentMap[str, str]  # status id -> the edited_at last handed over ("" never edited)
     _welcome: str | None
     _streaming: bool
     _stream_retry: float

@@ -27,6 +27,7 @@ from bot.platforms.base import (
     PlatformSetupError,
 )
 from bot.platforms.posting import FeedPlatform
+from bot.platforms.recent import RecentMap, RecentSet
 from bot.platforms.x.budget import SearchBudget
 from bot.platforms.x.client import (
     DEFAULT_BASE_URL,
@@ -127,9 +128,9 @@ class XPlatform(SearchCollecting, FeedPlatform):
         self._cursors: dict[str, str] = {}
         self._acked: dict[str, str] = {}  # cursors whose tweets have surely been handed over
         self._watched: dict[str, datetime] = {}  # conversation id -> when watching began
-        self._conversation_of: dict[str, str] = {}  # tweet id -> conversation id
+        self._conversation_of: RecentMap[str, str] = RecentMap()  # tweet id -> conversation
         self._welcome: str | None = None  # the welcome: questions reply to it (thread_questions)
-        self._seen: set[str] = set()
+        self._seen: RecentSet[str] = RecentSet()
         self.budget = SearchBudget()
 
     @classmethod

@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.platforms.base import ChatContext, PlatformError
 from bot.platforms.payload import obj
 from bot.platforms.polling import MAX_RESET_WAIT
+from bot.platforms.recent import RecentMap, RecentSet
 from bot.platforms.x.budget import SearchBudget
 from bot.platforms.x.client import Backoff, Stopped, XClient, api_message
 from bot.platforms.x.ids import snowflake_at, snowflake_time, window_edge
@@ -63,8 +64,8 @@ class SearchCollecting:
     _cursors: dict[str, str]
     _acked: dict[str, str]
     _watched: dict[str, datetime]
-    _conversation_of: dict[str, str]
-    _seen: set[str]
+    _conversation_of: RecentMap[str, str]
+    _seen: RecentSet[str]
     _welcome: str | None
     _me_id: str
     _handle: str
