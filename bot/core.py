@@ -13,32 +13,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.archive import Archive
+from bot.chat_runtime import BotError, ChatRuntime, ChatRuntimes
 from bot.clock import Clock
-from bot.collector import Collector
 from bot.control_client import ensure_moderator_token
 from bot.held_posts import HoldPolicy
 from bot.host import ControlError, RetryPolicy, SessionHost, session_pace
-from bot.hosts import host_names_for
-from bot.platforms.base import Platform, PlatformServices, PlatformSetupError, make_platform
+from bot.platforms.base import PlatformServices
 from bot.publishing import Publisher
 from bot.reminders import mirror_schedule, remind
 from bot.schedule import ChatScheduler, Occurrence, occurrences, occurrences_between
 from bot.screening import PolicyProblem, Screening
-from bot.script import ChatScript, ScriptIssue, load_scripts
+from bot.script import ChatScript, ScriptIssue
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-
-class BotError(Exception):
-    """A problem the operator must fix before the bot can run: one plain line."""
+__all__ = ["Alert", "BotError", "ChatRuntime", "Core"]
 
 
 @dataclass
@@ -50,16 +47,7 @@ class Alert:
     text: str
 
 
-@dataclass
-class ChatRuntime:
-    """One loaded chat: its script, its adapters and their collectors."""
-
-    script: ChatScript
-    platforms: dict[str, Platform] = field(default_factory=dict)
-    collectors: list[Collector] = field(default_factory=list)
-
-
-class Core:
+class Core(ChatRuntimes):
     """Chats, sessions, platforms, the scheduler and publishing: everything but the web."""
 
     def __init__(
@@ -80,6 +68,7 @@ class Core:
         self.platform_override = tuple(platform_override or ())
         self.with_scheduler = with_scheduler
         self.chats: dict[str, ChatRuntime] = {}
+        self._reloading = asyncio.Lock()
         self.script_issues: list[ScriptIssue] = []
         self.hosts: dict[int, SessionHost] = {}
         self.host_tasks: dict[int, asyncio.Task[None]] = {}
@@ -152,50 +141,7 @@ class Core:
     async def _stop_front(self) -> None:
         """And stops here, before the archive closes."""
 
-    # -- chats -----------------------------------------------------------------------------
-
-    async def _load_chats(self) -> None:
-        if self._fixed_scripts is not None:
-            scripts, issues = self._fixed_scripts, list[ScriptIssue]()
-        else:
-            scripts, issues = load_scripts(self.settings.chats.dir)
-        self.script_issues = issues
-        for issue in issues:
-            log.error("chat script skipped: %s", issue)
-        for script in scripts:
-            self._record_chat(script)
-            self.chats[script.id] = ChatRuntime(script)
-
-    def _record_chat(self, script: ChatScript) -> None:
-        self.archive.upsert_chat(
-            chat_id=script.id, title=script.title, hashtag=script.hashtag,
-            timezone=script.model.timezone, path=str(script.path), digest=script.digest,
-            now=self.clock.now(),
-        )
-        self.screening.signposts[script.id] = script.model.signpost  # "" = the policy's
-
-    def platform_names(self, script: ChatScript) -> tuple[str, ...]:
-        """The platforms a chat runs on: the override given at start-up, else its script's."""
-        return self.platform_override or script.platforms
-
-    async def _start_chat(self, runtime: ChatRuntime) -> None:
-        for name in self.platform_names(runtime.script):
-            try:
-                platform = make_platform(name, runtime.script, self.services)
-                await platform.start()
-            except PlatformSetupError as exc:
-                raise BotError(f"chat '{runtime.script.id}': {exc}") from None
-            runtime.platforms[name] = platform
-            collector = Collector(
-                self.archive, runtime.script.id, platform,
-                live_session=self._live_session_of(runtime.script.id),
-                clock=self.clock, listeners=self.screening.listeners(), on_alert=self._alert,
-                hosts=frozenset(host_names_for(runtime.script, name)),
-            )
-            if await collector.backfill():
-                self._spawn(self._republish_recent(runtime.script.id))
-            collector.start()
-            runtime.collectors.append(collector)
+    # -- chats (loading and reloading: bot/chat_runtime.py) -------------------------------
 
     async def _republish_recent(self, chat_id: str) -> None:
         """Render again the sessions that ended while the bot was down.
@@ -207,55 +153,20 @@ class Core:
             if session.ended_at and self.clock.now() - session.ended_at <= window:
                 await self.publish(session.id)
 
-    def _live_session_of(self, chat_id: str) -> Callable[[], int | None]:
-        return lambda: self.live_session(chat_id)
-
-    async def reload(self) -> dict[str, int]:
-        """Re-read chats/ (off the loop); new and changed scripts are (re)scheduled, once each."""
-        if self._fixed_scripts is not None:
-            return {"chats": len(self.chats)}
-        scripts, issues = await asyncio.to_thread(load_scripts, self.settings.chats.dir)
-        self.script_issues = issues
-        broken = {Path(issue.path) for issue in issues}
-        loaded = {script.id for script in scripts}
-        for chat_id, runtime in list(self.chats.items()):
-            # A script with errors keeps its last good schedule; a deleted one is dropped.
-            if chat_id not in loaded and runtime.script.path not in broken \
-                    and self.live_session(chat_id) is None:
-                await self._drop_chat(chat_id)
-        for script in scripts:
-            self._record_chat(script)
-            existing = self.chats.get(script.id)
-            if existing is None:
-                fresh = ChatRuntime(script)
-                self.chats[script.id] = fresh
-                await self._start_chat(fresh)
-            else:
-                existing.script = script
-        result = await self.replan()
-        log.info("reloaded %d chats (%d scripts with problems)", len(scripts), len(issues))
-        return result
-
-    async def _drop_chat(self, chat_id: str) -> None:
-        runtime = self.chats.pop(chat_id)
-        for collector in runtime.collectors:
-            await collector.stop()
-        for platform in runtime.platforms.values():
-            with contextlib.suppress(Exception):
-                await platform.stop()
-        log.info("chat %s removed: its script is gone from %s", chat_id, self.settings.chats.dir)
-
     async def replan(self) -> dict[str, int]:  # also the scheduler's periodic job
         """Plan every chat's jobs afresh and mirror the schedule on the platforms."""
         if self.scheduler is None:
             return {"jobs": 0}
-        result = self.scheduler.plan([c.script for c in self.chats.values()], self.clock.now())
+        result = self.scheduler.plan(
+            [c.script for c in self.chats.values() if not c.removed], self.clock.now())
         await self.sync_platform_schedules()
         return result
 
     async def sync_platform_schedules(self) -> None:
         """Platforms that mirror the schedule (Discord events) see the next few sessions."""
         for runtime in self.chats.values():
+            if runtime.removed:
+                continue
             await mirror_schedule(runtime.script, runtime.platforms, self.clock.now(),
                                   self.settings.web.public_url)
 
@@ -264,7 +175,8 @@ class Core:
         now = self.clock.now()
         out = []
         for runtime in self.chats.values():
-            out.extend(occurrences(runtime.script, now, count))
+            if not runtime.removed:
+                out.extend(occurrences(runtime.script, now, count))
         return sorted(out, key=lambda o: o.start)
 
     # -- sessions --------------------------------------------------------------------------
@@ -281,8 +193,10 @@ class Core:
         """Create (or find) the session and host it in the background."""
         pace = session_pace(pace)
         runtime = self.chats.get(chat_id)
-        if runtime is None:
+        if runtime is None or runtime.removed:
             raise ControlError(f"no chat '{chat_id}' is loaded; check chats/ or the chat id")
+        if not runtime.platforms:  # nothing could be posted: never host it as if it were
+            raise ControlError(f"chat '{chat_id}' has no platform running; see the log")
         live = self.live_session(chat_id)
         if live is not None and live in self._resumed:  # `start --now` again after a crash
             self._resumed.discard(live)
@@ -342,6 +256,8 @@ class Core:
             await collector.backfill()
         await self.publish(host.session_id)
         self._spawn(self._late_sweep(host.session_id))
+        # A reload during the session may have left it a change of platforms, or its drop.
+        await self._settle_chat(host.chat_id, ending=host.session_id)
 
     async def _late_sweep(self, session_id: int) -> None:
         """Collect late replies after the close, then render again."""
@@ -349,9 +265,7 @@ class Core:
         minutes = self.settings.host.late_window_minutes
         await self.clock.sleep(minutes * 60 / session.pace)
         runtime = self.chats.get(session.chat_id)
-        if runtime is None:
-            return
-        for collector in runtime.collectors:
+        for collector in runtime.collectors if runtime is not None else ():
             await collector.backfill()
         await self.publish(session_id)
 
@@ -437,7 +351,7 @@ class Core:
     async def on_session_due(self, chat_id: str, start: datetime) -> None:
         """The scheduler's call at a session's start: host it unless it is already hosted."""
         runtime = self.chats.get(chat_id)
-        if runtime is None:
+        if runtime is None or runtime.removed:
             return
         occ = next((o for o in occurrences_between(runtime.script, start - timedelta(seconds=1),
                                                     start + timedelta(seconds=1))), None)
@@ -457,7 +371,7 @@ class Core:
     async def on_reminder(self, chat_id: str, start: datetime, before_seconds: float) -> None:
         """A reminder job fired: post it on the chat's platforms."""
         runtime = self.chats.get(chat_id)
-        if runtime is not None:
+        if runtime is not None and not runtime.removed:
             await remind(runtime.script, runtime.platforms, start, before_seconds,
                          self.settings.web.public_url)
 
@@ -493,7 +407,7 @@ class Core:
             with contextlib.suppress(Exception):
                 await callback(session_id, {"type": "alert", "text": text})
 
-    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)

@@ -211,8 +211,8 @@ class SessionHost(HeldPosts):
     # -- posting ---------------------------------------------------------------------------
 
     async def _post_item(self, item: ItemRow) -> None:
-        owed = [r for r in self.archive.outbox(self.session_id, item.key)
-                if r["status"] in ("pending", "sending")]
+        outbox = self.archive.outbox(self.session_id, item.key)
+        owed = [r for r in outbox if r["status"] in ("pending", "sending")]
         rows = [r for r in owed if r["platform"] in self.platforms]
         absent = [r["platform"] for r in owed if r["platform"] not in self.platforms]
         lateness = self.session_clock.script_now() - item.due_offset
@@ -227,11 +227,15 @@ class SessionHost(HeldPosts):
         )
         for name in absent:
             await self._not_running(item, name)
+        if not outbox:  # a session with no platform at all: nothing can go out
+            await self._tell("post_failed", f"{item.key} could not be posted: the session has "
+                             "no platform to post on")
         now = self.clock.now()
-        if "sent" in results or not owed:
+        earlier = set() if owed else {r["status"] for r in outbox}  # nothing left to ask
+        if "sent" in results or "sent" in earlier:
             # Sent only when a platform accepted it now, or (no row still owed) earlier.
             self.archive.set_item_status(self.session_id, item.key, "sent", posted_at=now)
-        elif "owed" in results:  # nowhere out yet, but a held platform still owes it
+        elif "owed" in results or "owed" in earlier:  # a held platform still owes it
             self.archive.set_item_status(self.session_id, item.key, "owed")
         else:
             self.archive.set_item_status(self.session_id, item.key, "failed")

@@ -274,3 +274,33 @@ async def test_a_send_cut_short_by_a_crash_is_reconciled_not_repeated(settings,
         assert rows["q1"]["status"] == "sent" and rows["q1"]["attempts"] == 2
     finally:
         await app.stop()
+
+
+async def test_a_session_with_no_platform_marks_nothing_sent(tmp_path, small_script) -> None:
+    """Nothing can be posted without a platform: every item fails, loudly, none is "sent"."""
+    from datetime import UTC, datetime
+
+    from bot.archive import Archive
+    from bot.host import SessionHost
+
+    archive = Archive(tmp_path / "archive.db")
+    start = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+    session_id = archive.create_session(
+        chat_id="test", title="Test chat", hashtag="#TestChat", timezone="Europe/London",
+        scheduled_start=start, duration_minutes=5, platforms=[],
+        items=small_script.timeline(), rehearsal=True, pace=3600)
+    clock = FakeClock(start)
+    alerts: list[str] = []
+
+    async def alert(_session: int, text: str) -> None:
+        alerts.append(text)
+
+    host = SessionHost(archive, session_id, {}, clock=clock, on_alert=alert)
+    task = asyncio.create_task(host.run())
+    while not task.done():
+        await clock.run_for(1)
+    await task
+    items = archive.items(session_id)
+    assert {i.status for i in items} == {"failed"}
+    assert len(alerts) == len(items) and all("no platform to post on" in a for a in alerts)
+    archive.close()

@@ -122,7 +122,8 @@ def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(bot.reload()))
+        loop.add_signal_handler(signal.SIGHUP,
+                                lambda: asyncio.ensure_future(bot.reload_quietly()))
         try:
             await bot.start()
         except BaseException:
@@ -165,7 +166,7 @@ async def _watch_scripts(bot) -> None:  # type: ignore[no-untyped-def]
         now = snapshot()
         if now != seen:
             seen = now
-            await bot.reload()
+            await bot.reload_quietly()
 
 
 # -- start ----------------------------------------------------------------------------------
