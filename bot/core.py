@@ -27,6 +27,7 @@ from bot.held_posts import HoldPolicy
 from bot.host import ControlError, RetryPolicy, SessionHost, session_pace
 from bot.platforms.base import PlatformServices
 from bot.publishing import Publisher
+from bot.recovery import Recovery
 from bot.reminders import mirror_schedule, remind
 from bot.schedule import ChatScheduler, Occurrence, occurrences, occurrences_between
 from bot.screening import PolicyProblem, Screening
@@ -36,6 +37,8 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 __all__ = ["Alert", "BotError", "ChatRuntime", "Core"]
+
+REHEARSAL_END_SECONDS = 60  # how long a due session waits for a rehearsal to wind up
 
 
 @dataclass
@@ -47,7 +50,7 @@ class Alert:
     text: str
 
 
-class Core(ChatRuntimes):
+class Core(ChatRuntimes, Recovery):
     """Chats, sessions, platforms, the scheduler and publishing: everything but the web."""
 
     def __init__(
@@ -109,6 +112,7 @@ class Core(ChatRuntimes):
             await self.replan()
             await self.reconcile(self.clock.now())
         await self.resume_unfinished()
+        await self.publish_unshared()
 
     async def stop(self) -> None:
         """Stop cleanly, leaving sessions resumable.
@@ -300,52 +304,6 @@ class Core(ChatRuntimes):
                                      self.clock.now())
         return done
 
-    async def resume_unfinished(self) -> int:
-        """Sessions left live or paused by a stop or a crash are hosted again."""
-        resumed = 0
-        for session in self.archive.sessions(statuses=("live", "paused")):
-            runtime = self.chats.get(session.chat_id)
-            if runtime is None or session.id in self.hosts:
-                continue
-            end = session.scheduled_start + timedelta(minutes=session.duration_minutes)
-            if not session.rehearsal and self.clock.now() > end + timedelta(minutes=30):
-                self.archive.update_session(session.id, status="ended", ended_at=self.clock.now())
-                self.archive.log_session(session.id, "ended", "the bot came back after the "
-                                         "session's hour; closed without posting", self.clock.now())
-                continue
-            log.info("resuming session %s of %s", session.id, session.chat_id)
-            self._resumed.add(session.id)  # claimed by a `start` of the same chat, if any
-            self._host(session.id, runtime)
-            resumed += 1
-        return resumed
-
-    async def reconcile(self, now: datetime) -> None:
-        """Occurrences that passed while the bot was down: join late or record as missed."""
-        for runtime in self.chats.values():
-            script = runtime.script
-            first_seen = self.archive.chat_first_seen(script.id) or now
-            for occ in occurrences_between(script, now - timedelta(days=28), now):
-                if occ.start < first_seen:
-                    continue
-                existing = self.archive.session_by_occurrence(occ.key)
-                if existing is not None and existing.status != "scheduled":
-                    continue
-                if occ.end > now:
-                    await self.on_session_due(script.id, occ.start)
-                else:
-                    sid = self.archive.create_session(
-                        chat_id=script.id, title=script.title, hashtag=script.hashtag,
-                        timezone=script.model.timezone, scheduled_start=occ.start,
-                        duration_minutes=int(script.duration.total_seconds() // 60),
-                        platforms=list(runtime.platforms), items=script.timeline(),
-                        host_name=script.model.host, tag_style=script.model.tag_style,
-                        status="missed",
-                    )
-                    self.archive.update_session(sid, status="missed")
-                    self.archive.log_session(sid, "missed", "the bot was not running during "
-                                             "this session's hour", now)
-                    log.warning("session %s was missed while the bot was down", occ.key)
-
     # -- scheduler callbacks ---------------------------------------------------------------
 
     async def on_session_due(self, chat_id: str, start: datetime) -> None:
@@ -363,10 +321,25 @@ class Core(ChatRuntimes):
         existing = self.archive.session_by_occurrence(occ.key)
         if existing is not None and existing.id in self.hosts:
             return
+        live = self.live_session(chat_id)
+        if live is not None and self.archive.session(live).rehearsal:
+            await self._end_rehearsal(live, occ)
         try:
             await self.start_session(chat_id, occurrence=occ)
         except ControlError as exc:
-            log.warning("could not start %s: %s", occ.key, exc)
+            log.error("could not start %s: %s", occ.key, exc)
+            await self._alert(None, f"the session of {chat_id} due at {occ.start:%H:%M} UTC "
+                                    f"could not start: {exc}")
+
+    async def _end_rehearsal(self, session_id: int, occ: Occurrence) -> None:
+        """The real session is due: the chat's rehearsal ends now, without its close."""
+        why = (f"the scheduled session due at {occ.start:%H:%M} UTC takes precedence over "
+               "this rehearsal")
+        log.warning("ending rehearsal %s of %s: %s", session_id, occ.chat_id, why)
+        await self._alert(session_id, f"rehearsal ended: {why}")
+        self.hosts[session_id].end_now(why)
+        # Its host finishes the write in progress and publishes the rehearsal's transcript.
+        await asyncio.wait({self.host_tasks[session_id]}, timeout=REHEARSAL_END_SECONDS)
 
     async def on_reminder(self, chat_id: str, start: datetime, before_seconds: float) -> None:
         """A reminder job fired: post it on the chat's platforms."""

@@ -112,6 +112,7 @@ class SessionHost(HeldPosts):
         self.holds = Holds(retry.hold, self.clock)
         self._wake = asyncio.Event()
         self._stopping = False  # the bot is shutting down: leave the session resumable
+        self._ended_early: str | None = None  # why it ends now, its close unposted
         session = archive.session(session_id)
         self.chat_id = session.chat_id
         origin = archive.session_origin(session_id)
@@ -138,7 +139,7 @@ class SessionHost(HeldPosts):
             if session.status == "paused":
                 self._paused_at = self.session_clock.script_now()
         await self._reconcile_sending()
-        while not self._stopping:
+        while not self._stopping and self._ended_early is None:
             pending, owed = self._pending(), self._owed()
             if not pending and not owed:
                 break
@@ -160,7 +161,15 @@ class SessionHost(HeldPosts):
         if not self._stopping:
             ended = self.clock.now()
             self.archive.update_session(self.session_id, status="ended", ended_at=ended)
-            self.archive.log_session(self.session_id, "ended", "closing post sent", ended)
+            self.archive.log_session(self.session_id, "ended",
+                                     self._ended_early or "closing post sent", ended)
+
+    def end_now(self, why: str) -> None:
+        """End the session at once, its close unposted: every item not out is skipped."""
+        for item in self._pending():
+            self.archive.set_item_status(self.session_id, item.key, "skipped")
+        self._ended_early = why
+        self._wake.set()
 
     def shutdown(self) -> None:
         """The bot is stopping: finish the current write, leave the session resumable."""
