@@ -139,6 +139,7 @@ class ChatRuntimes(abc.ABC):
             live_session=self._live_session_of(chat_id),
             clock=self.clock, listeners=self.screening.listeners(), on_alert=self._alert,
             hosts=frozenset(host_names_for(runtime.script, name)),
+            names=self.screening.names_for(runtime.script),
         )
         if await collector.backfill():
             self._spawn(self._republish_recent(chat_id))

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.archive import Archive
@@ -55,8 +56,12 @@ class Collector:
         listeners: Sequence[Listener] = (),
         on_alert: Alert | None = None,
         hosts: frozenset[str] = frozenset(),
+        names: Callable[[str], str] | None = None,
     ) -> None:
         self.archive = archive
+        # Screens the display names a platform sends (bot.moderation.shown_names): what is
+        # stored and shown is the screened name; the payload keeps the platform's.
+        self.names = names
         # Co-hosts' accounts (handles or ids, lower-cased): what they post live is stored as
         # the host's, never as a participant's answer.
         self.hosts = set(hosts)
@@ -175,6 +180,7 @@ class Collector:
     async def store(self, events: Sequence[Event]) -> int:
         """Store a batch, save the platform's cursor, tell the listeners; returns rows changed."""
         session_id = self.live_session()
+        events = self.shown_names(events)
         changed = self._record(events, session_id)
         self.stored += changed
         cursor = self.platform.live_cursor()
@@ -187,6 +193,26 @@ class Collector:
                 log.exception("a listener failed on a batch of %d events", len(events))
         await self._report_gaps()
         return changed
+
+    def shown_names(self, events: Sequence[Event]) -> list[Event]:
+        """The events with each participant's display name screened (hosts and bots as sent).
+
+        The web room screens (and refuses) names itself as people join.
+        """
+        names = self.names
+        if names is None or self.platform.name == "web":
+            return list(events)
+        out = []
+        for event in events:
+            msg = event.message
+            if msg is not None and not msg.author.is_bot and not (
+                    self.hosts and is_host(msg, self.hosts, by_display_name=False)):
+                shown = names(msg.author.name)
+                if shown != msg.author.name:
+                    event = replace(event, message=replace(
+                        msg, author=replace(msg.author, name=shown)))
+            out.append(event)
+        return out
 
     def _record(self, events: Sequence[Event], session_id: int | None) -> int:
         """Store a batch, the hosts' posts marked as the host's."""
@@ -211,7 +237,7 @@ class Collector:
             log.warning("%s: backfill failed (%s); will retry", self.platform.name, exc)
             return 0
         changed = 0
-        events = list(result.events)
+        events = self.shown_names(list(result.events))
         for start in range(0, len(events), BATCH_SIZE):
             batch = events[start : start + BATCH_SIZE]
             changed += self._record(batch, None)

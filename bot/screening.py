@@ -23,6 +23,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.host import SessionHost
     from bot.moderation import ModerationEngine
+    from bot.script import ChatScript
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,17 @@ class Screening:
             log.warning("moderation policy %s not found; using the built-in NHS defaults", path)
         self.engine = ModerationEngine(policy)
         self.engine.signposts = self.signposts
+
+    def names_for(self, script: ChatScript) -> Callable[[str], str] | None:
+        """How a chat's platform display names are screened (None when moderation is off).
+
+        A name posing as the script's host or a co-host is marked.
+        """
+        if self.engine is None:
+            return None
+        from bot.moderation.shown_names import NameScreen
+
+        return NameScreen(self.engine.policy, [script.model.host, *script.model.hosts])
 
     def listeners(self) -> list[Listener]:
         """What a collector calls after each stored batch (nothing when moderation is off)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import (
     BarColumn,
@@ -27,6 +27,23 @@ from bot.settings import Settings
 from bot.terminal import UserError, console, sessions_cell, user_markup
 
 BAD_LINES_SHOWN = 20
+
+if TYPE_CHECKING:
+    from bot.moderation.policy import Policy
+
+
+def import_policy(settings: Settings) -> Policy | None:
+    """The moderation policy an import screens under: the bot's own (None: the built-in one).
+
+    With moderation off in the settings, a policy with no checks (names are still
+    normalised). A policy file that cannot be used is one line, exit status 2.
+    """
+    from bot.cli.moderation import policy_for
+    from bot.moderation import parse_policy
+
+    if not settings.moderation.enabled:
+        return parse_policy("[moderation]\nenabled = false\n", "<moderation off>")
+    return policy_for(settings)
 
 
 def run_import(file: Path, work: Callable[[Callable[[int], None]], ImportReport]
@@ -89,12 +106,20 @@ def print_report(file: Path, archive_path: Path, report: ImportReport, left_out:
     where = f" (line{'s' if len(bad) > 1 else ''} {shown}{more})" if bad else ""
     table.add_row("Bad lines", f"{len(bad):,}{where}")
     table.add_row("Sessions", sessions_cell(report.sessions, no_sessions))
+    table.add_row("Flagged by moderation", flagged_line(report.flagged))
     console.print(table)
+
+
+def flagged_line(flagged: int) -> str:
+    """The report's moderation line: how many messages the screening flagged, and where to look."""
+    if not flagged:
+        return "none"
+    return f"{flagged:,} (masked or held as the policy says; see `tweetchat review`)"
 
 
 def import_files(files: Sequence[Path], settings: Settings, script: Path,
                  importer: Callable[..., ImportReport], left_out: str, no_sessions: str) -> None:
-    """Run `importer(archive, file, chat, progress)` on each file in turn, printing each report.
+    """Run `importer(archive, file, chat, progress, policy=)` on each file, printing each report.
 
     The archive is opened once and always closed.
     """
@@ -102,11 +127,12 @@ def import_files(files: Sequence[Path], settings: Settings, script: Path,
     from bot.script import load_script
 
     chat = load_script(script)
+    policy = import_policy(settings)
     archive = Archive(settings.archive.path)
     try:
         for file in files:
             def work(advance: Callable[[int], None], f: Path = file) -> Any:
-                return importer(archive, f, chat, advance)
+                return importer(archive, f, chat, advance, policy=policy)
 
             report = run_import(file, work)
             print_report(file, settings.archive.path, report, left_out, no_sessions)

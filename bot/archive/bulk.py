@@ -37,6 +37,7 @@ import orjson
 from bot.archive.messages import PARTICIPANT_SEEN, apply_events
 from bot.archive.records import iso
 from bot.archive.rows import PLACING_COLUMNS, Placing, placing_from_values
+from bot.archive.screened import flagged, record_screened
 from bot.archive.store import Archive, checkpoint_every
 from bot.records import Event, Message, PostRef
 
@@ -128,9 +129,15 @@ class Batch:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def add(self, msg: Message) -> None:
-        """One message's rows (the message itself is not kept)."""
+    def add(self, msg: Message, name: str | None = None, screened: Any = None) -> None:
+        """One message's rows (the message itself is not kept).
+
+        `name` is the author's name to show (default: as the platform sent it); `screened`
+        the message's screening (bot/archive/screened.py), None when clean, kept at the
+        row's end (`SCREENED`), past the columns.
+        """
         author = msg.author
+        name = author.name if name is None else name
         # The payload first: one nested too deep for JSON raises here, before this batch
         # holds any row of the message (the reader counts it as a bad line).
         raw = _dumps(msg.raw, default=str).decode()
@@ -139,14 +146,14 @@ class Batch:
         platform, seen = msg.platform, msg.created.isoformat()
         edited = msg.edited
         self.rows.append((
-            platform, msg.id, None, self.chat_id, author.id, author.name, author.handle,
+            platform, msg.id, None, self.chat_id, author.id, name, author.handle,
             msg.text, msg.text, seen, msg.reply_to, msg.thread_id, msg.channel_id,
             edited.isoformat() if edited is not None else None, 0, None, 0, 0, None,
             msg.reactions, 0, msg.url, msg.kind, None, "unplaced", "none", 0.0, "[]",
-            self.received_at,
+            self.received_at, screened,
         ))
         self.raws.append((platform, msg.id, raw))
-        _seen(self.participants, platform, author.id, author.name, author.handle, seen)
+        _seen(self.participants, platform, author.id, name, author.handle, seen)
 
     def without(self, keys: set[tuple[str, str]]) -> Batch:
         """This batch without the messages `keys` (platform, id), and authors left with none."""
@@ -255,6 +262,10 @@ def insert_rows(archive: Archive, rows: Sequence[tuple[Any, ...]]) -> int:
         if trigger is not None:
             conn.execute(_INDEX_NEW, [before])
             conn.execute(trigger[0])
+        # Screened in the same transaction: never visible unscreened (see screened.py).
+        screened = flagged(rows)
+        if screened:
+            record_screened(archive, screened)
     return max(changed, 0)
 
 

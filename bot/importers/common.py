@@ -16,11 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator, Iterable
 from contextlib import closing
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from bot.archive import Archive
-from bot.archive.bulk import import_mode, insert_rows, split_stored, store_batch
+from bot.archive.bulk import import_mode, insert_rows, split_stored, store_batch, transaction
+from bot.archive.screened import SCREENED, record_screened
 from bot.attribution import PreTagged, parse_tags
 from bot.forking import can_fork, stream_from_child
 from bot.gc_pause import collector_paused
@@ -30,7 +32,12 @@ from bot.importers.held_rows import HOLD_ROWS, HeldRows
 from bot.importers.parts import CHUNK_BYTES, Split, read_in_parts
 from bot.importers.reading import Advance, Parsed, Read, read_batches
 from bot.importers.sessions import group_posts, rebuild_sessions
+from bot.records import Event
 from bot.script import ChatScript
+
+if TYPE_CHECKING:
+    from bot.moderation.imported import ImportScreen
+    from bot.moderation.policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,7 @@ class ImportReport:
     sessions: list[int] = field(default_factory=list)
     host_posts: int = 0
     skipped: int = 0  # records deliberately left out (retweets, empty result pages)
+    flagged: int = 0  # messages the moderation screening found something in
 
 
 class WrongFile(ValueError):
@@ -85,6 +93,7 @@ def import_stream(
     input_bytes: int = 0,
     fork: bool | None = None,
     split: Split | None = None,
+    policy: Policy | None = None,
 ) -> ImportReport:
     """Archive what `parse(advance)` yields in batches, then group the host's posts into sessions.
 
@@ -97,18 +106,27 @@ def import_stream(
     READ_IN_PARTS_FROM bytes or more is shared by READERS children, chunk by chunk.
     The sessions may be attributed by a forked worker (bot/importers/sessions.py, its own
     rule), unless `fork` is False.
+
+    Every participant's message is screened under `policy` (None: the built-in one) as
+    its row is built, and written with its outcome (bot/moderation/imported.py); authors'
+    names are screened as shown names (bot/moderation/shown_names.py).
     """
+    from bot.moderation.imported import ImportScreen
+
+    # Made before any reader forks: the children share the engine and its loaded lists.
+    screen = ImportScreen(policy, protected=(script.model.host, *script.model.hosts))
     may_fork = fork is not False
     if fork is None:
         fork = input_bytes >= READ_IN_CHILD_FROM and can_fork()
 
     def read() -> Generator[Read, None, None]:
-        return read_batches(parse, script.id, host_names)
+        return read_batches(parse, script.id, host_names, screen)
 
     in_parts = split if fork and split is not None and split.size >= READ_IN_PARTS_FROM else None
     with import_mode(archive), collector_paused():
         if in_parts is not None:
-            reads = read_in_parts(in_parts, READERS, script.id, host_names, fork=True)
+            reads = read_in_parts(in_parts, READERS, script.id, host_names, fork=True,
+                                  screen=screen)
         else:
             reads = stream_from_child(read) if fork else read()
         # Closed on the way out, whatever happens: an error here stops the child at once,
@@ -118,11 +136,12 @@ def import_stream(
             # held rows' tags then. Two readers keep it busy writing: the tags are parsed
             # by the attribution, in the sessions' worker where there is one.
             return _import(archive, script, reads, platform, progress, pretag=in_parts is None,
-                           fork=may_fork)
+                           fork=may_fork, screen=screen)
 
 
 def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platform: str,
-            progress: Advance | None, *, pretag: bool, fork: bool) -> ImportReport:
+            progress: Advance | None, *, pretag: bool, fork: bool, screen: ImportScreen
+            ) -> ImportReport:
     report = ImportReport()
     # Message rows are held until their session is known (see held_rows), up to a bound.
     hold: list[tuple[Any, ...]] | None = []
@@ -132,6 +151,7 @@ def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platfor
     for part in reads:
         if progress is not None and part.progressed:
             progress(part.progressed)
+        report.flagged += sum(row[SCREENED] is not None for row in part.batch.rows)
         report.changed += store_batch(archive, part.batch, hold=hold)
         if hold is not None and len(hold) > HOLD_ROWS:
             # Too many to hold: written now, and the sessions update them later.
@@ -157,7 +177,9 @@ def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platfor
                         else new)
         del hold, stored, new, now
     if edits:
-        report.changed += archive.record_events(edits, chat_id=script.id)
+        changed, flagged = _record_edits(archive, edits, script.id, screen)
+        report.changed += changed
+        report.flagged += flagged
     report.host_posts = len(end.host_posts)
     rebuilt = rebuild_sessions(archive, script, platform,
                                group_posts(list(end.host_posts.values())), held, pretagged,
@@ -167,6 +189,35 @@ def _import(archive: Archive, script: ChatScript, reads: Iterable[Read], platfor
     if held is not None:
         report.changed += insert_rows(archive, held.rest())  # outside every session
     return report
+
+
+def _record_edits(archive: Archive, edits: list[Event], chat_id: str, screen: ImportScreen
+                  ) -> tuple[int, int]:
+    """Store edited messages (their newest text) and their screening in one transaction.
+
+    Returns (rows changed, messages flagged).
+
+    Few (X's edited tweets): screened here rather than in the readers. Each is judged on
+    the text the archive then holds, which a later edit stored before may have changed.
+    """
+    shown = [replace(e, message=replace(e.message, author=replace(
+        e.message.author, name=screen.name(e.message.author.name))))
+             if e.message is not None and not e.message.author.is_bot else e for e in edits]
+    at = datetime.now(UTC).isoformat()
+    with transaction(archive):
+        changed = archive.record_events(shown, chat_id=chat_id)
+        judged = []
+        for event in shown:
+            msg = event.message
+            stored = archive.message(event.platform, event.message_id)
+            if msg is None or msg.author.is_bot or stored is None or stored.is_host:
+                continue
+            screened = screen.message(stored.text, stored.created)
+            if screened is not None:
+                judged.append((stored.platform, stored.id, stored.session_id, stored.text,
+                               at, screened))
+        record_screened(archive, judged)
+    return changed, len(judged)
 
 
 def _tag(pretagged: PreTagged, rows: list[tuple[Any, ...]]) -> None:

@@ -19,10 +19,13 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from bot.forking import stream_from_child
 from bot.importers.reading import Advance, Parsed, Read, ReadEnd, Reading
+
+if TYPE_CHECKING:
+    from bot.moderation.imported import ImportScreen
 
 CHUNK_BYTES = 4 << 20  # about 3,000 tweets of a twarc2 file: one batch or less per chunk
 
@@ -88,14 +91,15 @@ def part_lines(file: IO[bytes], part: Part, size: int) -> Iterator[bytes]:
                           "is writing to it")
 
 
-def read_part(split: Split, part: Part, chat_id: str | None,
-              host_names: set[str]) -> Generator[Read, None, None]:
+def read_part(split: Split, part: Part, chat_id: str | None, host_names: set[str],
+              screen: ImportScreen | None = None) -> Generator[Read, None, None]:
     """One reader's chunks: their batches, each chunk closed by a `Read` with its summary.
 
     The summary of a chunk is in `Read.end` (with the items set aside while reading it, and
     `last_line`); every chunk of the part's share is closed, in order, even an empty one.
+    With `screen`, its rows are screened as they are built (see `Reading`).
     """
-    reading = Reading(chat_id, host_names)
+    reading = Reading(chat_id, host_names, screen)
     total = chunks(split.size, part.chunk_bytes)
     current = part.index
 
@@ -129,7 +133,8 @@ def read_part(split: Split, part: Part, chat_id: str | None,
 
 
 def read_in_parts(split: Split, readers: int, chat_id: str | None, host_names: set[str], *,
-                  fork: bool, chunk_bytes: int = CHUNK_BYTES) -> Generator[Read, None, None]:
+                  fork: bool, chunk_bytes: int = CHUNK_BYTES, screen: ImportScreen | None = None
+                  ) -> Generator[Read, None, None]:
     """The file read by `readers` readers (forked children, or generators here), merged.
 
     The readers start at the first `Read` asked for, side by side, and are closed (a forked
@@ -139,15 +144,16 @@ def read_in_parts(split: Split, readers: int, chat_id: str | None, host_names: s
         started: list[Generator[Read, None, None]] = []
         for index in range(readers):
             produce = partial(read_part, split, Part(index, readers, chunk_bytes), chat_id,
-                              host_names)
+                              host_names, screen)
             stream = stream_from_child(produce, now=True) if fork else produce()
             stack.callback(stream.close)
             started.append(stream)
-        yield from _merge(started, split, chunk_bytes, chat_id, host_names)
+        yield from _merge(started, split, chunk_bytes, chat_id, host_names, screen)
 
 
 def merge_parts(readers: list[Generator[Read, None, None]], split: Split, chunk_bytes: int,
-                chat_id: str | None, host_names: set[str]) -> Generator[Read, None, None]:
+                chat_id: str | None, host_names: set[str], screen: ImportScreen | None = None
+                ) -> Generator[Read, None, None]:
     """The readers' `Read`s in file order, ending as `read_batches` ends: one summary.
 
     Every reader is closed on the way out, whatever the others do.
@@ -155,12 +161,13 @@ def merge_parts(readers: list[Generator[Read, None, None]], split: Split, chunk_
     with ExitStack() as stack:
         for reader in readers:
             stack.callback(reader.close)
-        yield from _merge(readers, split, chunk_bytes, chat_id, host_names)
+        yield from _merge(readers, split, chunk_bytes, chat_id, host_names, screen)
 
 
 def _merge(readers: list[Generator[Read, None, None]], split: Split, chunk_bytes: int,
-           chat_id: str | None, host_names: set[str]) -> Generator[Read, None, None]:
-    whole = Reading(chat_id, host_names)
+           chat_id: str | None, host_names: set[str], screen: ImportScreen | None
+           ) -> Generator[Read, None, None]:
+    whole = Reading(chat_id, host_names, screen)
     set_aside: list[Parsed] = []
     for chunk in range(chunks(split.size, chunk_bytes)):
         reader = readers[chunk % len(readers)]

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from orjson import JSONEncodeError, dumps
 
 from bot.archive.bulk import Batch
 from bot.hosts import is_host
 from bot.records import Event, Message
+
+if TYPE_CHECKING:
+    from bot.moderation.imported import ImportScreen
 
 BATCH = 5000
 Advance = Callable[[int], None]  # a parser's progress: n more bytes or records read
@@ -71,16 +75,18 @@ class Read:
 
 
 def read_batches(parse: Callable[[Advance], Iterable[Parsed]],
-                 chat_id: str | None, host_names: set[str]) -> Generator[Read, None, None]:
+                 chat_id: str | None, host_names: set[str], screen: ImportScreen | None = None
+                 ) -> Generator[Read, None, None]:
     """Read everything `parse(advance)` yields, a `Read` per BATCH messages kept.
 
     The host's posts (by `host_names`, which a parser may add to as it reads) and later
     versions of edited messages are set aside in the summary; every other message becomes
     its rows in a batch. Progress is passed on at least every PROGRESS_EVERY records, in
     a `Read` with no rows if need be (a file of retweets or bad lines still moves the
-    bar). The last `Read` carries the summary (and may hold no rows).
+    bar). The last `Read` carries the summary (and may hold no rows). With `screen`, each
+    message's row carries its screening and its author's name as shown (see `Reading`).
     """
-    reading = Reading(chat_id, host_names)
+    reading = Reading(chat_id, host_names, screen)
     for item in parse(reading.advance):
         yield from reading.take(item)
     yield reading.flush(end=reading.end)
@@ -91,10 +97,13 @@ class Reading:
 
     `read_batches` feeds it a whole file; a reader of part of a file (bot/importers/parts)
     closes it chunk by chunk, and the parent finishes with what the parts set aside.
+    With `screen`, every participant's message is judged as its row is built (here, in
+    the reader, so the judging runs beside the writing) and its author's name screened.
     """
 
-    def __init__(self, chat_id: str | None, host_names: set[str]) -> None:
-        self.chat_id, self.host_names = chat_id, host_names
+    def __init__(self, chat_id: str | None, host_names: set[str],
+                 screen: ImportScreen | None = None) -> None:
+        self.chat_id, self.host_names, self.screen = chat_id, host_names, screen
         self.end = ReadEnd()
         self.last_line: int | None = None  # the line of the last record read
         self.batch = Batch(chat_id)
@@ -132,7 +141,7 @@ class Reading:
             msg = None  # kept whole, and nested too deep to store: a bad line, like bad JSON
         if msg is not None and not (host or item.edit):
             try:
-                self.batch.add(msg)
+                self._add(msg)
             except JSONEncodeError:  # the payload nested too deep to store, as above
                 msg = None
         if msg is None:
@@ -149,6 +158,18 @@ class Reading:
                                    msg))
         elif len(self.batch) >= BATCH:
             yield self.flush()
+
+
+    def _add(self, msg: Message) -> None:
+        """A participant's message into the batch, screened when there is a screen."""
+        screen = self.screen
+        if screen is None:
+            self.batch.add(msg)
+        elif msg.author.is_bot:  # as live: a bot's posts are not judged, nor its name
+            self.batch.add(msg)
+        else:
+            self.batch.add(msg, screen.name(msg.author.name),
+                           screen.message(msg.text, msg.created))
 
 
 def _dumpable(msg: Message) -> bool:

@@ -22,8 +22,9 @@ def import_each(files: Sequence[Path], config: Path | None, script: Path,
     from bot.importers.common import WrongFile, refuse_wrong_file
     from bot.terminal_imports import import_files
 
-    def checked(archive: Any, file: Path, chat: Any, advance: Any) -> ImportReport:
-        return refuse_wrong_file(importer(archive, file, chat, advance), file, what)
+    def checked(archive: Any, file: Path, chat: Any, advance: Any, **options: Any
+                ) -> ImportReport:
+        return refuse_wrong_file(importer(archive, file, chat, advance, **options), file, what)
 
     settings = settings_from(config)
     try:

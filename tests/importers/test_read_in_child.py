@@ -151,7 +151,7 @@ def test_an_error_while_writing_kills_the_child_and_waits_for_it(
     _reading(monkeypatch, in_child=True)
     pid_file = tmp_path / "child.pid"
 
-    def one_batch_then_endless(parse: Any, chat_id: Any, host_names: Any) -> Any:
+    def one_batch_then_endless(parse: Any, chat_id: Any, host_names: Any, screen: Any) -> Any:
         pid_file.write_text(str(os.getpid()))
         yield Read(Batch(chat_id))
         while True:  # the reading never ends by itself; only the writer's error stops it

@@ -95,11 +95,13 @@ def _in_parts(monkeypatch: pytest.MonkeyPatch, chunk: int, *, fork: bool = True,
     """Every import from here on is read by two readers in chunks of `chunk` bytes."""
     real = parts.read_in_parts
 
-    def read(split: Any, readers: int, chat_id: Any, host_names: Any, *, fork: Any) -> Any:
+    def read(split: Any, readers: int, chat_id: Any, host_names: Any, *, fork: Any,
+             screen: Any) -> Any:
         assert readers == 2 and fork
         if used is not None:
             used.append(forked)
-        return real(split, readers, chat_id, host_names, fork=forked, chunk_bytes=chunk)
+        return real(split, readers, chat_id, host_names, fork=forked, chunk_bytes=chunk,
+                    screen=screen)
 
     forked = fork
     monkeypatch.setattr(common, "read_in_parts", read)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.archive import Archive
 from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream
@@ -23,6 +23,9 @@ from bot.importers.jsonl import parse_json_file
 from bot.platforms.bluesky.car import BadCar, is_car, post_views
 from bot.platforms.bluesky.posts import PLATFORM, BadPost, feed_views, view_message
 from bot.script import ChatScript
+
+if TYPE_CHECKING:
+    from bot.moderation.policy import Policy
 
 
 def records(number: int, value: Any) -> Iterator[Parsed]:
@@ -62,7 +65,8 @@ def car_records(path: Path) -> Iterator[Parsed]:
 
 def import_bluesky(archive: Archive, path: str | Path, script: ChatScript,
                    progress: Callable[[int], None] | None = None, *,
-                   host_accounts: Iterable[str] = ()) -> ImportReport:
+                   host_accounts: Iterable[str] = (),
+                   policy: Policy | None = None) -> ImportReport:
     """Import a JSONL file of Bluesky responses for `script`'s chat.
 
     `host_accounts` names the handles or DIDs whose posts are the host's (the script's
@@ -75,4 +79,4 @@ def import_bluesky(archive: Archive, path: str | Path, script: ChatScript,
         return car_records(path) if is_car(path) else parse_json_file(path, records, advance)
 
     return import_stream(archive, script, parse, platform=PLATFORM, host_names=names,
-                         progress=progress, input_bytes=path.stat().st_size)
+                         progress=progress, input_bytes=path.stat().st_size, policy=policy)

@@ -57,13 +57,14 @@ def import_discord_command(
     from bot.platforms.discord.export import ExportError
     from bot.platforms.discord.importer import import_discord
     from bot.script import load_script
-    from bot.terminal_imports import advanced
+    from bot.terminal_imports import advanced, flagged_line, import_policy
 
     loaded = load_script(script)  # a ScriptError is printed as file:line lines by main()
     missing = [p for p in exports if not p.is_file()]
     if missing:
         raise UserError(f"{missing[0]}: file not found; check the path")
     settings = settings_from(config)
+    policy = import_policy(settings)
     archive = Archive(settings.archive.path)
     try:
         with Progress(
@@ -75,7 +76,7 @@ def import_discord_command(
             report = import_discord(
                 archive, exports, loaded,
                 progress=lambda n: advanced(progress, task, n),
-                extra_hosts=host or (), bots_are_hosts=not no_bot_host,
+                extra_hosts=host or (), bots_are_hosts=not no_bot_host, policy=policy,
             )
     except ExportError as exc:
         raise UserError(f"{exc}; export the channel with DiscordChatExporter in JSON format "
@@ -92,6 +93,7 @@ def import_discord_command(
     table.add_row("Host posts", f"{report.host_posts:,}")
     table.add_row("New or changed rows", f"{report.changed:,}")
     table.add_row("Sessions", sessions_cell(report.sessions, "none"))
+    table.add_row("Flagged by moderation", flagged_line(report.flagged))
     console.print(table)
     if report.bad_lines:
         console.print(_not_stored(report.bad_lines), highlight=False)

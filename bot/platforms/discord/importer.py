@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.archive import Archive
 from bot.importers.common import ImportReport, Parsed, host_names_for, import_stream, is_host
@@ -22,6 +22,9 @@ from bot.importers.parts import Part, Split
 from bot.importers.reading import PROGRESS_EVERY
 from bot.platforms.discord.export import CONTENT_TYPES, ExportError, iter_export, read_info
 from bot.script import ChatScript
+
+if TYPE_CHECKING:
+    from bot.moderation.policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +174,7 @@ def import_discord(
     *,
     extra_hosts: Iterable[str] = (),
     bots_are_hosts: bool = True,
+    policy: Policy | None = None,
 ) -> ImportReport:
     """Import exports (a channel and its thread files, in any order) as sessions of `script`.
 
@@ -196,6 +200,7 @@ def import_discord(
         split=Split(lambda advance, part: _parsed(files, sizes, host_names, bots_are_hosts,
                                                   advance, part),
                     lambda set_aside: (), sum(sizes)),
+        policy=policy,
     )
     log.info(
         "imported %d Discord messages from %d file(s) into %d session(s) of %s",

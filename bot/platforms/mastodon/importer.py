@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -34,6 +34,9 @@ from bot.platforms.mastodon.text import html_to_text
 from bot.platforms.payload import length, parse_time
 from bot.records import Author, Message
 from bot.script import ChatScript
+
+if TYPE_CHECKING:
+    from bot.moderation.policy import Policy
 
 MAX_OUTBOX = 512 << 20
 
@@ -123,7 +126,8 @@ def is_outbox(path: Path) -> bool:
 
 def import_mastodon(archive: Archive, path: str | Path, script: ChatScript,
                     progress: Callable[[int], None] | None = None, *,
-                    host_accounts: Iterable[str] = ()) -> ImportReport:
+                    host_accounts: Iterable[str] = (),
+                    policy: Policy | None = None) -> ImportReport:
     """Import API output (JSON lines) or an outbox.json for `script`'s chat."""
     path = Path(path)
     names = host_names_for(script, PLATFORM, host_accounts)
@@ -132,4 +136,4 @@ def import_mastodon(archive: Archive, path: str | Path, script: ChatScript,
         return outbox(path) if is_outbox(path) else parse_json_file(path, records, advance)
 
     return import_stream(archive, script, parse, platform=PLATFORM, host_names=names,
-                         progress=progress, input_bytes=path.stat().st_size)
+                         progress=progress, input_bytes=path.stat().st_size, policy=policy)

@@ -171,18 +171,20 @@ def import_x_command(
     from bot.importers.common import WrongFile, refuse_wrong_file
     from bot.platforms.x.importer import NotTweets, import_x
     from bot.script import load_script
-    from bot.terminal_imports import print_report, run_import
+    from bot.terminal_imports import import_policy, print_report, run_import
 
     setup_logging(verbose)
     if not file.is_file():
         raise UserError(f"{file}: no such file; give the path of a .jsonl file of tweets")
     settings = settings_from(config)
     chat = load_script(script)
+    policy = import_policy(settings)
     archive = Archive(settings.archive.path)
     accounts = [settings.x.host_account, *(host or ())]
     try:
         report = run_import(file, lambda advance: import_x(archive, file, chat, advance,
-                                                           host_accounts=accounts))
+                                                           host_accounts=accounts,
+                                                           policy=policy))
         refuse_wrong_file(report, file, "a tweet (twarc2 JSON lines, or v1.1 tweets)")
     except WrongFile as exc:
         raise UserError(str(exc)) from None

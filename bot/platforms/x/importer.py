@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -34,6 +34,9 @@ from bot.platforms.x.tweet_text import edit_history, v1_text
 from bot.platforms.x.tweets import like_count, tweet_url, v2_message, version_id
 from bot.records import Author, Message
 from bot.script import ChatScript
+
+if TYPE_CHECKING:
+    from bot.moderation.policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ def import_x(
     progress: Callable[[int], None] | None = None,
     *,
     host_accounts: Iterable[str] = (),
+    policy: Policy | None = None,
 ) -> ImportReport:
     """Import a JSONL file of tweets for `script`'s chat.
 
@@ -99,6 +103,7 @@ def import_x(
         platform=PLATFORM, host_names=names, progress=progress, input_bytes=size,
         split=Split(lambda advance, part: parse_file(path, advance, size=size, part=part),
                     merge_edits, size),
+        policy=policy,
     )
 
 
