@@ -101,15 +101,18 @@ def event(archive: Archive, event_id: int) -> dict[str, Any] | None:
 
 def open_events(archive: Archive, session_id: int | None = None) -> list[dict[str, Any]]:
     """Open events with their message (text, author, state), oldest first."""
+    # An event recorded before its message had a session (an import writing rows ahead of
+    # their sessions, or an edit) is of the session its message has now.
     sql = (
-        "select e.*, m.text as message_text, m.author_id, m.author_name, m.author_handle, "
+        "select e.*, coalesce(e.session_id, m.session_id) as message_session, "
+        "m.text as message_text, m.author_id, m.author_name, m.author_handle, "
         "m.hidden, m.held, m.deleted, m.redacted_text, m.public_text "
         "from moderation_events e left join messages m "
         "on m.platform = e.platform and m.id = e.message_id where e.status = 'open'"
     )
     args: list[Any] = []
     if session_id is not None:
-        sql += " and e.session_id = ?"
+        sql += " and coalesce(e.session_id, m.session_id) = ?"
         args.append(session_id)
     return list(archive.db.query(sql + " order by e.at, e.id", args))
 

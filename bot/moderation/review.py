@@ -104,7 +104,8 @@ def _item(row: dict[str, Any]) -> ReviewItem:
     state = _state(row)
     return ReviewItem(
         event_id=row["id"], platform=row["platform"], message_id=row["message_id"],
-        session_id=row["session_id"], check=row["check_name"], action=row["action"],
+        session_id=row.get("message_session", row["session_id"]), check=row["check_name"],
+        action=row["action"],
         reason=row["reason"] or "",
         spans=tuple(tuple(s) for s in orjson.loads(row["spans"] or "[]")),  # type: ignore[misc]
         at=from_iso(row["at"]), author_id=row.get("author_id"),
