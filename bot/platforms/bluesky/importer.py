@@ -70,7 +70,8 @@ def import_bluesky(archive: Archive, path: str | Path, script: ChatScript,
     """Import a JSONL file of Bluesky responses for `script`'s chat.
 
     `host_accounts` names the handles or DIDs whose posts are the host's (the script's
-    own are included).
+    own are included). Messages and names are screened under `policy` (None: the
+    built-in one).
     """
     path = Path(path)
     names = host_names_for(script, PLATFORM, host_accounts)

@@ -181,7 +181,8 @@ def import_discord(
     Raises ExportError (one line naming the file) for a file that is not an export, and for
     files of more than one channel (a session is one channel; a question thread belongs to
     its parent channel); the messages already stored stay, and importing again after
-    fixing the file is harmless.
+    fixing the file is harmless. Messages and names are screened under `policy` (None:
+    the built-in one).
     """
     files = [Path(p) for p in paths]
     for path in files:

@@ -128,7 +128,10 @@ def import_mastodon(archive: Archive, path: str | Path, script: ChatScript,
                     progress: Callable[[int], None] | None = None, *,
                     host_accounts: Iterable[str] = (),
                     policy: Policy | None = None) -> ImportReport:
-    """Import API output (JSON lines) or an outbox.json for `script`'s chat."""
+    """Import API output (JSON lines) or an outbox.json for `script`'s chat.
+
+    Messages and names are screened under `policy` (None: the built-in one).
+    """
     path = Path(path)
     names = host_names_for(script, PLATFORM, host_accounts)
 

@@ -95,6 +95,8 @@ def import_x(
     `progress(n)` is called with the number of bytes read since the last call (for a
     progress bar sized to the file). `host_accounts` adds handles or ids whose tweets are
     the host's (the settings' `[x] host_account`); the script's own are always included.
+    Messages and names are screened under `policy` (None: the built-in one; see
+    `import_stream`).
     """
     names = host_names_for(script, PLATFORM, host_accounts)
     size = Path(path).stat().st_size
