@@ -12,16 +12,24 @@ from datetime import UTC, datetime, timedelta
 from bot.app import App
 from bot.clock import FakeClock
 from bot.platforms.memory import MemoryPlatform
+from bot.script import ChatScript
+from bot.settings import Settings
 
 DUE = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)  # the five-minute chat's Wednesday start
+
+
+async def _started_app(settings: Settings, script: ChatScript, clock: FakeClock) -> App:
+    """The bot on the memory platform with `clock`, started (no scheduler, no web room)."""
+    app = App(settings, scripts=[script], platform_override=["memory"],
+              with_scheduler=False, with_web=False, clock=clock)
+    await app.start()
+    return app
 
 
 async def test_the_scheduled_session_ends_a_rehearsal_and_is_hosted(settings, small_script
                                                                      ) -> None:
     clock = FakeClock(DUE - timedelta(minutes=1))
-    app = App(settings, scripts=[small_script], platform_override=["memory"],
-              with_scheduler=False, with_web=False, clock=clock)
-    await app.start()
+    app = await _started_app(settings, small_script, clock)
     try:
         platform = app.chats["test"].platforms["memory"]
         assert isinstance(platform, MemoryPlatform)
@@ -54,9 +62,7 @@ async def test_the_scheduled_session_ends_a_rehearsal_and_is_hosted(settings, sm
 async def test_a_real_session_in_the_way_is_an_alert_not_a_silence(settings, small_script
                                                                     ) -> None:
     clock = FakeClock(DUE - timedelta(minutes=1))
-    app = App(settings, scripts=[small_script], platform_override=["memory"],
-              with_scheduler=False, with_web=False, clock=clock)
-    await app.start()
+    app = await _started_app(settings, small_script, clock)
     try:
         manual = await app.start_session("test")  # someone started it by hand, not rehearsing
         await clock.run_for(60, step=5)
